@@ -1,0 +1,1 @@
+"""In-memory fakes for every port: for unit tests and for embedders."""

@@ -1,0 +1,1 @@
+"""Account verification by rules alone: checksums and biller masks."""

@@ -1,0 +1,1 @@
+"""A payment processor simulator with deterministic outcomes."""

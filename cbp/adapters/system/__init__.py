@@ -1,0 +1,1 @@
+"""Adapters to the running system: wall clock, ids, logs, static registry."""

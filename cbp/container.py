@@ -1,0 +1,109 @@
+"""The composition root: builds adapters from settings and wires the core.
+
+Only entry points, ``bootstrap`` and tests touch this module. Each port is
+a provider; ``Selector`` picks the adapter a setting names, and tests or
+embedders replace any of them with ``container.<port>.override(...)``.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from dependency_injector import containers, providers
+
+from cbp.adapters.calendar.federal_reserve import FederalReserveCalendar
+from cbp.adapters.memory.database import InMemoryDatabase
+from cbp.adapters.memory.outside import (
+    InMemoryBroker,
+    InMemoryCache,
+    InMemoryNotifier,
+    InMemoryRateLimiter,
+)
+from cbp.adapters.memory.unit_of_work import InMemoryUnitOfWork
+from cbp.adapters.rules.verifier import RulesAccountVerifier
+from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
+from cbp.adapters.system.clock import SystemClock, UuidV7IdGenerator
+from cbp.adapters.system.log_notifier import LogNotifier
+from cbp.adapters.system.registry import StaticServiceRegistry
+from cbp.services.bus import CommandBus
+from cbp.services.dependencies import Dependencies, ServiceOptions
+from cbp.services.queries import Queries
+from cbp.services.routing import MessageRouter
+from cbp.settings import Settings
+
+
+def _api_key_secret(settings: Settings) -> bytes:
+    """The configured secret, or a random one that lives as long as the process."""
+    if settings.api_key_secret is not None:
+        return settings.api_key_secret.get_secret_value().encode()
+    return secrets.token_bytes(32)
+
+
+class Container(containers.DeclarativeContainer):
+    """Every adapter and service of one cbp process."""
+
+    settings = providers.Dependency(instance_of=Settings)
+    config = providers.Configuration()
+
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(UuidV7IdGenerator)
+    calendar = providers.Singleton(FederalReserveCalendar)
+
+    memory_database = providers.Singleton(InMemoryDatabase)
+    unit_of_work = providers.Selector(
+        config.storage,
+        memory=providers.Factory(InMemoryUnitOfWork, db=memory_database),
+    )
+    broker = providers.Selector(config.broker, memory=providers.Singleton(InMemoryBroker))
+    cache = providers.Selector(config.cache, memory=providers.Singleton(InMemoryCache, clock=clock))
+    rate_limiter = providers.Selector(
+        config.rate_limit, memory=providers.Singleton(InMemoryRateLimiter, clock=clock)
+    )
+    processor = providers.Selector(
+        config.processor,
+        simulator=providers.Singleton(
+            SimulatedPaymentProcessor,
+            clock=clock,
+            settle_after_seconds=config.processor_settle_after_seconds,
+        ),
+    )
+    verifier = providers.Selector(config.verifier, rules=providers.Singleton(RulesAccountVerifier))
+    notifier = providers.Selector(
+        config.notifier,
+        log=providers.Singleton(LogNotifier),
+        memory=providers.Singleton(InMemoryNotifier),
+    )
+    registry = providers.Singleton(StaticServiceRegistry, endpoints=config.service_endpoints)
+
+    options = providers.Singleton(
+        ServiceOptions,
+        api_key_secret=providers.Callable(_api_key_secret, settings),
+        max_notification_attempts=config.max_notification_attempts,
+        directory_cache_ttl_seconds=config.directory_cache_ttl_seconds,
+        default_page_size=config.default_page_size,
+        max_page_size=config.max_page_size,
+    )
+    deps = providers.Singleton(
+        Dependencies,
+        uow=unit_of_work.provider,
+        clock=clock,
+        ids=ids,
+        calendar=calendar,
+        processor=processor,
+        verifier=verifier,
+        notifier=notifier,
+        cache=cache,
+        rate_limiter=rate_limiter,
+        options=options,
+    )
+    bus = providers.Singleton(CommandBus, deps=deps)
+    queries = providers.Singleton(Queries, deps=deps)
+    router = providers.Singleton(MessageRouter, bus=bus)
+
+
+def build_container(settings: Settings | None = None) -> Container:
+    """A container configured from ``settings`` (the environment by default)."""
+    settings = settings or Settings()
+    container = Container(settings=settings)
+    container.config.from_dict(settings.for_container())
+    return container

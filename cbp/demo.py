@@ -1,0 +1,120 @@
+"""A scripted tour of a payment's life, on whatever adapters ``app`` holds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from cbp.bootstrap import Cbp
+from cbp.services import commands as c
+
+#: Amounts that the simulator turns into each outcome (see adapters/simulator).
+DEMO_AMOUNTS = {
+    "42.00": "settles",
+    "42.13": "fails: insufficient funds",
+    "42.14": "settles, then is returned by the bank",
+    "42.17": "times out at the processor; the reconciler settles it",
+}
+
+BILLERS = (
+    ("Pacific Gas and Electric", "utilities", ("PG&E",), ("9999999999",), 2),
+    ("Comcast Xfinity", "telecom", ("Xfinity",), ("99999999999999999",), 3),
+    ("Chase Card Services", "credit_card", ("Chase",), ("9999999999999999",), 1),
+    ("City of Springfield Water", "utilities", (), (), 5),
+)
+
+
+def run_demo(app: Cbp, say: Callable[[str], None] = print) -> dict[str, str]:
+    """Create a tenant, a customer and four payments; return their final statuses."""
+    tenant_id = app.handle(c.CreateTenant(name="Demo Bank"))
+    say(f"tenant        {tenant_id}")
+    for name, category, aliases, masks, lead_days in BILLERS:
+        app.handle(
+            c.AddGlobalPayee(
+                name=name,
+                category=category,
+                aliases=aliases,
+                account_masks=masks,
+                lead_days=lead_days,
+                address=c.AddressInput(
+                    line1="1 Market St", city="San Francisco", state="CA", postal_code="94105"
+                ),
+            )
+        )
+    biller = app.queries.search_directory("pacific").items[0]
+    say(f"directory     search 'pacific' -> {biller.name} ({biller.id})")
+    customer_id = app.handle(
+        c.CreateCustomer(
+            tenant_id=tenant_id, external_id="demo-1", name="Ada Lovelace", email="ada@example.com"
+        )
+    )
+    payee_id = app.handle(
+        c.AddPayee(
+            tenant_id=tenant_id,
+            customer_id=customer_id,
+            global_payee_id=biller.id,
+            account_number="4417123456",
+            nickname="Power bill",
+        )
+    )
+    app.run_until_idle()
+    payee = app.queries.get_payee(tenant_id, payee_id)
+    say(
+        f"payee         {payee.id} account {payee.account_number_masked} "
+        f"{payee.verification_status}"
+    )
+    funding_id = app.handle(
+        c.AddFundingAccount(
+            tenant_id=tenant_id,
+            customer_id=customer_id,
+            routing_number="011000015",
+            account_number="000123456789",
+            account_type="checking",
+            holder_name="Ada Lovelace",
+        )
+    )
+    say(f"funding       {funding_id} verified")
+    earliest = _earliest_send_on(app, tenant_id)
+    payment_ids = {
+        amount: app.handle(
+            c.CreateOneTimePayment(
+                tenant_id=tenant_id,
+                customer_id=customer_id,
+                payee_id=payee_id,
+                funding_account_id=funding_id,
+                amount=amount,
+                send_on=earliest,
+                memo=outcome,
+            )
+        )
+        for amount, outcome in DEMO_AMOUNTS.items()
+    }
+    job_id = app.handle(c.StartProcessingJob(tenant_id=tenant_id, due_on=earliest))
+    say(f"job           {job_id} processing {len(payment_ids)} payments due {earliest}")
+    app.run_until_idle()
+    app.handle(c.ReconcilePayments())
+    app.run_until_idle()
+    outcomes: dict[str, str] = {}
+    for amount, payment_id in payment_ids.items():
+        payment = app.queries.get_payment(tenant_id, payment_id)
+        trail = " -> ".join(e.type for e in app.queries.payment_events(tenant_id, payment_id))
+        say(f"payment       {amount:>6} USD {payment.status:<10} {trail}")
+        outcomes[amount] = payment.status.value
+    _, progress = app.queries.job_progress(tenant_id, job_id)
+    say(
+        f"job           {progress.status}: {progress.completed} completed, "
+        f"{progress.failed} failed, {progress.pending} pending"
+    )
+    for exception in app.queries.list_exceptions(tenant_id).items:
+        say(
+            f"exception     {exception.id} {exception.kind} ({exception.reason_code}) "
+            f"{exception.status}"
+        )
+    return outcomes
+
+
+def _earliest_send_on(app: Cbp, tenant_id: str) -> date:
+    """The tenant's earliest allowed send-on date (after cut-off and holidays)."""
+    with app.deps.uow() as uow:
+        tenant = uow.tenants.get(tenant_id)
+    return tenant.policy.earliest_send_on(app.deps.clock.now(), app.deps.calendar.is_business_day)

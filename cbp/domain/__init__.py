@@ -1,0 +1,1 @@
+"""The pure domain model of cbp: standard library only."""

@@ -1,0 +1,97 @@
+"""Domain events: frozen records of what happened, in ids and primitives."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from cbp.domain import identifiers
+
+
+@dataclass(frozen=True, kw_only=True)
+class DomainEvent:
+    """Something that happened to one aggregate, at one version of its stream.
+
+    Subclasses add their own fields, all primitives (str, int, bool, None), so
+    an event crosses a queue or a JSON column unchanged.
+    """
+
+    stream_id: str
+    version: int
+    occurred_at: datetime
+    event_id: str = dataclasses.field(default_factory=lambda: identifiers.new_id("evt"))
+
+    registry: ClassVar[dict[str, type[DomainEvent]]] = {}
+    _envelope_fields: ClassVar[frozenset[str]] = frozenset(
+        {"stream_id", "version", "occurred_at", "event_id"}
+    )
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        DomainEvent.registry[cls.__name__] = cls
+
+    @property
+    def type(self) -> str:
+        """The event's stable name, e.g. ``PaymentCreated``."""
+        return type(self).__name__
+
+    def data(self) -> dict[str, Any]:
+        """The event's own fields, without the envelope."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in self._envelope_fields
+        }
+
+    @staticmethod
+    def rebuild(
+        event_type: str,
+        *,
+        stream_id: str,
+        version: int,
+        occurred_at: datetime,
+        event_id: str,
+        data: dict[str, Any],
+    ) -> DomainEvent:
+        """Recreate a stored event from its type name, envelope and data."""
+        try:
+            cls = DomainEvent.registry[event_type]
+        except KeyError:
+            raise ValueError(f"unknown event type {event_type!r}") from None
+        return cls(
+            stream_id=stream_id,
+            version=version,
+            occurred_at=occurred_at,
+            event_id=event_id,
+            **data,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountVerified(DomainEvent):
+    """A payee's or funding account's account number passed verification."""
+
+    tenant_id: str
+    account_kind: str
+    verified: bool
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountUpdated(DomainEvent):
+    """A payee's account number changed; it must be verified again."""
+
+    tenant_id: str
+    account_kind: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PayeeStatusChanged(DomainEvent):
+    """A payee or a directory biller became active, inactive or suspended."""
+
+    tenant_id: str | None
+    payee_kind: str
+    old_status: str
+    new_status: str

@@ -1,0 +1,102 @@
+"""A customer's payee: a directory biller or a personal payee."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cbp.domain.banking import mask_account_number
+from cbp.domain.directory import Address, PayeeStatus
+from cbp.domain.errors import IllegalTransition, InvalidInput
+from cbp.domain.events import AccountUpdated, AccountVerified, DomainEvent, PayeeStatusChanged
+from cbp.domain.recording import RecordsEvents
+
+
+class VerificationStatus(enum.StrEnum):
+    """Whether an account number has been checked."""
+
+    PENDING = "pending"
+    VERIFIED = "verified"
+    FAILED = "failed"
+
+
+@dataclass(kw_only=True, eq=False)
+class Payee(RecordsEvents):
+    """Whom a customer pays, and the customer's account number there.
+
+    The account number is held in the clear in memory only; storage adapters
+    encrypt it and every output shows ``account_number_masked``.
+    """
+
+    id: str
+    tenant_id: str
+    customer_id: str
+    name: str
+    account_number: str = field(repr=False)
+    created_at: datetime
+    global_payee_id: str | None = None
+    address: Address | None = None
+    nickname: str | None = None
+    lead_days: int = 5
+    status: PayeeStatus = PayeeStatus.ACTIVE
+    verification_status: VerificationStatus = VerificationStatus.PENDING
+    version: int = 0
+    _pending: list[DomainEvent] = field(default_factory=list, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.global_payee_id is None and self.address is None:
+            raise InvalidInput("a personal payee needs an address")
+        if not self.name.strip():
+            raise InvalidInput("a payee needs a name")
+
+    @property
+    def account_number_masked(self) -> str:
+        """The account number as every output shows it."""
+        return mask_account_number(self.account_number)
+
+    @property
+    def is_payable(self) -> bool:
+        """Whether payments may be sent to this payee now."""
+        return (
+            self.status is PayeeStatus.ACTIVE
+            and self.verification_status is VerificationStatus.VERIFIED
+        )
+
+    def record_verification(self, *, verified: bool, reason: str | None, at: datetime) -> None:
+        """Store the verifier's answer on the account number."""
+        self.verification_status = (
+            VerificationStatus.VERIFIED if verified else VerificationStatus.FAILED
+        )
+        self._record(
+            AccountVerified,
+            at,
+            tenant_id=self.tenant_id,
+            account_kind="payee",
+            verified=verified,
+            reason=reason,
+        )
+
+    def request_verification(self, *, at: datetime) -> None:
+        """Announce that the account number is new and must be verified."""
+        self.verification_status = VerificationStatus.PENDING
+        self._record(AccountUpdated, at, tenant_id=self.tenant_id, account_kind="payee")
+
+    def change_account_number(self, account_number: str, *, at: datetime) -> None:
+        """Replace the account number; it must be verified again."""
+        self.account_number = account_number
+        self.request_verification(at=at)
+
+    def change_status(self, new_status: PayeeStatus, *, at: datetime) -> None:
+        """Activate or deactivate the payee."""
+        if new_status is self.status:
+            raise IllegalTransition("payee", self.status.value, f"set status {new_status}")
+        old, self.status = self.status, new_status
+        self._record(
+            PayeeStatusChanged,
+            at,
+            tenant_id=self.tenant_id,
+            payee_kind="payee",
+            old_status=old.value,
+            new_status=new_status.value,
+        )

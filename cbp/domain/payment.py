@@ -1,0 +1,276 @@
+"""The Payment aggregate: event sourced, with the lifecycle of a bill payment.
+
+```
+created -> scheduled -> processing -> completed -> returned
+   |           |            |
+   +-> failed  +-> failed   +-> failed
+   +-> cancelled +-> cancelled
+```
+
+State is only ever changed by applying an event, so replaying a stream
+rebuilds exactly the state that produced it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from cbp.domain.errors import IllegalTransition, InvalidInput, InvalidMoney
+from cbp.domain.events import DomainEvent
+from cbp.domain.money import Money
+
+
+class PaymentStatus(enum.StrEnum):
+    """Where a payment is in its life."""
+
+    CREATED = "created"
+    SCHEDULED = "scheduled"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+
+
+#: States a payment never leaves.
+FINAL_STATUSES = frozenset({PaymentStatus.FAILED, PaymentStatus.CANCELLED, PaymentStatus.RETURNED})
+#: Which statuses each action may start from.
+_ALLOWED_FROM: dict[str, frozenset[PaymentStatus]] = {
+    "validate": frozenset({PaymentStatus.CREATED}),
+    "submit": frozenset({PaymentStatus.SCHEDULED}),
+    "complete": frozenset({PaymentStatus.PROCESSING}),
+    "fail": frozenset({PaymentStatus.CREATED, PaymentStatus.SCHEDULED, PaymentStatus.PROCESSING}),
+    "cancel": frozenset({PaymentStatus.CREATED, PaymentStatus.SCHEDULED}),
+    "return": frozenset({PaymentStatus.COMPLETED}),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentCreated(DomainEvent):
+    """A customer asked to pay a payee from a funding account."""
+
+    tenant_id: str
+    customer_id: str
+    payee_id: str
+    funding_account_id: str
+    amount: str
+    currency: str
+    send_on: str
+    deliver_by: str
+    memo: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentValidated(DomainEvent):
+    """The payment passed every check and waits for its send-on date."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentProcessed(DomainEvent):
+    """The payment was submitted to the processor under its own reference."""
+
+    processor_reference: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentCompleted(DomainEvent):
+    """The processor settled the payment."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentFailed(DomainEvent):
+    """The payment cannot go through; ``failure_code`` says why."""
+
+    failure_code: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentCancelled(DomainEvent):
+    """The customer or an operator cancelled the payment before processing."""
+
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentReturned(DomainEvent):
+    """The bank returned a settled payment (an ACH return, days later)."""
+
+    return_code: str
+    reason: str
+
+
+class Payment:
+    """A one-time payment: the unit of money movement and its audit trail."""
+
+    def __init__(self, payment_id: str) -> None:
+        self.id = payment_id
+        self.version = 0
+        self.status = PaymentStatus.CREATED
+        self.tenant_id = ""
+        self.customer_id = ""
+        self.payee_id = ""
+        self.funding_account_id = ""
+        self.amount = Money.zero("USD")
+        self.send_on = date.min
+        self.deliver_by = date.min
+        self.memo: str | None = None
+        self.failure_code: str | None = None
+        self.processor_reference: str | None = None
+        self.created_at = datetime.min
+        self.updated_at = datetime.min
+        self._pending: list[DomainEvent] = []
+
+    # -- creation and replay -------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        payment_id: str,
+        tenant_id: str,
+        customer_id: str,
+        payee_id: str,
+        funding_account_id: str,
+        amount: Money,
+        send_on: date,
+        deliver_by: date,
+        memo: str | None,
+        at: datetime,
+    ) -> Payment:
+        """Record a new payment; its checks run in ``validate``."""
+        if not amount.is_positive:
+            raise InvalidMoney("a payment amount must be greater than zero")
+        if deliver_by < send_on:
+            raise InvalidInput("deliver-by cannot be before send-on")
+        payment = cls(payment_id)
+        payment._record(
+            PaymentCreated,
+            at,
+            tenant_id=tenant_id,
+            customer_id=customer_id,
+            payee_id=payee_id,
+            funding_account_id=funding_account_id,
+            amount=str(amount.amount),
+            currency=amount.currency,
+            send_on=send_on.isoformat(),
+            deliver_by=deliver_by.isoformat(),
+            memo=memo,
+        )
+        return payment
+
+    @classmethod
+    def replay(cls, payment_id: str, events: Iterable[DomainEvent]) -> Payment:
+        """Rebuild a payment from its stored stream."""
+        payment = cls(payment_id)
+        for event in events:
+            payment._apply(event)
+        if payment.version == 0:
+            raise ValueError(f"stream {payment_id} has no events")
+        return payment
+
+    # -- commands ------------------------------------------------------------
+
+    def validate(self, *, at: datetime) -> None:
+        """Mark the payment checked and waiting for its send-on date."""
+        self._check_allowed("validate")
+        self._record(PaymentValidated, at)
+
+    def submit(self, *, processor_reference: str, at: datetime) -> None:
+        """Record the hand-off to the processor."""
+        self._check_allowed("submit")
+        self._record(PaymentProcessed, at, processor_reference=processor_reference)
+
+    def complete(self, *, at: datetime) -> None:
+        """Record settlement."""
+        self._check_allowed("complete")
+        self._record(PaymentCompleted, at)
+
+    def fail(self, *, failure_code: str, reason: str, at: datetime) -> None:
+        """Record that the payment cannot go through."""
+        self._check_allowed("fail")
+        self._record(PaymentFailed, at, failure_code=failure_code, reason=reason)
+
+    def cancel(self, *, reason: str, at: datetime) -> None:
+        """Cancel a payment that has not been submitted yet."""
+        self._check_allowed("cancel")
+        self._record(PaymentCancelled, at, reason=reason)
+
+    def mark_returned(self, *, return_code: str, reason: str, at: datetime) -> None:
+        """Record a return after settlement."""
+        self._check_allowed("return")
+        self._record(PaymentReturned, at, return_code=return_code, reason=reason)
+
+    # -- queries -------------------------------------------------------------
+
+    @property
+    def is_final(self) -> bool:
+        """Whether the payment will never change again."""
+        return self.status in FINAL_STATUSES
+
+    def is_due(self, today: date) -> bool:
+        """Whether a scheduled payment should be submitted on ``today``."""
+        return self.status is PaymentStatus.SCHEDULED and self.send_on <= today
+
+    def pull_events(self) -> list[DomainEvent]:
+        """Hand over the events recorded since the last save, and forget them."""
+        events, self._pending = self._pending, []
+        return events
+
+    @property
+    def pending_events(self) -> tuple[DomainEvent, ...]:
+        """Events recorded and not yet saved."""
+        return tuple(self._pending)
+
+    # -- internals -----------------------------------------------------------
+
+    def _check_allowed(self, action: str) -> None:
+        if self.status not in _ALLOWED_FROM[action]:
+            raise IllegalTransition("payment", self.status.value, action)
+
+    def _record(self, event_type: type[DomainEvent], at: datetime, **data: Any) -> None:
+        event = event_type(stream_id=self.id, version=self.version + 1, occurred_at=at, **data)
+        self._apply(event)
+        self._pending.append(event)
+
+    def _apply(self, event: DomainEvent) -> None:
+        if event.version != self.version + 1:
+            raise ValueError(
+                f"event version {event.version} does not follow {self.version} on {self.id}"
+            )
+        match event:
+            case PaymentCreated():
+                self.tenant_id = event.tenant_id
+                self.customer_id = event.customer_id
+                self.payee_id = event.payee_id
+                self.funding_account_id = event.funding_account_id
+                self.amount = Money(Decimal(event.amount), event.currency)
+                self.send_on = date.fromisoformat(event.send_on)
+                self.deliver_by = date.fromisoformat(event.deliver_by)
+                self.memo = event.memo
+                self.status = PaymentStatus.CREATED
+                self.created_at = event.occurred_at
+            case PaymentValidated():
+                self.status = PaymentStatus.SCHEDULED
+            case PaymentProcessed():
+                self.status = PaymentStatus.PROCESSING
+                self.processor_reference = event.processor_reference
+            case PaymentCompleted():
+                self.status = PaymentStatus.COMPLETED
+            case PaymentFailed():
+                self.status = PaymentStatus.FAILED
+                self.failure_code = event.failure_code
+            case PaymentCancelled():
+                self.status = PaymentStatus.CANCELLED
+            case PaymentReturned():
+                self.status = PaymentStatus.RETURNED
+                self.failure_code = event.return_code
+            case _:
+                raise ValueError(f"{event.type} does not belong to a payment stream")
+        self.version = event.version
+        self.updated_at = event.occurred_at

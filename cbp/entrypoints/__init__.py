@@ -1,0 +1,1 @@
+"""Composition roots that run processes: the ``cbp`` command line."""

@@ -1,0 +1,132 @@
+"""External services: processor, verifier, notifier, cache, limits, registry."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Protocol
+
+from cbp.domain.banking import AccountMask
+from cbp.domain.money import Money
+from cbp.domain.notification import Notification
+
+
+class ProcessorStatus(enum.StrEnum):
+    """What the processor says of a submission."""
+
+    ACCEPTED = "accepted"
+    SETTLED = "settled"
+    FAILED = "failed"
+    RETURNED = "returned"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProcessorResult:
+    """The processor's answer for one payment reference."""
+
+    reference: str
+    status: ProcessorStatus
+    failure_code: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Submission:
+    """What the processor needs to move the money; numbers stay inside adapters."""
+
+    reference: str
+    amount: Money
+    payee_id: str
+    funding_account_id: str
+    deliver_by: str
+
+
+class PaymentProcessor(Protocol):
+    """Moves money; idempotent on the payment's own reference."""
+
+    def submit(self, submission: Submission) -> ProcessorResult:
+        """Submit once; a repeat of the same reference returns the first answer.
+
+        Raises DependencyTimeout when the outcome is unknown and
+        DependencyUnavailable when nothing was submitted.
+        """
+        ...
+
+    def outcome(self, reference: str) -> ProcessorResult:
+        """The current outcome of an earlier submission (UNKNOWN if never seen)."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerificationResult:
+    """Whether an account checked out and, if not, why."""
+
+    verified: bool
+    reason: str | None = None
+
+
+class AccountVerifier(Protocol):
+    """Checks account numbers before money moves."""
+
+    def verify_payee_account(
+        self, account_number: str, masks: tuple[AccountMask, ...]
+    ) -> VerificationResult:
+        """Check a customer's account number at a biller."""
+        ...
+
+    def verify_funding_account(
+        self, routing_number: str, account_number: str
+    ) -> VerificationResult:
+        """Check a customer's bank account."""
+        ...
+
+
+class Notifier(Protocol):
+    """Delivers a notification on its channel; raises DependencyError on failure."""
+
+    def send(self, notification: Notification) -> None:
+        """Deliver once."""
+        ...
+
+
+class Cache(Protocol):
+    """A byte cache with expiry, shared by processes in production."""
+
+    def get(self, key: str) -> bytes | None:
+        """The cached value, or None."""
+        ...
+
+    def set(self, key: str, value: bytes, *, ttl_seconds: float) -> None:
+        """Cache ``value`` for ``ttl_seconds``."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Forget ``key``."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class RateLimitDecision:
+    """The limiter's verdict and what to tell the client about it."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_seconds: float
+
+
+class RateLimiter(Protocol):
+    """Counts calls per key in a window."""
+
+    def hit(self, key: str, *, limit: int, window_seconds: float) -> RateLimitDecision:
+        """Count one call for ``key`` and say whether it may go ahead."""
+        ...
+
+
+class ServiceRegistry(Protocol):
+    """Finds the instances of a named external service."""
+
+    def endpoints(self, service: str) -> list[str]:
+        """Base URLs of the healthy instances, best first."""
+        ...

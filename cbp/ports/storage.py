@@ -1,0 +1,333 @@
+"""Persistence ports: the event store, repositories and the unit of work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from types import TracebackType
+from typing import Generic, Protocol, Self, TypeVar
+
+from cbp.domain.access import ApiKey
+from cbp.domain.audit import AuditEntry
+from cbp.domain.customer import Customer, Tenant
+from cbp.domain.directory import GlobalPayee
+from cbp.domain.events import DomainEvent
+from cbp.domain.funding import FundingAccount
+from cbp.domain.idempotency import IdempotencyRecord
+from cbp.domain.notification import Notification
+from cbp.domain.payee import Payee
+from cbp.domain.payment import Payment, PaymentStatus
+from cbp.domain.payment_exception import ExceptionStatus, PaymentException
+from cbp.domain.processing import ProcessJob
+from cbp.ports.messages import Headers, Inbox, Outbox
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing; ``next_cursor`` is None on the last page."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredEvent:
+    """An event as the store keeps it: with its global position and headers."""
+
+    position: int
+    event: DomainEvent
+    headers: Headers
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentFilter:
+    """What to list payments by; ``None`` matches everything."""
+
+    tenant_id: str
+    customer_id: str | None = None
+    status: PaymentStatus | None = None
+
+
+class EventStore(Protocol):
+    """Append-only streams of events with optimistic concurrency."""
+
+    def append(
+        self, stream_id: str, events: list[DomainEvent], *, expected_version: int, headers: Headers
+    ) -> None:
+        """Add events after ``expected_version``; raise ConcurrencyConflict if it moved."""
+        ...
+
+    def load(self, stream_id: str) -> list[DomainEvent]:
+        """Every event of one stream, in version order."""
+        ...
+
+    def read_all(self, *, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        """Events of every stream in the order they were committed, for replay."""
+        ...
+
+
+class PaymentRepository(Protocol):
+    """Payments, loaded by replay and saved by appending their new events."""
+
+    def get(self, tenant_id: str, payment_id: str) -> Payment:
+        """The payment, or NotFound (also for another tenant's payment)."""
+        ...
+
+    def save(self, payment: Payment, headers: Headers) -> list[DomainEvent]:
+        """Append the payment's pending events and refresh its view; return them."""
+        ...
+
+    def find(self, query: PaymentFilter, *, cursor: str | None, limit: int) -> Page[Payment]:
+        """Payments of a tenant, newest first."""
+        ...
+
+    def due(self, on: date, *, tenant_id: str | None = None, limit: int = 1000) -> list[Payment]:
+        """Scheduled payments whose send-on date is ``on`` or earlier."""
+        ...
+
+    def in_status(self, status: PaymentStatus, *, limit: int = 1000) -> list[Payment]:
+        """Payments of every tenant in ``status``, oldest first (for reconcilers)."""
+        ...
+
+    def rebuild_view(self, payment: Payment) -> None:
+        """Overwrite the stored view of one payment (used by replay)."""
+        ...
+
+
+class TenantRepository(Protocol):
+    """The banks and fintechs using the engine."""
+
+    def add(self, tenant: Tenant) -> None:
+        """Store a new tenant."""
+        ...
+
+    def get(self, tenant_id: str) -> Tenant:
+        """The tenant, or NotFound."""
+        ...
+
+
+class CustomerRepository(Protocol):
+    """A tenant's customers."""
+
+    def add(self, customer: Customer) -> None:
+        """Store a new customer; AlreadyExists if the external id is taken."""
+        ...
+
+    def get(self, tenant_id: str, customer_id: str) -> Customer:
+        """The customer, or NotFound."""
+        ...
+
+
+class DirectoryRepository(Protocol):
+    """The shared biller directory."""
+
+    def add(self, payee: GlobalPayee) -> None:
+        """Store a new biller."""
+        ...
+
+    def get(self, payee_id: str) -> GlobalPayee:
+        """The biller, or NotFound."""
+        ...
+
+    def save(self, payee: GlobalPayee) -> None:
+        """Store the biller's changes."""
+        ...
+
+    def search(self, partial_name: str, *, cursor: str | None, limit: int) -> Page[GlobalPayee]:
+        """Billers whose name or alias contains the text, prefix matches first."""
+        ...
+
+
+class PayeeRepository(Protocol):
+    """Customers' payees."""
+
+    def add(self, payee: Payee) -> None:
+        """Store a new payee."""
+        ...
+
+    def get(self, tenant_id: str, payee_id: str) -> Payee:
+        """The payee, or NotFound."""
+        ...
+
+    def save(self, payee: Payee) -> None:
+        """Store the payee's changes."""
+        ...
+
+    def find(
+        self, tenant_id: str, *, customer_id: str | None, cursor: str | None, limit: int
+    ) -> Page[Payee]:
+        """A tenant's payees, oldest first."""
+        ...
+
+
+class FundingAccountRepository(Protocol):
+    """Customers' funding accounts."""
+
+    def add(self, account: FundingAccount) -> None:
+        """Store a new funding account."""
+        ...
+
+    def get(self, tenant_id: str, account_id: str) -> FundingAccount:
+        """The account, or NotFound."""
+        ...
+
+    def save(self, account: FundingAccount) -> None:
+        """Store the account's changes."""
+        ...
+
+
+class ExceptionRepository(Protocol):
+    """Payment exceptions."""
+
+    def add(self, exception: PaymentException) -> None:
+        """Store a new exception."""
+        ...
+
+    def get(self, tenant_id: str, exception_id: str) -> PaymentException:
+        """The exception, or NotFound."""
+        ...
+
+    def save(self, exception: PaymentException) -> None:
+        """Store the exception's changes."""
+        ...
+
+    def find(
+        self,
+        tenant_id: str,
+        *,
+        status: ExceptionStatus | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page[PaymentException]:
+        """A tenant's exceptions, newest first."""
+        ...
+
+
+class NotificationRepository(Protocol):
+    """Notifications and their delivery state."""
+
+    def add(self, notification: Notification) -> None:
+        """Store a new notification."""
+        ...
+
+    def get(self, tenant_id: str, notification_id: str) -> Notification:
+        """The notification, or NotFound."""
+        ...
+
+    def get_any(self, notification_id: str) -> Notification:
+        """The notification whatever its tenant (for delivery workers)."""
+        ...
+
+    def save(self, notification: Notification) -> None:
+        """Store the notification's changes."""
+        ...
+
+
+class ProcessJobRepository(Protocol):
+    """Processing jobs, for polling."""
+
+    def add(self, job: ProcessJob) -> None:
+        """Store a new job."""
+        ...
+
+    def get(self, tenant_id: str, job_id: str) -> ProcessJob:
+        """The job, or NotFound."""
+        ...
+
+
+class ApiKeyRepository(Protocol):
+    """API keys, stored by id with only a hash of their secret."""
+
+    def add(self, key: ApiKey) -> None:
+        """Store a new key."""
+        ...
+
+    def get(self, key_id: str) -> ApiKey:
+        """The key, or NotFound."""
+        ...
+
+    def save(self, key: ApiKey) -> None:
+        """Store the key's changes (revocation)."""
+        ...
+
+
+class IdempotencyStore(Protocol):
+    """Idempotency records, one per tenant and key."""
+
+    def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        """Store ``record`` if its key is free; else return the record holding it."""
+        ...
+
+    def save(self, record: IdempotencyRecord) -> None:
+        """Store the completed response."""
+        ...
+
+    def release(self, tenant_id: str, key: str) -> None:
+        """Forget a key whose request failed on our side, so a retry may run."""
+        ...
+
+    def purge_expired(self, now: datetime) -> int:
+        """Forget keys past their retention; return how many."""
+        ...
+
+
+class AuditLog(Protocol):
+    """The append-only, hash-chained log of every change."""
+
+    def last(self) -> AuditEntry | None:
+        """The newest entry, to chain the next one to."""
+        ...
+
+    def append(self, entry: AuditEntry) -> None:
+        """Add the entry that follows ``last()``."""
+        ...
+
+    def entries(self, *, after_sequence: int = 0, limit: int = 1000) -> list[AuditEntry]:
+        """Entries in chain order."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One atomic transaction over every repository, the outbox and the inbox.
+
+    Leaving the ``with`` block without ``commit()`` rolls everything back.
+    """
+
+    tenants: TenantRepository
+    customers: CustomerRepository
+    directory: DirectoryRepository
+    payees: PayeeRepository
+    funding_accounts: FundingAccountRepository
+    payments: PaymentRepository
+    events: EventStore
+    exceptions: ExceptionRepository
+    notifications: NotificationRepository
+    jobs: ProcessJobRepository
+    api_keys: ApiKeyRepository
+    idempotency: IdempotencyStore
+    audit: AuditLog
+    outbox: Outbox
+    inbox: Inbox
+
+    def __enter__(self) -> Self:
+        """Begin the transaction."""
+        ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed."""
+        ...
+
+    def commit(self) -> None:
+        """Make every change of this unit of work durable, all or nothing."""
+        ...
+
+    def rollback(self) -> None:
+        """Discard every change since the last commit."""
+        ...

@@ -1,0 +1,1 @@
+"""The use cases of cbp: commands, their handlers, and queries."""

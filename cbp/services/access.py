@@ -1,0 +1,100 @@
+"""Tenants and API keys: issuing, revoking and checking keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+
+from cbp.domain import identifiers
+from cbp.domain.access import ApiKey, Principal, Scope
+from cbp.domain.customer import Tenant
+from cbp.domain.errors import NotFound, Unauthenticated
+from cbp.services import auditing
+from cbp.services.commands import CreateApiKey, CreateTenant, RevokeApiKey
+from cbp.services.dependencies import Dependencies
+
+_SEPARATOR = "."
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A new key: its id, and the full secret, shown to the caller once."""
+
+    key_id: str
+    token: str = field(repr=False)
+
+
+def hash_secret(secret: str, server_secret: bytes) -> str:
+    """Keyed hash of a key's secret; only this is stored."""
+    return hmac.new(server_secret, secret.encode(), hashlib.sha256).hexdigest()
+
+
+def create_tenant(command: CreateTenant, deps: Dependencies) -> str:
+    """Register a tenant with the default payment policy; return its id."""
+    tenant = Tenant(
+        id=deps.ids.new(identifiers.TENANT), name=command.name, created_at=deps.clock.now()
+    )
+    with deps.uow() as uow:
+        uow.tenants.add(tenant)
+        auditing.record(uow, deps, command, tenant_id=tenant.id, subject_id=tenant.id)
+        uow.commit()
+    return tenant.id
+
+
+def create_api_key(command: CreateApiKey, deps: Dependencies) -> IssuedKey:
+    """Issue a key with the given scopes; the token is never stored."""
+    scopes = Scope.parse(command.scopes)
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey(
+        id=deps.ids.new(identifiers.API_KEY),
+        tenant_id=command.tenant_id,
+        secret_hash=hash_secret(secret, deps.options.api_key_secret),
+        scopes=scopes,
+        created_at=deps.clock.now(),
+        name=command.name,
+    )
+    with deps.uow() as uow:
+        uow.tenants.get(command.tenant_id)
+        uow.api_keys.add(key)
+        auditing.record(
+            uow,
+            deps,
+            command,
+            tenant_id=key.tenant_id,
+            subject_id=key.id,
+            data={"scopes": sorted(scopes)},
+        )
+        uow.commit()
+    return IssuedKey(key_id=key.id, token=f"{key.id}{_SEPARATOR}{secret}")
+
+
+def revoke_api_key(command: RevokeApiKey, deps: Dependencies) -> None:
+    """Revoke a key at once; later calls with it are unauthenticated."""
+    with deps.uow() as uow:
+        key = uow.api_keys.get(command.key_id)
+        key.revoke(at=deps.clock.now())
+        uow.api_keys.save(key)
+        auditing.record(uow, deps, command, tenant_id=key.tenant_id, subject_id=key.id)
+        uow.commit()
+
+
+def authenticate(token: str, deps: Dependencies) -> Principal:
+    """The caller a presented token stands for, or Unauthenticated.
+
+    Every failure gives the same error, so a caller learns nothing about
+    which keys exist.
+    """
+    key_id, _, secret = token.partition(_SEPARATOR)
+    if not secret or not identifiers.has_prefix(key_id, identifiers.API_KEY):
+        raise Unauthenticated("API key is missing or not valid")
+    with deps.uow() as uow:
+        try:
+            key = uow.api_keys.get(key_id)
+        except NotFound:
+            raise Unauthenticated("API key is missing or not valid") from None
+    expected = hash_secret(secret, deps.options.api_key_secret)
+    if not hmac.compare_digest(expected, key.secret_hash) or not key.is_active:
+        raise Unauthenticated("API key is missing or not valid")
+    return Principal(tenant_id=key.tenant_id, key_id=key.id, scopes=key.scopes)

@@ -1,0 +1,254 @@
+"""Commands: frozen requests to change the system, in ids and primitives.
+
+Every command that acts for a tenant carries ``tenant_id``; an ``actor``
+(the API key id, or a system component) is what the audit log records.
+Commands a message triggers carry its ``message_id`` so the handler
+commits its effect only once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    """Base of every command."""
+
+    actor: str = "system"
+    correlation_id: str | None = None
+    traceparent: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddressInput:
+    """A postal address as a caller sends it."""
+
+    line1: str
+    city: str
+    state: str
+    postal_code: str
+    country: str = "US"
+    line2: str | None = None
+
+
+# -- access ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateTenant(Command):
+    """Register a bank or fintech."""
+
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateApiKey(Command):
+    """Issue a key for a tenant; the secret is returned once."""
+
+    tenant_id: str
+    scopes: tuple[str, ...]
+    name: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevokeApiKey(Command):
+    """Stop accepting a key."""
+
+    key_id: str
+
+
+# -- customers, directory, payees, funding -----------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateCustomer(Command):
+    """Register a tenant's end user."""
+
+    tenant_id: str
+    external_id: str
+    name: str
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddGlobalPayee(Command):
+    """Add a biller to the shared directory."""
+
+    name: str
+    category: str
+    address: AddressInput
+    payment_method: str = "electronic"
+    lead_days: int = 2
+    account_masks: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateGlobalPayee(Command):
+    """Change a biller's details or status; ``None`` leaves a field alone."""
+
+    global_payee_id: str
+    name: str | None = None
+    category: str | None = None
+    address: AddressInput | None = None
+    payment_method: str | None = None
+    lead_days: int | None = None
+    account_masks: tuple[str, ...] | None = None
+    aliases: tuple[str, ...] | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddPayee(Command):
+    """Add a payee for a customer: a directory biller or a personal payee."""
+
+    tenant_id: str
+    customer_id: str
+    account_number: str = field(repr=False)
+    global_payee_id: str | None = None
+    name: str | None = None
+    address: AddressInput | None = None
+    nickname: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdatePayee(Command):
+    """Change a payee's nickname, account number or status."""
+
+    tenant_id: str
+    payee_id: str
+    nickname: str | None = None
+    account_number: str | None = field(default=None, repr=False)
+    status: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerifyPayeeAccount(Command):
+    """Check a payee's account number with the verifier."""
+
+    tenant_id: str
+    payee_id: str
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddFundingAccount(Command):
+    """Add a customer's bank account; it is verified before use."""
+
+    tenant_id: str
+    customer_id: str
+    routing_number: str = field(repr=False)
+    account_number: str = field(repr=False)
+    account_type: str
+    holder_name: str
+
+
+# -- payments ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateOneTimePayment(Command):
+    """Pay a payee once, today or on a date."""
+
+    tenant_id: str
+    customer_id: str
+    payee_id: str
+    funding_account_id: str
+    amount: str
+    currency: str = "USD"
+    send_on: date | None = None
+    memo: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelPayment(Command):
+    """Cancel a payment that has not been submitted."""
+
+    tenant_id: str
+    payment_id: str
+    reason: str = "cancelled by customer"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartProcessingJob(Command):
+    """Process the given payments, or every one due on a date."""
+
+    tenant_id: str
+    payment_ids: tuple[str, ...] = ()
+    due_on: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProcessPayment(Command):
+    """Submit one due payment to the processor."""
+
+    tenant_id: str
+    payment_id: str
+    job_id: str | None = None
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueDuePayments(Command):
+    """Queue every scheduled payment due on a date (the daily sweep)."""
+
+    on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReconcilePayments(Command):
+    """Ask the processor for the outcome of every payment left processing."""
+
+    limit: int = 500
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordPaymentReturn(Command):
+    """A settled payment came back from the bank."""
+
+    tenant_id: str
+    payment_id: str
+    return_code: str
+    reason: str
+
+
+# -- exceptions and notifications ---------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class HandleException(Command):
+    """Decide how to tell the customer about a new exception."""
+
+    tenant_id: str
+    exception_id: str
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResolveException(Command):
+    """Close an exception with a resolution."""
+
+    tenant_id: str
+    exception_id: str
+    resolution: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendCustomerNotification(Command):
+    """Tell a customer about an exception; delivery happens in the background."""
+
+    tenant_id: str
+    exception_id: str
+    channels: tuple[str, ...] = ()
+    template: str = "payment_exception"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliverNotification(Command):
+    """Make one delivery attempt of a notification."""
+
+    notification_id: str
+    message_id: str | None = None

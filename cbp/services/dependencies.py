@@ -1,0 +1,43 @@
+"""What the use cases need, handed in by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cbp.ports.outside import (
+    AccountVerifier,
+    Cache,
+    Notifier,
+    PaymentProcessor,
+    RateLimiter,
+)
+from cbp.ports.storage import UnitOfWork
+from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceOptions:
+    """Tunable behaviour of the use cases, from settings."""
+
+    api_key_secret: bytes
+    max_notification_attempts: int = 8
+    directory_cache_ttl_seconds: float = 300.0
+    default_page_size: int = 20
+    max_page_size: int = 100
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dependencies:
+    """The ports every handler may use; built once by the container."""
+
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    ids: IdGenerator
+    calendar: BusinessCalendar
+    processor: PaymentProcessor
+    verifier: AccountVerifier
+    notifier: Notifier
+    cache: Cache
+    rate_limiter: RateLimiter
+    options: ServiceOptions

@@ -1,0 +1,168 @@
+"""The biller directory: administration and cached search."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any, TypeVar
+
+from cbp.domain import identifiers
+from cbp.domain.banking import AccountMask
+from cbp.domain.directory import Address, GlobalPayee, PayeeStatus, PaymentMethod
+from cbp.domain.errors import InvalidInput
+from cbp.ports.storage import Page
+from cbp.services import auditing
+from cbp.services.commands import AddGlobalPayee, AddressInput, UpdateGlobalPayee
+from cbp.services.dependencies import Dependencies
+from cbp.services.outbox import headers_for, publish_payee_events
+
+_GENERATION_KEY = "directory:generation"
+MAX_SEARCH_LENGTH = 100
+
+
+def to_address(address: AddressInput) -> Address:
+    """The domain address for a caller's input."""
+    return Address(
+        line1=address.line1,
+        line2=address.line2,
+        city=address.city,
+        state=address.state,
+        postal_code=address.postal_code,
+        country=address.country,
+    )
+
+
+E = TypeVar("E", PayeeStatus, PaymentMethod)
+
+
+def _enum_value(enum_type: type[E], value: str, field: str) -> E:
+    try:
+        return enum_type(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum_type)
+        raise InvalidInput(f"{field} must be one of: {allowed}") from None
+
+
+def add_global_payee(command: AddGlobalPayee, deps: Dependencies) -> str:
+    """Add a biller to the directory; searches see it at once."""
+    payee = GlobalPayee(
+        id=deps.ids.new(identifiers.GLOBAL_PAYEE),
+        name=command.name,
+        category=command.category,
+        address=to_address(command.address),
+        payment_method=_enum_value(PaymentMethod, command.payment_method, "payment_method"),
+        lead_days=command.lead_days,
+        account_masks=tuple(AccountMask(mask) for mask in command.account_masks),
+        aliases=command.aliases,
+    )
+    with deps.uow() as uow:
+        uow.directory.add(payee)
+        auditing.record(uow, deps, command, tenant_id=None, subject_id=payee.id)
+        uow.commit()
+    invalidate_directory_cache(deps)
+    return payee.id
+
+
+def update_global_payee(command: UpdateGlobalPayee, deps: Dependencies) -> None:
+    """Change a biller; a status change is announced on ``payee.events``."""
+    with deps.uow() as uow:
+        payee = uow.directory.get(command.global_payee_id)
+        payee.update(
+            name=command.name,
+            aliases=command.aliases,
+            category=command.category,
+            address=None if command.address is None else to_address(command.address),
+            payment_method=None
+            if command.payment_method is None
+            else _enum_value(PaymentMethod, command.payment_method, "payment_method"),
+            lead_days=command.lead_days,
+            account_masks=None
+            if command.account_masks is None
+            else tuple(AccountMask(mask) for mask in command.account_masks),
+        )
+        if command.status is not None:
+            payee.change_status(
+                _enum_value(PayeeStatus, command.status, "status"), at=deps.clock.now()
+            )
+        uow.directory.save(payee)
+        publish_payee_events(uow, deps, payee.pull_events(), headers_for(command, None))
+        auditing.record(uow, deps, command, tenant_id=None, subject_id=payee.id)
+        uow.commit()
+    invalidate_directory_cache(deps)
+
+
+def search_directory(
+    deps: Dependencies, partial_name: str, *, cursor: str | None, limit: int
+) -> Page[GlobalPayee]:
+    """Billers matching ``partial_name``, prefix matches first, cached.
+
+    Cache entries are keyed by a generation number that every directory
+    change bumps, so invalidation is one write however many searches exist.
+    """
+    text = partial_name.strip()
+    if not text or len(text) > MAX_SEARCH_LENGTH:
+        raise InvalidInput(f"search text must be 1 to {MAX_SEARCH_LENGTH} characters")
+    key = f"directory:search:{_generation(deps)}:{limit}:{cursor or ''}:{text.casefold()}"
+    if (cached := deps.cache.get(key)) is not None:
+        return _decode_page(cached)
+    with deps.uow() as uow:
+        page = uow.directory.search(text, cursor=cursor, limit=limit)
+    deps.cache.set(key, _encode_page(page), ttl_seconds=deps.options.directory_cache_ttl_seconds)
+    return page
+
+
+def get_global_payee(deps: Dependencies, global_payee_id: str) -> GlobalPayee:
+    """One biller of the directory."""
+    with deps.uow() as uow:
+        return uow.directory.get(global_payee_id)
+
+
+def invalidate_directory_cache(deps: Dependencies) -> None:
+    """Make every cached search stale (called on any directory change)."""
+    deps.cache.set(_GENERATION_KEY, deps.ids.new("gen").encode(), ttl_seconds=86400 * 365)
+
+
+def _generation(deps: Dependencies) -> str:
+    value = deps.cache.get(_GENERATION_KEY)
+    return value.decode() if value else "0"
+
+
+def _encode_page(page: Page[GlobalPayee]) -> bytes:
+    return json.dumps(
+        {"items": [_payee_to_dict(p) for p in page.items], "next_cursor": page.next_cursor}
+    ).encode()
+
+
+def _decode_page(raw: bytes) -> Page[GlobalPayee]:
+    data = json.loads(raw)
+    return Page([_payee_from_dict(item) for item in data["items"]], data["next_cursor"])
+
+
+def _payee_to_dict(payee: GlobalPayee) -> dict[str, Any]:
+    return {
+        "id": payee.id,
+        "name": payee.name,
+        "category": payee.category,
+        "address": asdict(payee.address),
+        "payment_method": payee.payment_method.value,
+        "lead_days": payee.lead_days,
+        "account_masks": [mask.pattern for mask in payee.account_masks],
+        "aliases": list(payee.aliases),
+        "status": payee.status.value,
+        "version": payee.version,
+    }
+
+
+def _payee_from_dict(data: dict[str, Any]) -> GlobalPayee:
+    return GlobalPayee(
+        id=data["id"],
+        name=data["name"],
+        category=data["category"],
+        address=Address(**data["address"]),
+        payment_method=PaymentMethod(data["payment_method"]),
+        lead_days=data["lead_days"],
+        account_masks=tuple(AccountMask(mask) for mask in data["account_masks"]),
+        aliases=tuple(data["aliases"]),
+        status=PayeeStatus(data["status"]),
+        version=data["version"],
+    )

@@ -1,0 +1,190 @@
+"""Payment exceptions: opening them, telling the customer, resolving them."""
+
+from __future__ import annotations
+
+from cbp.domain import identifiers
+from cbp.domain.customer import Channel
+from cbp.domain.errors import InvalidInput
+from cbp.domain.notification import Notification
+from cbp.domain.payment import Payment
+from cbp.domain.payment_exception import ExceptionKind, PaymentException
+from cbp.ports import messages as m
+from cbp.ports.storage import UnitOfWork
+from cbp.services import auditing
+from cbp.services.commands import (
+    Command,
+    HandleException,
+    ResolveException,
+    SendCustomerNotification,
+)
+from cbp.services.dependencies import Dependencies
+from cbp.services.outbox import (
+    EXCEPTION_CREATED,
+    already_consumed,
+    enqueue_task,
+    headers_for,
+    publish_event,
+)
+
+HANDLE_EXCEPTION_TASK = "exception.handle"
+DELIVER_NOTIFICATION_TASK = "notification.deliver"
+
+
+def open_exception(
+    uow: UnitOfWork,
+    deps: Dependencies,
+    payment: Payment,
+    *,
+    kind: ExceptionKind,
+    reason_code: str,
+    headers: m.Headers,
+) -> PaymentException:
+    """Open an exception for a failed or returned payment, in the caller's transaction."""
+    exception = PaymentException(
+        id=deps.ids.new(identifiers.EXCEPTION),
+        tenant_id=payment.tenant_id,
+        payment_id=payment.id,
+        customer_id=payment.customer_id,
+        kind=kind,
+        reason_code=reason_code,
+        created_at=deps.clock.now(),
+    )
+    uow.exceptions.add(exception)
+    payload = {
+        "exception_id": exception.id,
+        "tenant_id": exception.tenant_id,
+        "payment_id": payment.id,
+        "customer_id": payment.customer_id,
+        "kind": kind.value,
+        "reason_code": reason_code,
+    }
+    publish_event(
+        uow,
+        deps,
+        topic=m.PAYMENT_EVENTS,
+        event_type=EXCEPTION_CREATED,
+        payload=payload,
+        headers=headers,
+        ordering_key=payment.id,
+    )
+    enqueue_task(
+        uow,
+        deps,
+        queue=m.EXCEPTION_HANDLING,
+        task=HANDLE_EXCEPTION_TASK,
+        payload={"tenant_id": exception.tenant_id, "exception_id": exception.id},
+        headers=headers,
+        ordering_key=payment.id,
+    )
+    return exception
+
+
+def handle_exception(command: HandleException, deps: Dependencies) -> list[str]:
+    """Notify the customer of a new exception on their preferred channels."""
+    with deps.uow() as uow:
+        if already_consumed(uow, deps, "handle_exception", command.message_id):
+            return []
+        exception = uow.exceptions.get(command.tenant_id, command.exception_id)
+        customer = uow.customers.get(exception.tenant_id, exception.customer_id)
+        ids = _create_notifications(
+            uow,
+            deps,
+            command,
+            exception,
+            channels=customer.notification_channels,
+            template="payment_exception",
+        )
+        uow.commit()
+    return ids
+
+
+def send_customer_notification(command: SendCustomerNotification, deps: Dependencies) -> list[str]:
+    """Queue a notification of an exception; delivery is retried in the background."""
+    try:
+        channels = tuple(Channel(c) for c in command.channels)
+    except ValueError:
+        raise InvalidInput("channels must be among email, sms, webhook") from None
+    with deps.uow() as uow:
+        exception = uow.exceptions.get(command.tenant_id, command.exception_id)
+        customer = uow.customers.get(exception.tenant_id, exception.customer_id)
+        ids = _create_notifications(
+            uow,
+            deps,
+            command,
+            exception,
+            channels=channels or customer.notification_channels,
+            template=command.template,
+        )
+        auditing.record(
+            uow,
+            deps,
+            command,
+            tenant_id=exception.tenant_id,
+            subject_id=exception.id,
+            data={"notification_ids": ids},
+        )
+        uow.commit()
+    return ids
+
+
+def resolve_exception(command: ResolveException, deps: Dependencies) -> None:
+    """Close an exception; resolving twice is an illegal transition."""
+    with deps.uow() as uow:
+        exception = uow.exceptions.get(command.tenant_id, command.exception_id)
+        exception.resolve(resolution=command.resolution, at=deps.clock.now())
+        uow.exceptions.save(exception)
+        auditing.record(
+            uow,
+            deps,
+            command,
+            tenant_id=exception.tenant_id,
+            subject_id=exception.id,
+            data={"resolution": command.resolution},
+        )
+        uow.commit()
+
+
+def _create_notifications(
+    uow: UnitOfWork,
+    deps: Dependencies,
+    command: Command,
+    exception: PaymentException,
+    *,
+    channels: tuple[Channel, ...],
+    template: str,
+) -> list[str]:
+    customer = uow.customers.get(exception.tenant_id, exception.customer_id)
+    tenant = uow.tenants.get(exception.tenant_id)
+    ids: list[str] = []
+    for channel in channels:
+        recipient = (
+            tenant.webhook_url if channel is Channel.WEBHOOK else customer.recipient_for(channel)
+        )
+        notification = Notification(
+            id=deps.ids.new(identifiers.NOTIFICATION),
+            tenant_id=exception.tenant_id,
+            customer_id=customer.id,
+            exception_id=exception.id,
+            channel=channel,
+            recipient=recipient,
+            template=template,
+            payload={
+                "exception_id": exception.id,
+                "payment_id": exception.payment_id,
+                "kind": exception.kind.value,
+                "reason_code": exception.reason_code,
+            },
+            created_at=deps.clock.now(),
+        )
+        uow.notifications.add(notification)
+        enqueue_task(
+            uow,
+            deps,
+            queue=m.NOTIFICATION_DELIVERY,
+            task=DELIVER_NOTIFICATION_TASK,
+            payload={"notification_id": notification.id},
+            headers=headers_for(command, exception.tenant_id),
+            ordering_key=notification.id,
+        )
+        ids.append(notification.id)
+    return ids

@@ -1,0 +1,141 @@
+"""Turning what happened into outbox messages, and consuming messages once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from cbp.domain import identifiers
+from cbp.domain.events import DomainEvent
+from cbp.domain.payment import Payment
+from cbp.ports import messages as m
+from cbp.ports.storage import UnitOfWork
+from cbp.services.commands import Command
+from cbp.services.dependencies import Dependencies
+
+#: The payment.events message type every payment state change is published as.
+PAYMENT_STATUS_CHANGED = "payment.status.changed"
+EXCEPTION_CREATED = "payment.exception.created"
+
+
+def headers_for(command: Command, tenant_id: str | None) -> m.Headers:
+    """Message headers carrying the command's tenant, correlation and trace."""
+    return m.Headers(
+        tenant_id=tenant_id,
+        correlation_id=command.correlation_id,
+        traceparent=command.traceparent,
+    )
+
+
+def enqueue_task(
+    uow: UnitOfWork,
+    deps: Dependencies,
+    *,
+    queue: str,
+    task: str,
+    payload: dict[str, Any],
+    headers: m.Headers,
+    ordering_key: str | None = None,
+) -> None:
+    """Put a task in the outbox, to be sent when the unit of work commits."""
+    uow.outbox.add(
+        m.Message(
+            message_id=deps.ids.new(identifiers.MESSAGE),
+            kind=m.MessageKind.TASK,
+            destination=queue,
+            type=task,
+            payload=payload,
+            created_at=deps.clock.now(),
+            ordering_key=ordering_key,
+            headers=headers,
+        )
+    )
+
+
+def publish_event(
+    uow: UnitOfWork,
+    deps: Dependencies,
+    *,
+    topic: str,
+    event_type: str,
+    payload: dict[str, Any],
+    headers: m.Headers,
+    ordering_key: str | None = None,
+    causation_id: str | None = None,
+) -> None:
+    """Put an event in the outbox, to be published when the unit of work commits."""
+    uow.outbox.add(
+        m.Message(
+            message_id=deps.ids.new(identifiers.MESSAGE),
+            kind=m.MessageKind.EVENT,
+            destination=topic,
+            type=event_type,
+            payload=payload,
+            created_at=deps.clock.now(),
+            ordering_key=ordering_key,
+            headers=m.Headers(**{**headers.__dict__, "causation_id": causation_id}),
+        )
+    )
+
+
+def publish_payment_changes(
+    uow: UnitOfWork,
+    deps: Dependencies,
+    payment: Payment,
+    events: Iterable[DomainEvent],
+    headers: m.Headers,
+) -> None:
+    """Publish a payment.status.changed event for each new payment event."""
+    for event in events:
+        publish_event(
+            uow,
+            deps,
+            topic=m.PAYMENT_EVENTS,
+            event_type=PAYMENT_STATUS_CHANGED,
+            payload={
+                "payment_id": payment.id,
+                "tenant_id": payment.tenant_id,
+                "customer_id": payment.customer_id,
+                "event_type": event.type,
+                "event_id": event.event_id,
+                "status": payment.status.value,
+                "version": event.version,
+                "failure_code": payment.failure_code,
+            },
+            headers=headers,
+            ordering_key=payment.id,
+            causation_id=event.event_id,
+        )
+
+
+def publish_payee_events(
+    uow: UnitOfWork, deps: Dependencies, events: Iterable[DomainEvent], headers: m.Headers
+) -> None:
+    """Publish payee and directory events on ``payee.events``."""
+    for event in events:
+        publish_event(
+            uow,
+            deps,
+            topic=m.PAYEE_EVENTS,
+            event_type=event.type,
+            payload={"subject_id": event.stream_id, "version": event.version, **event.data()},
+            headers=headers,
+            ordering_key=event.stream_id,
+            causation_id=event.event_id,
+        )
+
+
+def already_consumed(
+    uow: UnitOfWork, deps: Dependencies, consumer: str, message_id: str | None
+) -> bool:
+    """Whether this consumer committed this message before; if not, note it now.
+
+    The note is part of the caller's unit of work, so it commits together
+    with the effect, or not at all.
+    """
+    if message_id is None:
+        return False
+    if uow.inbox.seen(consumer, message_id):
+        return True
+    uow.inbox.record(consumer, message_id, deps.clock.now())
+    return False

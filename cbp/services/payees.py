@@ -1,0 +1,123 @@
+"""Customers' payees and their account verification."""
+
+from __future__ import annotations
+
+from cbp.domain import identifiers
+from cbp.domain.banking import check_account_against_masks, normalize_account_number
+from cbp.domain.directory import PayeeStatus
+from cbp.domain.errors import InvalidInput, PayeeNotPayable
+from cbp.domain.payee import Payee
+from cbp.services import auditing
+from cbp.services.commands import AddPayee, UpdatePayee, VerifyPayeeAccount
+from cbp.services.dependencies import Dependencies
+from cbp.services.directory import to_address
+from cbp.services.outbox import already_consumed, headers_for, publish_payee_events
+
+
+def add_payee(command: AddPayee, deps: Dependencies) -> str:
+    """Add a payee; its AccountUpdated event starts account verification.
+
+    A directory payee takes the biller's name, lead days and account masks;
+    the account number must fit one of the masks. A personal payee needs a
+    name and an address.
+    """
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        customer = uow.customers.get(command.tenant_id, command.customer_id)
+        if command.global_payee_id is not None:
+            biller = uow.directory.get(command.global_payee_id)
+            if not biller.is_payable:
+                raise PayeeNotPayable(f"biller {biller.id} is {biller.status.value}")
+            payee = Payee(
+                id=deps.ids.new(identifiers.PAYEE),
+                tenant_id=customer.tenant_id,
+                customer_id=customer.id,
+                global_payee_id=biller.id,
+                name=biller.name,
+                account_number=check_account_against_masks(
+                    command.account_number, biller.account_masks
+                ),
+                nickname=command.nickname,
+                lead_days=biller.lead_days,
+                created_at=now,
+            )
+        else:
+            if command.name is None or command.address is None:
+                raise InvalidInput("a personal payee needs a name and an address")
+            payee = Payee(
+                id=deps.ids.new(identifiers.PAYEE),
+                tenant_id=customer.tenant_id,
+                customer_id=customer.id,
+                name=command.name,
+                address=to_address(command.address),
+                account_number=normalize_account_number(command.account_number),
+                nickname=command.nickname,
+                created_at=now,
+            )
+        payee.request_verification(at=now)
+        uow.payees.add(payee)
+        publish_payee_events(uow, deps, payee.pull_events(), headers_for(command, payee.tenant_id))
+        auditing.record(
+            uow,
+            deps,
+            command,
+            tenant_id=payee.tenant_id,
+            subject_id=payee.id,
+            data={"account_number": payee.account_number_masked},
+        )
+        uow.commit()
+    return payee.id
+
+
+def update_payee(command: UpdatePayee, deps: Dependencies) -> None:
+    """Change a payee; a new account number is verified again."""
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        payee = uow.payees.get(command.tenant_id, command.payee_id)
+        if command.nickname is not None:
+            payee.nickname = command.nickname
+        if command.account_number is not None:
+            masks = (
+                uow.directory.get(payee.global_payee_id).account_masks
+                if payee.global_payee_id
+                else ()
+            )
+            payee.change_account_number(
+                check_account_against_masks(command.account_number, masks), at=now
+            )
+        if command.status is not None:
+            try:
+                status = PayeeStatus(command.status)
+            except ValueError:
+                raise InvalidInput("status must be active or inactive") from None
+            payee.change_status(status, at=now)
+        uow.payees.save(payee)
+        publish_payee_events(uow, deps, payee.pull_events(), headers_for(command, payee.tenant_id))
+        auditing.record(uow, deps, command, tenant_id=payee.tenant_id, subject_id=payee.id)
+        uow.commit()
+
+
+def verify_payee_account(command: VerifyPayeeAccount, deps: Dependencies) -> None:
+    """Ask the verifier about a payee's account number and record the answer."""
+    with deps.uow() as uow:
+        if already_consumed(uow, deps, "verify_payee_account", command.message_id):
+            return
+        payee = uow.payees.get(command.tenant_id, command.payee_id)
+        masks = (
+            uow.directory.get(payee.global_payee_id).account_masks if payee.global_payee_id else ()
+        )
+        result = deps.verifier.verify_payee_account(payee.account_number, masks)
+        payee.record_verification(
+            verified=result.verified, reason=result.reason, at=deps.clock.now()
+        )
+        uow.payees.save(payee)
+        publish_payee_events(uow, deps, payee.pull_events(), headers_for(command, payee.tenant_id))
+        auditing.record(
+            uow,
+            deps,
+            command,
+            tenant_id=payee.tenant_id,
+            subject_id=payee.id,
+            data={"verified": result.verified},
+        )
+        uow.commit()

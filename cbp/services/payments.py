@@ -1,0 +1,120 @@
+"""Creating and cancelling one-time payments."""
+
+from __future__ import annotations
+
+from cbp.domain import identifiers
+from cbp.domain.calendar import deliver_by_date
+from cbp.domain.errors import FundingAccountNotUsable, PayeeNotPayable
+from cbp.domain.funding import FundingAccount
+from cbp.domain.money import Money
+from cbp.domain.payee import Payee
+from cbp.domain.payment import Payment
+from cbp.ports import messages as m
+from cbp.ports.storage import UnitOfWork
+from cbp.services import auditing
+from cbp.services.commands import CancelPayment, CreateOneTimePayment
+from cbp.services.dependencies import Dependencies
+from cbp.services.outbox import enqueue_task, headers_for, publish_payment_changes
+
+PROCESS_PAYMENT_TASK = "payment.process"
+
+
+def create_one_time_payment(command: CreateOneTimePayment, deps: Dependencies) -> str:
+    """Validate and persist a payment in one transaction; queue it if due today.
+
+    Every check runs before anything is stored: a payment that exists has
+    passed them all and is ``scheduled``.
+    """
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        tenant = uow.tenants.get(command.tenant_id)
+        customer = uow.customers.get(tenant.id, command.customer_id)
+        payee = uow.payees.get(tenant.id, command.payee_id)
+        funding = uow.funding_accounts.get(tenant.id, command.funding_account_id)
+        check_payable(uow, payee, funding, customer_id=customer.id)
+        amount = Money.of(command.amount, command.currency)
+        tenant.policy.check_amount(amount)
+        is_business_day = deps.calendar.is_business_day
+        send_on = tenant.policy.resolve_send_on(command.send_on, now, is_business_day)
+        payment = Payment.create(
+            payment_id=deps.ids.new(identifiers.PAYMENT),
+            tenant_id=tenant.id,
+            customer_id=customer.id,
+            payee_id=payee.id,
+            funding_account_id=funding.id,
+            amount=amount,
+            send_on=send_on,
+            deliver_by=deliver_by_date(send_on, payee.lead_days, is_business_day),
+            memo=command.memo,
+            at=now,
+        )
+        payment.validate(at=now)
+        headers = headers_for(command, tenant.id)
+        events = uow.payments.save(payment, headers)
+        publish_payment_changes(uow, deps, payment, events, headers)
+        if payment.is_due(tenant.policy.local_now(now).date()):
+            queue_processing(uow, deps, payment, headers)
+        auditing.record(
+            uow,
+            deps,
+            command,
+            tenant_id=tenant.id,
+            subject_id=payment.id,
+            data={"amount": str(amount.amount), "currency": amount.currency},
+        )
+        uow.commit()
+    return payment.id
+
+
+def cancel_payment(command: CancelPayment, deps: Dependencies) -> None:
+    """Cancel a payment that has not been submitted to the processor."""
+    with deps.uow() as uow:
+        payment = uow.payments.get(command.tenant_id, command.payment_id)
+        payment.cancel(reason=command.reason, at=deps.clock.now())
+        headers = headers_for(command, payment.tenant_id)
+        events = uow.payments.save(payment, headers)
+        publish_payment_changes(uow, deps, payment, events, headers)
+        auditing.record(uow, deps, command, tenant_id=payment.tenant_id, subject_id=payment.id)
+        uow.commit()
+
+
+def check_payable(
+    uow: UnitOfWork, payee: Payee, funding: FundingAccount, *, customer_id: str
+) -> None:
+    """Refuse a payee or funding account that cannot take part in a payment now."""
+    if payee.customer_id != customer_id:
+        raise PayeeNotPayable("the payee belongs to another customer")
+    if funding.customer_id != customer_id:
+        raise FundingAccountNotUsable("the funding account belongs to another customer")
+    if not payee.is_payable:
+        raise PayeeNotPayable(
+            f"payee is {payee.status.value} with verification {payee.verification_status.value}"
+        )
+    if payee.global_payee_id is not None:
+        biller = uow.directory.get(payee.global_payee_id)
+        if not biller.is_payable:
+            raise PayeeNotPayable(f"biller is {biller.status.value}")
+    if not funding.is_usable:
+        raise FundingAccountNotUsable(
+            f"funding account verification is {funding.verification_status.value}"
+        )
+
+
+def queue_processing(
+    uow: UnitOfWork,
+    deps: Dependencies,
+    payment: Payment,
+    headers: m.Headers,
+    *,
+    job_id: str | None = None,
+) -> None:
+    """Put a payment.processing task in the outbox, ordered by the payment id."""
+    enqueue_task(
+        uow,
+        deps,
+        queue=m.PAYMENT_PROCESSING,
+        task=PROCESS_PAYMENT_TASK,
+        payload={"tenant_id": payment.tenant_id, "payment_id": payment.id, "job_id": job_id},
+        headers=headers,
+        ordering_key=payment.id,
+    )

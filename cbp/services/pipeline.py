@@ -1,0 +1,262 @@
+"""The payment pipeline: submit to the processor, settle, reconcile, returns.
+
+External calls never run inside a database transaction: a handler reads in
+one unit of work, calls the processor, and records the result in another,
+re-checking the payment's state. The processor is idempotent on the
+payment's own reference, so a repeat after a crash or a race cannot move
+money twice.
+"""
+
+from __future__ import annotations
+
+from cbp.domain import identifiers
+from cbp.domain.errors import DomainError, InvalidInput
+from cbp.domain.payment import Payment, PaymentStatus
+from cbp.domain.payment_exception import ExceptionKind
+from cbp.domain.processing import JobProgress, ProcessJob
+from cbp.ports import messages as m
+from cbp.ports.errors import DependencyTimeout
+from cbp.ports.outside import ProcessorResult, ProcessorStatus, Submission
+from cbp.ports.storage import UnitOfWork
+from cbp.services import auditing
+from cbp.services.commands import (
+    Command,
+    ProcessPayment,
+    QueueDuePayments,
+    ReconcilePayments,
+    RecordPaymentReturn,
+    StartProcessingJob,
+)
+from cbp.services.dependencies import Dependencies
+from cbp.services.exceptions import open_exception
+from cbp.services.outbox import already_consumed, headers_for, publish_payment_changes
+from cbp.services.payments import check_payable, queue_processing
+
+_CONSUMER = "process_payment"
+
+
+def start_processing_job(command: StartProcessingJob, deps: Dependencies) -> str:
+    """Queue the given payments, or all due on a date, and return a job to poll."""
+    if bool(command.payment_ids) == (command.due_on is not None):
+        raise InvalidInput("give either payment_ids or due_on, not both or neither")
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        tenant = uow.tenants.get(command.tenant_id)
+        today = tenant.policy.local_now(now).date()
+        if command.due_on is not None:
+            payments = uow.payments.due(command.due_on, tenant_id=tenant.id)
+        else:
+            payments = [
+                uow.payments.get(tenant.id, pid) for pid in dict.fromkeys(command.payment_ids)
+            ]
+            not_due = [p.id for p in payments if not p.is_due(today)]
+            if not_due:
+                raise InvalidInput(f"payments not scheduled and due today: {', '.join(not_due)}")
+        job = ProcessJob(
+            id=deps.ids.new(identifiers.JOB),
+            tenant_id=tenant.id,
+            payment_ids=tuple(p.id for p in payments),
+            created_at=now,
+            due_on=command.due_on,
+        )
+        uow.jobs.add(job)
+        headers = headers_for(command, tenant.id)
+        for payment in payments:
+            queue_processing(uow, deps, payment, headers, job_id=job.id)
+        auditing.record(
+            uow,
+            deps,
+            command,
+            tenant_id=tenant.id,
+            subject_id=job.id,
+            data={"payments": len(payments)},
+        )
+        uow.commit()
+    return job.id
+
+
+def job_progress(deps: Dependencies, tenant_id: str, job_id: str) -> tuple[ProcessJob, JobProgress]:
+    """A job and the counts of its payments by outcome, as of now."""
+    with deps.uow() as uow:
+        job = uow.jobs.get(tenant_id, job_id)
+        statuses = [uow.payments.get(tenant_id, pid).status for pid in job.payment_ids]
+    return job, JobProgress.of(statuses)
+
+
+def queue_due_payments(command: QueueDuePayments, deps: Dependencies) -> int:
+    """Queue every scheduled payment due on or before a date; return how many."""
+    with deps.uow() as uow:
+        payments = uow.payments.due(command.on)
+        for payment in payments:
+            queue_processing(uow, deps, payment, headers_for(command, payment.tenant_id))
+        uow.commit()
+    return len(payments)
+
+
+def process_payment(command: ProcessPayment, deps: Dependencies) -> PaymentStatus:
+    """Submit a due payment to the processor and record what it said.
+
+    A processor that is unavailable leaves the payment scheduled and raises,
+    so the queue retries later; one that times out leaves it processing for
+    the reconciler. A payment already past ``scheduled`` is left alone.
+    """
+    with deps.uow() as uow:
+        if command.message_id and uow.inbox.seen(_CONSUMER, command.message_id):
+            return uow.payments.get(command.tenant_id, command.payment_id).status
+        payment = uow.payments.get(command.tenant_id, command.payment_id)
+        if payment.status is not PaymentStatus.SCHEDULED:
+            return payment.status
+        try:
+            payee = uow.payees.get(payment.tenant_id, payment.payee_id)
+            funding = uow.funding_accounts.get(payment.tenant_id, payment.funding_account_id)
+            check_payable(uow, payee, funding, customer_id=payment.customer_id)
+            problem: DomainError | None = None
+        except DomainError as error:
+            problem = error
+    if problem is not None:
+        return _fail_before_submission(command, deps, problem)
+    submission = Submission(
+        reference=payment.id,
+        amount=payment.amount,
+        payee_id=payment.payee_id,
+        funding_account_id=payment.funding_account_id,
+        deliver_by=payment.deliver_by.isoformat(),
+    )
+    try:
+        result: ProcessorResult | None = deps.processor.submit(submission)
+    except DependencyTimeout:
+        result = None
+    with deps.uow() as uow:
+        if already_consumed(uow, deps, _CONSUMER, command.message_id):
+            return uow.payments.get(command.tenant_id, command.payment_id).status
+        payment = uow.payments.get(command.tenant_id, command.payment_id)
+        if payment.status is not PaymentStatus.SCHEDULED:
+            return payment.status
+        payment.submit(processor_reference=payment.id, at=deps.clock.now())
+        if result is not None:
+            _apply_result(uow, deps, payment, result, headers_for(command, payment.tenant_id))
+        _save(uow, deps, payment, command)
+        uow.commit()
+    return payment.status
+
+
+def reconcile_payments(command: ReconcilePayments, deps: Dependencies) -> int:
+    """Settle payments left processing by asking the processor; return how many moved.
+
+    A reference the processor has never seen was lost on the way there, so
+    it is submitted again under the same reference.
+    """
+    moved = 0
+    with deps.uow() as uow:
+        processing = uow.payments.in_status(PaymentStatus.PROCESSING, limit=command.limit)
+    for stale in processing:
+        reference = stale.processor_reference or stale.id
+        result = deps.processor.outcome(reference)
+        if result.status is ProcessorStatus.UNKNOWN:
+            try:
+                result = deps.processor.submit(
+                    Submission(
+                        reference=reference,
+                        amount=stale.amount,
+                        payee_id=stale.payee_id,
+                        funding_account_id=stale.funding_account_id,
+                        deliver_by=stale.deliver_by.isoformat(),
+                    )
+                )
+            except DependencyTimeout:
+                continue
+        with deps.uow() as uow:
+            payment = uow.payments.get(stale.tenant_id, stale.id)
+            if payment.status is not PaymentStatus.PROCESSING:
+                continue
+            _apply_result(uow, deps, payment, result, headers_for(command, payment.tenant_id))
+            if payment.pending_events:
+                moved += 1
+                _save(uow, deps, payment, command)
+                uow.commit()
+    return moved
+
+
+def record_payment_return(command: RecordPaymentReturn, deps: Dependencies) -> None:
+    """Move a completed payment to returned and open an exception for it."""
+    with deps.uow() as uow:
+        payment = uow.payments.get(command.tenant_id, command.payment_id)
+        payment.mark_returned(
+            return_code=command.return_code, reason=command.reason, at=deps.clock.now()
+        )
+        open_exception(
+            uow,
+            deps,
+            payment,
+            kind=ExceptionKind.RETURNED,
+            reason_code=command.return_code,
+            headers=headers_for(command, payment.tenant_id),
+        )
+        _save(uow, deps, payment, command)
+        uow.commit()
+
+
+def _apply_result(
+    uow: UnitOfWork,
+    deps: Dependencies,
+    payment: Payment,
+    result: ProcessorResult,
+    headers: m.Headers,
+) -> None:
+    now = deps.clock.now()
+    if result.status in (ProcessorStatus.SETTLED, ProcessorStatus.RETURNED):
+        payment.complete(at=now)
+    if result.status is ProcessorStatus.RETURNED:
+        code = result.failure_code or "R01"
+        payment.mark_returned(return_code=code, reason=result.reason or "returned", at=now)
+        open_exception(
+            uow, deps, payment, kind=ExceptionKind.RETURNED, reason_code=code, headers=headers
+        )
+    if result.status is ProcessorStatus.FAILED:
+        code = result.failure_code or "processor_error"
+        payment.fail(failure_code=code, reason=result.reason or "declined", at=now)
+        open_exception(
+            uow,
+            deps,
+            payment,
+            kind=ExceptionKind.from_failure_code(code),
+            reason_code=code,
+            headers=headers,
+        )
+
+
+def _fail_before_submission(
+    command: ProcessPayment, deps: Dependencies, problem: DomainError
+) -> PaymentStatus:
+    with deps.uow() as uow:
+        if already_consumed(uow, deps, _CONSUMER, command.message_id):
+            return uow.payments.get(command.tenant_id, command.payment_id).status
+        payment = uow.payments.get(command.tenant_id, command.payment_id)
+        if payment.status is not PaymentStatus.SCHEDULED:
+            return payment.status
+        payment.fail(failure_code=problem.code, reason=problem.detail, at=deps.clock.now())
+        open_exception(
+            uow,
+            deps,
+            payment,
+            kind=ExceptionKind.VALIDATION_FAILED,
+            reason_code=problem.code,
+            headers=headers_for(command, payment.tenant_id),
+        )
+        _save(uow, deps, payment, command)
+        uow.commit()
+    return payment.status
+
+
+def _save(uow: UnitOfWork, deps: Dependencies, payment: Payment, command: Command) -> None:
+    headers = headers_for(command, payment.tenant_id)
+    events = uow.payments.save(payment, headers)
+    publish_payment_changes(uow, deps, payment, events, headers)
+    auditing.record(
+        uow,
+        deps,
+        command,
+        tenant_id=payment.tenant_id,
+        subject_id=payment.id,
+        data={"status": payment.status.value, "events": [e.type for e in events]},
+    )

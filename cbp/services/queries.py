@@ -1,0 +1,133 @@
+"""Read-only use cases: what the API's GET endpoints return."""
+
+from __future__ import annotations
+
+from cbp.domain.customer import Customer
+from cbp.domain.directory import GlobalPayee
+from cbp.domain.errors import InvalidInput
+from cbp.domain.events import DomainEvent
+from cbp.domain.funding import FundingAccount
+from cbp.domain.notification import Notification
+from cbp.domain.payee import Payee
+from cbp.domain.payment import Payment, PaymentStatus
+from cbp.domain.payment_exception import ExceptionStatus, PaymentException
+from cbp.domain.processing import JobProgress, ProcessJob
+from cbp.ports.storage import Page, PaymentFilter
+from cbp.services.dependencies import Dependencies
+from cbp.services.directory import get_global_payee, search_directory
+from cbp.services.pipeline import job_progress
+
+
+class Queries:
+    """Every read a caller may make, bound to the dependencies."""
+
+    def __init__(self, deps: Dependencies) -> None:
+        self.deps = deps
+
+    def search_directory(
+        self, partial_name: str, *, cursor: str | None = None, limit: int | None = None
+    ) -> Page[GlobalPayee]:
+        """Billers matching a partial name, prefix matches first (cached)."""
+        return search_directory(self.deps, partial_name, cursor=cursor, limit=self.page_size(limit))
+
+    def get_global_payee(self, global_payee_id: str) -> GlobalPayee:
+        """One biller of the directory."""
+        return get_global_payee(self.deps, global_payee_id)
+
+    def job_progress(self, tenant_id: str, job_id: str) -> tuple[ProcessJob, JobProgress]:
+        """A processing job and its counts by outcome."""
+        return job_progress(self.deps, tenant_id, job_id)
+
+    def page_size(self, limit: int | None) -> int:
+        """The page size to use: the default when none is asked, else checked."""
+        if limit is None:
+            return self.deps.options.default_page_size
+        if not 1 <= limit <= self.deps.options.max_page_size:
+            raise InvalidInput(f"limit must be between 1 and {self.deps.options.max_page_size}")
+        return limit
+
+    def get_customer(self, tenant_id: str, customer_id: str) -> Customer:
+        """One customer of the tenant."""
+        with self.deps.uow() as uow:
+            return uow.customers.get(tenant_id, customer_id)
+
+    def get_payee(self, tenant_id: str, payee_id: str) -> Payee:
+        """One payee of the tenant."""
+        with self.deps.uow() as uow:
+            return uow.payees.get(tenant_id, payee_id)
+
+    def list_payees(
+        self,
+        tenant_id: str,
+        *,
+        customer_id: str | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> Page[Payee]:
+        """The tenant's payees, optionally of one customer."""
+        with self.deps.uow() as uow:
+            return uow.payees.find(
+                tenant_id, customer_id=customer_id, cursor=cursor, limit=self.page_size(limit)
+            )
+
+    def get_funding_account(self, tenant_id: str, account_id: str) -> FundingAccount:
+        """One funding account of the tenant."""
+        with self.deps.uow() as uow:
+            return uow.funding_accounts.get(tenant_id, account_id)
+
+    def get_payment(self, tenant_id: str, payment_id: str) -> Payment:
+        """One payment, rebuilt from its events."""
+        with self.deps.uow() as uow:
+            return uow.payments.get(tenant_id, payment_id)
+
+    def payment_events(self, tenant_id: str, payment_id: str) -> list[DomainEvent]:
+        """A payment's full event history: its audit trail."""
+        with self.deps.uow() as uow:
+            uow.payments.get(tenant_id, payment_id)
+            return uow.events.load(payment_id)
+
+    def list_payments(
+        self,
+        tenant_id: str,
+        *,
+        customer_id: str | None = None,
+        status: str | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> Page[Payment]:
+        """The tenant's payments, newest first, filtered by customer and status."""
+        try:
+            wanted = None if status is None else PaymentStatus(status)
+        except ValueError:
+            raise InvalidInput(f"unknown payment status {status!r}") from None
+        query = PaymentFilter(tenant_id=tenant_id, customer_id=customer_id, status=wanted)
+        with self.deps.uow() as uow:
+            return uow.payments.find(query, cursor=cursor, limit=self.page_size(limit))
+
+    def get_exception(self, tenant_id: str, exception_id: str) -> PaymentException:
+        """One payment exception."""
+        with self.deps.uow() as uow:
+            return uow.exceptions.get(tenant_id, exception_id)
+
+    def list_exceptions(
+        self,
+        tenant_id: str,
+        *,
+        status: str | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> Page[PaymentException]:
+        """The tenant's exceptions, newest first."""
+        try:
+            wanted = None if status is None else ExceptionStatus(status)
+        except ValueError:
+            raise InvalidInput(f"unknown exception status {status!r}") from None
+        with self.deps.uow() as uow:
+            return uow.exceptions.find(
+                tenant_id, status=wanted, cursor=cursor, limit=self.page_size(limit)
+            )
+
+    def get_notification(self, tenant_id: str, notification_id: str) -> Notification:
+        """One notification and its delivery state."""
+        with self.deps.uow() as uow:
+            return uow.notifications.get(tenant_id, notification_id)

@@ -1,0 +1,143 @@
+"""Which use case each message triggers: the consumer side of messaging.
+
+A task has one consumer; an event goes to every subscriber whose filter
+names its type. Messaging adapters call ``MessageRouter.consume`` and
+know nothing of the use cases behind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cbp.ports import messages as m
+from cbp.services import commands as c
+from cbp.services.bus import CommandBus
+from cbp.services.directory import invalidate_directory_cache
+from cbp.services.exceptions import DELIVER_NOTIFICATION_TASK, HANDLE_EXCEPTION_TASK
+from cbp.services.notifications import DeliveryOutcome
+from cbp.services.payments import PROCESS_PAYMENT_TASK
+
+
+class RetryLater(Exception):
+    """The message could not be handled yet; deliver it again after a back-off."""
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A named consumer of some message types on one queue or topic."""
+
+    name: str
+    destination: str
+    types: frozenset[str]
+    handle: Callable[[m.Message, CommandBus], None]
+
+    def matches(self, message: m.Message) -> bool:
+        """Whether this subscriber wants ``message``."""
+        return message.destination == self.destination and message.type in self.types
+
+
+def _process_payment(message: m.Message, bus: CommandBus) -> None:
+    p = message.payload
+    bus.handle(
+        c.ProcessPayment(
+            tenant_id=p["tenant_id"],
+            payment_id=p["payment_id"],
+            job_id=p.get("job_id"),
+            message_id=message.message_id,
+            correlation_id=message.headers.correlation_id,
+            traceparent=message.headers.traceparent,
+            actor="worker",
+        )
+    )
+
+
+def _handle_exception(message: m.Message, bus: CommandBus) -> None:
+    bus.handle(
+        c.HandleException(
+            tenant_id=message.payload["tenant_id"],
+            exception_id=message.payload["exception_id"],
+            message_id=message.message_id,
+            correlation_id=message.headers.correlation_id,
+            traceparent=message.headers.traceparent,
+            actor="worker",
+        )
+    )
+
+
+def _deliver_notification(message: m.Message, bus: CommandBus) -> None:
+    outcome = bus.handle(
+        c.DeliverNotification(
+            notification_id=message.payload["notification_id"],
+            message_id=message.message_id,
+            traceparent=message.headers.traceparent,
+            actor="worker",
+        )
+    )
+    if outcome is DeliveryOutcome.RETRY:
+        raise RetryLater(f"notification {message.payload['notification_id']} not delivered yet")
+
+
+def _verify_payee(message: m.Message, bus: CommandBus) -> None:
+    if message.payload.get("account_kind") != "payee":
+        return
+    bus.handle(
+        c.VerifyPayeeAccount(
+            tenant_id=message.payload["tenant_id"],
+            payee_id=message.payload["subject_id"],
+            message_id=message.message_id,
+            traceparent=message.headers.traceparent,
+            actor="validation-service",
+        )
+    )
+
+
+def _invalidate_directory(message: m.Message, bus: CommandBus) -> None:
+    if message.payload.get("payee_kind") == "global_payee":
+        invalidate_directory_cache(bus.deps)
+
+
+SUBSCRIPTIONS: tuple[Subscription, ...] = (
+    Subscription(
+        "payment-processor",
+        m.PAYMENT_PROCESSING,
+        frozenset({PROCESS_PAYMENT_TASK}),
+        _process_payment,
+    ),
+    Subscription(
+        "exception-handler",
+        m.EXCEPTION_HANDLING,
+        frozenset({HANDLE_EXCEPTION_TASK}),
+        _handle_exception,
+    ),
+    Subscription(
+        "notification-sender",
+        m.NOTIFICATION_DELIVERY,
+        frozenset({DELIVER_NOTIFICATION_TASK}),
+        _deliver_notification,
+    ),
+    Subscription(
+        "validation-service", m.PAYEE_EVENTS, frozenset({"AccountUpdated"}), _verify_payee
+    ),
+    Subscription(
+        "directory-cache", m.PAYEE_EVENTS, frozenset({"PayeeStatusChanged"}), _invalidate_directory
+    ),
+)
+
+
+class MessageRouter:
+    """Hands each message to the subscribers that want it."""
+
+    def __init__(self, bus: CommandBus, subscriptions: tuple[Subscription, ...] = SUBSCRIPTIONS):
+        self.bus = bus
+        self.subscriptions = subscriptions
+
+    def subscribers(self, message: m.Message) -> list[Subscription]:
+        """Every subscription whose destination and type filter match."""
+        return [s for s in self.subscriptions if s.matches(message)]
+
+    def consume(self, message: m.Message, subscriber: str | None = None) -> None:
+        """Run the matching subscribers (or just the named one)."""
+        for subscription in self.subscribers(message):
+            if subscriber is None or subscription.name == subscriber:
+                subscription.handle(message, self.bus)

@@ -1,0 +1,48 @@
+"""Settings from the environment (prefix ``CBP_``), with embedded defaults."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of cbp; each one can be set as ``CBP_<NAME>``.
+
+    The defaults run everything in one process with no server to install.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CBP_", extra="ignore")
+
+    database_url: str = "memory://"
+    broker_url: str = "memory://"
+    cache_url: str = "memory://"
+    rate_limit_url: str = "memory://"
+    processor: Literal["simulator"] = "simulator"
+    processor_settle_after_seconds: float = Field(default=0.0, ge=0)
+    verifier: Literal["rules"] = "rules"
+    notifier: Literal["log", "memory"] = "log"
+    api_key_secret: SecretStr | None = None
+    max_notification_attempts: int = Field(default=8, ge=1, le=50)
+    directory_cache_ttl_seconds: float = Field(default=300.0, gt=0)
+    default_page_size: int = Field(default=20, ge=1, le=100)
+    max_page_size: int = Field(default=100, ge=1, le=1000)
+    service_endpoints: dict[str, list[str]] = Field(default_factory=dict)
+
+    def backend(self, url: str) -> str:
+        """The adapter family a URL names: ``memory``, ``sqlite``, ``postgresql``..."""
+        return urlsplit(url).scheme.split("+", 1)[0]
+
+    def for_container(self) -> dict[str, Any]:
+        """The plain values the container's Configuration provider reads."""
+        values = self.model_dump(exclude={"api_key_secret"})
+        values.update(
+            storage=self.backend(self.database_url),
+            broker=self.backend(self.broker_url),
+            cache=self.backend(self.cache_url),
+            rate_limit=self.backend(self.rate_limit_url),
+        )
+        return values
