@@ -5,12 +5,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar
 
 from cbp.domain.banking import mask_account_number
 from cbp.domain.errors import InvalidInput
-from cbp.domain.events import AccountVerified, DomainEvent
-from cbp.domain.payee import VerificationStatus
-from cbp.domain.recording import RecordsEvents
+from cbp.domain.events import DomainEvent
+from cbp.domain.verification import VerificationStatus, VerifiesAccount
 
 
 class AccountType(enum.StrEnum):
@@ -21,7 +21,7 @@ class AccountType(enum.StrEnum):
 
 
 @dataclass(kw_only=True, eq=False)
-class FundingAccount(RecordsEvents):
+class FundingAccount(VerifiesAccount):
     """A verified bank account of the customer's; numbers stay secret."""
 
     id: str
@@ -34,6 +34,7 @@ class FundingAccount(RecordsEvents):
     created_at: datetime
     verification_status: VerificationStatus = VerificationStatus.PENDING
     version: int = 0
+    account_kind: ClassVar[str] = "funding_account"
     _pending: list[DomainEvent] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -54,17 +55,3 @@ class FundingAccount(RecordsEvents):
     def is_usable(self) -> bool:
         """Whether payments may be drawn from this account."""
         return self.verification_status is VerificationStatus.VERIFIED
-
-    def record_verification(self, *, verified: bool, reason: str | None, at: datetime) -> None:
-        """Store the verifier's answer on the account."""
-        self.verification_status = (
-            VerificationStatus.VERIFIED if verified else VerificationStatus.FAILED
-        )
-        self._record(
-            AccountVerified,
-            at,
-            tenant_id=self.tenant_id,
-            account_kind="funding_account",
-            verified=verified,
-            reason=reason,
-        )

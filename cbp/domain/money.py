@@ -23,6 +23,10 @@ MINOR_UNITS: dict[str, int] = {
 }
 
 
+#: No amount reaches this: it keeps every value well inside Decimal's precision.
+MAX_MAGNITUDE = Decimal(10) ** 15
+
+
 def minor_units(currency: str) -> int:
     """Digits after the decimal point for ``currency``."""
     try:
@@ -44,8 +48,7 @@ class Money:
     currency: str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.amount, Decimal) or not self.amount.is_finite():
-            raise InvalidMoney("amount must be a finite decimal")
+        _check_magnitude(self.amount)
         exponent = Decimal(1).scaleb(-minor_units(self.currency))
         if self.amount != self.amount.quantize(exponent):
             raise InvalidMoney(
@@ -69,6 +72,7 @@ class Money:
     def rounded(cls, amount: Decimal, currency: str) -> Money:
         """Round a computed amount half-to-even to the currency's minor units."""
         exponent = Decimal(1).scaleb(-minor_units(currency))
+        _check_magnitude(amount)
         return cls(amount.quantize(exponent, rounding=ROUND_HALF_EVEN), currency)
 
     @classmethod
@@ -130,3 +134,10 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
+
+
+def _check_magnitude(amount: Decimal) -> None:
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise InvalidMoney("amount must be a finite decimal")
+    if abs(amount) >= MAX_MAGNITUDE:
+        raise InvalidMoney(f"amount must be below {MAX_MAGNITUDE:,f}")

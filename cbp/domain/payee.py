@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar
 
 from cbp.domain.banking import mask_account_number
 from cbp.domain.directory import Address, PayeeStatus
 from cbp.domain.errors import IllegalTransition, InvalidInput
-from cbp.domain.events import AccountUpdated, AccountVerified, DomainEvent, PayeeStatusChanged
-from cbp.domain.recording import RecordsEvents
-
-
-class VerificationStatus(enum.StrEnum):
-    """Whether an account number has been checked."""
-
-    PENDING = "pending"
-    VERIFIED = "verified"
-    FAILED = "failed"
+from cbp.domain.events import AccountUpdated, DomainEvent, PayeeStatusChanged
+from cbp.domain.verification import VerificationStatus, VerifiesAccount
 
 
 @dataclass(kw_only=True, eq=False)
-class Payee(RecordsEvents):
+class Payee(VerifiesAccount):
     """Whom a customer pays, and the customer's account number there.
 
     The account number is held in the clear in memory only; storage adapters
@@ -42,6 +34,7 @@ class Payee(RecordsEvents):
     status: PayeeStatus = PayeeStatus.ACTIVE
     verification_status: VerificationStatus = VerificationStatus.PENDING
     version: int = 0
+    account_kind: ClassVar[str] = "payee"
     _pending: list[DomainEvent] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -61,20 +54,6 @@ class Payee(RecordsEvents):
         return (
             self.status is PayeeStatus.ACTIVE
             and self.verification_status is VerificationStatus.VERIFIED
-        )
-
-    def record_verification(self, *, verified: bool, reason: str | None, at: datetime) -> None:
-        """Store the verifier's answer on the account number."""
-        self.verification_status = (
-            VerificationStatus.VERIFIED if verified else VerificationStatus.FAILED
-        )
-        self._record(
-            AccountVerified,
-            at,
-            tenant_id=self.tenant_id,
-            account_kind="payee",
-            verified=verified,
-            reason=reason,
         )
 
     def request_verification(self, *, at: datetime) -> None:

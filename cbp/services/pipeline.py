@@ -9,6 +9,8 @@ money twice.
 
 from __future__ import annotations
 
+import contextlib
+
 from cbp.domain import identifiers
 from cbp.domain.errors import DomainError, InvalidInput
 from cbp.domain.payment import Payment, PaymentStatus
@@ -113,28 +115,32 @@ def process_payment(command: ProcessPayment, deps: Dependencies) -> PaymentStatu
             problem: DomainError | None = None
         except DomainError as error:
             problem = error
-    if problem is not None:
-        return _fail_before_submission(command, deps, problem)
-    submission = Submission(
-        reference=payment.id,
-        amount=payment.amount,
-        payee_id=payment.payee_id,
-        funding_account_id=payment.funding_account_id,
-        deliver_by=payment.deliver_by.isoformat(),
-    )
-    try:
-        result: ProcessorResult | None = deps.processor.submit(submission)
-    except DependencyTimeout:
-        result = None
+    result: ProcessorResult | None = None
+    if problem is None:
+        # NOTE: on a timeout the outcome is unknown; the payment waits in processing
+        # until the reconciler asks the processor.
+        with contextlib.suppress(DependencyTimeout):
+            result = deps.processor.submit(_submission(payment))
     with deps.uow() as uow:
-        if already_consumed(uow, deps, _CONSUMER, command.message_id):
-            return uow.payments.get(command.tenant_id, command.payment_id).status
         payment = uow.payments.get(command.tenant_id, command.payment_id)
-        if payment.status is not PaymentStatus.SCHEDULED:
-            return payment.status
-        payment.submit(processor_reference=payment.id, at=deps.clock.now())
-        if result is not None:
-            _apply_result(uow, deps, payment, result, headers_for(command, payment.tenant_id))
+        consumed = already_consumed(uow, deps, _CONSUMER, command.message_id)
+        if consumed or payment.status is not PaymentStatus.SCHEDULED:
+            return payment.status  # NOTE: another delivery or worker got here first
+        headers = headers_for(command, payment.tenant_id)
+        if problem is not None:
+            _fail(
+                uow,
+                deps,
+                payment,
+                problem.code,
+                problem.detail,
+                ExceptionKind.VALIDATION_FAILED,
+                headers,
+            )
+        else:
+            payment.submit(processor_reference=payment.id, at=deps.clock.now())
+            if result is not None:
+                _apply_result(uow, deps, payment, result, headers)
         _save(uow, deps, payment, command)
         uow.commit()
     return payment.status
@@ -150,19 +156,10 @@ def reconcile_payments(command: ReconcilePayments, deps: Dependencies) -> int:
     with deps.uow() as uow:
         processing = uow.payments.in_status(PaymentStatus.PROCESSING, limit=command.limit)
     for stale in processing:
-        reference = stale.processor_reference or stale.id
-        result = deps.processor.outcome(reference)
+        result = deps.processor.outcome(stale.processor_reference or stale.id)
         if result.status is ProcessorStatus.UNKNOWN:
             try:
-                result = deps.processor.submit(
-                    Submission(
-                        reference=reference,
-                        amount=stale.amount,
-                        payee_id=stale.payee_id,
-                        funding_account_id=stale.funding_account_id,
-                        deliver_by=stale.deliver_by.isoformat(),
-                    )
-                )
+                result = deps.processor.submit(_submission(stale))
             except DependencyTimeout:
                 continue
         with deps.uow() as uow:
@@ -181,19 +178,26 @@ def record_payment_return(command: RecordPaymentReturn, deps: Dependencies) -> N
     """Move a completed payment to returned and open an exception for it."""
     with deps.uow() as uow:
         payment = uow.payments.get(command.tenant_id, command.payment_id)
-        payment.mark_returned(
-            return_code=command.return_code, reason=command.reason, at=deps.clock.now()
-        )
-        open_exception(
+        _return(
             uow,
             deps,
             payment,
-            kind=ExceptionKind.RETURNED,
-            reason_code=command.return_code,
-            headers=headers_for(command, payment.tenant_id),
+            command.return_code,
+            command.reason,
+            headers_for(command, payment.tenant_id),
         )
         _save(uow, deps, payment, command)
         uow.commit()
+
+
+def _submission(payment: Payment) -> Submission:
+    return Submission(
+        reference=payment.processor_reference or payment.id,
+        amount=payment.amount,
+        payee_id=payment.payee_id,
+        funding_account_id=payment.funding_account_id,
+        deliver_by=payment.deliver_by.isoformat(),
+    )
 
 
 def _apply_result(
@@ -203,49 +207,50 @@ def _apply_result(
     result: ProcessorResult,
     headers: m.Headers,
 ) -> None:
-    now = deps.clock.now()
     if result.status in (ProcessorStatus.SETTLED, ProcessorStatus.RETURNED):
-        payment.complete(at=now)
+        payment.complete(at=deps.clock.now())
     if result.status is ProcessorStatus.RETURNED:
-        code = result.failure_code or "R01"
-        payment.mark_returned(return_code=code, reason=result.reason or "returned", at=now)
-        open_exception(
-            uow, deps, payment, kind=ExceptionKind.RETURNED, reason_code=code, headers=headers
+        _return(
+            uow, deps, payment, result.failure_code or "R01", result.reason or "returned", headers
         )
     if result.status is ProcessorStatus.FAILED:
         code = result.failure_code or "processor_error"
-        payment.fail(failure_code=code, reason=result.reason or "declined", at=now)
-        open_exception(
+        _fail(
             uow,
             deps,
             payment,
-            kind=ExceptionKind.from_failure_code(code),
-            reason_code=code,
-            headers=headers,
+            code,
+            result.reason or "declined",
+            ExceptionKind.from_failure_code(code),
+            headers,
         )
 
 
-def _fail_before_submission(
-    command: ProcessPayment, deps: Dependencies, problem: DomainError
-) -> PaymentStatus:
-    with deps.uow() as uow:
-        if already_consumed(uow, deps, _CONSUMER, command.message_id):
-            return uow.payments.get(command.tenant_id, command.payment_id).status
-        payment = uow.payments.get(command.tenant_id, command.payment_id)
-        if payment.status is not PaymentStatus.SCHEDULED:
-            return payment.status
-        payment.fail(failure_code=problem.code, reason=problem.detail, at=deps.clock.now())
-        open_exception(
-            uow,
-            deps,
-            payment,
-            kind=ExceptionKind.VALIDATION_FAILED,
-            reason_code=problem.code,
-            headers=headers_for(command, payment.tenant_id),
-        )
-        _save(uow, deps, payment, command)
-        uow.commit()
-    return payment.status
+def _fail(
+    uow: UnitOfWork,
+    deps: Dependencies,
+    payment: Payment,
+    code: str,
+    reason: str,
+    kind: ExceptionKind,
+    headers: m.Headers,
+) -> None:
+    payment.fail(failure_code=code, reason=reason, at=deps.clock.now())
+    open_exception(uow, deps, payment, kind=kind, reason_code=code, headers=headers)
+
+
+def _return(
+    uow: UnitOfWork,
+    deps: Dependencies,
+    payment: Payment,
+    code: str,
+    reason: str,
+    headers: m.Headers,
+) -> None:
+    payment.mark_returned(return_code=code, reason=reason, at=deps.clock.now())
+    open_exception(
+        uow, deps, payment, kind=ExceptionKind.RETURNED, reason_code=code, headers=headers
+    )
 
 
 def _save(uow: UnitOfWork, deps: Dependencies, payment: Payment, command: Command) -> None:

@@ -1,0 +1,1 @@
+"""cbp: a Consumer Bill Payment engine with a pure core and pluggable adapters."""

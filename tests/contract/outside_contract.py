@@ -1,0 +1,98 @@
+"""Contracts of the cache, rate limiter and broker ports.
+
+Subclasses provide ``cache_and_clock`` / ``limiter_and_clock``: the adapter
+and a function that lets ``seconds`` pass for it (a fake clock's advance, or
+a real sleep), and ``broker_and_drain`` for the messaging ports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cbp.ports.messages import EventBus, Message, MessageKind, TaskQueue
+from cbp.ports.outside import Cache, RateLimiter
+from tests.contract import builders as b
+
+Advance = Callable[[float], None]
+Drain = Callable[[Callable[[Message], None]], None]
+
+
+class CacheContract:
+    """Bytes in, the same bytes out, until they expire or are deleted."""
+
+    def test_a_value_is_returned_until_it_expires(
+        self, cache_and_clock: tuple[Cache, Advance]
+    ) -> None:
+        cache, advance = cache_and_clock
+        cache.set("contract:k", b"\x00value\xff", ttl_seconds=1)
+        assert cache.get("contract:k") == b"\x00value\xff"
+        advance(1.2)
+        assert cache.get("contract:k") is None
+
+    def test_a_deleted_or_missing_key_is_none(self, cache_and_clock: tuple[Cache, Advance]) -> None:
+        cache, _ = cache_and_clock
+        cache.set("contract:k", b"v", ttl_seconds=60)
+        cache.delete("contract:k")
+        cache.delete("contract:never-set")
+        assert cache.get("contract:k") is None
+
+    def test_setting_again_replaces_the_value(self, cache_and_clock: tuple[Cache, Advance]) -> None:
+        cache, _ = cache_and_clock
+        cache.set("contract:k", b"one", ttl_seconds=60)
+        cache.set("contract:k", b"two", ttl_seconds=60)
+        assert cache.get("contract:k") == b"two"
+
+
+class RateLimiterContract:
+    """A limit per key per window, with what a client needs to back off."""
+
+    def test_calls_beyond_the_limit_are_refused_until_the_window_passes(
+        self, limiter_and_clock: tuple[RateLimiter, Advance]
+    ) -> None:
+        limiter, advance = limiter_and_clock
+        decisions = [limiter.hit("contract:key", limit=3, window_seconds=1) for _ in range(4)]
+        assert [d.allowed for d in decisions] == [True, True, True, False]
+        assert [d.remaining for d in decisions] == [2, 1, 0, 0]
+        assert all(d.limit == 3 and 0 <= d.reset_seconds <= 1 for d in decisions)
+        advance(1.1)
+        assert limiter.hit("contract:key", limit=3, window_seconds=1).allowed
+
+    def test_keys_are_counted_apart(self, limiter_and_clock: tuple[RateLimiter, Advance]) -> None:
+        limiter, _ = limiter_and_clock
+        limiter.hit("contract:a", limit=1, window_seconds=60)
+        assert not limiter.hit("contract:a", limit=1, window_seconds=60).allowed
+        assert limiter.hit("contract:b", limit=1, window_seconds=60).allowed
+
+
+class BrokerContract:
+    """Tasks and events arrive whole, each where it was sent."""
+
+    def test_tasks_and_events_reach_the_consumer_unchanged(
+        self, broker_and_drain: tuple[TaskQueue, EventBus, Drain]
+    ) -> None:
+        tasks, events, drain = broker_and_drain
+        task = b.message(MessageKind.TASK, "payment.processing")
+        event = b.message(MessageKind.EVENT, "payment.events")
+        tasks.enqueue(task)
+        events.publish(event)
+        received: list[Message] = []
+        drain(received.append)
+        assert sorted(received, key=lambda m: m.message_id) == sorted(
+            [task, event], key=lambda m: m.message_id
+        )
+
+    def test_a_failing_delivery_is_tried_again(
+        self, broker_and_drain: tuple[TaskQueue, EventBus, Drain]
+    ) -> None:
+        tasks, _, drain = broker_and_drain
+        task = b.message()
+        tasks.enqueue(task)
+        attempts: list[str] = []
+
+        def flaky(message: Message) -> None:
+            attempts.append(message.message_id)
+            if len(attempts) == 1:
+                raise RuntimeError("first attempt fails")
+
+        drain(flaky)
+        assert attempts == [task.message_id, task.message_id]

@@ -1,0 +1,553 @@
+"""The contract of the storage ports, for every adapter to pass unchanged.
+
+A subclass provides the ``uow_factory`` fixture: a callable returning a new
+unit of work on a fresh, empty store.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import pytest
+
+from cbp.domain.audit import AuditEntry, first_broken_link
+from cbp.domain.errors import AlreadyExists, ConcurrencyConflict, NotFound
+from cbp.domain.idempotency import IdempotencyState
+from cbp.domain.payment import Payment, PaymentStatus
+from cbp.domain.payment_exception import ExceptionStatus
+from cbp.ports.messages import Headers
+from cbp.ports.storage import PaymentFilter, UnitOfWork
+from tests.contract import builders as b
+
+UowFactory = Callable[[], UnitOfWork]
+HEADERS = Headers(tenant_id="ten_1", correlation_id="cor_1", traceparent="00-abc-def-01")
+
+
+class UnitOfWorkContract:
+    """Atomicity: all of a unit of work, or none of it."""
+
+    def test_committed_work_is_seen_by_the_next_unit_of_work(self, uow_factory: UowFactory) -> None:
+        tenant = b.tenant()
+        with uow_factory() as uow:
+            uow.tenants.add(tenant)
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.tenants.get(tenant.id).name == "Acme"
+
+    def test_work_left_uncommitted_is_discarded(self, uow_factory: UowFactory) -> None:
+        tenant = b.tenant()
+        with uow_factory() as uow:
+            uow.tenants.add(tenant)
+            uow.outbox.add(b.message())
+        with uow_factory() as uow:
+            with pytest.raises(NotFound):
+                uow.tenants.get(tenant.id)
+            assert uow.outbox.pending(10) == []
+
+    def test_an_error_rolls_back_state_events_and_messages_together(
+        self, uow_factory: UowFactory
+    ) -> None:
+        payment = b.payment("ten_1")
+        with pytest.raises(RuntimeError), uow_factory() as uow:
+            uow.payments.save(payment, HEADERS)
+            uow.outbox.add(b.message())
+            raise RuntimeError("crash before commit")
+        with uow_factory() as uow:
+            with pytest.raises(NotFound):
+                uow.payments.get("ten_1", payment.id)
+            assert uow.outbox.pending(10) == []
+            assert uow.events.read_all() == []
+
+
+class EventStoreContract:
+    """Streams with optimistic concurrency and a global order for replay."""
+
+    def test_a_stream_loads_in_version_order_with_its_data(self, uow_factory: UowFactory) -> None:
+        payment = b.payment("ten_1")
+        events = payment.pull_events()
+        with uow_factory() as uow:
+            uow.events.append(payment.id, events, expected_version=0, headers=HEADERS)
+            uow.commit()
+        with uow_factory() as uow:
+            loaded = uow.events.load(payment.id)
+        assert [(e.type, e.version, e.event_id) for e in loaded] == [
+            (e.type, e.version, e.event_id) for e in events
+        ]
+        assert loaded[0].data() == events[0].data()
+        assert loaded[0].occurred_at == events[0].occurred_at
+
+    def test_appending_at_a_stale_version_is_a_conflict(self, uow_factory: UowFactory) -> None:
+        payment = b.payment("ten_1")
+        with uow_factory() as uow:
+            uow.events.append(
+                payment.id, payment.pull_events(), expected_version=0, headers=HEADERS
+            )
+            uow.commit()
+        payment.submit(processor_reference=payment.id, at=b.NOW)
+        (submitted,) = payment.pull_events()
+        with uow_factory() as uow, pytest.raises(ConcurrencyConflict):
+            uow.events.append(payment.id, [submitted], expected_version=1, headers=HEADERS)
+            uow.commit()
+
+    def test_of_two_concurrent_writers_one_wins_and_the_other_conflicts(
+        self, uow_factory: UowFactory
+    ) -> None:
+        payment = b.payment("ten_1")
+        with uow_factory() as uow:
+            uow.payments.save(payment, HEADERS)
+            uow.commit()
+        first, second = uow_factory(), uow_factory()
+        with first, second:
+            mine = first.payments.get("ten_1", payment.id)
+            theirs = second.payments.get("ten_1", payment.id)
+            mine.cancel(reason="customer", at=b.NOW)
+            theirs.submit(processor_reference=payment.id, at=b.NOW)
+            first.payments.save(mine, HEADERS)
+            first.commit()
+            with pytest.raises(ConcurrencyConflict):
+                second.payments.save(theirs, HEADERS)
+                second.commit()
+        with uow_factory() as uow:
+            assert uow.payments.get("ten_1", payment.id).status is PaymentStatus.CANCELLED
+
+    def test_read_all_returns_every_stream_in_commit_order(self, uow_factory: UowFactory) -> None:
+        payments = [b.payment("ten_1") for _ in range(3)]
+        for payment in payments:
+            with uow_factory() as uow:
+                uow.payments.save(payment, HEADERS)
+                uow.commit()
+        with uow_factory() as uow:
+            everything = uow.events.read_all()
+            tail = uow.events.read_all(after_position=everything[1].position, limit=2)
+        assert [s.event.stream_id for s in everything] == [p.id for p in payments for _ in range(2)]
+        positions = [s.position for s in everything]
+        assert positions == sorted(positions) and len(set(positions)) == 6
+        assert [s.position for s in tail] == positions[2:4]
+        assert everything[0].headers.correlation_id == "cor_1"
+        assert everything[0].headers.tenant_id == "ten_1"
+
+
+class PaymentRepositoryContract:
+    """Payments by replay, with a view to list, sweep and reconcile them."""
+
+    def save(self, uow_factory: UowFactory, payment: Payment) -> None:
+        with uow_factory() as uow:
+            uow.payments.save(payment, HEADERS)
+            uow.commit()
+
+    def test_a_saved_payment_comes_back_the_same_and_only_for_its_tenant(
+        self, uow_factory: UowFactory
+    ) -> None:
+        payment = b.payment("ten_1")
+        self.save(uow_factory, payment)
+        with uow_factory() as uow:
+            loaded = uow.payments.get("ten_1", payment.id)
+            with pytest.raises(NotFound):
+                uow.payments.get("ten_2", payment.id)
+            with pytest.raises(NotFound):
+                uow.payments.get("ten_1", "pmt_missing")
+        assert (loaded.status, loaded.amount, loaded.send_on, loaded.memo, loaded.version) == (
+            PaymentStatus.SCHEDULED,
+            payment.amount,
+            payment.send_on,
+            "rent",
+            2,
+        )
+
+    def test_payments_are_found_newest_first_by_customer_and_status(
+        self, uow_factory: UowFactory
+    ) -> None:
+        payments = [b.payment("ten_1", customer_id="cus_a" if i % 2 else "cus_b") for i in range(5)]
+        payments[0].cancel(reason="x", at=b.NOW)
+        for payment in [*payments, b.payment("ten_2")]:
+            self.save(uow_factory, payment)
+        with uow_factory() as uow:
+            first = uow.payments.find(PaymentFilter(tenant_id="ten_1"), cursor=None, limit=3)
+            rest = uow.payments.find(
+                PaymentFilter(tenant_id="ten_1"), cursor=first.next_cursor, limit=3
+            )
+            cus_a = uow.payments.find(
+                PaymentFilter(tenant_id="ten_1", customer_id="cus_a"), cursor=None, limit=10
+            )
+            cancelled = uow.payments.find(
+                PaymentFilter(tenant_id="ten_1", status=PaymentStatus.CANCELLED),
+                cursor=None,
+                limit=10,
+            )
+        newest_first = [p.id for p in reversed(payments)]
+        assert [p.id for p in first.items + rest.items] == newest_first
+        assert rest.next_cursor is None
+        assert [p.id for p in cus_a.items] == [payments[3].id, payments[1].id]
+        assert [p.id for p in cancelled.items] == [payments[0].id]
+
+    def test_due_and_in_status_sweep_across_tenants(self, uow_factory: UowFactory) -> None:
+        today = b.payment("ten_1", send_on=date(2026, 3, 2))
+        other_tenant = b.payment("ten_2", send_on=date(2026, 3, 1))
+        later = b.payment("ten_1", send_on=date(2026, 3, 5))
+        unvalidated = b.payment("ten_1", validated=False)
+        submitted = b.payment("ten_1")
+        submitted.submit(processor_reference=submitted.id, at=b.NOW)
+        for payment in (today, other_tenant, later, unvalidated, submitted):
+            self.save(uow_factory, payment)
+        with uow_factory() as uow:
+            due = {p.id for p in uow.payments.due(date(2026, 3, 2))}
+            due_ten_1 = {p.id for p in uow.payments.due(date(2026, 3, 2), tenant_id="ten_1")}
+            processing = [p.id for p in uow.payments.in_status(PaymentStatus.PROCESSING)]
+        assert due == {today.id, other_tenant.id}
+        assert due_ten_1 == {today.id}
+        assert processing == [submitted.id]
+
+    def test_rebuilding_a_view_from_events_restores_it(self, uow_factory: UowFactory) -> None:
+        payment = b.payment("ten_1")
+        payment.cancel(reason="x", at=b.NOW)
+        self.save(uow_factory, payment)
+        with uow_factory() as uow:
+            replayed = Payment.replay(payment.id, uow.events.load(payment.id))
+            uow.payments.rebuild_view(replayed)
+            uow.commit()
+        with uow_factory() as uow:
+            found = uow.payments.find(
+                PaymentFilter(tenant_id="ten_1", status=PaymentStatus.CANCELLED),
+                cursor=None,
+                limit=5,
+            )
+        assert [p.id for p in found.items] == [payment.id]
+
+
+class RecordRepositoriesContract:
+    """Tenants' records: round trips, isolation, uniqueness."""
+
+    def test_records_round_trip_and_stay_inside_their_tenant(self, uow_factory: UowFactory) -> None:
+        tenant = b.tenant()
+        customer = b.customer(tenant.id)
+        payee = b.payee(tenant.id, customer.id)
+        account = b.funding_account(tenant.id, customer.id)
+        exception = b.exception(tenant.id)
+        notification = b.notification(tenant.id)
+        job = b.job(tenant.id)
+        key = b.api_key(tenant.id)
+        with uow_factory() as uow:
+            uow.tenants.add(tenant)
+            uow.customers.add(customer)
+            uow.payees.add(payee)
+            uow.funding_accounts.add(account)
+            uow.exceptions.add(exception)
+            uow.notifications.add(notification)
+            uow.jobs.add(job)
+            uow.api_keys.add(key)
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.customers.get(tenant.id, customer.id).email == "ada@example.com"
+            loaded_payee = uow.payees.get(tenant.id, payee.id)
+            assert (loaded_payee.account_number, loaded_payee.nickname, loaded_payee.address) == (
+                "4417123456",
+                "rent",
+                b.ADDRESS,
+            )
+            loaded_account = uow.funding_accounts.get(tenant.id, account.id)
+            assert (loaded_account.routing_number, loaded_account.account_number) == (
+                "011000015",
+                "000123456789",
+            )
+            assert uow.exceptions.get(tenant.id, exception.id).kind == exception.kind
+            assert uow.notifications.get(tenant.id, notification.id).payload == {"kind": "nsf"}
+            assert uow.notifications.get_any(notification.id).recipient == "ada@example.com"
+            assert uow.jobs.get(tenant.id, job.id).payment_ids == ("pmt_1", "pmt_2")
+            assert uow.jobs.get(tenant.id, job.id).due_on == date(2026, 3, 2)
+            assert uow.api_keys.get(key.id).scopes == key.scopes
+            for lookup in (
+                lambda: uow.customers.get("ten_other", customer.id),
+                lambda: uow.payees.get("ten_other", payee.id),
+                lambda: uow.funding_accounts.get("ten_other", account.id),
+                lambda: uow.exceptions.get("ten_other", exception.id),
+                lambda: uow.notifications.get("ten_other", notification.id),
+                lambda: uow.jobs.get("ten_other", job.id),
+                lambda: uow.tenants.get("ten_other"),
+                lambda: uow.api_keys.get("key_other"),
+            ):
+                with pytest.raises(NotFound):
+                    lookup()
+
+    def test_changes_are_saved(self, uow_factory: UowFactory) -> None:
+        exception = b.exception("ten_1")
+        notification = b.notification("ten_1")
+        key = b.api_key("ten_1")
+        with uow_factory() as uow:
+            uow.exceptions.add(exception)
+            uow.notifications.add(notification)
+            uow.api_keys.add(key)
+            uow.commit()
+        with uow_factory() as uow:
+            loaded = uow.exceptions.get("ten_1", exception.id)
+            loaded.resolve(resolution="done", at=b.NOW)
+            uow.exceptions.save(loaded)
+            sent = uow.notifications.get("ten_1", notification.id)
+            sent.record_sent(at=b.NOW)
+            uow.notifications.save(sent)
+            revoked = uow.api_keys.get(key.id)
+            revoked.revoke(at=b.NOW)
+            uow.api_keys.save(revoked)
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.exceptions.get("ten_1", exception.id).status is ExceptionStatus.RESOLVED
+            assert uow.notifications.get("ten_1", notification.id).sent_at == b.NOW
+            assert not uow.api_keys.get(key.id).is_active
+
+    def test_a_customers_external_id_is_unique_per_tenant(self, uow_factory: UowFactory) -> None:
+        with uow_factory() as uow:
+            uow.customers.add(b.customer("ten_1", external_id="u-1"))
+            uow.customers.add(b.customer("ten_2", external_id="u-1"))
+            uow.commit()
+        with uow_factory() as uow, pytest.raises(AlreadyExists):
+            uow.customers.add(b.customer("ten_1", external_id="u-1"))
+            uow.commit()
+
+    def test_exceptions_and_payees_are_listed_in_pages(self, uow_factory: UowFactory) -> None:
+        exceptions = [b.exception("ten_1") for _ in range(3)]
+        payees = [b.payee("ten_1", "cus_1") for _ in range(3)]
+        exceptions[0].resolve(resolution="x", at=b.NOW)
+        with uow_factory() as uow:
+            for exception in exceptions:
+                uow.exceptions.add(exception)
+            for payee in payees:
+                uow.payees.add(payee)
+            uow.payees.add(b.payee("ten_1", "cus_2"))
+            uow.commit()
+        with uow_factory() as uow:
+            first = uow.exceptions.find("ten_1", status=None, cursor=None, limit=2)
+            rest = uow.exceptions.find("ten_1", status=None, cursor=first.next_cursor, limit=2)
+            open_ = uow.exceptions.find("ten_1", status=ExceptionStatus.OPEN, cursor=None, limit=5)
+            payee_page = uow.payees.find("ten_1", customer_id="cus_1", cursor=None, limit=5)
+        assert [e.id for e in first.items + rest.items] == [e.id for e in reversed(exceptions)]
+        assert {e.id for e in open_.items} == {exceptions[1].id, exceptions[2].id}
+        assert [p.id for p in payee_page.items] == [p.id for p in payees]
+
+
+class DirectoryContract:
+    """Biller search: partial, case-insensitive, prefix first, paginated."""
+
+    def add(self, uow_factory: UowFactory, *billers: object) -> None:
+        with uow_factory() as uow:
+            for biller in billers:
+                uow.directory.add(biller)  # type: ignore[arg-type]
+            uow.commit()
+
+    def test_search_ranks_name_prefixes_then_word_or_alias_prefixes_then_the_rest(
+        self, uow_factory: UowFactory
+    ) -> None:
+        self.add(
+            uow_factory,
+            b.biller("Bell Atlantic"),
+            b.biller("Atlantic City Electric"),
+            b.biller("Southern Gas", aliases=("Atlantic Gas",)),
+            b.biller("Transatlantic Cable"),
+            b.biller("Pacific Power"),
+        )
+        with uow_factory() as uow:
+            page = uow.directory.search("ATLANTIC", cursor=None, limit=10)
+        assert [p.name for p in page.items] == [
+            "Atlantic City Electric",
+            "Bell Atlantic",
+            "Southern Gas",
+            "Transatlantic Cable",
+        ]
+
+    def test_search_pages_cover_every_match_exactly_once(self, uow_factory: UowFactory) -> None:
+        self.add(uow_factory, *[b.biller(f"Water Co {i:02d}") for i in range(11)])
+        names: list[str] = []
+        cursor = None
+        with uow_factory() as uow:
+            while True:
+                page = uow.directory.search("water", cursor=cursor, limit=4)
+                names += [p.name for p in page.items]
+                if not (cursor := page.next_cursor):
+                    break
+        assert names == [f"Water Co {i:02d}" for i in range(11)]
+
+    def test_a_biller_round_trips_and_saves(self, uow_factory: UowFactory) -> None:
+        biller = b.biller("Springfield Power", aliases=("SPC",))
+        self.add(uow_factory, biller)
+        with uow_factory() as uow:
+            loaded = uow.directory.get(biller.id)
+            assert (loaded.aliases, loaded.account_masks, loaded.lead_days, loaded.address) == (
+                ("SPC",),
+                biller.account_masks,
+                3,
+                b.ADDRESS,
+            )
+            loaded.update(name="Springfield Power & Light")
+            uow.directory.save(loaded)
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.directory.get(biller.id).name == "Springfield Power & Light"
+            with pytest.raises(NotFound):
+                uow.directory.get("gpy_missing")
+
+    def test_wildcards_in_the_search_text_match_only_themselves(
+        self, uow_factory: UowFactory
+    ) -> None:
+        self.add(uow_factory, b.biller("100% Solar"), b.biller("Solar_One"), b.biller("Solar Two"))
+        with uow_factory() as uow:
+            assert [p.name for p in uow.directory.search("%", cursor=None, limit=5).items] == [
+                "100% Solar"
+            ]
+            assert [p.name for p in uow.directory.search("r_", cursor=None, limit=5).items] == [
+                "Solar_One"
+            ]
+
+
+class IdempotencyStoreContract:
+    """One record per tenant and key; released keys are free again."""
+
+    def test_the_first_claim_wins_and_later_claims_see_it(self, uow_factory: UowFactory) -> None:
+        with uow_factory() as uow:
+            assert uow.idempotency.claim(b.idempotency("ten_1")) is None
+            uow.commit()
+        with uow_factory() as uow:
+            holder = uow.idempotency.claim(b.idempotency("ten_1"))
+            assert holder is not None and holder.state is IdempotencyState.IN_FLIGHT
+            assert uow.idempotency.claim(b.idempotency("ten_2")) is None
+
+    def test_a_completed_response_is_kept_byte_for_byte(self, uow_factory: UowFactory) -> None:
+        record = b.idempotency("ten_1")
+        with uow_factory() as uow:
+            uow.idempotency.claim(record)
+            record.complete(status=201, body=b'{"id":"pmt_1","amount":"1.00"}')
+            uow.idempotency.save(record)
+            uow.commit()
+        with uow_factory() as uow:
+            stored = uow.idempotency.claim(b.idempotency("ten_1"))
+        assert stored is not None
+        assert stored.replay_for(record.fingerprint) == (201, b'{"id":"pmt_1","amount":"1.00"}')
+
+    def test_a_released_key_can_be_claimed_again(self, uow_factory: UowFactory) -> None:
+        with uow_factory() as uow:
+            uow.idempotency.claim(b.idempotency("ten_1"))
+            uow.commit()
+        with uow_factory() as uow:
+            uow.idempotency.release("ten_1", "k-1")
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.idempotency.claim(b.idempotency("ten_1")) is None
+
+    def test_expired_keys_are_purged(self, uow_factory: UowFactory) -> None:
+        with uow_factory() as uow:
+            uow.idempotency.claim(b.idempotency("ten_1", "old", b.NOW - timedelta(hours=25)))
+            uow.idempotency.claim(b.idempotency("ten_1", "new", b.NOW))
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.idempotency.purge_expired(b.NOW) == 1
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.idempotency.claim(b.idempotency("ten_1", "old")) is None
+            assert uow.idempotency.claim(b.idempotency("ten_1", "new")) is not None
+
+
+class AuditLogContract:
+    """An unbroken hash chain, whatever the interleaving of writers."""
+
+    def append(self, uow: UnitOfWork, subject: str) -> None:
+        uow.audit.append(
+            AuditEntry.chain(
+                uow.audit.last(),
+                tenant_id="ten_1",
+                actor="key_1",
+                action="Test",
+                subject_id=subject,
+                data={"n": subject},
+                recorded_at=b.NOW,
+            )
+        )
+
+    def test_entries_chain_in_commit_order(self, uow_factory: UowFactory) -> None:
+        for n in range(3):
+            with uow_factory() as uow:
+                self.append(uow, f"s{n}")
+                self.append(uow, f"t{n}")
+                uow.commit()
+        with uow_factory() as uow:
+            entries = uow.audit.entries()
+            assert uow.audit.entries(after_sequence=4, limit=1)[0].sequence == 5
+        assert [e.sequence for e in entries] == list(range(1, 7))
+        assert first_broken_link(entries) is None
+
+    def test_concurrent_writers_still_leave_one_valid_chain(self, uow_factory: UowFactory) -> None:
+        errors: list[BaseException] = []
+
+        def write(n: int) -> None:
+            try:
+                for i in range(5):
+                    with uow_factory() as uow:
+                        self.append(uow, f"{n}-{i}")
+                        uow.commit()
+            except BaseException as error:  # pragma: no cover - reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        with uow_factory() as uow:
+            entries = uow.audit.entries()
+        assert len(entries) == 20
+        assert first_broken_link(entries) is None
+
+
+class OutboxInboxContract:
+    """Messages leave only after commit, once; consumers remember what they did."""
+
+    def test_messages_are_pending_after_commit_and_gone_once_dispatched(
+        self, uow_factory: UowFactory
+    ) -> None:
+        messages = [b.message() for _ in range(3)]
+        with uow_factory() as uow:
+            for message in messages:
+                uow.outbox.add(message)
+            uow.commit()
+        with uow_factory() as uow:
+            pending = uow.outbox.pending(10)
+            assert pending == messages
+            assert uow.outbox.pending(2) == messages[:2]
+            uow.outbox.mark_dispatched([messages[0].message_id], b.NOW)
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.outbox.pending(10) == messages[1:]
+
+    def test_the_inbox_remembers_only_committed_consumption(self, uow_factory: UowFactory) -> None:
+        with uow_factory() as uow:
+            uow.inbox.record("consumer", "msg_1", b.NOW)
+            assert uow.inbox.seen("consumer", "msg_1")
+        with uow_factory() as uow:
+            assert not uow.inbox.seen("consumer", "msg_1")
+            uow.inbox.record("consumer", "msg_1", b.NOW)
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.inbox.seen("consumer", "msg_1")
+            assert not uow.inbox.seen("other-consumer", "msg_1")
+
+    def test_two_consumers_of_one_message_cannot_both_commit(self, uow_factory: UowFactory) -> None:
+        first, second = uow_factory(), uow_factory()
+        with first, second:
+            assert not first.inbox.seen("c", "msg_1") and not second.inbox.seen("c", "msg_1")
+            first.inbox.record("c", "msg_1", b.NOW)
+            second.inbox.record("c", "msg_1", b.NOW)
+            first.commit()
+            with pytest.raises((ConcurrencyConflict, AlreadyExists)):
+                second.commit()
+
+
+class StorageContract(
+    UnitOfWorkContract,
+    EventStoreContract,
+    PaymentRepositoryContract,
+    RecordRepositoriesContract,
+    DirectoryContract,
+    IdempotencyStoreContract,
+    AuditLogContract,
+    OutboxInboxContract,
+):
+    """Every storage port's contract; subclass it and provide ``uow_factory``."""

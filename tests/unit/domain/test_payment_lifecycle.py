@@ -1,0 +1,158 @@
+"""Any sequence of commands keeps a payment's invariants; replay rebuilds it."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from cbp.domain.errors import IllegalTransition, InvalidInput, InvalidMoney
+from cbp.domain.money import Money
+from cbp.domain.payment import FINAL_STATUSES, Payment, PaymentStatus
+
+START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+
+#: The statuses each action may be taken from: the model the aggregate must follow.
+ALLOWED = {
+    "validate": {PaymentStatus.CREATED},
+    "submit": {PaymentStatus.SCHEDULED},
+    "complete": {PaymentStatus.PROCESSING},
+    "fail": {PaymentStatus.CREATED, PaymentStatus.SCHEDULED, PaymentStatus.PROCESSING},
+    "cancel": {PaymentStatus.CREATED, PaymentStatus.SCHEDULED},
+    "return": {PaymentStatus.COMPLETED},
+}
+RESULT = {
+    "validate": PaymentStatus.SCHEDULED,
+    "submit": PaymentStatus.PROCESSING,
+    "complete": PaymentStatus.COMPLETED,
+    "fail": PaymentStatus.FAILED,
+    "cancel": PaymentStatus.CANCELLED,
+    "return": PaymentStatus.RETURNED,
+}
+
+
+def new_payment(amount: str = "10.00") -> Payment:
+    return Payment.create(
+        payment_id="pmt_1",
+        tenant_id="ten_1",
+        customer_id="cus_1",
+        payee_id="pye_1",
+        funding_account_id="fac_1",
+        amount=Money.of(amount, "USD"),
+        send_on=date(2026, 3, 2),
+        deliver_by=date(2026, 3, 4),
+        memo=None,
+        at=START,
+    )
+
+
+class PaymentLifecycle(RuleBasedStateMachine):
+    """Drives one payment with random commands and checks it against the model."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.payment = new_payment()
+        self.stored = self.payment.pull_events()
+        self.expected = PaymentStatus.CREATED
+        self.clock = START
+        self.finalized_at: PaymentStatus | None = None
+
+    def _act(self, action: str) -> None:
+        self.clock += timedelta(minutes=1)
+        at = self.clock
+        commands = {
+            "validate": lambda: self.payment.validate(at=at),
+            "submit": lambda: self.payment.submit(processor_reference="pmt_1", at=at),
+            "complete": lambda: self.payment.complete(at=at),
+            "fail": lambda: self.payment.fail(failure_code="nsf", reason="declined", at=at),
+            "cancel": lambda: self.payment.cancel(reason="customer", at=at),
+            "return": lambda: self.payment.mark_returned(return_code="R01", reason="r", at=at),
+        }
+        version_before = self.payment.version
+        if self.expected in ALLOWED[action]:
+            commands[action]()
+            self.expected = RESULT[action]
+            assert self.payment.version == version_before + 1
+        else:
+            with pytest.raises(IllegalTransition):
+                commands[action]()
+            assert self.payment.version == version_before
+        self.stored += self.payment.pull_events()
+
+    @rule(action=st.sampled_from(sorted(ALLOWED)))
+    def command(self, action: str) -> None:
+        self._act(action)
+
+    @invariant()
+    def status_follows_the_model(self) -> None:
+        assert self.payment.status is self.expected
+
+    @invariant()
+    def final_states_never_change(self) -> None:
+        if self.finalized_at is not None:
+            assert self.payment.status is self.finalized_at
+        elif self.payment.status in FINAL_STATUSES:
+            self.finalized_at = self.payment.status
+
+    @invariant()
+    def versions_are_gapless(self) -> None:
+        assert [e.version for e in self.stored] == list(range(1, self.payment.version + 1))
+
+    @invariant()
+    def replay_rebuilds_the_same_state(self) -> None:
+        replayed = Payment.replay("pmt_1", self.stored)
+        assert replayed.status is self.payment.status
+        assert replayed.version == self.payment.version
+        assert replayed.amount == self.payment.amount
+        assert replayed.failure_code == self.payment.failure_code
+        assert replayed.updated_at == self.payment.updated_at
+
+
+PaymentLifecycle.TestCase.settings = settings(max_examples=200, stateful_step_count=12)
+TestPaymentLifecycle = PaymentLifecycle.TestCase
+
+
+def test_a_payment_must_be_for_a_positive_amount() -> None:
+    with pytest.raises(InvalidMoney, match="greater than zero"):
+        new_payment("0.00")
+
+
+def test_deliver_by_cannot_precede_send_on() -> None:
+    with pytest.raises(InvalidInput):
+        Payment.create(
+            payment_id="pmt_1",
+            tenant_id="t",
+            customer_id="c",
+            payee_id="p",
+            funding_account_id="f",
+            amount=Money.of("1.00", "USD"),
+            send_on=date(2026, 3, 4),
+            deliver_by=date(2026, 3, 2),
+            memo=None,
+            at=START,
+        )
+
+
+def test_a_cancelled_payment_cannot_be_processed() -> None:
+    payment = new_payment()
+    payment.validate(at=START)
+    payment.cancel(reason="changed my mind", at=START)
+    with pytest.raises(IllegalTransition, match="cannot submit a payment that is cancelled"):
+        payment.submit(processor_reference="pmt_1", at=START)
+
+
+def test_replay_refuses_an_out_of_order_stream() -> None:
+    payment = new_payment()
+    payment.validate(at=START)
+    created, validated = payment.pull_events()
+    with pytest.raises(ValueError, match="does not follow"):
+        Payment.replay("pmt_1", [validated, created])
+
+
+def test_a_scheduled_payment_is_due_on_its_send_on_date() -> None:
+    payment = new_payment()
+    assert not payment.is_due(date(2026, 3, 2))  # created, not yet validated
+    payment.validate(at=START)
+    assert not payment.is_due(date(2026, 3, 1))
+    assert payment.is_due(date(2026, 3, 2))

@@ -1,0 +1,108 @@
+"""A fresh core per test on memory adapters, and a ready-made customer world."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from cbp.adapters.memory.outside import InMemoryClock, InMemoryNotifier, SequentialIdGenerator
+from cbp.bootstrap import Cbp, bootstrap
+from cbp.services import commands as c
+from cbp.settings import Settings
+
+ACCOUNT_NUMBER = "4417123456"
+FUNDING_ACCOUNT_NUMBER = "000123456789"
+ROUTING_NUMBER = "011000015"
+
+
+@pytest.fixture
+def clock() -> InMemoryClock:
+    return InMemoryClock()  # Monday 2026-03-02, 09:00 in New York
+
+
+@pytest.fixture
+def notifier() -> InMemoryNotifier:
+    return InMemoryNotifier()
+
+
+@pytest.fixture
+def app(clock: InMemoryClock, notifier: InMemoryNotifier) -> Iterator[Cbp]:
+    settings = Settings(api_key_secret="test-secret", max_notification_attempts=3)
+    core = bootstrap(settings, clock=clock, ids=SequentialIdGenerator(), notifier=notifier)
+    yield core
+    core.close()
+
+
+def address() -> c.AddressInput:
+    return c.AddressInput(line1="1 Main St", city="Springfield", state="IL", postal_code="62701")
+
+
+@dataclass
+class World:
+    """A tenant with a customer who has a verified payee and funding account."""
+
+    app: Cbp
+    tenant_id: str
+    customer_id: str
+    biller_id: str
+    payee_id: str
+    funding_id: str
+
+    def pay(self, amount: str = "25.00", **kwargs: object) -> str:
+        command = c.CreateOneTimePayment(
+            tenant_id=kwargs.pop("tenant_id", self.tenant_id),  # type: ignore[arg-type]
+            customer_id=self.customer_id,
+            payee_id=self.payee_id,
+            funding_account_id=self.funding_id,
+            amount=amount,
+            **kwargs,  # type: ignore[arg-type]
+        )
+        return str(self.app.handle(command))
+
+    def status(self, payment_id: str) -> str:
+        return self.app.queries.get_payment(self.tenant_id, payment_id).status.value
+
+
+def make_world(app: Cbp, name: str = "Acme Bank") -> World:
+    tenant_id = app.handle(c.CreateTenant(name=name))
+    customer_id = app.handle(
+        c.CreateCustomer(
+            tenant_id=tenant_id, external_id="cust-1", name="Ada", email="ada@example.com"
+        )
+    )
+    biller_id = app.handle(
+        c.AddGlobalPayee(
+            name=f"Springfield Power {name}",
+            category="utilities",
+            address=address(),
+            account_masks=("9999999999",),
+            lead_days=2,
+        )
+    )
+    payee_id = app.handle(
+        c.AddPayee(
+            tenant_id=tenant_id,
+            customer_id=customer_id,
+            global_payee_id=biller_id,
+            account_number=ACCOUNT_NUMBER,
+        )
+    )
+    app.run_until_idle()
+    funding_id = app.handle(
+        c.AddFundingAccount(
+            tenant_id=tenant_id,
+            customer_id=customer_id,
+            routing_number=ROUTING_NUMBER,
+            account_number=FUNDING_ACCOUNT_NUMBER,
+            account_type="checking",
+            holder_name="Ada",
+        )
+    )
+    return World(app, tenant_id, customer_id, biller_id, payee_id, funding_id)
+
+
+@pytest.fixture
+def world(app: Cbp) -> World:
+    return make_world(app)

@@ -1,0 +1,62 @@
+import pytest
+
+from cbp.bootstrap import Cbp
+from cbp.domain.access import Scope
+from cbp.domain.errors import InvalidInput, NotFound, Unauthenticated
+from cbp.services import commands as c
+from cbp.services.access import authenticate
+
+
+def test_an_issued_key_authenticates_as_its_tenant_with_its_scopes(app: Cbp) -> None:
+    tenant_id = app.handle(c.CreateTenant(name="Acme"))
+    issued = app.handle(c.CreateApiKey(tenant_id=tenant_id, scopes=("payments:read",)))
+    principal = authenticate(issued.token, app.deps)
+    assert principal.tenant_id == tenant_id
+    assert principal.key_id == issued.key_id
+    assert principal.scopes == {Scope.PAYMENTS_READ}
+
+
+def test_the_secret_is_stored_only_as_a_keyed_hash(app: Cbp) -> None:
+    tenant_id = app.handle(c.CreateTenant(name="Acme"))
+    issued = app.handle(c.CreateApiKey(tenant_id=tenant_id, scopes=("payments:read",)))
+    secret = issued.token.split(".", 1)[1]
+    with app.deps.uow() as uow:
+        stored = uow.api_keys.get(issued.key_id)
+    assert secret not in repr(stored)
+    assert stored.secret_hash != secret
+    assert secret not in repr(issued)
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda token: token[:-1] + ("A" if token[-1] != "A" else "B"),
+        lambda token: token.split(".")[0],
+        lambda token: "key_unknown." + token.split(".")[1],
+        lambda token: "",
+        lambda token: "Bearer " + token,
+    ],
+)
+def test_a_wrong_or_malformed_key_is_unauthenticated(app: Cbp, mangle) -> None:  # type: ignore[no-untyped-def]
+    tenant_id = app.handle(c.CreateTenant(name="Acme"))
+    issued = app.handle(c.CreateApiKey(tenant_id=tenant_id, scopes=("payments:read",)))
+    with pytest.raises(Unauthenticated):
+        authenticate(mangle(issued.token), app.deps)
+
+
+def test_a_revoked_key_is_unauthenticated(app: Cbp) -> None:
+    tenant_id = app.handle(c.CreateTenant(name="Acme"))
+    issued = app.handle(c.CreateApiKey(tenant_id=tenant_id, scopes=("payments:read",)))
+    app.handle(c.RevokeApiKey(key_id=issued.key_id))
+    with pytest.raises(Unauthenticated):
+        authenticate(issued.token, app.deps)
+
+
+def test_keys_need_known_scopes_and_an_existing_tenant(app: Cbp) -> None:
+    tenant_id = app.handle(c.CreateTenant(name="Acme"))
+    with pytest.raises(InvalidInput, match="payments:everything"):
+        app.handle(c.CreateApiKey(tenant_id=tenant_id, scopes=("payments:everything",)))
+    with pytest.raises(NotFound):
+        app.handle(c.CreateApiKey(tenant_id="ten_missing", scopes=("payments:read",)))
+    with pytest.raises(NotFound):
+        app.handle(c.RevokeApiKey(key_id="key_missing"))

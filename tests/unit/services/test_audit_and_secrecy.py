@@ -1,0 +1,54 @@
+import json
+from dataclasses import replace
+
+from cbp.services import commands as c
+from cbp.services.auditing import verify_audit_log
+from tests.unit.services.conftest import (
+    ACCOUNT_NUMBER,
+    FUNDING_ACCOUNT_NUMBER,
+    ROUTING_NUMBER,
+    World,
+)
+
+
+def test_every_change_is_chained_in_the_audit_log_with_its_actor(world: World) -> None:
+    world.app.handle(
+        c.CancelPayment(tenant_id=world.tenant_id, payment_id=world.pay(), actor="key_42")
+    )
+    checked, broken = verify_audit_log(world.app.deps)
+    assert broken is None
+    with world.app.deps.uow() as uow:
+        entries = uow.audit.entries()
+    assert checked == len(entries) > 5
+    assert (entries[-1].action, entries[-1].actor) == ("CancelPayment", "key_42")
+
+
+def test_tampering_with_the_audit_log_is_detected(world: World) -> None:
+    db = world.app.container.memory_database()
+    db.audit[3] = replace(db.audit[3], actor="someone-else")
+    assert verify_audit_log(world.app.deps, batch=2) == (2, 4)
+
+
+def test_account_numbers_never_leave_in_messages_audit_entries_or_reprs(world: World) -> None:
+    world.pay("25.13")
+    world.app.run_until_idle()
+    db = world.app.container.memory_database()
+    texts = [json.dumps(m.payload) for m in db.outbox.values()]
+    texts += [json.dumps(e.data) for e in db.audit]
+    texts += [repr(row) for table in db.tables.values() for row in table.rows.values()]
+    texts += [
+        repr(command)
+        for command in (
+            c.AddPayee(tenant_id="t", customer_id="c", account_number=ACCOUNT_NUMBER),
+            c.AddFundingAccount(
+                tenant_id="t",
+                customer_id="c",
+                routing_number=ROUTING_NUMBER,
+                account_number=FUNDING_ACCOUNT_NUMBER,
+                account_type="checking",
+                holder_name="A",
+            ),
+        )
+    ]
+    for secret in (ACCOUNT_NUMBER, FUNDING_ACCOUNT_NUMBER):
+        assert not [t for t in texts if secret in t]

@@ -1,0 +1,179 @@
+from datetime import date
+
+import pytest
+
+from cbp.bootstrap import Cbp
+from cbp.domain.errors import (
+    AmountOutOfRange,
+    FundingAccountNotUsable,
+    IllegalTransition,
+    InvalidInput,
+    InvalidMoney,
+    NotFound,
+    PayeeNotPayable,
+    SendDateNotAllowed,
+)
+from cbp.services import commands as c
+from tests.unit.services.conftest import World, address, make_world
+
+
+def outbox_types(app: Cbp) -> list[str]:
+    with app.deps.uow() as uow:
+        return [m.type for m in uow.outbox.pending(1000)]
+
+
+class TestCreatingAPayment:
+    def test_a_payment_due_today_is_scheduled_and_queued_at_once(self, world: World) -> None:
+        payment_id = world.pay("25.00", memo="March bill")
+        payment = world.app.queries.get_payment(world.tenant_id, payment_id)
+        assert (payment.status.value, str(payment.amount.amount), payment.memo) == (
+            "scheduled",
+            "25.00",
+            "March bill",
+        )
+        assert payment.send_on == date(2026, 3, 2)
+        assert payment.deliver_by == date(2026, 3, 4)  # two business days of lead time
+        assert "payment.process" in outbox_types(world.app)
+        world.app.run_until_idle()
+        assert world.status(payment_id) == "completed"
+
+    def test_a_future_payment_waits_for_its_date(self, world: World) -> None:
+        payment_id = world.pay(send_on=date(2026, 3, 10))
+        world.app.run_until_idle()
+        assert world.status(payment_id) == "scheduled"
+        assert world.app.handle(c.QueueDuePayments(on=date(2026, 3, 9))) == 0
+        assert world.app.handle(c.QueueDuePayments(on=date(2026, 3, 10))) == 1
+        world.app.run_until_idle()
+        assert world.status(payment_id) == "completed"
+
+    @pytest.mark.parametrize(
+        ("amount", "error"),
+        [
+            ("0.00", AmountOutOfRange),
+            ("25000.01", AmountOutOfRange),
+            ("1.001", InvalidMoney),
+            ("-5.00", AmountOutOfRange),
+            ("abc", InvalidMoney),
+        ],
+    )
+    def test_amounts_outside_the_policy_are_refused(
+        self, world: World, amount: str, error: type
+    ) -> None:
+        with pytest.raises(error):
+            world.pay(amount)
+
+    def test_a_date_in_the_past_is_refused(self, world: World) -> None:
+        with pytest.raises(SendDateNotAllowed):
+            world.pay(send_on=date(2026, 2, 27))
+
+    def test_an_unverified_or_inactive_payee_cannot_be_paid(self, world: World) -> None:
+        app = world.app
+        app.handle(
+            c.UpdatePayee(
+                tenant_id=world.tenant_id, payee_id=world.payee_id, account_number="1111111111"
+            )
+        )
+        with pytest.raises(PayeeNotPayable, match="pending"):
+            world.pay()
+        app.run_until_idle()
+        app.handle(c.UpdateGlobalPayee(global_payee_id=world.biller_id, status="inactive"))
+        with pytest.raises(PayeeNotPayable, match="biller is inactive"):
+            world.pay()
+
+    def test_another_customers_funding_account_cannot_be_used(self, world: World) -> None:
+        app = world.app
+        other_customer = app.handle(
+            c.CreateCustomer(tenant_id=world.tenant_id, external_id="c2", name="Bob")
+        )
+        other_funding = app.handle(
+            c.AddFundingAccount(
+                tenant_id=world.tenant_id,
+                customer_id=other_customer,
+                routing_number="011000015",
+                account_number="99887766",
+                account_type="checking",
+                holder_name="Bob",
+            )
+        )
+        world.funding_id = other_funding
+        with pytest.raises(FundingAccountNotUsable, match="another customer"):
+            world.pay()
+
+    def test_a_refused_payment_leaves_nothing_behind(self, world: World) -> None:
+        before = outbox_types(world.app)
+        with pytest.raises(AmountOutOfRange):
+            world.pay("99999.00")
+        assert outbox_types(world.app) == before
+        assert world.app.queries.list_payments(world.tenant_id).items == []
+
+    def test_another_tenants_payment_is_not_found(self, app: Cbp) -> None:
+        acme, other = make_world(app, "Acme"), make_world(app, "Other")
+        payment_id = acme.pay()
+        with pytest.raises(NotFound):
+            app.queries.get_payment(other.tenant_id, payment_id)
+        with pytest.raises(NotFound):
+            app.handle(c.CancelPayment(tenant_id=other.tenant_id, payment_id=payment_id))
+        with pytest.raises(NotFound):
+            app.queries.payment_events(other.tenant_id, payment_id)
+        with pytest.raises(NotFound):  # nor can one tenant pay from another's records
+            acme.pay(tenant_id=other.tenant_id)
+
+
+class TestCancelling:
+    def test_a_scheduled_payment_can_be_cancelled_and_then_is_never_processed(
+        self, world: World
+    ) -> None:
+        payment_id = world.pay()
+        world.app.handle(c.CancelPayment(tenant_id=world.tenant_id, payment_id=payment_id))
+        world.app.run_until_idle()
+        assert world.status(payment_id) == "cancelled"
+        assert world.app.container.processor().submissions[payment_id] == 0
+
+    def test_a_completed_payment_cannot_be_cancelled(self, world: World) -> None:
+        payment_id = world.pay()
+        world.app.run_until_idle()
+        with pytest.raises(IllegalTransition, match="cannot cancel a payment that is completed"):
+            world.app.handle(c.CancelPayment(tenant_id=world.tenant_id, payment_id=payment_id))
+
+
+class TestListing:
+    def test_payments_are_listed_newest_first_and_filtered(self, world: World) -> None:
+        ids = [world.pay(f"1{n}.00") for n in range(5)]
+        world.app.handle(c.CancelPayment(tenant_id=world.tenant_id, payment_id=ids[1]))
+        page = world.app.queries.list_payments(world.tenant_id, limit=2)
+        assert [p.id for p in page.items] == [ids[4], ids[3]]
+        rest = world.app.queries.list_payments(world.tenant_id, cursor=page.next_cursor, limit=10)
+        assert [p.id for p in rest.items] == [ids[2], ids[1], ids[0]]
+        cancelled = world.app.queries.list_payments(world.tenant_id, status="cancelled")
+        assert [p.id for p in cancelled.items] == [ids[1]]
+        assert world.app.queries.list_payments(world.tenant_id, customer_id="cus_other").items == []
+        with pytest.raises(InvalidInput, match="status"):
+            world.app.queries.list_payments(world.tenant_id, status="lost")
+
+    def test_the_event_history_is_the_audit_trail(self, world: World) -> None:
+        payment_id = world.pay()
+        world.app.run_until_idle()
+        events = world.app.queries.payment_events(world.tenant_id, payment_id)
+        assert [(e.type, e.version) for e in events] == [
+            ("PaymentCreated", 1),
+            ("PaymentValidated", 2),
+            ("PaymentProcessed", 3),
+            ("PaymentCompleted", 4),
+        ]
+
+
+def test_a_personal_payee_uses_its_own_lead_days(world: World) -> None:
+    app = world.app
+    payee_id = app.handle(
+        c.AddPayee(
+            tenant_id=world.tenant_id,
+            customer_id=world.customer_id,
+            account_number="42",
+            name="Landlord",
+            address=address(),
+        )
+    )
+    app.run_until_idle()
+    world.payee_id = payee_id
+    payment = app.queries.get_payment(world.tenant_id, world.pay())
+    assert payment.deliver_by == date(2026, 3, 9)  # five business days after Monday

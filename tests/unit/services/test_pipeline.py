@@ -1,0 +1,172 @@
+from datetime import date
+
+import pytest
+
+from cbp.domain.errors import IllegalTransition, InvalidInput
+from cbp.domain.notification import NotificationStatus
+from cbp.domain.payment_exception import ExceptionKind, ExceptionStatus
+from cbp.domain.processing import JobStatus
+from cbp.ports import messages as m
+from cbp.services import commands as c
+from tests.unit.services.conftest import World
+
+
+def exceptions_of(world: World, payment_id: str) -> list:  # type: ignore[type-arg]
+    return [
+        e
+        for e in world.app.queries.list_exceptions(world.tenant_id).items
+        if e.payment_id == payment_id
+    ]
+
+
+@pytest.mark.parametrize(
+    ("amount", "status", "failure_code", "kind"),
+    [
+        ("25.00", "completed", None, None),
+        ("25.13", "failed", "nsf", ExceptionKind.NSF),
+        ("25.14", "returned", "R01", ExceptionKind.RETURNED),
+        ("25.15", "failed", "account_closed", ExceptionKind.ACCOUNT_CLOSED),
+        ("25.16", "failed", "invalid_account", ExceptionKind.INVALID_ACCOUNT),
+    ],
+)
+def test_each_processor_outcome_ends_in_its_state_with_its_exception(
+    world: World, amount: str, status: str, failure_code: str | None, kind: ExceptionKind | None
+) -> None:
+    payment_id = world.pay(amount)
+    world.app.run_until_idle()
+    payment = world.app.queries.get_payment(world.tenant_id, payment_id)
+    assert (payment.status.value, payment.failure_code) == (status, failure_code)
+    assert [e.kind for e in exceptions_of(world, payment_id)] == ([kind] if kind else [])
+
+
+def test_a_failure_reaches_the_customer_as_a_delivered_notification(world: World, notifier) -> None:  # type: ignore[no-untyped-def]
+    payment_id = world.pay("25.13")
+    world.app.run_until_idle()
+    (exception,) = exceptions_of(world, payment_id)
+    assert exception.status is ExceptionStatus.NOTIFIED
+    (sent,) = notifier.sent
+    assert (sent.exception_id, sent.recipient, sent.payload["reason_code"]) == (
+        exception.id,
+        "ada@example.com",
+        "nsf",
+    )
+    notification = world.app.queries.get_notification(world.tenant_id, sent.id)
+    assert (notification.status, notification.attempts) == (NotificationStatus.SENT, 1)
+    published = [
+        (x.type, x.payload.get("status"))
+        for x in world.app.container.broker().published
+        if x.destination == m.PAYMENT_EVENTS
+    ]
+    assert ("payment.exception.created", None) in published
+    assert ("payment.status.changed", "failed") in published
+
+
+def test_a_timed_out_submission_is_settled_by_the_reconciler_without_a_second_submission(
+    world: World,
+) -> None:
+    payment_id = world.pay("25.17")
+    world.app.run_until_idle()
+    assert world.status(payment_id) == "processing"
+    assert world.app.handle(c.ReconcilePayments()) == 1
+    assert world.status(payment_id) == "completed"
+    assert world.app.container.processor().submissions[payment_id] == 1
+    assert world.app.handle(c.ReconcilePayments()) == 0
+
+
+def test_a_processor_outage_leaves_the_payment_scheduled_and_the_retry_completes_it(
+    world: World,
+) -> None:
+    payment_id = world.pay("25.18")
+    world.app.run_until_idle()
+    assert world.status(payment_id) == "completed"
+    assert world.app.container.processor().submissions[payment_id] == 2  # refused, then taken
+    assert world.app.container.broker().dead_letters == []
+
+
+def test_a_payee_deactivated_before_processing_fails_the_payment_with_an_exception(
+    world: World,
+) -> None:
+    payment_id = world.pay()
+    world.app.handle(
+        c.UpdatePayee(tenant_id=world.tenant_id, payee_id=world.payee_id, status="inactive")
+    )
+    world.app.run_until_idle()
+    payment = world.app.queries.get_payment(world.tenant_id, payment_id)
+    assert (payment.status.value, payment.failure_code) == ("failed", "payee_not_payable")
+    assert [e.kind for e in exceptions_of(world, payment_id)] == [ExceptionKind.VALIDATION_FAILED]
+    assert world.app.container.processor().submissions[payment_id] == 0
+
+
+def test_a_repeated_processing_message_has_one_effect(world: World) -> None:
+    payment_id = world.pay()
+    command = c.ProcessPayment(tenant_id=world.tenant_id, payment_id=payment_id, message_id="msg_1")
+    world.app.handle(command)
+    world.app.handle(command)
+    world.app.run_until_idle()
+    events = world.app.queries.payment_events(world.tenant_id, payment_id)
+    assert [e.type for e in events].count("PaymentProcessed") == 1
+    assert world.app.container.processor().submissions[payment_id] == 1
+
+
+def test_a_return_after_completion_opens_an_exception(world: World) -> None:
+    payment_id = world.pay()
+    world.app.run_until_idle()
+    world.app.handle(
+        c.RecordPaymentReturn(
+            tenant_id=world.tenant_id,
+            payment_id=payment_id,
+            return_code="R02",
+            reason="account closed",
+        )
+    )
+    assert world.status(payment_id) == "returned"
+    assert [(e.kind, e.reason_code) for e in exceptions_of(world, payment_id)] == [
+        (ExceptionKind.RETURNED, "R02")
+    ]
+    with pytest.raises(IllegalTransition):
+        world.app.handle(
+            c.RecordPaymentReturn(
+                tenant_id=world.tenant_id, payment_id=payment_id, return_code="R02", reason="again"
+            )
+        )
+
+
+class TestProcessingJobs:
+    def test_a_job_over_given_payments_reports_counts_by_outcome(self, world: World) -> None:
+        ids = (world.pay("10.00"), world.pay("10.13"), world.pay("10.17"))
+        job_id = world.app.handle(c.StartProcessingJob(tenant_id=world.tenant_id, payment_ids=ids))
+        job, progress = world.app.queries.job_progress(world.tenant_id, job_id)
+        assert (job.payment_ids, progress.status, progress.pending) == (ids, JobStatus.QUEUED, 3)
+        world.app.run_until_idle()
+        _, progress = world.app.queries.job_progress(world.tenant_id, job_id)
+        assert (progress.status, progress.completed, progress.failed, progress.pending) == (
+            JobStatus.RUNNING,
+            1,
+            1,
+            1,
+        )
+        world.app.handle(c.ReconcilePayments())
+        _, progress = world.app.queries.job_progress(world.tenant_id, job_id)
+        assert (progress.status, progress.completed) == (JobStatus.COMPLETED, 2)
+
+    def test_a_job_for_a_date_takes_every_payment_due_then(self, world: World) -> None:
+        due = world.pay(send_on=date(2026, 3, 3))
+        world.pay(send_on=date(2026, 3, 4))
+        job_id = world.app.handle(
+            c.StartProcessingJob(tenant_id=world.tenant_id, due_on=date(2026, 3, 3))
+        )
+        job, _ = world.app.queries.job_progress(world.tenant_id, job_id)
+        assert job.payment_ids == (due,)
+
+    def test_a_job_needs_exactly_one_selector_and_due_payments(self, world: World) -> None:
+        with pytest.raises(InvalidInput, match="either"):
+            world.app.handle(c.StartProcessingJob(tenant_id=world.tenant_id))
+        with pytest.raises(InvalidInput, match="either"):
+            world.app.handle(
+                c.StartProcessingJob(
+                    tenant_id=world.tenant_id, payment_ids=("p",), due_on=date(2026, 3, 2)
+                )
+            )
+        future = world.pay(send_on=date(2026, 3, 10))
+        with pytest.raises(InvalidInput, match=future):
+            world.app.handle(c.StartProcessingJob(tenant_id=world.tenant_id, payment_ids=(future,)))
