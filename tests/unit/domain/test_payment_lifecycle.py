@@ -31,6 +31,8 @@ RESULT = {
     "return": PaymentStatus.RETURNED,
 }
 
+FAILURE_CODE = {"fail": "nsf", "return": "R01"}
+
 
 def new_payment(amount: str = "10.00") -> Payment:
     return Payment.create(
@@ -57,6 +59,7 @@ class PaymentLifecycle(RuleBasedStateMachine):
         self.expected = PaymentStatus.CREATED
         self.clock = START
         self.finalized_at: PaymentStatus | None = None
+        self.expected_failure_code: str | None = None
 
     def _act(self, action: str) -> None:
         self.clock += timedelta(minutes=1)
@@ -73,6 +76,7 @@ class PaymentLifecycle(RuleBasedStateMachine):
         if self.expected in ALLOWED[action]:
             commands[action]()
             self.expected = RESULT[action]
+            self.expected_failure_code = FAILURE_CODE.get(action, self.expected_failure_code)
             assert self.payment.version == version_before + 1
         else:
             with pytest.raises(IllegalTransition):
@@ -87,6 +91,10 @@ class PaymentLifecycle(RuleBasedStateMachine):
     @invariant()
     def status_follows_the_model(self) -> None:
         assert self.payment.status is self.expected
+
+    @invariant()
+    def failure_code_names_the_last_failure_or_return(self) -> None:
+        assert self.payment.failure_code == self.expected_failure_code
 
     @invariant()
     def final_states_never_change(self) -> None:
