@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 GENESIS_HASH = "0" * 64
@@ -64,7 +64,7 @@ class AuditEntry:
                 "action": self.action,
                 "subject_id": self.subject_id,
                 "data": self.data,
-                "recorded_at": self.recorded_at.isoformat(),
+                "recorded_at": self.recorded_at.astimezone(UTC).isoformat(),
             },
         )
 

@@ -6,14 +6,16 @@ unit of work on a fresh, empty store.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
 
 from cbp.domain.audit import AuditEntry, first_broken_link
-from cbp.domain.errors import AlreadyExists, ConcurrencyConflict, NotFound
+from cbp.domain.errors import AlreadyExists, ConcurrencyConflict, IllegalTransition, NotFound
 from cbp.domain.idempotency import IdempotencyState
 from cbp.domain.payment import Payment, PaymentStatus
 from cbp.domain.payment_exception import ExceptionStatus
@@ -91,26 +93,25 @@ class EventStoreContract:
             uow.events.append(payment.id, [submitted], expected_version=1, headers=HEADERS)
             uow.commit()
 
-    def test_of_two_concurrent_writers_one_wins_and_the_other_conflicts(
+    def test_of_two_concurrent_writers_exactly_one_change_lands(
         self, uow_factory: UowFactory
     ) -> None:
+        """Optimistic stores refuse the loser; SQLite makes it wait and see the winner."""
         payment = b.payment("ten_1")
         with uow_factory() as uow:
             uow.payments.save(payment, HEADERS)
             uow.commit()
-        first, second = uow_factory(), uow_factory()
-        with first, second:
-            mine = first.payments.get("ten_1", payment.id)
-            theirs = second.payments.get("ten_1", payment.id)
-            mine.cancel(reason="customer", at=b.NOW)
-            theirs.submit(processor_reference=payment.id, at=b.NOW)
-            first.payments.save(mine, HEADERS)
-            first.commit()
-            with pytest.raises(ConcurrencyConflict):
-                second.payments.save(theirs, HEADERS)
-                second.commit()
+        changes = {
+            "cancel": lambda p: p.cancel(reason="customer", at=b.NOW),
+            "submit": lambda p: p.submit(processor_reference=p.id, at=b.NOW),
+        }
+        outcomes = run_concurrently(uow_factory, payment.id, changes)
+        assert sorted(outcomes.values()) == ["committed", "refused"]
+        winner = next(name for name, outcome in outcomes.items() if outcome == "committed")
         with uow_factory() as uow:
-            assert uow.payments.get("ten_1", payment.id).status is PaymentStatus.CANCELLED
+            final = uow.payments.get("ten_1", payment.id)
+        expected = {"cancel": PaymentStatus.CANCELLED, "submit": PaymentStatus.PROCESSING}
+        assert (final.status, final.version) == (expected[winner], 3)
 
     def test_read_all_returns_every_stream_in_commit_order(self, uow_factory: UowFactory) -> None:
         payments = [b.payment("ten_1") for _ in range(3)]
@@ -530,14 +531,52 @@ class OutboxInboxContract:
             assert not uow.inbox.seen("other-consumer", "msg_1")
 
     def test_two_consumers_of_one_message_cannot_both_commit(self, uow_factory: UowFactory) -> None:
-        first, second = uow_factory(), uow_factory()
-        with first, second:
-            assert not first.inbox.seen("c", "msg_1") and not second.inbox.seen("c", "msg_1")
-            first.inbox.record("c", "msg_1", b.NOW)
-            second.inbox.record("c", "msg_1", b.NOW)
-            first.commit()
-            with pytest.raises((ConcurrencyConflict, AlreadyExists)):
-                second.commit()
+        outcomes: list[str] = []
+
+        def consume() -> None:
+            try:
+                with uow_factory() as uow:
+                    uow.inbox.record("c", "msg_1", b.NOW)
+                    time.sleep(0.05)
+                    uow.commit()
+                outcomes.append("committed")
+            except (ConcurrencyConflict, AlreadyExists):
+                outcomes.append("refused")
+
+        threads = [threading.Thread(target=consume) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(outcomes) == ["committed", "refused"]
+
+
+def run_concurrently(
+    uow_factory: UowFactory, payment_id: str, changes: dict[str, Callable[[Payment], None]]
+) -> dict[str, str]:
+    """Apply each change to the payment in its own thread and unit of work, overlapping."""
+    outcomes: dict[str, str] = {}
+    loaded = threading.Barrier(len(changes))
+
+    def write(name: str, change: Callable[[Payment], None]) -> None:
+        try:
+            with uow_factory() as uow:
+                payment = uow.payments.get("ten_1", payment_id)
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    loaded.wait(timeout=0.5)  # NOTE: SQLite lets only one writer get here at once
+                change(payment)
+                uow.payments.save(payment, HEADERS)
+                uow.commit()
+            outcomes[name] = "committed"
+        except (ConcurrencyConflict, IllegalTransition):
+            outcomes[name] = "refused"
+
+    threads = [threading.Thread(target=write, args=item) for item in changes.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
 
 
 class StorageContract(

@@ -1,0 +1,1 @@
+"""SQLAlchemy adapters: SQLite (the embedded default) and PostgreSQL."""

@@ -1,0 +1,255 @@
+"""The relational schema of every storage port (SQLAlchemy Core).
+
+Account and routing numbers are stored only encrypted (``*_enc`` columns).
+JSON columns are JSONB on PostgreSQL. Directory search uses a folded
+``search_text`` column: a pg_trgm GIN index on PostgreSQL, an FTS5 trigram
+table on SQLite (both created by the migration, see ``DIALECT_ONLY``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+Id = String(40)
+Moment = DateTime(timezone=True)
+#: A bigint that autoincrements on SQLite too (where only INTEGER PRIMARY KEY does).
+Serial = BigInteger().with_variant(Integer(), "sqlite")
+
+#: Objects the migration creates by hand for one dialect; autogenerate ignores them.
+DIALECT_ONLY = frozenset({"directory_fts", "ix_global_payees_search_trgm"})
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("policy", Json, nullable=False),
+    Column("webhook_url", String(2000)),
+    Column("created_at", Moment, nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", Id, nullable=False),
+    Column("external_id", String(200), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320)),
+    Column("phone", String(40)),
+    Column("channels", Json, nullable=False),
+    Column("created_at", Moment, nullable=False),
+    UniqueConstraint("tenant_id", "external_id"),
+)
+
+global_payees = Table(
+    "global_payees",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("name_folded", String(200), nullable=False),
+    Column("search_text", Text, nullable=False),
+    Column("aliases", Json, nullable=False),
+    Column("category", String(100), nullable=False),
+    Column("address", Json, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("payment_method", String(20), nullable=False),
+    Column("lead_days", Integer, nullable=False),
+    Column("account_masks", Json, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index(None, "name_folded", "id"),
+)
+
+payees = Table(
+    "payees",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", Id, nullable=False),
+    Column("customer_id", Id, nullable=False),
+    Column("global_payee_id", Id),
+    Column("name", String(200), nullable=False),
+    Column("address", Json),
+    Column("account_number_enc", Text, nullable=False),
+    Column("nickname", String(100)),
+    Column("lead_days", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("verification_status", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", Moment, nullable=False),
+    Index(None, "tenant_id", "customer_id", "id"),
+)
+
+funding_accounts = Table(
+    "funding_accounts",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", Id, nullable=False),
+    Column("customer_id", Id, nullable=False),
+    Column("routing_number_enc", Text, nullable=False),
+    Column("account_number_enc", Text, nullable=False),
+    Column("account_type", String(20), nullable=False),
+    Column("holder_name", String(200), nullable=False),
+    Column("verification_status", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", Moment, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("position", Serial, Identity(), primary_key=True),
+    Column("stream_id", Id, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("event_id", Id, nullable=False, unique=True),
+    Column("type", String(100), nullable=False),
+    Column("data", Json, nullable=False),
+    Column("headers", Json, nullable=False),
+    Column("occurred_at", Moment, nullable=False),
+    UniqueConstraint("stream_id", "version"),
+)
+
+payment_views = Table(
+    "payment_views",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", Id, nullable=False),
+    Column("customer_id", Id, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("send_on", Date, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index(None, "tenant_id", "id"),
+    Index(None, "tenant_id", "customer_id", "id"),
+    Index(None, "status", "send_on"),
+)
+
+payment_exceptions = Table(
+    "payment_exceptions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", Id, nullable=False),
+    Column("payment_id", Id, nullable=False),
+    Column("customer_id", Id, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("reason_code", String(60), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("resolution", Text),
+    Column("created_at", Moment, nullable=False),
+    Column("resolved_at", Moment),
+    Index(None, "tenant_id", "status", "id"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", Id, nullable=False),
+    Column("customer_id", Id, nullable=False),
+    Column("exception_id", Id),
+    Column("channel", String(20), nullable=False),
+    Column("recipient", String(2000)),
+    Column("template", String(100), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", Moment, nullable=False),
+    Column("sent_at", Moment),
+)
+
+process_jobs = Table(
+    "process_jobs",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", Id, nullable=False),
+    Column("payment_ids", Json, nullable=False),
+    Column("due_on", Date),
+    Column("created_at", Moment, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", Id, nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("scopes", Json, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("created_at", Moment, nullable=False),
+    Column("revoked_at", Moment),
+)
+
+idempotency_records = Table(
+    "idempotency_records",
+    metadata,
+    Column("tenant_id", Id, primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("response_status", Integer),
+    Column("response_body", LargeBinary),
+    Column("created_at", Moment, nullable=False),
+    Column("expires_at", Moment, nullable=False, index=True),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("sequence", Serial, primary_key=True, autoincrement=False),
+    Column("tenant_id", Id),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("subject_id", String(100), nullable=False),
+    Column("data", Json, nullable=False),
+    Column("recorded_at", Moment, nullable=False),
+    Column("previous_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("position", Serial, Identity(), primary_key=True),
+    Column("message_id", Id, nullable=False, unique=True),
+    Column("kind", String(10), nullable=False),
+    Column("destination", String(100), nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("ordering_key", String(100)),
+    Column("headers", Json, nullable=False),
+    Column("created_at", Moment, nullable=False),
+    Column("dispatched_at", Moment),
+    Index(None, "dispatched_at", "position"),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("consumer", String(100), primary_key=True),
+    Column("message_id", Id, primary_key=True),
+    Column("handled_at", Moment, nullable=False),
+)

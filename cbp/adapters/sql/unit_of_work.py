@@ -1,0 +1,89 @@
+"""The SQLAlchemy unit of work: one database transaction per use case."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from cbp.adapters.sql import repositories as r
+from cbp.adapters.sql.crypto import FieldCipher
+from cbp.domain.errors import ConcurrencyConflict
+
+
+class SqlAlchemyUnitOfWork:
+    """Every repository over one connection and transaction.
+
+    State, events, outbox messages, inbox records and audit entries commit
+    together or not at all; leaving the block without ``commit`` rolls back.
+    """
+
+    def __init__(self, engine: Engine, cipher: FieldCipher) -> None:
+        self.engine = engine
+        self.cipher = cipher
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> Self:
+        conn = self.engine.connect()  # NOTE: the transaction begins with the first statement
+        self._conn = conn
+        self.tenants = r.SqlTenantRepository(conn)
+        self.customers = r.SqlCustomerRepository(conn)
+        self.directory = r.SqlDirectoryRepository(conn)
+        self.payees = r.SqlPayeeRepository(conn, self.cipher)
+        self.funding_accounts = r.SqlFundingAccountRepository(conn, self.cipher)
+        self.events = r.SqlEventStore(conn)
+        self.payments = r.SqlPaymentRepository(conn, self.events)
+        self.exceptions = r.SqlExceptionRepository(conn)
+        self.notifications = r.SqlNotificationRepository(conn)
+        self.jobs = r.SqlProcessJobRepository(conn)
+        self.api_keys = r.SqlApiKeyRepository(conn)
+        self.idempotency = r.SqlIdempotencyStore(conn)
+        self.audit = r.SqlAuditLog(conn)
+        self.outbox = r.SqlOutbox(conn)
+        self.inbox = r.SqlInbox(conn)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._conn is not None:
+            self.rollback()
+            self._conn.close()
+            self._conn = None
+
+    @property
+    def connection(self) -> Connection:
+        """The open connection (for adapters' own maintenance commands)."""
+        if self._conn is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._conn
+
+    def commit(self) -> None:
+        """Chain the audit entries and commit everything in one transaction."""
+        conn = self.connection
+        try:
+            self.audit.chain_staged()
+            conn.commit()
+        except IntegrityError as error:
+            conn.rollback()
+            raise ConcurrencyConflict(f"a concurrent transaction won: {error.orig}") from None
+        except DBAPIError as error:
+            conn.rollback()
+            if _is_serialization_failure(error):
+                raise ConcurrencyConflict("the database asked to retry the transaction") from None
+            raise
+
+    def rollback(self) -> None:
+        """Discard every change since the last commit."""
+        self.connection.rollback()
+        self.audit.staged.clear()
+
+
+def _is_serialization_failure(error: DBAPIError) -> bool:
+    code = getattr(error.orig, "sqlstate", None)
+    return code in {"40001", "40P01"}
