@@ -8,8 +8,11 @@ embedders replace any of them with ``container.<port>.override(...)``.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from dependency_injector import containers, providers
+from sqlalchemy import Engine
 
 from cbp.adapters.calendar.federal_reserve import FederalReserveCalendar
 from cbp.adapters.memory.database import InMemoryDatabase
@@ -22,6 +25,9 @@ from cbp.adapters.memory.outside import (
 from cbp.adapters.memory.unit_of_work import InMemoryUnitOfWork
 from cbp.adapters.rules.verifier import RulesAccountVerifier
 from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
+from cbp.adapters.sql.crypto import FieldCipher
+from cbp.adapters.sql.setup import local_secrets, open_engine
+from cbp.adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
 from cbp.adapters.system.clock import SystemClock, UuidV7IdGenerator
 from cbp.adapters.system.log_notifier import LogNotifier
 from cbp.adapters.system.registry import StaticServiceRegistry
@@ -32,11 +38,53 @@ from cbp.services.routing import MessageRouter
 from cbp.settings import Settings
 
 
-def _api_key_secret(settings: Settings) -> bytes:
-    """The configured secret, or a random one that lives as long as the process."""
-    if settings.api_key_secret is not None:
-        return settings.api_key_secret.get_secret_value().encode()
-    return secrets.token_bytes(32)
+@dataclass(frozen=True)
+class Secrets:
+    """The server secret for API keys and the keys that encrypt account numbers."""
+
+    api_key_secret: bytes
+    encryption_keys: list[str]
+
+
+def resolve_secrets(settings: Settings) -> Secrets:
+    """Secrets from settings; else the embedded file (SQLite) or random ones (memory).
+
+    PostgreSQL serves many processes and must be given both secrets.
+    """
+    configured_secret = settings.api_key_secret
+    configured_keys = settings.encryption_keys
+    backend = settings.backend(settings.database_url)
+    if configured_secret is not None and configured_keys is not None:
+        keys = [k.strip() for k in configured_keys.get_secret_value().split(",") if k.strip()]
+        return Secrets(configured_secret.get_secret_value().encode(), keys)
+    if backend == "sqlite":
+        local = local_secrets(settings.database_url)
+        return Secrets(
+            (
+                configured_secret.get_secret_value() if configured_secret else local.api_key_secret
+            ).encode(),
+            [k.strip() for k in configured_keys.get_secret_value().split(",")]
+            if configured_keys
+            else local.encryption_keys,
+        )
+    if backend == "memory":
+        return Secrets(
+            configured_secret.get_secret_value().encode()
+            if configured_secret
+            else secrets.token_bytes(32),
+            [FieldCipher.generate_key()],
+        )
+    raise ValueError("CBP_API_KEY_SECRET and CBP_ENCRYPTION_KEYS must be set for this database")
+
+
+def _engine(settings: Settings) -> Iterator[Engine]:
+    engine = open_engine(
+        settings.database_url,
+        auto_migrate=settings.migrates_on_start,
+        pool_size=settings.database_pool_size,
+    )
+    yield engine
+    engine.dispose()
 
 
 class Container(containers.DeclarativeContainer):
@@ -49,10 +97,16 @@ class Container(containers.DeclarativeContainer):
     ids = providers.Singleton(UuidV7IdGenerator)
     calendar = providers.Singleton(FederalReserveCalendar)
 
+    secrets = providers.Singleton(resolve_secrets, settings)
+    cipher = providers.Singleton(FieldCipher, keys=secrets.provided.encryption_keys)
     memory_database = providers.Singleton(InMemoryDatabase)
+    engine = providers.Resource(_engine, settings)
+    sql_unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine=engine, cipher=cipher)
     unit_of_work = providers.Selector(
         config.storage,
         memory=providers.Factory(InMemoryUnitOfWork, db=memory_database),
+        sqlite=sql_unit_of_work,
+        postgresql=sql_unit_of_work,
     )
     broker = providers.Selector(config.broker, memory=providers.Singleton(InMemoryBroker))
     cache = providers.Selector(config.cache, memory=providers.Singleton(InMemoryCache, clock=clock))
@@ -77,7 +131,7 @@ class Container(containers.DeclarativeContainer):
 
     options = providers.Singleton(
         ServiceOptions,
-        api_key_secret=providers.Callable(_api_key_secret, settings),
+        api_key_secret=secrets.provided.api_key_secret,
         max_notification_attempts=config.max_notification_attempts,
         directory_cache_ttl_seconds=config.directory_cache_ttl_seconds,
         default_page_size=config.default_page_size,

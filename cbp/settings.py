@@ -12,12 +12,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Every knob of cbp; each one can be set as ``CBP_<NAME>``.
 
-    The defaults run everything in one process with no server to install.
+    The defaults run everything in one process with no server to install:
+    SQLite in ``./cbp.db`` (created and migrated on first run, its secrets in
+    ``./cbp.db.secrets.json``), in-process broker, cache and rate limits.
+    ``CBP_ENCRYPTION_KEYS`` is a comma-separated list of Fernet keys, the
+    newest first.
     """
 
     model_config = SettingsConfigDict(env_prefix="CBP_", extra="ignore")
 
-    database_url: str = "memory://"
+    database_url: str = "sqlite:///cbp.db"
+    auto_migrate: bool | None = None
     broker_url: str = "memory://"
     cache_url: str = "memory://"
     rate_limit_url: str = "memory://"
@@ -26,6 +31,8 @@ class Settings(BaseSettings):
     verifier: Literal["rules"] = "rules"
     notifier: Literal["log", "memory"] = "log"
     api_key_secret: SecretStr | None = None
+    encryption_keys: SecretStr | None = None
+    database_pool_size: int = Field(default=10, ge=1, le=200)
     max_notification_attempts: int = Field(default=8, ge=1, le=50)
     directory_cache_ttl_seconds: float = Field(default=300.0, gt=0)
     default_page_size: int = Field(default=20, ge=1, le=100)
@@ -36,13 +43,21 @@ class Settings(BaseSettings):
         """The adapter family a URL names: ``memory``, ``sqlite``, ``postgresql``..."""
         return urlsplit(url).scheme.split("+", 1)[0]
 
+    @property
+    def migrates_on_start(self) -> bool:
+        """Whether opening the database migrates it (default: SQLite only)."""
+        if self.auto_migrate is not None:
+            return self.auto_migrate
+        return self.backend(self.database_url) == "sqlite"
+
     def for_container(self) -> dict[str, Any]:
         """The plain values the container's Configuration provider reads."""
-        values = self.model_dump(exclude={"api_key_secret"})
+        values = self.model_dump(exclude={"api_key_secret", "encryption_keys"})
         values.update(
             storage=self.backend(self.database_url),
             broker=self.backend(self.broker_url),
             cache=self.backend(self.cache_url),
             rate_limit=self.backend(self.rate_limit_url),
+            migrates_on_start=self.migrates_on_start,
         )
         return values

@@ -10,6 +10,7 @@ from __future__ import annotations
 from cbp.bootstrap import bootstrap
 from cbp.domain.notification import Notification
 from cbp.services import commands as c
+from cbp.settings import Settings
 
 
 class PrintingNotifier:
@@ -23,7 +24,8 @@ class PrintingNotifier:
 
 
 def main() -> None:
-    app = bootstrap(notifier=PrintingNotifier())
+    # In-memory storage for the example; leave database_url out to use SQLite in ./cbp.db.
+    app = bootstrap(Settings(database_url="memory://"), notifier=PrintingNotifier())
     tenant = app.handle(c.CreateTenant(name="My Credit Union"))
     customer = app.handle(
         c.CreateCustomer(

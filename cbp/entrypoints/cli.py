@@ -1,34 +1,226 @@
-"""The ``cbp`` command line."""
+"""The ``cbp`` command line: one function per sub-command, a container each run."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
-from cbp.bootstrap import bootstrap
+from cbp.adapters.files.directory_files import read_directory, write_directory
+from cbp.adapters.files.synthetic import generate_billers
+from cbp.adapters.sql import migrate
+from cbp.adapters.sql.crypto import FieldCipher
+from cbp.adapters.sql.engine import build_engine
+from cbp.adapters.sql.maintenance import rotate_encryption_keys
+from cbp.adapters.sql.setup import DatabaseNotReady
+from cbp.bootstrap import Cbp, bootstrap
 from cbp.demo import run_demo
+from cbp.domain.errors import DomainError
+from cbp.entrypoints.progress import ProgressBar
+from cbp.services import commands as c
+from cbp.services.auditing import verify_audit_log
+from cbp.services.directory import import_directory
+from cbp.services.replay import rebuild_payment_views
+from cbp.settings import Settings
+
+Command = Callable[[argparse.Namespace], int]
 
 
-def _demo(_: argparse.Namespace) -> int:
-    app = bootstrap()
+@contextmanager
+def opened() -> Iterator[Cbp]:
+    """A core on the configured adapters, closed afterwards."""
+    app = bootstrap(Settings())
     try:
-        run_demo(app)
+        yield app
     finally:
         app.close()
+
+
+def _uses_sql(app: Cbp) -> bool:
+    settings: Settings = app.container.settings()
+    return settings.backend(settings.database_url) in {"sqlite", "postgresql"}
+
+
+def _require_sql(app: Cbp) -> None:
+    if not _uses_sql(app):
+        raise SystemExit("this command needs a SQL database (set CBP_DATABASE_URL)")
+
+
+def cmd_demo(_: argparse.Namespace) -> int:
+    """Run a scripted payment's life."""
+    with opened() as app:
+        run_demo(app)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Migrate the database up (or down) to a revision."""
+    engine = build_engine(Settings().database_url)
+    try:
+        if args.downgrade:
+            migrate.downgrade(engine, args.revision or "base")
+        else:
+            migrate.upgrade(engine, args.revision or "head")
+        print(f"database at revision {migrate.current_revision(engine) or 'base'}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_replay(_: argparse.Namespace) -> int:
+    """Rebuild every projection from the event store."""
+    with opened() as app:
+        count = rebuild_payment_views(app.deps, progress=ProgressBar("replay"))
+    print(f"rebuilt the views of {count} payments")
+    return 0
+
+
+def cmd_keys_generate(_: argparse.Namespace) -> int:
+    """Print a new encryption key."""
+    print(FieldCipher.generate_key())
+    return 0
+
+
+def cmd_keys_rotate(_: argparse.Namespace) -> int:
+    """Re-encrypt every stored number under the newest key."""
+    with opened() as app:
+        _require_sql(app)
+        rows = rotate_encryption_keys(
+            app.container.engine(), app.container.cipher(), progress=ProgressBar("rotate")
+        )
+    print(f"re-encrypted {rows} rows under the newest key")
+    return 0
+
+
+def cmd_directory_import(args: argparse.Namespace) -> int:
+    """Import billers from a CSV or JSON file."""
+    path = Path(args.file)
+    if not path.is_file():
+        raise SystemExit(f"no such file: {path}")
+    with opened() as app:
+        total = sum(1 for _ in read_directory(path))
+        bar = ProgressBar("import")
+        added = import_directory(
+            app.deps, read_directory(path), progress=lambda done: bar(done, total)
+        )
+    print(f"imported {added} billers")
+    return 0
+
+
+def cmd_directory_generate(args: argparse.Namespace) -> int:
+    """Generate a synthetic directory into the database or a file."""
+    billers = generate_billers(args.count, seed=args.seed)
+    if args.output:
+        written = write_directory(Path(args.output), billers)
+        print(f"wrote {written} billers to {args.output}")
+        return 0
+    with opened() as app:
+        bar = ProgressBar("generate")
+        added = import_directory(app.deps, billers, progress=lambda n: bar(n, args.count))
+    print(f"added {added} billers")
+    return 0
+
+
+def cmd_tenant_create(args: argparse.Namespace) -> int:
+    """Create a tenant; its id is the last line of output."""
+    with opened() as app:
+        print(app.handle(c.CreateTenant(name=args.name, actor="cli")))
+    return 0
+
+
+def cmd_api_key_create(args: argparse.Namespace) -> int:
+    """Issue an API key; the key is the last line of output, shown once."""
+    with opened() as app:
+        issued = app.handle(
+            c.CreateApiKey(
+                tenant_id=args.tenant, scopes=tuple(args.scope), name=args.name, actor="cli"
+            )
+        )
+    print(f"key id {issued.key_id} (store the key below now; it is not shown again)")
+    print(issued.token)
+    return 0
+
+
+def cmd_api_key_revoke(args: argparse.Namespace) -> int:
+    """Revoke an API key by its id."""
+    with opened() as app:
+        app.handle(c.RevokeApiKey(key_id=args.key_id, actor="cli"))
+    print(f"revoked {args.key_id}")
+    return 0
+
+
+def cmd_audit_verify(_: argparse.Namespace) -> int:
+    """Check the audit log's hash chain; exit 1 at the first broken link."""
+    with opened() as app:
+        checked, broken = verify_audit_log(app.deps)
+    if broken is not None:
+        print(f"audit log BROKEN at entry {broken} (after {checked} good entries)")
+        return 1
+    print(f"audit log intact: {checked} entries")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every ``cbp`` sub-command."""
-    parser = argparse.ArgumentParser(prog="cbp", description="Consumer Bill Payment engine")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser(
-        "demo", help="run a scripted payment's life on the embedded adapters"
+    parser = argparse.ArgumentParser(
+        prog="cbp",
+        description="Consumer Bill Payment engine. Settings come from CBP_* variables.",
     )
-    demo.set_defaults(run=_demo)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(
+        name: str,
+        run: Command,
+        help_text: str,
+        into: argparse._SubParsersAction[argparse.ArgumentParser] | None = None,
+    ) -> argparse.ArgumentParser:
+        command = (into or sub).add_parser(name, help=help_text, description=help_text)
+        command.set_defaults(run=run)
+        return command
+
+    add("demo", cmd_demo, "run a scripted payment's life on the configured adapters")
+    migrate_cmd = add("migrate", cmd_migrate, "migrate the database schema")
+    migrate_cmd.add_argument(
+        "--revision", help="target revision (default: head, or base with --downgrade)"
+    )
+    migrate_cmd.add_argument("--downgrade", action="store_true", help="migrate down instead of up")
+    add("replay", cmd_replay, "rebuild projections from the event store")
+
+    keys = sub.add_parser("keys", help="encryption keys").add_subparsers(dest="keys", required=True)
+    add("generate", cmd_keys_generate, "print a new key for CBP_ENCRYPTION_KEYS", keys)
+    add("rotate", cmd_keys_rotate, "re-encrypt stored numbers under the first key", keys)
+
+    directory = sub.add_parser("directory", help="the biller directory").add_subparsers(
+        dest="directory", required=True
+    )
+    add(
+        "import", cmd_directory_import, "import billers from a .csv or .json file", directory
+    ).add_argument("file")
+    generate = add("generate", cmd_directory_generate, "generate a synthetic directory", directory)
+    generate.add_argument("count", type=int)
+    generate.add_argument("--seed", type=int, default=1)
+    generate.add_argument("--output", help="write a .csv or .json file instead of the database")
+
+    tenant = sub.add_parser("tenant", help="tenants").add_subparsers(dest="tenant", required=True)
+    add("create", cmd_tenant_create, "create a tenant", tenant).add_argument("name")
+
+    api_key = sub.add_parser("api-key", help="API keys").add_subparsers(
+        dest="api_key", required=True
+    )
+    create = add("create", cmd_api_key_create, "issue an API key", api_key)
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--scope", action="append", required=True, help="repeat for each scope")
+    create.add_argument("--name", default="")
+    add("revoke", cmd_api_key_revoke, "revoke an API key", api_key).add_argument("key_id")
+
+    audit = sub.add_parser("audit", help="the audit log").add_subparsers(
+        dest="audit", required=True
+    )
+    add("verify", cmd_audit_verify, "verify the audit log's hash chain", audit)
     return parser
 
 
@@ -36,7 +228,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one ``cbp`` sub-command; the exit status is the return value."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except (DomainError, DatabaseNotReady) as error:
+        print(f"cbp: {getattr(error, 'detail', error)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

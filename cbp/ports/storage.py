@@ -64,7 +64,11 @@ class EventStore(Protocol):
         ...
 
     def read_all(self, *, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
-        """Events of every stream in the order they were committed, for replay."""
+        """Events of every stream in position order, for replay."""
+        ...
+
+    def last_position(self) -> int:
+        """The position of the newest event (0 for an empty store)."""
         ...
 
 
@@ -93,6 +97,10 @@ class PaymentRepository(Protocol):
 
     def rebuild_view(self, payment: Payment) -> None:
         """Overwrite the stored view of one payment (used by replay)."""
+        ...
+
+    def reset_views(self) -> None:
+        """Forget every payment view, before a replay rebuilds them."""
         ...
 
 

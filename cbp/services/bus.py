@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
+from cbp.domain.errors import ConcurrencyConflict
 from cbp.services import (
     access,
     customers,
@@ -20,6 +23,7 @@ from cbp.services import commands as c
 from cbp.services.dependencies import Dependencies
 
 Handler = Callable[[Any, Dependencies], Any]
+T = TypeVar("T")
 
 HANDLERS: dict[type[c.Command], Handler] = {
     c.CreateTenant: access.create_tenant,
@@ -46,6 +50,22 @@ HANDLERS: dict[type[c.Command], Handler] = {
 }
 
 
+def retry_on_conflict(action: Callable[[], T], *, attempts: int = 5) -> T:
+    """Run ``action``, again after a short jittered pause if another writer won.
+
+    Handlers reload what they change in every run, so a retry applies the
+    change on top of the winner's instead of losing either.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return action()
+        except ConcurrencyConflict:
+            if attempt == attempts:
+                raise
+            time.sleep(random.uniform(0, 0.01 * 2**attempt))
+    raise AssertionError("unreachable")
+
+
 class CommandBus:
     """Runs a command through its handler with the shared dependencies."""
 
@@ -53,9 +73,9 @@ class CommandBus:
         self.deps = deps
 
     def handle(self, command: c.Command) -> Any:
-        """Run ``command``; return what its handler returns (at most an id)."""
+        """Run ``command``, retried on write conflicts; return at most an id."""
         try:
             handler = HANDLERS[type(command)]
         except KeyError:
             raise TypeError(f"no handler for {type(command).__name__}") from None
-        return handler(command, self.deps)
+        return retry_on_conflict(lambda: handler(command, self.deps))

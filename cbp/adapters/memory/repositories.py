@@ -183,6 +183,10 @@ class InMemoryEventStore:
     def load(self, stream_id: str) -> list[DomainEvent]:
         return [stored.event for stored in self.tx.stream(stream_id)]
 
+    def last_position(self) -> int:
+        with self.tx.db.lock:
+            return len(self.tx.db.events)
+
     def read_all(self, *, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
         with self.tx.db.lock:
             return self.tx.db.events[after_position : after_position + limit]
@@ -225,6 +229,10 @@ class InMemoryPaymentRepository:
                 "send_on": payment.send_on,
             },
         )
+
+    def reset_views(self) -> None:
+        for view in self._views():
+            self.tx.delete("payment_views", view["id"])
 
     def _views(self) -> list[dict[str, Any]]:
         return self.tx.scan("payment_views")

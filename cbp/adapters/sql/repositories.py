@@ -364,6 +364,10 @@ class SqlEventStore:
         )
         return [codecs.event_from_row(row) for row in rows]
 
+    def last_position(self) -> int:
+        position = self.conn.execute(select(func.max(t.events.c.position))).scalar_one()
+        return int(position or 0)
+
     def read_all(self, *, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
         e = t.events.c
         rows = self.conn.execute(
@@ -417,6 +421,9 @@ class SqlPaymentRepository:
         )
         if updated.rowcount == 0:
             self.conn.execute(insert(t.payment_views).values(id=payment.id, **values))
+
+    def reset_views(self) -> None:
+        self.conn.execute(delete(t.payment_views))
 
     def _load_all(self, ids: list[str]) -> list[Payment]:
         if not ids:

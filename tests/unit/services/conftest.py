@@ -29,7 +29,9 @@ def notifier() -> InMemoryNotifier:
 
 @pytest.fixture
 def app(clock: InMemoryClock, notifier: InMemoryNotifier) -> Iterator[Cbp]:
-    settings = Settings(api_key_secret="test-secret", max_notification_attempts=3)
+    settings = Settings(
+        database_url="memory://", api_key_secret="test-secret", max_notification_attempts=3
+    )
     core = bootstrap(settings, clock=clock, ids=SequentialIdGenerator(), notifier=notifier)
     yield core
     core.close()

@@ -1,0 +1,1 @@
+"""Directory data from files (CSV, JSON) and a synthetic directory generator."""

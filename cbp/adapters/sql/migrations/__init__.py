@@ -1,1 +1,0 @@
-"""Alembic migrations for both SQLite and PostgreSQL."""

@@ -1,0 +1,42 @@
+"""Rebuilding projections from the event store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cbp.domain.events import DomainEvent
+from cbp.domain.payment import Payment, PaymentCreated
+from cbp.services.dependencies import Dependencies
+
+#: Called with (events read so far, events in all) as a replay advances.
+Progress = Callable[[int, int], None]
+
+
+def rebuild_payment_views(
+    deps: Dependencies, *, batch: int = 5000, progress: Progress | None = None
+) -> int:
+    """Replay every payment stream and rewrite the payment views; return how many.
+
+    Streams are gathered in position order, then each payment is replayed
+    and its view written, all in one unit of work: readers see the old views
+    or the new ones, never a half-built set.
+    """
+    streams: dict[str, list[DomainEvent]] = {}
+    with deps.uow() as uow:
+        total = uow.events.last_position()
+        read = 0
+        position = 0
+        while stored := uow.events.read_all(after_position=position, limit=batch):
+            for item in stored:
+                event = item.event
+                if isinstance(event, PaymentCreated) or event.stream_id in streams:
+                    streams.setdefault(event.stream_id, []).append(event)
+            position = stored[-1].position
+            read += len(stored)
+            if progress:
+                progress(read, total)
+        uow.payments.reset_views()
+        for stream_id, events in streams.items():
+            uow.payments.rebuild_view(Payment.replay(stream_id, events))
+        uow.commit()
+    return len(streams)
