@@ -211,6 +211,11 @@ class SqlDirectoryRepository:
         return Page([codecs.global_payee_from_row(row) for row in rows], next_cursor)
 
 
+def _dialect_insert(conn: Connection) -> Callable[[Any], Any]:
+    """The INSERT construct with ON CONFLICT support for this connection's dialect."""
+    return sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+
+
 def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -416,11 +421,8 @@ class SqlPaymentRepository:
             "send_on": payment.send_on,
             "version": payment.version,
         }
-        updated = self.conn.execute(
-            update(t.payment_views).where(t.payment_views.c.id == payment.id).values(**values)
-        )
-        if updated.rowcount == 0:
-            self.conn.execute(insert(t.payment_views).values(id=payment.id, **values))
+        upsert = _dialect_insert(self.conn)(t.payment_views).values(id=payment.id, **values)
+        self.conn.execute(upsert.on_conflict_do_update(index_elements=["id"], set_=values))
 
     def reset_views(self) -> None:
         self.conn.execute(delete(t.payment_views))
@@ -601,11 +603,8 @@ class SqlIdempotencyStore:
             "created_at": record.created_at,
             "expires_at": record.expires_at,
         }
-        dialect_insert: Callable[[Any], Any] = (
-            sqlite_insert if self.conn.dialect.name == "sqlite" else pg_insert
-        )
         claimed = self.conn.execute(
-            dialect_insert(t.idempotency_records)
+            _dialect_insert(self.conn)(t.idempotency_records)
             .values(**values)
             .on_conflict_do_nothing()
             .returning(t.idempotency_records.c.key)

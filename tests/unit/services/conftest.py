@@ -8,13 +8,19 @@ from dataclasses import dataclass
 import pytest
 
 from cbp.adapters.memory.outside import InMemoryClock, InMemoryNotifier, SequentialIdGenerator
+from cbp.adapters.sql.crypto import FieldCipher
 from cbp.bootstrap import Cbp, bootstrap
 from cbp.services import commands as c
 from cbp.settings import Settings
+from tests.databases import postgres_engine, postgres_url, sqlite_engine, sqlite_template
 
+ENCRYPTION_KEY = FieldCipher.generate_key()
 ACCOUNT_NUMBER = "4417123456"
 FUNDING_ACCOUNT_NUMBER = "000123456789"
 ROUTING_NUMBER = "011000015"
+
+
+__all__ = ["postgres_engine", "postgres_url", "sqlite_engine", "sqlite_template"]
 
 
 @pytest.fixture
@@ -27,10 +33,26 @@ def notifier() -> InMemoryNotifier:
     return InMemoryNotifier()
 
 
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every use case runs on every storage adapter."""
+    return str(request.param)
+
+
 @pytest.fixture
-def app(clock: InMemoryClock, notifier: InMemoryNotifier) -> Iterator[Cbp]:
+def app(
+    backend: str, clock: InMemoryClock, notifier: InMemoryNotifier, request: pytest.FixtureRequest
+) -> Iterator[Cbp]:
+    database_url = "memory://"
+    if backend != "memory":
+        engine = request.getfixturevalue(f"{backend.replace('postgresql', 'postgres')}_engine")
+        database_url = engine.url.render_as_string(hide_password=False)
     settings = Settings(
-        database_url="memory://", api_key_secret="test-secret", max_notification_attempts=3
+        database_url=database_url,
+        auto_migrate=False,
+        api_key_secret="test-secret",
+        encryption_keys=ENCRYPTION_KEY,
+        max_notification_attempts=3,
     )
     core = bootstrap(settings, clock=clock, ids=SequentialIdGenerator(), notifier=notifier)
     yield core

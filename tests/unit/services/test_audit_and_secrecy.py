@@ -1,6 +1,8 @@
 import json
 from dataclasses import replace
 
+import pytest
+
 from cbp.services import commands as c
 from cbp.services.auditing import verify_audit_log
 from tests.unit.services.conftest import (
@@ -23,12 +25,14 @@ def test_every_change_is_chained_in_the_audit_log_with_its_actor(world: World) -
     assert (entries[-1].action, entries[-1].actor) == ("CancelPayment", "key_42")
 
 
+@pytest.mark.parametrize("backend", ["memory"])  # SQL: tests/integration/test_cli.py
 def test_tampering_with_the_audit_log_is_detected(world: World) -> None:
     db = world.app.container.memory_database()
     db.audit[3] = replace(db.audit[3], actor="someone-else")
     assert verify_audit_log(world.app.deps, batch=2) == (2, 4)
 
 
+@pytest.mark.parametrize("backend", ["memory"])  # SQL: tests/integration/test_encryption_at_rest.py
 def test_account_numbers_never_leave_in_messages_audit_entries_or_reprs(world: World) -> None:
     world.pay("25.13")
     world.app.run_until_idle()

@@ -1,0 +1,124 @@
+"""The `cbp` command on the embedded default (SQLite), run as a user would."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cbp.adapters.sql.crypto import FieldCipher
+
+
+def cbp(
+    cwd: Path, *args: str, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CBP_")} | (env or {})
+    result = subprocess.run(
+        [sys.executable, "-m", "cbp.entrypoints.cli", *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+def test_the_first_run_creates_migrates_and_secures_the_embedded_database(home: Path) -> None:
+    result = cbp(home, "demo")
+    statuses = [
+        line.split()[3] for line in result.stdout.splitlines() if line.startswith("payment ")
+    ]
+    assert statuses == ["completed", "failed", "returned", "completed"]
+    assert (home / "cbp.db").is_file()
+    secrets = home / "cbp.db.secrets.json"
+    assert oct(secrets.stat().st_mode & 0o777) == "0o600"
+    assert cbp(home, "migrate").stdout.strip() == "database at revision 0001"
+
+
+def test_tenant_and_api_key_commands_print_the_value_alone_on_the_last_line(home: Path) -> None:
+    tenant_id = cbp(home, "tenant", "create", "Acme Bank").stdout.splitlines()[-1]
+    assert tenant_id.startswith("ten_")
+    created = cbp(
+        home,
+        "api-key",
+        "create",
+        "--tenant",
+        tenant_id,
+        "--scope",
+        "payments:read",
+        "--scope",
+        "payees:write",
+    ).stdout.splitlines()
+    key_id, token = created[-1].split(".")[0], created[-1]
+    assert key_id.startswith("key_") and len(token) > 40
+    assert cbp(home, "api-key", "revoke", key_id).stdout.strip() == f"revoked {key_id}"
+    refused = cbp(home, "api-key", "create", "--tenant", tenant_id, "--scope", "nope", check=False)
+    assert refused.returncode == 2 and "unknown scopes: nope" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+def test_a_directory_round_trips_through_files_and_is_searchable(home: Path) -> None:
+    cbp(home, "directory", "generate", "300", "--seed", "9", "--output", "billers.json")
+    cbp(home, "directory", "generate", "300", "--seed", "9", "--output", "billers.csv")
+    records = json.loads((home / "billers.json").read_text())
+    assert len(records) == 300 and {"name", "address", "account_masks"} <= set(records[0])
+    assert "imported 300 billers" in cbp(home, "directory", "import", "billers.json").stdout
+    imported = cbp(home, "directory", "import", "billers.csv")
+    assert "imported 300 billers" in imported.stdout
+    assert "import: 300/300 (100%)" in imported.stderr
+    with sqlite3.connect(home / "cbp.db") as db:
+        assert db.execute("SELECT count(*) FROM global_payees").fetchone() == (600,)
+        names = {row[0] for row in db.execute("SELECT name FROM global_payees")}
+    assert {r["name"] for r in records} <= names
+
+
+def test_a_malformed_directory_file_names_the_bad_row(home: Path) -> None:
+    (home / "bad.csv").write_text(
+        "name,category,line1,city,state,postal_code,lead_days\nA,u,1 St,X,CA,1,99\n"
+    )
+    result = cbp(home, "directory", "import", "bad.csv", check=False)
+    assert result.returncode == 2
+    assert "row 1: lead days must be between 0 and 30" in result.stderr
+
+
+def test_replay_rebuilds_the_views_and_keys_rotate(home: Path) -> None:
+    cbp(home, "demo")
+    with sqlite3.connect(home / "cbp.db") as db:
+        before = db.execute("SELECT * FROM payment_views ORDER BY id").fetchall()
+        db.execute("DELETE FROM payment_views")
+    replay = cbp(home, "replay")
+    assert "rebuilt the views of 4 payments" in replay.stdout
+    with sqlite3.connect(home / "cbp.db") as db:
+        assert db.execute("SELECT * FROM payment_views ORDER BY id").fetchall() == before
+    secrets = json.loads((home / "cbp.db.secrets.json").read_text())
+    new_key = FieldCipher.generate_key()
+    env = {
+        "CBP_API_KEY_SECRET": secrets["api_key_secret"],
+        "CBP_ENCRYPTION_KEYS": f"{new_key},{secrets['encryption_keys'][0]}",
+    }
+    assert "re-encrypted 2 rows" in cbp(home, "keys", "rotate", env=env).stdout
+    with sqlite3.connect(home / "cbp.db") as db:
+        token = db.execute("SELECT account_number_enc FROM payees").fetchone()[0]
+    assert FieldCipher([new_key]).decrypt(token) == "4417123456"
+
+
+def test_audit_verify_passes_then_finds_a_tampered_entry(home: Path) -> None:
+    cbp(home, "demo")
+    assert "audit log intact" in cbp(home, "audit", "verify").stdout
+    with sqlite3.connect(home / "cbp.db") as db:
+        db.execute("UPDATE audit_log SET actor = 'mallory' WHERE sequence = 5")
+    result = cbp(home, "audit", "verify", check=False)
+    assert result.returncode == 1
+    assert "BROKEN at entry 5" in result.stdout

@@ -1,0 +1,87 @@
+"""Migrations build the schema the code expects, and take it away again."""
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from cbp.adapters.sql import migrate
+from cbp.adapters.sql.engine import build_engine
+from cbp.adapters.sql.schema import metadata
+from tests.conftest import require_service
+from tests.databases import POSTGRES_ADMIN_URL
+
+MIGRATIONS_ENV = "cbp/adapters/sql/migrations/env.py"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
+def empty_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        engine = build_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+        yield engine
+        engine.dispose()
+        return
+    require_service("PostgreSQL", POSTGRES_ADMIN_URL.replace("postgresql+psycopg", "postgresql"))
+    name = f"cbp_mig_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = build_engine(make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(False))
+    yield engine
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_upgrade_from_empty_then_downgrade_to_empty(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    tables = set(inspect(empty_engine).get_table_names())
+    assert {table.name for table in metadata.sorted_tables} <= tables
+    assert migrate.is_up_to_date(empty_engine)
+    migrate.downgrade(empty_engine)
+    left = set(inspect(empty_engine).get_table_names()) - {"alembic_version"}
+    assert left == set()
+    assert migrate.current_revision(empty_engine) is None
+
+
+def test_the_models_and_the_migrations_agree(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "compare_type": True,
+                "include_object": lambda obj, name, kind, reflected, compare_to: (
+                    not (
+                        name
+                        and (
+                            name.startswith("directory_fts")
+                            or name == "ix_global_payees_search_trgm"
+                        )
+                    )
+                ),
+            },
+        )
+        assert compare_metadata(context, metadata) == []
+
+
+def test_each_database_gets_its_trigram_search_index(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        if empty_engine.dialect.name == "sqlite":
+            sql = conn.execute(
+                text("SELECT sql FROM sqlite_master WHERE name='directory_fts'")
+            ).scalar()
+            assert "trigram" in sql
+        else:
+            definition = conn.execute(
+                text(
+                    "SELECT indexdef FROM pg_indexes WHERE indexname='ix_global_payees_search_trgm'"
+                )
+            ).scalar()
+            assert "gin_trgm_ops" in definition
