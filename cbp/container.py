@@ -35,7 +35,7 @@ from cbp.services.bus import CommandBus
 from cbp.services.dependencies import Dependencies, ServiceOptions
 from cbp.services.queries import Queries
 from cbp.services.routing import MessageRouter
-from cbp.settings import Settings
+from cbp.settings import ConfigurationError, Settings
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,9 @@ def resolve_secrets(settings: Settings) -> Secrets:
             else secrets.token_bytes(32),
             [FieldCipher.generate_key()],
         )
-    raise ValueError("CBP_API_KEY_SECRET and CBP_ENCRYPTION_KEYS must be set for this database")
+    raise ConfigurationError(
+        f"CBP_API_KEY_SECRET and CBP_ENCRYPTION_KEYS must be set for a {backend} database"
+    )
 
 
 def _engine(settings: Settings) -> Iterator[Engine]:

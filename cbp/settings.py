@@ -9,6 +9,10 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class ConfigurationError(RuntimeError):
+    """The settings do not describe a process that can run; the message says why."""
+
+
 class Settings(BaseSettings):
     """Every knob of cbp; each one can be set as ``CBP_<NAME>``.
 

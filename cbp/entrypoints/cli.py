@@ -24,7 +24,7 @@ from cbp.services import commands as c
 from cbp.services.auditing import verify_audit_log
 from cbp.services.directory import import_directory
 from cbp.services.replay import rebuild_payment_views
-from cbp.settings import Settings
+from cbp.settings import ConfigurationError, Settings
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -230,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
     try:
         return int(args.run(args))
-    except (DomainError, DatabaseNotReady) as error:
+    except (DomainError, DatabaseNotReady, ConfigurationError) as error:
         print(f"cbp: {getattr(error, 'detail', error)}", file=sys.stderr)
         return 2
 

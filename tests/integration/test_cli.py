@@ -5,11 +5,16 @@ import os
 import sqlite3
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from cbp.adapters.sql.crypto import FieldCipher
+from tests.conftest import require_service
+from tests.databases import POSTGRES_ADMIN_URL
 
 
 def cbp(
@@ -122,3 +127,35 @@ def test_audit_verify_passes_then_finds_a_tampered_entry(home: Path) -> None:
     result = cbp(home, "audit", "verify", check=False)
     assert result.returncode == 1
     assert "BROKEN at entry 5" in result.stdout
+
+
+@pytest.mark.services
+def test_on_postgresql_the_command_needs_secrets_and_an_explicit_migration(home: Path) -> None:
+    require_service("PostgreSQL", POSTGRES_ADMIN_URL.replace("postgresql+psycopg", "postgresql"))
+    name = f"cbp_cli_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        no_secrets = cbp(
+            home, "tenant", "create", "Acme", env={"CBP_DATABASE_URL": url}, check=False
+        )
+        assert no_secrets.returncode == 2
+        assert "CBP_API_KEY_SECRET and CBP_ENCRYPTION_KEYS must be set" in no_secrets.stderr
+        env = {
+            "CBP_DATABASE_URL": url,
+            "CBP_API_KEY_SECRET": "s3cret",
+            "CBP_ENCRYPTION_KEYS": FieldCipher.generate_key(),
+        }
+        unmigrated = cbp(home, "tenant", "create", "Acme", env=env, check=False)
+        assert unmigrated.returncode == 2 and "run `cbp migrate` first" in unmigrated.stderr
+        assert cbp(home, "migrate", env=env).stdout.strip() == "database at revision 0001"
+        result = cbp(home, "demo", env=env)
+        assert "job           completed: 3 completed, 1 failed, 0 pending" in result.stdout
+        assert "audit log intact" in cbp(home, "audit", "verify", env=env).stdout
+        assert not (home / "cbp.db").exists()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -53,9 +53,13 @@ from cbp.ports.storage import Page, PaymentFilter, StoredEvent
 
 
 def _insert(conn: Connection, table: Table, values: dict[str, Any], what: str) -> None:
+    """Insert a row; a duplicate key is AlreadyExists.
+
+    NOTE: on PostgreSQL the failed insert aborts the transaction; no caller
+    goes on after AlreadyExists, and the unit of work rolls back on exit.
+    """
     try:
-        with conn.begin_nested():
-            conn.execute(insert(table).values(**values))
+        conn.execute(insert(table).values(**values))
     except IntegrityError:
         raise AlreadyExists(f"{what} already exists") from None
 
@@ -194,26 +198,32 @@ class SqlDirectoryRepository:
             else_=literal(2),
         ).label("rank")
         if self.sqlite:
+            # NOTE: SQLite hands GLOB (never LIKE ... ESCAPE) to the FTS5 trigram index;
+            # the text is case-folded, so GLOB's case sensitivity does no harm.
             matching = g.id.in_(
                 select(text("id"))
                 .select_from(text("directory_fts"))
-                .where(text("search_text LIKE :contains ESCAPE '\\'"))
+                .where(text("search_text GLOB :pattern"))
             )
         else:
             matching = g.search_text.like(contains, escape="\\")
         ranked = select(t.global_payees, rank).where(matching).subquery("ranked")
         r = ranked.c
         keys = [r.rank, r.name_folded, r.id]
-        query = _sortable(select(ranked), keys)
-        rows, next_cursor = _keyset_page(
-            self.conn, query.params(contains=contains), keys, cursor, limit, newest_first=False
+        query = _sortable(select(ranked), keys).params(
+            pattern=f"*{_escape_glob(partial_name.casefold())}*"
         )
+        rows, next_cursor = _keyset_page(self.conn, query, keys, cursor, limit, newest_first=False)
         return Page([codecs.global_payee_from_row(row) for row in rows], next_cursor)
 
 
 def _dialect_insert(conn: Connection) -> Callable[[Any], Any]:
     """The INSERT construct with ON CONFLICT support for this connection's dialect."""
     return sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+
+
+def _escape_glob(value: str) -> str:
+    return value.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
 
 
 def _escape_like(value: str) -> str:
@@ -357,8 +367,7 @@ class SqlEventStore:
             if event.version != expected_version + offset:
                 raise ValueError(f"event version {event.version} is out of sequence")
         try:
-            with self.conn.begin_nested():
-                self.conn.execute(insert(t.events), rows)
+            self.conn.execute(insert(t.events), rows)
         except IntegrityError:
             raise ConcurrencyConflict(f"stream {stream_id} was appended to concurrently") from None
 
@@ -740,9 +749,8 @@ class SqlInbox:
 
     def record(self, consumer: str, message_id: str, at: datetime) -> None:
         try:
-            with self.conn.begin_nested():
-                self.conn.execute(
-                    insert(t.inbox).values(consumer=consumer, message_id=message_id, handled_at=at)
-                )
+            self.conn.execute(
+                insert(t.inbox).values(consumer=consumer, message_id=message_id, handled_at=at)
+            )
         except IntegrityError:
             raise ConcurrencyConflict("message was consumed by another transaction") from None
