@@ -197,9 +197,10 @@ class SqlDirectoryRepository:
             (word_start, literal(1)),
             else_=literal(2),
         ).label("rank")
-        if self.sqlite:
+        if self.sqlite and len(partial_name) >= _TRIGRAM:
             # NOTE: SQLite hands GLOB (never LIKE ... ESCAPE) to the FTS5 trigram index;
-            # the text is case-folded, so GLOB's case sensitivity does no harm.
+            # the text is case-folded, so GLOB's case sensitivity does no harm. Shorter
+            # text has no trigram to look up, and a plain scan is faster than the probe.
             matching = g.id.in_(
                 select(text("id"))
                 .select_from(text("directory_fts"))
@@ -215,6 +216,10 @@ class SqlDirectoryRepository:
         )
         rows, next_cursor = _keyset_page(self.conn, query, keys, cursor, limit, newest_first=False)
         return Page([codecs.global_payee_from_row(row) for row in rows], next_cursor)
+
+
+#: The shortest search text a trigram index can answer.
+_TRIGRAM = 3
 
 
 def _dialect_insert(conn: Connection) -> Callable[[Any], Any]:
