@@ -96,3 +96,69 @@ class EventBus(Protocol):
     def publish(self, message: Message) -> None:
         """Hand ``message`` to the broker for its topic."""
         ...
+
+
+class DeliveryStatus(enum.StrEnum):
+    """Where one subscriber's delivery of one message stands."""
+
+    PENDING = "pending"
+    DONE = "done"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delivery:
+    """One message on its way to one subscriber."""
+
+    id: str
+    message: Message
+    subscriber: str
+    status: DeliveryStatus
+    attempts: int
+    available_at: datetime
+    leased_until: datetime | None = None
+    last_error: str | None = None
+
+
+def delivery_id(message_id: str, subscriber: str) -> str:
+    """The id of ``subscriber``'s delivery of ``message_id``."""
+    return f"{message_id}/{subscriber}"
+
+
+class DeliveryStore(Protocol):
+    """Deliveries per subscriber: leased, retried with back-off, dead-lettered.
+
+    A message's deliveries to one subscriber with one ordering key are
+    claimed strictly in the order they were scheduled: a later one waits
+    while an earlier one is pending (leased or backing off), so events of one
+    payment reach each subscriber in order. A dead delivery no longer holds
+    up those after it.
+    """
+
+    def schedule(self, message: Message, subscribers: list[str], *, at: datetime) -> None:
+        """Create one pending delivery of ``message`` per subscriber."""
+        ...
+
+    def claim_due(self, now: datetime, *, lease_seconds: float, limit: int) -> list[Delivery]:
+        """Lease up to ``limit`` deliveries that may go now, counting an attempt each.
+
+        A delivery leased and not completed by the lease's end is due again,
+        so a crashed consumer or a lost broker message delays it, never loses it.
+        """
+        ...
+
+    def complete(self, delivery_id: str, *, at: datetime) -> None:
+        """Mark a delivery done (in the consumer's own unit of work)."""
+        ...
+
+    def fail(self, delivery_id: str, *, error: str, retry_at: datetime | None) -> None:
+        """Record a failed attempt: due again at ``retry_at``, or dead if None."""
+        ...
+
+    def dead_letters(self, *, limit: int) -> list[Delivery]:
+        """Dead deliveries, oldest first."""
+        ...
+
+    def revive(self, delivery_id: str, *, at: datetime) -> None:
+        """Make a dead delivery pending again, with its attempts reset."""
+        ...

@@ -19,7 +19,7 @@ from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment, PaymentStatus
 from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import ProcessJob
-from cbp.ports.messages import Headers, Inbox, Outbox
+from cbp.ports.messages import DeliveryStore, Headers, Inbox, Outbox
 
 T = TypeVar("T")
 
@@ -318,6 +318,7 @@ class UnitOfWork(Protocol):
     audit: AuditLog
     outbox: Outbox
     inbox: Inbox
+    deliveries: DeliveryStore
 
     def __enter__(self) -> Self:
         """Begin the transaction."""

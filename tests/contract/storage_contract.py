@@ -10,7 +10,8 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -19,8 +20,9 @@ from cbp.domain.errors import AlreadyExists, ConcurrencyConflict, IllegalTransit
 from cbp.domain.idempotency import IdempotencyState
 from cbp.domain.payment import Payment, PaymentStatus
 from cbp.domain.payment_exception import ExceptionStatus
-from cbp.ports.messages import Headers
+from cbp.ports.messages import Delivery, DeliveryStatus, Headers, Message, delivery_id
 from cbp.ports.storage import PaymentFilter, UnitOfWork
+from cbp.services.bus import retry_on_conflict
 from tests.contract import builders as b
 
 UowFactory = Callable[[], UnitOfWork]
@@ -579,6 +581,127 @@ def run_concurrently(
     return outcomes
 
 
+class DeliveryStoreContract:
+    """Leased, retried, dead-lettered deliveries, in order per key."""
+
+    def schedule(
+        self, uow_factory: UowFactory, *messages: Message, subscribers: tuple[str, ...] = ("a", "b")
+    ) -> None:
+        with uow_factory() as uow:
+            for message in messages:
+                uow.outbox.add(message)
+                uow.deliveries.schedule(message, list(subscribers), at=b.NOW)
+            uow.commit()
+
+    def claim(
+        self, uow_factory: UowFactory, at: datetime = b.NOW, lease: float = 30, limit: int = 10
+    ) -> list[Delivery]:
+        with uow_factory() as uow:
+            claimed = uow.deliveries.claim_due(at, lease_seconds=lease, limit=limit)
+            uow.commit()
+        return claimed
+
+    def test_each_subscriber_gets_the_message_whole_and_a_lease_hides_it(
+        self, uow_factory: UowFactory
+    ) -> None:
+        message = b.message()
+        self.schedule(uow_factory, message)
+        claimed = self.claim(uow_factory)
+        assert sorted(d.subscriber for d in claimed) == ["a", "b"]
+        assert all(d.message == message and d.attempts == 1 for d in claimed)
+        assert claimed[0].id == delivery_id(message.message_id, claimed[0].subscriber)
+        assert self.claim(uow_factory, b.NOW + timedelta(seconds=29)) == []
+        again = self.claim(uow_factory, b.NOW + timedelta(seconds=31))
+        assert sorted((d.subscriber, d.attempts) for d in again) == [("a", 2), ("b", 2)]
+
+    def test_a_completed_delivery_never_comes_back(self, uow_factory: UowFactory) -> None:
+        self.schedule(uow_factory, b.message(), subscribers=("a",))
+        (delivery,) = self.claim(uow_factory)
+        with uow_factory() as uow:
+            uow.deliveries.complete(delivery.id, at=b.NOW)
+            uow.commit()
+        assert self.claim(uow_factory, b.NOW + timedelta(days=1)) == []
+
+    def test_a_failure_backs_off_and_the_last_one_dead_letters(
+        self, uow_factory: UowFactory
+    ) -> None:
+        self.schedule(uow_factory, b.message(), subscribers=("a",))
+        (delivery,) = self.claim(uow_factory)
+        with uow_factory() as uow:
+            uow.deliveries.fail(delivery.id, error="timeout", retry_at=b.NOW + timedelta(minutes=5))
+            uow.commit()
+        assert self.claim(uow_factory, b.NOW + timedelta(minutes=4)) == []
+        (retried,) = self.claim(uow_factory, b.NOW + timedelta(minutes=5))
+        with uow_factory() as uow:
+            uow.deliveries.fail(retried.id, error="still broken", retry_at=None)
+            uow.commit()
+        assert self.claim(uow_factory, b.NOW + timedelta(days=9)) == []
+        with uow_factory() as uow:
+            (dead,) = uow.deliveries.dead_letters(limit=10)
+        assert (dead.id, dead.status, dead.attempts, dead.last_error) == (
+            delivery.id,
+            DeliveryStatus.DEAD,
+            2,
+            "still broken",
+        )
+        with uow_factory() as uow:
+            uow.deliveries.revive(dead.id, at=b.NOW + timedelta(days=10))
+            uow.commit()
+        (revived,) = self.claim(uow_factory, b.NOW + timedelta(days=10))
+        assert (revived.id, revived.attempts) == (delivery.id, 1)
+        with uow_factory() as uow, pytest.raises(IllegalTransition):
+            uow.deliveries.revive(revived.id, at=b.NOW)
+
+    def test_one_keys_messages_reach_each_subscriber_in_order(
+        self, uow_factory: UowFactory
+    ) -> None:
+        first, second = b.message(), b.message()  # both ordered by pmt_1
+        other_key = replace(b.message(), ordering_key="pmt_2")
+        self.schedule(uow_factory, first, second, other_key)
+        claimed = self.claim(uow_factory)
+        assert sorted((d.subscriber, d.message.message_id) for d in claimed) == sorted(
+            (s, m.message_id) for s in ("a", "b") for m in (first, other_key)
+        )
+        done = next(d for d in claimed if d.subscriber == "a" and d.message == first)
+        with uow_factory() as uow:
+            uow.deliveries.complete(done.id, at=b.NOW)
+            uow.commit()
+        (next_for_a,) = self.claim(uow_factory, b.NOW + timedelta(seconds=1))
+        assert (next_for_a.subscriber, next_for_a.message) == ("a", second)
+
+    def test_scheduling_is_part_of_the_unit_of_work(self, uow_factory: UowFactory) -> None:
+        with uow_factory() as uow:
+            uow.deliveries.schedule(b.message(), ["a"], at=b.NOW)
+        assert self.claim(uow_factory) == []
+
+    def test_concurrent_claimers_never_share_a_delivery(self, uow_factory: UowFactory) -> None:
+        self.schedule(
+            uow_factory,
+            *[replace(b.message(), ordering_key=None) for _ in range(40)],
+            subscribers=("a",),
+        )
+        claimed: list[str] = []
+        errors: list[BaseException] = []
+
+        def claimer() -> None:
+            try:
+                while True:
+                    batch = retry_on_conflict(lambda: self.claim(uow_factory, limit=3))
+                    if not batch:
+                        return
+                    claimed.extend(d.id for d in batch)
+            except BaseException as error:  # pragma: no cover - reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=claimer) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == []
+        assert len(claimed) == 40 and len(set(claimed)) == 40
+
+
 class StorageContract(
     UnitOfWorkContract,
     EventStoreContract,
@@ -588,5 +711,6 @@ class StorageContract(
     IdempotencyStoreContract,
     AuditLogContract,
     OutboxInboxContract,
+    DeliveryStoreContract,
 ):
     """Every storage port's contract; subclass it and provide ``uow_factory``."""

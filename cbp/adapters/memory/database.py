@@ -42,6 +42,13 @@ class InMemoryDatabase:
     inbox: set[tuple[str, str]] = field(default_factory=set)
     audit: list[AuditEntry] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    sequence: int = 0
+
+    def next_sequence(self) -> int:
+        """A number larger than every one handed out before."""
+        with self.lock:
+            self.sequence += 1
+            return self.sequence
 
     def table(self, name: str, **unique: Callable[[Any], Hashable]) -> Table:
         """The table ``name``, created with its unique indexes on first use."""
@@ -64,6 +71,7 @@ class Transaction:
     dispatched: set[str] = field(default_factory=set)
     inbox: set[tuple[str, str]] = field(default_factory=set)
     audit: list[AuditEntry] = field(default_factory=list)
+    expected_versions: dict[tuple[str, Hashable], int] = field(default_factory=dict)
 
     # -- rows ----------------------------------------------------------------
 
@@ -86,8 +94,22 @@ class Transaction:
             merged.pop(key, None)
         return copy.deepcopy(list(merged.values()))
 
-    def put(self, table: str, key: Hashable, row: Any, *, insert: bool = False) -> None:
-        """Stage a write; ``insert`` makes an existing key a conflict."""
+    def put(
+        self,
+        table: str,
+        key: Hashable,
+        row: Any,
+        *,
+        insert: bool = False,
+        expect_version: int | None = None,
+    ) -> None:
+        """Stage a write; ``insert`` makes an existing key a conflict.
+
+        With ``expect_version``, the commit fails if the committed row's
+        ``version`` has moved on since it was read (compare-and-set).
+        """
+        if expect_version is not None:
+            self.expected_versions.setdefault((table, key), expect_version)
         if insert:
             if self.get(table, key) is not None:
                 raise AlreadyExists(f"{table} {key} already exists")
@@ -175,6 +197,10 @@ class Transaction:
                         raise AlreadyExists(f"{table} {index} is already taken")
         if set(self.inbox) & db.inbox:
             raise ConcurrencyConflict("message was consumed by another transaction")
+        for (table, key), expected in self.expected_versions.items():
+            stored = db.table(table).rows.get(key)
+            if stored is None or stored["version"] != expected:
+                raise ConcurrencyConflict(f"{table} {key} was changed by another transaction")
 
     def reset(self) -> None:
         """Forget every staged write."""
@@ -186,3 +212,4 @@ class Transaction:
         self.dispatched.clear()
         self.inbox.clear()
         self.audit.clear()
+        self.expected_versions.clear()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from cbp.adapters.memory.database import Transaction
@@ -10,7 +10,7 @@ from cbp.domain.access import ApiKey
 from cbp.domain.audit import AuditEntry
 from cbp.domain.customer import Customer, Tenant
 from cbp.domain.directory import GlobalPayee
-from cbp.domain.errors import ConcurrencyConflict, NotFound
+from cbp.domain.errors import ConcurrencyConflict, IllegalTransition, NotFound
 from cbp.domain.events import DomainEvent
 from cbp.domain.funding import FundingAccount
 from cbp.domain.idempotency import IdempotencyRecord
@@ -19,7 +19,7 @@ from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment, PaymentStatus
 from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import ProcessJob
-from cbp.ports.messages import Headers, Message
+from cbp.ports.messages import Delivery, DeliveryStatus, Headers, Message, delivery_id
 from cbp.ports.pagination import decode_cursor, encode_cursor, search_rank
 from cbp.ports.storage import Page, PaymentFilter, StoredEvent
 
@@ -434,3 +434,113 @@ class InMemoryInbox:
 
     def record(self, consumer: str, message_id: str, at: datetime) -> None:
         self.tx.inbox.add((consumer, message_id))
+
+
+class InMemoryDeliveryStore:
+    """Deliveries in memory; leases are compare-and-set at commit."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+
+    def schedule(self, message: Message, subscribers: list[str], *, at: datetime) -> None:
+        for subscriber in subscribers:
+            key = delivery_id(message.message_id, subscriber)
+            row = {
+                "seq": self.tx.db.next_sequence(),
+                "id": key,
+                "message": message,
+                "subscriber": subscriber,
+                "ordering_key": message.ordering_key,
+                "status": DeliveryStatus.PENDING,
+                "attempts": 0,
+                "available_at": at,
+                "leased_until": None,
+                "last_error": None,
+                "version": 0,
+            }
+            self.tx.put("deliveries", key, row, insert=True)
+
+    def claim_due(self, now: datetime, *, lease_seconds: float, limit: int) -> list[Delivery]:
+        rows = sorted(self.tx.scan("deliveries"), key=lambda r: r["seq"])
+        blocked: set[tuple[str, str]] = set()
+        claimed: list[Delivery] = []
+        for row in rows:
+            if row["status"] is not DeliveryStatus.PENDING:
+                continue
+            lane = (row["subscriber"], row["ordering_key"])
+            if row["ordering_key"] is not None:
+                if lane in blocked:
+                    continue
+                blocked.add(lane)
+            free = row["leased_until"] is None or row["leased_until"] <= now
+            if row["available_at"] > now or not free or len(claimed) >= limit:
+                continue
+            leased = {
+                **row,
+                "attempts": row["attempts"] + 1,
+                "leased_until": now + timedelta(seconds=lease_seconds),
+                "version": row["version"] + 1,
+            }
+            self.tx.put("deliveries", row["id"], leased, expect_version=row["version"])
+            claimed.append(_delivery(leased))
+        return claimed
+
+    def complete(self, delivery_id: str, *, at: datetime) -> None:
+        row = self._row(delivery_id)
+        self.tx.put(
+            "deliveries",
+            delivery_id,
+            {**row, "status": DeliveryStatus.DONE, "version": row["version"] + 1},
+        )
+
+    def fail(self, delivery_id: str, *, error: str, retry_at: datetime | None) -> None:
+        row = self._row(delivery_id)
+        changed = {
+            **row,
+            "status": DeliveryStatus.DEAD if retry_at is None else DeliveryStatus.PENDING,
+            "available_at": retry_at or row["available_at"],
+            "leased_until": None,
+            "last_error": error,
+            "version": row["version"] + 1,
+        }
+        self.tx.put("deliveries", delivery_id, changed)
+
+    def dead_letters(self, *, limit: int) -> list[Delivery]:
+        rows = sorted(
+            (r for r in self.tx.scan("deliveries") if r["status"] is DeliveryStatus.DEAD),
+            key=lambda r: r["seq"],
+        )
+        return [_delivery(r) for r in rows[:limit]]
+
+    def revive(self, delivery_id: str, *, at: datetime) -> None:
+        row = self._row(delivery_id)
+        if row["status"] is not DeliveryStatus.DEAD:
+            raise IllegalTransition("delivery", row["status"].value, "revive")
+        revived = {
+            **row,
+            "status": DeliveryStatus.PENDING,
+            "attempts": 0,
+            "available_at": at,
+            "leased_until": None,
+            "version": row["version"] + 1,
+        }
+        self.tx.put("deliveries", delivery_id, revived)
+
+    def _row(self, delivery_id: str) -> dict[str, Any]:
+        row = self.tx.get("deliveries", delivery_id)
+        if row is None:
+            raise NotFound("delivery", delivery_id)
+        return row  # type: ignore[no-any-return]
+
+
+def _delivery(row: dict[str, Any]) -> Delivery:
+    return Delivery(
+        id=row["id"],
+        message=row["message"],
+        subscriber=row["subscriber"],
+        status=row["status"],
+        attempts=row["attempts"],
+        available_at=row["available_at"],
+        leased_until=row["leased_until"],
+        last_error=row["last_error"],
+    )

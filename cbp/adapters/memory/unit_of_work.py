@@ -31,6 +31,7 @@ class InMemoryUnitOfWork:
         self.audit = r.InMemoryAuditLog(self._tx)
         self.outbox = r.InMemoryOutbox(self._tx)
         self.inbox = r.InMemoryInbox(self._tx)
+        self.deliveries = r.InMemoryDeliveryStore(self._tx)
 
     def __enter__(self) -> Self:
         self._tx.reset()

@@ -8,7 +8,7 @@ error, and a unit of work reads its own writes.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -38,7 +38,13 @@ from cbp.domain.access import ApiKey
 from cbp.domain.audit import AuditEntry
 from cbp.domain.customer import Customer, Tenant
 from cbp.domain.directory import GlobalPayee
-from cbp.domain.errors import AlreadyExists, ConcurrencyConflict, InvalidInput, NotFound
+from cbp.domain.errors import (
+    AlreadyExists,
+    ConcurrencyConflict,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+)
 from cbp.domain.events import DomainEvent
 from cbp.domain.funding import FundingAccount
 from cbp.domain.idempotency import IdempotencyRecord
@@ -47,7 +53,7 @@ from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment, PaymentStatus
 from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import ProcessJob
-from cbp.ports.messages import Headers, Message
+from cbp.ports.messages import Delivery, DeliveryStatus, Headers, Message, delivery_id
 from cbp.ports.pagination import decode_cursor, encode_cursor
 from cbp.ports.storage import Page, PaymentFilter, StoredEvent
 
@@ -759,3 +765,136 @@ class SqlInbox:
             )
         except IntegrityError:
             raise ConcurrencyConflict("message was consumed by another transaction") from None
+
+
+class SqlDeliveryStore:
+    """Deliveries in SQL; concurrent claimers skip each other's rows."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def schedule(self, message: Message, subscribers: list[str], *, at: datetime) -> None:
+        if not subscribers:
+            return
+        self.conn.execute(
+            insert(t.deliveries),
+            [
+                {
+                    "id": delivery_id(message.message_id, subscriber),
+                    "message_id": message.message_id,
+                    "subscriber": subscriber,
+                    "ordering_key": message.ordering_key,
+                    "status": DeliveryStatus.PENDING.value,
+                    "attempts": 0,
+                    "available_at": at,
+                    "created_at": at,
+                }
+                for subscriber in subscribers
+            ],
+        )
+
+    def claim_due(self, now: datetime, *, lease_seconds: float, limit: int) -> list[Delivery]:
+        d = t.deliveries.c
+        earlier = t.deliveries.alias("earlier")
+        waits_for_earlier = (
+            select(literal(1))
+            .where(
+                earlier.c.subscriber == d.subscriber,
+                earlier.c.ordering_key == d.ordering_key,
+                earlier.c.seq < d.seq,
+                earlier.c.status == DeliveryStatus.PENDING.value,
+            )
+            .exists()
+        )
+        due = (
+            select(d.seq)
+            .where(
+                d.status == DeliveryStatus.PENDING.value,
+                d.available_at <= now,
+                or_(d.leased_until.is_(None), d.leased_until <= now),
+                ~waits_for_earlier,
+            )
+            .order_by(d.seq)
+            .limit(limit)
+        )
+        if self.conn.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True, of=t.deliveries)
+        seqs = [row.seq for row in self.conn.execute(due)]
+        if not seqs:
+            return []
+        self.conn.execute(
+            update(t.deliveries)
+            .where(d.seq.in_(seqs))
+            .values(attempts=d.attempts + 1, leased_until=now + timedelta(seconds=lease_seconds))
+        )
+        return self._load(select(t.deliveries).where(d.seq.in_(seqs)))
+
+    def complete(self, delivery_id: str, *, at: datetime) -> None:
+        self._change(delivery_id, status=DeliveryStatus.DONE.value)
+
+    def fail(self, delivery_id: str, *, error: str, retry_at: datetime | None) -> None:
+        values: dict[str, Any] = {"leased_until": None, "last_error": error}
+        if retry_at is None:
+            values["status"] = DeliveryStatus.DEAD.value
+        else:
+            values["available_at"] = retry_at
+        self._change(delivery_id, **values)
+
+    def dead_letters(self, *, limit: int) -> list[Delivery]:
+        d = t.deliveries.c
+        return self._load(
+            select(t.deliveries).where(d.status == DeliveryStatus.DEAD.value).limit(limit)
+        )
+
+    def revive(self, delivery_id: str, *, at: datetime) -> None:
+        d = t.deliveries.c
+        status = self.conn.execute(select(d.status).where(d.id == delivery_id)).scalar()
+        if status is None:
+            raise NotFound("delivery", delivery_id)
+        if status != DeliveryStatus.DEAD.value:
+            raise IllegalTransition("delivery", status, "revive")
+        self._change(
+            delivery_id,
+            status=DeliveryStatus.PENDING.value,
+            attempts=0,
+            available_at=at,
+            leased_until=None,
+        )
+
+    def _change(self, delivery_id: str, **values: Any) -> None:
+        result = self.conn.execute(
+            update(t.deliveries).where(t.deliveries.c.id == delivery_id).values(**values)
+        )
+        if result.rowcount == 0:
+            raise NotFound("delivery", delivery_id)
+
+    def _load(self, query: Select[Any]) -> list[Delivery]:
+        d = t.deliveries.c
+        joined = query.add_columns(
+            *(c.label(f"m_{c.name}") for c in t.outbox.c if c.name != "position")
+        ).join(t.outbox, t.outbox.c.message_id == d.message_id)
+        rows = self.conn.execute(joined.order_by(d.seq))
+        return [
+            Delivery(
+                id=row.id,
+                message=codecs.message_from_row(_Prefixed(row, "m_")),
+                subscriber=row.subscriber,
+                status=DeliveryStatus(row.status),
+                attempts=row.attempts,
+                available_at=codecs.must_utc(row.available_at),
+                leased_until=codecs.utc(row.leased_until),
+                last_error=row.last_error,
+            )
+            for row in rows
+        ]
+
+
+class _Prefixed:
+    """A view of a row's columns that share a prefix, without it."""
+
+    def __init__(self, row: Any, prefix: str) -> None:
+        self._row = row
+        self._prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, self._prefix + name)

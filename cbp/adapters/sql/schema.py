@@ -253,3 +253,21 @@ inbox = Table(
     Column("message_id", Id, primary_key=True),
     Column("handled_at", Moment, nullable=False),
 )
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("seq", Serial, Identity(), primary_key=True),
+    Column("id", String(200), nullable=False, unique=True),
+    Column("message_id", Id, nullable=False),
+    Column("subscriber", String(100), nullable=False),
+    Column("ordering_key", String(100)),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("available_at", Moment, nullable=False),
+    Column("leased_until", Moment),
+    Column("last_error", Text),
+    Column("created_at", Moment, nullable=False),
+    Index(None, "status", "available_at"),
+    Index(None, "subscriber", "ordering_key", "seq"),
+)

@@ -43,6 +43,7 @@ class SqlAlchemyUnitOfWork:
         self.audit = r.SqlAuditLog(conn)
         self.outbox = r.SqlOutbox(conn)
         self.inbox = r.SqlInbox(conn)
+        self.deliveries = r.SqlDeliveryStore(conn)
         return self
 
     def __exit__(
