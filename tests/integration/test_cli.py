@@ -9,12 +9,16 @@ import uuid
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from cbp.adapters.sql.crypto import FieldCipher
+from cbp.adapters.sql.migrate import MIGRATIONS
 from tests.conftest import require_service
 from tests.databases import POSTGRES_ADMIN_URL
+
+HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
 def cbp(
@@ -49,7 +53,7 @@ def test_the_first_run_creates_migrates_and_secures_the_embedded_database(home: 
     assert (home / "cbp.db").is_file()
     secrets = home / "cbp.db.secrets.json"
     assert oct(secrets.stat().st_mode & 0o777) == "0o600"
-    assert cbp(home, "migrate").stdout.strip() == "database at revision 0001"
+    assert cbp(home, "migrate").stdout.strip() == f"database at revision {HEAD}"
 
 
 def test_tenant_and_api_key_commands_print_the_value_alone_on_the_last_line(home: Path) -> None:
@@ -150,7 +154,7 @@ def test_on_postgresql_the_command_needs_secrets_and_an_explicit_migration(home:
         }
         unmigrated = cbp(home, "tenant", "create", "Acme", env=env, check=False)
         assert unmigrated.returncode == 2 and "run `cbp migrate` first" in unmigrated.stderr
-        assert cbp(home, "migrate", env=env).stdout.strip() == "database at revision 0001"
+        assert cbp(home, "migrate", env=env).stdout.strip() == f"database at revision {HEAD}"
         result = cbp(home, "demo", env=env)
         assert "job           completed: 3 completed, 1 failed, 0 pending" in result.stdout
         assert "audit log intact" in cbp(home, "audit", "verify", env=env).stdout
