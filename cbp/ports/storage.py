@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -11,6 +12,7 @@ from cbp.domain.access import ApiKey
 from cbp.domain.audit import AuditEntry
 from cbp.domain.customer import Customer, Tenant
 from cbp.domain.directory import GlobalPayee
+from cbp.domain.errors import NotFound
 from cbp.domain.events import DomainEvent
 from cbp.domain.funding import FundingAccount
 from cbp.domain.idempotency import IdempotencyRecord
@@ -102,6 +104,40 @@ class PaymentRepository(Protocol):
     def reset_views(self) -> None:
         """Forget every payment view, before a replay rebuilds them."""
         ...
+
+
+class EventSourcedPayments(abc.ABC):
+    """The event-sourced half of a PaymentRepository, for every adapter to share.
+
+    Loading replays the stream; saving appends the new events at the version
+    they were recorded on and refreshes the adapter's view.
+    """
+
+    events: EventStore
+
+    def get(self, tenant_id: str, payment_id: str) -> Payment:
+        """The payment, or NotFound (also for another tenant's payment)."""
+        stream = self.events.load(payment_id)
+        if not stream:
+            raise NotFound("payment", payment_id)
+        payment = Payment.replay(payment_id, stream)
+        if payment.tenant_id != tenant_id:
+            raise NotFound("payment", payment_id)
+        return payment
+
+    def save(self, payment: Payment, headers: Headers) -> list[DomainEvent]:
+        """Append the payment's pending events and refresh its view; return them."""
+        events = payment.pull_events()
+        if events:
+            self.events.append(
+                payment.id, events, expected_version=events[0].version - 1, headers=headers
+            )
+            self.rebuild_view(payment)
+        return events
+
+    @abc.abstractmethod
+    def rebuild_view(self, payment: Payment) -> None:
+        """Overwrite the stored view of one payment."""
 
 
 class TenantRepository(Protocol):

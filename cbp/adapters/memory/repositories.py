@@ -21,7 +21,7 @@ from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import ProcessJob
 from cbp.ports.messages import Delivery, DeliveryStatus, Headers, Message, delivery_id
 from cbp.ports.pagination import decode_cursor, encode_cursor, search_rank
-from cbp.ports.storage import Page, PaymentFilter, StoredEvent
+from cbp.ports.storage import EventSourcedPayments, Page, PaymentFilter, StoredEvent
 
 
 def _page(
@@ -192,30 +192,12 @@ class InMemoryEventStore:
             return self.tx.db.events[after_position : after_position + limit]
 
 
-class InMemoryPaymentRepository:
+class InMemoryPaymentRepository(EventSourcedPayments):
     """Payments rebuilt from the event store, with a status view for listing."""
 
     def __init__(self, tx: Transaction, events: InMemoryEventStore) -> None:
         self.tx = tx
         self.events = events
-
-    def get(self, tenant_id: str, payment_id: str) -> Payment:
-        stream = self.events.load(payment_id)
-        if not stream:
-            raise NotFound("payment", payment_id)
-        payment = Payment.replay(payment_id, stream)
-        if payment.tenant_id != tenant_id:
-            raise NotFound("payment", payment_id)
-        return payment
-
-    def save(self, payment: Payment, headers: Headers) -> list[DomainEvent]:
-        events = payment.pull_events()
-        if events:
-            self.events.append(
-                payment.id, events, expected_version=events[0].version - 1, headers=headers
-            )
-            self.rebuild_view(payment)
-        return events
 
     def rebuild_view(self, payment: Payment) -> None:
         self.tx.put(

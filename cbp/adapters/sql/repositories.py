@@ -55,7 +55,7 @@ from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import ProcessJob
 from cbp.ports.messages import Delivery, DeliveryStatus, Headers, Message, delivery_id
 from cbp.ports.pagination import decode_cursor, encode_cursor
-from cbp.ports.storage import Page, PaymentFilter, StoredEvent
+from cbp.ports.storage import EventSourcedPayments, Page, PaymentFilter, StoredEvent
 
 
 def _insert(conn: Connection, table: Table, values: dict[str, Any], what: str) -> None:
@@ -408,30 +408,12 @@ class SqlEventStore:
         ]
 
 
-class SqlPaymentRepository:
+class SqlPaymentRepository(EventSourcedPayments):
     """Payments replayed from the event store, listed through their view."""
 
     def __init__(self, conn: Connection, events: SqlEventStore) -> None:
         self.conn = conn
         self.events = events
-
-    def get(self, tenant_id: str, payment_id: str) -> Payment:
-        stream = self.events.load(payment_id)
-        if not stream:
-            raise NotFound("payment", payment_id)
-        payment = Payment.replay(payment_id, stream)
-        if payment.tenant_id != tenant_id:
-            raise NotFound("payment", payment_id)
-        return payment
-
-    def save(self, payment: Payment, headers: Headers) -> list[DomainEvent]:
-        events = payment.pull_events()
-        if events:
-            self.events.append(
-                payment.id, events, expected_version=events[0].version - 1, headers=headers
-            )
-            self.rebuild_view(payment)
-        return events
 
     def rebuild_view(self, payment: Payment) -> None:
         values = {
