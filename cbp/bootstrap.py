@@ -11,6 +11,8 @@ tenant_id = app.handle(c.CreateTenant(name="Acme Bank"))
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 from cbp.container import Container, build_container
@@ -18,6 +20,8 @@ from cbp.services.commands import Command
 from cbp.services.queries import Queries
 from cbp.services.relay import relay_outbox
 from cbp.settings import Settings
+
+logger = logging.getLogger("cbp")
 
 
 class Cbp:
@@ -28,6 +32,8 @@ class Cbp:
         self.bus = container.bus()
         self.queries: Queries = container.queries()
         self.deps = container.deps()
+        self._pump: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     def handle(self, command: Command) -> Any:
         """Run one command through its use case; returns at most an id."""
@@ -49,8 +55,32 @@ class Cbp:
             delivered += broker.drain(router.consume)
         raise RuntimeError(f"messages still flowing after {max_rounds} rounds")
 
+    def start_pump(self, interval: float) -> None:
+        """Deliver in-process messages in a background thread, every ``interval`` s.
+
+        Only for the in-process broker, so that a single ``cbp serve`` verifies
+        payees and processes payments on its own; real brokers have workers.
+        """
+        if self._pump is not None:
+            return
+        self._stopping.clear()
+
+        def pump() -> None:
+            while not self._stopping.wait(interval):
+                try:
+                    self.run_until_idle()
+                except Exception:  # NOTE: a failed round is logged and retried next round
+                    logger.exception("in-process message pump round failed")
+
+        self._pump = threading.Thread(target=pump, name="cbp-pump", daemon=True)
+        self._pump.start()
+
     def close(self) -> None:
-        """Release every resource the container opened."""
+        """Stop the pump and release every resource the container opened."""
+        self._stopping.set()
+        if self._pump is not None:
+            self._pump.join(timeout=10)
+            self._pump = None
         self.container.shutdown_resources()
 
 

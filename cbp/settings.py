@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=20, ge=1, le=100)
     max_page_size: int = Field(default=100, ge=1, le=1000)
     service_endpoints: dict[str, list[str]] = Field(default_factory=dict)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    http_workers: int = Field(default=1, ge=1, le=64)
+    http_threads: int = Field(default=8, ge=1, le=256)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=10 * 1024 * 1024)
+    rate_limit: int = Field(default=600, ge=1)
+    rate_window_seconds: float = Field(default=60.0, gt=0)
+    pump_interval_seconds: float = Field(default=0.2, gt=0)
 
     def backend(self, url: str) -> str:
         """The adapter family a URL names: ``memory``, ``sqlite``, ``postgresql``..."""

@@ -20,6 +20,7 @@ from cbp.bootstrap import Cbp, bootstrap
 from cbp.demo import run_demo
 from cbp.domain.errors import DomainError
 from cbp.entrypoints.progress import ProgressBar
+from cbp.entrypoints.serve import Server, seed_first_run
 from cbp.services import commands as c
 from cbp.services.auditing import verify_audit_log
 from cbp.services.directory import import_directory
@@ -53,6 +54,23 @@ def cmd_demo(_: argparse.Namespace) -> int:
     """Run a scripted payment's life."""
     with opened() as app:
         run_demo(app)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the HTTP API with gunicorn."""
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = Settings(**overrides)
+    if settings.backend(settings.database_url) == "sqlite":
+        with opened() as app:
+            key = seed_first_run(app)
+        if key is not None:
+            print("First run: a demo directory and the tenant 'Demo Bank' were created.")
+            print("Its API key has every scope; it is shown only now:")
+            print(key, flush=True)
+    if bool(args.certfile) != bool(args.keyfile):
+        raise SystemExit("give both --certfile and --keyfile for TLS")
+    Server(settings, certfile=args.certfile, keyfile=args.keyfile).run()
     return 0
 
 
@@ -183,6 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
         return command
 
     add("demo", cmd_demo, "run a scripted payment's life on the configured adapters")
+    serve = add("serve", cmd_serve, "serve the HTTP API (gunicorn)")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1, or CBP_HOST)")
+    serve.add_argument("--port", type=int, help="port (default 8000, or CBP_PORT)")
+    serve.add_argument("--certfile", help="TLS certificate (PEM)")
+    serve.add_argument("--keyfile", help="TLS private key (PEM)")
     migrate_cmd = add("migrate", cmd_migrate, "migrate the database schema")
     migrate_cmd.add_argument(
         "--revision", help="target revision (default: head, or base with --downgrade)"

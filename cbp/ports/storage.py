@@ -151,6 +151,10 @@ class TenantRepository(Protocol):
         """The tenant, or NotFound."""
         ...
 
+    def any_exist(self) -> bool:
+        """Whether any tenant exists (a fresh install has none)."""
+        ...
+
 
 class CustomerRepository(Protocol):
     """A tenant's customers."""

@@ -58,6 +58,9 @@ class InMemoryTenantRepository:
             raise NotFound("tenant", tenant_id)
         return tenant  # type: ignore[no-any-return]
 
+    def any_exist(self) -> bool:
+        return bool(self.tx.scan("tenants"))
+
 
 class InMemoryCustomerRepository:
     """Customers in memory, external ids unique per tenant."""

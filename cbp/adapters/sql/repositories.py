@@ -131,6 +131,9 @@ class SqlTenantRepository:
         )
         return codecs.tenant_from_row(row)
 
+    def any_exist(self) -> bool:
+        return self.conn.execute(select(t.tenants.c.id).limit(1)).first() is not None
+
 
 class SqlCustomerRepository:
     """Customers in SQL; external ids unique per tenant."""

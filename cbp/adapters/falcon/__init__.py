@@ -1,0 +1,1 @@
+"""The inbound HTTP adapter: a Falcon WSGI app over the use cases."""

@@ -1,0 +1,431 @@
+"""The REST resources: validate, build a command, call the use case, shape.
+
+No business rule lives here, and no domain error is caught here except to
+keep a client-side outcome for idempotent replay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import falcon
+from pydantic import BaseModel
+
+from cbp.adapters.falcon import presenters as present
+from cbp.adapters.falcon import schemas as s
+from cbp.adapters.falcon.http import ApiOptions, parse_json, principal, raw_body
+from cbp.adapters.falcon.problems import problem_for
+from cbp.domain.errors import InvalidInput
+from cbp.domain.idempotency import MAX_KEY_LENGTH, fingerprint
+from cbp.services import commands as c
+from cbp.services import idempotency
+from cbp.services.bus import CommandBus
+from cbp.services.dependencies import Dependencies
+from cbp.services.queries import Queries
+
+M = TypeVar("M", bound=BaseModel)
+Outcome = tuple[int, Any]
+
+
+class Api:
+    """What every resource shares: the use cases and the request helpers."""
+
+    def __init__(self, bus: CommandBus, queries: Queries, deps: Dependencies, options: ApiOptions):
+        self.bus = bus
+        self.queries = queries
+        self.deps = deps
+        self.options = options
+
+    def body(self, req: falcon.Request, model: type[M]) -> M:
+        """The request body, parsed and validated against ``model``."""
+        return model.model_validate(parse_json(raw_body(req, self.options.max_body_bytes)))
+
+    def send(self, resp: falcon.Response, status: int, data: Any) -> None:
+        """A JSON response that no cache may keep (it holds account data)."""
+        resp.status = falcon.code_to_http_status(status)
+        resp.media = data
+        resp.cache_control = ["no-store"]
+
+    def post(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        action: Callable[[], Outcome],
+        *,
+        key_required: bool = False,
+    ) -> None:
+        """Run a POST at most once per Idempotency-Key, replaying its response.
+
+        Client-side outcomes (2xx and 4xx) are kept and replayed; a 5xx is
+        not, so the client can retry with the same key after an outage.
+        """
+        key = req.get_header("Idempotency-Key")
+        if key is None:
+            if key_required:
+                raise falcon.HTTPBadRequest(
+                    title="Idempotency-Key required",
+                    description="send an Idempotency-Key header with this request",
+                )
+            status, data = action()
+            self.send(resp, status, data)
+            return
+        if len(key) > MAX_KEY_LENGTH:
+            raise falcon.HTTPBadRequest(
+                title="Idempotency-Key too long",
+                description=f"an Idempotency-Key has at most {MAX_KEY_LENGTH} characters",
+            )
+        tenant_id = principal(req).tenant_id
+        digest = fingerprint(req.method, req.path, raw_body(req, self.options.max_body_bytes))
+        replay = idempotency.begin(self.deps, tenant_id=tenant_id, key=key, fingerprint=digest)
+        if replay is not None:
+            status, body = replay
+            resp.status = falcon.code_to_http_status(status)
+            resp.data = body
+            resp.content_type = "application/problem+json" if status >= 400 else "application/json"
+            resp.cache_control = ["no-store"]
+            resp.set_header("Idempotent-Replayed", "true")
+            return
+        try:
+            status, data = action()
+            content_type = "application/json"
+        except Exception as error:
+            problem = problem_for(error, req.context.get("request_id"))
+            if problem is None:
+                idempotency.finish(
+                    self.deps,
+                    tenant_id=tenant_id,
+                    key=key,
+                    fingerprint=digest,
+                    status=500,
+                    body=b"",
+                )
+                raise
+            status, data, content_type = problem["status"], problem, "application/problem+json"
+        body = json.dumps(data).encode()
+        idempotency.finish(
+            self.deps, tenant_id=tenant_id, key=key, fingerprint=digest, status=status, body=body
+        )
+        resp.status = falcon.code_to_http_status(status)
+        resp.data = body
+        resp.content_type = content_type
+        resp.cache_control = ["no-store"]
+
+    def paging(self, req: falcon.Request) -> tuple[str | None, int | None]:
+        """The ``cursor`` and ``limit`` query parameters."""
+        limit = req.get_param("limit")
+        if limit is not None and not limit.isdigit():
+            raise InvalidInput("limit must be a whole number between 1 and 100")
+        return req.get_param("cursor"), None if limit is None else int(limit)
+
+    def actor(self, req: falcon.Request) -> dict[str, Any]:
+        """Who acts, and the correlation to carry into messages."""
+        return {
+            "actor": principal(req).key_id,
+            "correlation_id": req.context.request_id,
+            "traceparent": req.get_header("traceparent"),
+        }
+
+
+def _address(a: s.AddressIn | None) -> c.AddressInput | None:
+    return None if a is None else c.AddressInput(**a.model_dump())
+
+
+class Customers(Api):
+    """POST /customer, GET /customer/{customer_id}."""
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        def create() -> Outcome:
+            body = self.body(req, s.CustomerIn)
+            tenant = principal(req).tenant_id
+            customer_id = self.bus.handle(
+                c.CreateCustomer(tenant_id=tenant, **body.model_dump(), **self.actor(req))
+            )
+            return 201, present.customer(self.queries.get_customer(tenant, customer_id))
+
+        self.post(req, resp, create)
+
+    def on_get_one(self, req: falcon.Request, resp: falcon.Response, customer_id: str) -> None:
+        customer = self.queries.get_customer(principal(req).tenant_id, customer_id)
+        self.send(resp, 200, present.customer(customer))
+
+
+class Directory(Api):
+    """The biller directory: search, read, administer."""
+
+    def on_get_search(self, req: falcon.Request, resp: falcon.Response, partial_name: str) -> None:
+        cursor, limit = self.paging(req)
+        result = self.queries.search_directory(partial_name, cursor=cursor, limit=limit)
+        body = json.dumps(present.page(result, present.global_payee)).encode()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        resp.etag = etag
+        resp.cache_control = ["private", "max-age=60"]
+        if req.get_header("If-None-Match") == etag:
+            resp.status = falcon.HTTP_304
+            return
+        resp.data = body
+        resp.content_type = "application/json"
+
+    def on_get_one(self, req: falcon.Request, resp: falcon.Response, global_payee_id: str) -> None:
+        self.send(resp, 200, present.global_payee(self.queries.get_global_payee(global_payee_id)))
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        def create() -> Outcome:
+            body = self.body(req, s.GlobalPayeeIn)
+            fields = body.model_dump(exclude={"address"})
+            biller_id = self.bus.handle(
+                c.AddGlobalPayee(
+                    **{
+                        **fields,
+                        "aliases": tuple(body.aliases),
+                        "account_masks": tuple(body.account_masks),
+                    },
+                    address=c.AddressInput(**body.address.model_dump()),
+                    **self.actor(req),
+                )
+            )
+            return 201, present.global_payee(self.queries.get_global_payee(biller_id))
+
+        self.post(req, resp, create)
+
+    def on_patch_one(
+        self, req: falcon.Request, resp: falcon.Response, global_payee_id: str
+    ) -> None:
+        body = self.body(req, s.GlobalPayeePatch)
+        fields = body.model_dump(
+            exclude={"address", "aliases", "account_masks"}, exclude_unset=True
+        )
+        self.bus.handle(
+            c.UpdateGlobalPayee(
+                global_payee_id=global_payee_id,
+                address=_address(body.address),
+                aliases=None if body.aliases is None else tuple(body.aliases),
+                account_masks=None if body.account_masks is None else tuple(body.account_masks),
+                **fields,
+                **self.actor(req),
+            )
+        )
+        self.send(resp, 200, present.global_payee(self.queries.get_global_payee(global_payee_id)))
+
+
+class Payees(Api):
+    """Customers' payees."""
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        def create() -> Outcome:
+            body = self.body(req, s.PayeeIn)
+            tenant = principal(req).tenant_id
+            payee_id = self.bus.handle(
+                c.AddPayee(
+                    tenant_id=tenant,
+                    **body.model_dump(exclude={"address"}),
+                    address=_address(body.address),
+                    **self.actor(req),
+                )
+            )
+            return 201, present.payee(self.queries.get_payee(tenant, payee_id))
+
+        self.post(req, resp, create)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        cursor, limit = self.paging(req)
+        result = self.queries.list_payees(
+            principal(req).tenant_id,
+            customer_id=req.get_param("customer_id"),
+            cursor=cursor,
+            limit=limit,
+        )
+        self.send(resp, 200, present.page(result, present.payee))
+
+    def on_get_one(self, req: falcon.Request, resp: falcon.Response, payee_id: str) -> None:
+        self.send(
+            resp, 200, present.payee(self.queries.get_payee(principal(req).tenant_id, payee_id))
+        )
+
+    def on_patch_one(self, req: falcon.Request, resp: falcon.Response, payee_id: str) -> None:
+        body = self.body(req, s.PayeePatch)
+        tenant = principal(req).tenant_id
+        self.bus.handle(
+            c.UpdatePayee(
+                tenant_id=tenant,
+                payee_id=payee_id,
+                **body.model_dump(exclude_unset=True),
+                **self.actor(req),
+            )
+        )
+        self.send(resp, 200, present.payee(self.queries.get_payee(tenant, payee_id)))
+
+
+class FundingAccounts(Api):
+    """Customers' funding accounts."""
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        def create() -> Outcome:
+            body = self.body(req, s.FundingAccountIn)
+            tenant = principal(req).tenant_id
+            account_id = self.bus.handle(
+                c.AddFundingAccount(tenant_id=tenant, **body.model_dump(), **self.actor(req))
+            )
+            return 201, present.funding_account(
+                self.queries.get_funding_account(tenant, account_id)
+            )
+
+        self.post(req, resp, create)
+
+    def on_get_one(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
+        account = self.queries.get_funding_account(principal(req).tenant_id, account_id)
+        self.send(resp, 200, present.funding_account(account))
+
+
+class Payments(Api):
+    """One-time payments, their history, cancellation and processing jobs."""
+
+    def on_post_one_time(self, req: falcon.Request, resp: falcon.Response) -> None:
+        def create() -> Outcome:
+            body = self.body(req, s.PaymentIn)
+            tenant = principal(req).tenant_id
+            payment_id = self.bus.handle(
+                c.CreateOneTimePayment(tenant_id=tenant, **body.model_dump(), **self.actor(req))
+            )
+            return 201, present.payment(self.queries.get_payment(tenant, payment_id))
+
+        self.post(req, resp, create, key_required=True)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        cursor, limit = self.paging(req)
+        result = self.queries.list_payments(
+            principal(req).tenant_id,
+            customer_id=req.get_param("customer_id"),
+            status=req.get_param("status"),
+            cursor=cursor,
+            limit=limit,
+        )
+        self.send(resp, 200, present.page(result, present.payment))
+
+    def on_get_one(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
+        payment = self.queries.get_payment(principal(req).tenant_id, payment_id)
+        self.send(resp, 200, present.payment(payment))
+
+    def on_get_events(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
+        events = self.queries.payment_events(principal(req).tenant_id, payment_id)
+        self.send(resp, 200, {"items": [present.event(e) for e in events], "next_cursor": None})
+
+    def on_post_cancel(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
+        def cancel() -> Outcome:
+            body = self.body(req, s.CancelIn)
+            tenant = principal(req).tenant_id
+            self.bus.handle(
+                c.CancelPayment(
+                    tenant_id=tenant, payment_id=payment_id, reason=body.reason, **self.actor(req)
+                )
+            )
+            return 200, present.payment(self.queries.get_payment(tenant, payment_id))
+
+        self.post(req, resp, cancel)
+
+    def on_post_process(self, req: falcon.Request, resp: falcon.Response) -> None:
+        def start() -> Outcome:
+            body = self.body(req, s.ProcessIn)
+            tenant = principal(req).tenant_id
+            job_id = self.bus.handle(
+                c.StartProcessingJob(
+                    tenant_id=tenant,
+                    payment_ids=tuple(body.payment_ids),
+                    due_on=body.due_on,
+                    **self.actor(req),
+                )
+            )
+            job, progress = self.queries.job_progress(tenant, job_id)
+            resp.location = f"/payment/process/{job_id}"
+            return 202, present.job(job, progress)
+
+        self.post(req, resp, start)
+
+    def on_get_job(self, req: falcon.Request, resp: falcon.Response, job_id: str) -> None:
+        job, progress = self.queries.job_progress(principal(req).tenant_id, job_id)
+        self.send(resp, 200, present.job(job, progress))
+
+
+class Exceptions(Api):
+    """Payment exceptions and customer notifications."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        cursor, limit = self.paging(req)
+        result = self.queries.list_exceptions(
+            principal(req).tenant_id, status=req.get_param("status"), cursor=cursor, limit=limit
+        )
+        self.send(resp, 200, present.page(result, present.exception))
+
+    def on_get_one(self, req: falcon.Request, resp: falcon.Response, exception_id: str) -> None:
+        exception = self.queries.get_exception(principal(req).tenant_id, exception_id)
+        self.send(resp, 200, present.exception(exception))
+
+    def on_post_resolve(
+        self, req: falcon.Request, resp: falcon.Response, exception_id: str
+    ) -> None:
+        def resolve() -> Outcome:
+            body = self.body(req, s.ResolveIn)
+            tenant = principal(req).tenant_id
+            self.bus.handle(
+                c.ResolveException(
+                    tenant_id=tenant,
+                    exception_id=exception_id,
+                    resolution=body.resolution,
+                    **self.actor(req),
+                )
+            )
+            return 200, present.exception(self.queries.get_exception(tenant, exception_id))
+
+        self.post(req, resp, resolve)
+
+    def on_post_notify(self, req: falcon.Request, resp: falcon.Response) -> None:
+        def notify() -> Outcome:
+            body = self.body(req, s.NotifyIn)
+            ids = self.bus.handle(
+                c.SendCustomerNotification(
+                    tenant_id=principal(req).tenant_id,
+                    exception_id=body.exception_id,
+                    channels=tuple(body.channels),
+                    template=body.template,
+                    **self.actor(req),
+                )
+            )
+            return 202, {"notification_ids": ids}
+
+        self.post(req, resp, notify)
+
+    def on_get_notification(
+        self, req: falcon.Request, resp: falcon.Response, notification_id: str
+    ) -> None:
+        notification = self.queries.get_notification(principal(req).tenant_id, notification_id)
+        self.send(resp, 200, present.notification(notification))
+
+
+class Health(Api):
+    """Liveness and readiness, as application/health+json."""
+
+    def on_get_live(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.content_type = "application/health+json"
+        resp.text = json.dumps({"status": "pass"})
+
+    def on_get_ready(self, req: falcon.Request, resp: falcon.Response) -> None:
+        checks: dict[str, Any] = {}
+        try:
+            with self.deps.uow() as uow:
+                uow.tenants.any_exist()
+            checks["database"] = [{"status": "pass"}]
+        except Exception as error:  # NOTE: any failure means not ready; the class names it
+            checks["database"] = [{"status": "fail", "output": type(error).__name__}]
+        failing = [name for name, (check,) in checks.items() if check["status"] == "fail"]
+        resp.status = falcon.HTTP_503 if failing else falcon.HTTP_200
+        resp.content_type = "application/health+json"
+        resp.cache_control = ["no-store"]
+        resp.text = json.dumps(
+            {
+                "status": "fail" if failing else "pass",
+                "checks": checks,
+                **({"output": f"not ready: {', '.join(failing)}"} if failing else {}),
+            }
+        )

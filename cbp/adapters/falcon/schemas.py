@@ -1,0 +1,134 @@
+"""Request bodies, validated strictly: unknown or read-only fields are refused."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Id = Annotated[str, StringConstraints(min_length=3, max_length=40, pattern=r"^[a-z]{3}_[0-9a-z]+$")]
+Money = Annotated[str, StringConstraints(pattern=r"^-?\d{1,13}(\.\d{1,4})?$")]
+AccountNumber = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+class Strict(BaseModel):
+    """Refuse fields the schema does not name (a client sending ``status``)."""
+
+    model_config = ConfigDict(extra="forbid", str_max_length=2000)
+
+
+class AddressIn(Strict):
+    """A postal address."""
+
+    line1: Text
+    line2: Text | None = None
+    city: Text
+    state: Annotated[str, StringConstraints(min_length=2, max_length=40)]
+    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=12)]
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "US"
+
+
+class CustomerIn(Strict):
+    """POST /customer."""
+
+    external_id: Text
+    name: Text
+    email: Annotated[str, StringConstraints(max_length=320)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+
+
+class GlobalPayeeIn(Strict):
+    """POST /payee/global-payee."""
+
+    name: Text
+    category: Text
+    address: AddressIn
+    aliases: list[Text] = Field(default_factory=list, max_length=20)
+    payment_method: Literal["electronic", "check"] = "electronic"
+    lead_days: int = Field(default=2, ge=0, le=30)
+    account_masks: list[Annotated[str, StringConstraints(max_length=34)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+
+class GlobalPayeePatch(Strict):
+    """PATCH /payee/global-payee/{id}."""
+
+    name: Text | None = None
+    category: Text | None = None
+    address: AddressIn | None = None
+    aliases: list[Text] | None = None
+    payment_method: Literal["electronic", "check"] | None = None
+    lead_days: int | None = Field(default=None, ge=0, le=30)
+    account_masks: list[Annotated[str, StringConstraints(max_length=34)]] | None = None
+    status: Literal["active", "inactive", "suspended"] | None = None
+
+
+class PayeeIn(Strict):
+    """POST /payee: a directory biller, or a personal payee by name and address."""
+
+    customer_id: Id
+    account_number: AccountNumber
+    global_payee_id: Id | None = None
+    name: Text | None = None
+    address: AddressIn | None = None
+    nickname: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+class PayeePatch(Strict):
+    """PATCH /payee/{id}."""
+
+    nickname: Annotated[str, StringConstraints(max_length=100)] | None = None
+    account_number: AccountNumber | None = None
+    status: Literal["active", "inactive"] | None = None
+
+
+class FundingAccountIn(Strict):
+    """POST /funding-account."""
+
+    customer_id: Id
+    routing_number: Annotated[str, StringConstraints(pattern=r"^\d{9}$")]
+    account_number: Annotated[str, StringConstraints(pattern=r"^\d{4,17}$")]
+    account_type: Literal["checking", "savings"]
+    holder_name: Text
+
+
+class PaymentIn(Strict):
+    """POST /payment/one-time."""
+
+    customer_id: Id
+    payee_id: Id
+    funding_account_id: Id
+    amount: Money
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+    send_on: date | None = None
+    memo: Annotated[str, StringConstraints(max_length=140)] | None = None
+
+
+class CancelIn(Strict):
+    """POST /payment/{id}/cancel."""
+
+    reason: Annotated[str, StringConstraints(max_length=200)] = "cancelled by customer"
+
+
+class ProcessIn(Strict):
+    """POST /payment/process: given payments, or all due on a date."""
+
+    payment_ids: list[Id] = Field(default_factory=list, max_length=1000)
+    due_on: date | None = None
+
+
+class ResolveIn(Strict):
+    """POST /exception/{id}/resolve."""
+
+    resolution: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class NotifyIn(Strict):
+    """POST /exception/send-customer-notification."""
+
+    exception_id: Id
+    channels: list[Literal["email", "sms", "webhook"]] = Field(default_factory=list, max_length=3)
+    template: Annotated[str, StringConstraints(max_length=100)] = "payment_exception"

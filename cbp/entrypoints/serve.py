@@ -1,0 +1,78 @@
+"""``cbp serve``: gunicorn in front of the WSGI app, and the first-run demo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from cbp.adapters.files.synthetic import generate_billers
+from cbp.bootstrap import Cbp
+from cbp.demo import BILLERS
+from cbp.domain.access import ALL_SCOPES
+from cbp.entrypoints.wsgi import create
+from cbp.services import commands as c
+from cbp.services.directory import import_directory
+from cbp.settings import Settings
+
+DEMO_DIRECTORY_SIZE = 2000
+
+
+class Server(BaseApplication):  # type: ignore[misc]
+    """gunicorn configured from cbp's settings rather than its command line."""
+
+    def __init__(self, settings: Settings, *, certfile: str | None, keyfile: str | None) -> None:
+        self.settings = settings
+        self.options: dict[str, Any] = {
+            "bind": f"{settings.host}:{settings.port}",
+            "workers": settings.http_workers,
+            "threads": settings.http_threads,
+            "worker_class": "gthread",
+            "accesslog": "-",
+            "graceful_timeout": 20,
+            "limit_request_line": 8190,
+        }
+        if certfile and keyfile:
+            self.options.update(certfile=certfile, keyfile=keyfile)
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Hand our options to gunicorn."""
+        for name, value in self.options.items():
+            self.cfg.set(name, value)
+
+    def load(self) -> Any:
+        """The WSGI app, built in each worker."""
+        return create(self.settings)
+
+
+def seed_first_run(app: Cbp) -> str | None:
+    """On a fresh embedded install: a demo directory, tenant and key with every scope.
+
+    Returns the key, to be printed once, or None if the install is not fresh.
+    """
+    with app.deps.uow() as uow:
+        if uow.tenants.any_exist():
+            return None
+    demo = [
+        c.AddGlobalPayee(
+            name=name,
+            category=category,
+            aliases=aliases,
+            account_masks=masks,
+            lead_days=lead_days,
+            actor="first-run",
+            address=c.AddressInput(
+                line1="1 Market St", city="San Francisco", state="CA", postal_code="94105"
+            ),
+        )
+        for name, category, aliases, masks, lead_days in BILLERS
+    ]
+    import_directory(app.deps, [*demo, *generate_billers(DEMO_DIRECTORY_SIZE, seed=1)])
+    tenant_id = app.handle(c.CreateTenant(name="Demo Bank", actor="first-run"))
+    issued = app.handle(
+        c.CreateApiKey(
+            tenant_id=tenant_id, scopes=tuple(sorted(ALL_SCOPES)), name="demo", actor="first-run"
+        )
+    )
+    return str(issued.token)

@@ -1,0 +1,134 @@
+"""A real `cbp serve` process on a free port, and a small HTTP client for it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: Any
+    raw: bytes
+
+
+@dataclass
+class Server:
+    """A running API: its base URL, home folder and the printed demo key."""
+
+    base_url: str
+    home: Path
+    key: str
+    env: dict[str, str] = field(default_factory=dict)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        key: str | None = None,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+    ) -> Response:
+        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        if key != "":
+            request.add_header("Authorization", f"Bearer {key or self.key}")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as reply:
+                status, reply_headers, payload = reply.status, dict(reply.headers), reply.read()
+        except urllib.error.HTTPError as error:
+            status, reply_headers, payload = error.code, dict(error.headers), error.read()
+        lowered = {k.lower(): v for k, v in reply_headers.items()}
+        parsed = (
+            json.loads(payload) if payload and "json" in lowered.get("content-type", "") else None
+        )
+        return Response(status, lowered, parsed, payload)
+
+    def cli(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "cbp.entrypoints.cli", *args],
+            cwd=self.home,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return result.stdout.splitlines()[-1]
+
+    def wait_for(self, path: str, field_name: str, value: str, timeout: float = 20) -> Response:
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.call("GET", path)
+            if response.body and response.body.get(field_name) == value:
+                return response
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{path} never had {field_name}={value}: {response.body}")
+            time.sleep(0.1)
+
+
+@contextmanager
+def running_server(home: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CBP_")} | (extra_env or {})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cbp.entrypoints.cli", "serve", "--port", str(port)],
+        cwd=home,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        key = ""
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("key_"):
+                key = line.strip()
+                break
+        server = Server(f"http://127.0.0.1:{port}", home, key, env)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if server.call("GET", "/health/ready", key="").status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise AssertionError(
+                    f"server did not start: {process.stderr.read() if process.stderr else ''}"
+                )
+            time.sleep(0.1)
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -1,0 +1,307 @@
+"""The HTTP API over real HTTP, served by gunicorn on the embedded default."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.server import Server, running_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running_server(tmp_path_factory.mktemp("api")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def world(server: Server) -> dict[str, Any]:
+    """A customer with a verified payee and funding account, made through the API."""
+    customer = server.call(
+        "POST", "/customer", {"external_id": "ada-1", "name": "Ada", "email": "ada@example.com"}
+    )
+    assert customer.status == 201, customer.body
+    biller = server.call("GET", "/payee/global-payee/name/pacific%20gas").body["items"][0]
+    payee = server.call(
+        "POST",
+        "/payee",
+        {
+            "customer_id": customer.body["id"],
+            "global_payee_id": biller["id"],
+            "account_number": "4417123456",
+        },
+    )
+    assert payee.status == 201, payee.body
+    assert payee.body["account_number_masked"] == "****3456"
+    server.wait_for(f"/payee/{payee.body['id']}", "verification_status", "verified")
+    funding = server.call(
+        "POST",
+        "/funding-account",
+        {
+            "customer_id": customer.body["id"],
+            "routing_number": "011000015",
+            "account_number": "000123456789",
+            "account_type": "checking",
+            "holder_name": "Ada",
+        },
+    )
+    assert funding.status == 201, funding.body
+    return {
+        "customer_id": customer.body["id"],
+        "payee_id": payee.body["id"],
+        "funding_account_id": funding.body["id"],
+    }
+
+
+def pay(server: Server, world: dict[str, Any], amount: str, key: str, **extra: Any):  # type: ignore[no-untyped-def]
+    return server.call(
+        "POST",
+        "/payment/one-time",
+        {**world, "amount": amount, **extra},
+        headers={"Idempotency-Key": key},
+    )
+
+
+def process(server: Server, payment: dict[str, Any], status: str) -> dict[str, Any]:
+    """Run the payment's send-on date's processing job, as a scheduler would; wait for it.
+
+    A payment made before the tenant's cut-off is queued at once; after it, it
+    waits for its date. Either way this job finds it and its outcome shows.
+    """
+    job = server.call("POST", "/payment/process", {"due_on": payment["send_on"]})
+    assert job.status == 202, job.body
+    assert job.headers["location"] == f"/payment/process/{job.body['job_id']}"
+    server.wait_for(job.headers["location"], "status", "completed")
+    return server.wait_for(f"/payment/{payment['id']}", "status", status).body
+
+
+def test_a_customer_pays_a_bill_and_follows_it_to_the_end(
+    server: Server, world: dict[str, Any]
+) -> None:
+    created = pay(server, world, "42.00", "journey-1", memo="power bill")
+    assert created.status == 201, created.body
+    assert created.headers["cache-control"] == "no-store"
+    payment = created.body
+    assert (payment["amount"], payment["currency"], payment["memo"]) == (
+        "42.00",
+        "USD",
+        "power bill",
+    )
+    done = process(server, payment, "completed")
+    assert done["version"] == 4
+    events = server.call("GET", f"/payment/{payment['id']}/events").body["items"]
+    assert [e["type"] for e in events] == [
+        "PaymentCreated",
+        "PaymentValidated",
+        "PaymentProcessed",
+        "PaymentCompleted",
+    ]
+    for n in range(3):
+        assert pay(server, world, f"1{n}.00", f"journey-page-{n}").status == 201
+    first = server.call("GET", f"/payment?customer_id={world['customer_id']}&limit=2").body
+    rest = server.call(
+        "GET", f"/payment?customer_id={world['customer_id']}&limit=2&cursor={first['next_cursor']}"
+    ).body
+    ids = [p["id"] for p in first["items"] + rest["items"]]
+    assert len(ids) == len(set(ids)) >= 4 and payment["id"] in ids
+
+
+def test_a_failed_payment_opens_an_exception_and_notifies_the_customer(
+    server: Server, world: dict[str, Any]
+) -> None:
+    payment = pay(server, world, "42.13", "fail-1").body
+    process(server, payment, "failed")
+    exceptions = server.call("GET", "/exception?status=notified").body["items"]
+    exception = next(e for e in exceptions if e["payment_id"] == payment["id"])
+    assert (exception["kind"], exception["reason_code"]) == ("nsf", "nsf")
+    sent = server.call(
+        "POST",
+        "/exception/send-customer-notification",
+        {"exception_id": exception["id"], "channels": ["email"]},
+    )
+    assert sent.status == 202
+    (notification_id,) = sent.body["notification_ids"]
+    server.wait_for(f"/notification/{notification_id}", "status", "sent")
+    resolved = server.call("POST", f"/exception/{exception['id']}/resolve", {"resolution": "paid"})
+    assert (resolved.status, resolved.body["status"]) == (200, "resolved")
+    again = server.call("POST", f"/exception/{exception['id']}/resolve", {"resolution": "paid"})
+    assert (again.status, again.body["code"]) == (409, "illegal_transition")
+
+
+class TestAuthentication:
+    def test_missing_wrong_and_revoked_keys_are_401(self, server: Server) -> None:
+        assert server.call("GET", "/payment", key="").status == 401
+        wrong = server.key[:-2] + ("AA" if not server.key.endswith("AA") else "BB")
+        assert server.call("GET", "/payment", key=wrong).status == 401
+        tenant = server.cli("tenant", "create", "Revocable")
+        token = server.cli("api-key", "create", "--tenant", tenant, "--scope", "payments:read")
+        assert server.call("GET", "/payment", key=token).status == 200
+        assert server.call("GET", "/payment", headers={"X-API-Key": token}, key="").status == 200
+        server.cli("api-key", "revoke", token.split(".")[0])
+        denied = server.call("GET", "/payment", key=token)
+        assert (denied.status, denied.body["code"]) == (401, "unauthenticated")
+        assert denied.headers["content-type"] == "application/problem+json"
+
+    def test_a_key_without_the_scope_is_403(self, server: Server) -> None:
+        tenant = server.cli("tenant", "create", "Read Only")
+        token = server.cli("api-key", "create", "--tenant", tenant, "--scope", "payments:read")
+        refused = server.call("POST", "/customer", {"external_id": "x", "name": "X"}, key=token)
+        assert (refused.status, refused.body["code"]) == (403, "forbidden")
+        assert "customers:write" in refused.body["detail"]
+
+    def test_another_tenants_records_are_404(self, server: Server, world: dict[str, Any]) -> None:
+        payment = pay(server, world, "5.00", "isolation-1").body
+        tenant = server.cli("tenant", "create", "Other Bank")
+        token = server.cli(
+            "api-key",
+            "create",
+            "--tenant",
+            tenant,
+            "--scope",
+            "payments:read",
+            "--scope",
+            "payees:read",
+            "--scope",
+            "exceptions:read",
+        )
+        for path in (
+            f"/payment/{payment['id']}",
+            f"/payee/{world['payee_id']}",
+            f"/funding-account/{world['funding_account_id']}",
+        ):
+            response = server.call("GET", path, key=token)
+            assert (response.status, response.body["code"]) == (404, "not_found"), path
+
+
+class TestIdempotency:
+    def test_the_same_key_and_body_replays_the_first_response(
+        self, server: Server, world: dict[str, Any]
+    ) -> None:
+        first = pay(server, world, "7.00", "idem-1")
+        second = pay(server, world, "7.00", "idem-1")
+        assert first.status == second.status == 201
+        assert first.raw == second.raw
+        assert second.headers.get("idempotent-replayed") == "true"
+
+    def test_the_same_key_with_another_body_is_422(
+        self, server: Server, world: dict[str, Any]
+    ) -> None:
+        assert pay(server, world, "8.00", "idem-2").status == 201
+        reused = pay(server, world, "9.00", "idem-2")
+        assert (reused.status, reused.body["code"]) == (422, "idempotency_key_reused")
+
+    def test_twenty_concurrent_requests_with_one_key_make_one_payment(
+        self, server: Server, world: dict[str, Any]
+    ) -> None:
+        results: list[int] = []
+        ids: set[str] = set()
+
+        def send() -> None:
+            response = pay(server, world, "11.11", "idem-concurrent")
+            results.append(response.status)
+            if response.status == 201:
+                ids.add(response.body["id"])
+
+        threads = [threading.Thread(target=send) for _ in range(20)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert len(results) == 20 and set(results) <= {201, 409}
+        assert len(ids) == 1
+        listed = server.call("GET", f"/payment?customer_id={world['customer_id']}&limit=100").body
+        assert sum(1 for p in listed["items"] if p["amount"] == "11.11") == 1
+
+    def test_the_key_is_required_and_bounded_on_payments(
+        self, server: Server, world: dict[str, Any]
+    ) -> None:
+        missing = server.call("POST", "/payment/one-time", {**world, "amount": "1.00"})
+        assert (missing.status, missing.body["code"]) == (400, "bad_request")
+        too_long = pay(server, world, "1.00", "k" * 256)
+        assert too_long.status == 400
+
+
+class TestBadRequests:
+    def test_read_only_and_unknown_fields_are_422_and_change_nothing(
+        self, server: Server, world: dict[str, Any]
+    ) -> None:
+        for field_name, value in (("status", "completed"), ("tenant_id", "ten_other")):
+            response = pay(server, world, "3.00", f"extra-{field_name}", **{field_name: value})
+            assert (response.status, response.body["code"]) == (422, "validation_failed")
+            assert [field_name] in [e["loc"] for e in response.body["errors"]]
+        listed = server.call("GET", "/payment?limit=100").body["items"]
+        assert not [p for p in listed if p["amount"] == "3.00"]
+
+    def test_schema_violations_name_every_bad_field(
+        self, server: Server, world: dict[str, Any]
+    ) -> None:
+        response = server.call(
+            "POST",
+            "/payment/one-time",
+            {"customer_id": world["customer_id"], "amount": 12.5},
+            headers={"Idempotency-Key": "schema-1"},
+        )
+        assert response.status == 422
+        locs = [e["loc"] for e in response.body["errors"]]
+        assert ["payee_id"] in locs and ["funding_account_id"] in locs and ["amount"] in locs
+
+    def test_malformed_oversized_and_mistyped_bodies(self, server: Server) -> None:
+        malformed = server.call("POST", "/customer", raw=b"{not json")
+        assert (malformed.status, malformed.body["code"]) == (400, "bad_request")
+        huge = server.call("POST", "/customer", raw=b'{"name": "' + b"x" * 70_000 + b'"}')
+        assert (huge.status, huge.body["code"]) == (413, "payload_too_large")
+        typed = server.call(
+            "POST",
+            "/customer",
+            raw=b"name=x",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert typed.status == 415
+
+    def test_unknown_routes_and_methods(self, server: Server) -> None:
+        missing = server.call("GET", "/no/such/thing")
+        assert (missing.status, missing.body["code"]) == (404, "not_found")
+        wrong = server.call("DELETE", "/payment")
+        assert wrong.status == 405 and "GET" in wrong.headers["allow"]
+        assert wrong.headers["content-type"] == "application/problem+json"
+
+    @pytest.mark.parametrize(
+        "text", ["'; DROP TABLE global_payees; --", "<img src=x onerror=alert(1)>", "%", "_"]
+    )
+    def test_injection_strings_in_a_search_are_just_text(self, server: Server, text: str) -> None:
+        from urllib.parse import quote
+
+        response = server.call("GET", f"/payee/global-payee/name/{quote(text, safe='')}")
+        assert response.status == 200 and response.body["items"] == []
+        assert server.call("GET", "/payee/global-payee/name/pacific").body["items"]
+
+    def test_directory_search_has_an_etag_and_answers_304(self, server: Server) -> None:
+        first = server.call("GET", "/payee/global-payee/name/water")
+        assert first.status == 200 and first.headers["etag"]
+        again = server.call(
+            "GET",
+            "/payee/global-payee/name/water",
+            headers={"If-None-Match": first.headers["etag"]},
+        )
+        assert again.status == 304
+
+
+def test_problems_never_carry_a_stack_trace(server: Server, world: dict[str, Any]) -> None:
+    response = pay(server, world, "not-money", "trace-1")
+    assert response.status == 422
+    assert b"Traceback" not in response.raw and b'File "' not in response.raw
+    assert response.body["request_id"] == response.headers["x-request-id"]
+
+
+def test_a_rate_limited_key_gets_429_with_retry_after(tmp_path: Path) -> None:
+    with running_server(tmp_path, {"CBP_RATE_LIMIT": "3"}) as limited:
+        statuses = [limited.call("GET", "/payment").status for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        refused = limited.call("GET", "/payment")
+        assert int(refused.headers["retry-after"]) >= 1
+        assert refused.headers["ratelimit-policy"] == "3;w=60"
+        assert refused.body["code"] == "rate_limited"
