@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import redis
 from dependency_injector import containers, providers
 from sqlalchemy import Engine
 
@@ -23,6 +24,7 @@ from cbp.adapters.memory.outside import (
     InMemoryRateLimiter,
 )
 from cbp.adapters.memory.unit_of_work import InMemoryUnitOfWork
+from cbp.adapters.redis.outside import RedisCache, RedisRateLimiter
 from cbp.adapters.rules.verifier import RulesAccountVerifier
 from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
 from cbp.adapters.sql.crypto import FieldCipher
@@ -79,6 +81,12 @@ def resolve_secrets(settings: Settings) -> Secrets:
     )
 
 
+def _redis_client(url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    yield client
+    client.close()
+
+
 def _engine(settings: Settings) -> Iterator[Engine]:
     engine = open_engine(
         settings.database_url,
@@ -111,9 +119,19 @@ class Container(containers.DeclarativeContainer):
         postgresql=sql_unit_of_work,
     )
     broker = providers.Selector(config.broker, memory=providers.Singleton(InMemoryBroker))
-    cache = providers.Selector(config.cache, memory=providers.Singleton(InMemoryCache, clock=clock))
+    cache_redis = providers.Resource(_redis_client, config.cache_url)
+    rate_limit_redis = providers.Resource(_redis_client, config.rate_limit_url)
+    cache = providers.Selector(
+        config.cache,
+        memory=providers.Singleton(InMemoryCache, clock=clock),
+        redis=providers.Singleton(RedisCache, client=cache_redis, prefix=config.redis_prefix),
+    )
     rate_limiter = providers.Selector(
-        config.rate_limit, memory=providers.Singleton(InMemoryRateLimiter, clock=clock)
+        config.rate_limit,
+        memory=providers.Singleton(InMemoryRateLimiter, clock=clock),
+        redis=providers.Singleton(
+            RedisRateLimiter, client=rate_limit_redis, prefix=config.redis_prefix
+        ),
     )
     processor = providers.Selector(
         config.processor,

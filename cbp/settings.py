@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     broker_url: str = "memory://"
     cache_url: str = "memory://"
     rate_limit_url: str = "memory://"
+    redis_prefix: str = "cbp:"
     processor: Literal["simulator"] = "simulator"
     processor_settle_after_seconds: float = Field(default=0.0, ge=0)
     verifier: Literal["rules"] = "rules"
@@ -50,6 +51,7 @@ class Settings(BaseSettings):
     rate_limit: int = Field(default=600, ge=1)
     rate_window_seconds: float = Field(default=60.0, gt=0)
     pump_interval_seconds: float = Field(default=0.2, gt=0)
+    demo_seed: bool | None = None
 
     def backend(self, url: str) -> str:
         """The adapter family a URL names: ``memory``, ``sqlite``, ``postgresql``..."""
@@ -60,6 +62,13 @@ class Settings(BaseSettings):
         """Whether opening the database migrates it (default: SQLite only)."""
         if self.auto_migrate is not None:
             return self.auto_migrate
+        return self.backend(self.database_url) == "sqlite"
+
+    @property
+    def seeds_demo(self) -> bool:
+        """Whether a fresh install gets a demo directory, tenant and key (SQLite: yes)."""
+        if self.demo_seed is not None:
+            return self.demo_seed
         return self.backend(self.database_url) == "sqlite"
 
     def for_container(self) -> dict[str, Any]:

@@ -61,7 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the HTTP API with gunicorn."""
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = Settings(**overrides)
-    if settings.backend(settings.database_url) == "sqlite":
+    if settings.seeds_demo:
         with opened() as app:
             key = seed_first_run(app)
         if key is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from typing import Any, TypeVar
@@ -11,12 +12,14 @@ from cbp.domain import identifiers
 from cbp.domain.banking import AccountMask
 from cbp.domain.directory import Address, GlobalPayee, PayeeStatus, PaymentMethod
 from cbp.domain.errors import InvalidInput
+from cbp.ports.errors import DependencyError
 from cbp.ports.storage import Page
 from cbp.services import auditing
 from cbp.services.commands import AddGlobalPayee, AddressInput, UpdateGlobalPayee
 from cbp.services.dependencies import Dependencies
 from cbp.services.outbox import headers_for, publish_payee_events
 
+logger = logging.getLogger("cbp.directory")
 _GENERATION_KEY = "directory:generation"
 MAX_SEARCH_LENGTH = 100
 
@@ -157,11 +160,11 @@ def search_directory(
     if not text or len(text) > MAX_SEARCH_LENGTH:
         raise InvalidInput(f"search text must be 1 to {MAX_SEARCH_LENGTH} characters")
     key = f"directory:search:{_generation(deps)}:{limit}:{cursor or ''}:{text.casefold()}"
-    if (cached := deps.cache.get(key)) is not None:
+    if (cached := _cache_get(deps, key)) is not None:
         return _decode_page(cached)
     with deps.uow() as uow:
         page = uow.directory.search(text, cursor=cursor, limit=limit)
-    deps.cache.set(key, _encode_page(page), ttl_seconds=deps.options.directory_cache_ttl_seconds)
+    _cache_set(deps, key, _encode_page(page), deps.options.directory_cache_ttl_seconds)
     return page
 
 
@@ -173,12 +176,28 @@ def get_global_payee(deps: Dependencies, global_payee_id: str) -> GlobalPayee:
 
 def invalidate_directory_cache(deps: Dependencies) -> None:
     """Make every cached search stale (called on any directory change)."""
-    deps.cache.set(_GENERATION_KEY, deps.ids.new("gen").encode(), ttl_seconds=86400 * 365)
+    _cache_set(deps, _GENERATION_KEY, deps.ids.new("gen").encode(), 86400 * 365)
 
 
 def _generation(deps: Dependencies) -> str:
-    value = deps.cache.get(_GENERATION_KEY)
+    value = _cache_get(deps, _GENERATION_KEY)
     return value.decode() if value else "0"
+
+
+def _cache_get(deps: Dependencies, key: str) -> bytes | None:
+    """The cached value; a cache that is down is a miss, never an error."""
+    try:
+        return deps.cache.get(key)
+    except DependencyError:
+        logger.warning("cache unavailable; serving the directory uncached")
+        return None
+
+
+def _cache_set(deps: Dependencies, key: str, value: bytes, ttl_seconds: float) -> None:
+    try:
+        deps.cache.set(key, value, ttl_seconds=ttl_seconds)
+    except DependencyError:
+        logger.warning("cache unavailable; result not cached")
 
 
 def _encode_page(page: Page[GlobalPayee]) -> bytes:

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -94,7 +95,9 @@ class Server:
 
 
 @contextmanager
-def running_server(home: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+def running_server(
+    home: Path, extra_env: dict[str, str] | None = None, *, ready_status: int = 200
+) -> Iterator[Server]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CBP_")} | (extra_env or {})
     process = subprocess.Popen(
@@ -116,7 +119,7 @@ def running_server(home: Path, extra_env: dict[str, str] | None = None) -> Itera
         deadline = time.monotonic() + 30
         while True:
             try:
-                if server.call("GET", "/health/ready", key="").status == 200:
+                if server.call("GET", "/health/ready", key="").status == ready_status:
                     break
             except OSError:
                 pass
@@ -132,3 +135,52 @@ def running_server(home: Path, extra_env: dict[str, str] | None = None) -> Itera
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextmanager
+def postgres_and_redis_env() -> Iterator[dict[str, str]]:
+    """Settings for a fresh, migrated PostgreSQL database and a Redis prefix of its own."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from cbp.adapters.sql.crypto import FieldCipher
+    from tests.conftest import require_service
+    from tests.databases import POSTGRES_ADMIN_URL
+
+    redis_url = os.environ.get("CBP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    require_service("PostgreSQL", POSTGRES_ADMIN_URL.replace("postgresql+psycopg", "postgresql"))
+    require_service("Redis", redis_url)
+    name = f"cbp_e2e_{uuid.uuid4().hex[:10]}"
+    prefix = f"cbp-e2e-{uuid.uuid4().hex[:10]}:"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    env = {
+        "CBP_DATABASE_URL": make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(False),
+        "CBP_API_KEY_SECRET": uuid.uuid4().hex,
+        "CBP_ENCRYPTION_KEYS": FieldCipher.generate_key(),
+        "CBP_CACHE_URL": redis_url,
+        "CBP_RATE_LIMIT_URL": redis_url,
+        "CBP_REDIS_PREFIX": prefix,
+        "CBP_DEMO_SEED": "true",
+    }
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "cbp.entrypoints.cli", "migrate"],
+            env={k: v for k, v in os.environ.items() if not k.startswith("CBP_")} | env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        yield env
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        import redis
+
+        client = redis.Redis.from_url(redis_url)
+        keys = list(client.scan_iter(match=prefix + "*"))
+        if keys:
+            client.delete(*keys)
+        client.close()

@@ -9,13 +9,24 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.server import Server, running_server
+from tests.e2e.server import Server, postgres_and_redis_env, running_server
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_server(tmp_path_factory.mktemp("api")) as running:
-        yield running
+@pytest.fixture(
+    scope="module",
+    params=["sqlite", pytest.param("postgresql+redis", marks=pytest.mark.services)],
+)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """The API on the embedded default, and on PostgreSQL with a Redis cache and limits."""
+    home = tmp_path_factory.mktemp("api")
+    if request.param == "sqlite":
+        with running_server(home) as running:
+            yield running
+    else:
+        with postgres_and_redis_env() as env, running_server(home, env) as running:
+            yield running
 
 
 @pytest.fixture(scope="module")
@@ -305,3 +316,15 @@ def test_a_rate_limited_key_gets_429_with_retry_after(tmp_path: Path) -> None:
         assert int(refused.headers["retry-after"]) >= 1
         assert refused.headers["ratelimit-policy"] == "3;w=60"
         assert refused.body["code"] == "rate_limited"
+
+
+def test_with_the_cache_down_readiness_names_it_and_the_api_still_answers(tmp_path: Path) -> None:
+    down = {"CBP_CACHE_URL": "redis://127.0.0.1:9/0", "CBP_RATE_LIMIT_URL": "redis://127.0.0.1:9/0"}
+    with running_server(tmp_path, down, ready_status=503) as degraded:
+        ready = degraded.call("GET", "/health/ready", key="")
+        assert ready.status == 503 and ready.headers["content-type"] == "application/health+json"
+        assert ready.body["checks"]["cache"][0]["status"] == "fail"
+        assert ready.body["checks"]["database"][0]["status"] == "pass"
+        assert "cache" in ready.body["output"]
+        assert degraded.call("GET", "/payee/global-payee/name/pacific").body["items"]
+        assert degraded.call("GET", "/payment").status == 200

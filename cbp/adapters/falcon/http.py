@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,8 +13,11 @@ import falcon
 
 from cbp.domain.access import Principal, Scope
 from cbp.domain.errors import Forbidden
+from cbp.ports.errors import DependencyError
 from cbp.services.access import authenticate
 from cbp.services.dependencies import Dependencies
+
+logger = logging.getLogger("cbp.api")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,9 +108,13 @@ class Guard:
 
     def _count(self, principal: Principal, resp: falcon.Response) -> None:
         limit, window = self.options.rate_limit, self.options.rate_window_seconds
-        decision = self.deps.rate_limiter.hit(
-            f"rate:{principal.key_id}", limit=limit, window_seconds=window
-        )
+        try:
+            decision = self.deps.rate_limiter.hit(
+                f"rate:{principal.key_id}", limit=limit, window_seconds=window
+            )
+        except DependencyError:
+            logger.warning("rate limiter unavailable; the request is let through")
+            return  # NOTE: failing open: an outage of the limiter is not an outage of the API
         reset = max(0, int(decision.reset_seconds))
         resp.set_header("RateLimit-Policy", f"{limit};w={int(window)}")
         resp.set_header(

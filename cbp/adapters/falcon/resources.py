@@ -406,18 +406,27 @@ class Exceptions(Api):
 class Health(Api):
     """Liveness and readiness, as application/health+json."""
 
+    def _probe_database(self) -> None:
+        with self.deps.uow() as uow:
+            uow.tenants.any_exist()
+
+    @staticmethod
+    def _check(probe: Callable[[], object]) -> list[dict[str, str]]:
+        try:
+            probe()
+        except Exception as error:  # NOTE: any failure means not ready; the class names it
+            return [{"status": "fail", "output": type(error).__name__}]
+        return [{"status": "pass"}]
+
     def on_get_live(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.content_type = "application/health+json"
         resp.text = json.dumps({"status": "pass"})
 
     def on_get_ready(self, req: falcon.Request, resp: falcon.Response) -> None:
-        checks: dict[str, Any] = {}
-        try:
-            with self.deps.uow() as uow:
-                uow.tenants.any_exist()
-            checks["database"] = [{"status": "pass"}]
-        except Exception as error:  # NOTE: any failure means not ready; the class names it
-            checks["database"] = [{"status": "fail", "output": type(error).__name__}]
+        checks = {
+            "database": self._check(self._probe_database),
+            "cache": self._check(lambda: self.deps.cache.get("health:probe")),
+        }
         failing = [name for name, (check,) in checks.items() if check["status"] == "fail"]
         resp.status = falcon.HTTP_503 if failing else falcon.HTTP_200
         resp.content_type = "application/health+json"

@@ -1,9 +1,11 @@
 import pytest
 
-from cbp.bootstrap import Cbp
+from cbp.bootstrap import Cbp, bootstrap
 from cbp.domain.directory import PayeeStatus
 from cbp.domain.errors import AlreadyExists, IllegalTransition, InvalidInput, NotFound
+from cbp.ports.errors import DependencyUnavailable
 from cbp.services import commands as c
+from cbp.settings import Settings
 from tests.unit.services.conftest import address
 
 
@@ -119,3 +121,27 @@ class TestDirectory:
             app.handle(c.UpdateGlobalPayee(global_payee_id=biller_id, status="paused"))
         with pytest.raises(NotFound):
             app.queries.get_global_payee("gpy_missing")
+
+
+class BrokenCache:
+    """A cache whose server is down."""
+
+    def get(self, key: str) -> bytes | None:
+        raise DependencyUnavailable("cache", "connection refused")
+
+    def set(self, key: str, value: bytes, *, ttl_seconds: float) -> None:
+        raise DependencyUnavailable("cache", "connection refused")
+
+    def delete(self, key: str) -> None:
+        raise DependencyUnavailable("cache", "connection refused")
+
+
+def test_the_directory_works_uncached_while_the_cache_is_down() -> None:
+    core = bootstrap(Settings(database_url="memory://"), cache=BrokenCache())
+    try:
+        add_biller(core, "Springfield Gas")
+        assert [p.name for p in core.queries.search_directory("spring").items] == [
+            "Springfield Gas"
+        ]
+    finally:
+        core.close()

@@ -1,0 +1,1 @@
+"""Redis adapters: the shared cache and rate limits of a multi-process deployment."""

@@ -1,0 +1,59 @@
+"""The cache and rate-limiter contracts on a real Redis."""
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from cbp.adapters.redis.outside import RedisCache, RedisRateLimiter
+from tests.conftest import require_service
+from tests.contract.outside_contract import CacheContract, RateLimiterContract
+
+REDIS_URL = os.environ.get("CBP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def client_and_prefix() -> Iterator[tuple[redis.Redis, str]]:
+    require_service("Redis", REDIS_URL)
+    client = redis.Redis.from_url(REDIS_URL)
+    prefix = f"cbp-test-{uuid.uuid4().hex[:12]}:"
+    yield client, prefix
+    keys = list(client.scan_iter(match=prefix + "*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def sleep_until_next_window(window: float) -> None:
+    """Start at the beginning of a window, so a test's hits share one."""
+    time.sleep(window - (time.time() % window) + 0.01)
+
+
+@pytest.mark.services
+class TestRedisCache(CacheContract):
+    @pytest.fixture
+    def cache_and_clock(self, client_and_prefix):  # type: ignore[no-untyped-def]
+        client, prefix = client_and_prefix
+        return RedisCache(client, prefix=prefix), time.sleep
+
+
+@pytest.mark.services
+class TestRedisRateLimiter(RateLimiterContract):
+    @pytest.fixture
+    def limiter_and_clock(self, client_and_prefix):  # type: ignore[no-untyped-def]
+        client, prefix = client_and_prefix
+        sleep_until_next_window(1)
+        return RedisRateLimiter(client, prefix=prefix), time.sleep
+
+    def test_two_processes_share_one_count(self, client_and_prefix) -> None:  # type: ignore[no-untyped-def]
+        client, prefix = client_and_prefix
+        first, second = (
+            RedisRateLimiter(client, prefix=prefix),
+            RedisRateLimiter(redis.Redis.from_url(REDIS_URL), prefix=prefix),
+        )
+        assert first.hit("shared", limit=2, window_seconds=60).allowed
+        assert second.hit("shared", limit=2, window_seconds=60).allowed
+        assert not first.hit("shared", limit=2, window_seconds=60).allowed
