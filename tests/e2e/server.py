@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -41,6 +42,7 @@ class Server:
     home: Path
     key: str
     env: dict[str, str] = field(default_factory=dict)
+    ca_file: Path | None = None
 
     def call(
         self,
@@ -61,7 +63,8 @@ class Server:
         for name, value in (headers or {}).items():
             request.add_header(name, value)
         try:
-            with urllib.request.urlopen(request, timeout=30) as reply:
+            context = ssl.create_default_context(cafile=str(self.ca_file)) if self.ca_file else None
+            with urllib.request.urlopen(request, timeout=30, context=context) as reply:
                 status, reply_headers, payload = reply.status, dict(reply.headers), reply.read()
         except urllib.error.HTTPError as error:
             status, reply_headers, payload = error.code, dict(error.headers), error.read()
@@ -96,12 +99,17 @@ class Server:
 
 @contextmanager
 def running_server(
-    home: Path, extra_env: dict[str, str] | None = None, *, ready_status: int = 200
+    home: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    ready_status: int = 200,
+    tls: tuple[Path, Path] | None = None,
 ) -> Iterator[Server]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CBP_")} | (extra_env or {})
+    tls_args = ["--certfile", str(tls[0]), "--keyfile", str(tls[1])] if tls else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "cbp.entrypoints.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cbp.entrypoints.cli", "serve", "--port", str(port), *tls_args],
         cwd=home,
         env=env,
         stdout=subprocess.PIPE,
@@ -115,7 +123,8 @@ def running_server(
             if line.startswith("key_"):
                 key = line.strip()
                 break
-        server = Server(f"http://127.0.0.1:{port}", home, key, env)
+        scheme = "https" if tls else "http"
+        server = Server(f"{scheme}://127.0.0.1:{port}", home, key, env, tls[0] if tls else None)
         deadline = time.monotonic() + 30
         while True:
             try:

@@ -79,6 +79,8 @@ class RequestContext:
         ok = 0 < len(given) <= 128 and given.isascii() and given.isprintable()
         req.context.request_id = given if ok else f"req_{uuid.uuid4().hex}"
         resp.set_header("X-Request-ID", req.context.request_id)
+        if req.scheme == "https":
+            resp.set_header("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
 class Guard:
