@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     rate_window_seconds: float = Field(default=60.0, gt=0)
     pump_interval_seconds: float = Field(default=0.2, gt=0)
     demo_seed: bool | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    otlp_endpoint: str | None = None
+    trace_context_test_endpoint: bool = False
 
     def backend(self, url: str) -> str:
         """The adapter family a URL names: ``memory``, ``sqlite``, ``postgresql``..."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from cbp.adapters.falcon.openapi import build_spec
 from cbp.adapters.files.directory_files import read_directory, write_directory
 from cbp.adapters.files.synthetic import generate_billers
 from cbp.adapters.sql import migrate
@@ -71,6 +73,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if bool(args.certfile) != bool(args.keyfile):
         raise SystemExit("give both --certfile and --keyfile for TLS")
     Server(settings, certfile=args.certfile, keyfile=args.keyfile).run()
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    """Write the OpenAPI document (the checked-in api.json is this output)."""
+    document = json.dumps(build_spec(), indent=1) + "\n"
+    if args.output:
+        Path(args.output).write_text(document, encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(document)
     return 0
 
 
@@ -206,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8000, or CBP_PORT)")
     serve.add_argument("--certfile", help="TLS certificate (PEM)")
     serve.add_argument("--keyfile", help="TLS private key (PEM)")
+    add("openapi", cmd_openapi, "print the OpenAPI document").add_argument(
+        "--output", help="write it to this file (api.json) instead"
+    )
     migrate_cmd = add("migrate", cmd_migrate, "migrate the database schema")
     migrate_cmd.add_argument(
         "--revision", help="target revision (default: head, or base with --downgrade)"

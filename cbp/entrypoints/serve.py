@@ -28,7 +28,7 @@ class Server(BaseApplication):  # type: ignore[misc]
             "workers": settings.http_workers,
             "threads": settings.http_threads,
             "worker_class": "gthread",
-            "accesslog": "-",
+            "accesslog": None,  # NOTE: the app logs each request as JSON, with its trace
             "graceful_timeout": 20,
             "limit_request_line": 8190,
         }

@@ -3,18 +3,54 @@
 from __future__ import annotations
 
 import atexit
+import logging
 
 import falcon
 
 from cbp.adapters.falcon.app import create_app
 from cbp.adapters.falcon.http import ApiOptions
-from cbp.bootstrap import bootstrap
+from cbp.adapters.falcon.metrics import ApiMetrics, MessagingCollector
+from cbp.adapters.falcon.operations import Probe
+from cbp.bootstrap import Cbp, bootstrap
+from cbp.entrypoints.observability import configure_logging, configure_tracing
+from cbp.ports.messages import Backlog, DeliveryStatus
 from cbp.settings import Settings
+
+
+def readiness_probes(core: Cbp) -> dict[str, Probe]:
+    """What must answer for this process to serve: database, broker, cache."""
+
+    def database() -> None:
+        with core.deps.uow() as uow:
+            uow.tenants.any_exist()
+
+    def broker() -> None:
+        ping = getattr(core.container.broker(), "ping", None)
+        if ping is not None:
+            ping()
+
+    return {
+        "database": database,
+        "broker": broker,
+        "cache": lambda: core.deps.cache.get("health:probe"),
+    }
+
+
+def messaging_collector(core: Cbp) -> MessagingCollector:
+    """Metrics of the outbox and deliveries, read from the database at scrape time."""
+
+    def read() -> tuple[Backlog, dict[DeliveryStatus, int]]:
+        with core.deps.uow() as uow:
+            return uow.outbox.backlog(), uow.deliveries.counts()
+
+    return MessagingCollector(read, core.deps.clock.now)
 
 
 def create(settings: Settings | None = None) -> falcon.App[falcon.Request, falcon.Response]:
     """Build the core from settings and serve it over HTTP (one per worker)."""
     settings = settings or Settings()
+    configure_logging(getattr(logging, settings.log_level))
+    configure_tracing(service_name="cbp-api", otlp_endpoint=settings.otlp_endpoint)
     core = bootstrap(settings)
     if settings.backend(settings.broker_url) == "memory":
         core.start_pump(settings.pump_interval_seconds)
@@ -27,5 +63,8 @@ def create(settings: Settings | None = None) -> falcon.App[falcon.Request, falco
             max_body_bytes=settings.max_body_bytes,
             rate_limit=settings.rate_limit,
             rate_window_seconds=settings.rate_window_seconds,
+            trace_context_test=settings.trace_context_test_endpoint,
         ),
+        probes=readiness_probes(core),
+        metrics=ApiMetrics((messaging_collector(core),)),
     )

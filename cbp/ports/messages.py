@@ -54,6 +54,14 @@ class Message:
     headers: Headers = field(default_factory=Headers)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Backlog:
+    """Messages not yet handed to the broker: how many, and the oldest one's time."""
+
+    pending: int
+    oldest_created_at: datetime | None
+
+
 class Outbox(Protocol):
     """Messages committed with the state change that caused them."""
 
@@ -67,6 +75,10 @@ class Outbox(Protocol):
 
     def mark_dispatched(self, message_ids: list[str], at: datetime) -> None:
         """Record that the broker has these messages."""
+        ...
+
+    def backlog(self) -> Backlog:
+        """How many messages wait for the relay, and since when (for metrics)."""
         ...
 
 
@@ -161,4 +173,8 @@ class DeliveryStore(Protocol):
 
     def revive(self, delivery_id: str, *, at: datetime) -> None:
         """Make a dead delivery pending again, with its attempts reset."""
+        ...
+
+    def counts(self) -> dict[DeliveryStatus, int]:
+        """How many deliveries stand in each status (for metrics)."""
         ...

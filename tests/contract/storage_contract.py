@@ -20,7 +20,14 @@ from cbp.domain.errors import AlreadyExists, ConcurrencyConflict, IllegalTransit
 from cbp.domain.idempotency import IdempotencyState
 from cbp.domain.payment import Payment, PaymentStatus
 from cbp.domain.payment_exception import ExceptionStatus
-from cbp.ports.messages import Delivery, DeliveryStatus, Headers, Message, delivery_id
+from cbp.ports.messages import (
+    Backlog,
+    Delivery,
+    DeliveryStatus,
+    Headers,
+    Message,
+    delivery_id,
+)
 from cbp.ports.storage import PaymentFilter, UnitOfWork
 from cbp.services.bus import retry_on_conflict
 from tests.contract import builders as b
@@ -520,6 +527,24 @@ class OutboxInboxContract:
         with uow_factory() as uow:
             assert uow.outbox.pending(10) == messages[1:]
 
+    def test_the_backlog_counts_undispatched_messages_and_their_oldest_time(
+        self, uow_factory: UowFactory
+    ) -> None:
+        with uow_factory() as uow:
+            assert uow.outbox.backlog() == Backlog(pending=0, oldest_created_at=None)
+        older = replace(b.message(), created_at=b.NOW - timedelta(minutes=3))
+        newer = b.message()
+        with uow_factory() as uow:
+            uow.outbox.add(older)
+            uow.outbox.add(newer)
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.outbox.backlog() == Backlog(pending=2, oldest_created_at=older.created_at)
+            uow.outbox.mark_dispatched([older.message_id], b.NOW)
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.outbox.backlog() == Backlog(pending=1, oldest_created_at=newer.created_at)
+
     def test_the_inbox_remembers_only_committed_consumption(self, uow_factory: UowFactory) -> None:
         with uow_factory() as uow:
             uow.inbox.record("consumer", "msg_1", b.NOW)
@@ -651,6 +676,26 @@ class DeliveryStoreContract:
         assert (revived.id, revived.attempts) == (delivery.id, 1)
         with uow_factory() as uow, pytest.raises(IllegalTransition):
             uow.deliveries.revive(revived.id, at=b.NOW)
+
+    def test_deliveries_are_counted_by_status(self, uow_factory: UowFactory) -> None:
+        unordered = [replace(b.message(), ordering_key=None) for _ in range(2)]
+        self.schedule(uow_factory, *unordered, subscribers=("a",))
+        first, second = self.claim(uow_factory)
+        with uow_factory() as uow:
+            assert uow.deliveries.counts() == {
+                DeliveryStatus.PENDING: 2,
+                DeliveryStatus.DONE: 0,
+                DeliveryStatus.DEAD: 0,
+            }
+            uow.deliveries.complete(first.id, at=b.NOW)
+            uow.deliveries.fail(second.id, error="poison", retry_at=None)
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.deliveries.counts() == {
+                DeliveryStatus.PENDING: 0,
+                DeliveryStatus.DONE: 1,
+                DeliveryStatus.DEAD: 1,
+            }
 
     def test_one_keys_messages_reach_each_subscriber_in_order(
         self, uow_factory: UowFactory

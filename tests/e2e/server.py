@@ -105,26 +105,23 @@ def running_server(
     ready_status: int = 200,
     tls: tuple[Path, Path] | None = None,
 ) -> Iterator[Server]:
+    """`cbp serve` in ``home``; its stdout and stderr go to files there (never a pipe
+    that a chatty server could fill and block on)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CBP_")} | (extra_env or {})
     tls_args = ["--certfile", str(tls[0]), "--keyfile", str(tls[1])] if tls else []
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cbp.entrypoints.cli", "serve", "--port", str(port), *tls_args],
-        cwd=home,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    stdout, stderr = home / "serve.out", home / "serve.log"
+    with stdout.open("ab") as out, stderr.open("ab") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cbp.entrypoints.cli", "serve", "--port", str(port), *tls_args],
+            cwd=home,
+            env=env,
+            stdout=out,
+            stderr=err,
+        )
     try:
-        key = ""
-        assert process.stdout is not None
-        for line in process.stdout:
-            if line.startswith("key_"):
-                key = line.strip()
-                break
         scheme = "https" if tls else "http"
-        server = Server(f"{scheme}://127.0.0.1:{port}", home, key, env, tls[0] if tls else None)
+        server = Server(f"{scheme}://127.0.0.1:{port}", home, "", env, tls[0] if tls else None)
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -133,10 +130,10 @@ def running_server(
             except OSError:
                 pass
             if time.monotonic() > deadline or process.poll() is not None:
-                raise AssertionError(
-                    f"server did not start: {process.stderr.read() if process.stderr else ''}"
-                )
+                raise AssertionError(f"server did not start: {stderr.read_text()[-4000:]}")
             time.sleep(0.1)
+        keys = [line for line in stdout.read_text().splitlines() if line.startswith("key_")]
+        server.key = keys[-1] if keys else ""
         yield server
     finally:
         process.send_signal(signal.SIGTERM)
@@ -144,6 +141,15 @@ def running_server(
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def log_records(home: Path) -> list[dict[str, Any]]:
+    """The JSON log records a server in ``home`` has written so far."""
+    records = []
+    for line in (home / "serve.log").read_text().splitlines():
+        if line.startswith("{"):
+            records.append(json.loads(line))
+    return records
 
 
 @contextmanager

@@ -2,62 +2,65 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import falcon
 
+from cbp.adapters.falcon import operations as ops
 from cbp.adapters.falcon import problems
 from cbp.adapters.falcon import resources as r
 from cbp.adapters.falcon.http import ApiOptions, Guard, RequestContext
+from cbp.adapters.falcon.metrics import ApiMetrics
+from cbp.adapters.falcon.routes import DOCS_ASSETS, ROUTES, TRACE_CONTEXT_TEST
+from cbp.adapters.falcon.telemetry import Telemetry
 from cbp.services.bus import CommandBus
 from cbp.services.dependencies import Dependencies
 from cbp.services.queries import Queries
 
 
 def create_app(
-    *, bus: CommandBus, queries: Queries, deps: Dependencies, options: ApiOptions
+    *,
+    bus: CommandBus,
+    queries: Queries,
+    deps: Dependencies,
+    options: ApiOptions,
+    probes: Mapping[str, ops.Probe],
+    metrics: ApiMetrics | None = None,
 ) -> falcon.App[falcon.Request, falcon.Response]:
-    """A WSGI app serving the use cases behind ``bus`` and ``queries``."""
-    middleware: list[Any] = [RequestContext(), Guard(deps, options)]
+    """A WSGI app serving the use cases behind ``bus`` and ``queries``.
+
+    ``probes`` are the readiness checks by component name (database, broker,
+    cache); ``metrics`` the registry served on /metrics.
+    """
+    metrics = metrics or ApiMetrics()
+    middleware: list[Any] = [RequestContext(), Telemetry(metrics), Guard(deps, options)]
     app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     problems.install(app)
     shared = (bus, queries, deps, options)
 
-    customers = r.Customers(*shared)
-    app.add_route("/customer", customers)
-    app.add_route("/customer/{customer_id}", customers, suffix="one")
-
-    directory = r.Directory(*shared)
-    app.add_route("/payee/global-payee", directory)
-    app.add_route("/payee/global-payee/name/{partial_name}", directory, suffix="search")
-    app.add_route("/payee/global-payee/{global_payee_id}", directory, suffix="one")
-
-    payees = r.Payees(*shared)
-    app.add_route("/payee", payees)
-    app.add_route("/payee/{payee_id}", payees, suffix="one")
-
-    funding = r.FundingAccounts(*shared)
-    app.add_route("/funding-account", funding)
-    app.add_route("/funding-account/{account_id}", funding, suffix="one")
-
-    payments = r.Payments(*shared)
-    app.add_route("/payment", payments)
-    app.add_route("/payment/one-time", payments, suffix="one_time")
-    app.add_route("/payment/process", payments, suffix="process")
-    app.add_route("/payment/process/{job_id}", payments, suffix="job")
-    app.add_route("/payment/{payment_id}", payments, suffix="one")
-    app.add_route("/payment/{payment_id}/events", payments, suffix="events")
-    app.add_route("/payment/{payment_id}/cancel", payments, suffix="cancel")
-
-    exceptions = r.Exceptions(*shared)
-    app.add_route("/exception", exceptions)
-    app.add_route("/exception/send-customer-notification", exceptions, suffix="notify")
-    app.add_route("/exception/{exception_id}", exceptions, suffix="one")
-    app.add_route("/exception/{exception_id}/resolve", exceptions, suffix="resolve")
-    app.add_route("/notification/{notification_id}", exceptions, suffix="notification")
-
-    health = r.Health(*shared)
-    app.add_route("/health/live", health, suffix="live")
-    app.add_route("/health/ready", health, suffix="ready")
+    resources: dict[str, object] = {
+        "customers": r.Customers(*shared),
+        "directory": r.Directory(*shared),
+        "payees": r.Payees(*shared),
+        "funding": r.FundingAccounts(*shared),
+        "payments": r.Payments(*shared),
+        "exceptions": r.Exceptions(*shared),
+        "health": ops.Health(probes),
+        "metrics": ops.Metrics(metrics),
+        "docs": ops.Docs(),
+    }
+    registered: dict[str, tuple[str, str | None]] = {}
+    for route in ROUTES:
+        target = (route.resource, route.suffix)
+        if registered.setdefault(route.path, target) != target:
+            raise ValueError(f"{route.path} is served by two resources")
+    for path, (resource, suffix) in registered.items():
+        app.add_route(path, resources[resource], suffix=suffix)
+    app.add_route(DOCS_ASSETS, resources["docs"], suffix="asset")
+    if options.trace_context_test:
+        app.add_route(
+            TRACE_CONTEXT_TEST, ops.TraceContextTest(max_body_bytes=options.max_body_bytes)
+        )
     return app

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import falcon
+import structlog
 
+from cbp.adapters.falcon.routes import DOCS_ASSETS, ROUTES, TRACE_CONTEXT_TEST
 from cbp.domain.access import Principal, Scope
 from cbp.domain.errors import Forbidden
 from cbp.ports.errors import DependencyError
@@ -27,38 +29,24 @@ class ApiOptions:
     max_body_bytes: int = 64 * 1024
     rate_limit: int = 600
     rate_window_seconds: float = 60.0
+    trace_context_test: bool = False
 
 
 #: Routes anyone may call.
-PUBLIC = frozenset({"/health/live", "/health/ready"})
+PUBLIC = frozenset(route.path for route in ROUTES if route.public) | {
+    DOCS_ASSETS,
+    TRACE_CONTEXT_TEST,
+}
 
 #: The scope each (method, route) needs; a route missing here is refused.
 SCOPES: dict[tuple[str, str], Scope] = {
-    ("POST", "/customer"): Scope.CUSTOMERS_WRITE,
-    ("GET", "/customer/{customer_id}"): Scope.CUSTOMERS_READ,
-    ("GET", "/payee/global-payee/name/{partial_name}"): Scope.PAYEES_READ,
-    ("GET", "/payee/global-payee/{global_payee_id}"): Scope.PAYEES_READ,
-    ("POST", "/payee/global-payee"): Scope.DIRECTORY_ADMIN,
-    ("PATCH", "/payee/global-payee/{global_payee_id}"): Scope.DIRECTORY_ADMIN,
-    ("POST", "/payee"): Scope.PAYEES_WRITE,
-    ("GET", "/payee"): Scope.PAYEES_READ,
-    ("GET", "/payee/{payee_id}"): Scope.PAYEES_READ,
-    ("PATCH", "/payee/{payee_id}"): Scope.PAYEES_WRITE,
-    ("POST", "/funding-account"): Scope.PAYEES_WRITE,
-    ("GET", "/funding-account/{account_id}"): Scope.PAYEES_READ,
-    ("POST", "/payment/one-time"): Scope.PAYMENTS_WRITE,
-    ("GET", "/payment"): Scope.PAYMENTS_READ,
-    ("GET", "/payment/{payment_id}"): Scope.PAYMENTS_READ,
-    ("GET", "/payment/{payment_id}/events"): Scope.PAYMENTS_READ,
-    ("POST", "/payment/{payment_id}/cancel"): Scope.PAYMENTS_WRITE,
-    ("POST", "/payment/process"): Scope.PAYMENTS_WRITE,
-    ("GET", "/payment/process/{job_id}"): Scope.PAYMENTS_READ,
-    ("GET", "/exception"): Scope.EXCEPTIONS_READ,
-    ("GET", "/exception/{exception_id}"): Scope.EXCEPTIONS_READ,
-    ("POST", "/exception/{exception_id}/resolve"): Scope.EXCEPTIONS_WRITE,
-    ("POST", "/exception/send-customer-notification"): Scope.EXCEPTIONS_WRITE,
-    ("GET", "/notification/{notification_id}"): Scope.EXCEPTIONS_READ,
+    (route.method, route.path): route.scope for route in ROUTES if route.scope is not None
 }
+
+#: Operations any valid key may call, whatever its scopes.
+ANY_KEY = frozenset(
+    (route.method, route.path) for route in ROUTES if route.scope is None and not route.public
+)
 
 
 def bearer_token(req: falcon.Request) -> str:
@@ -99,12 +87,16 @@ class Guard:
             return
         principal = authenticate(bearer_token(req), self.deps)
         req.context.principal = principal
+        structlog.contextvars.bind_contextvars(
+            tenant_id=principal.tenant_id, key_id=principal.key_id
+        )
         scope = SCOPES.get((req.method, route))
-        if scope is None:
-            if any(known == route for _, known in SCOPES):
+        if scope is not None:
+            principal.require(scope)
+        elif (req.method, route) not in ANY_KEY:
+            if any(known == route for _, known in (*SCOPES, *ANY_KEY)):
                 return  # NOTE: a method the route lacks: Falcon answers 405 with Allow
             raise Forbidden("no API key may call this route")
-        principal.require(scope)
         self._count(principal, resp)
         self._check_body(req)
 

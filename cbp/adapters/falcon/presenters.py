@@ -1,10 +1,16 @@
-"""Response bodies: the field names of DESIGN §5, account numbers masked."""
+"""Response bodies as pydantic models: the field names of DESIGN §5.
+
+The same models shape every response and generate the OpenAPI schemas, so
+the document cannot describe a field the API does not send.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from cbp.domain.customer import Customer
 from cbp.domain.directory import GlobalPayee
@@ -17,140 +23,346 @@ from cbp.domain.payment_exception import PaymentException
 from cbp.domain.processing import JobProgress, ProcessJob
 from cbp.ports.storage import Page
 
-
-def moment(value: datetime | None) -> str | None:
-    """RFC 3339 in UTC."""
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
+T = TypeVar("T", bound=BaseModel)
 
 
-def page(items: Page[Any], present: Any) -> dict[str, Any]:
-    """A page of items and the cursor of the next one."""
-    return {"items": [present(item) for item in items.items], "next_cursor": items.next_cursor}
+class Out(BaseModel):
+    """A response body; every field is always present (null when empty)."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
-def customer(c: Customer) -> dict[str, Any]:
+class PageOut(Out, Generic[T]):
+    """One page of a listing; ``next_cursor`` is null on the last page."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+class CustomerOut(Out):
     """Customer."""
-    return {
-        "id": c.id,
-        "external_id": c.external_id,
-        "name": c.name,
-        "email": c.email,
-        "phone": c.phone,
-        "created_at": moment(c.created_at),
-    }
+
+    id: str
+    external_id: str
+    name: str
+    email: str | None
+    phone: str | None
+    created_at: datetime
 
 
-def global_payee(g: GlobalPayee) -> dict[str, Any]:
-    """GlobalPayee."""
-    return {
-        "id": g.id,
-        "name": g.name,
-        "aliases": list(g.aliases),
-        "category": g.category,
-        "address": asdict(g.address),
-        "status": g.status.value,
-        "payment_method": g.payment_method.value,
-        "lead_days": g.lead_days,
-        "account_masks": [m.pattern for m in g.account_masks],
-    }
+class AddressOut(Out):
+    """Address."""
+
+    line1: str
+    line2: str | None
+    city: str
+    state: str
+    postal_code: str
+    country: str
 
 
-def payee(p: Payee) -> dict[str, Any]:
+class GlobalPayeeOut(Out):
+    """GlobalPayee: a biller in the directory."""
+
+    id: str
+    name: str
+    aliases: list[str]
+    category: str
+    address: AddressOut
+    status: Literal["active", "inactive", "suspended"]
+    payment_method: Literal["electronic", "check"]
+    lead_days: int
+    account_masks: list[str]
+
+
+class PayeeOut(Out):
     """Payee; the account number is masked."""
-    return {
-        "id": p.id,
-        "customer_id": p.customer_id,
-        "global_payee_id": p.global_payee_id,
-        "name": p.name,
-        "account_number_masked": p.account_number_masked,
-        "nickname": p.nickname,
-        "status": p.status.value,
-        "verification_status": p.verification_status.value,
-        "created_at": moment(p.created_at),
-    }
+
+    id: str
+    customer_id: str
+    global_payee_id: str | None
+    name: str
+    account_number_masked: str
+    nickname: str | None
+    status: Literal["active", "inactive", "suspended"]
+    verification_status: Literal["pending", "verified", "failed"]
+    created_at: datetime
 
 
-def funding_account(f: FundingAccount) -> dict[str, Any]:
+class FundingAccountOut(Out):
     """FundingAccount; numbers are masked."""
-    return {
-        "id": f.id,
-        "customer_id": f.customer_id,
-        "routing_number_masked": f.routing_number_masked,
-        "account_number_masked": f.account_number_masked,
-        "account_type": f.account_type.value,
-        "holder_name": f.holder_name,
-        "verification_status": f.verification_status.value,
-    }
+
+    id: str
+    customer_id: str
+    routing_number_masked: str
+    account_number_masked: str
+    account_type: Literal["checking", "savings"]
+    holder_name: str
+    verification_status: Literal["pending", "verified", "failed"]
 
 
-def payment(p: Payment) -> dict[str, Any]:
-    """Payment; money as a decimal string."""
-    return {
-        "id": p.id,
-        "customer_id": p.customer_id,
-        "payee_id": p.payee_id,
-        "funding_account_id": p.funding_account_id,
-        "amount": str(p.amount.amount),
-        "currency": p.amount.currency,
-        "send_on": p.send_on.isoformat(),
-        "deliver_by": p.deliver_by.isoformat(),
-        "memo": p.memo,
-        "status": p.status.value,
-        "failure_code": p.failure_code,
-        "version": p.version,
-        "created_at": moment(p.created_at),
-        "updated_at": moment(p.updated_at),
-    }
+class PaymentOut(Out):
+    """Payment; money is a decimal string."""
+
+    id: str
+    customer_id: str
+    payee_id: str
+    funding_account_id: str
+    amount: str
+    currency: str
+    send_on: date
+    deliver_by: date
+    memo: str | None
+    status: Literal[
+        "created", "scheduled", "processing", "completed", "failed", "cancelled", "returned"
+    ]
+    failure_code: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
 
 
-def event(e: DomainEvent) -> dict[str, Any]:
-    """Event."""
-    return {
-        "event_id": e.event_id,
-        "type": e.type,
-        "stream_id": e.stream_id,
-        "version": e.version,
-        "occurred_at": moment(e.occurred_at),
-        "data": e.data(),
-    }
+class EventOut(Out):
+    """Event: one step of a payment's history."""
+
+    event_id: str
+    type: str
+    stream_id: str
+    version: int
+    occurred_at: datetime
+    data: dict[str, Any]
 
 
-def job(j: ProcessJob, progress: JobProgress) -> dict[str, Any]:
+class JobOut(Out):
     """Process job and its counts by outcome."""
-    return {
-        "job_id": j.id,
-        "status": progress.status.value,
-        "total": progress.total,
-        "completed": progress.completed,
-        "failed": progress.failed,
-        "pending": progress.pending,
-    }
+
+    job_id: str
+    status: Literal["queued", "running", "completed"]
+    total: int
+    completed: int
+    failed: int
+    pending: int
 
 
-def exception(e: PaymentException) -> dict[str, Any]:
+class ExceptionOut(Out):
     """PaymentException."""
-    return {
-        "id": e.id,
-        "payment_id": e.payment_id,
-        "customer_id": e.customer_id,
-        "kind": e.kind.value,
-        "reason_code": e.reason_code,
-        "status": e.status.value,
-        "created_at": moment(e.created_at),
-        "resolved_at": moment(e.resolved_at),
-    }
+
+    id: str
+    payment_id: str
+    customer_id: str
+    kind: str
+    reason_code: str
+    status: Literal["open", "notified", "resolved"]
+    created_at: datetime
+    resolved_at: datetime | None
 
 
-def notification(n: Notification) -> dict[str, Any]:
+class NotificationOut(Out):
     """Notification; the recipient is not shown."""
-    return {
-        "id": n.id,
-        "exception_id": n.exception_id,
-        "customer_id": n.customer_id,
-        "channel": n.channel.value,
-        "status": n.status.value,
-        "attempts": n.attempts,
-        "last_error": n.last_error,
-        "created_at": moment(n.created_at),
-        "sent_at": moment(n.sent_at),
-    }
+
+    id: str
+    exception_id: str | None
+    customer_id: str
+    channel: Literal["email", "sms", "webhook"]
+    status: Literal["pending", "sent", "failed", "dead"]
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class NotificationIdsOut(Out):
+    """The answer to a notification request: delivery happens in the background."""
+
+    notification_ids: list[str]
+
+
+class ProblemError(Out):
+    """One bad field of a request."""
+
+    loc: list[str]
+    msg: str
+
+
+class ProblemOut(Out):
+    """An RFC 9457 problem; ``code`` is stable and machine-readable."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    request_id: str | None
+    errors: list[ProblemError] | None = None
+
+
+class HealthCheckOut(Out):
+    """One component's health; how long its probe took, in milliseconds."""
+
+    status: Literal["pass", "fail"]
+    output: str | None = None
+    observed_value: float | None = Field(default=None, serialization_alias="observedValue")
+    observed_unit: str | None = Field(default=None, serialization_alias="observedUnit")
+
+
+class HealthOut(Out):
+    """application/health+json."""
+
+    status: Literal["pass", "fail"]
+    checks: dict[str, list[HealthCheckOut]] | None = None
+    output: str | None = None
+
+
+class ResourcesOut(Out):
+    """What this process uses of the machine."""
+
+    pid: int
+    uptime_seconds: float
+    rss_bytes: int
+    cpu_percent: float
+    threads: int
+    open_files: int
+    system_memory_percent: float
+    load_average_1m: float
+
+
+class StatusOut(HealthOut):
+    """application/health+json with resource use: the detailed status."""
+
+    version: str
+    resources: ResourcesOut
+
+
+def page(items: Page[Any], present: Any) -> PageOut[Any]:
+    """A page of presented items."""
+    return PageOut[Any](
+        items=[present(item) for item in items.items], next_cursor=items.next_cursor
+    )
+
+
+def customer(c: Customer) -> CustomerOut:
+    """Customer."""
+    return CustomerOut(
+        id=c.id,
+        external_id=c.external_id,
+        name=c.name,
+        email=c.email,
+        phone=c.phone,
+        created_at=c.created_at,
+    )
+
+
+def global_payee(g: GlobalPayee) -> GlobalPayeeOut:
+    """GlobalPayee."""
+    return GlobalPayeeOut(
+        id=g.id,
+        name=g.name,
+        aliases=list(g.aliases),
+        category=g.category,
+        address=AddressOut(**asdict(g.address)),
+        status=g.status.value,
+        payment_method=g.payment_method.value,
+        lead_days=g.lead_days,
+        account_masks=[m.pattern for m in g.account_masks],
+    )
+
+
+def payee(p: Payee) -> PayeeOut:
+    """Payee."""
+    return PayeeOut(
+        id=p.id,
+        customer_id=p.customer_id,
+        global_payee_id=p.global_payee_id,
+        name=p.name,
+        account_number_masked=p.account_number_masked,
+        nickname=p.nickname,
+        status=p.status.value,
+        verification_status=p.verification_status.value,
+        created_at=p.created_at,
+    )
+
+
+def funding_account(f: FundingAccount) -> FundingAccountOut:
+    """FundingAccount."""
+    return FundingAccountOut(
+        id=f.id,
+        customer_id=f.customer_id,
+        routing_number_masked=f.routing_number_masked,
+        account_number_masked=f.account_number_masked,
+        account_type=f.account_type.value,
+        holder_name=f.holder_name,
+        verification_status=f.verification_status.value,
+    )
+
+
+def payment(p: Payment) -> PaymentOut:
+    """Payment."""
+    return PaymentOut(
+        id=p.id,
+        customer_id=p.customer_id,
+        payee_id=p.payee_id,
+        funding_account_id=p.funding_account_id,
+        amount=str(p.amount.amount),
+        currency=p.amount.currency,
+        send_on=p.send_on,
+        deliver_by=p.deliver_by,
+        memo=p.memo,
+        status=p.status.value,
+        failure_code=p.failure_code,
+        version=p.version,
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+    )
+
+
+def event(e: DomainEvent) -> EventOut:
+    """Event."""
+    return EventOut(
+        event_id=e.event_id,
+        type=e.type,
+        stream_id=e.stream_id,
+        version=e.version,
+        occurred_at=e.occurred_at,
+        data=e.data(),
+    )
+
+
+def job(j: ProcessJob, progress: JobProgress) -> JobOut:
+    """Process job."""
+    return JobOut(
+        job_id=j.id,
+        status=progress.status.value,
+        total=progress.total,
+        completed=progress.completed,
+        failed=progress.failed,
+        pending=progress.pending,
+    )
+
+
+def exception(e: PaymentException) -> ExceptionOut:
+    """PaymentException."""
+    return ExceptionOut(
+        id=e.id,
+        payment_id=e.payment_id,
+        customer_id=e.customer_id,
+        kind=e.kind.value,
+        reason_code=e.reason_code,
+        status=e.status.value,
+        created_at=e.created_at,
+        resolved_at=e.resolved_at,
+    )
+
+
+def notification(n: Notification) -> NotificationOut:
+    """Notification."""
+    return NotificationOut(
+        id=n.id,
+        exception_id=n.exception_id,
+        customer_id=n.customer_id,
+        channel=n.channel.value,
+        status=n.status.value,
+        attempts=n.attempts,
+        last_error=n.last_error,
+        created_at=n.created_at,
+        sent_at=n.sent_at,
+    )

@@ -18,6 +18,7 @@ from cbp.adapters.falcon import presenters as present
 from cbp.adapters.falcon import schemas as s
 from cbp.adapters.falcon.http import ApiOptions, parse_json, principal, raw_body
 from cbp.adapters.falcon.problems import problem_for
+from cbp.adapters.falcon.telemetry import outgoing_context
 from cbp.domain.errors import InvalidInput
 from cbp.domain.idempotency import MAX_KEY_LENGTH, fingerprint
 from cbp.services import commands as c
@@ -27,7 +28,12 @@ from cbp.services.dependencies import Dependencies
 from cbp.services.queries import Queries
 
 M = TypeVar("M", bound=BaseModel)
-Outcome = tuple[int, Any]
+Outcome = tuple[int, BaseModel]
+
+
+def encode(model: BaseModel) -> bytes:
+    """The JSON bytes of a response model (times in RFC 3339)."""
+    return model.model_dump_json(by_alias=True).encode()
 
 
 class Api:
@@ -43,10 +49,11 @@ class Api:
         """The request body, parsed and validated against ``model``."""
         return model.model_validate(parse_json(raw_body(req, self.options.max_body_bytes)))
 
-    def send(self, resp: falcon.Response, status: int, data: Any) -> None:
+    def send(self, resp: falcon.Response, status: int, data: BaseModel) -> None:
         """A JSON response that no cache may keep (it holds account data)."""
         resp.status = falcon.code_to_http_status(status)
-        resp.media = data
+        resp.data = encode(data)
+        resp.content_type = "application/json"
         resp.cache_control = ["no-store"]
 
     def post(
@@ -89,8 +96,8 @@ class Api:
             resp.set_header("Idempotent-Replayed", "true")
             return
         try:
-            status, data = action()
-            content_type = "application/json"
+            status, model = action()
+            body, content_type = encode(model), "application/json"
         except Exception as error:
             problem = problem_for(error, req.context.get("request_id"))
             if problem is None:
@@ -103,8 +110,8 @@ class Api:
                     body=b"",
                 )
                 raise
-            status, data, content_type = problem["status"], problem, "application/problem+json"
-        body = json.dumps(data).encode()
+            status, content_type = problem["status"], "application/problem+json"
+            body = json.dumps(problem).encode()
         idempotency.finish(
             self.deps, tenant_id=tenant_id, key=key, fingerprint=digest, status=status, body=body
         )
@@ -125,7 +132,7 @@ class Api:
         return {
             "actor": principal(req).key_id,
             "correlation_id": req.context.request_id,
-            "traceparent": req.get_header("traceparent"),
+            "traceparent": outgoing_context().get("traceparent"),
         }
 
 
@@ -158,7 +165,7 @@ class Directory(Api):
     def on_get_search(self, req: falcon.Request, resp: falcon.Response, partial_name: str) -> None:
         cursor, limit = self.paging(req)
         result = self.queries.search_directory(partial_name, cursor=cursor, limit=limit)
-        body = json.dumps(present.page(result, present.global_payee)).encode()
+        body = encode(present.page(result, present.global_payee))
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         resp.etag = etag
         resp.cache_control = ["private", "max-age=60"]
@@ -310,7 +317,11 @@ class Payments(Api):
 
     def on_get_events(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
         events = self.queries.payment_events(principal(req).tenant_id, payment_id)
-        self.send(resp, 200, {"items": [present.event(e) for e in events], "next_cursor": None})
+        self.send(
+            resp,
+            200,
+            present.PageOut[Any](items=[present.event(e) for e in events], next_cursor=None),
+        )
 
     def on_post_cancel(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
         def cancel() -> Outcome:
@@ -392,7 +403,7 @@ class Exceptions(Api):
                     **self.actor(req),
                 )
             )
-            return 202, {"notification_ids": ids}
+            return 202, present.NotificationIdsOut(notification_ids=ids)
 
         self.post(req, resp, notify)
 
@@ -401,40 +412,3 @@ class Exceptions(Api):
     ) -> None:
         notification = self.queries.get_notification(principal(req).tenant_id, notification_id)
         self.send(resp, 200, present.notification(notification))
-
-
-class Health(Api):
-    """Liveness and readiness, as application/health+json."""
-
-    def _probe_database(self) -> None:
-        with self.deps.uow() as uow:
-            uow.tenants.any_exist()
-
-    @staticmethod
-    def _check(probe: Callable[[], object]) -> list[dict[str, str]]:
-        try:
-            probe()
-        except Exception as error:  # NOTE: any failure means not ready; the class names it
-            return [{"status": "fail", "output": type(error).__name__}]
-        return [{"status": "pass"}]
-
-    def on_get_live(self, req: falcon.Request, resp: falcon.Response) -> None:
-        resp.content_type = "application/health+json"
-        resp.text = json.dumps({"status": "pass"})
-
-    def on_get_ready(self, req: falcon.Request, resp: falcon.Response) -> None:
-        checks = {
-            "database": self._check(self._probe_database),
-            "cache": self._check(lambda: self.deps.cache.get("health:probe")),
-        }
-        failing = [name for name, (check,) in checks.items() if check["status"] == "fail"]
-        resp.status = falcon.HTTP_503 if failing else falcon.HTTP_200
-        resp.content_type = "application/health+json"
-        resp.cache_control = ["no-store"]
-        resp.text = json.dumps(
-            {
-                "status": "fail" if failing else "pass",
-                "checks": checks,
-                **({"output": f"not ready: {', '.join(failing)}"} if failing else {}),
-            }
-        )

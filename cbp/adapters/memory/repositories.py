@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -19,7 +20,14 @@ from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment, PaymentStatus
 from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import ProcessJob
-from cbp.ports.messages import Delivery, DeliveryStatus, Headers, Message, delivery_id
+from cbp.ports.messages import (
+    Backlog,
+    Delivery,
+    DeliveryStatus,
+    Headers,
+    Message,
+    delivery_id,
+)
 from cbp.ports.pagination import decode_cursor, encode_cursor, search_rank
 from cbp.ports.storage import EventSourcedPayments, Page, PaymentFilter, StoredEvent
 
@@ -404,6 +412,15 @@ class InMemoryOutbox:
     def mark_dispatched(self, message_ids: list[str], at: datetime) -> None:
         self.tx.dispatched.update(message_ids)
 
+    def backlog(self) -> Backlog:
+        with self.tx.db.lock:
+            times = [
+                m.created_at
+                for mid, m in self.tx.db.outbox.items()
+                if mid not in self.tx.db.dispatched
+            ]
+        return Backlog(pending=len(times), oldest_created_at=min(times, default=None))
+
 
 class InMemoryInbox:
     """Handled message ids in memory, committed with the consumer's effect."""
@@ -510,6 +527,10 @@ class InMemoryDeliveryStore:
             "version": row["version"] + 1,
         }
         self.tx.put("deliveries", delivery_id, revived)
+
+    def counts(self) -> dict[DeliveryStatus, int]:
+        counted = Counter(row["status"] for row in self.tx.scan("deliveries"))
+        return {status: counted.get(status, 0) for status in DeliveryStatus}
 
     def _row(self, delivery_id: str) -> dict[str, Any]:
         row = self.tx.get("deliveries", delivery_id)

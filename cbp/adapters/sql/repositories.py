@@ -53,7 +53,14 @@ from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment, PaymentStatus
 from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import ProcessJob
-from cbp.ports.messages import Delivery, DeliveryStatus, Headers, Message, delivery_id
+from cbp.ports.messages import (
+    Backlog,
+    Delivery,
+    DeliveryStatus,
+    Headers,
+    Message,
+    delivery_id,
+)
 from cbp.ports.pagination import decode_cursor, encode_cursor
 from cbp.ports.storage import EventSourcedPayments, Page, PaymentFilter, StoredEvent
 
@@ -731,6 +738,13 @@ class SqlOutbox:
             update(t.outbox).where(t.outbox.c.message_id.in_(message_ids)).values(dispatched_at=at)
         )
 
+    def backlog(self) -> Backlog:
+        o = t.outbox.c
+        pending, oldest = self.conn.execute(
+            select(func.count(), func.min(o.created_at)).where(o.dispatched_at.is_(None))
+        ).one()
+        return Backlog(pending=pending, oldest_created_at=codecs.utc(oldest))
+
 
 class SqlInbox:
     """Handled message ids; the primary key makes a second consumption fail."""
@@ -845,6 +859,12 @@ class SqlDeliveryStore:
             available_at=at,
             leased_until=None,
         )
+
+    def counts(self) -> dict[DeliveryStatus, int]:
+        d = t.deliveries.c
+        rows = self.conn.execute(select(d.status, func.count()).group_by(d.status))
+        counted = {DeliveryStatus(status): count for status, count in rows}
+        return {status: counted.get(status, 0) for status in DeliveryStatus}
 
     def _change(self, delivery_id: str, **values: Any) -> None:
         result = self.conn.execute(

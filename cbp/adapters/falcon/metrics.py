@@ -1,0 +1,82 @@
+"""Prometheus metrics of one API process: its requests, and the message backlog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from cbp.ports.messages import Backlog, DeliveryStatus
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class MessagingCollector(Collector):
+    """Reads the outbox and deliveries at scrape time, so every process agrees."""
+
+    def __init__(
+        self,
+        read: Callable[[], tuple[Backlog, dict[DeliveryStatus, int]]],
+        now: Callable[[], datetime],
+    ) -> None:
+        self.read = read
+        self.now = now
+
+    def collect(self) -> Iterator[Metric]:
+        """Outbox backlog and lag, deliveries by status (dead letters among them)."""
+        backlog, counts = self.read()
+        yield GaugeMetricFamily(
+            "cbp_outbox_pending",
+            "Messages committed but not yet handed to the broker",
+            value=backlog.pending,
+        )
+        lag = 0.0
+        if backlog.oldest_created_at is not None:
+            lag = max(0.0, (self.now() - backlog.oldest_created_at).total_seconds())
+        yield GaugeMetricFamily(
+            "cbp_outbox_lag_seconds", "Age of the oldest message waiting in the outbox", value=lag
+        )
+        deliveries = GaugeMetricFamily(
+            "cbp_deliveries", "Deliveries to subscribers by status", labels=["status"]
+        )
+        for status, count in sorted(counts.items()):
+            deliveries.add_metric([status.value], count)
+        yield deliveries
+        yield GaugeMetricFamily(
+            "cbp_dead_letters",
+            "Deliveries that ran out of attempts",
+            value=counts.get(DeliveryStatus.DEAD, 0),
+        )
+
+
+class ApiMetrics:
+    """The registry a process serves on /metrics (its own, not the global one)."""
+
+    def __init__(self, collectors: tuple[Collector, ...] = ()) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "cbp_http_requests",
+            "HTTP requests by method, route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "cbp_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        for collector in collectors:
+            self.registry.register(collector)
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request and its latency."""
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+
+    def render(self) -> bytes:
+        """The text exposition format."""
+        return generate_latest(self.registry)

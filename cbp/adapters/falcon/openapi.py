@@ -1,0 +1,121 @@
+"""The OpenAPI 3.1 document, generated from the route table and its models."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from cbp.adapters.falcon import presenters as out
+from cbp.adapters.falcon.routes import ROUTES, Route
+
+API_VERSION = "1.0.0"
+REF = "#/components/schemas/{model}"
+_PARAMETER = re.compile(r"{(\w+)}")
+_QUERY = {
+    "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+    "cursor": {"type": "string", "maxLength": 500},
+    "customer_id": {"type": "string", "maxLength": 40},
+    "status": {"type": "string", "maxLength": 20},
+}
+
+
+def build_spec(version: str = API_VERSION) -> dict[str, Any]:
+    """The whole document; deterministic, so it can be checked in and compared."""
+    inputs = {r.body for r in ROUTES if r.body is not None}
+    outputs = {r.response for r in ROUTES if r.response is not None} | {out.ProblemOut}
+    keyed = sorted(
+        [(m, "validation") for m in inputs] + [(m, "serialization") for m in outputs],
+        key=lambda pair: (pair[0].__name__, pair[1]),
+    )
+    refs, defs = models_json_schema(keyed, ref_template=REF)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "cbp: Consumer Bill Payment API",
+            "version": version,
+            "description": (
+                "Errors are RFC 9457 problem details with a stable `code`. "
+                "Money is a decimal string. Authenticate with `Authorization: Bearer <key>` "
+                "or `X-API-Key`; each operation names the scope it needs (`x-scope`)."
+            ),
+        },
+        "components": {
+            "schemas": defs.get("$defs", {}),
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            },
+        },
+        "paths": dict(sorted(paths.items())),
+    }
+
+
+def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": f"{route.method.lower()}_{route.resource}_{route.suffix or 'collection'}",
+        "summary": route.summary,
+        "tags": [route.tag],
+        "parameters": [
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+            }
+            for name in _PARAMETER.findall(route.path)
+        ]
+        + [
+            {"name": name, "in": "query", "required": False, "schema": _QUERY[name]}
+            for name in route.query
+        ],
+        "responses": _responses(route, refs),
+    }
+    if route.idempotency:
+        operation["parameters"].append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": route.idempotency == "required",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            }
+        )
+    if route.body is not None:
+        operation["requestBody"] = {
+            "required": any(f.is_required() for f in route.body.model_fields.values()),
+            "content": {"application/json": {"schema": _ref(refs, route.body, "validation")}},
+        }
+    if route.public:
+        operation["security"] = []
+    else:
+        operation["security"] = [{"bearer": []}, {"apiKey": []}]
+    if route.scope is not None:
+        operation["x-scope"] = route.scope.value
+    if not operation["parameters"]:
+        del operation["parameters"]
+    return operation
+
+
+def _responses(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
+    problem = {"application/problem+json": {"schema": _ref(refs, out.ProblemOut, "serialization")}}
+    success: dict[str, Any] = {"description": route.summary}
+    if route.response is not None:
+        success["content"] = {
+            route.content_type: {"schema": _ref(refs, route.response, "serialization")}
+        }
+    responses: dict[str, Any] = {str(route.status): success}
+    if route.path == "/health/ready":
+        responses["503"] = {"description": "Not ready", "content": success["content"]}
+    if route.path.startswith("/payee/global-payee/name/"):
+        responses["304"] = {"description": "Not modified (If-None-Match)"}
+    if not route.public:
+        responses["default"] = {"description": "A problem (RFC 9457)", "content": problem}
+    return responses
+
+
+def _ref(refs: dict[Any, Any], model: Any, mode: str) -> dict[str, Any]:
+    return dict(refs[(model, mode)])

@@ -1,0 +1,43 @@
+"""The OpenAPI document: generated from the code, checked in, served, browsable."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cbp.adapters.falcon.openapi import build_spec
+from tests.e2e.server import Server, running_server
+
+API_JSON = Path(__file__).parents[2] / "api.json"
+
+
+def test_the_checked_in_api_json_matches_the_code() -> None:
+    assert json.loads(API_JSON.read_text()) == build_spec(), (
+        "api.json is stale: run `cbp openapi --output api.json` and commit it"
+    )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running_server(tmp_path_factory.mktemp("docs")) as running:
+        yield running
+
+
+def test_the_served_document_is_the_checked_in_one(server: Server) -> None:
+    served = server.call("GET", "/openapi.json", key="")
+    assert served.status == 200
+    assert served.body == json.loads(API_JSON.read_text())
+
+
+def test_the_docs_page_and_its_assets_come_from_this_server(server: Server) -> None:
+    page = server.call("GET", "/docs", key="")
+    assert page.status == 200 and page.headers["content-type"].startswith("text/html")
+    html = page.raw.decode()
+    assert "http://" not in html and "https://" not in html
+    for asset in ("swagger-ui.css", "swagger-ui-bundle.js", "docs-init.js"):
+        assert f"/docs/assets/{asset}" in html
+        served = server.call("GET", f"/docs/assets/{asset}", key="")
+        assert served.status == 200 and len(served.raw) > 10
+    assert server.call("GET", "/docs/assets/..%2Fpasswd", key="").status == 404
+    assert server.call("GET", "/docs/assets/index.html", key="").status == 404
