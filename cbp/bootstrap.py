@@ -16,9 +16,12 @@ import threading
 from typing import Any
 
 from cbp.container import Container, build_container
+from cbp.ports.messages import DeliveryStatus
 from cbp.services.commands import Command
+from cbp.services.delivery import consume_delivery, dispatch_due, relay_outbox
+from cbp.services.periodic import periodic_jobs
 from cbp.services.queries import Queries
-from cbp.services.relay import relay_outbox
+from cbp.services.routing import MessageRouter
 from cbp.settings import Settings
 
 logger = logging.getLogger("cbp")
@@ -32,6 +35,7 @@ class Cbp:
         self.bus = container.bus()
         self.queries: Queries = container.queries()
         self.deps = container.deps()
+        self.router: MessageRouter = container.router()
         self._pump: threading.Thread | None = None
         self._stopping = threading.Event()
 
@@ -40,30 +44,37 @@ class Cbp:
         return self.bus.handle(command)
 
     def run_until_idle(self, *, max_rounds: int = 1000) -> int:
-        """Relay the outbox and deliver every message in-process until none is left.
+        """Relay, dispatch and consume in-process until nothing is due now.
 
         For the in-memory broker only (embedded use and tests); a real broker's
-        workers do this in their own processes. Returns how many deliveries ran.
+        workers do this in their own processes. A delivery backing off after a
+        failure is not due yet, so call again later for it. Returns how many
+        deliveries ran.
         """
         broker = self.container.broker()
-        router = self.container.router()
         delivered = 0
         for _ in range(max_rounds):
-            relay_outbox(self.deps, tasks=broker, events=broker)
-            if not broker.queued:
+            relayed = relay_outbox(self.deps, subscribers=self.router.subscriber_names)
+            if not dispatch_due(self.deps, broker) and not relayed:
                 return delivered
-            delivered += broker.drain(router.consume)
+            delivered += broker.drain(self.consume)
         raise RuntimeError(f"messages still flowing after {max_rounds} rounds")
 
-    def start_pump(self, interval: float) -> None:
+    def consume(self, delivery_id: str) -> DeliveryStatus:
+        """Run one delivery in this process (what a worker does with a broker message)."""
+        return consume_delivery(self.deps, self.router.consume, delivery_id)
+
+    def start_pump(self, interval: float, *, periodic_seconds: float = 30.0) -> None:
         """Deliver in-process messages in a background thread, every ``interval`` s.
 
         Only for the in-process broker, so that a single ``cbp serve`` verifies
-        payees and processes payments on its own; real brokers have workers.
+        payees, processes payments, reconciles and sweeps on its own; with a
+        real broker, ``cbp relay`` and ``cbp worker`` do this.
         """
         if self._pump is not None:
             return
         self._stopping.clear()
+        jobs = periodic_jobs(self.bus, interval_seconds=periodic_seconds)
 
         def pump() -> None:
             while not self._stopping.wait(interval):
@@ -71,6 +82,8 @@ class Cbp:
                     self.run_until_idle()
                 except Exception:  # NOTE: a failed round is logged and retried next round
                     logger.exception("in-process message pump round failed")
+                for job in jobs:
+                    job.tick()
 
         self._pump = threading.Thread(target=pump, name="cbp-pump", daemon=True)
         self._pump.start()

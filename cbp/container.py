@@ -11,11 +11,14 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import dramatiq
 import redis
 from dependency_injector import containers, providers
 from sqlalchemy import Engine
 
 from cbp.adapters.calendar.federal_reserve import FederalReserveCalendar
+from cbp.adapters.dramatiq.brokers import open_broker
+from cbp.adapters.dramatiq.transport import DramatiqDeliveryTransport
 from cbp.adapters.memory.database import InMemoryDatabase
 from cbp.adapters.memory.outside import (
     InMemoryBroker,
@@ -87,6 +90,12 @@ def _redis_client(url: str) -> Iterator[redis.Redis]:
     client.close()
 
 
+def _dramatiq_broker(url: str, prefix: str) -> Iterator[dramatiq.Broker]:
+    broker = open_broker(url, namespace=f"{prefix}dramatiq")
+    yield broker
+    broker.close()
+
+
 def _engine(settings: Settings) -> Iterator[Engine]:
     engine = open_engine(
         settings.database_url,
@@ -118,7 +127,16 @@ class Container(containers.DeclarativeContainer):
         sqlite=sql_unit_of_work,
         postgresql=sql_unit_of_work,
     )
-    broker = providers.Selector(config.broker, memory=providers.Singleton(InMemoryBroker))
+    dramatiq_broker = providers.Resource(_dramatiq_broker, config.broker_url, config.redis_prefix)
+    dramatiq_transport = providers.Singleton(
+        DramatiqDeliveryTransport, broker=dramatiq_broker, prefix=config.queue_prefix
+    )
+    broker = providers.Selector(
+        config.broker,
+        memory=providers.Singleton(InMemoryBroker),
+        amqp=dramatiq_transport,
+        redis=dramatiq_transport,
+    )
     cache_redis = providers.Resource(_redis_client, config.cache_url)
     rate_limit_redis = providers.Resource(_redis_client, config.rate_limit_url)
     cache = providers.Selector(
@@ -139,6 +157,7 @@ class Container(containers.DeclarativeContainer):
             SimulatedPaymentProcessor,
             clock=clock,
             settle_after_seconds=config.processor_settle_after_seconds,
+            ledger_path=config.processor_ledger_path,
         ),
     )
     verifier = providers.Selector(config.verifier, rules=providers.Singleton(RulesAccountVerifier))
@@ -156,6 +175,10 @@ class Container(containers.DeclarativeContainer):
         directory_cache_ttl_seconds=config.directory_cache_ttl_seconds,
         default_page_size=config.default_page_size,
         max_page_size=config.max_page_size,
+        delivery_lease_seconds=config.delivery_lease_seconds,
+        delivery_max_attempts=config.delivery_max_attempts,
+        delivery_retry_base_seconds=config.delivery_retry_base_seconds,
+        delivery_retry_max_seconds=config.delivery_retry_max_seconds,
     )
     deps = providers.Singleton(
         Dependencies,

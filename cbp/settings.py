@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     rate_limit: int = Field(default=600, ge=1)
     rate_window_seconds: float = Field(default=60.0, gt=0)
     pump_interval_seconds: float = Field(default=0.2, gt=0)
+    delivery_lease_seconds: float = Field(default=60.0, gt=0)
+    delivery_max_attempts: int = Field(default=8, ge=1, le=100)
+    delivery_retry_base_seconds: float = Field(default=1.0, ge=0)
+    delivery_retry_max_seconds: float = Field(default=300.0, ge=0)
+    queue_prefix: str = ""
+    worker_processes: int = Field(default=1, ge=1, le=64)
+    worker_threads: int = Field(default=8, ge=1, le=256)
+    relay_interval_seconds: float = Field(default=0.2, gt=0)
+    reconcile_interval_seconds: float = Field(default=30.0, gt=0)
+    processor_ledger_path: str | None = None
     demo_seed: bool | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     otlp_endpoint: str | None = None

@@ -23,6 +23,7 @@ from cbp.demo import run_demo
 from cbp.domain.errors import DomainError
 from cbp.entrypoints.progress import ProgressBar
 from cbp.entrypoints.serve import Server, seed_first_run
+from cbp.entrypoints.workers import run_relay, run_workers
 from cbp.services import commands as c
 from cbp.services.auditing import verify_audit_log
 from cbp.services.directory import import_directory
@@ -183,6 +184,44 @@ def cmd_api_key_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(_: argparse.Namespace) -> int:
+    """Consume the broker's delivery queues until SIGTERM."""
+    run_workers(Settings())
+    return 0
+
+
+def cmd_relay(_: argparse.Namespace) -> int:
+    """Relay the outbox, dispatch deliveries and run the periodic jobs until SIGTERM."""
+    run_relay(Settings())
+    return 0
+
+
+def cmd_dead_letters_list(args: argparse.Namespace) -> int:
+    """Print the dead deliveries, oldest first: id, subscriber, attempts, last error."""
+    with opened() as app:
+        dead = app.queries.dead_letters(limit=args.limit)
+    for delivery in dead:
+        message = delivery.message
+        print(
+            f"{delivery.id}\t{delivery.subscriber}\t{message.type}\t"
+            f"attempts={delivery.attempts}\t{delivery.last_error or ''}"
+        )
+    print(f"{len(dead)} dead letters")
+    return 0
+
+
+def cmd_dead_letters_retry(args: argparse.Namespace) -> int:
+    """Make dead deliveries due again with fresh attempts (all of them with --all)."""
+    with opened() as app:
+        ids = args.delivery_id or [d.id for d in app.queries.dead_letters(limit=10_000)]
+        if not ids and not args.all:
+            raise SystemExit("name delivery ids, or give --all")
+        for delivery_id in ids:
+            app.handle(c.RetryDeadLetter(delivery_id=delivery_id, actor="cli"))
+    print(f"retrying {len(ids)} dead letters")
+    return 0
+
+
 def cmd_audit_verify(_: argparse.Namespace) -> int:
     """Check the audit log's hash chain; exit 1 at the first broken link."""
     with opened() as app:
@@ -260,6 +299,17 @@ def build_parser() -> argparse.ArgumentParser:
         dest="audit", required=True
     )
     add("verify", cmd_audit_verify, "verify the audit log's hash chain", audit)
+
+    add("worker", cmd_worker, "consume the broker's queues (CBP_WORKER_PROCESSES, _THREADS)")
+    add("relay", cmd_relay, "relay the outbox to the broker; run the reconciler and sweep")
+    dead = sub.add_parser("dead-letters", help="deliveries that ran out of attempts")
+    dead_sub = dead.add_subparsers(dest="dead_letters", required=True)
+    add("list", cmd_dead_letters_list, "list dead deliveries", dead_sub).add_argument(
+        "--limit", type=int, default=100
+    )
+    retry = add("retry", cmd_dead_letters_retry, "retry dead deliveries", dead_sub)
+    retry.add_argument("delivery_id", nargs="*")
+    retry.add_argument("--all", action="store_true", help="retry every dead delivery")
     return parser
 
 

@@ -53,7 +53,9 @@ def create(settings: Settings | None = None) -> falcon.App[falcon.Request, falco
     configure_tracing(service_name="cbp-api", otlp_endpoint=settings.otlp_endpoint)
     core = bootstrap(settings)
     if settings.backend(settings.broker_url) == "memory":
-        core.start_pump(settings.pump_interval_seconds)
+        core.start_pump(
+            settings.pump_interval_seconds, periodic_seconds=settings.reconcile_interval_seconds
+        )
     atexit.register(core.close)
     return create_app(
         bus=core.bus,

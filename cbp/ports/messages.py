@@ -94,22 +94,6 @@ class Inbox(Protocol):
         ...
 
 
-class TaskQueue(Protocol):
-    """Sends tasks to the one consumer of their queue."""
-
-    def enqueue(self, message: Message) -> None:
-        """Hand ``message`` to the broker for its queue."""
-        ...
-
-
-class EventBus(Protocol):
-    """Publishes events to every subscriber of their topic."""
-
-    def publish(self, message: Message) -> None:
-        """Hand ``message`` to the broker for its topic."""
-        ...
-
-
 class DeliveryStatus(enum.StrEnum):
     """Where one subscriber's delivery of one message stands."""
 
@@ -137,6 +121,24 @@ def delivery_id(message_id: str, subscriber: str) -> str:
     return f"{message_id}/{subscriber}"
 
 
+def queue_name(destination: str, subscriber: str, kind: MessageKind) -> str:
+    """The broker queue a subscriber consumes: a task's queue, or one per topic subscriber.
+
+    A topic is fanned out in the database (one delivery per subscriber), so on
+    the broker each subscriber of a topic has a queue of its own, as a queue
+    bound to an exchange would be.
+    """
+    return destination if kind is MessageKind.TASK else f"{destination}.{subscriber}"
+
+
+class DeliveryTransport(Protocol):
+    """Carries leased deliveries to the workers that consume them (a broker)."""
+
+    def send(self, delivery: Delivery) -> None:
+        """Hand the delivery to the broker; raise if the broker did not take it."""
+        ...
+
+
 class DeliveryStore(Protocol):
     """Deliveries per subscriber: leased, retried with back-off, dead-lettered.
 
@@ -149,6 +151,10 @@ class DeliveryStore(Protocol):
 
     def schedule(self, message: Message, subscribers: list[str], *, at: datetime) -> None:
         """Create one pending delivery of ``message`` per subscriber."""
+        ...
+
+    def get(self, delivery_id: str) -> Delivery:
+        """One delivery, whatever its status; ``NotFound`` if there is none."""
         ...
 
     def claim_due(self, now: datetime, *, lease_seconds: float, limit: int) -> list[Delivery]:

@@ -7,7 +7,8 @@ from typing import Any
 
 from cbp.domain.audit import AuditEntry, first_broken_link
 from cbp.ports.storage import UnitOfWork
-from cbp.services.commands import Command
+from cbp.services.commands import Command, RecordPaymentActivity
+from cbp.services.outbox import already_consumed
 from cbp.services.dependencies import Dependencies
 
 
@@ -62,3 +63,19 @@ def _check_window(window: list[AuditEntry]) -> int | None:
         ):
             return entry.sequence
     return None
+
+
+def record_payment_activity(command: RecordPaymentActivity, deps: Dependencies) -> None:
+    """Chain a published payment event to the audit log, once per message."""
+    with deps.uow() as uow:
+        if already_consumed(uow, deps, "audit-log", command.message_id):
+            return
+        record(
+            uow,
+            deps,
+            command,
+            tenant_id=command.tenant_id,
+            subject_id=command.payment_id,
+            data={"event_type": command.event_type, **command.data},
+        )
+        uow.commit()

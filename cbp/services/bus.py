@@ -10,7 +10,9 @@ from typing import Any, TypeVar
 from cbp.domain.errors import ConcurrencyConflict
 from cbp.services import (
     access,
+    auditing,
     customers,
+    delivery,
     directory,
     exceptions,
     funding,
@@ -43,6 +45,8 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.QueueDuePayments: pipeline.queue_due_payments,
     c.ReconcilePayments: pipeline.reconcile_payments,
     c.RecordPaymentReturn: pipeline.record_payment_return,
+    c.RetryDeadLetter: delivery.retry_dead_letter,
+    c.RecordPaymentActivity: auditing.record_payment_activity,
     c.HandleException: exceptions.handle_exception,
     c.ResolveException: exceptions.resolve_exception,
     c.SendCustomerNotification: exceptions.send_customer_notification,

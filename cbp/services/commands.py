@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -193,9 +194,9 @@ class ProcessPayment(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class QueueDuePayments(Command):
-    """Queue every scheduled payment due on a date (the daily sweep)."""
+    """Queue every scheduled payment due by a date, or due now where its tenant is."""
 
-    on: date
+    on: date | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -213,6 +214,24 @@ class RecordPaymentReturn(Command):
     payment_id: str
     return_code: str
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordPaymentActivity(Command):
+    """Write a published payment event to the audit log (the audit-log subscriber)."""
+
+    tenant_id: str
+    payment_id: str
+    event_type: str
+    data: dict[str, Any] = field(default_factory=dict)
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryDeadLetter(Command):
+    """Give a dead-lettered delivery fresh attempts, once its cause is fixed."""
+
+    delivery_id: str
 
 
 # -- exceptions and notifications ---------------------------------------------

@@ -25,6 +25,10 @@ class ServiceOptions:
     directory_cache_ttl_seconds: float = 300.0
     default_page_size: int = 20
     max_page_size: int = 100
+    delivery_lease_seconds: float = 60.0
+    delivery_max_attempts: int = 8
+    delivery_retry_base_seconds: float = 1.0
+    delivery_retry_max_seconds: float = 300.0
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,6 +10,7 @@ money twice.
 from __future__ import annotations
 
 import contextlib
+from datetime import date, timedelta
 
 from cbp.domain import identifiers
 from cbp.domain.errors import DomainError, InvalidInput
@@ -86,13 +87,27 @@ def job_progress(deps: Dependencies, tenant_id: str, job_id: str) -> tuple[Proce
 
 
 def queue_due_payments(command: QueueDuePayments, deps: Dependencies) -> int:
-    """Queue every scheduled payment due on or before a date; return how many."""
+    """Queue every scheduled payment due by a date; return how many.
+
+    With ``on``, the date is the caller's. Without it (the periodic sweep),
+    each payment is due once its send-on date has come in its tenant's time
+    zone, so a sweep never sends a tenant's payments early.
+    """
+    now = deps.clock.now()
+    horizon = command.on or (now + timedelta(days=1)).date()
     with deps.uow() as uow:
-        payments = uow.payments.due(command.on)
-        for payment in payments:
+        local_today: dict[str, date] = {}
+        queued = 0
+        for payment in uow.payments.due(horizon):
+            if command.on is None and payment.tenant_id not in local_today:
+                policy = uow.tenants.get(payment.tenant_id).policy
+                local_today[payment.tenant_id] = policy.local_now(now).date()
+            if command.on is None and not payment.is_due(local_today[payment.tenant_id]):
+                continue
             queue_processing(uow, deps, payment, headers_for(command, payment.tenant_id))
+            queued += 1
         uow.commit()
-    return len(payments)
+    return queued
 
 
 def process_payment(command: ProcessPayment, deps: Dependencies) -> PaymentStatus:

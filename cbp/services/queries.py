@@ -12,7 +12,9 @@ from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment, PaymentStatus
 from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import JobProgress, ProcessJob
+from cbp.ports.messages import Delivery
 from cbp.ports.storage import Page, PaymentFilter
+from cbp.services.delivery import dead_letters
 from cbp.services.dependencies import Dependencies
 from cbp.services.directory import get_global_payee, search_directory
 from cbp.services.pipeline import job_progress
@@ -33,6 +35,10 @@ class Queries:
     def get_global_payee(self, global_payee_id: str) -> GlobalPayee:
         """One biller of the directory."""
         return get_global_payee(self.deps, global_payee_id)
+
+    def dead_letters(self, *, limit: int = 100) -> list[Delivery]:
+        """Deliveries that ran out of attempts, oldest first (operators only)."""
+        return dead_letters(self.deps, limit=limit)
 
     def job_progress(self, tenant_id: str, job_id: str) -> tuple[ProcessJob, JobProgress]:
         """A processing job and its counts by outcome."""

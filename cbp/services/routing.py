@@ -16,6 +16,7 @@ from cbp.services.bus import CommandBus
 from cbp.services.directory import invalidate_directory_cache
 from cbp.services.exceptions import DELIVER_NOTIFICATION_TASK, HANDLE_EXCEPTION_TASK
 from cbp.services.notifications import DeliveryOutcome
+from cbp.services.outbox import EXCEPTION_CREATED, PAYMENT_STATUS_CHANGED
 from cbp.services.payments import PROCESS_PAYMENT_TASK
 
 
@@ -31,6 +32,12 @@ class Subscription:
     destination: str
     types: frozenset[str]
     handle: Callable[[m.Message, CommandBus], None]
+
+    @property
+    def kind(self) -> m.MessageKind:
+        """Tasks go to a queue; anything else is an event on a topic."""
+        tasks = {m.PAYMENT_PROCESSING, m.NOTIFICATION_DELIVERY, m.EXCEPTION_HANDLING}
+        return m.MessageKind.TASK if self.destination in tasks else m.MessageKind.EVENT
 
     def matches(self, message: m.Message) -> bool:
         """Whether this subscriber wants ``message``."""
@@ -97,6 +104,23 @@ def _invalidate_directory(message: m.Message, bus: CommandBus) -> None:
         invalidate_directory_cache(bus.deps)
 
 
+def _record_payment_activity(message: m.Message, bus: CommandBus) -> None:
+    p = message.payload
+    facts = ("status", "version", "failure_code", "exception_id", "kind")
+    bus.handle(
+        c.RecordPaymentActivity(
+            tenant_id=p["tenant_id"],
+            payment_id=p["payment_id"],
+            event_type=p.get("event_type", message.type),
+            data={k: p[k] for k in facts if p.get(k) is not None},
+            message_id=message.message_id,
+            correlation_id=message.headers.correlation_id,
+            traceparent=message.headers.traceparent,
+            actor="audit-log",
+        )
+    )
+
+
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription(
         "payment-processor",
@@ -115,6 +139,12 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         m.NOTIFICATION_DELIVERY,
         frozenset({DELIVER_NOTIFICATION_TASK}),
         _deliver_notification,
+    ),
+    Subscription(
+        "audit-log",
+        m.PAYMENT_EVENTS,
+        frozenset({PAYMENT_STATUS_CHANGED, EXCEPTION_CREATED}),
+        _record_payment_activity,
     ),
     Subscription(
         "validation-service", m.PAYEE_EVENTS, frozenset({"AccountUpdated"}), _verify_payee
@@ -136,8 +166,20 @@ class MessageRouter:
         """Every subscription whose destination and type filter match."""
         return [s for s in self.subscriptions if s.matches(message)]
 
-    def consume(self, message: m.Message, subscriber: str | None = None) -> None:
-        """Run the matching subscribers (or just the named one)."""
+    def subscriber_names(self, message: m.Message) -> list[str]:
+        """The names of the subscribers that want ``message`` (one delivery each)."""
+        return [s.name for s in self.subscribers(message)]
+
+    def queues(self) -> list[str]:
+        """Every broker queue a worker consumes: one per task queue and topic subscriber."""
+        return sorted({m.queue_name(s.destination, s.name, s.kind) for s in self.subscriptions})
+
+    def consume(self, message: m.Message, subscriber: str) -> None:
+        """Run the named subscriber on ``message``."""
         for subscription in self.subscribers(message):
-            if subscriber is None or subscription.name == subscriber:
+            if subscription.name == subscriber:
                 subscription.handle(message, self.bus)
+                return
+        raise LookupError(
+            f"no subscriber {subscriber!r} for {message.type} on {message.destination}"
+        )

@@ -18,7 +18,14 @@ from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment
 from cbp.domain.payment_exception import ExceptionKind, PaymentException
 from cbp.domain.processing import ProcessJob
-from cbp.ports.messages import Headers, Message, MessageKind
+from cbp.ports.messages import (
+    Delivery,
+    DeliveryStatus,
+    Headers,
+    Message,
+    MessageKind,
+    delivery_id,
+)
 
 NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 ADDRESS = Address(line1="1 Main St", city="Springfield", state="IL", postal_code="62701")
@@ -172,4 +179,16 @@ def message(
             correlation_id="cor_1",
             traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
         ),
+    )
+
+
+def delivery(message: Message, subscriber: str) -> Delivery:
+    """A freshly leased delivery of ``message`` to ``subscriber``."""
+    return Delivery(
+        id=delivery_id(message.message_id, subscriber),
+        message=message,
+        subscriber=subscriber,
+        status=DeliveryStatus.PENDING,
+        attempts=1,
+        available_at=NOW,
     )

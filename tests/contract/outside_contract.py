@@ -2,19 +2,19 @@
 
 Subclasses provide ``cache_and_clock`` / ``limiter_and_clock``: the adapter
 and a function that lets ``seconds`` pass for it (a fake clock's advance, or
-a real sleep), and ``broker_and_drain`` for the messaging ports.
+a real sleep), and ``transport_and_receive`` for the delivery transport.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from cbp.ports.messages import EventBus, Message, MessageKind, TaskQueue
+from cbp.ports.messages import DeliveryTransport, MessageKind
 from cbp.ports.outside import Cache, RateLimiter
 from tests.contract import builders as b
 
 Advance = Callable[[float], None]
-Drain = Callable[[Callable[[Message], None]], None]
+Receive = Callable[[int], list[str]]
 
 
 class CacheContract:
@@ -64,35 +64,24 @@ class RateLimiterContract:
         assert limiter.hit("contract:b", limit=1, window_seconds=60).allowed
 
 
-class BrokerContract:
-    """Tasks and events arrive whole, each where it was sent."""
+class TransportContract:
+    """Each delivery sent reaches a consumer of its subscriber's queue, whole, by id.
 
-    def test_tasks_and_events_reach_the_consumer_unchanged(
-        self, broker_and_drain: tuple[TaskQueue, EventBus, Drain]
+    Subclasses provide ``transport_and_receive``: the transport, and a
+    function that returns the delivery ids consumed once ``count`` arrived
+    (or its timeout passed).
+    """
+
+    def test_tasks_and_each_subscribers_events_reach_a_consumer(
+        self, transport_and_receive: tuple[DeliveryTransport, Receive]
     ) -> None:
-        tasks, events, drain = broker_and_drain
-        task = b.message(MessageKind.TASK, "payment.processing")
-        event = b.message(MessageKind.EVENT, "payment.events")
-        tasks.enqueue(task)
-        events.publish(event)
-        received: list[Message] = []
-        drain(received.append)
-        assert sorted(received, key=lambda m: m.message_id) == sorted(
-            [task, event], key=lambda m: m.message_id
-        )
-
-    def test_a_failing_delivery_is_tried_again(
-        self, broker_and_drain: tuple[TaskQueue, EventBus, Drain]
-    ) -> None:
-        tasks, _, drain = broker_and_drain
-        task = b.message()
-        tasks.enqueue(task)
-        attempts: list[str] = []
-
-        def flaky(message: Message) -> None:
-            attempts.append(message.message_id)
-            if len(attempts) == 1:
-                raise RuntimeError("first attempt fails")
-
-        drain(flaky)
-        assert attempts == [task.message_id, task.message_id]
+        transport, receive = transport_and_receive
+        sent = [
+            b.delivery(b.message(MessageKind.TASK, "payment.processing"), "payment-processor"),
+            b.delivery(b.message(MessageKind.EVENT, "payment.events"), "audit-log"),
+            b.delivery(b.message(MessageKind.EVENT, "payee.events"), "directory-cache"),
+            b.delivery(b.message(MessageKind.EVENT, "payee.events"), "validation-service"),
+        ]
+        for delivery in sent:
+            transport.send(delivery)
+        assert sorted(receive(len(sent))) == sorted(d.id for d in sent)

@@ -639,6 +639,25 @@ class DeliveryStoreContract:
         again = self.claim(uow_factory, b.NOW + timedelta(seconds=31))
         assert sorted((d.subscriber, d.attempts) for d in again) == [("a", 2), ("b", 2)]
 
+    def test_a_delivery_is_read_back_by_id_whatever_its_status(
+        self, uow_factory: UowFactory
+    ) -> None:
+        message = b.message()
+        self.schedule(uow_factory, message, subscribers=("a",))
+        with uow_factory() as uow:
+            found = uow.deliveries.get(delivery_id(message.message_id, "a"))
+            assert (found.message, found.status, found.attempts) == (
+                message,
+                DeliveryStatus.PENDING,
+                0,
+            )
+            uow.deliveries.complete(found.id, at=b.NOW)
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.deliveries.get(found.id).status is DeliveryStatus.DONE
+            with pytest.raises(NotFound):
+                uow.deliveries.get("msg_missing/a")
+
     def test_a_completed_delivery_never_comes_back(self, uow_factory: UowFactory) -> None:
         self.schedule(uow_factory, b.message(), subscribers=("a",))
         (delivery,) = self.claim(uow_factory)

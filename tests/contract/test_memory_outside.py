@@ -1,7 +1,5 @@
 """The cache, rate limiter and broker contracts on the in-memory adapters."""
 
-from collections.abc import Callable
-
 import pytest
 
 from cbp.adapters.memory.outside import (
@@ -10,9 +8,7 @@ from cbp.adapters.memory.outside import (
     InMemoryClock,
     InMemoryRateLimiter,
 )
-from cbp.ports.messages import Message
-from tests.contract.builders import message
-from tests.contract.outside_contract import BrokerContract, CacheContract, RateLimiterContract
+from tests.contract.outside_contract import CacheContract, RateLimiterContract, TransportContract
 
 
 @pytest.fixture
@@ -38,32 +34,15 @@ class TestInMemoryRateLimiter(RateLimiterContract):
         return InMemoryRateLimiter(clock), lambda seconds: clock.advance(seconds=seconds)
 
 
-class TestInMemoryBroker(BrokerContract):
+class TestInMemoryBroker(TransportContract):
     @pytest.fixture
-    def broker_and_drain(self):  # type: ignore[no-untyped-def]
+    def transport_and_receive(self):  # type: ignore[no-untyped-def]
         broker = InMemoryBroker()
 
-        def drain(consume: Callable[[Message], None]) -> None:
+        def receive(count: int) -> list[str]:
+            received: list[str] = []
             while broker.queued:
-                broker.drain(consume)
+                broker.drain(received.append)
+            return received
 
-        return broker, broker, drain
-
-    def test_a_message_that_always_fails_ends_in_dead_letters(self) -> None:
-        broker = InMemoryBroker(max_attempts=3)
-        poison, fine = message(), message()
-        broker.enqueue(poison)
-        broker.enqueue(fine)
-        handled: list[str] = []
-
-        def consume(m: Message) -> None:
-            if m is poison:
-                raise ValueError("cannot parse")
-            handled.append(m.message_id)
-
-        while broker.queued:
-            broker.drain(consume)
-        assert handled == [fine.message_id]
-        assert [(m.message_id, why) for m, why in broker.dead_letters] == [
-            (poison.message_id, "ValueError: cannot parse")
-        ]
+        return broker, receive

@@ -143,6 +143,44 @@ def running_server(
             process.kill()
 
 
+def make_world(server: Server, external_id: str = "ada-1") -> dict[str, Any]:
+    """A customer with a verified payee and funding account, made through the API."""
+    customer = server.call(
+        "POST", "/customer", {"external_id": external_id, "name": "Ada", "email": "ada@example.com"}
+    )
+    assert customer.status == 201, customer.body
+    biller = server.call("GET", "/payee/global-payee/name/pacific%20gas").body["items"][0]
+    payee = server.call(
+        "POST",
+        "/payee",
+        {
+            "customer_id": customer.body["id"],
+            "global_payee_id": biller["id"],
+            "account_number": "4417123456",
+        },
+    )
+    assert payee.status == 201, payee.body
+    assert payee.body["account_number_masked"] == "****3456"
+    server.wait_for(f"/payee/{payee.body['id']}", "verification_status", "verified")
+    funding = server.call(
+        "POST",
+        "/funding-account",
+        {
+            "customer_id": customer.body["id"],
+            "routing_number": "011000015",
+            "account_number": "000123456789",
+            "account_type": "checking",
+            "holder_name": "Ada",
+        },
+    )
+    assert funding.status == 201, funding.body
+    return {
+        "customer_id": customer.body["id"],
+        "payee_id": payee.body["id"],
+        "funding_account_id": funding.body["id"],
+    }
+
+
 def log_records(home: Path) -> list[dict[str, Any]]:
     """The JSON log records a server in ``home`` has written so far."""
     records = []

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.server import Server, postgres_and_redis_env, running_server
+from tests.e2e.server import Server, make_world, postgres_and_redis_env, running_server
 
 
 @pytest.fixture(
@@ -32,40 +32,7 @@ def server(
 @pytest.fixture(scope="module")
 def world(server: Server) -> dict[str, Any]:
     """A customer with a verified payee and funding account, made through the API."""
-    customer = server.call(
-        "POST", "/customer", {"external_id": "ada-1", "name": "Ada", "email": "ada@example.com"}
-    )
-    assert customer.status == 201, customer.body
-    biller = server.call("GET", "/payee/global-payee/name/pacific%20gas").body["items"][0]
-    payee = server.call(
-        "POST",
-        "/payee",
-        {
-            "customer_id": customer.body["id"],
-            "global_payee_id": biller["id"],
-            "account_number": "4417123456",
-        },
-    )
-    assert payee.status == 201, payee.body
-    assert payee.body["account_number_masked"] == "****3456"
-    server.wait_for(f"/payee/{payee.body['id']}", "verification_status", "verified")
-    funding = server.call(
-        "POST",
-        "/funding-account",
-        {
-            "customer_id": customer.body["id"],
-            "routing_number": "011000015",
-            "account_number": "000123456789",
-            "account_type": "checking",
-            "holder_name": "Ada",
-        },
-    )
-    assert funding.status == 201, funding.body
-    return {
-        "customer_id": customer.body["id"],
-        "payee_id": payee.body["id"],
-        "funding_account_id": funding.body["id"],
-    }
+    return make_world(server)
 
 
 def pay(server: Server, world: dict[str, Any], amount: str, key: str, **extra: Any):  # type: ignore[no-untyped-def]

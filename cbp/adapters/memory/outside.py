@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from cbp.domain.notification import Notification
 from cbp.ports.errors import DeliveryRejected
-from cbp.ports.messages import Message
+from cbp.ports.messages import Delivery, Message
 from cbp.ports.outside import RateLimitDecision
 from cbp.ports.system import Clock
 
@@ -122,46 +122,36 @@ class InMemoryNotifier:
 
 @dataclass
 class InMemoryBroker:
-    """An in-process broker for tasks and events, with retries and dead letters.
+    """An in-process broker: queues leased deliveries until ``drain`` runs them.
 
-    ``drain`` delivers queued messages to a consumer synchronously. A
-    message whose consumer raises is queued again until ``max_attempts``,
-    then kept in ``dead_letters``.
+    Like any broker it may be lost with the process; the delivery rows and
+    their leases, not this queue, are the record of what is owed.
     """
 
-    max_attempts: int = 5
-    enqueued: list[Message] = field(default_factory=list)
-    published: list[Message] = field(default_factory=list)
-    dead_letters: list[tuple[Message, str]] = field(default_factory=list)
-    _queue: deque[tuple[Message, int]] = field(default_factory=deque)
+    sent: list[Delivery] = field(default_factory=list)
+    _queue: deque[Delivery] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def enqueue(self, message: Message) -> None:
-        """Queue a task."""
+    def send(self, delivery: Delivery) -> None:
+        """Queue a delivery for the in-process consumer."""
         with self._lock:
-            self.enqueued.append(message)
-            self._queue.append((message, 1))
+            self.sent.append(delivery)
+            self._queue.append(delivery)
 
-    def publish(self, message: Message) -> None:
-        """Queue an event for its subscribers."""
-        with self._lock:
-            self.published.append(message)
-            self._queue.append((message, 1))
-
-    def drain(self, consume: Callable[[Message], None]) -> int:
-        """Deliver what is queued now; return how many deliveries were made."""
+    def drain(self, consume: Callable[[str], object]) -> int:
+        """Run every delivery queued now, by id; return how many ran."""
         with self._lock:
             batch, self._queue = list(self._queue), deque()
-        for message, attempt in batch:
-            try:
-                consume(message)
-            except Exception as error:  # NOTE: any failure is retried, as a broker would
-                with self._lock:
-                    if attempt >= self.max_attempts:
-                        self.dead_letters.append((message, f"{type(error).__name__}: {error}"))
-                    else:
-                        self._queue.append((message, attempt + 1))
+        for delivery in batch:
+            consume(delivery.id)
         return len(batch)
+
+    @property
+    def messages(self) -> list[Message]:
+        """Each message sent at least once, in the order first sent."""
+        with self._lock:
+            unique = {d.message.message_id: d.message for d in self.sent}
+        return list(unique.values())
 
     @property
     def queued(self) -> int:

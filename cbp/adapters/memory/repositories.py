@@ -462,6 +462,9 @@ class InMemoryDeliveryStore:
             }
             self.tx.put("deliveries", key, row, insert=True)
 
+    def get(self, delivery_id: str) -> Delivery:
+        return _delivery(self._row(delivery_id))
+
     def claim_due(self, now: datetime, *, lease_seconds: float, limit: int) -> list[Delivery]:
         rows = sorted(self.tx.scan("deliveries"), key=lambda r: r["seq"])
         blocked: set[tuple[str, str]] = set()

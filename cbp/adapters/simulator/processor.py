@@ -12,14 +12,18 @@
 | other | accepted, settled after ``settle_after_seconds``    |
 
 Submissions are idempotent on the reference: a repeat returns the first
-answer and never counts as a second movement of money.
+answer and never counts as a second movement of money. The simulator keeps
+its ledger in SQLite (stdlib ``sqlite3``): in memory by default, or in a
+file shared by every process of a deployment (``ledger_path``), as a real
+processor's own books would be, so a reconciler in one process sees what a
+worker in another submitted.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cbp.ports.errors import DependencyTimeout, DependencyUnavailable
@@ -27,78 +31,125 @@ from cbp.ports.outside import ProcessorResult, ProcessorStatus, Submission
 from cbp.ports.system import Clock
 
 _FAILURES = {13: "nsf", 15: "account_closed", 16: "invalid_account"}
-
-
-@dataclass
-class _Accepted:
-    submission: Submission
-    at: datetime
-    outcome: ProcessorStatus
-    failure_code: str | None = None
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS submissions (
+    reference TEXT PRIMARY KEY,
+    attempts INTEGER NOT NULL,
+    refused_once INTEGER NOT NULL DEFAULT 0,
+    accepted_at TEXT,
+    outcome TEXT,
+    failure_code TEXT
+)
+"""
 
 
 class SimulatedPaymentProcessor:
     """Deterministic processor for demos and tests; records every submission."""
 
-    def __init__(self, clock: Clock, *, settle_after_seconds: float = 0.0) -> None:
+    def __init__(
+        self, clock: Clock, *, settle_after_seconds: float = 0.0, ledger_path: str | None = None
+    ) -> None:
         self.clock = clock
         self.settle_after = timedelta(seconds=settle_after_seconds)
-        self.submissions: Counter[str] = Counter()
-        self._accepted: dict[str, _Accepted] = {}
-        self._refused_once: set[str] = set()
         self._lock = threading.Lock()
+        self._db = sqlite3.connect(
+            ledger_path or ":memory:", timeout=30, isolation_level=None, check_same_thread=False
+        )
+        if ledger_path:
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(_SCHEMA)
 
     def submit(self, submission: Submission) -> ProcessorResult:
         """Accept (or refuse) a submission; repeats return the first answer."""
         cents = submission.amount.minor % 100
+        reference = submission.reference
         with self._lock:
-            self.submissions[submission.reference] += 1
-            if submission.reference in self._accepted:
-                return self._result(self._accepted[submission.reference])
-            if cents == 18 and submission.reference not in self._refused_once:
-                self._refused_once.add(submission.reference)
-                raise DependencyUnavailable("processor", "simulated outage")
-            accepted = _Accepted(submission, self.clock.now(), ProcessorStatus.SETTLED)
-            if cents in _FAILURES:
-                accepted.outcome = ProcessorStatus.FAILED
-                accepted.failure_code = _FAILURES[cents]
-            elif cents == 14:
-                accepted.outcome = ProcessorStatus.RETURNED
-                accepted.failure_code = "R01"
-            self._accepted[submission.reference] = accepted
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT INTO submissions (reference, attempts) VALUES (?, 1) "
+                    "ON CONFLICT (reference) DO UPDATE SET attempts = attempts + 1",
+                    (reference,),
+                )
+                refused_once, accepted_at = self._db.execute(
+                    "SELECT refused_once, accepted_at FROM submissions WHERE reference = ?",
+                    (reference,),
+                ).fetchone()
+                if accepted_at is not None:
+                    self._db.execute("COMMIT")
+                    return self._result(reference)
+                if cents == 18 and not refused_once:
+                    self._db.execute(
+                        "UPDATE submissions SET refused_once = 1 WHERE reference = ?", (reference,)
+                    )
+                    self._db.execute("COMMIT")
+                    raise DependencyUnavailable("processor", "simulated outage")
+                outcome, failure_code = ProcessorStatus.SETTLED, None
+                if cents in _FAILURES:
+                    outcome, failure_code = ProcessorStatus.FAILED, _FAILURES[cents]
+                elif cents == 14:
+                    outcome, failure_code = ProcessorStatus.RETURNED, "R01"
+                self._db.execute(
+                    "UPDATE submissions SET accepted_at = ?, outcome = ?, failure_code = ? "
+                    "WHERE reference = ?",
+                    (self.clock.now().isoformat(), outcome.value, failure_code, reference),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
         if cents == 17:
             raise DependencyTimeout("processor", "simulated timeout")
-        return self._result(accepted)
+        return self._result(reference)
 
     def outcome(self, reference: str) -> ProcessorResult:
         """The submission's outcome now, or UNKNOWN for a reference never taken."""
+        return self._result(reference)
+
+    @property
+    def submissions(self) -> Counter[str]:
+        """How many times each reference was submitted (refusals included)."""
         with self._lock:
-            accepted = self._accepted.get(reference)
-        if accepted is None:
-            return ProcessorResult(reference=reference, status=ProcessorStatus.UNKNOWN)
-        return self._result(accepted)
+            rows = self._db.execute("SELECT reference, attempts FROM submissions").fetchall()
+        return Counter(dict(rows))
 
     @property
     def distinct_submissions(self) -> int:
-        """How many different payments were submitted."""
-        return len(self.submissions)
+        """How many different payments were taken (accepted at least once)."""
+        with self._lock:
+            (count,) = self._db.execute(
+                "SELECT count(*) FROM submissions WHERE accepted_at IS NOT NULL"
+            ).fetchone()
+        return int(count)
 
-    def _result(self, accepted: _Accepted) -> ProcessorResult:
-        reference = accepted.submission.reference
-        if accepted.outcome is ProcessorStatus.FAILED:
+    def _result(self, reference: str) -> ProcessorResult:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT accepted_at, outcome, failure_code FROM submissions WHERE reference = ?",
+                (reference,),
+            ).fetchone()
+        if row is None or row[0] is None:
+            return ProcessorResult(reference=reference, status=ProcessorStatus.UNKNOWN)
+        accepted_at, outcome, failure_code = datetime.fromisoformat(row[0]), row[1], row[2]
+        if outcome == ProcessorStatus.FAILED.value:
             return ProcessorResult(
                 reference=reference,
                 status=ProcessorStatus.FAILED,
-                failure_code=accepted.failure_code,
+                failure_code=failure_code,
                 reason="declined by the simulated bank",
             )
-        if self.clock.now() < accepted.at + self.settle_after:
+        if self.clock.now() < accepted_at + self.settle_after:
             return ProcessorResult(reference=reference, status=ProcessorStatus.ACCEPTED)
-        if accepted.outcome is ProcessorStatus.RETURNED:
+        if outcome == ProcessorStatus.RETURNED.value:
             return ProcessorResult(
                 reference=reference,
                 status=ProcessorStatus.RETURNED,
-                failure_code=accepted.failure_code,
+                failure_code=failure_code,
                 reason="no account / unable to locate account",
             )
         return ProcessorResult(reference=reference, status=ProcessorStatus.SETTLED)
+
+    def close(self) -> None:
+        """Close the ledger."""
+        self._db.close()

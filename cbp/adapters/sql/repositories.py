@@ -728,10 +728,10 @@ class SqlOutbox:
 
     def pending(self, limit: int) -> list[Message]:
         o = t.outbox.c
-        rows = self.conn.execute(
-            select(t.outbox).where(o.dispatched_at.is_(None)).order_by(o.position).limit(limit)
-        )
-        return [codecs.message_from_row(row) for row in rows]
+        query = select(t.outbox).where(o.dispatched_at.is_(None)).order_by(o.position).limit(limit)
+        if self.conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)  # NOTE: concurrent relays split rows
+        return [codecs.message_from_row(row) for row in self.conn.execute(query)]
 
     def mark_dispatched(self, message_ids: list[str], at: datetime) -> None:
         self.conn.execute(
@@ -791,6 +791,12 @@ class SqlDeliveryStore:
                 for subscriber in subscribers
             ],
         )
+
+    def get(self, delivery_id: str) -> Delivery:
+        found = self._load(select(t.deliveries).where(t.deliveries.c.id == delivery_id))
+        if not found:
+            raise NotFound("delivery", delivery_id)
+        return found[0]
 
     def claim_due(self, now: datetime, *, lease_seconds: float, limit: int) -> list[Delivery]:
         d = t.deliveries.c

@@ -53,6 +53,7 @@ def app(
         api_key_secret="test-secret",
         encryption_keys=ENCRYPTION_KEY,
         max_notification_attempts=3,
+        delivery_retry_base_seconds=0,  # NOTE: the fake clock stands still; retry at once
     )
     core = bootstrap(settings, clock=clock, ids=SequentialIdGenerator(), notifier=notifier)
     yield core

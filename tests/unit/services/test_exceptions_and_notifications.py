@@ -47,7 +47,7 @@ def test_a_failing_recipient_is_retried_then_dead_after_the_last_attempt(
     with world.app.deps.uow() as uow:
         (notification,) = [
             uow.notifications.get_any(m.payload["notification_id"])
-            for m in world.app.container.broker().enqueued
+            for m in world.app.container.broker().messages
             if m.destination == "notification.delivery"
         ]
     assert (notification.status, notification.attempts) == (NotificationStatus.DEAD, 3)

@@ -54,7 +54,7 @@ def test_a_failure_reaches_the_customer_as_a_delivered_notification(world: World
     assert (notification.status, notification.attempts) == (NotificationStatus.SENT, 1)
     published = [
         (x.type, x.payload.get("status"))
-        for x in world.app.container.broker().published
+        for x in world.app.container.broker().messages
         if x.destination == m.PAYMENT_EVENTS
     ]
     assert ("payment.exception.created", None) in published
@@ -80,7 +80,7 @@ def test_a_processor_outage_leaves_the_payment_scheduled_and_the_retry_completes
     world.app.run_until_idle()
     assert world.status(payment_id) == "completed"
     assert world.app.container.processor().submissions[payment_id] == 2  # refused, then taken
-    assert world.app.container.broker().dead_letters == []
+    assert world.app.queries.dead_letters() == []
 
 
 def test_a_payee_deactivated_before_processing_fails_the_payment_with_an_exception(

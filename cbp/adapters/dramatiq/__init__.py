@@ -1,0 +1,1 @@
+"""Dramatiq on RabbitMQ, Redis or in-process: the broker that carries deliveries."""

@@ -1,0 +1,38 @@
+"""Opening a Dramatiq broker from a URL, with only the middleware cbp relies on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import AgeLimit, ShutdownNotifications, TimeLimit
+
+#: The one actor every queue's messages name: it runs a delivery by id.
+DELIVER_ACTOR = "cbp.deliver"
+
+
+def _middleware() -> list[Any]:
+    # NOTE: no Retries, Callbacks or Pipelines: retries, back-off and dead
+    # letters live in the deliveries table, and a message only names a delivery.
+    return [AgeLimit(), TimeLimit(), ShutdownNotifications()]
+
+
+def open_broker(url: str, *, namespace: str = "cbp") -> dramatiq.Broker:
+    """A broker for ``amqp://``, ``redis://`` or ``stub://`` (in-process).
+
+    RabbitMQ publishes with confirms, so a send returns only once the broker
+    has the message; Redis keys live under ``namespace``.
+    """
+    scheme = url.split("://", 1)[0]
+    if scheme in ("amqp", "amqps"):
+        return RabbitmqBroker(url=url, confirm_delivery=True, middleware=_middleware())
+    if scheme in ("redis", "rediss"):
+        return RedisBroker(  # type: ignore[no-untyped-call]
+            url=url, namespace=namespace, middleware=_middleware()
+        )
+    if scheme == "stub":
+        return StubBroker(middleware=_middleware())
+    raise ValueError(f"no Dramatiq broker for {scheme}:// (use amqp://, redis:// or stub://)")

@@ -1,0 +1,133 @@
+"""Getting every committed message to every subscriber, once, in order, or to dead letters.
+
+Three steps, each safe to crash in:
+
+1. ``relay_outbox`` fans each committed outbox message out into one delivery
+   row per subscriber, in one transaction with marking it relayed.
+2. ``dispatch_due`` leases the deliveries that may go now and hands them to
+   the broker. A delivery the broker loses, or whose worker dies, is leased
+   again when its lease runs out.
+3. ``consume_delivery`` (in a worker) runs the subscriber, whose effect
+   commits with an inbox record of the message id, then marks the delivery
+   done; a failure backs off exponentially with full jitter, and the last
+   allowed attempt dead-letters it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from datetime import timedelta
+
+from cbp.ports.messages import Delivery, DeliveryStatus, DeliveryTransport, Message
+from cbp.services import auditing
+from cbp.services.commands import RetryDeadLetter
+from cbp.services.dependencies import Dependencies, ServiceOptions
+
+logger = logging.getLogger("cbp.delivery")
+
+#: The subscribers of a message, by name (the message router decides).
+Subscribers = Callable[[Message], list[str]]
+#: Runs one subscriber on one message; raises if it could not.
+Consumer = Callable[[Message, str], None]
+
+
+def relay_outbox(deps: Dependencies, *, subscribers: Subscribers, batch: int = 200) -> int:
+    """Turn up to ``batch`` committed messages into deliveries; return how many."""
+    with deps.uow() as uow:
+        pending = uow.outbox.pending(batch)
+        if not pending:
+            return 0
+        now = deps.clock.now()
+        for message in pending:
+            uow.deliveries.schedule(message, subscribers(message), at=now)
+        uow.outbox.mark_dispatched([m.message_id for m in pending], now)
+        uow.commit()
+    return len(pending)
+
+
+def dispatch_due(deps: Dependencies, transport: DeliveryTransport, *, limit: int = 200) -> int:
+    """Lease the deliveries that may go now and send them; return how many were sent.
+
+    A send that fails leaves the lease to run out, after which the delivery
+    is due again: the database, not the broker, is the record of what is owed.
+    """
+    with deps.uow() as uow:
+        claimed = uow.deliveries.claim_due(
+            deps.clock.now(), lease_seconds=deps.options.delivery_lease_seconds, limit=limit
+        )
+        uow.commit()
+    sent = 0
+    for delivery in claimed:
+        try:
+            transport.send(delivery)
+            sent += 1
+        except Exception:  # NOTE: any broker failure: the lease brings it back
+            logger.warning(
+                "broker did not take a delivery; it goes again when its lease ends",
+                extra={"delivery_id": delivery.id},
+                exc_info=True,
+            )
+    return sent
+
+
+def consume_delivery(deps: Dependencies, consume: Consumer, delivery_id: str) -> DeliveryStatus:
+    """Run one delivery's subscriber and record the outcome; return its new status."""
+    with deps.uow() as uow:
+        delivery = uow.deliveries.get(delivery_id)
+    if delivery.status is not DeliveryStatus.PENDING:
+        return delivery.status  # NOTE: a duplicate from the broker; already settled
+    try:
+        consume(delivery.message, delivery.subscriber)
+    except Exception as error:  # NOTE: every failure is retried, then dead-lettered
+        return _record_failure(deps, delivery, error)
+    with deps.uow() as uow:
+        uow.deliveries.complete(delivery.id, at=deps.clock.now())
+        uow.commit()
+    return DeliveryStatus.DONE
+
+
+def retry_delay(options: ServiceOptions, attempts: int) -> float:
+    """Seconds before attempt ``attempts + 1``: exponential, capped, full jitter."""
+    ceiling = min(
+        options.delivery_retry_max_seconds,
+        options.delivery_retry_base_seconds * 2 ** max(0, attempts - 1),
+    )
+    return random.uniform(0, ceiling)
+
+
+def _record_failure(deps: Dependencies, delivery: Delivery, error: Exception) -> DeliveryStatus:
+    reason = f"{type(error).__name__}: {error}"[:500]
+    last = delivery.attempts >= deps.options.delivery_max_attempts
+    retry_at = None
+    if not last:
+        delay = retry_delay(deps.options, delivery.attempts)
+        retry_at = deps.clock.now() + timedelta(seconds=delay)
+    with deps.uow() as uow:
+        uow.deliveries.fail(delivery.id, error=reason, retry_at=retry_at)
+        uow.commit()
+    logger.warning(
+        "delivery dead-lettered" if last else "delivery failed; retrying later",
+        extra={
+            "delivery_id": delivery.id,
+            "subscriber": delivery.subscriber,
+            "attempts": delivery.attempts,
+            "error": reason,
+        },
+    )
+    return DeliveryStatus.DEAD if last else DeliveryStatus.PENDING
+
+
+def retry_dead_letter(command: RetryDeadLetter, deps: Dependencies) -> None:
+    """Give a dead delivery a fresh set of attempts, due now; audited."""
+    with deps.uow() as uow:
+        uow.deliveries.revive(command.delivery_id, at=deps.clock.now())
+        auditing.record(uow, deps, command, tenant_id=None, subject_id=command.delivery_id)
+        uow.commit()
+
+
+def dead_letters(deps: Dependencies, *, limit: int) -> list[Delivery]:
+    """Deliveries that ran out of attempts, oldest first."""
+    with deps.uow() as uow:
+        return uow.deliveries.dead_letters(limit=limit)

@@ -1,0 +1,278 @@
+"""The async pipeline with real processes: `cbp serve`, `cbp relay`, `cbp worker`.
+
+On RabbitMQ and on Redis (PostgreSQL underneath), and on the embedded
+default (SQLite, in-process broker inside `cbp serve`): many payments with
+mixed outcomes all end, each failure is notified, nothing is processed
+twice, and a worker killed with SIGKILL or a restarted server loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from cbp.services.routing import SUBSCRIPTIONS, MessageRouter
+from tests.brokers import broker_url, remove_queues, unique_prefix
+from tests.e2e.server import Server, make_world, postgres_and_redis_env, running_server
+
+#: Cents and the terminal status the simulator leads each to (README table).
+OUTCOMES = {
+    0: "completed",
+    13: "failed",
+    14: "returned",
+    15: "failed",
+    17: "completed",
+    18: "completed",
+}
+FAILURES = {13, 14, 15}
+PAYMENTS = int(os.environ.get("CBP_TEST_PIPELINE_PAYMENTS", "500"))
+QUEUES = MessageRouter(bus=None, subscriptions=SUBSCRIPTIONS).queues()  # type: ignore[arg-type]
+TERMINAL = {"completed", "failed", "returned", "cancelled"}
+
+FAST = {
+    "CBP_DELIVERY_LEASE_SECONDS": "6",
+    "CBP_DELIVERY_RETRY_BASE_SECONDS": "0.2",
+    "CBP_DELIVERY_RETRY_MAX_SECONDS": "2",
+    "CBP_RECONCILE_INTERVAL_SECONDS": "1",
+    "CBP_RELAY_INTERVAL_SECONDS": "0.05",
+    "CBP_PUMP_INTERVAL_SECONDS": "0.05",
+    "CBP_RATE_LIMIT": "1000000",
+    "CBP_WORKER_THREADS": "4",
+}
+
+
+@dataclass
+class Deployment:
+    """The API and, with a real broker, a relay and workers, all real processes."""
+
+    home: Path
+    env: dict[str, str]
+    server: Server
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start(self, name: str, *args: str) -> None:
+        with (self.home / f"{name}.log").open("ab") as log:
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", "cbp.entrypoints.cli", *args],
+                cwd=self.home,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def stop(self, name: str, signum: int = signal.SIGTERM) -> int:
+        process = self.processes.pop(name)
+        process.send_signal(signum)
+        return process.wait(timeout=60)
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            try:
+                self.stop(name)
+            except subprocess.TimeoutExpired:
+                self.processes.get(name, subprocess.Popen(["true"])).kill()
+
+    def ledger(self) -> dict[str, tuple[int, bool]]:
+        """The simulated processor's books: attempts and acceptance per reference."""
+        with sqlite3.connect(self.home / "processor.sqlite3") as db:
+            rows = db.execute("SELECT reference, attempts, accepted_at FROM submissions")
+            return {ref: (attempts, accepted is not None) for ref, attempts, accepted in rows}
+
+
+@contextmanager
+def deployment(home: Path, kind: str) -> Iterator[Deployment]:
+    """``kind``: rabbitmq or redis (PostgreSQL, relay and worker processes), or embedded."""
+    ledger = {"CBP_PROCESSOR_LEDGER_PATH": str(home / "processor.sqlite3")}
+    if kind == "embedded":
+        with running_server(home, FAST | ledger) as server:
+            yield Deployment(home, server.env, server)
+        return
+    prefix = unique_prefix()
+    with broker_url(kind) as url, postgres_and_redis_env() as env:
+        env |= FAST | ledger | {"CBP_BROKER_URL": url, "CBP_QUEUE_PREFIX": prefix}
+        if kind == "redis":
+            env["CBP_REDIS_PREFIX"] = prefix
+        try:
+            with running_server(home, env) as server:
+                running = Deployment(home, server.env, server)
+                running.start("relay", "relay")
+                running.start("worker", "worker")
+                try:
+                    yield running
+                finally:
+                    running.stop_all()
+        finally:
+            namespace = prefix if kind == "rabbitmq" else prefix + "dramatiq"
+            remove_queues(url, namespace, QUEUES)
+
+
+def _cents(amount: str) -> int:
+    return int(Decimal(amount) * 100) % 100
+
+
+def amounts(count: int) -> list[str]:
+    """Mixed outcomes, every cents value of OUTCOMES in turn."""
+    cents = list(OUTCOMES)
+    return [f"{10 + n // len(cents)}.{cents[n % len(cents)]:02d}" for n in range(count)]
+
+
+def create_payments(
+    running: Deployment, world: dict[str, Any], count: int, batch: str = "a"
+) -> dict[str, str]:
+    """Create ``count`` payments over HTTP in parallel; return their amounts by id."""
+    server = running.server
+
+    def create(n_amount: tuple[int, str]) -> tuple[str, str]:
+        n, amount = n_amount
+        created = server.call(
+            "POST",
+            "/payment/one-time",
+            {**world, "amount": amount},
+            headers={"Idempotency-Key": f"pipe-{batch}-{n}"},
+        )
+        assert created.status == 201, created.body
+        return created.body["id"], amount
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        created = dict(pool.map(create, enumerate(amounts(count))))
+    dates = {server.call("GET", f"/payment/{pid}").body["send_on"] for pid in list(created)[:1]}
+    for due_on in dates:  # NOTE: after the cut-off they wait for their date; run it now
+        assert server.call("POST", "/payment/process", {"due_on": due_on}).status == 202
+    return created
+
+
+def wait_until_all_end(running: Deployment, ids: set[str], timeout: float = 240) -> dict[str, str]:
+    """Poll the listing until every payment is terminal; return their statuses."""
+    deadline = time.monotonic() + timeout
+    while True:
+        statuses = {}
+        cursor = None
+        while True:
+            path = "/payment?limit=100" + (f"&cursor={cursor}" if cursor else "")
+            page = running.server.call("GET", path).body
+            statuses.update({p["id"]: p["status"] for p in page["items"] if p["id"] in ids})
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        open_ = [pid for pid in ids if statuses.get(pid) not in TERMINAL]
+        if not open_:
+            return statuses
+        if time.monotonic() > deadline:
+            counts = Counter(statuses.get(pid) for pid in open_)
+            raise AssertionError(f"{len(open_)} payments never ended: {counts}")
+        time.sleep(0.5)
+
+
+def all_pages(server: Server, path: str) -> list[dict[str, Any]]:
+    items, cursor = [], None
+    while True:
+        page = server.call("GET", path + "&limit=100" + (f"&cursor={cursor}" if cursor else ""))
+        items += page.body["items"]
+        cursor = page.body["next_cursor"]
+        if not cursor:
+            return items
+
+
+def check_outcomes(running: Deployment, payments: dict[str, str], statuses: dict[str, str]) -> None:
+    """Each payment ended as its amount says, was taken once, and each failure was told."""
+    server = running.server
+    for pid, amount in payments.items():
+        cents = _cents(amount)
+        assert statuses[pid] == OUTCOMES[cents], (pid, amount, statuses[pid])
+    ledger = running.ledger()
+    assert {ref for ref, (_, accepted) in ledger.items() if accepted} == set(payments)
+    exceptions = {e["payment_id"]: e for e in all_pages(server, "/exception?status=notified")}
+    failed = {pid for pid, a in payments.items() if _cents(a) in FAILURES}
+    assert failed <= set(exceptions), f"{len(failed - set(exceptions))} failures not notified"
+    for pid in list(payments)[:: max(1, len(payments) // 25)]:
+        events = [e["type"] for e in server.call("GET", f"/payment/{pid}/events").body["items"]]
+        assert events.count("PaymentProcessed") == 1, (pid, events)
+        assert events[:2] == ["PaymentCreated", "PaymentValidated"]
+
+
+def _json(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else json.loads(value)  # type: ignore[no-any-return]
+
+
+def audit_matches_event_store(database_url: str, payments: dict[str, str]) -> None:
+    """The audit-log subscriber recorded each payment event exactly once (it may lag)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            _compare_audit_with_events(database_url, payments)
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def _compare_audit_with_events(database_url: str, payments: dict[str, str]) -> None:
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        audited = Counter(
+            (row.subject_id, _json(row.data)["event_type"])
+            for row in conn.execute(
+                text(
+                    "SELECT subject_id, data FROM audit_log WHERE action = 'RecordPaymentActivity'"
+                )
+            )
+        )
+        stored = Counter(
+            (row.stream_id, row.type)
+            for row in conn.execute(text("SELECT stream_id, type FROM events"))
+            if row.stream_id in payments
+        )
+    engine.dispose()
+    status_changes = {
+        key: count
+        for key, count in audited.items()
+        if key[0] in payments and key[1] != "payment.exception.created"
+    }
+    assert sum(stored.values()) >= 4 * len(payments)
+    assert status_changes == stored
+    failures = {pid for pid, amount in payments.items() if _cents(amount) in FAILURES}
+    assert {pid for (pid, kind) in audited if kind == "payment.exception.created"} == failures
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("kind", ["rabbitmq", "redis"])
+def test_every_payment_ends_once_even_when_a_worker_is_killed(tmp_path: Path, kind: str) -> None:
+    with deployment(tmp_path, kind) as running:
+        world = make_world(running.server)
+        payments = create_payments(running, world, PAYMENTS)
+        time.sleep(1.0)
+        running.stop("worker", signal.SIGKILL)  # NOTE: mid-run, holding leased deliveries
+        time.sleep(0.5)
+        running.start("worker", "worker")
+        statuses = wait_until_all_end(running, set(payments))
+        check_outcomes(running, payments, statuses)
+        audit_matches_event_store(running.env["CBP_DATABASE_URL"], payments)
+        assert running.stop("worker") == 0, "the worker did not stop cleanly on SIGTERM"
+        assert running.stop("relay") == 0, "the relay did not stop cleanly on SIGTERM"
+
+
+def test_the_embedded_default_loses_nothing_across_a_restart(tmp_path: Path) -> None:
+    with deployment(tmp_path, "embedded") as running:
+        world = make_world(running.server)
+        payments = create_payments(running, world, PAYMENTS // 2)
+    with deployment(tmp_path, "embedded") as running:  # NOTE: same home: same SQLite file
+        payments |= create_payments(running, world, PAYMENTS // 2, batch="b")
+        statuses = wait_until_all_end(running, set(payments))
+        check_outcomes(running, payments, statuses)
