@@ -8,8 +8,8 @@ from typing import Any
 from cbp.domain.audit import AuditEntry, first_broken_link
 from cbp.ports.storage import UnitOfWork
 from cbp.services.commands import Command, RecordPaymentActivity
-from cbp.services.outbox import already_consumed
 from cbp.services.dependencies import Dependencies
+from cbp.services.outbox import already_consumed
 
 
 def record(
