@@ -100,6 +100,10 @@ def check_payable(
         )
 
 
+#: The inbox consumer under which queued payments are noted.
+QUEUED = "payment-queued"
+
+
 def queue_processing(
     uow: UnitOfWork,
     deps: Dependencies,
@@ -108,7 +112,13 @@ def queue_processing(
     *,
     job_id: str | None = None,
 ) -> None:
-    """Put a payment.processing task in the outbox, ordered by the payment id."""
+    """Put a payment.processing task in the outbox, ordered by the payment id.
+
+    The first queueing of a payment is noted in the inbox (as consumer
+    ``QUEUED``), so the periodic sweep queues each payment at most once.
+    """
+    if not uow.inbox.seen(QUEUED, payment.id):
+        uow.inbox.record(QUEUED, payment.id, deps.clock.now())
     enqueue_task(
         uow,
         deps,

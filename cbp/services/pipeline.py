@@ -33,7 +33,7 @@ from cbp.services.commands import (
 from cbp.services.dependencies import Dependencies
 from cbp.services.exceptions import open_exception
 from cbp.services.outbox import already_consumed, headers_for, publish_payment_changes
-from cbp.services.payments import check_payable, queue_processing
+from cbp.services.payments import QUEUED, check_payable, queue_processing
 
 _CONSUMER = "process_payment"
 
@@ -87,11 +87,13 @@ def job_progress(deps: Dependencies, tenant_id: str, job_id: str) -> tuple[Proce
 
 
 def queue_due_payments(command: QueueDuePayments, deps: Dependencies) -> int:
-    """Queue every scheduled payment due by a date; return how many.
+    """Queue every scheduled payment due by a date and not queued before; return how many.
 
     With ``on``, the date is the caller's. Without it (the periodic sweep),
     each payment is due once its send-on date has come in its tenant's time
-    zone, so a sweep never sends a tenant's payments early.
+    zone, so a sweep never sends a tenant's payments early. A payment queued
+    already (at creation, or by an earlier sweep) is left to that delivery,
+    so a sweep every few seconds adds no duplicates.
     """
     now = deps.clock.now()
     horizon = command.on or (now + timedelta(days=1)).date()
@@ -99,6 +101,8 @@ def queue_due_payments(command: QueueDuePayments, deps: Dependencies) -> int:
         local_today: dict[str, date] = {}
         queued = 0
         for payment in uow.payments.due(horizon):
+            if uow.inbox.seen(QUEUED, payment.id):
+                continue
             if command.on is None and payment.tenant_id not in local_today:
                 policy = uow.tenants.get(payment.tenant_id).policy
                 local_today[payment.tenant_id] = policy.local_now(now).date()

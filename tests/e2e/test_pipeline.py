@@ -175,7 +175,9 @@ def wait_until_all_end(running: Deployment, ids: set[str], timeout: float = 240)
             return statuses
         if time.monotonic() > deadline:
             counts = Counter(statuses.get(pid) for pid in open_)
-            raise AssertionError(f"{len(open_)} payments never ended: {counts}")
+            metrics = running.server.call("GET", "/metrics", key="").raw.decode()
+            backlog = [line for line in metrics.splitlines() if line.startswith(("cbp_d", "cbp_o"))]
+            raise AssertionError(f"{len(open_)} payments never ended: {counts}; {backlog}")
         time.sleep(0.5)
 
 

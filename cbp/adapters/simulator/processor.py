@@ -51,7 +51,7 @@ class SimulatedPaymentProcessor:
     ) -> None:
         self.clock = clock
         self.settle_after = timedelta(seconds=settle_after_seconds)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # NOTE: submit reads the result under its own lock
         self._db = sqlite3.connect(
             ledger_path or ":memory:", timeout=30, isolation_level=None, check_same_thread=False
         )
