@@ -21,6 +21,7 @@ class Scope(enum.StrEnum):
     EXCEPTIONS_READ = "exceptions:read"
     EXCEPTIONS_WRITE = "exceptions:write"
     DIRECTORY_ADMIN = "directory:admin"
+    MESSAGES_ADMIN = "messages:admin"
 
     @classmethod
     def parse(cls, names: list[str] | tuple[str, ...]) -> frozenset[Scope]:

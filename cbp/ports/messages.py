@@ -117,8 +117,8 @@ class Delivery:
 
 
 def delivery_id(message_id: str, subscriber: str) -> str:
-    """The id of ``subscriber``'s delivery of ``message_id``."""
-    return f"{message_id}/{subscriber}"
+    """The id of ``subscriber``'s delivery of ``message_id`` (safe in a URL path)."""
+    return f"{message_id}.{subscriber}"
 
 
 def queue_name(destination: str, subscriber: str, kind: MessageKind) -> str:

@@ -40,6 +40,7 @@ class Submission:
     payee_id: str
     funding_account_id: str
     deliver_by: str
+    traceparent: str | None = None
 
 
 class PaymentProcessor(Protocol):

@@ -85,6 +85,15 @@ def consume_delivery(deps: Dependencies, consume: Consumer, delivery_id: str) ->
     with deps.uow() as uow:
         uow.deliveries.complete(delivery.id, at=deps.clock.now())
         uow.commit()
+    logger.info(
+        "delivered",
+        extra={
+            "delivery_id": delivery.id,
+            "subscriber": delivery.subscriber,
+            "message_type": delivery.message.type,
+            "attempts": delivery.attempts,
+        },
+    )
     return DeliveryStatus.DONE
 
 

@@ -139,7 +139,7 @@ def process_payment(command: ProcessPayment, deps: Dependencies) -> PaymentStatu
         # NOTE: on a timeout the outcome is unknown; the payment waits in processing
         # until the reconciler asks the processor.
         with contextlib.suppress(DependencyTimeout):
-            result = deps.processor.submit(_submission(payment))
+            result = deps.processor.submit(_submission(payment, command.traceparent))
     with deps.uow() as uow:
         payment = uow.payments.get(command.tenant_id, command.payment_id)
         consumed = already_consumed(uow, deps, _CONSUMER, command.message_id)
@@ -178,7 +178,7 @@ def reconcile_payments(command: ReconcilePayments, deps: Dependencies) -> int:
         result = deps.processor.outcome(stale.processor_reference or stale.id)
         if result.status is ProcessorStatus.UNKNOWN:
             try:
-                result = deps.processor.submit(_submission(stale))
+                result = deps.processor.submit(_submission(stale, command.traceparent))
             except DependencyTimeout:
                 continue
         with deps.uow() as uow:
@@ -209,13 +209,14 @@ def record_payment_return(command: RecordPaymentReturn, deps: Dependencies) -> N
         uow.commit()
 
 
-def _submission(payment: Payment) -> Submission:
+def _submission(payment: Payment, traceparent: str | None) -> Submission:
     return Submission(
         reference=payment.processor_reference or payment.id,
         amount=payment.amount,
         payee_id=payment.payee_id,
         funding_account_id=payment.funding_account_id,
         deliver_by=payment.deliver_by.isoformat(),
+        traceparent=traceparent,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cbp.domain.customer import Customer
 from cbp.domain.directory import GlobalPayee
-from cbp.domain.errors import InvalidInput
+from cbp.domain.errors import InvalidInput, NotFound
 from cbp.domain.events import DomainEvent
 from cbp.domain.funding import FundingAccount
 from cbp.domain.notification import Notification
@@ -36,9 +36,20 @@ class Queries:
         """One biller of the directory."""
         return get_global_payee(self.deps, global_payee_id)
 
-    def dead_letters(self, *, limit: int = 100) -> list[Delivery]:
-        """Deliveries that ran out of attempts, oldest first (operators only)."""
-        return dead_letters(self.deps, limit=limit)
+    def dead_letters(self, *, tenant_id: str | None = None, limit: int = 100) -> list[Delivery]:
+        """Deliveries that ran out of attempts, oldest first; only one tenant's if named."""
+        dead = dead_letters(self.deps, limit=limit if tenant_id is None else 10 * limit)
+        if tenant_id is not None:
+            dead = [d for d in dead if d.message.headers.tenant_id == tenant_id]
+        return dead[:limit]
+
+    def dead_letter(self, tenant_id: str, delivery_id: str) -> Delivery:
+        """One of a tenant's deliveries by id; another tenant's is not found."""
+        with self.deps.uow() as uow:
+            delivery = uow.deliveries.get(delivery_id)
+        if delivery.message.headers.tenant_id != tenant_id:
+            raise NotFound("delivery", delivery_id)
+        return delivery
 
     def job_progress(self, tenant_id: str, job_id: str) -> tuple[ProcessJob, JobProgress]:
         """A processing job and its counts by outcome."""

@@ -656,7 +656,7 @@ class DeliveryStoreContract:
         with uow_factory() as uow:
             assert uow.deliveries.get(found.id).status is DeliveryStatus.DONE
             with pytest.raises(NotFound):
-                uow.deliveries.get("msg_missing/a")
+                uow.deliveries.get("msg_missing.a")
 
     def test_a_completed_delivery_never_comes_back(self, uow_factory: UowFactory) -> None:
         self.schedule(uow_factory, b.message(), subscribers=("a",))

@@ -15,20 +15,25 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, select, text, update
 
+from cbp.adapters.sql import codecs, schema
+from cbp.ports.messages import Headers, Message, MessageKind
+from cbp.services.payments import PROCESS_PAYMENT_TASK
 from cbp.services.routing import SUBSCRIPTIONS, MessageRouter
-from tests.brokers import broker_url, remove_queues, unique_prefix
+from tests.brokers import REDIS_URL, broker_url, remove_queues, unique_prefix
 from tests.e2e.server import Server, make_world, postgres_and_redis_env, running_server
 
 #: Cents and the terminal status the simulator leads each to (README table).
@@ -44,6 +49,8 @@ FAILURES = {13, 14, 15}
 PAYMENTS = int(os.environ.get("CBP_TEST_PIPELINE_PAYMENTS", "500"))
 QUEUES = MessageRouter(bus=None, subscriptions=SUBSCRIPTIONS).queues()  # type: ignore[arg-type]
 TERMINAL = {"completed", "failed", "returned", "cancelled"}
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+TRACE_ID = TRACEPARENT.split("-")[1]
 
 FAST = {
     "CBP_DELIVERY_LEASE_SECONDS": "6",
@@ -88,6 +95,19 @@ class Deployment:
             except subprocess.TimeoutExpired:
                 self.processes.get(name, subprocess.Popen(["true"])).kill()
 
+    def traceparent_at_processor(self, reference: str) -> str | None:
+        """The trace context the processor was called with for this reference."""
+        with sqlite3.connect(self.home / "processor.sqlite3") as db:
+            row = db.execute(
+                "SELECT traceparent FROM submissions WHERE reference = ?", (reference,)
+            ).fetchone()
+        return None if row is None else row[0]
+
+    def log_records(self, name: str) -> list[dict[str, Any]]:
+        """The JSON lines a process wrote to its log."""
+        lines = (self.home / f"{name}.log").read_text().splitlines()
+        return [json.loads(line) for line in lines if line.startswith("{")]
+
     def ledger(self) -> dict[str, tuple[int, bool]]:
         """The simulated processor's books: attempts and acceptance per reference."""
         with sqlite3.connect(self.home / "processor.sqlite3") as db:
@@ -96,9 +116,11 @@ class Deployment:
 
 
 @contextmanager
-def deployment(home: Path, kind: str) -> Iterator[Deployment]:
+def deployment(
+    home: Path, kind: str, settings: dict[str, str] | None = None
+) -> Iterator[Deployment]:
     """``kind``: rabbitmq or redis (PostgreSQL, relay and worker processes), or embedded."""
-    ledger = {"CBP_PROCESSOR_LEDGER_PATH": str(home / "processor.sqlite3")}
+    ledger = {"CBP_PROCESSOR_LEDGER_PATH": str(home / "processor.sqlite3")} | (settings or {})
     if kind == "embedded":
         with running_server(home, FAST | ledger) as server:
             yield Deployment(home, server.env, server)
@@ -199,9 +221,14 @@ def check_outcomes(running: Deployment, payments: dict[str, str], statuses: dict
         assert statuses[pid] == OUTCOMES[cents], (pid, amount, statuses[pid])
     ledger = running.ledger()
     assert {ref for ref, (_, accepted) in ledger.items() if accepted} == set(payments)
-    exceptions = {e["payment_id"]: e for e in all_pages(server, "/exception?status=notified")}
     failed = {pid for pid, a in payments.items() if _cents(a) in FAILURES}
-    assert failed <= set(exceptions), f"{len(failed - set(exceptions))} failures not notified"
+    deadline = time.monotonic() + 60  # NOTE: the notification follows the payment's end
+    while True:
+        notified = {e["payment_id"] for e in all_pages(server, "/exception?status=notified")}
+        if failed <= notified or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert failed <= notified, f"{len(failed - notified)} failures not notified"
     for pid in list(payments)[:: max(1, len(payments) // 25)]:
         events = [e["type"] for e in server.call("GET", f"/payment/{pid}/events").body["items"]]
         assert events.count("PaymentProcessed") == 1, (pid, events)
@@ -228,14 +255,18 @@ def audit_matches_event_store(database_url: str, payments: dict[str, str]) -> No
 def _compare_audit_with_events(database_url: str, payments: dict[str, str]) -> None:
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        audited = Counter(
-            (row.subject_id, _json(row.data)["event_type"])
-            for row in conn.execute(
-                text(
-                    "SELECT subject_id, data FROM audit_log WHERE action = 'RecordPaymentActivity'"
-                )
+        rows = conn.execute(
+            text(
+                "SELECT subject_id, data FROM audit_log"
+                " WHERE action = 'RecordPaymentActivity' ORDER BY sequence"
             )
-        )
+        ).fetchall()
+        audited = Counter((row.subject_id, _json(row.data)["event_type"]) for row in rows)
+        versions_in_commit_order = [
+            (row.subject_id, _json(row.data)["version"])
+            for row in rows
+            if row.subject_id in payments and "version" in _json(row.data)
+        ]
         stored = Counter(
             (row.stream_id, row.type)
             for row in conn.execute(text("SELECT stream_id, type FROM events"))
@@ -251,6 +282,11 @@ def _compare_audit_with_events(database_url: str, payments: dict[str, str]) -> N
     assert status_changes == stored
     failures = {pid for pid, amount in payments.items() if _cents(amount) in FAILURES}
     assert {pid for (pid, kind) in audited if kind == "payment.exception.created"} == failures
+    seen_versions: dict[str, list[int]] = {}
+    for subject_id, version in versions_in_commit_order:
+        seen_versions.setdefault(subject_id, []).append(version)
+    out_of_order = {p: v for p, v in seen_versions.items() if v != sorted(v)}
+    assert not out_of_order, f"events reached the audit log out of order: {out_of_order}"
 
 
 @pytest.mark.services
@@ -258,7 +294,13 @@ def _compare_audit_with_events(database_url: str, payments: dict[str, str]) -> N
 def test_every_payment_ends_once_even_when_a_worker_is_killed(tmp_path: Path, kind: str) -> None:
     with deployment(tmp_path, kind) as running:
         world = make_world(running.server)
-        payments = create_payments(running, world, PAYMENTS)
+        traced = running.server.call(
+            "POST",
+            "/payment/one-time",
+            {**world, "amount": "77.00"},
+            headers={"Idempotency-Key": "traced", "traceparent": TRACEPARENT},
+        ).body["id"]
+        payments = create_payments(running, world, PAYMENTS) | {traced: "77.00"}
         time.sleep(1.0)
         running.stop("worker", signal.SIGKILL)  # NOTE: mid-run, holding leased deliveries
         time.sleep(0.5)
@@ -266,6 +308,10 @@ def test_every_payment_ends_once_even_when_a_worker_is_killed(tmp_path: Path, ki
         statuses = wait_until_all_end(running, set(payments))
         check_outcomes(running, payments, statuses)
         audit_matches_event_store(running.env["CBP_DATABASE_URL"], payments)
+        at_processor = running.traceparent_at_processor(traced) or ""
+        assert at_processor.split("-")[1] == TRACE_ID, "the processor call left the trace"
+        in_worker = [r for r in running.log_records("worker") if r.get("trace_id") == TRACE_ID]
+        assert in_worker, "no worker log line carries the request's trace"
         assert running.stop("worker") == 0, "the worker did not stop cleanly on SIGTERM"
         assert running.stop("relay") == 0, "the relay did not stop cleanly on SIGTERM"
 
@@ -278,3 +324,111 @@ def test_the_embedded_default_loses_nothing_across_a_restart(tmp_path: Path) -> 
         payments |= create_payments(running, world, PAYMENTS // 2, batch="b")
         statuses = wait_until_all_end(running, set(payments))
         check_outcomes(running, payments, statuses)
+        attempts = {ref: tries for ref, (tries, _) in running.ledger().items()}
+        expected = {pid: 2 if _cents(a) == 18 else 1 for pid, a in payments.items()}
+        assert attempts == expected, "a payment was submitted again (a timeout resubmitted?)"
+
+
+def insert_poison(database_url: str, payment_id: str) -> str:
+    """A buggy producer's task: the right payment, the wrong tenant. Returns its message id."""
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        tenant_id = conn.execute(
+            text("SELECT tenant_id FROM payment_views WHERE id = :p"), {"p": payment_id}
+        ).scalar_one()
+        message = Message(
+            message_id=f"msg_poison{uuid.uuid4().hex[:20]}",
+            kind=MessageKind.TASK,
+            destination="payment.processing",
+            type=PROCESS_PAYMENT_TASK,
+            payload={"tenant_id": "ten_wrong", "payment_id": payment_id},
+            created_at=datetime.now(UTC),
+            ordering_key=payment_id,
+            headers=Headers(tenant_id=tenant_id),
+        )
+        conn.execute(insert(schema.outbox).values(**codecs.message_values(message)))
+    engine.dispose()
+    return message.message_id
+
+
+def fix_poison(database_url: str, message_id: str) -> None:
+    """What an operator's data fix does: the message now names the right tenant."""
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        row = conn.execute(
+            select(schema.outbox.c.payload, schema.outbox.c.headers).where(
+                schema.outbox.c.message_id == message_id
+            )
+        ).one()
+        payload = {**_json(row.payload), "tenant_id": _json(row.headers)["tenant_id"]}
+        conn.execute(
+            update(schema.outbox)
+            .where(schema.outbox.c.message_id == message_id)
+            .values(payload=payload)
+        )
+    engine.dispose()
+
+
+def disrupt(kind: str, prefix: str) -> None:
+    """Restart RabbitMQ, or lose every message queued on Redis for this run."""
+    if kind == "rabbitmq":
+        subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True, timeout=120)
+        time.sleep(1)
+        subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True, timeout=120)
+    else:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(match=f"{prefix}dramatiq*"))
+        assert keys, "nothing was queued on Redis to lose"
+        client.delete(*keys)
+        client.close()
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("kind", ["rabbitmq", "redis"])
+def test_a_broker_outage_loses_nothing_and_a_poison_message_waits_in_dead_letters(
+    tmp_path: Path, kind: str
+) -> None:
+    with deployment(tmp_path, kind, {"CBP_DELIVERY_MAX_ATTEMPTS": "3"}) as running:
+        server = running.server
+        world = make_world(server)
+        later = server.call(
+            "POST",
+            "/payment/one-time",
+            {**world, "amount": "5.00", "send_on": "2027-01-05"},
+            headers={"Idempotency-Key": "poisoned"},
+        ).body
+        poison = insert_poison(running.env["CBP_DATABASE_URL"], later["id"])
+        payments = create_payments(running, world, PAYMENTS // 5)
+        disrupt(kind, running.env["CBP_QUEUE_PREFIX"])
+        statuses = wait_until_all_end(running, set(payments))
+        check_outcomes(running, payments, statuses)
+
+        dead = wait_for_dead_letter(server, poison)
+        assert dead["attempts"] == 3 and "NotFound" in (dead["last_error"] or "")
+        listed = subprocess.run(
+            [sys.executable, "-m", "cbp.entrypoints.cli", "dead-letters", "list"],
+            env=running.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+        assert dead["id"] in listed
+        assert server.call("GET", f"/payment/{later['id']}").body["status"] == "scheduled"
+        fix_poison(running.env["CBP_DATABASE_URL"], poison)
+        retried = server.call("POST", f"/dead-letter/{dead['id']}/retry")
+        assert retried.status == 202 and retried.body["status"] == "pending"
+        server.wait_for(f"/payment/{later['id']}", "status", "completed", timeout=60)
+        assert server.call("GET", "/dead-letter").body["items"] == []
+
+
+def wait_for_dead_letter(server: Server, message_id: str, timeout: float = 90) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for item in server.call("GET", "/dead-letter").body["items"]:
+            if item["message_id"] == message_id:
+                return item  # type: ignore[no-any-return]
+        time.sleep(0.5)
+    raise AssertionError(f"{message_id} never reached the dead letters")

@@ -10,6 +10,8 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AgeLimit, ShutdownNotifications, TimeLimit
 
+from cbp.adapters.dramatiq.tracing import TraceContext
+
 #: The one actor every queue's messages name: it runs a delivery by id.
 DELIVER_ACTOR = "cbp.deliver"
 
@@ -17,7 +19,7 @@ DELIVER_ACTOR = "cbp.deliver"
 def _middleware() -> list[Any]:
     # NOTE: no Retries, Callbacks or Pipelines: retries, back-off and dead
     # letters live in the deliveries table, and a message only names a delivery.
-    return [AgeLimit(), TimeLimit(), ShutdownNotifications()]
+    return [AgeLimit(), TimeLimit(), ShutdownNotifications(), TraceContext()]
 
 
 def open_broker(url: str, *, namespace: str = "cbp") -> dramatiq.Broker:

@@ -47,6 +47,7 @@ def create_app(
         "funding": r.FundingAccounts(*shared),
         "payments": r.Payments(*shared),
         "exceptions": r.Exceptions(*shared),
+        "dead_letters": r.DeadLetters(*shared),
         "health": ops.Health(probes),
         "metrics": ops.Metrics(metrics),
         "docs": ops.Docs(),

@@ -21,6 +21,7 @@ from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment
 from cbp.domain.payment_exception import PaymentException
 from cbp.domain.processing import JobProgress, ProcessJob
+from cbp.ports.messages import Delivery
 from cbp.ports.storage import Page
 
 T = TypeVar("T", bound=BaseModel)
@@ -169,6 +170,20 @@ class NotificationOut(Out):
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+
+
+class DeadLetterOut(Out):
+    """A delivery that ran out of attempts (or, once retried, is pending again)."""
+
+    id: str
+    message_id: str
+    message_type: str
+    destination: str
+    subscriber: str
+    status: Literal["pending", "done", "dead"]
+    attempts: int
+    last_error: str | None
+    created_at: datetime
 
 
 class NotificationIdsOut(Out):
@@ -350,6 +365,21 @@ def exception(e: PaymentException) -> ExceptionOut:
         status=e.status.value,
         created_at=e.created_at,
         resolved_at=e.resolved_at,
+    )
+
+
+def dead_letter(d: Delivery) -> DeadLetterOut:
+    """Dead letter."""
+    return DeadLetterOut(
+        id=d.id,
+        message_id=d.message.message_id,
+        message_type=d.message.type,
+        destination=d.message.destination,
+        subscriber=d.subscriber,
+        status=d.status.value,
+        attempts=d.attempts,
+        last_error=d.last_error,
+        created_at=d.message.created_at,
     )
 
 

@@ -412,3 +412,22 @@ class Exceptions(Api):
     ) -> None:
         notification = self.queries.get_notification(principal(req).tenant_id, notification_id)
         self.send(resp, 200, present.notification(notification))
+
+
+class DeadLetters(Api):
+    """The tenant's deliveries that ran out of attempts, and their retry."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        _, limit = self.paging(req)
+        dead = self.queries.dead_letters(tenant_id=principal(req).tenant_id, limit=limit or 100)
+        items = [present.dead_letter(d) for d in dead]
+        self.send(resp, 200, present.PageOut[present.DeadLetterOut](items=items, next_cursor=None))
+
+    def on_post_retry(self, req: falcon.Request, resp: falcon.Response, delivery_id: str) -> None:
+        def retry() -> Outcome:
+            tenant = principal(req).tenant_id
+            self.queries.dead_letter(tenant, delivery_id)  # NOTE: another tenant's is 404
+            self.bus.handle(c.RetryDeadLetter(delivery_id=delivery_id, **self.actor(req)))
+            return 202, present.dead_letter(self.queries.dead_letter(tenant, delivery_id))
+
+        self.post(req, resp, retry)

@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS submissions (
     refused_once INTEGER NOT NULL DEFAULT 0,
     accepted_at TEXT,
     outcome TEXT,
-    failure_code TEXT
+    failure_code TEXT,
+    traceparent TEXT
 )
 """
 
@@ -67,9 +68,9 @@ class SimulatedPaymentProcessor:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute(
-                    "INSERT INTO submissions (reference, attempts) VALUES (?, 1) "
+                    "INSERT INTO submissions (reference, attempts, traceparent) VALUES (?, 1, ?) "
                     "ON CONFLICT (reference) DO UPDATE SET attempts = attempts + 1",
-                    (reference,),
+                    (reference, submission.traceparent),
                 )
                 refused_once, accepted_at = self._db.execute(
                     "SELECT refused_once, accepted_at FROM submissions WHERE reference = ?",
