@@ -212,10 +212,10 @@ def cmd_dead_letters_list(args: argparse.Namespace) -> int:
 
 def cmd_dead_letters_retry(args: argparse.Namespace) -> int:
     """Make dead deliveries due again with fresh attempts (all of them with --all)."""
+    if bool(args.delivery_id) == args.all:
+        raise SystemExit("name delivery ids, or give --all")
     with opened() as app:
         ids = args.delivery_id or [d.id for d in app.queries.dead_letters(limit=10_000)]
-        if not ids and not args.all:
-            raise SystemExit("name delivery ids, or give --all")
         for delivery_id in ids:
             app.handle(c.RetryDeadLetter(delivery_id=delivery_id, actor="cli"))
     print(f"retrying {len(ids)} dead letters")

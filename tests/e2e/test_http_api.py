@@ -93,9 +93,10 @@ def test_a_failed_payment_opens_an_exception_and_notifies_the_customer(
 ) -> None:
     payment = pay(server, world, "42.13", "fail-1").body
     process(server, payment, "failed")
-    exceptions = server.call("GET", "/exception?status=notified").body["items"]
-    exception = next(e for e in exceptions if e["payment_id"] == payment["id"])
+    opened = server.call("GET", "/exception").body["items"]
+    exception = next(e for e in opened if e["payment_id"] == payment["id"])
     assert (exception["kind"], exception["reason_code"]) == ("nsf", "nsf")
+    server.wait_for(f"/exception/{exception['id']}", "status", "notified")  # NOTE: async
     sent = server.call(
         "POST",
         "/exception/send-customer-notification",

@@ -49,6 +49,12 @@ FAILURES = {13, 14, 15}
 PAYMENTS = int(os.environ.get("CBP_TEST_PIPELINE_PAYMENTS", "500"))
 QUEUES = MessageRouter(bus=None, subscriptions=SUBSCRIPTIONS).queues()  # type: ignore[arg-type]
 TERMINAL = {"completed", "failed", "returned", "cancelled"}
+#: The status a payment's last event leaves it in.
+STATUS_AFTER = {
+    "PaymentCompleted": "completed",
+    "PaymentFailed": "failed",
+    "PaymentReturned": "returned",
+}
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 TRACE_ID = TRACEPARENT.split("-")[1]
 
@@ -233,6 +239,7 @@ def check_outcomes(running: Deployment, payments: dict[str, str], statuses: dict
         events = [e["type"] for e in server.call("GET", f"/payment/{pid}/events").body["items"]]
         assert events.count("PaymentProcessed") == 1, (pid, events)
         assert events[:2] == ["PaymentCreated", "PaymentValidated"]
+        assert STATUS_AFTER[events[-1]] == statuses[pid], "the status view and the events disagree"
 
 
 def _json(value: Any) -> dict[str, Any]:
@@ -390,7 +397,8 @@ def disrupt(kind: str, prefix: str) -> None:
 def test_a_broker_outage_loses_nothing_and_a_poison_message_waits_in_dead_letters(
     tmp_path: Path, kind: str
 ) -> None:
-    with deployment(tmp_path, kind, {"CBP_DELIVERY_MAX_ATTEMPTS": "3"}) as running:
+    settings = {"CBP_DELIVERY_MAX_ATTEMPTS": "3", "CBP_WORKER_PROCESSES": "2"}
+    with deployment(tmp_path, kind, settings) as running:
         server = running.server
         world = make_world(server)
         later = server.call(
@@ -422,6 +430,7 @@ def test_a_broker_outage_loses_nothing_and_a_poison_message_waits_in_dead_letter
         assert retried.status == 202 and retried.body["status"] == "pending"
         server.wait_for(f"/payment/{later['id']}", "status", "completed", timeout=60)
         assert server.call("GET", "/dead-letter").body["items"] == []
+        assert running.stop("worker") == 0, "two worker processes did not stop cleanly"
 
 
 def wait_for_dead_letter(server: Server, message_id: str, timeout: float = 90) -> dict[str, Any]:

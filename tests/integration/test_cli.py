@@ -163,3 +163,20 @@ def test_on_postgresql_the_command_needs_secrets_and_an_explicit_migration(home:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_workers_and_the_relay_need_a_real_broker(home: Path) -> None:
+    for command in ("worker", "relay"):
+        result = cbp(home, command, check=False)
+        assert result.returncode == 2
+        assert "CBP_BROKER_URL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_dead_letters_are_listed_and_a_retry_names_what_to_retry(home: Path) -> None:
+    cbp(home, "demo")
+    assert cbp(home, "dead-letters", "list").stdout.strip().endswith("0 dead letters")
+    refused = cbp(home, "dead-letters", "retry", check=False)
+    assert refused.returncode != 0 and "--all" in refused.stderr
+    assert "retrying 0 dead letters" in cbp(home, "dead-letters", "retry", "--all").stdout
+    missing = cbp(home, "dead-letters", "retry", "msg_missing.audit-log", check=False)
+    assert missing.returncode == 2 and "not found" in missing.stderr

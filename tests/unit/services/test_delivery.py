@@ -1,0 +1,92 @@
+"""Messaging in the core: the sweep, retries with back-off, dead letters, duplicates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from cbp.adapters.memory.outside import InMemoryClock
+from cbp.ports.messages import DeliveryStatus, Message
+from cbp.services import commands as c
+from cbp.services.delivery import consume_delivery, dispatch_due, relay_outbox, retry_delay
+from cbp.services.dependencies import ServiceOptions
+from tests.unit.services.conftest import World
+
+
+def test_the_sweep_queues_a_payment_once_its_date_has_come_where_its_tenant_is(
+    world: World, clock: InMemoryClock
+) -> None:
+    payment_id = world.pay(send_on=date(2026, 3, 3))
+    world.app.run_until_idle()
+    clock.advance(hours=10, minutes=30)  # 2026-03-03 00:30 UTC: still the 2nd in New York
+    assert world.app.handle(c.QueueDuePayments()) == 0
+    clock.advance(hours=13)  # 08:30 on the 3rd in New York
+    assert world.app.handle(c.QueueDuePayments()) == 1
+    assert world.app.handle(c.QueueDuePayments()) == 0, "a queued payment is not queued again"
+    world.app.run_until_idle()
+    assert world.status(payment_id) == "completed"
+
+
+def test_a_payment_queued_at_creation_is_left_to_that_delivery(world: World) -> None:
+    world.pay()
+    assert world.app.handle(c.QueueDuePayments()) == 0
+
+
+@pytest.mark.parametrize("attempts", [1, 2, 5, 12])
+def test_retry_delays_grow_exponentially_under_a_cap_with_full_jitter(attempts: int) -> None:
+    options = ServiceOptions(
+        api_key_secret=b"x", delivery_retry_base_seconds=2, delivery_retry_max_seconds=60
+    )
+    ceiling = min(60, 2 * 2 ** (attempts - 1))
+    delays = [retry_delay(options, attempts) for _ in range(200)]
+    assert all(0 <= d <= ceiling for d in delays)
+    assert max(delays) > ceiling / 2, "the jitter should spread over the whole window"
+
+
+def test_a_failing_delivery_backs_off_then_dead_letters_and_can_be_retried(world: World) -> None:
+    app = world.app
+    calls: list[str] = []
+
+    def broken(message: Message, subscriber: str) -> None:
+        if subscriber != "payment-processor":
+            app.router.consume(message, subscriber)
+            return
+        calls.append(subscriber)
+        raise RuntimeError("handler bug")
+
+    app.run_until_idle()
+    world.pay()
+    relay_outbox(app.deps, subscribers=app.router.subscriber_names)
+    broker = app.container.broker()
+    for _ in range(app.deps.options.delivery_max_attempts + 2):
+        dispatch_due(app.deps, broker)
+        broker.drain(lambda delivery_id: consume_delivery(app.deps, broken, delivery_id))
+    assert calls == ["payment-processor"] * app.deps.options.delivery_max_attempts
+    assert dispatch_due(app.deps, broker) == 0, "a dead delivery is not sent again"
+    (dead,) = app.queries.dead_letters()
+    assert (dead.attempts, dead.status) == (
+        app.deps.options.delivery_max_attempts,
+        DeliveryStatus.DEAD,
+    )
+    assert dead.last_error == "RuntimeError: handler bug"
+    app.handle(c.RetryDeadLetter(delivery_id=dead.id))
+    app.run_until_idle()
+    assert app.queries.dead_letters() == []
+    assert world.status(dead.message.payload["payment_id"]) == "completed"
+
+
+def test_a_delivery_consumed_twice_has_one_effect(world: World) -> None:
+    app = world.app
+    app.run_until_idle()
+    sent_before = len(app.container.broker().sent)
+    payment_id = world.pay()
+    relay_outbox(app.deps, subscribers=app.router.subscriber_names)
+    dispatch_due(app.deps, app.container.broker())
+    (delivery,) = [
+        d for d in app.container.broker().sent[sent_before:] if d.subscriber == "payment-processor"
+    ]
+    assert app.consume(delivery.id) is DeliveryStatus.DONE
+    assert app.consume(delivery.id) is DeliveryStatus.DONE  # a broker's duplicate
+    app.run_until_idle()
+    assert app.container.processor().submissions[payment_id] == 1
