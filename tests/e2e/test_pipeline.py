@@ -334,6 +334,7 @@ def test_the_embedded_default_loses_nothing_across_a_restart(tmp_path: Path) -> 
         attempts = {ref: tries for ref, (tries, _) in running.ledger().items()}
         expected = {pid: 2 if _cents(a) == 18 else 1 for pid, a in payments.items()}
         assert attempts == expected, "a payment was submitted again (a timeout resubmitted?)"
+        audit_matches_event_store(f"sqlite:///{tmp_path / 'cbp.db'}", payments)
 
 
 def insert_poison(database_url: str, payment_id: str) -> str:
