@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from tests.conftest import require_service
 
@@ -19,10 +17,9 @@ def unique_prefix() -> str:
     return f"cbp-test-{uuid.uuid4().hex[:10]}."
 
 
-@contextmanager
-def broker_url(kind: str) -> Iterator[str]:
+def broker_url(kind: str) -> str:
     """The URL of a reachable broker of this kind (skip, or fail in CI, if none)."""
-    yield require_service("RabbitMQ" if kind == "rabbitmq" else "Redis", BROKER_URLS[kind])
+    return require_service("RabbitMQ" if kind == "rabbitmq" else "Redis", BROKER_URLS[kind])
 
 
 def remove_queues(url: str, prefix: str, queues: list[str]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import dramatiq
 import pytest
@@ -58,17 +57,15 @@ class TestStubTransport(DramatiqTransportContract):
 @pytest.mark.services
 class TestRabbitmqTransport(DramatiqTransportContract):
     @pytest.fixture
-    def url(self) -> Iterator[str]:
-        with broker_url("rabbitmq") as url:
-            yield url
+    def url(self) -> str:
+        return broker_url("rabbitmq")
 
 
 @pytest.mark.services
 class TestRedisTransport(DramatiqTransportContract):
     @pytest.fixture
-    def url(self) -> Iterator[str]:
-        with broker_url("redis") as url:
-            yield url
+    def url(self) -> str:
+        return broker_url("redis")
 
     def test_a_ping_fails_when_the_broker_is_gone(self) -> None:
         transport = DramatiqDeliveryTransport(open_broker("redis://127.0.0.1:9/0"))

@@ -132,7 +132,8 @@ def deployment(
             yield Deployment(home, server.env, server)
         return
     prefix = unique_prefix()
-    with broker_url(kind) as url, postgres_and_redis_env() as env:
+    url = broker_url(kind)
+    with postgres_and_redis_env() as env:
         env |= FAST | ledger | {"CBP_BROKER_URL": url, "CBP_QUEUE_PREFIX": prefix}
         if kind == "redis":
             env["CBP_REDIS_PREFIX"] = prefix
