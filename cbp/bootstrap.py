@@ -64,7 +64,9 @@ class Cbp:
         """Run one delivery in this process (what a worker does with a broker message)."""
         return consume_delivery(self.deps, self.router.consume, delivery_id)
 
-    def start_pump(self, interval: float, *, periodic_seconds: float = 30.0) -> None:
+    def start_pump(
+        self, interval: float, *, periodic_seconds: float = 30.0, retention_days: float = 7.0
+    ) -> None:
         """Deliver in-process messages in a background thread, every ``interval`` s.
 
         Only for the in-process broker, so that a single ``cbp serve`` verifies
@@ -74,7 +76,9 @@ class Cbp:
         if self._pump is not None:
             return
         self._stopping.clear()
-        jobs = periodic_jobs(self.bus, interval_seconds=periodic_seconds)
+        jobs = periodic_jobs(
+            self.bus, interval_seconds=periodic_seconds, retention_days=retention_days
+        )
 
         def pump() -> None:
             while not self._stopping.wait(interval):

@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     relay_interval_seconds: float = Field(default=0.2, gt=0)
     reconcile_interval_seconds: float = Field(default=30.0, gt=0)
     processor_ledger_path: str | None = None
+    message_retention_days: float = Field(default=7.0, gt=0)
     demo_seed: bool | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     otlp_endpoint: str | None = None

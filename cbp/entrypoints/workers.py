@@ -106,7 +106,11 @@ def run_workers(settings: Settings) -> None:
 def relay_forever(core: Cbp, settings: Settings, stop: threading.Event) -> None:
     """Relay and dispatch until ``stop``; reconcile and sweep on their intervals."""
     transport = core.container.broker()
-    periodic = periodic_jobs(core.bus, interval_seconds=settings.reconcile_interval_seconds)
+    periodic = periodic_jobs(
+        core.bus,
+        interval_seconds=settings.reconcile_interval_seconds,
+        retention_days=settings.message_retention_days,
+    )
     while not stop.is_set():
         try:
             relayed = relay_outbox(core.deps, subscribers=core.router.subscriber_names)

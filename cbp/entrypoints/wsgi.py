@@ -54,7 +54,9 @@ def create(settings: Settings | None = None) -> falcon.App[falcon.Request, falco
     core = bootstrap(settings)
     if settings.backend(settings.broker_url) == "memory":
         core.start_pump(
-            settings.pump_interval_seconds, periodic_seconds=settings.reconcile_interval_seconds
+            settings.pump_interval_seconds,
+            periodic_seconds=settings.reconcile_interval_seconds,
+            retention_days=settings.message_retention_days,
         )
     atexit.register(core.close)
     return create_app(

@@ -81,6 +81,10 @@ class Outbox(Protocol):
         """How many messages wait for the relay, and since when (for metrics)."""
         ...
 
+    def purge(self, before: datetime, *, limit: int) -> int:
+        """Forget relayed messages created before ``before`` that no delivery needs."""
+        ...
+
 
 class Inbox(Protocol):
     """Message ids a consumer has already handled, for exactly-once effects."""
@@ -183,4 +187,8 @@ class DeliveryStore(Protocol):
 
     def counts(self) -> dict[DeliveryStatus, int]:
         """How many deliveries stand in each status (for metrics)."""
+        ...
+
+    def purge_done(self, before: datetime, *, limit: int) -> int:
+        """Forget up to ``limit`` done deliveries created before ``before``."""
         ...

@@ -46,6 +46,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.ReconcilePayments: pipeline.reconcile_payments,
     c.RecordPaymentReturn: pipeline.record_payment_return,
     c.RetryDeadLetter: delivery.retry_dead_letter,
+    c.PurgeDeliveredMessages: delivery.purge_delivered_messages,
     c.RecordPaymentActivity: auditing.record_payment_activity,
     c.HandleException: exceptions.handle_exception,
     c.ResolveException: exceptions.resolve_exception,

@@ -228,6 +228,14 @@ class RecordPaymentActivity(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PurgeDeliveredMessages(Command):
+    """Forget messages every subscriber has handled, once older than the retention."""
+
+    older_than_days: float = 7.0
+    batch: int = 1000
+
+
+@dataclass(frozen=True, kw_only=True)
 class RetryDeadLetter(Command):
     """Give a dead-lettered delivery fresh attempts, once its cause is fixed."""
 

@@ -22,7 +22,7 @@ from datetime import timedelta
 
 from cbp.ports.messages import Delivery, DeliveryStatus, DeliveryTransport, Message
 from cbp.services import auditing
-from cbp.services.commands import RetryDeadLetter
+from cbp.services.commands import PurgeDeliveredMessages, RetryDeadLetter
 from cbp.services.dependencies import Dependencies, ServiceOptions
 
 logger = logging.getLogger("cbp.delivery")
@@ -134,6 +134,23 @@ def retry_dead_letter(command: RetryDeadLetter, deps: Dependencies) -> None:
         uow.deliveries.revive(command.delivery_id, at=deps.clock.now())
         auditing.record(uow, deps, command, tenant_id=None, subject_id=command.delivery_id)
         uow.commit()
+
+
+def purge_delivered_messages(command: PurgeDeliveredMessages, deps: Dependencies) -> int:
+    """Delete done deliveries, then relayed messages no delivery needs; return how many.
+
+    Dead and pending deliveries, and the messages they carry, are kept
+    whatever their age. The inbox is kept, so a very late duplicate still
+    finds its consumer's record.
+    """
+    cutoff = deps.clock.now() - timedelta(days=command.older_than_days)
+    with deps.uow() as uow:
+        purged = uow.deliveries.purge_done(cutoff, limit=command.batch)
+        purged += uow.outbox.purge(cutoff, limit=command.batch)
+        uow.commit()
+    if purged:
+        logger.info("purged delivered messages", extra={"rows": purged})
+    return purged
 
 
 def dead_letters(deps: Dependencies, *, limit: int) -> list[Delivery]:

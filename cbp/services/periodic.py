@@ -32,8 +32,14 @@ class Every:
             logger.exception("periodic job failed")
 
 
-def periodic_jobs(bus: CommandBus, *, interval_seconds: float) -> list[Every]:
-    """Reconcile payments of unknown outcome; queue scheduled payments on their date.
+#: How often delivered messages past their retention are purged.
+PURGE_INTERVAL_SECONDS = 3600.0
+
+
+def periodic_jobs(
+    bus: CommandBus, *, interval_seconds: float, retention_days: float = 7.0
+) -> list[Every]:
+    """Reconcile unknown outcomes; queue scheduled payments; purge old messages.
 
     The sweep queues each payment once its date has come in its tenant's
     time zone.
@@ -41,4 +47,8 @@ def periodic_jobs(bus: CommandBus, *, interval_seconds: float) -> list[Every]:
     return [
         Every(interval_seconds, lambda: bus.handle(c.ReconcilePayments())),
         Every(interval_seconds, lambda: bus.handle(c.QueueDuePayments())),
+        Every(
+            PURGE_INTERVAL_SECONDS,
+            lambda: bus.handle(c.PurgeDeliveredMessages(older_than_days=retention_days)),
+        ),
     ]

@@ -716,6 +716,43 @@ class DeliveryStoreContract:
                 DeliveryStatus.DEAD: 1,
             }
 
+    def test_old_done_deliveries_and_their_messages_are_purged_and_nothing_else(
+        self, uow_factory: UowFactory
+    ) -> None:
+        old, owed, fresh = (replace(b.message(), ordering_key=None) for _ in range(3))
+        old = replace(old, created_at=b.NOW - timedelta(days=10))
+        owed = replace(owed, created_at=b.NOW - timedelta(days=10))
+        with uow_factory() as uow:
+            for message, at in (
+                (old, b.NOW - timedelta(days=10)),
+                (owed, b.NOW - timedelta(days=10)),
+                (fresh, b.NOW),
+            ):
+                uow.outbox.add(message)
+                uow.deliveries.schedule(message, ["a"], at=at)
+            uow.outbox.mark_dispatched([old.message_id, owed.message_id, fresh.message_id], b.NOW)
+            uow.commit()
+        for delivery in self.claim(uow_factory):
+            with uow_factory() as uow:
+                if delivery.message.message_id == owed.message_id:
+                    uow.deliveries.fail(delivery.id, error="poison", retry_at=None)
+                else:
+                    uow.deliveries.complete(delivery.id, at=b.NOW)
+                uow.commit()
+        cutoff = b.NOW - timedelta(days=7)
+        with uow_factory() as uow:
+            assert uow.deliveries.purge_done(cutoff, limit=100) == 1
+            assert uow.outbox.purge(cutoff, limit=100) == 1
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.deliveries.counts()[DeliveryStatus.DONE] == 1  # the fresh one
+            (dead,) = uow.deliveries.dead_letters(limit=10)
+            assert dead.message == owed, "a dead letter keeps its message"
+            with pytest.raises(NotFound):
+                uow.deliveries.get(delivery_id(old.message_id, "a"))
+            assert uow.deliveries.purge_done(cutoff, limit=100) == 0
+            assert uow.outbox.purge(cutoff, limit=100) == 0
+
     def test_one_keys_messages_reach_each_subscriber_in_order(
         self, uow_factory: UowFactory
     ) -> None:

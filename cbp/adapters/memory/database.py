@@ -69,6 +69,7 @@ class Transaction:
     appends: list[tuple[str, int, list[StoredEvent]]] = field(default_factory=list)
     outbox: list[Message] = field(default_factory=list)
     dispatched: set[str] = field(default_factory=set)
+    purged: set[str] = field(default_factory=set)
     inbox: set[tuple[str, str]] = field(default_factory=set)
     audit: list[AuditEntry] = field(default_factory=list)
     expected_versions: dict[tuple[str, Hashable], int] = field(default_factory=dict)
@@ -158,6 +159,9 @@ class Transaction:
             for message in self.outbox:
                 db.outbox[message.message_id] = message
             db.dispatched |= self.dispatched
+            for message_id in self.purged:
+                db.outbox.pop(message_id, None)
+                db.dispatched.discard(message_id)
             db.inbox |= self.inbox
             for draft in self.audit:
                 db.audit.append(
@@ -210,6 +214,7 @@ class Transaction:
         self.appends.clear()
         self.outbox.clear()
         self.dispatched.clear()
+        self.purged.clear()
         self.inbox.clear()
         self.audit.clear()
         self.expected_versions.clear()

@@ -421,6 +421,17 @@ class InMemoryOutbox:
             ]
         return Backlog(pending=len(times), oldest_created_at=min(times, default=None))
 
+    def purge(self, before: datetime, *, limit: int) -> int:
+        needed = {row["message"].message_id for row in self.tx.scan("deliveries")}
+        with self.tx.db.lock:
+            old = [
+                mid
+                for mid, m in self.tx.db.outbox.items()
+                if mid in self.tx.db.dispatched and m.created_at < before and mid not in needed
+            ][:limit]
+        self.tx.purged.update(old)
+        return len(old)
+
 
 class InMemoryInbox:
     """Handled message ids in memory, committed with the consumer's effect."""
@@ -456,6 +467,7 @@ class InMemoryDeliveryStore:
                 "status": DeliveryStatus.PENDING,
                 "attempts": 0,
                 "available_at": at,
+                "created_at": at,
                 "leased_until": None,
                 "last_error": None,
                 "version": 0,
@@ -534,6 +546,15 @@ class InMemoryDeliveryStore:
     def counts(self) -> dict[DeliveryStatus, int]:
         counted = Counter(row["status"] for row in self.tx.scan("deliveries"))
         return {status: counted.get(status, 0) for status in DeliveryStatus}
+
+    def purge_done(self, before: datetime, *, limit: int) -> int:
+        rows = sorted(self.tx.scan("deliveries"), key=lambda r: r["seq"])
+        old = [
+            r["id"] for r in rows if r["status"] is DeliveryStatus.DONE and r["created_at"] < before
+        ][:limit]
+        for key in old:
+            self.tx.delete("deliveries", key)
+        return len(old)
 
     def _row(self, delivery_id: str) -> dict[str, Any]:
         row = self.tx.get("deliveries", delivery_id)

@@ -745,6 +745,18 @@ class SqlOutbox:
         ).one()
         return Backlog(pending=pending, oldest_created_at=codecs.utc(oldest))
 
+    def purge(self, before: datetime, *, limit: int) -> int:
+        o, d = t.outbox.c, t.deliveries.c
+        still_owed = select(literal(1)).where(d.message_id == o.message_id).exists()
+        old = (
+            select(o.position)
+            .where(o.dispatched_at.is_not(None), o.created_at < before, ~still_owed)
+            .order_by(o.position)
+            .limit(limit)
+        )
+        result = self.conn.execute(delete(t.outbox).where(o.position.in_(old.scalar_subquery())))
+        return int(result.rowcount)
+
 
 class SqlInbox:
     """Handled message ids; the primary key makes a second consumption fail."""
@@ -865,6 +877,17 @@ class SqlDeliveryStore:
             available_at=at,
             leased_until=None,
         )
+
+    def purge_done(self, before: datetime, *, limit: int) -> int:
+        d = t.deliveries.c
+        old = (
+            select(d.seq)
+            .where(d.status == DeliveryStatus.DONE.value, d.created_at < before)
+            .order_by(d.seq)
+            .limit(limit)
+        )
+        result = self.conn.execute(delete(t.deliveries).where(d.seq.in_(old.scalar_subquery())))
+        return int(result.rowcount)
 
     def counts(self) -> dict[DeliveryStatus, int]:
         d = t.deliveries.c

@@ -270,4 +270,5 @@ deliveries = Table(
     Column("created_at", Moment, nullable=False),
     Index(None, "status", "available_at"),
     Index(None, "subscriber", "ordering_key", "seq"),
+    Index(None, "message_id"),
 )

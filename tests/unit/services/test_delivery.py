@@ -90,3 +90,18 @@ def test_a_delivery_consumed_twice_has_one_effect(world: World) -> None:
     assert app.consume(delivery.id) is DeliveryStatus.DONE  # a broker's duplicate
     app.run_until_idle()
     assert app.container.processor().submissions[payment_id] == 1
+
+
+def test_delivered_messages_are_purged_after_the_retention_and_not_before(
+    world: World, clock: InMemoryClock
+) -> None:
+    app = world.app
+    world.pay()
+    app.run_until_idle()
+    assert app.handle(c.PurgeDeliveredMessages(older_than_days=7)) == 0
+    clock.advance(days=8)
+    assert app.handle(c.PurgeDeliveredMessages(older_than_days=7)) > 0
+    with app.deps.uow() as uow:
+        assert uow.deliveries.counts()[DeliveryStatus.DONE] == 0
+        assert uow.outbox.backlog().pending == 0
+    assert app.handle(c.PurgeDeliveredMessages(older_than_days=7)) == 0
