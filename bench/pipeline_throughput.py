@@ -1,0 +1,205 @@
+"""Payments processed end to end per second, against raw Dramatiq on the same broker.
+
+    .venv/bin/python bench/pipeline_throughput.py --payments 1000 --broker amqp
+
+The baseline is Dramatiq alone: as many no-op messages as cbp sends for the
+payments, enqueued and consumed by one worker process with the same threads.
+cbp runs as deployed: a fresh PostgreSQL database, `cbp relay` and `cbp
+worker` processes; the payments are created through the use case, and the
+clock stops when every one has reached its terminal state (processor,
+exception, notification, audit all included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import dramatiq
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from cbp.adapters.dramatiq.brokers import open_broker
+from cbp.adapters.sql.crypto import FieldCipher
+from cbp.bootstrap import Cbp, bootstrap
+from cbp.services import commands as c
+from cbp.settings import Settings
+
+POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+BROKERS = {
+    "amqp": "amqp://guest:guest@127.0.0.1:5672/%2F",
+    "redis": "redis://127.0.0.1:6379/0",
+}
+THREADS = 8
+
+
+def raw_dramatiq(url: str, messages: int) -> float:
+    """No-op messages per second through Dramatiq on ``url`` (enqueue to last done)."""
+    prefix = f"bench{uuid.uuid4().hex[:8]}"
+    broker = open_broker(url, namespace=prefix)
+    done: list[int] = []
+
+    def noop(n: int) -> None:
+        done.append(n)
+
+    actor = dramatiq.actor(noop, queue_name=f"{prefix}.raw", broker=broker, actor_name="noop")
+    worker = dramatiq.Worker(broker, worker_threads=THREADS, worker_timeout=100)
+    worker.start()
+    start = time.perf_counter()
+    for n in range(messages):
+        actor.send(n)
+    while len(done) < messages:
+        time.sleep(0.01)
+    elapsed = time.perf_counter() - start
+    worker.stop()
+    broker.flush_all()
+    broker.close()
+    return messages / elapsed
+
+
+def cbp_pipeline(url: str, payments: int) -> tuple[float, int]:
+    """Payments per second through relay and worker processes; and messages sent."""
+    name = f"cbp_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    database = make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False)
+    home = Path(tempfile.mkdtemp())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CBP_")} | {
+        "CBP_DATABASE_URL": database,
+        "CBP_AUTO_MIGRATE": "true",
+        "CBP_API_KEY_SECRET": "bench",
+        "CBP_ENCRYPTION_KEYS": FieldCipher.generate_key(),
+        "CBP_BROKER_URL": url,
+        "CBP_QUEUE_PREFIX": f"bench{uuid.uuid4().hex[:8]}.",
+        "CBP_REDIS_PREFIX": f"bench{uuid.uuid4().hex[:8]}:",
+        "CBP_PROCESSOR_LEDGER_PATH": str(home / "ledger.sqlite3"),
+        "CBP_WORKER_THREADS": str(THREADS),
+        "CBP_RELAY_INTERVAL_SECONDS": "0.05",
+        "CBP_LOG_LEVEL": "WARNING",
+    }
+    app = bootstrap(
+        Settings(
+            database_url=database,
+            auto_migrate=True,
+            api_key_secret=env["CBP_API_KEY_SECRET"],
+            encryption_keys=env["CBP_ENCRYPTION_KEYS"],
+        )
+    )
+    try:
+        world = _world(app)
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "cbp.entrypoints.cli", command],
+                env=env,
+                cwd=home,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for command in ("relay", "worker")
+        ]
+        time.sleep(3)  # NOTE: let both processes connect before the clock starts
+        start = time.perf_counter()
+        created = []
+        for n in range(payments):
+            cents = (0, 13, 14, 15)[n % 4]
+            amount = f"{10 + n % 50}.{cents:02d}"
+            created.append(app.handle(c.CreateOneTimePayment(**world, amount=amount)))
+        send_on = app.queries.get_payment(world["tenant_id"], created[0]).send_on
+        # NOTE: after the cut-off the payments wait for their date; process them now
+        app.handle(c.StartProcessingJob(tenant_id=world["tenant_id"], due_on=send_on))
+        engine = create_engine(database)
+        terminal = "('completed', 'failed', 'returned')"
+        while True:
+            with engine.connect() as conn:
+                ended = conn.execute(
+                    text(f"SELECT count(*) FROM payment_views WHERE status IN {terminal}")
+                ).scalar_one()
+            if ended >= payments:
+                break
+            time.sleep(0.1)
+        elapsed = time.perf_counter() - start
+        with engine.connect() as conn:
+            messages = conn.execute(text("SELECT count(*) FROM deliveries")).scalar_one()
+        engine.dispose()
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=60)
+        return payments / elapsed, int(messages)
+    finally:
+        app.close()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _world(app: Cbp) -> dict[str, str]:
+    """A tenant's customer with a verified payee and funding account."""
+    tenant = app.handle(c.CreateTenant(name="Bench Bank"))
+    customer = app.handle(
+        c.CreateCustomer(tenant_id=tenant, external_id="b-1", name="Bench", email="b@example.com")
+    )
+    biller = app.handle(
+        c.AddGlobalPayee(
+            name="Bench Power",
+            category="utilities",
+            address=c.AddressInput(line1="1 Main", city="Austin", state="TX", postal_code="78701"),
+        )
+    )
+    payee = app.handle(
+        c.AddPayee(
+            tenant_id=tenant,
+            customer_id=customer,
+            global_payee_id=biller,
+            account_number="4417123456",
+        )
+    )
+    app.handle(c.VerifyPayeeAccount(tenant_id=tenant, payee_id=payee))
+    funding = app.handle(
+        c.AddFundingAccount(
+            tenant_id=tenant,
+            customer_id=customer,
+            routing_number="011000015",
+            account_number="000123456789",
+            account_type="checking",
+            holder_name="Bench",
+        )
+    )
+    return {
+        "tenant_id": tenant,
+        "customer_id": customer,
+        "payee_id": payee,
+        "funding_account_id": funding,
+    }
+
+
+def main() -> None:
+    """Run both and print one Markdown row per broker."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--payments", type=int, default=1000)
+    parser.add_argument("--broker", choices=sorted(BROKERS), action="append")
+    args = parser.parse_args()
+    print(
+        "| broker | payments | cbp payments/s | deliveries | raw Dramatiq msgs/s "
+        "| cbp deliveries/s | ratio |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name in args.broker or sorted(BROKERS):
+        url = BROKERS[name]
+        rate, deliveries = cbp_pipeline(url, args.payments)
+        raw = raw_dramatiq(url, deliveries)
+        delivered = rate * deliveries / args.payments
+        print(
+            f"| {name} | {args.payments} | {rate:.1f} | {deliveries} | {raw:.0f} | "
+            f"{delivered:.0f} | {delivered / raw:.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
