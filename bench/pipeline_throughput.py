@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,7 @@ import uuid
 from pathlib import Path
 
 import dramatiq
+import psutil
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -54,7 +56,10 @@ def raw_dramatiq(url: str, messages: int) -> float:
     start = time.perf_counter()
     for n in range(messages):
         actor.send(n)
+    deadline = time.monotonic() + 600
     while len(done) < messages:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"raw Dramatiq: {len(done)} of {messages} messages in 10 minutes")
         time.sleep(0.01)
     elapsed = time.perf_counter() - start
     worker.stop()
@@ -63,8 +68,12 @@ def raw_dramatiq(url: str, messages: int) -> float:
     return messages / elapsed
 
 
-def cbp_pipeline(url: str, payments: int) -> tuple[float, int]:
-    """Payments per second through relay and worker processes; and messages sent."""
+def cbp_pipeline(url: str, payments: int) -> tuple[float, int, dict[str, float]]:
+    """Payments per second through relay and worker processes, and what it took.
+
+    Also returns the deliveries made and the resident memory (MiB) of the
+    relay, the worker and an API process after the run.
+    """
     name = f"cbp_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -96,13 +105,13 @@ def cbp_pipeline(url: str, payments: int) -> tuple[float, int]:
         world = _world(app)
         processes = [
             subprocess.Popen(
-                [sys.executable, "-m", "cbp.entrypoints.cli", command],
+                [sys.executable, "-m", "cbp.entrypoints.cli", *command],
                 env=env,
                 cwd=home,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            for command in ("relay", "worker")
+            for command in (["relay"], ["worker"], ["serve", "--port", str(_free_port())])
         ]
         time.sleep(3)  # NOTE: let both processes connect before the clock starts
         start = time.perf_counter()
@@ -116,7 +125,8 @@ def cbp_pipeline(url: str, payments: int) -> tuple[float, int]:
         app.handle(c.StartProcessingJob(tenant_id=world["tenant_id"], due_on=send_on))
         engine = create_engine(database)
         terminal = "('completed', 'failed', 'returned')"
-        while True:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
             with engine.connect() as conn:
                 ended = conn.execute(
                     text(f"SELECT count(*) FROM payment_views WHERE status IN {terminal}")
@@ -124,19 +134,36 @@ def cbp_pipeline(url: str, payments: int) -> tuple[float, int]:
             if ended >= payments:
                 break
             time.sleep(0.1)
+        else:
+            raise SystemExit(f"cbp: {ended} of {payments} payments ended in 10 minutes")
         elapsed = time.perf_counter() - start
         with engine.connect() as conn:
             messages = conn.execute(text("SELECT count(*) FROM deliveries")).scalar_one()
         engine.dispose()
+        names = ("relay", "worker", "serve")
+        memory = {name: _rss_mib(p.pid) for name, p in zip(names, processes, strict=True)}
         for process in processes:
             process.terminate()
             process.wait(timeout=60)
-        return payments / elapsed, int(messages)
+        return payments / elapsed, int(messages), memory
     finally:
         app.close()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _rss_mib(pid: int) -> float:
+    """Resident memory of a process and its children (gunicorn's workers), in MiB."""
+    process = psutil.Process(pid)
+    tree = [process, *process.children(recursive=True)]
+    return sum(p.memory_info().rss for p in tree) / 2**20
 
 
 def _world(app: Cbp) -> dict[str, str]:
@@ -187,17 +214,18 @@ def main() -> None:
     args = parser.parse_args()
     print(
         "| broker | payments | cbp payments/s | deliveries | raw Dramatiq msgs/s "
-        "| cbp deliveries/s | ratio |"
+        "| cbp deliveries/s | ratio | MiB relay / worker / API |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for name in args.broker or sorted(BROKERS):
         url = BROKERS[name]
-        rate, deliveries = cbp_pipeline(url, args.payments)
+        rate, deliveries, memory = cbp_pipeline(url, args.payments)
         raw = raw_dramatiq(url, deliveries)
         delivered = rate * deliveries / args.payments
         print(
             f"| {name} | {args.payments} | {rate:.1f} | {deliveries} | {raw:.0f} | "
-            f"{delivered:.0f} | {delivered / raw:.2f} |"
+            f"{delivered:.0f} | {delivered / raw:.2f} | "
+            f"{memory['relay']:.0f} / {memory['worker']:.0f} / {memory['serve']:.0f} |"
         )
 
 
