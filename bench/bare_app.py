@@ -1,0 +1,49 @@
+"""The baseline of the HTTP benchmark: bare Falcon and one SQLAlchemy insert.
+
+Served by gunicorn with the same worker class and threads as ``cbp serve``:
+it parses the JSON body, inserts one row into ``bench_payments`` and answers
+201 with the row as JSON. No auth, validation, idempotency, events or outbox.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime
+
+import falcon
+from sqlalchemy import Column, DateTime, MetaData, Numeric, String, Table, create_engine, insert
+
+metadata = MetaData()
+payments = Table(
+    "bench_payments",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("customer_id", String(40), nullable=False),
+    Column("amount", Numeric(17, 2), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+engine = create_engine(os.environ["BENCH_DATABASE_URL"], pool_size=10, max_overflow=10)
+metadata.create_all(engine)
+
+
+class Payments:
+    """POST: insert one payment row."""
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Insert and echo the row."""
+        body = req.get_media()
+        row = {
+            "id": f"pmt_{uuid.uuid4().hex}",
+            "customer_id": body["customer_id"],
+            "amount": body["amount"],
+            "created_at": datetime.now(UTC),
+        }
+        with engine.begin() as conn:
+            conn.execute(insert(payments).values(**row))
+        resp.status = falcon.HTTP_201
+        resp.media = {**row, "created_at": row["created_at"].isoformat()}
+
+
+app = falcon.App()
+app.add_route("/payment/one-time", Payments())

@@ -1,0 +1,259 @@
+"""Payment creation over HTTP: `cbp serve` against bare Falcon + one SQLAlchemy insert.
+
+    .venv/bin/python bench/http_payments.py --requests 2000 --clients 8
+
+Both run under gunicorn (gthread, 1 worker, 8 threads) on the same fresh
+PostgreSQL database; the same client threads POST keep-alive requests to
+each in turn. cbp's request does everything a real one does: key check, rate
+limit, idempotency record, validation, the payment's events, view, outbox
+and audit entries in one transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from cbp.adapters.sql.crypto import FieldCipher
+
+POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+HERE = Path(__file__).parent
+
+
+def free_port() -> int:
+    """A port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(port: int, path: str) -> None:
+    """Return once the server on ``port`` answers ``path``."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", path)
+            if connection.getresponse().status < 500:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"nothing answered on port {port}")
+
+
+def load(
+    port: int, requests: int, clients: int, body: dict[str, str], headers: dict[str, str]
+) -> tuple[float, list[float]]:
+    """Requests per second and each request's latency (ms), from ``clients`` threads."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    per_client = requests // clients
+
+    def client(n: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = []
+        for i in range(per_client):
+            sent = {**headers, "Idempotency-Key": f"bench-{n}-{i}-{uuid.uuid4().hex[:6]}"}
+            began = time.perf_counter()
+            connection.request("POST", "/payment/one-time", json.dumps(body), sent)
+            reply = connection.getresponse()
+            reply.read()
+            if reply.status != 201:
+                raise SystemExit(f"status {reply.status}")
+            mine.append((time.perf_counter() - began) * 1000)
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(latencies) / (time.perf_counter() - start), latencies
+
+
+@contextmanager
+def serving(env: dict[str, str], home: Path) -> Iterator[int]:
+    """`cbp serve` on a free port until the block ends."""
+    port = free_port()
+    with (home / "serve.out").open("ab") as out:
+        served = subprocess.Popen(
+            [sys.executable, "-m", "cbp.entrypoints.cli", "serve", "--port", str(port)],
+            env=env,
+            cwd=home,
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+        )
+    try:
+        wait_until_up(port, "/health/live")
+        yield port
+    finally:
+        served.terminate()
+        served.wait(timeout=60)
+
+
+def cbp_world(port: int, key: str) -> dict[str, str]:
+    """A customer, a verified payee and a funding account made over HTTP."""
+
+    def call(method: str, path: str, body: dict[str, object] | None = None) -> dict[str, object]:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        connection.request(method, path, None if body is None else json.dumps(body), headers)
+        reply = connection.getresponse()
+        answer = json.loads(reply.read() or b"{}")
+        if reply.status >= 400:
+            raise SystemExit(f"{method} {path}: {reply.status} {answer}")
+        return answer  # type: ignore[no-any-return]
+
+    customer = call("POST", "/customer", {"external_id": "bench", "name": "B", "email": "b@x.io"})
+    biller = call("GET", "/payee/global-payee/name/pacific%20gas")["items"][0]  # type: ignore[index]
+    payee = call(
+        "POST",
+        "/payee",
+        {
+            "customer_id": customer["id"],
+            "global_payee_id": biller["id"],  # type: ignore[index]
+            "account_number": "4417123456",
+        },
+    )
+    deadline = time.monotonic() + 30
+    while call("GET", f"/payee/{payee['id']}")["verification_status"] != "verified":
+        if time.monotonic() > deadline:
+            raise SystemExit("the payee was never verified")
+        time.sleep(0.2)
+    funding = call(
+        "POST",
+        "/funding-account",
+        {
+            "customer_id": customer["id"],
+            "routing_number": "011000015",
+            "account_number": "000123456789",
+            "account_type": "checking",
+            "holder_name": "B",
+        },
+    )
+    return {
+        "customer_id": str(customer["id"]),
+        "payee_id": str(payee["id"]),
+        "funding_account_id": str(funding["id"]),
+    }
+
+
+def main() -> None:
+    """Serve each app in turn, load it, print one Markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--http-workers", type=int, default=1, help="gunicorn workers of each")
+    args = parser.parse_args()
+    name = f"cbp_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    database = make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False)
+    home = Path(tempfile.mkdtemp())
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("CBP_", "BENCH_"))}
+    rows = []
+    try:
+        port = free_port()
+        bare = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--chdir",
+                str(HERE),
+                "-k",
+                "gthread",
+                "-w",
+                "1",
+                "--threads",
+                "8",
+                "-b",
+                f"127.0.0.1:{port}",
+                "bare_app:app",
+            ],
+            env=base_env | {"BENCH_DATABASE_URL": database},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_until_up(port, "/")
+            body = {"customer_id": "cus_bench", "amount": "42.00"}
+            rows.append(
+                (
+                    "bare Falcon + insert",
+                    *load(
+                        port,
+                        args.requests,
+                        args.clients,
+                        body,
+                        {"Content-Type": "application/json"},
+                    ),
+                )
+            )
+        finally:
+            bare.terminate()
+            bare.wait(timeout=30)
+
+        env = base_env | {
+            "CBP_DATABASE_URL": database,
+            "CBP_AUTO_MIGRATE": "true",
+            "CBP_DEMO_SEED": "true",
+            "CBP_API_KEY_SECRET": "bench",
+            "CBP_ENCRYPTION_KEYS": FieldCipher.generate_key(),
+            "CBP_RATE_LIMIT": "100000000",
+            "CBP_LOG_LEVEL": "WARNING",
+        }
+        with serving(env, home) as port:  # NOTE: its pump verifies the payee
+            key = next(
+                line
+                for line in (home / "serve.out").read_text().splitlines()
+                if line.startswith("key_")
+            )
+            world = cbp_world(port, key)
+        # NOTE: as in production, the API process only serves; the relay and workers
+        # would run elsewhere (not started here), so no in-process pump competes.
+        env |= {
+            "CBP_HTTP_WORKERS": str(args.http_workers),
+            "CBP_BROKER_URL": "redis://127.0.0.1:6379/0",
+            "CBP_REDIS_PREFIX": f"bench{uuid.uuid4().hex[:8]}:",
+        }
+        with serving(env, home) as port:
+            body = {**world, "amount": "42.00"}
+            headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+            rows.append(("cbp serve", *load(port, args.requests, args.clients, body, headers)))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    baseline = rows[0][1]
+    print("| server | requests/s | p50 ms | p99 ms | vs baseline |")
+    print("|---|---|---|---|---|")
+    for label, rate, latencies in rows:
+        ordered = sorted(latencies)
+        p50 = statistics.median(ordered)
+        p99 = ordered[int(len(ordered) * 0.99) - 1]
+        print(f"| {label} | {rate:.0f} | {p50:.1f} | {p99:.1f} | {rate / baseline:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
