@@ -183,7 +183,7 @@ def main() -> None:
                 "-k",
                 "gthread",
                 "-w",
-                "1",
+                str(args.http_workers),
                 "--threads",
                 "8",
                 "-b",
