@@ -24,14 +24,9 @@ def readiness_probes(core: Cbp) -> dict[str, Probe]:
         with core.deps.uow() as uow:
             uow.tenants.any_exist()
 
-    def broker() -> None:
-        ping = getattr(core.container.broker(), "ping", None)
-        if ping is not None:
-            ping()
-
     return {
         "database": database,
-        "broker": broker,
+        "broker": lambda: core.container.broker().ping(),
         "cache": lambda: core.deps.cache.get("health:probe"),
     }
 

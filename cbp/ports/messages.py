@@ -19,6 +19,8 @@ class MessageKind(enum.StrEnum):
 PAYMENT_PROCESSING = "payment.processing"
 NOTIFICATION_DELIVERY = "notification.delivery"
 EXCEPTION_HANDLING = "exception.handling"
+#: Every work queue; any other destination is a topic.
+TASK_QUEUES = frozenset({PAYMENT_PROCESSING, NOTIFICATION_DELIVERY, EXCEPTION_HANDLING})
 # Topics (events, fan out to every subscriber whose filter matches).
 PAYMENT_EVENTS = "payment.events"
 PAYEE_EVENTS = "payee.events"
@@ -140,6 +142,10 @@ class DeliveryTransport(Protocol):
 
     def send(self, delivery: Delivery) -> None:
         """Hand the delivery to the broker; raise if the broker did not take it."""
+        ...
+
+    def ping(self) -> None:
+        """Raise if the broker cannot be reached (readiness)."""
         ...
 
 

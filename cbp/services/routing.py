@@ -36,8 +36,7 @@ class Subscription:
     @property
     def kind(self) -> m.MessageKind:
         """Tasks go to a queue; anything else is an event on a topic."""
-        tasks = {m.PAYMENT_PROCESSING, m.NOTIFICATION_DELIVERY, m.EXCEPTION_HANDLING}
-        return m.MessageKind.TASK if self.destination in tasks else m.MessageKind.EVENT
+        return m.MessageKind.TASK if self.destination in m.TASK_QUEUES else m.MessageKind.EVENT
 
     def matches(self, message: m.Message) -> bool:
         """Whether this subscriber wants ``message``."""
@@ -155,6 +154,11 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
 )
 
 
+def broker_queues(subscriptions: tuple[Subscription, ...] = SUBSCRIPTIONS) -> list[str]:
+    """The broker queues of these subscriptions: one per task queue and topic subscriber."""
+    return sorted({m.queue_name(s.destination, s.name, s.kind) for s in subscriptions})
+
+
 class MessageRouter:
     """Hands each message to the subscribers that want it."""
 
@@ -172,7 +176,7 @@ class MessageRouter:
 
     def queues(self) -> list[str]:
         """Every broker queue a worker consumes: one per task queue and topic subscriber."""
-        return sorted({m.queue_name(s.destination, s.name, s.kind) for s in self.subscriptions})
+        return broker_queues(self.subscriptions)
 
     def consume(self, message: m.Message, subscriber: str) -> None:
         """Run the named subscriber on ``message``."""

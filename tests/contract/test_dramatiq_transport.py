@@ -10,11 +10,11 @@ import pytest
 
 from cbp.adapters.dramatiq.brokers import open_broker
 from cbp.adapters.dramatiq.transport import DramatiqDeliveryTransport, declare_deliver_actor
-from cbp.services.routing import SUBSCRIPTIONS, MessageRouter
+from cbp.services.routing import broker_queues
 from tests.brokers import broker_url, remove_queues, unique_prefix
 from tests.contract.outside_contract import TransportContract
 
-QUEUES = MessageRouter(bus=None, subscriptions=SUBSCRIPTIONS).queues()  # type: ignore[arg-type]
+QUEUES = broker_queues()
 
 
 class DramatiqTransportContract(TransportContract):

@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, insert, select, text, update
 from cbp.adapters.sql import codecs, schema
 from cbp.ports.messages import Headers, Message, MessageKind
 from cbp.services.payments import PROCESS_PAYMENT_TASK
-from cbp.services.routing import SUBSCRIPTIONS, MessageRouter
+from cbp.services.routing import broker_queues
 from tests.brokers import REDIS_URL, broker_url, remove_queues, unique_prefix
 from tests.e2e.server import Server, make_world, postgres_and_redis_env, running_server
 
@@ -47,7 +47,7 @@ OUTCOMES = {
 }
 FAILURES = {13, 14, 15}
 PAYMENTS = int(os.environ.get("CBP_TEST_PIPELINE_PAYMENTS", "500"))
-QUEUES = MessageRouter(bus=None, subscriptions=SUBSCRIPTIONS).queues()  # type: ignore[arg-type]
+QUEUES = broker_queues()
 TERMINAL = {"completed", "failed", "returned", "cancelled"}
 #: The status a payment's last event leaves it in.
 STATUS_AFTER = {
@@ -95,11 +95,11 @@ class Deployment:
         return process.wait(timeout=60)
 
     def stop_all(self) -> None:
-        for name in list(self.processes):
+        for name, process in list(self.processes.items()):
             try:
                 self.stop(name)
             except subprocess.TimeoutExpired:
-                self.processes.get(name, subprocess.Popen(["true"])).kill()
+                process.kill()
 
     def traceparent_at_processor(self, reference: str) -> str | None:
         """The trace context the processor was called with for this reference."""

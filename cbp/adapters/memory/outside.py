@@ -138,6 +138,9 @@ class InMemoryBroker:
             self.sent.append(delivery)
             self._queue.append(delivery)
 
+    def ping(self) -> None:
+        """Always reachable: it lives in this process."""
+
     def drain(self, consume: Callable[[str], object]) -> int:
         """Run every delivery queued now, by id; return how many ran."""
         with self._lock:
