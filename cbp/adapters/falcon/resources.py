@@ -36,6 +36,14 @@ def encode(model: BaseModel) -> bytes:
     return model.model_dump_json(by_alias=True).encode()
 
 
+def _write(resp: falcon.Response, status: int, body: bytes) -> None:
+    """A JSON body, or a problem for a 4xx or 5xx, that no cache may keep."""
+    resp.status = falcon.code_to_http_status(status)
+    resp.data = body
+    resp.content_type = "application/problem+json" if status >= 400 else "application/json"
+    resp.cache_control = ["no-store"]
+
+
 class Api:
     """What every resource shares: the use cases and the request helpers."""
 
@@ -51,10 +59,7 @@ class Api:
 
     def send(self, resp: falcon.Response, status: int, data: BaseModel) -> None:
         """A JSON response that no cache may keep (it holds account data)."""
-        resp.status = falcon.code_to_http_status(status)
-        resp.data = encode(data)
-        resp.content_type = "application/json"
-        resp.cache_control = ["no-store"]
+        _write(resp, status, encode(data))
 
     def post(
         self,
@@ -89,15 +94,12 @@ class Api:
         replay = idempotency.begin(self.deps, tenant_id=tenant_id, key=key, fingerprint=digest)
         if replay is not None:
             status, body = replay
-            resp.status = falcon.code_to_http_status(status)
-            resp.data = body
-            resp.content_type = "application/problem+json" if status >= 400 else "application/json"
-            resp.cache_control = ["no-store"]
+            _write(resp, status, body)
             resp.set_header("Idempotent-Replayed", "true")
             return
         try:
             status, model = action()
-            body, content_type = encode(model), "application/json"
+            body = encode(model)
         except Exception as error:
             problem = problem_for(error, req.context.get("request_id"))
             if problem is None:
@@ -110,15 +112,11 @@ class Api:
                     body=b"",
                 )
                 raise
-            status, content_type = problem["status"], "application/problem+json"
-            body = json.dumps(problem).encode()
+            status, body = problem["status"], json.dumps(problem).encode()
         idempotency.finish(
             self.deps, tenant_id=tenant_id, key=key, fingerprint=digest, status=status, body=body
         )
-        resp.status = falcon.code_to_http_status(status)
-        resp.data = body
-        resp.content_type = content_type
-        resp.cache_control = ["no-store"]
+        _write(resp, status, body)
 
     def paging(self, req: falcon.Request) -> tuple[str | None, int | None]:
         """The ``cursor`` and ``limit`` query parameters."""
