@@ -26,6 +26,20 @@ class DependencyTimeout(DependencyError):
     code = "dependency_timeout"
 
 
+class DependencyDeferred(DependencyError):
+    """The call was not made (a breaker is open, a bulkhead is full): try again later.
+
+    Deferral is not failure: the work waits ``retry_after`` seconds and
+    does not spend a delivery's attempts.
+    """
+
+    code = "dependency_deferred"
+
+    def __init__(self, dependency: str, detail: str, *, retry_after: float = 1.0) -> None:
+        super().__init__(dependency, detail)
+        self.retry_after = retry_after
+
+
 class DeliveryRejected(DependencyError):
     """A notification provider refused the message (a bad address, say)."""
 

@@ -183,6 +183,22 @@ class DeliveryStore(Protocol):
         """Record a failed attempt: due again at ``retry_at``, or dead if None."""
         ...
 
+    def defer(self, delivery_id: str, *, until: datetime, reason: str) -> None:
+        """Put a leased delivery back until ``until``, giving back the attempt it took.
+
+        For work a dependency could not take (an open breaker, a full
+        bulkhead): deferral is not failure and never leads to a dead letter.
+        """
+        ...
+
+    def owed(self, destination: str, subscriber: str, ordering_key: str) -> bool:
+        """Whether a message with this ordering key is still on its way to ``subscriber``.
+
+        It is owed while committed to ``destination`` and not yet relayed, or
+        while its delivery is pending; not once done or dead.
+        """
+        ...
+
     def dead_letters(self, *, limit: int) -> list[Delivery]:
         """Dead deliveries, oldest first."""
         ...

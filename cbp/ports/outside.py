@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from cbp.domain.banking import AccountMask
@@ -33,12 +33,21 @@ class ProcessorResult:
 
 @dataclass(frozen=True, kw_only=True)
 class Submission:
-    """What the processor needs to move the money; numbers stay inside adapters."""
+    """What the processor needs to move the money.
+
+    The account numbers are in the clear here, for the processor adapter
+    alone: they never appear in the repr, logs or messages.
+    """
 
     reference: str
+    tenant_id: str
     amount: Money
     payee_id: str
+    payee_name: str
+    payee_account_number: str = field(repr=False)
     funding_account_id: str
+    funding_routing_number: str = field(repr=False)
+    funding_account_number: str = field(repr=False)
     deliver_by: str
     traceparent: str | None = None
 

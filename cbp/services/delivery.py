@@ -10,7 +10,10 @@ Three steps, each safe to crash in:
 3. ``consume_delivery`` (in a worker) runs the subscriber, whose effect
    commits with an inbox record of the message id, then marks the delivery
    done; a failure backs off exponentially with full jitter, and the last
-   allowed attempt dead-letters it.
+   allowed attempt dead-letters it. A subscriber whose dependency could not
+   take the work (an open breaker, a full bulkhead) defers it instead: it
+   comes back later and the attempt is given back, so an outage of a party
+   outside never turns work into dead letters.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import random
 from collections.abc import Callable
 from datetime import timedelta
 
+from cbp.ports.errors import DependencyDeferred
 from cbp.ports.messages import Delivery, DeliveryStatus, DeliveryTransport, Message
 from cbp.services import auditing
 from cbp.services.commands import PurgeDeliveredMessages, RetryDeadLetter
@@ -80,6 +84,8 @@ def consume_delivery(deps: Dependencies, consume: Consumer, delivery_id: str) ->
         return delivery.status  # NOTE: a duplicate from the broker; already settled
     try:
         consume(delivery.message, delivery.subscriber)
+    except DependencyDeferred as deferral:
+        return _defer(deps, delivery, deferral)
     except Exception as error:  # NOTE: every failure is retried, then dead-lettered
         return _record_failure(deps, delivery, error)
     with deps.uow() as uow:
@@ -104,6 +110,26 @@ def retry_delay(options: ServiceOptions, attempts: int) -> float:
         options.delivery_retry_base_seconds * 2 ** max(0, attempts - 1),
     )
     return random.uniform(0, ceiling)
+
+
+def _defer(deps: Dependencies, delivery: Delivery, deferral: DependencyDeferred) -> DeliveryStatus:
+    # NOTE: jittered so that deferred work does not come back as one herd
+    delay = min(
+        deps.options.delivery_retry_max_seconds,
+        deferral.retry_after * random.uniform(1.0, 1.5),
+    )
+    with deps.uow() as uow:
+        uow.deliveries.defer(
+            delivery.id,
+            until=deps.clock.now() + timedelta(seconds=delay),
+            reason=f"deferred: {deferral}"[:500],
+        )
+        uow.commit()
+    logger.info(
+        "delivery deferred",
+        extra={"delivery_id": delivery.id, "subscriber": delivery.subscriber, "delay": delay},
+    )
+    return DeliveryStatus.PENDING
 
 
 def _record_failure(deps: Dependencies, delivery: Delivery, error: Exception) -> DeliveryStatus:

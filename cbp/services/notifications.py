@@ -6,7 +6,7 @@ import enum
 
 from cbp.domain.errors import IllegalTransition
 from cbp.domain.notification import NotificationStatus
-from cbp.ports.errors import DependencyError
+from cbp.ports.errors import DependencyDeferred, DependencyError
 from cbp.services.commands import DeliverNotification
 from cbp.services.dependencies import Dependencies
 
@@ -34,6 +34,8 @@ def deliver_notification(command: DeliverNotification, deps: Dependencies) -> De
     error: str | None = None
     try:
         deps.notifier.send(notification)
+    except DependencyDeferred:
+        raise  # NOTE: not an attempt: the delivery comes back when the channel can take it
     except DependencyError as failure:
         error = failure.detail
     with deps.uow() as uow:

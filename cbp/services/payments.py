@@ -17,6 +17,8 @@ from cbp.services.dependencies import Dependencies
 from cbp.services.outbox import enqueue_task, headers_for, publish_payment_changes
 
 PROCESS_PAYMENT_TASK = "payment.process"
+#: The subscriber that consumes payment.processing tasks.
+PAYMENT_PROCESSOR = "payment-processor"
 
 
 def create_one_time_payment(command: CreateOneTimePayment, deps: Dependencies) -> str:

@@ -14,11 +14,13 @@ from datetime import date, timedelta
 
 from cbp.domain import identifiers
 from cbp.domain.errors import DomainError, InvalidInput
+from cbp.domain.funding import FundingAccount
+from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment, PaymentStatus
 from cbp.domain.payment_exception import ExceptionKind
 from cbp.domain.processing import JobProgress, ProcessJob
 from cbp.ports import messages as m
-from cbp.ports.errors import DependencyTimeout
+from cbp.ports.errors import DependencyDeferred, DependencyError, DependencyTimeout
 from cbp.ports.outside import ProcessorResult, ProcessorStatus, Submission
 from cbp.ports.storage import UnitOfWork
 from cbp.services import auditing
@@ -33,7 +35,12 @@ from cbp.services.commands import (
 from cbp.services.dependencies import Dependencies
 from cbp.services.exceptions import open_exception
 from cbp.services.outbox import already_consumed, headers_for, publish_payment_changes
-from cbp.services.payments import QUEUED, check_payable, queue_processing
+from cbp.services.payments import (
+    PAYMENT_PROCESSOR,
+    QUEUED,
+    check_payable,
+    queue_processing,
+)
 
 _CONSUMER = "process_payment"
 
@@ -101,7 +108,9 @@ def queue_due_payments(command: QueueDuePayments, deps: Dependencies) -> int:
         local_today: dict[str, date] = {}
         queued = 0
         for payment in uow.payments.due(horizon):
-            if uow.inbox.seen(QUEUED, payment.id):
+            if uow.inbox.seen(QUEUED, payment.id) and uow.deliveries.owed(
+                m.PAYMENT_PROCESSING, PAYMENT_PROCESSOR, payment.id
+            ):
                 continue
             if command.on is None and payment.tenant_id not in local_today:
                 policy = uow.tenants.get(payment.tenant_id).policy
@@ -139,7 +148,9 @@ def process_payment(command: ProcessPayment, deps: Dependencies) -> PaymentStatu
         # NOTE: on a timeout the outcome is unknown; the payment waits in processing
         # until the reconciler asks the processor.
         with contextlib.suppress(DependencyTimeout):
-            result = deps.processor.submit(_submission(payment, command.traceparent))
+            result = deps.processor.submit(
+                _submission(payment, payee, funding, command.traceparent)
+            )
     with deps.uow() as uow:
         payment = uow.payments.get(command.tenant_id, command.payment_id)
         consumed = already_consumed(uow, deps, _CONSUMER, command.message_id)
@@ -170,17 +181,27 @@ def reconcile_payments(command: ReconcilePayments, deps: Dependencies) -> int:
 
     A reference the processor has never seen was lost on the way there, so
     it is submitted again under the same reference.
+
+    A processor that cannot answer now leaves the payments for the next
+    pass; an open breaker ends this pass at once.
     """
     moved = 0
     with deps.uow() as uow:
         processing = uow.payments.in_status(PaymentStatus.PROCESSING, limit=command.limit)
     for stale in processing:
-        result = deps.processor.outcome(stale.processor_reference or stale.id)
-        if result.status is ProcessorStatus.UNKNOWN:
-            try:
-                result = deps.processor.submit(_submission(stale, command.traceparent))
-            except DependencyTimeout:
-                continue
+        try:
+            result = deps.processor.outcome(stale.processor_reference or stale.id)
+            if result.status is ProcessorStatus.UNKNOWN:
+                with deps.uow() as uow:
+                    payee = uow.payees.get(stale.tenant_id, stale.payee_id)
+                    funding = uow.funding_accounts.get(stale.tenant_id, stale.funding_account_id)
+                result = deps.processor.submit(
+                    _submission(stale, payee, funding, command.traceparent)
+                )
+        except DependencyDeferred:
+            break
+        except DependencyError:
+            continue
         with deps.uow() as uow:
             payment = uow.payments.get(stale.tenant_id, stale.id)
             if payment.status is not PaymentStatus.PROCESSING:
@@ -209,12 +230,19 @@ def record_payment_return(command: RecordPaymentReturn, deps: Dependencies) -> N
         uow.commit()
 
 
-def _submission(payment: Payment, traceparent: str | None) -> Submission:
+def _submission(
+    payment: Payment, payee: Payee, funding: FundingAccount, traceparent: str | None
+) -> Submission:
     return Submission(
         reference=payment.processor_reference or payment.id,
+        tenant_id=payment.tenant_id,
         amount=payment.amount,
-        payee_id=payment.payee_id,
-        funding_account_id=payment.funding_account_id,
+        payee_id=payee.id,
+        payee_name=payee.name,
+        payee_account_number=payee.account_number,
+        funding_account_id=funding.id,
+        funding_routing_number=funding.routing_number,
+        funding_account_number=funding.account_number,
         deliver_by=payment.deliver_by.isoformat(),
         traceparent=traceparent,
     )

@@ -17,7 +17,7 @@ from cbp.services.directory import invalidate_directory_cache
 from cbp.services.exceptions import DELIVER_NOTIFICATION_TASK, HANDLE_EXCEPTION_TASK
 from cbp.services.notifications import DeliveryOutcome
 from cbp.services.outbox import EXCEPTION_CREATED, PAYMENT_STATUS_CHANGED
-from cbp.services.payments import PROCESS_PAYMENT_TASK
+from cbp.services.payments import PAYMENT_PROCESSOR, PROCESS_PAYMENT_TASK
 
 
 class RetryLater(Exception):
@@ -122,7 +122,7 @@ def _record_payment_activity(message: m.Message, bus: CommandBus) -> None:
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription(
-        "payment-processor",
+        PAYMENT_PROCESSOR,
         m.PAYMENT_PROCESSING,
         frozenset({PROCESS_PAYMENT_TASK}),
         _process_payment,

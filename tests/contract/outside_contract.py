@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from cbp.ports.messages import DeliveryTransport, MessageKind
 from cbp.ports.outside import Cache, RateLimiter
+from cbp.ports.resilience import BreakerState, BreakerStore
 from tests.contract import builders as b
 
 Advance = Callable[[float], None]
@@ -85,3 +86,45 @@ class TransportContract:
         for delivery in sent:
             transport.send(delivery)
         assert sorted(receive(len(sent))) == sorted(d.id for d in sent)
+
+
+class BreakerStoreContract:
+    """Closed, open after the threshold, one probe at a time, closed on success.
+
+    Subclasses provide ``store``: a fresh, empty breaker store.
+    """
+
+    def test_a_breaker_opens_after_the_threshold_of_failures_in_a_row(
+        self, store: BreakerStore
+    ) -> None:
+        assert store.load("p@a").state is BreakerState.CLOSED
+        for _ in range(2):
+            assert store.record_failure("p@a", threshold=3, now=100.0).state is BreakerState.CLOSED
+        opened = store.record_failure("p@a", threshold=3, now=101.0)
+        assert (opened.state, opened.failures, opened.opened_at) == (BreakerState.OPEN, 3, 101.0)
+        assert store.load("p@a") == opened
+        assert store.load("p@b").state is BreakerState.CLOSED, "one breaker per instance"
+
+    def test_a_success_closes_and_forgets_the_failures(self, store: BreakerStore) -> None:
+        store.record_failure("p@a", threshold=3, now=1.0)
+        store.record_failure("p@a", threshold=3, now=2.0)
+        store.record_success("p@a")
+        assert store.record_failure("p@a", threshold=3, now=3.0).state is BreakerState.CLOSED
+
+    def test_only_one_caller_gets_the_probe_and_only_after_the_wait(
+        self, store: BreakerStore
+    ) -> None:
+        store.record_failure("p@a", threshold=1, now=10.0)
+        assert not store.try_probe("p@a", reset_after=5, probe_timeout=3, now=14.9)
+        assert store.try_probe("p@a", reset_after=5, probe_timeout=3, now=15.0)
+        assert store.load("p@a").state is BreakerState.HALF_OPEN
+        assert not store.try_probe("p@a", reset_after=5, probe_timeout=3, now=16.0)
+        assert store.try_probe("p@a", reset_after=5, probe_timeout=3, now=18.1), "probe lost"
+
+    def test_a_failed_probe_opens_again(self, store: BreakerStore) -> None:
+        store.record_failure("p@a", threshold=1, now=10.0)
+        assert store.try_probe("p@a", reset_after=5, probe_timeout=3, now=15.0)
+        reopened = store.record_failure("p@a", threshold=1, now=15.5)
+        assert (reopened.state, reopened.opened_at) == (BreakerState.OPEN, 15.5)
+        assert not store.try_probe("p@a", reset_after=5, probe_timeout=3, now=16.0)
+        assert sorted(store.names()) == ["p@a"]

@@ -696,6 +696,46 @@ class DeliveryStoreContract:
         with uow_factory() as uow, pytest.raises(IllegalTransition):
             uow.deliveries.revive(revived.id, at=b.NOW)
 
+    def test_a_deferred_delivery_comes_back_later_without_spending_its_attempt(
+        self, uow_factory: UowFactory
+    ) -> None:
+        self.schedule(uow_factory, b.message(), subscribers=("a",))
+        (delivery,) = self.claim(uow_factory)
+        with uow_factory() as uow:
+            uow.deliveries.defer(
+                delivery.id, until=b.NOW + timedelta(seconds=40), reason="breaker open"
+            )
+            uow.commit()
+        assert self.claim(uow_factory, b.NOW + timedelta(seconds=39)) == []
+        (again,) = self.claim(uow_factory, b.NOW + timedelta(seconds=40))
+        assert (again.id, again.attempts, again.status) == (
+            delivery.id,
+            1,
+            DeliveryStatus.PENDING,
+        )
+
+    def test_a_message_is_owed_until_its_delivery_is_over(self, uow_factory: UowFactory) -> None:
+        message = b.message()
+        key = message.ordering_key
+        assert key is not None
+        with uow_factory() as uow:
+            uow.outbox.add(message)
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.deliveries.owed(message.destination, "a", key), "committed, not relayed"
+            assert not uow.deliveries.owed(message.destination, "a", "another-key")
+            uow.deliveries.schedule(message, ["a"], at=b.NOW)
+            uow.outbox.mark_dispatched([message.message_id], b.NOW)
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.deliveries.owed(message.destination, "a", key), "a pending delivery"
+        (delivery,) = self.claim(uow_factory)
+        with uow_factory() as uow:
+            uow.deliveries.fail(delivery.id, error="poison", retry_at=None)
+            uow.commit()
+        with uow_factory() as uow:
+            assert not uow.deliveries.owed(message.destination, "a", key), "dead: nothing owed"
+
     def test_deliveries_are_counted_by_status(self, uow_factory: UowFactory) -> None:
         unordered = [replace(b.message(), ordering_key=None) for _ in range(2)]
         self.schedule(uow_factory, *unordered, subscribers=("a",))

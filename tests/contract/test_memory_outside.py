@@ -2,13 +2,19 @@
 
 import pytest
 
+from cbp.adapters.memory.breakers import InMemoryBreakerStore
 from cbp.adapters.memory.outside import (
     InMemoryBroker,
     InMemoryCache,
     InMemoryClock,
     InMemoryRateLimiter,
 )
-from tests.contract.outside_contract import CacheContract, RateLimiterContract, TransportContract
+from tests.contract.outside_contract import (
+    BreakerStoreContract,
+    CacheContract,
+    RateLimiterContract,
+    TransportContract,
+)
 
 
 @pytest.fixture
@@ -46,3 +52,9 @@ class TestInMemoryBroker(TransportContract):
             return received
 
         return broker, receive
+
+
+class TestInMemoryBreakerStore(BreakerStoreContract):
+    @pytest.fixture
+    def store(self) -> InMemoryBreakerStore:
+        return InMemoryBreakerStore()

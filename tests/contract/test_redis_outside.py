@@ -8,9 +8,14 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from cbp.adapters.redis.breakers import RedisBreakerStore
 from cbp.adapters.redis.outside import RedisCache, RedisRateLimiter
 from tests.conftest import require_service
-from tests.contract.outside_contract import CacheContract, RateLimiterContract
+from tests.contract.outside_contract import (
+    BreakerStoreContract,
+    CacheContract,
+    RateLimiterContract,
+)
 
 REDIS_URL = os.environ.get("CBP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -57,3 +62,19 @@ class TestRedisRateLimiter(RateLimiterContract):
         assert first.hit("shared", limit=2, window_seconds=60).allowed
         assert second.hit("shared", limit=2, window_seconds=60).allowed
         assert not first.hit("shared", limit=2, window_seconds=60).allowed
+
+
+@pytest.mark.services
+class TestRedisBreakerStore(BreakerStoreContract):
+    @pytest.fixture
+    def store(self, client_and_prefix):  # type: ignore[no-untyped-def]
+        client, prefix = client_and_prefix
+        return RedisBreakerStore(client, prefix=prefix)
+
+    def test_two_processes_race_for_the_probe_and_one_wins(self, client_and_prefix) -> None:  # type: ignore[no-untyped-def]
+        _, prefix = client_and_prefix
+        stores = [RedisBreakerStore(redis.Redis.from_url(REDIS_URL), prefix=prefix) for _ in "ab"]
+        stores[0].record_failure("p@a", threshold=1, now=1.0)
+        assert stores[1].load("p@a").state.value == "open", "the other process sees it open"
+        wins = [s.try_probe("p@a", reset_after=1, probe_timeout=30, now=5.0) for s in stores]
+        assert sorted(wins) == [False, True]

@@ -522,6 +522,35 @@ class InMemoryDeliveryStore:
         }
         self.tx.put("deliveries", delivery_id, changed)
 
+    def defer(self, delivery_id: str, *, until: datetime, reason: str) -> None:
+        row = self._row(delivery_id)
+        changed = {
+            **row,
+            "available_at": until,
+            "leased_until": None,
+            "last_error": reason,
+            "attempts": max(0, row["attempts"] - 1),
+            "version": row["version"] + 1,
+        }
+        self.tx.put("deliveries", delivery_id, changed)
+
+    def owed(self, destination: str, subscriber: str, ordering_key: str) -> bool:
+        with self.tx.db.lock:
+            committed = [
+                m for mid, m in self.tx.db.outbox.items() if mid not in self.tx.db.dispatched
+            ]
+        if any(
+            m.destination == destination and m.ordering_key == ordering_key
+            for m in [*committed, *self.tx.outbox]
+        ):
+            return True
+        return any(
+            r["subscriber"] == subscriber
+            and r["ordering_key"] == ordering_key
+            and r["status"] is DeliveryStatus.PENDING
+            for r in self.tx.scan("deliveries")
+        )
+
     def dead_letters(self, *, limit: int) -> list[Delivery]:
         rows = sorted(
             (r for r in self.tx.scan("deliveries") if r["status"] is DeliveryStatus.DEAD),

@@ -857,6 +857,28 @@ class SqlDeliveryStore:
             values["available_at"] = retry_at
         self._change(delivery_id, **values)
 
+    def defer(self, delivery_id: str, *, until: datetime, reason: str) -> None:
+        d = t.deliveries.c
+        self._change(
+            delivery_id,
+            available_at=until,
+            leased_until=None,
+            last_error=reason,
+            attempts=case((d.attempts > 0, d.attempts - 1), else_=0),
+        )
+
+    def owed(self, destination: str, subscriber: str, ordering_key: str) -> bool:
+        d, o = t.deliveries.c, t.outbox.c
+        pending = select(literal(1)).where(
+            d.subscriber == subscriber,
+            d.ordering_key == ordering_key,
+            d.status == DeliveryStatus.PENDING.value,
+        )
+        unrelayed = select(literal(1)).where(
+            o.dispatched_at.is_(None), o.destination == destination, o.ordering_key == ordering_key
+        )
+        return bool(self.conn.execute(select(or_(pending.exists(), unrelayed.exists()))).scalar())
+
     def dead_letters(self, *, limit: int) -> list[Delivery]:
         d = t.deliveries.c
         return self._load(

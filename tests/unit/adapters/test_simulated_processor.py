@@ -17,9 +17,14 @@ from cbp.ports.outside import ProcessorStatus, Submission
 def submission(reference: str, amount: str) -> Submission:
     return Submission(
         reference=reference,
+        tenant_id="ten_1",
         amount=Money.of(Decimal(amount), "USD"),
         payee_id="pye_1",
+        payee_name="Pacific Gas and Electric",
+        payee_account_number="1234567890",
         funding_account_id="fac_1",
+        funding_routing_number="021000021",
+        funding_account_number="000123456789",
         deliver_by="2026-03-04",
     )
 

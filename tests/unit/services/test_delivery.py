@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from cbp.adapters.memory.outside import InMemoryClock
+from cbp.ports.errors import DependencyDeferred
 from cbp.ports.messages import DeliveryStatus, Message
 from cbp.services import commands as c
 from cbp.services.delivery import consume_delivery, dispatch_due, relay_outbox, retry_delay
@@ -105,3 +106,58 @@ def test_delivered_messages_are_purged_after_the_retention_and_not_before(
         assert uow.deliveries.counts()[DeliveryStatus.DONE] == 0
         assert uow.outbox.backlog().pending == 0
     assert app.handle(c.PurgeDeliveredMessages(older_than_days=7)) == 0
+
+
+def test_a_deferred_delivery_never_spends_its_attempts_nor_dead_letters(
+    world: World, clock: InMemoryClock
+) -> None:
+    app = world.app
+    deferrals = 0
+
+    def processor_breaker_open(message: Message, subscriber: str) -> None:
+        nonlocal deferrals
+        if subscriber != "payment-processor":
+            app.router.consume(message, subscriber)
+            return
+        deferrals += 1
+        raise DependencyDeferred("processor", "circuit breaker open", retry_after=5)
+
+    app.run_until_idle()
+    payment_id = world.pay()
+    relay_outbox(app.deps, subscribers=app.router.subscriber_names)
+    broker = app.container.broker()
+    for _ in range(app.deps.options.delivery_max_attempts * 3):
+        dispatch_due(app.deps, broker)
+        broker.drain(
+            lambda delivery_id: consume_delivery(app.deps, processor_breaker_open, delivery_id)
+        )
+        clock.advance(seconds=10)
+    assert deferrals == app.deps.options.delivery_max_attempts * 3
+    assert app.queries.dead_letters() == []
+    assert world.status(payment_id) == "scheduled"
+    app.run_until_idle()  # the processor is back
+    assert world.status(payment_id) == "completed"
+
+
+def test_the_sweep_queues_again_a_due_payment_whose_delivery_died(world: World) -> None:
+    app = world.app
+
+    def poison(message: Message, subscriber: str) -> None:
+        if subscriber != "payment-processor":
+            app.router.consume(message, subscriber)
+            return
+        raise RuntimeError("handler bug")
+
+    app.run_until_idle()
+    payment_id = world.pay()
+    relay_outbox(app.deps, subscribers=app.router.subscriber_names)
+    broker = app.container.broker()
+    for _ in range(app.deps.options.delivery_max_attempts + 1):
+        dispatch_due(app.deps, broker)
+        broker.drain(lambda delivery_id: consume_delivery(app.deps, poison, delivery_id))
+    assert len(app.queries.dead_letters()) == 1
+    assert world.status(payment_id) == "scheduled"
+    assert app.handle(c.QueueDuePayments()) == 1, "stranded: nothing would move it"
+    assert app.handle(c.QueueDuePayments()) == 0, "queued again once, not on every sweep"
+    app.run_until_idle()
+    assert world.status(payment_id) == "completed"
