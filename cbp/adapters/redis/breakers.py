@@ -75,7 +75,7 @@ class RedisBreakerStore:
                         return None
                     pipe.multi()
                     pipe.delete(key)
-                    pipe.hset(key, mapping=_encode(new))
+                    pipe.hset(key, mapping=_encode(new))  # type: ignore[arg-type]
                     pipe.expire(key, _TTL_SECONDS)
                     pipe.execute()
                     return new
@@ -86,11 +86,8 @@ class RedisBreakerStore:
         return f"{self.prefix}breaker:{name}"
 
 
-def _encode(snapshot: BreakerSnapshot) -> dict[str | bytes | int | float, str | int | float]:
-    values: dict[str | bytes | int | float, str | int | float] = {
-        "state": snapshot.state.value,
-        "failures": snapshot.failures,
-    }
+def _encode(snapshot: BreakerSnapshot) -> dict[str, str]:
+    values = {"state": snapshot.state.value, "failures": str(snapshot.failures)}
     if snapshot.opened_at is not None:
         values["opened_at"] = repr(snapshot.opened_at)
     if snapshot.probe_until is not None:
