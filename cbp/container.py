@@ -7,18 +7,27 @@ embedders replace any of them with ``container.<port>.override(...)``.
 
 from __future__ import annotations
 
+import functools
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import dramatiq
+import httpx
 import redis
 from dependency_injector import containers, providers
 from sqlalchemy import Engine
 
 from cbp.adapters.calendar.federal_reserve import FederalReserveCalendar
+from cbp.adapters.dns.discovery import ServiceDiscovery
 from cbp.adapters.dramatiq.brokers import open_broker
 from cbp.adapters.dramatiq.transport import DramatiqDeliveryTransport
+from cbp.adapters.http.client import HttpClientSettings, build_client
+from cbp.adapters.http.processor import HttpPaymentProcessor
+from cbp.adapters.http.sms import HttpSmsNotifier
+from cbp.adapters.http.verifier import HttpAccountVerifier
+from cbp.adapters.http.webhooks import WebhookNotifier
+from cbp.adapters.memory.breakers import InMemoryBreakerStore
 from cbp.adapters.memory.database import InMemoryDatabase
 from cbp.adapters.memory.outside import (
     InMemoryBroker,
@@ -27,15 +36,23 @@ from cbp.adapters.memory.outside import (
     InMemoryRateLimiter,
 )
 from cbp.adapters.memory.unit_of_work import InMemoryUnitOfWork
+from cbp.adapters.redis.breakers import RedisBreakerStore
 from cbp.adapters.redis.outside import RedisCache, RedisRateLimiter
+from cbp.adapters.resilience.breaker import BreakerSettings
+from cbp.adapters.resilience.bulkhead import Bulkhead
+from cbp.adapters.resilience.outbound import ResilientDependency, RetrySettings
 from cbp.adapters.rules.verifier import RulesAccountVerifier
 from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
+from cbp.adapters.smtp.notifier import SmtpEmailNotifier, SmtpSettings
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.setup import local_secrets, open_engine
 from cbp.adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
+from cbp.adapters.system.channels import ChannelNotifier
 from cbp.adapters.system.clock import SystemClock, UuidV7IdGenerator
 from cbp.adapters.system.log_notifier import LogNotifier
-from cbp.adapters.system.registry import StaticServiceRegistry
+from cbp.domain.customer import Channel
+from cbp.ports.outside import Notifier
+from cbp.ports.resilience import BreakerState, BreakerStore
 from cbp.services.bus import CommandBus
 from cbp.services.dependencies import Dependencies, ServiceOptions
 from cbp.services.queries import Queries
@@ -106,6 +123,128 @@ def _engine(settings: Settings) -> Iterator[Engine]:
     engine.dispose()
 
 
+#: Told of every breaker's change of state (the core announces it on system.events).
+BreakerListeners = list[Callable[[str, BreakerState, BreakerState], None]]
+
+
+def _discovery(settings: Settings) -> ServiceDiscovery:
+    locations: dict[str, str | None] = {
+        name: ",".join(urls) for name, urls in settings.service_endpoints.items()
+    }
+    locations.update(
+        processor=settings.processor_url or locations.get("processor"),
+        verifier=settings.verifier_url or locations.get("verifier"),
+        sms=settings.sms_url or locations.get("sms"),
+    )
+    return ServiceDiscovery(locations, nameserver=settings.dns_nameserver)
+
+
+def _outbound(
+    name: str,
+    *,
+    settings: Settings,
+    discovery: ServiceDiscovery,
+    store: BreakerStore,
+    listeners: BreakerListeners,
+) -> ResilientDependency:
+    """The resilience policy of one dependency: its own bulkhead and breakers."""
+
+    def announce(breaker: str, old: BreakerState, new: BreakerState) -> None:
+        for listener in listeners:
+            listener(breaker, old, new)
+
+    endpoints: Callable[[], list[str]] = lambda: discovery.endpoints(name)  # noqa: E731
+    if name in ("email", "webhook"):
+        endpoints = lambda: [name]  # noqa: E731  NOTE: the address travels with each call
+    return ResilientDependency(
+        name,
+        endpoints=endpoints,
+        store=store,
+        breaker=BreakerSettings(
+            failure_threshold=settings.breaker_failure_threshold,
+            reset_after_seconds=settings.breaker_reset_seconds,
+            probe_timeout_seconds=max(30.0, settings.outbound_deadline_seconds),
+        ),
+        bulkhead=Bulkhead(
+            name,
+            max_concurrent=settings.bulkhead_max_concurrent,
+            max_waiting=settings.bulkhead_max_waiting,
+            wait_timeout_seconds=settings.bulkhead_wait_seconds,
+        ),
+        retry=RetrySettings(
+            attempts=settings.outbound_retry_attempts,
+            base_seconds=settings.outbound_retry_base_seconds,
+            max_seconds=settings.outbound_retry_max_seconds,
+            deadline_seconds=settings.outbound_deadline_seconds,
+        ),
+        on_change=announce,
+    )
+
+
+def _outbound_factory(
+    settings: Settings,
+    discovery: ServiceDiscovery,
+    store: BreakerStore,
+    listeners: BreakerListeners,
+) -> Callable[[str], ResilientDependency]:
+    """Builds each dependency's policy by name, all sharing one breaker store."""
+    return functools.partial(
+        _outbound, settings=settings, discovery=discovery, store=store, listeners=listeners
+    )
+
+
+def _call(outbound: Callable[[str], ResilientDependency], name: str) -> ResilientDependency:
+    return outbound(name)
+
+
+def _http_client(settings: Settings, name: str) -> Iterator[httpx.Client]:
+    client = build_client(
+        HttpClientSettings(
+            connect_timeout=getattr(settings, f"{name}_connect_timeout_seconds"),
+            read_timeout=getattr(settings, f"{name}_read_timeout_seconds"),
+            token=settings.secret(f"{name}_token") if hasattr(settings, f"{name}_token") else None,
+            client_cert=getattr(settings, f"{name}_client_cert", None),
+            client_key=getattr(settings, f"{name}_client_key", None),
+            ca_file=getattr(settings, f"{name}_ca_file", None),
+        )
+    )
+    yield client
+    client.close()
+
+
+def _provider_notifier(
+    settings: Settings,
+    outbound: Callable[[str], ResilientDependency],
+    sms_client: httpx.Client,
+    webhook_client: httpx.Client,
+) -> Notifier:
+    """Email over SMTP, SMS over HTTP and signed webhooks, each where it is configured."""
+    channels: dict[Channel, Notifier] = {}
+    if settings.smtp_host:
+        smtp = SmtpSettings(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_sender,
+            username=settings.smtp_username,
+            password=settings.secret("smtp_password"),
+            timeout_seconds=settings.smtp_timeout_seconds,
+            require_tls=settings.smtp_require_tls,
+            ca_file=settings.smtp_ca_file,
+        )
+        channels[Channel.EMAIL] = SmtpEmailNotifier(smtp, outbound("email"))
+    if settings.sms_url:
+        channels[Channel.SMS] = HttpSmsNotifier(sms_client, outbound("sms"))
+    secret = settings.secret("webhook_signing_secret")
+    if secret:
+        channels[Channel.WEBHOOK] = WebhookNotifier(
+            webhook_client,
+            outbound("webhook"),
+            secret=secret,
+            allow_private=settings.webhook_allow_private_addresses,
+        )
+    return ChannelNotifier(channels)
+
+
 class Container(containers.DeclarativeContainer):
     """Every adapter and service of one cbp process."""
 
@@ -151,8 +290,30 @@ class Container(containers.DeclarativeContainer):
             RedisRateLimiter, client=rate_limit_redis, prefix=config.redis_prefix
         ),
     )
+    breaker_listeners: providers.Singleton[BreakerListeners] = providers.Singleton(list)
+    breaker_redis = providers.Resource(_redis_client, config.breaker_url)
+    breaker_store = providers.Selector(
+        config.breakers,
+        memory=providers.Singleton(InMemoryBreakerStore),
+        redis=providers.Singleton(
+            RedisBreakerStore, client=breaker_redis, prefix=config.redis_prefix
+        ),
+    )
+    registry = providers.Singleton(_discovery, settings)
+    outbound = providers.Singleton(
+        _outbound_factory, settings, registry, breaker_store, breaker_listeners
+    )
+    processor_client = providers.Resource(_http_client, settings, "processor")
+    verifier_client = providers.Resource(_http_client, settings, "verifier")
+    sms_client = providers.Resource(_http_client, settings, "sms")
+    webhook_client = providers.Resource(_http_client, settings, "webhook")
     processor = providers.Selector(
         config.processor,
+        http=providers.Singleton(
+            HttpPaymentProcessor,
+            client=processor_client,
+            call=providers.Singleton(_call, outbound, "processor"),
+        ),
         simulator=providers.Singleton(
             SimulatedPaymentProcessor,
             clock=clock,
@@ -160,13 +321,27 @@ class Container(containers.DeclarativeContainer):
             ledger_path=config.processor_ledger_path,
         ),
     )
-    verifier = providers.Selector(config.verifier, rules=providers.Singleton(RulesAccountVerifier))
+    verifier = providers.Selector(
+        config.verifier,
+        rules=providers.Singleton(RulesAccountVerifier),
+        http=providers.Singleton(
+            HttpAccountVerifier,
+            client=verifier_client,
+            call=providers.Singleton(_call, outbound, "verifier"),
+        ),
+    )
     notifier = providers.Selector(
         config.notifier,
         log=providers.Singleton(LogNotifier),
         memory=providers.Singleton(InMemoryNotifier),
+        providers=providers.Singleton(
+            _provider_notifier,
+            settings,
+            outbound=outbound,
+            sms_client=sms_client,
+            webhook_client=webhook_client,
+        ),
     )
-    registry = providers.Singleton(StaticServiceRegistry, endpoints=config.service_endpoints)
 
     options = providers.Singleton(
         ServiceOptions,

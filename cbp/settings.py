@@ -31,10 +31,50 @@ class Settings(BaseSettings):
     cache_url: str = "memory://"
     rate_limit_url: str = "memory://"
     redis_prefix: str = "cbp:"
-    processor: Literal["simulator"] = "simulator"
+    processor: Literal["simulator", "http"] = "simulator"
     processor_settle_after_seconds: float = Field(default=0.0, ge=0)
-    verifier: Literal["rules"] = "rules"
-    notifier: Literal["log", "memory"] = "log"
+    processor_url: str | None = None
+    processor_token: SecretStr | None = None
+    processor_client_cert: str | None = None
+    processor_client_key: str | None = None
+    processor_ca_file: str | None = None
+    processor_connect_timeout_seconds: float = Field(default=2.0, gt=0)
+    processor_read_timeout_seconds: float = Field(default=10.0, gt=0)
+    processor_webhook_secrets: SecretStr | None = None
+    processor_webhook_tolerance_seconds: float = Field(default=300.0, gt=0)
+    verifier: Literal["rules", "http"] = "rules"
+    verifier_url: str | None = None
+    verifier_token: SecretStr | None = None
+    verifier_connect_timeout_seconds: float = Field(default=2.0, gt=0)
+    verifier_read_timeout_seconds: float = Field(default=5.0, gt=0)
+    notifier: Literal["log", "memory", "providers"] = "log"
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_sender: str = "cbp@localhost"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_require_tls: bool = False
+    smtp_ca_file: str | None = None
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    sms_url: str | None = None
+    sms_token: SecretStr | None = None
+    sms_connect_timeout_seconds: float = Field(default=2.0, gt=0)
+    sms_read_timeout_seconds: float = Field(default=5.0, gt=0)
+    webhook_signing_secret: SecretStr | None = None
+    webhook_allow_private_addresses: bool = False
+    webhook_connect_timeout_seconds: float = Field(default=2.0, gt=0)
+    webhook_read_timeout_seconds: float = Field(default=5.0, gt=0)
+    breaker_url: str = "memory://"
+    breaker_failure_threshold: int = Field(default=5, ge=1, le=1000)
+    breaker_reset_seconds: float = Field(default=30.0, gt=0)
+    bulkhead_max_concurrent: int = Field(default=16, ge=1, le=1000)
+    bulkhead_max_waiting: int = Field(default=16, ge=0, le=10000)
+    bulkhead_wait_seconds: float = Field(default=1.0, ge=0)
+    outbound_retry_attempts: int = Field(default=3, ge=1, le=20)
+    outbound_retry_base_seconds: float = Field(default=0.2, ge=0)
+    outbound_retry_max_seconds: float = Field(default=2.0, ge=0)
+    outbound_deadline_seconds: float = Field(default=15.0, gt=0)
+    dns_nameserver: str | None = None
     api_key_secret: SecretStr | None = None
     encryption_keys: SecretStr | None = None
     database_pool_size: int = Field(default=10, ge=1, le=200)
@@ -85,14 +125,25 @@ class Settings(BaseSettings):
             return self.demo_seed
         return self.backend(self.database_url) == "sqlite"
 
+    def secret(self, name: str) -> str | None:
+        """A secret setting's plain value, or None when unset."""
+        value = getattr(self, name)
+        return value.get_secret_value() if isinstance(value, SecretStr) else None
+
     def for_container(self) -> dict[str, Any]:
         """The plain values the container's Configuration provider reads."""
-        values = self.model_dump(exclude={"api_key_secret", "encryption_keys"})
+        secret_names = {
+            name
+            for name, field in type(self).model_fields.items()
+            if field.annotation in (SecretStr, SecretStr | None)
+        }
+        values = self.model_dump(exclude=secret_names)  # NOTE: adapters read secrets here
         values.update(
             storage=self.backend(self.database_url),
             broker=self.backend(self.broker_url),
             cache=self.backend(self.cache_url),
             rate_limit=self.backend(self.rate_limit_url),
+            breakers=self.backend(self.breaker_url),
             migrates_on_start=self.migrates_on_start,
         )
         return values

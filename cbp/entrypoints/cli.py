@@ -22,7 +22,7 @@ from cbp.bootstrap import Cbp, bootstrap
 from cbp.demo import run_demo
 from cbp.domain.errors import DomainError
 from cbp.entrypoints.progress import ProgressBar
-from cbp.entrypoints.serve import Server, seed_first_run
+from cbp.entrypoints.serve import api_server, seed_first_run, simulator_server
 from cbp.entrypoints.workers import run_relay, run_workers
 from cbp.services import commands as c
 from cbp.services.auditing import verify_audit_log
@@ -73,7 +73,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(key, flush=True)
     if bool(args.certfile) != bool(args.keyfile):
         raise SystemExit("give both --certfile and --keyfile for TLS")
-    Server(settings, certfile=args.certfile, keyfile=args.keyfile).run()
+    api_server(settings, certfile=args.certfile, keyfile=args.keyfile).run()
+    return 0
+
+
+def cmd_simulator_serve(args: argparse.Namespace) -> int:
+    """Serve the processor and verifier simulator over HTTP, with fault injection."""
+    simulator_server(
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        ledger_path=args.ledger,
+        settle_after_seconds=args.settle_after,
+    ).run()
     return 0
 
 
@@ -258,6 +270,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8000, or CBP_PORT)")
     serve.add_argument("--certfile", help="TLS certificate (PEM)")
     serve.add_argument("--keyfile", help="TLS private key (PEM)")
+    simulator = sub.add_parser("simulator", help="the processor simulator").add_subparsers(
+        dest="simulator", required=True
+    )
+    sim = add("serve", cmd_simulator_serve, "serve the simulated processor over HTTP", simulator)
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8100)
+    sim.add_argument("--threads", type=int, default=64, help="calls served at once")
+    sim.add_argument("--ledger", help="the ledger file (SQLite); in memory without it")
+    sim.add_argument("--settle-after", type=float, default=0.0, help="seconds to settlement")
     add("openapi", cmd_openapi, "print the OpenAPI document").add_argument(
         "--output", help="write it to this file (api.json) instead"
     )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from cbp.adapters.files.synthetic import generate_billers
+from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
+from cbp.adapters.simulator.server import create_simulator_app
+from cbp.adapters.system.clock import SystemClock
 from cbp.bootstrap import Cbp
 from cbp.demo import BILLERS
 from cbp.domain.access import ALL_SCOPES
@@ -18,22 +22,12 @@ from cbp.settings import Settings
 DEMO_DIRECTORY_SIZE = 2000
 
 
-class Server(BaseApplication):  # type: ignore[misc]
-    """gunicorn configured from cbp's settings rather than its command line."""
+class Gunicorn(BaseApplication):  # type: ignore[misc]
+    """gunicorn configured from code rather than its command line."""
 
-    def __init__(self, settings: Settings, *, certfile: str | None, keyfile: str | None) -> None:
-        self.settings = settings
-        self.options: dict[str, Any] = {
-            "bind": f"{settings.host}:{settings.port}",
-            "workers": settings.http_workers,
-            "threads": settings.http_threads,
-            "worker_class": "gthread",
-            "accesslog": None,  # NOTE: the app logs each request as JSON, with its trace
-            "graceful_timeout": 20,
-            "limit_request_line": 8190,
-        }
-        if certfile and keyfile:
-            self.options.update(certfile=certfile, keyfile=keyfile)
+    def __init__(self, options: dict[str, Any], load: Callable[[], Any]) -> None:
+        self.options = options
+        self._load = load
         super().__init__()
 
     def load_config(self) -> None:
@@ -43,7 +37,46 @@ class Server(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         """The WSGI app, built in each worker."""
-        return create(self.settings)
+        return self._load()
+
+
+def api_server(settings: Settings, *, certfile: str | None, keyfile: str | None) -> Gunicorn:
+    """The API on gunicorn: workers and threads from settings, TLS with a certificate."""
+    options: dict[str, Any] = {
+        "bind": f"{settings.host}:{settings.port}",
+        "workers": settings.http_workers,
+        "threads": settings.http_threads,
+        "worker_class": "gthread",
+        "accesslog": None,  # NOTE: the app logs each request as JSON, with its trace
+        "graceful_timeout": 20,
+        "limit_request_line": 8190,
+    }
+    if certfile and keyfile:
+        options.update(certfile=certfile, keyfile=keyfile)
+    return Gunicorn(options, lambda: create(settings))
+
+
+def simulator_server(
+    *, host: str, port: int, threads: int, ledger_path: str | None, settle_after_seconds: float
+) -> Gunicorn:
+    """The processor and verifier simulator on gunicorn: one process, so one fault plan."""
+
+    def load() -> Any:
+        processor = SimulatedPaymentProcessor(
+            SystemClock(), settle_after_seconds=settle_after_seconds, ledger_path=ledger_path
+        )
+        return create_simulator_app(processor)
+
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": 1,
+        "threads": threads,
+        "worker_class": "gthread",
+        "accesslog": None,
+        "timeout": 300,
+        "graceful_timeout": 5,
+    }
+    return Gunicorn(options, load)
 
 
 def seed_first_run(app: Cbp) -> str | None:

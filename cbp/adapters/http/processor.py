@@ -1,0 +1,80 @@
+"""cbp's processor protocol over HTTP (``docs/processor-api.json``).
+
+Submissions carry the payment's id as ``Idempotency-Key``, so the resilience
+policy may repeat them safely; reads are always safe to repeat.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from cbp.adapters.http.client import send, trace_headers
+from cbp.ports.errors import DeliveryRejected
+from cbp.ports.outside import ProcessorResult, ProcessorStatus, Submission
+from cbp.ports.resilience import OutboundCall
+
+DEPENDENCY = "processor"
+
+
+class HttpPaymentProcessor:
+    """Talks to a processor (or a translator in front of one) that speaks cbp's protocol."""
+
+    def __init__(self, client: httpx.Client, call: OutboundCall) -> None:
+        self.client = client
+        self.call = call
+
+    def submit(self, submission: Submission) -> ProcessorResult:
+        """Submit once per reference; a repeat returns the processor's first answer."""
+        body = {
+            "reference": submission.reference,
+            "tenant_id": submission.tenant_id,
+            "amount": str(submission.amount.amount),
+            "currency": submission.amount.currency,
+            "deliver_by": submission.deliver_by,
+            "payee": {
+                "id": submission.payee_id,
+                "name": submission.payee_name,
+                "account_number": submission.payee_account_number,
+            },
+            "funding_account": {
+                "id": submission.funding_account_id,
+                "routing_number": submission.funding_routing_number,
+                "account_number": submission.funding_account_number,
+            },
+        }
+        headers = {"Idempotency-Key": submission.reference, **trace_headers(submission.traceparent)}
+
+        def post(base: str) -> ProcessorResult:
+            url = f"{base}/v1/payments"
+            response = send(
+                self.client, "POST", url, dependency=DEPENDENCY, json=body, headers=headers
+            )
+            if response.status_code >= 400:
+                raise DeliveryRejected(DEPENDENCY, f"HTTP {response.status_code} at {url}")
+            return _result(response)
+
+        return self.call(post, retryable=True)
+
+    def outcome(self, reference: str) -> ProcessorResult:
+        """The processor's view of a reference; UNKNOWN if it never took it."""
+
+        def get(base: str) -> ProcessorResult:
+            url = f"{base}/v1/payments/{reference}"
+            response = send(self.client, "GET", url, dependency=DEPENDENCY, headers=trace_headers())
+            if response.status_code == 404:
+                return ProcessorResult(reference=reference, status=ProcessorStatus.UNKNOWN)
+            if response.status_code >= 400:
+                raise DeliveryRejected(DEPENDENCY, f"HTTP {response.status_code} at {url}")
+            return _result(response)
+
+        return self.call(get, retryable=True)
+
+
+def _result(response: httpx.Response) -> ProcessorResult:
+    data = response.json()
+    return ProcessorResult(
+        reference=str(data["reference"]),
+        status=ProcessorStatus(data["status"]),
+        failure_code=data.get("failure_code"),
+        reason=data.get("reason"),
+    )

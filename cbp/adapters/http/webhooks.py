@@ -1,0 +1,112 @@
+"""Signed webhooks to a tenant's endpoint (Standard Webhooks), guarded against SSRF.
+
+The URL's host is resolved and every address it resolves to is checked:
+loopback, private, link-local (cloud metadata), multicast and reserved
+ranges are refused unless a setting allows them (for tests and private
+deployments). The request then goes to the address that was checked, so a
+name that re-resolves elsewhere between check and use (DNS rebinding)
+cannot redirect it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from cbp.domain.notification import Notification
+from cbp.domain.webhook_signature import sign
+from cbp.ports.errors import DeliveryRejected
+from cbp.ports.resilience import OutboundCall
+
+DEPENDENCY = "webhook"
+
+
+class UnsafeWebhookUrl(DeliveryRejected):
+    """The webhook URL points where cbp must not send (an internal address)."""
+
+
+def check_webhook_url(url: str, *, allow_private: bool = False) -> tuple[str, str]:
+    """The URL to call and its Host header, once the host's every address is safe."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UnsafeWebhookUrl(DEPENDENCY, "a webhook URL must be http(s) with a host")
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or None, type=socket.SOCK_STREAM)
+    except OSError:
+        raise UnsafeWebhookUrl(DEPENDENCY, "the webhook host does not resolve") from None
+    addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
+    for address in addresses:
+        internal = (
+            address.is_loopback
+            or address.is_private
+            or address.is_link_local
+            or address.is_multicast
+            or address.is_reserved
+            or address.is_unspecified
+        )
+        if internal and not allow_private:
+            raise UnsafeWebhookUrl(DEPENDENCY, "the webhook URL resolves to an internal address")
+    host_header = parts.netloc.rpartition("@")[2]
+    if parts.scheme == "https":
+        return url, host_header  # NOTE: TLS verifies the name, which pins the peer
+    first = sorted(addresses, key=str)[0]
+    literal = f"[{first}]" if first.version == 6 else str(first)
+    netloc = f"{literal}:{parts.port}" if parts.port else literal
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")), host_header
+
+
+class WebhookNotifier:
+    """POSTs the notification as JSON, signed with the deployment's webhook secret."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        call: OutboundCall,
+        *,
+        secret: str,
+        allow_private: bool = False,
+    ) -> None:
+        self.client = client
+        self.call = call
+        self.secret = secret
+        self.allow_private = allow_private
+
+    def send(self, notification: Notification) -> None:
+        """Deliver once; the receiver de-duplicates by ``webhook-id`` (the notification id)."""
+        if not notification.recipient:
+            raise DeliveryRejected(DEPENDENCY, "the tenant has no webhook endpoint")
+        target, host = check_webhook_url(notification.recipient, allow_private=self.allow_private)
+        body = json.dumps(
+            {
+                "type": f"notification.{notification.template}",
+                "id": notification.id,
+                "customer_id": notification.customer_id,
+                "data": notification.payload,
+            },
+            separators=(",", ":"),
+        ).encode()
+        timestamp = int(time.time())
+        headers = {
+            "Host": host,
+            "Content-Type": "application/json",
+            "webhook-id": notification.id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(
+                self.secret, message_id=notification.id, timestamp=timestamp, body=body
+            ),
+        }
+
+        def post(_: str) -> None:
+            try:
+                response = self.client.post(target, content=body, headers=headers)
+            except httpx.HTTPError as error:
+                raise DeliveryRejected(DEPENDENCY, type(error).__name__) from None
+            if response.status_code >= 300:
+                raise DeliveryRejected(DEPENDENCY, f"the endpoint answered {response.status_code}")
+
+        self.call(post, retryable=False)
