@@ -17,7 +17,8 @@ from typing import Any
 
 from cbp.container import Container, build_container
 from cbp.ports.messages import DeliveryStatus
-from cbp.services.commands import Command
+from cbp.ports.resilience import BreakerState
+from cbp.services.commands import AnnounceBreakerChange, Command
 from cbp.services.delivery import consume_delivery, dispatch_due, relay_outbox
 from cbp.services.periodic import periodic_jobs
 from cbp.services.queries import Queries
@@ -36,12 +37,18 @@ class Cbp:
         self.queries: Queries = container.queries()
         self.deps = container.deps()
         self.router: MessageRouter = container.router()
+        container.breaker_listeners().append(self._announce_breaker_change)
         self._pump: threading.Thread | None = None
         self._stopping = threading.Event()
 
     def handle(self, command: Command) -> Any:
         """Run one command through its use case; returns at most an id."""
         return self.bus.handle(command)
+
+    def _announce_breaker_change(self, breaker: str, old: BreakerState, new: BreakerState) -> None:
+        self.bus.handle(
+            AnnounceBreakerChange(breaker=breaker, old_state=old.value, new_state=new.value)
+        )
 
     def run_until_idle(self, *, max_rounds: int = 1000) -> int:
         """Relay, dispatch and consume in-process until nothing is due now.

@@ -9,7 +9,7 @@ import falcon
 
 from cbp.adapters.falcon.app import create_app
 from cbp.adapters.falcon.http import ApiOptions
-from cbp.adapters.falcon.metrics import ApiMetrics, MessagingCollector
+from cbp.adapters.falcon.metrics import ApiMetrics, BreakerCollector, MessagingCollector
 from cbp.adapters.falcon.operations import Probe
 from cbp.bootstrap import Cbp, bootstrap
 from cbp.entrypoints.observability import configure_logging, configure_tracing
@@ -63,7 +63,16 @@ def create(settings: Settings | None = None) -> falcon.App[falcon.Request, falco
             rate_limit=settings.rate_limit,
             rate_window_seconds=settings.rate_window_seconds,
             trace_context_test=settings.trace_context_test_endpoint,
+            processor_webhook_secrets=tuple(
+                secret.strip()
+                for secret in (settings.secret("processor_webhook_secrets") or "").split(",")
+                if secret.strip()
+            ),
+            processor_webhook_tolerance_seconds=settings.processor_webhook_tolerance_seconds,
         ),
         probes=readiness_probes(core),
-        metrics=ApiMetrics((messaging_collector(core),)),
+        metrics=ApiMetrics(
+            (messaging_collector(core), BreakerCollector(core.container.breaker_store()))
+        ),
+        breakers=core.container.breaker_store(),
     )

@@ -217,6 +217,27 @@ class RecordPaymentReturn(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ApplyProcessorEvent(Command):
+    """The processor told us what became of a payment (settled, failed, returned, a change)."""
+
+    event_id: str
+    event_type: str
+    tenant_id: str
+    payment_id: str
+    code: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnnounceBreakerChange(Command):
+    """A circuit breaker changed state: say so on system.events."""
+
+    breaker: str
+    old_state: str
+    new_state: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class RecordPaymentActivity(Command):
     """Write a published payment event to the audit log (the audit-log subscriber)."""
 

@@ -10,7 +10,7 @@ from cbp.domain.events import DomainEvent
 from cbp.domain.payment import Payment
 from cbp.ports import messages as m
 from cbp.ports.storage import UnitOfWork
-from cbp.services.commands import Command
+from cbp.services.commands import AnnounceBreakerChange, Command
 from cbp.services.dependencies import Dependencies
 
 #: The payment.events message type every payment state change is published as.
@@ -139,3 +139,26 @@ def already_consumed(
         return True
     uow.inbox.record(consumer, message_id, deps.clock.now())
     return False
+
+
+#: The event type of a circuit breaker's change of state, on system.events.
+BREAKER_STATE_CHANGED = "breaker.state_changed"
+
+
+def announce_breaker_change(command: AnnounceBreakerChange, deps: Dependencies) -> None:
+    """Publish a breaker's change of state on system.events, for operators' subscribers."""
+    with deps.uow() as uow:
+        publish_event(
+            uow,
+            deps,
+            topic=m.SYSTEM_EVENTS,
+            event_type=BREAKER_STATE_CHANGED,
+            payload={
+                "breaker": command.breaker,
+                "from": command.old_state,
+                "to": command.new_state,
+                "at": deps.clock.now().isoformat(),
+            },
+            headers=headers_for(command, None),
+        )
+        uow.commit()

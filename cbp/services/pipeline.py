@@ -25,6 +25,7 @@ from cbp.ports.outside import ProcessorResult, ProcessorStatus, Submission
 from cbp.ports.storage import UnitOfWork
 from cbp.services import auditing
 from cbp.services.commands import (
+    ApplyProcessorEvent,
     Command,
     ProcessPayment,
     QueueDuePayments,
@@ -228,6 +229,51 @@ def record_payment_return(command: RecordPaymentReturn, deps: Dependencies) -> N
         )
         _save(uow, deps, payment, command)
         uow.commit()
+
+
+#: What each processor event type stands for.
+PROCESSOR_EVENTS = (
+    "payment.settled",
+    "payment.failed",
+    "payment.returned",
+    "payment.notification_of_change",
+)
+
+
+def apply_processor_event(command: ApplyProcessorEvent, deps: Dependencies) -> bool:
+    """Apply an event the processor pushed; return False for one seen before.
+
+    The event id goes into the inbox with the effect, so a replayed event
+    has no second effect. An event that no longer fits the payment's state
+    (a settlement the reconciler already recorded) is taken and changes nothing.
+    """
+    if command.event_type not in PROCESSOR_EVENTS:
+        raise InvalidInput(f"unknown processor event type {command.event_type!r}")
+    with deps.uow() as uow:
+        if already_consumed(uow, deps, "processor_events", command.event_id):
+            return False
+        payment = uow.payments.get(command.tenant_id, command.payment_id)
+        headers = headers_for(command, payment.tenant_id)
+        status = {
+            "payment.settled": ProcessorStatus.SETTLED,
+            "payment.failed": ProcessorStatus.FAILED,
+            "payment.returned": ProcessorStatus.RETURNED,
+        }.get(command.event_type)
+        result = ProcessorResult(
+            reference=payment.id,
+            status=status or ProcessorStatus.ACCEPTED,
+            failure_code=command.code,
+            reason=command.reason,
+        )
+        if payment.status is PaymentStatus.PROCESSING:
+            _apply_result(uow, deps, payment, result, headers)
+        elif payment.status is PaymentStatus.COMPLETED and status is ProcessorStatus.RETURNED:
+            _return(
+                uow, deps, payment, command.code or "R01", command.reason or "returned", headers
+            )
+        _save(uow, deps, payment, command)
+        uow.commit()
+    return True
 
 
 def _submission(

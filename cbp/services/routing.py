@@ -7,6 +7,7 @@ know nothing of the use cases behind it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,8 +17,10 @@ from cbp.services.bus import CommandBus
 from cbp.services.directory import invalidate_directory_cache
 from cbp.services.exceptions import DELIVER_NOTIFICATION_TASK, HANDLE_EXCEPTION_TASK
 from cbp.services.notifications import DeliveryOutcome
-from cbp.services.outbox import EXCEPTION_CREATED, PAYMENT_STATUS_CHANGED
+from cbp.services.outbox import BREAKER_STATE_CHANGED, EXCEPTION_CREATED, PAYMENT_STATUS_CHANGED
 from cbp.services.payments import PAYMENT_PROCESSOR, PROCESS_PAYMENT_TASK
+
+logger = logging.getLogger("cbp.system")
 
 
 class RetryLater(Exception):
@@ -120,6 +123,12 @@ def _record_payment_activity(message: m.Message, bus: CommandBus) -> None:
     )
 
 
+def _log_system_event(message: m.Message, bus: CommandBus) -> None:
+    logger.warning(
+        "system event %s", message.type, extra={"event": message.type, **message.payload}
+    )
+
+
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription(
         PAYMENT_PROCESSOR,
@@ -150,6 +159,9 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     ),
     Subscription(
         "directory-cache", m.PAYEE_EVENTS, frozenset({"PayeeStatusChanged"}), _invalidate_directory
+    ),
+    Subscription(
+        "operations-log", m.SYSTEM_EVENTS, frozenset({BREAKER_STATE_CHANGED}), _log_system_event
     ),
 )
 

@@ -14,6 +14,7 @@ from cbp.adapters.falcon.http import ApiOptions, Guard, RequestContext
 from cbp.adapters.falcon.metrics import ApiMetrics
 from cbp.adapters.falcon.routes import DOCS_ASSETS, ROUTES, TRACE_CONTEXT_TEST
 from cbp.adapters.falcon.telemetry import Telemetry
+from cbp.ports.resilience import BreakerStore
 from cbp.services.bus import CommandBus
 from cbp.services.dependencies import Dependencies
 from cbp.services.queries import Queries
@@ -27,6 +28,7 @@ def create_app(
     options: ApiOptions,
     probes: Mapping[str, ops.Probe],
     metrics: ApiMetrics | None = None,
+    breakers: BreakerStore | None = None,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """A WSGI app serving the use cases behind ``bus`` and ``queries``.
 
@@ -48,7 +50,8 @@ def create_app(
         "payments": r.Payments(*shared),
         "exceptions": r.Exceptions(*shared),
         "dead_letters": r.DeadLetters(*shared),
-        "health": ops.Health(probes),
+        "processor_events": r.ProcessorEvents(*shared),
+        "health": ops.Health(probes, breakers),
         "metrics": ops.Metrics(metrics),
         "docs": ops.Docs(),
     }

@@ -30,6 +30,8 @@ class ApiOptions:
     rate_limit: int = 600
     rate_window_seconds: float = 60.0
     trace_context_test: bool = False
+    processor_webhook_secrets: tuple[str, ...] = ()
+    processor_webhook_tolerance_seconds: float = 300.0
 
 
 #: Routes anyone may call.

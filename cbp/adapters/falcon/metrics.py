@@ -10,6 +10,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from cbp.ports.messages import Backlog, DeliveryStatus
+from cbp.ports.resilience import BreakerState, BreakerStore
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -50,6 +51,33 @@ class MessagingCollector(Collector):
             "Deliveries that ran out of attempts",
             value=counts.get(DeliveryStatus.DEAD, 0),
         )
+
+
+class BreakerCollector(Collector):
+    """Every circuit breaker's state, read from the shared store at scrape time."""
+
+    def __init__(self, store: BreakerStore) -> None:
+        self.store = store
+
+    def collect(self) -> Iterator[Metric]:
+        """1 for the state each breaker is in, 0 for the others; failures in a row."""
+        states = GaugeMetricFamily(
+            "cbp_circuit_breaker_state",
+            "Circuit breaker state by dependency@instance (1 = the current state)",
+            labels=["breaker", "state"],
+        )
+        failures = GaugeMetricFamily(
+            "cbp_circuit_breaker_failures",
+            "Consecutive failures counted by each circuit breaker",
+            labels=["breaker"],
+        )
+        for name in self.store.names():
+            snapshot = self.store.load(name)
+            for state in BreakerState:
+                states.add_metric([name, state.value], 1.0 if snapshot.state is state else 0.0)
+            failures.add_metric([name], snapshot.failures)
+        yield states
+        yield failures
 
 
 class ApiMetrics:

@@ -112,7 +112,7 @@ def _responses(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
         responses["503"] = {"description": "Not ready", "content": success["content"]}
     if route.path.startswith("/payee/global-payee/name/"):
         responses["304"] = {"description": "Not modified (If-None-Match)"}
-    if not route.public:
+    if not route.public or route.body is not None:  # NOTE: a signed webhook can still fail
         responses["default"] = {"description": "A problem (RFC 9457)", "content": problem}
     return responses
 

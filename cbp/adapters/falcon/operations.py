@@ -23,6 +23,7 @@ from cbp.adapters.falcon.http import parse_json, raw_body
 from cbp.adapters.falcon.metrics import CONTENT_TYPE, ApiMetrics
 from cbp.adapters.falcon.openapi import API_VERSION, build_spec
 from cbp.adapters.falcon.telemetry import outgoing_context
+from cbp.ports.resilience import BreakerStore
 
 HEALTH_JSON = "application/health+json"
 logger = logging.getLogger("cbp.api")
@@ -42,8 +43,9 @@ def _send_health(resp: falcon.Response, body: present.HealthOut) -> None:
 class Health:
     """Liveness, readiness (503 naming what fails) and the detailed status."""
 
-    def __init__(self, probes: Mapping[str, Probe]) -> None:
+    def __init__(self, probes: Mapping[str, Probe], breakers: BreakerStore | None = None) -> None:
         self.probes = probes
+        self.breakers = breakers
         self.started = time.monotonic()
         self.process = psutil.Process(os.getpid())
 
@@ -93,8 +95,18 @@ class Health:
                 system_memory_percent=psutil.virtual_memory().percent,
                 load_average_1m=os.getloadavg()[0],
             )
+        breakers = []
+        if self.breakers is not None:
+            for name in self.breakers.names():
+                state = self.breakers.load(name)
+                breakers.append(
+                    present.BreakerOut(name=name, state=state.state.value, failures=state.failures)
+                )
         body = present.StatusOut(
-            **self._verdict(self._checks()), version=API_VERSION, resources=resources
+            **self._verdict(self._checks()),
+            version=API_VERSION,
+            resources=resources,
+            breakers=breakers,
         )
         _send_health(resp, body)
 

@@ -186,6 +186,13 @@ class DeadLetterOut(Out):
     created_at: datetime
 
 
+class ProcessorEventAckOut(Out):
+    """An inbound processor event was taken (``duplicate``: seen before, no effect)."""
+
+    event_id: str
+    duplicate: bool
+
+
 class NotificationIdsOut(Out):
     """The answer to a notification request: delivery happens in the background."""
 
@@ -241,11 +248,20 @@ class ResourcesOut(Out):
     load_average_1m: float
 
 
+class BreakerOut(Out):
+    """One circuit breaker: dependency@instance, its state and failures in a row."""
+
+    name: str
+    state: Literal["closed", "open", "half_open"]
+    failures: int
+
+
 class StatusOut(HealthOut):
     """application/health+json with resource use: the detailed status."""
 
     version: str
     resources: ResourcesOut
+    breakers: list[BreakerOut] = []
 
 
 def page(items: Page[Any], present: Any) -> PageOut[Any]:

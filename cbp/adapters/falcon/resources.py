@@ -19,8 +19,9 @@ from cbp.adapters.falcon import schemas as s
 from cbp.adapters.falcon.http import ApiOptions, parse_json, principal, raw_body
 from cbp.adapters.falcon.problems import problem_for
 from cbp.adapters.falcon.telemetry import outgoing_context
-from cbp.domain.errors import InvalidInput
+from cbp.domain.errors import InvalidInput, Unauthenticated
 from cbp.domain.idempotency import MAX_KEY_LENGTH, fingerprint
+from cbp.domain.webhook_signature import SignatureInvalid, verify
 from cbp.services import commands as c
 from cbp.services import idempotency
 from cbp.services.bus import CommandBus
@@ -429,3 +430,39 @@ class DeadLetters(Api):
             return 202, present.dead_letter(self.queries.dead_letter(tenant, delivery_id))
 
         self.post(req, resp, retry)
+
+
+class ProcessorEvents(Api):
+    """Events the processor pushes back: each becomes the command it stands for."""
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        raw = raw_body(req, self.options.max_body_bytes)
+        event_id = req.get_header("webhook-id") or ""
+        try:
+            verify(
+                list(self.options.processor_webhook_secrets),
+                message_id=event_id,
+                timestamp=req.get_header("webhook-timestamp") or "",
+                signature_header=req.get_header("webhook-signature") or "",
+                body=raw,
+                now=self.deps.clock.now().timestamp(),
+                tolerance_seconds=self.options.processor_webhook_tolerance_seconds,
+            )
+        except SignatureInvalid as error:
+            raise Unauthenticated(str(error)) from None
+        if not (0 < len(event_id) <= 200 and event_id.isascii() and event_id.isprintable()):
+            raise InvalidInput("webhook-id must be 1 to 200 printable ASCII characters")
+        event = self.body(req, s.ProcessorEventIn)
+        applied = self.bus.handle(
+            c.ApplyProcessorEvent(
+                event_id=event_id,
+                event_type=event.type,
+                tenant_id=event.data.tenant_id,
+                payment_id=event.data.reference,
+                code=event.data.return_code or event.data.failure_code,
+                reason=event.data.reason,
+                actor="processor",
+                traceparent=req.get_header("traceparent"),
+            )
+        )
+        self.send(resp, 200, present.ProcessorEventAckOut(event_id=event_id, duplicate=not applied))

@@ -315,6 +315,18 @@ ROUTES: tuple[Route, ...] = (
         status=202,
     ),
     Route(
+        method="POST",
+        path="/processor/events",
+        resource="processor_events",
+        suffix=None,
+        scope=None,
+        public=True,
+        summary="Events from the processor, signed per Standard Webhooks (no API key)",
+        tag="operations",
+        body=body.ProcessorEventIn,
+        response=out.ProcessorEventAckOut,
+    ),
+    Route(
         method="GET",
         path="/health/live",
         resource="health",

@@ -132,3 +132,29 @@ class NotifyIn(Strict):
     exception_id: Id
     channels: list[Literal["email", "sms", "webhook"]] = Field(default_factory=list, max_length=3)
     template: Annotated[str, StringConstraints(max_length=100)] = "payment_exception"
+
+
+class ProcessorEventData(Strict):
+    """Which payment an event is about, and the processor's codes."""
+
+    model_config = ConfigDict(extra="ignore")  # NOTE: processors add fields; cbp reads these
+
+    reference: Id
+    tenant_id: Id
+    failure_code: Annotated[str, StringConstraints(max_length=40)] | None = None
+    return_code: Annotated[str, StringConstraints(pattern=r"^[RC][0-9]{2}$")] | None = None
+    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class ProcessorEventIn(Strict):
+    """An event the processor pushes (signed per Standard Webhooks)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal[
+        "payment.settled",
+        "payment.failed",
+        "payment.returned",
+        "payment.notification_of_change",
+    ]
+    data: ProcessorEventData

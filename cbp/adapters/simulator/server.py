@@ -10,7 +10,8 @@ network dependency slow, flaky, hung or down:
   for ``timeout_seconds`` (longer than any client waits); a share of
   connections reset; every call held until released; every call reset;
 - ``POST /_admin/release`` frees hung calls; ``GET /_admin/faults`` reads them;
-- ``GET /_admin/submissions``: attempts and acceptances per reference, and
+- ``GET /_admin/submissions``: attempts per reference, how many were taken,
+  and each reference's tenant (what a real processor's events echo back), and
   ``GET /_admin/calls``: the last calls with their ``traceparent``.
 
 The fault plan lives in the process: serve it with one worker process
@@ -152,6 +153,8 @@ class Payments:
 
     def __init__(self, processor: SimulatedPaymentProcessor) -> None:
         self.processor = processor
+        #: Each reference's tenant, as submitted: what the processor's events echo back.
+        self.tenants: dict[str, str] = {}
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Take a submission; idempotent on the reference."""
@@ -176,6 +179,7 @@ class Payments:
             )
         except (KeyError, TypeError, InvalidOperation, DomainError) as error:
             raise falcon.HTTPUnprocessableEntity(description=f"bad submission: {error}") from None
+        self.tenants[reference] = submission.tenant_id
         try:
             result = self.processor.submit(submission)
         except DependencyUnavailable:
@@ -221,11 +225,12 @@ class Admin:
     def __init__(
         self,
         plan: FaultPlan,
-        processor: SimulatedPaymentProcessor,
+        payments: Payments,
         calls: deque[dict[str, Any]],
     ) -> None:
         self.plan = plan
-        self.processor = processor
+        self.payments = payments
+        self.processor = payments.processor
         self.calls = calls
 
     def on_get_faults(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -253,6 +258,7 @@ class Admin:
             {
                 "attempts": dict(self.processor.submissions),
                 "accepted": self.processor.distinct_submissions,
+                "tenants": self.payments.tenants,
             },
         )
 
@@ -270,7 +276,7 @@ def create_simulator_app(processor: SimulatedPaymentProcessor) -> falcon.App:  #
     app.add_route("/v1/payments", payments)
     app.add_route("/v1/payments/{reference}", payments, suffix="one")
     app.add_route("/v1/account-verifications", Verifications())
-    admin = Admin(plan, processor, calls)
+    admin = Admin(plan, payments, calls)
     app.add_route("/_admin/faults", admin, suffix="faults")
     app.add_route("/_admin/release", admin, suffix="release")
     app.add_route("/_admin/submissions", admin, suffix="submissions")

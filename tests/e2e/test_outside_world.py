@@ -1,0 +1,166 @@
+"""cbp against a processor and verifier over real HTTP: outages, events, traces."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from cbp.domain.webhook_signature import new_secret
+from tests.e2e.server import Server, make_world, running_server
+from tests.e2e.simulator import Simulator, running_simulator
+
+pytestmark = pytest.mark.slow
+
+SECRET = new_secret()
+PAYMENTS = int(os.environ.get("CBP_TEST_OUTAGE_PAYMENTS", "60"))
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("outside")
+
+
+@pytest.fixture(scope="module")
+def simulator(home: Path) -> Iterator[Simulator]:
+    with running_simulator(home) as simulator:
+        yield simulator
+
+
+@pytest.fixture(scope="module")
+def server(home: Path, simulator: Simulator) -> Iterator[Server]:
+    env = {
+        "CBP_PROCESSOR": "http",
+        "CBP_PROCESSOR_URL": simulator.base_url,
+        "CBP_VERIFIER": "http",
+        "CBP_VERIFIER_URL": simulator.base_url,
+        "CBP_PROCESSOR_WEBHOOK_SECRETS": SECRET,
+        "CBP_PROCESSOR_READ_TIMEOUT_SECONDS": "2",
+        # NOTE: time compressed, so an outage outlasts every retry budget in seconds
+        "CBP_DELIVERY_MAX_ATTEMPTS": "3",
+        "CBP_DELIVERY_RETRY_BASE_SECONDS": "0.2",
+        "CBP_DELIVERY_RETRY_MAX_SECONDS": "1",
+        "CBP_BREAKER_FAILURE_THRESHOLD": "3",
+        "CBP_BREAKER_RESET_SECONDS": "1",
+        "CBP_OUTBOUND_RETRY_ATTEMPTS": "2",
+        "CBP_OUTBOUND_RETRY_BASE_SECONDS": "0.05",
+        "CBP_OUTBOUND_RETRY_MAX_SECONDS": "0.1",
+        "CBP_RECONCILE_INTERVAL_SECONDS": "1",
+        "CBP_PUMP_INTERVAL_SECONDS": "0.05",
+    }
+    api_home = home / "api"
+    api_home.mkdir()
+    with running_server(api_home, env) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def world(server: Server) -> dict[str, Any]:
+    return make_world(server)
+
+
+def pay(server: Server, world: dict[str, Any], amount: str, **headers: str) -> dict[str, Any]:
+    response = server.call(
+        "POST",
+        "/payment/one-time",
+        {**world, "amount": amount},
+        headers={"Idempotency-Key": uuid.uuid4().hex, **headers},
+    )
+    assert response.status == 201, response.body
+    return dict(response.body)
+
+
+def test_a_payment_goes_to_the_processor_over_http_in_one_trace(
+    server: Server, simulator: Simulator, world: dict[str, Any]
+) -> None:
+    trace_id = uuid.uuid4().hex
+    payment = pay(server, world, "42.00", traceparent=f"00-{trace_id}-{'b' * 16}-01")
+    server.wait_for(f"/payment/{payment['id']}", "status", "completed")
+    calls = simulator.admin("GET", "/_admin/calls")
+    submitted = [c for c in calls if c["idempotency_key"] == payment["id"]]
+    assert submitted, "the simulator never saw the submission"
+    assert all(c["traceparent"].split("-")[1] == trace_id for c in submitted)
+    verifications = [c for c in calls if c["path"] == "/v1/account-verifications"]
+    assert verifications, "the verifier was asked over HTTP too"
+
+
+def test_a_processor_outage_longer_than_every_retry_budget_moves_no_payment_to_a_dead_end(
+    server: Server, simulator: Simulator, world: dict[str, Any]
+) -> None:
+    simulator.faults(outage=True)
+    try:
+        ids = [pay(server, world, f"{10 + i}.{i % 10}0")["id"] for i in range(PAYMENTS)]
+        time.sleep(8)  # NOTE: longer than 3 attempts at <= 1 s back-off, many times over
+        statuses = {server.call("GET", f"/payment/{pid}").body["status"] for pid in ids}
+        # NOTE: a reset mid-call leaves the outcome unknown: processing, for the reconciler
+        assert statuses <= {"scheduled", "processing"}, statuses
+        status = server.call("GET", "/health/status").body
+        assert any(b["state"] != "closed" for b in status["breakers"]), status["breakers"]
+        metrics = server.call("GET", "/metrics", key="").raw.decode()
+        assert 'cbp_circuit_breaker_state{breaker="processor@' in metrics
+    finally:
+        simulator.faults(outage=False)
+    deadline = time.monotonic() + 90
+    pending = set(ids)
+    while pending and time.monotonic() < deadline:
+        for pid in list(pending):
+            if server.call("GET", f"/payment/{pid}").body["status"] == "completed":
+                pending.discard(pid)
+        time.sleep(0.5)
+    assert not pending, f"{len(pending)} payments never completed after the outage"
+    books = simulator.admin("GET", "/_admin/submissions")
+    assert all(reference in books["attempts"] for reference in ids)
+    assert books["accepted"] >= PAYMENTS
+
+
+def signed(
+    event_id: str, body: dict[str, Any], *, at: float | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """A body and its Standard Webhooks headers, signed by the reference library."""
+    raw = json.dumps(body).encode()
+    stamp = int(at if at is not None else time.time())
+    signature = Webhook(SECRET).sign(event_id, datetime.fromtimestamp(stamp, tz=UTC), raw.decode())
+    return raw, {
+        "webhook-id": event_id,
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": signature,
+    }
+
+
+def test_inbound_processor_events_are_signed_fresh_and_applied_once(
+    server: Server, simulator: Simulator, world: dict[str, Any]
+) -> None:
+    payment = pay(server, world, "43.00")
+    server.wait_for(f"/payment/{payment['id']}", "status", "completed")
+    tenant_id = simulator.admin("GET", "/_admin/submissions")["tenants"][payment["id"]]
+    event = {
+        "type": "payment.returned",
+        "data": {
+            "reference": payment["id"],
+            "tenant_id": tenant_id,
+            "return_code": "R01",
+            "reason": "insufficient funds",
+        },
+    }
+    raw, headers = signed("evt_1", event)
+    bad = dict(headers, **{"webhook-signature": "v1,AAAA"})
+    assert server.call("POST", "/processor/events", raw=raw, key="", headers=bad).status == 401
+    _, stale = signed("evt_1", event, at=time.time() - 3600)
+    assert server.call("POST", "/processor/events", raw=raw, key="", headers=stale).status == 401
+    first = server.call("POST", "/processor/events", raw=raw, key="", headers=headers)
+    assert (first.status, first.body["duplicate"]) == (200, False), first.body
+    again = server.call("POST", "/processor/events", raw=raw, key="", headers=headers)
+    assert (again.status, again.body["duplicate"]) == (200, True)
+    returned = server.call("GET", f"/payment/{payment['id']}").body
+    assert returned["status"] == "returned"
+    exceptions = server.call("GET", "/exception?limit=100").body["items"]
+    mine = [(e["kind"], e["reason_code"]) for e in exceptions if e["payment_id"] == payment["id"]]
+    assert mine == [("returned", "R01")]
