@@ -68,7 +68,7 @@ def running_simulator(home: Path, port: int | None = None) -> Iterator[Simulator
                 break
             except OSError:
                 if time.monotonic() > deadline or process.poll() is not None:
-                    raise AssertionError(f"simulator did not start: {log.read_text()[-3000:]}")
+                    raise AssertionError(f"no simulator: {log.read_text()[-3000:]}") from None
                 time.sleep(0.1)
         yield simulator
     finally:

@@ -1,0 +1,269 @@
+"""Outbound clients over real sockets: SMTP, signed webhooks, DNS SRV discovery, bulkheads."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import dns.message
+import dns.rrset
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from standardwebhooks.webhooks import Webhook
+
+from cbp.adapters.dns.discovery import ServiceDiscovery
+from cbp.adapters.http.client import HttpClientSettings, build_client
+from cbp.adapters.http.processor import HttpPaymentProcessor
+from cbp.adapters.http.webhooks import UnsafeWebhookUrl, WebhookNotifier, check_webhook_url
+from cbp.adapters.memory.breakers import InMemoryBreakerStore
+from cbp.adapters.resilience.breaker import BreakerSettings
+from cbp.adapters.resilience.bulkhead import Bulkhead
+from cbp.adapters.resilience.outbound import ResilientDependency, RetrySettings
+from cbp.adapters.smtp.notifier import SmtpEmailNotifier, SmtpSettings
+from cbp.domain.customer import Channel
+from cbp.domain.notification import Notification
+from cbp.domain.webhook_signature import new_secret
+from cbp.ports.errors import DependencyDeferred
+from cbp.ports.outside import ProcessorStatus
+from tests.e2e.server import free_port
+
+
+def policy(
+    name: str,
+    instances: Any,
+    *,
+    concurrency: int = 16,
+    waiting: int = 0,
+    reset_after: float = 60.0,
+) -> ResilientDependency:
+    endpoints = instances if callable(instances) else (lambda: instances)
+    return ResilientDependency(
+        name,
+        endpoints=endpoints,
+        store=InMemoryBreakerStore(),
+        breaker=BreakerSettings(failure_threshold=1, reset_after_seconds=reset_after),
+        bulkhead=Bulkhead(
+            name, max_concurrent=concurrency, max_waiting=waiting, wait_timeout_seconds=0.1
+        ),
+        retry=RetrySettings(attempts=3, base_seconds=0.01, max_seconds=0.02),
+    )
+
+
+def notification(channel: Channel, recipient: str) -> Notification:
+    return Notification(
+        id="ntf_01",
+        tenant_id="ten_1",
+        customer_id="cus_1",
+        channel=channel,
+        recipient=recipient,
+        template="payment_exception",
+        payload={"payment_id": "pmt_9", "kind": "nsf", "reason_code": "nsf", "exception_id": "e"},
+        created_at=datetime.now(UTC),
+    )
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+def test_an_email_arrives_at_the_smtp_server_with_its_recipient_and_template() -> None:
+    recorder = Recorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        notifier = SmtpEmailNotifier(
+            SmtpSettings(host="127.0.0.1", port=port, sender="bills@bank.example"),
+            policy("email", ["email"]),
+        )
+        notifier.send(notification(Channel.EMAIL, "ada@example.com"))
+    finally:
+        controller.stop()
+    (envelope,) = recorder.messages
+    assert envelope.rcpt_tos == ["ada@example.com"]
+    text = envelope.content.decode()
+    assert "Subject: A payment needs your attention" in text
+    assert "pmt_9" in text and "nsf" in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/hook",
+        "http://10.0.0.1/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://localhost:8080/hook",
+        "http://[::1]/hook",
+        "ftp://example.com/hook",
+    ],
+)
+def test_webhook_urls_to_internal_addresses_are_refused(url: str) -> None:
+    with pytest.raises(UnsafeWebhookUrl):
+        check_webhook_url(url)
+
+
+def test_a_signed_webhook_verifies_with_the_reference_library() -> None:
+    secret = new_secret()
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://localhost:{httpd.server_address[1]}/hook"
+        with httpx.Client() as client:
+            WebhookNotifier(
+                client, policy("webhook", ["webhook"]), secret=secret, allow_private=True
+            ).send(notification(Channel.WEBHOOK, url))
+    finally:
+        httpd.shutdown()
+    ((headers, body),) = received
+    payload = Webhook(secret).verify(body, headers)
+    assert payload["id"] == "ntf_01" and payload["data"]["payment_id"] == "pmt_9"
+    assert headers["webhook-id"] == "ntf_01"
+
+
+class Instance:
+    """A processor instance on a fixed port that can be stopped and started again."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.hits = 0
+        self.httpd: ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        instance = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                instance.hits += 1
+                reference = self.path.rsplit("/", 1)[-1]
+                body = json.dumps({"reference": reference, "status": "settled"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        ThreadingHTTPServer.allow_reuse_address = True
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        assert self.httpd is not None
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def dns_server(request: pytest.FixtureRequest) -> Iterator[tuple[str, list[int]]]:
+    """A DNS server on loopback answering SRV for three processor instances."""
+    ports = [free_port() for _ in range(3)]
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.2)
+    stop = threading.Event()
+    name = "_processor._tcp.cbp.test."
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                wire, client = sock.recvfrom(4096)
+            except TimeoutError:
+                continue
+            query = dns.message.from_wire(wire)
+            response = dns.message.make_response(query)
+            question = query.question[0]
+            qname = question.name.to_text()
+            if qname == name and question.rdtype == dns.rdatatype.SRV:
+                records = [f"10 {60 - i} {port} p{i}.cbp.test." for i, port in enumerate(ports)]
+                response.answer.append(dns.rrset.from_text(name, 1, "IN", "SRV", *records))
+            elif qname.endswith(".cbp.test.") and question.rdtype == dns.rdatatype.A:
+                response.answer.append(dns.rrset.from_text(qname, 1, "IN", "A", "127.0.0.1"))
+            sock.sendto(response.to_wire(), client)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{sock.getsockname()[1]}", ports
+    stop.set()
+    thread.join()
+    sock.close()
+
+
+def test_three_instances_behind_srv_one_killed_then_probed_back_in(
+    dns_server: tuple[str, list[int]],
+) -> None:
+    nameserver, ports = dns_server
+    discovery = ServiceDiscovery(
+        {"processor": "srv://_processor._tcp.cbp.test"}, nameserver=nameserver
+    )
+    assert discovery.endpoints("processor") == [f"http://127.0.0.1:{p}" for p in ports]
+    instances = [Instance(port) for port in ports]
+    for instance in instances:
+        instance.start()
+    call = policy("processor", lambda: discovery.endpoints("processor"), reset_after=1.0)
+    with build_client(HttpClientSettings(connect_timeout=0.5, read_timeout=2)) as client:
+        processor = HttpPaymentProcessor(client, call)
+        for i in range(9):
+            assert processor.outcome(f"pmt_{i}").status is ProcessorStatus.SETTLED
+        assert all(instance.hits == 3 for instance in instances), "load balanced"
+        instances[1].stop()
+        before = [instance.hits for instance in instances]
+        for i in range(20):
+            assert processor.outcome(f"pmt_x{i}").status is ProcessorStatus.SETTLED
+        moved = [instance.hits - b for instance, b in zip(instances, before, strict=True)]
+        assert moved[1] == 0 and moved[0] + moved[2] == 20, moved
+        instances[1].start()
+        time.sleep(1.2)  # NOTE: past the breaker's wait: the next pass probes it
+        for i in range(20):
+            processor.outcome(f"pmt_y{i}")
+        assert instances[1].hits > before[1], "the restarted instance was probed back in"
+    for instance in instances:
+        instance.stop()
+
+
+def test_a_slow_processor_fills_its_own_bulkhead_and_notifications_still_go() -> None:
+    release = threading.Event()
+    processor = policy("processor", ["p"], concurrency=2, waiting=0)
+    email = policy("email", ["e"], concurrency=2)
+
+    def slow(_: str) -> None:
+        release.wait(5)
+
+    holders = [threading.Thread(target=lambda: processor(slow, retryable=False)) for _ in range(2)]
+    for t in holders:
+        t.start()
+    time.sleep(0.1)
+    started = time.monotonic()
+    with pytest.raises(DependencyDeferred):
+        processor(slow, retryable=False)
+    sent = [email(lambda _: "sent", retryable=False) for _ in range(10)]
+    assert sent == ["sent"] * 10
+    assert time.monotonic() - started < 0.5, "notifications did not wait on the processor"
+    release.set()
+    for t in holders:
+        t.join()
