@@ -5,8 +5,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from openapi_spec_validator import validate
 
 from cbp.adapters.falcon.openapi import build_spec
+from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
+from cbp.adapters.simulator.server import create_simulator_app
+from cbp.adapters.system.clock import SystemClock
 from tests.e2e.server import Server, running_server
 
 API_JSON = Path(__file__).parents[2] / "api.json"
@@ -41,3 +45,12 @@ def test_the_docs_page_and_its_assets_come_from_this_server(server: Server) -> N
         assert served.status == 200 and len(served.raw) > 10
     assert server.call("GET", "/docs/assets/..%2Fpasswd", key="").status == 404
     assert server.call("GET", "/docs/assets/index.html", key="").status == 404
+
+
+def test_the_processor_protocol_is_valid_openapi_and_the_simulator_serves_its_paths() -> None:
+    document = json.loads(Path("docs/processor-api.json").read_text())
+    validate(document)
+    app = create_simulator_app(SimulatedPaymentProcessor(SystemClock()))
+    for path in document["paths"]:
+        route = app._router.find(path.replace("{reference}", "pmt_1"))
+        assert route is not None, f"the simulator does not serve {path}"
