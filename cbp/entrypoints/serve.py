@@ -8,6 +8,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from cbp.adapters.files.synthetic import generate_billers
+from cbp.adapters.rules.verifier import RulesAccountVerifier
 from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
 from cbp.adapters.simulator.server import create_simulator_app
 from cbp.adapters.system.clock import SystemClock
@@ -65,7 +66,7 @@ def simulator_server(
         processor = SimulatedPaymentProcessor(
             SystemClock(), settle_after_seconds=settle_after_seconds, ledger_path=ledger_path
         )
-        return create_simulator_app(processor)
+        return create_simulator_app(processor, RulesAccountVerifier())
 
     options = {
         "bind": f"{host}:{port}",

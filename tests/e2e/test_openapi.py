@@ -8,6 +8,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from cbp.adapters.falcon.openapi import build_spec
+from cbp.adapters.rules.verifier import RulesAccountVerifier
 from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
 from cbp.adapters.simulator.server import create_simulator_app
 from cbp.adapters.system.clock import SystemClock
@@ -50,7 +51,7 @@ def test_the_docs_page_and_its_assets_come_from_this_server(server: Server) -> N
 def test_the_processor_protocol_is_valid_openapi_and_the_simulator_serves_its_paths() -> None:
     document = json.loads(Path("docs/processor-api.json").read_text())
     validate(document)
-    app = create_simulator_app(SimulatedPaymentProcessor(SystemClock()))
+    app = create_simulator_app(SimulatedPaymentProcessor(SystemClock()), RulesAccountVerifier())
     for path in document["paths"]:
         route = app._router.find(path.replace("{reference}", "pmt_1"))
         assert route is not None, f"the simulator does not serve {path}"

@@ -36,6 +36,8 @@ from cbp.services.routing import broker_queues
 from tests.brokers import REDIS_URL, broker_url, remove_queues, unique_prefix
 from tests.e2e.server import Server, make_world, postgres_and_redis_env, running_server
 
+pytestmark = pytest.mark.slow
+
 #: Cents and the terminal status the simulator leads each to (README table).
 OUTCOMES = {
     0: "completed",

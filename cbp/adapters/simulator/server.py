@@ -34,13 +34,12 @@ from typing import Any
 
 import falcon
 
-from cbp.adapters.rules.verifier import RulesAccountVerifier
 from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
 from cbp.domain.banking import AccountMask
 from cbp.domain.errors import DomainError
 from cbp.domain.money import Money
 from cbp.ports.errors import DependencyTimeout, DependencyUnavailable
-from cbp.ports.outside import ProcessorResult, Submission
+from cbp.ports.outside import AccountVerifier, ProcessorResult, Submission
 
 logger = logging.getLogger("cbp.simulator")
 
@@ -198,10 +197,10 @@ class Payments:
 
 
 class Verifications:
-    """``POST /v1/account-verifications``: the rules verifier over HTTP."""
+    """``POST /v1/account-verifications``: a verifier (the rules one, say) over HTTP."""
 
-    def __init__(self) -> None:
-        self.rules = RulesAccountVerifier()
+    def __init__(self, verifier: AccountVerifier) -> None:
+        self.rules = verifier
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Check a payee or funding account number."""
@@ -267,15 +266,17 @@ class Admin:
         _json(resp, list(self.calls))
 
 
-def create_simulator_app(processor: SimulatedPaymentProcessor) -> falcon.App:  # type: ignore[type-arg]
-    """The simulator's WSGI app around one processor ledger."""
+def create_simulator_app(
+    processor: SimulatedPaymentProcessor, verifier: AccountVerifier
+) -> falcon.App:  # type: ignore[type-arg]
+    """The simulator's WSGI app around one processor ledger and a verifier."""
     plan = FaultPlan()
     calls: deque[dict[str, Any]] = deque(maxlen=10_000)
     app = falcon.App(middleware=[FaultInjection(plan, calls)])
     payments = Payments(processor)
     app.add_route("/v1/payments", payments)
     app.add_route("/v1/payments/{reference}", payments, suffix="one")
-    app.add_route("/v1/account-verifications", Verifications())
+    app.add_route("/v1/account-verifications", Verifications(verifier))
     admin = Admin(plan, payments, calls)
     app.add_route("/_admin/faults", admin, suffix="faults")
     app.add_route("/_admin/release", admin, suffix="release")
