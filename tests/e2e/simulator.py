@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.server import free_port
+from tests.e2e.server import free_port, stop
 
 
 @dataclass
@@ -72,8 +71,4 @@ def running_simulator(home: Path, port: int | None = None) -> Iterator[Simulator
                 time.sleep(0.1)
         yield simulator
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process, timeout=10)
