@@ -7,7 +7,6 @@ embedders replace any of them with ``container.<port>.override(...)``.
 
 from __future__ import annotations
 
-import functools
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -146,16 +145,21 @@ def _outbound(
     discovery: ServiceDiscovery,
     store: BreakerStore,
     listeners: BreakerListeners,
+    discovered: bool = True,
 ) -> ResilientDependency:
-    """The resilience policy of one dependency: its own bulkhead and breakers."""
+    """The resilience policy of one dependency: its own bulkhead and breakers.
+
+    A dependency that is not ``discovered`` (email, webhooks) has one
+    instance named after it: the address travels with each call.
+    """
 
     def announce(breaker: str, old: BreakerState, new: BreakerState) -> None:
         for listener in listeners:
             listener(breaker, old, new)
 
-    endpoints: Callable[[], list[str]] = lambda: discovery.endpoints(name)  # noqa: E731
-    if name in ("email", "webhook"):
-        endpoints = lambda: [name]  # noqa: E731  NOTE: the address travels with each call
+    def endpoints() -> list[str]:
+        return discovery.endpoints(name) if discovered else [name]
+
     return ResilientDependency(
         name,
         endpoints=endpoints,
@@ -181,20 +185,25 @@ def _outbound(
     )
 
 
-def _outbound_factory(
-    settings: Settings,
-    discovery: ServiceDiscovery,
-    store: BreakerStore,
-    listeners: BreakerListeners,
-) -> Callable[[str], ResilientDependency]:
-    """Builds each dependency's policy by name, all sharing one breaker store."""
-    return functools.partial(
-        _outbound, settings=settings, discovery=discovery, store=store, listeners=listeners
+def _policy(
+    name: str,
+    settings: providers.Provider[Settings],
+    discovery: providers.Provider[ServiceDiscovery],
+    store: providers.Provider[BreakerStore],
+    listeners: providers.Provider[BreakerListeners],
+    *,
+    discovered: bool = True,
+) -> providers.Singleton[ResilientDependency]:
+    """A provider of one dependency's policy, built only if that dependency is used."""
+    return providers.Singleton(
+        _outbound,
+        name,
+        settings=settings,
+        discovery=discovery,
+        store=store,
+        listeners=listeners,
+        discovered=discovered,
     )
-
-
-def _call(outbound: Callable[[str], ResilientDependency], name: str) -> ResilientDependency:
-    return outbound(name)
 
 
 def _http_client(settings: Settings, name: str) -> Iterator[httpx.Client]:
@@ -214,9 +223,12 @@ def _http_client(settings: Settings, name: str) -> Iterator[httpx.Client]:
 
 def _provider_notifier(
     settings: Settings,
-    outbound: Callable[[str], ResilientDependency],
-    sms_client: httpx.Client,
-    webhook_client: httpx.Client,
+    *,
+    email_call: Callable[[], ResilientDependency],
+    sms_call: Callable[[], ResilientDependency],
+    webhook_call: Callable[[], ResilientDependency],
+    sms_client: Callable[[], httpx.Client],
+    webhook_client: Callable[[], httpx.Client],
 ) -> Notifier:
     """Email over SMTP, SMS over HTTP and signed webhooks, each where it is configured."""
     channels: dict[Channel, Notifier] = {}
@@ -231,14 +243,14 @@ def _provider_notifier(
             require_tls=settings.smtp_require_tls,
             ca_file=settings.smtp_ca_file,
         )
-        channels[Channel.EMAIL] = SmtpEmailNotifier(smtp, outbound("email"))
+        channels[Channel.EMAIL] = SmtpEmailNotifier(smtp, email_call())
     if settings.sms_url:
-        channels[Channel.SMS] = HttpSmsNotifier(sms_client, outbound("sms"))
+        channels[Channel.SMS] = HttpSmsNotifier(sms_client(), sms_call())
     secret = settings.secret("webhook_signing_secret")
     if secret:
         channels[Channel.WEBHOOK] = WebhookNotifier(
-            webhook_client,
-            outbound("webhook"),
+            webhook_client(),
+            webhook_call(),
             secret=secret,
             allow_private=settings.webhook_allow_private_addresses,
         )
@@ -300,9 +312,12 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     registry = providers.Singleton(_discovery, settings)
-    outbound = providers.Singleton(
-        _outbound_factory, settings, registry, breaker_store, breaker_listeners
-    )
+    _guards = (settings, registry, breaker_store, breaker_listeners)
+    processor_call = _policy("processor", *_guards)
+    verifier_call = _policy("verifier", *_guards)
+    email_call = _policy("email", *_guards, discovered=False)
+    sms_call = _policy("sms", *_guards)
+    webhook_call = _policy("webhook", *_guards, discovered=False)
     processor_client = providers.Resource(_http_client, settings, "processor")
     verifier_client = providers.Resource(_http_client, settings, "verifier")
     sms_client = providers.Resource(_http_client, settings, "sms")
@@ -312,7 +327,7 @@ class Container(containers.DeclarativeContainer):
         http=providers.Singleton(
             HttpPaymentProcessor,
             client=processor_client,
-            call=providers.Singleton(_call, outbound, "processor"),
+            call=processor_call,
         ),
         simulator=providers.Singleton(
             SimulatedPaymentProcessor,
@@ -327,7 +342,7 @@ class Container(containers.DeclarativeContainer):
         http=providers.Singleton(
             HttpAccountVerifier,
             client=verifier_client,
-            call=providers.Singleton(_call, outbound, "verifier"),
+            call=verifier_call,
         ),
     )
     notifier = providers.Selector(
@@ -337,9 +352,11 @@ class Container(containers.DeclarativeContainer):
         providers=providers.Singleton(
             _provider_notifier,
             settings,
-            outbound=outbound,
-            sms_client=sms_client,
-            webhook_client=webhook_client,
+            email_call=email_call.provider,
+            sms_call=sms_call.provider,
+            webhook_call=webhook_call.provider,
+            sms_client=sms_client.provider,
+            webhook_client=webhook_client.provider,
         ),
     )
 

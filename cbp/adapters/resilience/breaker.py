@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cbp.ports.errors import DependencyDeferred
 from cbp.ports.resilience import BreakerSnapshot, BreakerState, BreakerStore
@@ -54,11 +54,14 @@ class CircuitBreaker:
         """The shared state now."""
         return self.store.load(self.name)
 
-    def admit(self) -> None:
-        """Let a call go, or raise ``DependencyDeferred`` while the breaker is open."""
+    def admit(self) -> BreakerSnapshot:
+        """Let a call go, or raise ``DependencyDeferred`` while the breaker is open.
+
+        Returns the state the call was let through in, for ``succeeded``.
+        """
         before = self.store.load(self.name)
         if before.state is BreakerState.CLOSED:
-            return
+            return before
         s = self.settings
         if self.store.try_probe(
             self.name,
@@ -67,16 +70,16 @@ class CircuitBreaker:
             now=self.now(),
         ):
             self._changed(before.state, BreakerState.HALF_OPEN)
-            return
+            return replace(before, state=BreakerState.HALF_OPEN)
         opened_at = before.opened_at or self.now()
         wait = max(0.1, opened_at + s.reset_after_seconds - self.now())
         raise DependencyDeferred(self.name, "circuit breaker open", retry_after=wait)
 
-    def succeeded(self) -> None:
-        """The call got an answer: close the breaker."""
+    def succeeded(self, admitted: BreakerSnapshot) -> None:
+        """The call got an answer: close the breaker (``admitted``: what ``admit`` saw)."""
+        if admitted.state is BreakerState.CLOSED and admitted.failures == 0:
+            return  # NOTE: the common case: no read and no write after the call
         before = self.store.load(self.name)
-        if before.state is BreakerState.CLOSED and before.failures == 0:
-            return  # NOTE: the common case costs one read, no write
         after = self.store.record_success(self.name)
         self._changed(before.state, after.state)
 

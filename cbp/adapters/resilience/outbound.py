@@ -31,7 +31,7 @@ from cbp.ports.errors import (
     DependencyTimeout,
     DependencyUnavailable,
 )
-from cbp.ports.resilience import BreakerStore
+from cbp.ports.resilience import BreakerSnapshot, BreakerStore
 
 T = TypeVar("T")
 
@@ -107,11 +107,11 @@ class ResilientDependency:
             for instance in instances[start:] + instances[:start]:
                 breaker = self.breaker(instance)
                 try:
-                    breaker.admit()
+                    admitted = breaker.admit()
                 except DependencyDeferred as refused:
                     deferred = refused if deferred is None else deferred
                     continue
-                return self._guarded(breaker, operation, instance)
+                return self._guarded(breaker, admitted, operation, instance)
         assert deferred is not None
         raise DependencyDeferred(
             self.name,
@@ -120,17 +120,22 @@ class ResilientDependency:
         )
 
     @staticmethod
-    def _guarded(breaker: CircuitBreaker, operation: Callable[[str], T], instance: str) -> T:
+    def _guarded(
+        breaker: CircuitBreaker,
+        admitted: BreakerSnapshot,
+        operation: Callable[[str], T],
+        instance: str,
+    ) -> T:
         try:
             result = operation(instance)
         except (DependencyUnavailable, DependencyTimeout):
             breaker.failed()
             raise
         except DependencyError:
-            breaker.succeeded()  # NOTE: a refusal (4xx) is an answer: the instance is up
+            breaker.succeeded(admitted)  # NOTE: a refusal (4xx) is an answer: the instance is up
             raise
         except BaseException:
             breaker.failed()
             raise
-        breaker.succeeded()
+        breaker.succeeded(admitted)
         return result

@@ -200,7 +200,7 @@ class Verifications:
     """``POST /v1/account-verifications``: a verifier (the rules one, say) over HTTP."""
 
     def __init__(self, verifier: AccountVerifier) -> None:
-        self.rules = verifier
+        self.verifier = verifier
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Check a payee or funding account number."""
@@ -208,9 +208,9 @@ class Verifications:
         try:
             if data["kind"] == "payee":
                 masks = tuple(AccountMask(str(p)) for p in data.get("masks", []))
-                result = self.rules.verify_payee_account(str(data["account_number"]), masks)
+                result = self.verifier.verify_payee_account(str(data["account_number"]), masks)
             else:
-                result = self.rules.verify_funding_account(
+                result = self.verifier.verify_funding_account(
                     str(data["routing_number"]), str(data["account_number"])
                 )
         except (KeyError, TypeError, DomainError) as error:

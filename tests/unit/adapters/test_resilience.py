@@ -92,11 +92,11 @@ def test_an_open_breaker_half_opens_after_its_wait_and_a_good_probe_closes_it() 
     with pytest.raises(DependencyDeferred):
         breaker.admit()
     now[0] += 30
-    breaker.admit()  # the probe
+    probe = breaker.admit()
     assert breaker.state().state is BreakerState.HALF_OPEN
     with pytest.raises(DependencyDeferred):
         breaker.admit()  # only one probe at a time
-    breaker.succeeded()
+    breaker.succeeded(probe)
     assert breaker.state().state is BreakerState.CLOSED
     breaker.admit()
 
