@@ -25,7 +25,7 @@ from cbp.adapters.http.client import HttpClientSettings, build_client
 from cbp.adapters.http.processor import HttpPaymentProcessor
 from cbp.adapters.http.sms import HttpSmsNotifier
 from cbp.adapters.http.verifier import HttpAccountVerifier
-from cbp.adapters.http.webhooks import WebhookNotifier
+from cbp.adapters.http.webhooks import HttpWebhookSender
 from cbp.adapters.memory.breakers import InMemoryBreakerStore
 from cbp.adapters.memory.database import InMemoryDatabase
 from cbp.adapters.memory.outside import (
@@ -226,11 +226,9 @@ def _provider_notifier(
     *,
     email_call: Callable[[], ResilientDependency],
     sms_call: Callable[[], ResilientDependency],
-    webhook_call: Callable[[], ResilientDependency],
     sms_client: Callable[[], httpx.Client],
-    webhook_client: Callable[[], httpx.Client],
 ) -> Notifier:
-    """Email over SMTP, SMS over HTTP and signed webhooks, each where it is configured."""
+    """Email over SMTP and SMS over HTTP, each where it is configured."""
     channels: dict[Channel, Notifier] = {}
     if settings.smtp_host:
         smtp = SmtpSettings(
@@ -246,14 +244,6 @@ def _provider_notifier(
         channels[Channel.EMAIL] = SmtpEmailNotifier(smtp, email_call())
     if settings.sms_url:
         channels[Channel.SMS] = HttpSmsNotifier(sms_client(), sms_call())
-    secret = settings.secret("webhook_signing_secret")
-    if secret:
-        channels[Channel.WEBHOOK] = WebhookNotifier(
-            webhook_client(),
-            webhook_call(),
-            secret=secret,
-            allow_private=settings.webhook_allow_private_addresses,
-        )
     return ChannelNotifier(channels)
 
 
@@ -354,10 +344,14 @@ class Container(containers.DeclarativeContainer):
             settings,
             email_call=email_call.provider,
             sms_call=sms_call.provider,
-            webhook_call=webhook_call.provider,
             sms_client=sms_client.provider,
-            webhook_client=webhook_client.provider,
         ),
+    )
+    webhooks = providers.Singleton(
+        HttpWebhookSender,
+        client=webhook_client,
+        call=webhook_call,
+        allow_private=config.webhook_allow_private_addresses,
     )
 
     options = providers.Singleton(
@@ -371,6 +365,9 @@ class Container(containers.DeclarativeContainer):
         delivery_max_attempts=config.delivery_max_attempts,
         delivery_retry_base_seconds=config.delivery_retry_base_seconds,
         delivery_retry_max_seconds=config.delivery_retry_max_seconds,
+        webhook_retry_schedule=config.webhook_retry_schedule,
+        webhook_pause_after_seconds=config.webhook_pause_after_seconds,
+        webhook_secret_overlap_seconds=config.webhook_secret_overlap_seconds,
     )
     deps = providers.Singleton(
         Dependencies,
@@ -381,6 +378,7 @@ class Container(containers.DeclarativeContainer):
         processor=processor,
         verifier=verifier,
         notifier=notifier,
+        webhooks=webhooks,
         cache=cache,
         rate_limiter=rate_limiter,
         options=options,

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cbp.domain.webhook_endpoint import DEFAULT_RETRY_SCHEDULE
+
 
 class ConfigurationError(RuntimeError):
     """The settings do not describe a process that can run; the message says why."""
@@ -60,8 +62,12 @@ class Settings(BaseSettings):
     sms_token: SecretStr | None = None
     sms_connect_timeout_seconds: float = Field(default=2.0, gt=0)
     sms_read_timeout_seconds: float = Field(default=5.0, gt=0)
-    webhook_signing_secret: SecretStr | None = None
     webhook_allow_private_addresses: bool = False
+    webhook_retry_schedule: tuple[float, ...] = Field(
+        default=DEFAULT_RETRY_SCHEDULE, min_length=1, max_length=50
+    )
+    webhook_pause_after_seconds: float = Field(default=5 * 24 * 3600.0, gt=0)
+    webhook_secret_overlap_seconds: float = Field(default=24 * 3600.0, ge=0)
     webhook_connect_timeout_seconds: float = Field(default=2.0, gt=0)
     webhook_read_timeout_seconds: float = Field(default=5.0, gt=0)
     breaker_url: str = "memory://"

@@ -22,6 +22,7 @@ class Scope(enum.StrEnum):
     EXCEPTIONS_WRITE = "exceptions:write"
     DIRECTORY_ADMIN = "directory:admin"
     MESSAGES_ADMIN = "messages:admin"
+    WEBHOOKS_ADMIN = "webhooks:admin"
 
     @classmethod
     def parse(cls, names: list[str] | tuple[str, ...]) -> frozenset[Scope]:

@@ -26,7 +26,13 @@ class Tenant:
     name: str
     created_at: datetime
     policy: PaymentPolicy = field(default_factory=PaymentPolicy)
-    webhook_url: str | None = None
+    contact_email: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise InvalidInput("a tenant needs a name")
+        if self.contact_email is not None and "@" not in self.contact_email:
+            raise InvalidInput("contact email address is not valid")
 
 
 @dataclass(kw_only=True)

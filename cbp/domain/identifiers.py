@@ -19,6 +19,7 @@ TENANT = "ten"
 API_KEY = "key"
 EVENT = "evt"
 MESSAGE = "msg"
+WEBHOOK_ENDPOINT = "whe"
 
 
 _lock = threading.Lock()

@@ -22,11 +22,15 @@ class NotificationStatus(enum.StrEnum):
 
 @dataclass(kw_only=True)
 class Notification:
-    """One message to one customer on one channel, retried until it lands."""
+    """One message on one channel, retried until it lands.
+
+    Most go to a customer; a few go to the tenant itself (``customer_id``
+    is None), such as word that its webhook endpoint was paused.
+    """
 
     id: str
     tenant_id: str
-    customer_id: str
+    customer_id: str | None
     channel: Channel
     recipient: str | None = field(repr=False)
     template: str
@@ -59,6 +63,13 @@ class Notification:
         self.status = (
             NotificationStatus.DEAD if self.attempts >= max_attempts else NotificationStatus.FAILED
         )
+
+    def reopen(self) -> None:
+        """Deliver again from the start (a replay); its id stays, so receivers de-duplicate."""
+        self.status = NotificationStatus.PENDING
+        self.attempts = 0
+        self.last_error = None
+        self.sent_at = None
 
     def _check_open(self, action: str) -> None:
         if self.is_settled:

@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from cbp.adapters.falcon.openapi import build_spec
@@ -171,7 +172,103 @@ def cmd_directory_generate(args: argparse.Namespace) -> int:
 def cmd_tenant_create(args: argparse.Namespace) -> int:
     """Create a tenant; its id is the last line of output."""
     with opened() as app:
-        print(app.handle(c.CreateTenant(name=args.name, actor="cli")))
+        command = c.CreateTenant(name=args.name, contact_email=args.contact_email, actor="cli")
+        print(app.handle(command))
+    return 0
+
+
+def cmd_tenant_list(_: argparse.Namespace) -> int:
+    """Print every tenant: id, name, contact address."""
+    with opened() as app:
+        tenants = app.queries.tenants()
+    for tenant in tenants:
+        print(f"{tenant.id}\t{tenant.name}\t{tenant.contact_email or '-'}")
+    print(f"{len(tenants)} tenants")
+    return 0
+
+
+def cmd_tenant_set_contact(args: argparse.Namespace) -> int:
+    """Set the address a tenant is told at when its webhook endpoint is paused."""
+    with opened() as app:
+        app.handle(c.SetTenantContact(tenant_id=args.tenant, contact_email=args.email, actor="cli"))
+    print(f"contact of {args.tenant}: {args.email or 'none'}")
+    return 0
+
+
+def _print_endpoint(app: Cbp, tenant_id: str) -> None:
+    endpoint = app.queries.webhook_endpoint(tenant_id)
+    print(f"endpoint {endpoint.id} {endpoint.status.value} {endpoint.url}")
+    if endpoint.failing_since:
+        print(f"failing since {endpoint.failing_since.isoformat()}")
+
+
+def cmd_webhook_register(args: argparse.Namespace) -> int:
+    """Register a tenant's webhook endpoint; the signing secret is the last line, shown once."""
+    with opened() as app:
+        issued = app.handle(
+            c.RegisterWebhookEndpoint(tenant_id=args.tenant, url=args.url, actor="cli")
+        )
+        _print_endpoint(app, args.tenant)
+    print("signing secret (store it now; it is not shown again):")
+    print(issued.secret)
+    return 0
+
+
+def cmd_webhook_show(args: argparse.Namespace) -> int:
+    """Print the tenant's endpoint and its health."""
+    with opened() as app:
+        _print_endpoint(app, args.tenant)
+    return 0
+
+
+def cmd_webhook_change(args: argparse.Namespace) -> int:
+    """Send a tenant's webhooks to another URL."""
+    with opened() as app:
+        app.handle(c.ChangeWebhookEndpoint(tenant_id=args.tenant, url=args.url, actor="cli"))
+        _print_endpoint(app, args.tenant)
+    return 0
+
+
+def cmd_webhook_rotate(args: argparse.Namespace) -> int:
+    """Rotate the signing secret; the new one is the last line, shown once."""
+    with opened() as app:
+        issued = app.handle(c.RotateWebhookSecret(tenant_id=args.tenant, actor="cli"))
+    print("new signing secret (the old one also signs for the overlap):")
+    print(issued.secret)
+    return 0
+
+
+def cmd_webhook_resume(args: argparse.Namespace) -> int:
+    """Resume a paused endpoint and send it what it missed."""
+    with opened() as app:
+        replayed = app.handle(c.ResumeWebhookEndpoint(tenant_id=args.tenant, actor="cli"))
+    print(f"resumed; {replayed} webhooks queued again")
+    return 0
+
+
+def cmd_webhook_replay(args: argparse.Namespace) -> int:
+    """Send the webhooks made since a moment again."""
+    try:
+        since = datetime.fromisoformat(args.since)
+    except ValueError:
+        raise SystemExit("--since must be an ISO 8601 moment, e.g. 2026-11-20T00:00:00Z") from None
+    if since.tzinfo is None:
+        raise SystemExit("--since must carry a time zone (Z or an offset)")
+    with opened() as app:
+        replayed = app.handle(
+            c.ReplayWebhooks(
+                tenant_id=args.tenant, since=since, unsent_only=args.unsent_only, actor="cli"
+            )
+        )
+    print(f"{replayed} webhooks queued again")
+    return 0
+
+
+def cmd_webhook_remove(args: argparse.Namespace) -> int:
+    """Remove a tenant's webhook endpoint."""
+    with opened() as app:
+        app.handle(c.RemoveWebhookEndpoint(tenant_id=args.tenant, actor="cli"))
+    print(f"removed the webhook endpoint of {args.tenant}")
     return 0
 
 
@@ -305,7 +402,33 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--output", help="write a .csv or .json file instead of the database")
 
     tenant = sub.add_parser("tenant", help="tenants").add_subparsers(dest="tenant", required=True)
-    add("create", cmd_tenant_create, "create a tenant", tenant).add_argument("name")
+    tenant_create = add("create", cmd_tenant_create, "create a tenant", tenant)
+    tenant_create.add_argument("name")
+    tenant_create.add_argument("--contact-email", help="told when its webhooks stop landing")
+    add("list", cmd_tenant_list, "list every tenant", tenant)
+    contact = add("set-contact", cmd_tenant_set_contact, "set a tenant's contact address", tenant)
+    contact.add_argument("--tenant", required=True)
+    contact.add_argument("--email", help="the address; leave out to clear it")
+
+    webhook = sub.add_parser("webhook", help="a tenant's webhook endpoint").add_subparsers(
+        dest="webhook", required=True
+    )
+    for name, run, text in (
+        ("register", cmd_webhook_register, "register the endpoint (prints its secret once)"),
+        ("change", cmd_webhook_change, "send to another URL"),
+        ("show", cmd_webhook_show, "show the endpoint and its health"),
+        ("rotate", cmd_webhook_rotate, "rotate the signing secret (prints the new one once)"),
+        ("resume", cmd_webhook_resume, "resume a paused endpoint and send what it missed"),
+        ("replay", cmd_webhook_replay, "send the webhooks made since a moment again"),
+        ("remove", cmd_webhook_remove, "remove the endpoint"),
+    ):
+        action = add(name, run, text, webhook)
+        action.add_argument("--tenant", required=True)
+        if name in ("register", "change"):
+            action.add_argument("--url", required=True)
+        if name == "replay":
+            action.add_argument("--since", required=True, help="ISO 8601, with a time zone")
+            action.add_argument("--unsent-only", action="store_true", help="only undelivered")
 
     api_key = sub.add_parser("api-key", help="API keys").add_subparsers(
         dest="api_key", required=True

@@ -100,6 +100,18 @@ class Inbox(Protocol):
         ...
 
 
+class DeliveryPostponed(Exception):
+    """The subscriber keeps its own schedule: run this delivery again at ``until``.
+
+    Not a failure of the delivery: its attempts are not spent, because the
+    subscriber counts its own (a webhook retried for days, say).
+    """
+
+    def __init__(self, until: datetime, reason: str) -> None:
+        super().__init__(reason)
+        self.until = until
+
+
 class DeliveryStatus(enum.StrEnum):
     """Where one subscriber's delivery of one message stands."""
 

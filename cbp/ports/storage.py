@@ -10,7 +10,7 @@ from typing import Generic, Protocol, Self, TypeVar
 
 from cbp.domain.access import ApiKey
 from cbp.domain.audit import AuditEntry
-from cbp.domain.customer import Customer, Tenant
+from cbp.domain.customer import Channel, Customer, Tenant
 from cbp.domain.directory import GlobalPayee
 from cbp.domain.errors import NotFound
 from cbp.domain.events import DomainEvent
@@ -21,6 +21,7 @@ from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment, PaymentStatus
 from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import ProcessJob
+from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.ports.messages import DeliveryStore, Headers, Inbox, Outbox
 
 T = TypeVar("T")
@@ -151,6 +152,14 @@ class TenantRepository(Protocol):
         """The tenant, or NotFound."""
         ...
 
+    def save(self, tenant: Tenant) -> None:
+        """Store a changed tenant."""
+        ...
+
+    def list(self) -> list[Tenant]:
+        """Every tenant, oldest first."""
+        ...
+
     def any_exist(self) -> bool:
         """Whether any tenant exists (a fresh install has none)."""
         ...
@@ -268,6 +277,16 @@ class NotificationRepository(Protocol):
         """The notification whatever its tenant (for delivery workers)."""
         ...
 
+    def for_replay(
+        self, tenant_id: str, channel: Channel, since: datetime, *, unsent_only: bool, limit: int
+    ) -> list[Notification]:
+        """The tenant's notifications on ``channel`` made since ``since``, oldest first.
+
+        With ``unsent_only``, only those not delivered (failed or dead):
+        what a replay after an outage must send again.
+        """
+        ...
+
     def save(self, notification: Notification) -> None:
         """Store the notification's changes."""
         ...
@@ -298,6 +317,30 @@ class ApiKeyRepository(Protocol):
 
     def save(self, key: ApiKey) -> None:
         """Store the key's changes (revocation)."""
+        ...
+
+
+class WebhookEndpointRepository(Protocol):
+    """Each tenant's webhook endpoint (at most one), secrets encrypted at rest."""
+
+    def add(self, endpoint: WebhookEndpoint) -> None:
+        """Store a new endpoint; AlreadyExists if the tenant has one."""
+        ...
+
+    def for_tenant(self, tenant_id: str) -> WebhookEndpoint | None:
+        """The tenant's endpoint, if it registered one."""
+        ...
+
+    def save(self, endpoint: WebhookEndpoint) -> None:
+        """Store a changed endpoint."""
+        ...
+
+    def save_health(self, endpoint: WebhookEndpoint) -> None:
+        """Store only its status and failures, so a delivery never undoes a rotation."""
+        ...
+
+    def remove(self, tenant_id: str) -> None:
+        """Forget the tenant's endpoint; NotFound if there is none."""
         ...
 
 
@@ -354,6 +397,7 @@ class UnitOfWork(Protocol):
     notifications: NotificationRepository
     jobs: ProcessJobRepository
     api_keys: ApiKeyRepository
+    webhook_endpoints: WebhookEndpointRepository
     idempotency: IdempotencyStore
     audit: AuditLog
     outbox: Outbox

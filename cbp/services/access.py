@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cbp.domain import identifiers
 from cbp.domain.access import ApiKey, Principal, Scope
 from cbp.domain.customer import Tenant
 from cbp.domain.errors import NotFound, Unauthenticated
 from cbp.services import auditing
-from cbp.services.commands import CreateApiKey, CreateTenant, RevokeApiKey
+from cbp.services.commands import CreateApiKey, CreateTenant, RevokeApiKey, SetTenantContact
 from cbp.services.dependencies import Dependencies
 
 _SEPARATOR = "."
@@ -34,13 +34,26 @@ def hash_secret(secret: str, server_secret: bytes) -> str:
 def create_tenant(command: CreateTenant, deps: Dependencies) -> str:
     """Register a tenant with the default payment policy; return its id."""
     tenant = Tenant(
-        id=deps.ids.new(identifiers.TENANT), name=command.name, created_at=deps.clock.now()
+        id=deps.ids.new(identifiers.TENANT),
+        name=command.name,
+        contact_email=command.contact_email,
+        created_at=deps.clock.now(),
     )
     with deps.uow() as uow:
         uow.tenants.add(tenant)
         auditing.record(uow, deps, command, tenant_id=tenant.id, subject_id=tenant.id)
         uow.commit()
     return tenant.id
+
+
+def set_tenant_contact(command: SetTenantContact, deps: Dependencies) -> None:
+    """Change the address the tenant is told at when its webhooks fail."""
+    with deps.uow() as uow:
+        tenant = uow.tenants.get(command.tenant_id)
+        updated = replace(tenant, contact_email=command.contact_email)
+        uow.tenants.save(updated)
+        auditing.record(uow, deps, command, tenant_id=tenant.id, subject_id=tenant.id)
+        uow.commit()
 
 
 def create_api_key(command: CreateApiKey, deps: Dependencies) -> IssuedKey:

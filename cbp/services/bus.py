@@ -21,6 +21,7 @@ from cbp.services import (
     payees,
     payments,
     pipeline,
+    webhooks,
 )
 from cbp.services import commands as c
 from cbp.services.dependencies import Dependencies
@@ -30,6 +31,7 @@ T = TypeVar("T")
 
 HANDLERS: dict[type[c.Command], Handler] = {
     c.CreateTenant: access.create_tenant,
+    c.SetTenantContact: access.set_tenant_contact,
     c.CreateApiKey: access.create_api_key,
     c.RevokeApiKey: access.revoke_api_key,
     c.CreateCustomer: customers.create_customer,
@@ -55,6 +57,12 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.ResolveException: exceptions.resolve_exception,
     c.SendCustomerNotification: exceptions.send_customer_notification,
     c.DeliverNotification: notifications.deliver_notification,
+    c.RegisterWebhookEndpoint: webhooks.register_webhook_endpoint,
+    c.ChangeWebhookEndpoint: webhooks.change_webhook_endpoint,
+    c.RotateWebhookSecret: webhooks.rotate_webhook_secret,
+    c.RemoveWebhookEndpoint: webhooks.remove_webhook_endpoint,
+    c.ResumeWebhookEndpoint: webhooks.resume_webhook_endpoint,
+    c.ReplayWebhooks: webhooks.replay_webhooks,
 }
 
 

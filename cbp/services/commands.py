@@ -9,7 +9,7 @@ commits its effect only once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 
@@ -39,9 +39,18 @@ class AddressInput:
 
 @dataclass(frozen=True, kw_only=True)
 class CreateTenant(Command):
-    """Register a bank or fintech."""
+    """Register a bank or fintech; its contact hears of trouble with its webhooks."""
 
     name: str
+    contact_email: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetTenantContact(Command):
+    """Change (or clear) the address the tenant is told at when its webhooks fail."""
+
+    tenant_id: str
+    contact_email: str | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -292,6 +301,55 @@ class SendCustomerNotification(Command):
     exception_id: str
     channels: tuple[str, ...] = ()
     template: str = "payment_exception"
+
+
+# -- webhooks ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterWebhookEndpoint(Command):
+    """Send the tenant's webhooks to ``url``, signed with a new secret."""
+
+    tenant_id: str
+    url: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeWebhookEndpoint(Command):
+    """Send the tenant's webhooks to another URL, with the same secrets."""
+
+    tenant_id: str
+    url: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RotateWebhookSecret(Command):
+    """Sign with a new secret; the old one also signs for the overlap."""
+
+    tenant_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemoveWebhookEndpoint(Command):
+    """Stop sending the tenant's webhooks anywhere."""
+
+    tenant_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResumeWebhookEndpoint(Command):
+    """Send to a paused endpoint again, and send it what it missed."""
+
+    tenant_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplayWebhooks(Command):
+    """Send the tenant's webhooks made since ``since`` again (all, or only undelivered)."""
+
+    tenant_id: str
+    since: datetime
+    unsent_only: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

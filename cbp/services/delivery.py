@@ -24,7 +24,13 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from cbp.ports.errors import DependencyDeferred
-from cbp.ports.messages import Delivery, DeliveryStatus, DeliveryTransport, Message
+from cbp.ports.messages import (
+    Delivery,
+    DeliveryPostponed,
+    DeliveryStatus,
+    DeliveryTransport,
+    Message,
+)
 from cbp.services import auditing
 from cbp.services.commands import PurgeDeliveredMessages, RetryDeadLetter
 from cbp.services.dependencies import Dependencies, ServiceOptions
@@ -86,6 +92,8 @@ def consume_delivery(deps: Dependencies, consume: Consumer, delivery_id: str) ->
         consume(delivery.message, delivery.subscriber)
     except DependencyDeferred as deferral:
         return _defer(deps, delivery, deferral)
+    except DeliveryPostponed as postponed:
+        return _postpone(deps, delivery, postponed)
     except Exception as error:  # NOTE: every failure is retried, then dead-lettered
         return _record_failure(deps, delivery, error)
     with deps.uow() as uow:
@@ -128,6 +136,23 @@ def _defer(deps: Dependencies, delivery: Delivery, deferral: DependencyDeferred)
     logger.info(
         "delivery deferred",
         extra={"delivery_id": delivery.id, "subscriber": delivery.subscriber, "delay": delay},
+    )
+    return DeliveryStatus.PENDING
+
+
+def _postpone(
+    deps: Dependencies, delivery: Delivery, postponed: DeliveryPostponed
+) -> DeliveryStatus:
+    with deps.uow() as uow:
+        uow.deliveries.defer(delivery.id, until=postponed.until, reason=str(postponed)[:500])
+        uow.commit()
+    logger.info(
+        "delivery postponed",
+        extra={
+            "delivery_id": delivery.id,
+            "subscriber": delivery.subscriber,
+            "until": postponed.until.isoformat(),
+        },
     )
     return DeliveryStatus.PENDING
 

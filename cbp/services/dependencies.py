@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cbp.domain.webhook_endpoint import DEFAULT_RETRY_SCHEDULE
 from cbp.ports.outside import (
     AccountVerifier,
     Cache,
     Notifier,
     PaymentProcessor,
     RateLimiter,
+    WebhookSender,
 )
 from cbp.ports.storage import UnitOfWork
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
@@ -29,6 +31,9 @@ class ServiceOptions:
     delivery_max_attempts: int = 8
     delivery_retry_base_seconds: float = 1.0
     delivery_retry_max_seconds: float = 300.0
+    webhook_retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
+    webhook_pause_after_seconds: float = 5 * 24 * 3600.0
+    webhook_secret_overlap_seconds: float = 24 * 3600.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,6 +47,7 @@ class Dependencies:
     processor: PaymentProcessor
     verifier: AccountVerifier
     notifier: Notifier
+    webhooks: WebhookSender
     cache: Cache
     rate_limiter: RateLimiter
     options: ServiceOptions

@@ -18,6 +18,7 @@ from cbp.services.commands import (
     SendCustomerNotification,
 )
 from cbp.services.dependencies import Dependencies
+from cbp.services.notifications import queue_notification
 from cbp.services.outbox import (
     EXCEPTION_CREATED,
     already_consumed,
@@ -27,7 +28,6 @@ from cbp.services.outbox import (
 )
 
 HANDLE_EXCEPTION_TASK = "exception.handle"
-DELIVER_NOTIFICATION_TASK = "notification.deliver"
 
 
 def open_exception(
@@ -107,12 +107,18 @@ def send_customer_notification(command: SendCustomerNotification, deps: Dependen
     with deps.uow() as uow:
         exception = uow.exceptions.get(command.tenant_id, command.exception_id)
         customer = uow.customers.get(exception.tenant_id, exception.customer_id)
+        channels = channels or customer.notification_channels
+        if (
+            Channel.WEBHOOK in channels
+            and uow.webhook_endpoints.for_tenant(customer.tenant_id) is None
+        ):
+            raise InvalidInput("the tenant has no webhook endpoint: register one first")
         ids = _create_notifications(
             uow,
             deps,
             command,
             exception,
-            channels=channels or customer.notification_channels,
+            channels=channels,
             template=command.template,
         )
         auditing.record(
@@ -154,19 +160,16 @@ def _create_notifications(
     template: str,
 ) -> list[str]:
     customer = uow.customers.get(exception.tenant_id, exception.customer_id)
-    tenant = uow.tenants.get(exception.tenant_id)
+    headers = headers_for(command, exception.tenant_id)
     ids: list[str] = []
     for channel in channels:
-        recipient = (
-            tenant.webhook_url if channel is Channel.WEBHOOK else customer.recipient_for(channel)
-        )
         notification = Notification(
             id=deps.ids.new(identifiers.NOTIFICATION),
             tenant_id=exception.tenant_id,
             customer_id=customer.id,
             exception_id=exception.id,
             channel=channel,
-            recipient=recipient,
+            recipient=None if channel is Channel.WEBHOOK else customer.recipient_for(channel),
             template=template,
             payload={
                 "exception_id": exception.id,
@@ -176,15 +179,6 @@ def _create_notifications(
             },
             created_at=deps.clock.now(),
         )
-        uow.notifications.add(notification)
-        enqueue_task(
-            uow,
-            deps,
-            queue=m.NOTIFICATION_DELIVERY,
-            task=DELIVER_NOTIFICATION_TASK,
-            payload={"notification_id": notification.id},
-            headers=headers_for(command, exception.tenant_id),
-            ordering_key=notification.id,
-        )
+        queue_notification(uow, deps, notification, headers)
         ids.append(notification.id)
     return ids

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime, timedelta
 
+from cbp.domain import identifiers
+from cbp.domain.customer import Channel
 from cbp.domain.errors import IllegalTransition
-from cbp.domain.notification import NotificationStatus
+from cbp.domain.notification import Notification, NotificationStatus
+from cbp.domain.webhook_endpoint import EndpointStatus, WebhookEndpoint, next_retry
+from cbp.ports import messages as m
 from cbp.ports.errors import DependencyDeferred, DependencyError
+from cbp.ports.messages import DeliveryPostponed
+from cbp.ports.storage import UnitOfWork
 from cbp.services.commands import DeliverNotification
 from cbp.services.dependencies import Dependencies
+from cbp.services.outbox import enqueue_task, publish_event
+
+DELIVER_NOTIFICATION_TASK = "notification.deliver"
+#: On system.events: a tenant's webhook endpoint failed for too long and was paused.
+WEBHOOK_ENDPOINT_PAUSED = "webhook_endpoint.paused"
 
 
 class DeliveryOutcome(enum.StrEnum):
@@ -20,17 +32,52 @@ class DeliveryOutcome(enum.StrEnum):
     ALREADY_SETTLED = "already_settled"
 
 
+def queue_notification(
+    uow: UnitOfWork, deps: Dependencies, notification: Notification, headers: m.Headers
+) -> None:
+    """Store a notification and queue its delivery, in the caller's transaction."""
+    uow.notifications.add(notification)
+    queue_delivery(uow, deps, notification, headers)
+
+
+def queue_delivery(
+    uow: UnitOfWork, deps: Dependencies, notification: Notification, headers: m.Headers
+) -> None:
+    """Queue one more delivery of a stored notification (a replay, say)."""
+    enqueue_task(
+        uow,
+        deps,
+        queue=m.NOTIFICATION_DELIVERY,
+        task=DELIVER_NOTIFICATION_TASK,
+        payload={"notification_id": notification.id},
+        headers=headers,
+        ordering_key=notification.id,
+    )
+
+
+def outcome_of(notification: Notification) -> DeliveryOutcome:
+    """What an attempt that left ``notification`` as it is means for its delivery."""
+    if notification.status is NotificationStatus.SENT:
+        return DeliveryOutcome.SENT
+    if notification.status is NotificationStatus.DEAD:
+        return DeliveryOutcome.DEAD
+    return DeliveryOutcome.RETRY
+
+
 def deliver_notification(command: DeliverNotification, deps: Dependencies) -> DeliveryOutcome:
     """Try to deliver; record the attempt and say whether to retry.
 
     The provider is called outside any transaction; a crash between the
     send and the record means one more send, which receivers de-duplicate
-    by the notification id (at-least-once delivery).
+    by the notification id (at-least-once delivery). Webhooks keep their
+    own, longer schedule.
     """
     with deps.uow() as uow:
         notification = uow.notifications.get_any(command.notification_id)
     if notification.is_settled:
         return DeliveryOutcome.ALREADY_SETTLED
+    if notification.channel is Channel.WEBHOOK:
+        return _deliver_webhook(notification, deps)
     error: str | None = None
     try:
         deps.notifier.send(notification)
@@ -43,22 +90,119 @@ def deliver_notification(command: DeliverNotification, deps: Dependencies) -> De
         if notification.is_settled:
             return DeliveryOutcome.ALREADY_SETTLED
         if error is None:
-            notification.record_sent(at=deps.clock.now())
-            if notification.exception_id:
-                exception = uow.exceptions.get(notification.tenant_id, notification.exception_id)
-                try:
-                    exception.mark_notified()
-                    uow.exceptions.save(exception)
-                except IllegalTransition:
-                    pass  # NOTE: resolved already by an operator; telling the customer is fine
+            _record_sent(uow, notification, at=deps.clock.now())
         else:
             notification.record_failure(
                 error=error, max_attempts=deps.options.max_notification_attempts
             )
         uow.notifications.save(notification)
         uow.commit()
-    if notification.status is NotificationStatus.SENT:
-        return DeliveryOutcome.SENT
-    if notification.status is NotificationStatus.DEAD:
-        return DeliveryOutcome.DEAD
-    return DeliveryOutcome.RETRY
+    return outcome_of(notification)
+
+
+def _record_sent(uow: UnitOfWork, notification: Notification, *, at: datetime) -> None:
+    notification.record_sent(at=at)
+    if notification.exception_id:
+        exception = uow.exceptions.get(notification.tenant_id, notification.exception_id)
+        try:
+            exception.mark_notified()
+            uow.exceptions.save(exception)
+        except IllegalTransition:
+            pass  # NOTE: resolved already by an operator; telling the customer is fine
+
+
+def _deliver_webhook(notification: Notification, deps: Dependencies) -> DeliveryOutcome:
+    """One attempt to the tenant's endpoint, on the webhook schedule (days, not minutes).
+
+    A failure counts against the endpoint too: one failing for
+    ``webhook_pause_after`` is paused and the tenant told. Nothing is sent
+    to a paused endpoint or a tenant without one; resuming sends it again.
+    """
+    with deps.uow() as uow:
+        endpoint = uow.webhook_endpoints.for_tenant(notification.tenant_id)
+    now = deps.clock.now()
+    error: str | None = None
+    endpoint_failed = False
+    if endpoint is None:
+        error = "the tenant has no webhook endpoint"
+    elif endpoint.status is EndpointStatus.PAUSED:
+        error = "the webhook endpoint is paused"
+    else:
+        try:
+            deps.webhooks.send(endpoint, notification, at=now)
+        except DependencyDeferred:
+            raise
+        except DependencyError as failure:
+            error, endpoint_failed = failure.detail, True
+    schedule = deps.options.webhook_retry_schedule
+    with deps.uow() as uow:
+        notification = uow.notifications.get_any(notification.id)
+        if notification.is_settled:
+            return DeliveryOutcome.ALREADY_SETTLED
+        endpoint = uow.webhook_endpoints.for_tenant(notification.tenant_id)
+        if error is None:
+            _record_sent(uow, notification, at=now)
+            if endpoint is not None and endpoint.failing_since is not None:
+                endpoint.record_delivered()
+                uow.webhook_endpoints.save_health(endpoint)
+        else:
+            final = not endpoint_failed
+            notification.record_failure(
+                error=error,
+                max_attempts=notification.attempts + 1 if final else len(schedule) + 1,
+            )
+            if endpoint is not None and endpoint_failed:
+                _count_endpoint_failure(uow, deps, endpoint, at=now)
+        uow.notifications.save(notification)
+        uow.commit()
+    outcome = outcome_of(notification)
+    if outcome is DeliveryOutcome.RETRY:
+        wait = next_retry(schedule, notification.attempts) or timedelta(0)
+        raise DeliveryPostponed(now + wait, f"webhook not delivered: {error}")
+    return outcome
+
+
+def _count_endpoint_failure(
+    uow: UnitOfWork, deps: Dependencies, endpoint: WebhookEndpoint, *, at: datetime
+) -> None:
+    was_failing = endpoint.failing_since is not None
+    paused = endpoint.record_failed(
+        at=at, pause_after=timedelta(seconds=deps.options.webhook_pause_after_seconds)
+    )
+    if paused or not was_failing:
+        uow.webhook_endpoints.save_health(endpoint)
+    if not paused:
+        return
+    headers = m.Headers(tenant_id=endpoint.tenant_id)
+    failing_since = endpoint.failing_since.isoformat() if endpoint.failing_since else None
+    publish_event(
+        uow,
+        deps,
+        topic=m.SYSTEM_EVENTS,
+        event_type=WEBHOOK_ENDPOINT_PAUSED,
+        payload={
+            "tenant_id": endpoint.tenant_id,
+            "endpoint_id": endpoint.id,
+            "failing_since": failing_since,
+            "at": at.isoformat(),
+        },
+        headers=headers,
+    )
+    tenant = uow.tenants.get(endpoint.tenant_id)
+    if tenant.contact_email is None:
+        return
+    notice = Notification(
+        id=deps.ids.new(identifiers.NOTIFICATION),
+        tenant_id=tenant.id,
+        customer_id=None,
+        channel=Channel.EMAIL,
+        recipient=tenant.contact_email,
+        template="webhook_endpoint_paused",
+        payload={
+            "endpoint_id": endpoint.id,
+            "failing_since": failing_since,
+            "paused_at": at.isoformat(),
+        },
+        created_at=at,
+    )
+    queue_notification(uow, deps, notice, headers)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cbp.domain.customer import Customer
+from cbp.domain.customer import Customer, Tenant
 from cbp.domain.directory import GlobalPayee
 from cbp.domain.errors import InvalidInput, NotFound
 from cbp.domain.events import DomainEvent
@@ -12,6 +12,7 @@ from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment, PaymentStatus
 from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import JobProgress, ProcessJob
+from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.ports.messages import Delivery
 from cbp.ports.storage import Page, PaymentFilter
 from cbp.services.delivery import dead_letters
@@ -148,3 +149,16 @@ class Queries:
         """One notification and its delivery state."""
         with self.deps.uow() as uow:
             return uow.notifications.get(tenant_id, notification_id)
+
+    def webhook_endpoint(self, tenant_id: str) -> WebhookEndpoint:
+        """The tenant's webhook endpoint, or NotFound."""
+        with self.deps.uow() as uow:
+            endpoint = uow.webhook_endpoints.for_tenant(tenant_id)
+        if endpoint is None:
+            raise NotFound("webhook endpoint", tenant_id)
+        return endpoint
+
+    def tenants(self) -> list[Tenant]:
+        """Every tenant, oldest first."""
+        with self.deps.uow() as uow:
+            return uow.tenants.list()

@@ -15,8 +15,12 @@ from cbp.ports import messages as m
 from cbp.services import commands as c
 from cbp.services.bus import CommandBus
 from cbp.services.directory import invalidate_directory_cache
-from cbp.services.exceptions import DELIVER_NOTIFICATION_TASK, HANDLE_EXCEPTION_TASK
-from cbp.services.notifications import DeliveryOutcome
+from cbp.services.exceptions import HANDLE_EXCEPTION_TASK
+from cbp.services.notifications import (
+    DELIVER_NOTIFICATION_TASK,
+    WEBHOOK_ENDPOINT_PAUSED,
+    DeliveryOutcome,
+)
 from cbp.services.outbox import BREAKER_STATE_CHANGED, EXCEPTION_CREATED, PAYMENT_STATUS_CHANGED
 from cbp.services.payments import PAYMENT_PROCESSOR, PROCESS_PAYMENT_TASK
 
@@ -161,7 +165,10 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         "directory-cache", m.PAYEE_EVENTS, frozenset({"PayeeStatusChanged"}), _invalidate_directory
     ),
     Subscription(
-        "operations-log", m.SYSTEM_EVENTS, frozenset({BREAKER_STATE_CHANGED}), _log_system_event
+        "operations-log",
+        m.SYSTEM_EVENTS,
+        frozenset({BREAKER_STATE_CHANGED, WEBHOOK_ENDPOINT_PAUSED}),
+        _log_system_event,
     ),
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from cbp.domain.access import ApiKey, Scope
@@ -18,6 +19,7 @@ from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment
 from cbp.domain.payment_exception import ExceptionKind, PaymentException
 from cbp.domain.processing import ProcessJob
+from cbp.domain.webhook_endpoint import SigningSecret, WebhookEndpoint
 from cbp.ports.messages import (
     Delivery,
     DeliveryStatus,
@@ -133,6 +135,20 @@ def notification(tenant_id: str) -> Notification:
         payload={"kind": "nsf"},
         created_at=NOW,
         exception_id="exc_1",
+    )
+
+
+def webhook_notification(tenant_id: str, *, at: datetime) -> Notification:
+    return replace(notification(tenant_id), channel=Channel.WEBHOOK, recipient=None, created_at=at)
+
+
+def webhook_endpoint(tenant_id: str) -> WebhookEndpoint:
+    return WebhookEndpoint(
+        id=new_id("whe"),
+        tenant_id=tenant_id,
+        url="https://hooks.example.com/cbp",
+        secrets=(SigningSecret(value="whsec_b2xk"),),
+        created_at=NOW,
     )
 
 

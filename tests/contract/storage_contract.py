@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from cbp.domain.audit import AuditEntry, first_broken_link
+from cbp.domain.customer import Channel
 from cbp.domain.errors import AlreadyExists, ConcurrencyConflict, IllegalTransition, NotFound
 from cbp.domain.idempotency import IdempotencyState
 from cbp.domain.payment import Payment, PaymentStatus
@@ -843,7 +844,86 @@ class DeliveryStoreContract:
         assert len(claimed) == 40 and len(set(claimed)) == 40
 
 
+class WebhookEndpointContract:
+    """One endpoint per tenant; secrets round trip; a delivery's health never undoes a rotation."""
+
+    def test_an_endpoint_round_trips_once_per_tenant(self, uow_factory: UowFactory) -> None:
+        endpoint = b.webhook_endpoint("ten_1")
+        with uow_factory() as uow:
+            assert uow.webhook_endpoints.for_tenant("ten_1") is None
+            uow.webhook_endpoints.add(endpoint)
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.webhook_endpoints.for_tenant("ten_1") == endpoint
+            assert uow.webhook_endpoints.for_tenant("ten_2") is None
+        with uow_factory() as uow, pytest.raises(AlreadyExists):
+            uow.webhook_endpoints.add(b.webhook_endpoint("ten_1"))
+            uow.commit()
+
+    def test_saving_health_keeps_a_rotation_made_meanwhile(self, uow_factory: UowFactory) -> None:
+        with uow_factory() as uow:
+            uow.webhook_endpoints.add(b.webhook_endpoint("ten_1"))
+            uow.commit()
+        with uow_factory() as uow:
+            seen_by_delivery = uow.webhook_endpoints.for_tenant("ten_1")
+        assert seen_by_delivery is not None
+        with uow_factory() as uow:
+            rotating = uow.webhook_endpoints.for_tenant("ten_1")
+            assert rotating is not None
+            rotating.rotate_secret("whsec_bmV3", at=b.NOW, overlap=timedelta(hours=1))
+            uow.webhook_endpoints.save(rotating)
+            uow.commit()
+        seen_by_delivery.record_failed(at=b.NOW, pause_after=timedelta(0))
+        with uow_factory() as uow:
+            uow.webhook_endpoints.save_health(seen_by_delivery)
+            uow.commit()
+        with uow_factory() as uow:
+            stored = uow.webhook_endpoints.for_tenant("ten_1")
+        assert stored is not None
+        assert (stored.status.value, stored.failing_since) == ("paused", b.NOW)
+        assert stored.signing_secrets(b.NOW)[0] == "whsec_bmV3"
+        assert len(stored.signing_secrets(b.NOW)) == 2
+
+    def test_removing_forgets_and_a_missing_one_is_not_found(self, uow_factory: UowFactory) -> None:
+        with uow_factory() as uow:
+            uow.webhook_endpoints.add(b.webhook_endpoint("ten_1"))
+            uow.commit()
+        with uow_factory() as uow:
+            uow.webhook_endpoints.remove("ten_1")
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.webhook_endpoints.for_tenant("ten_1") is None
+            with pytest.raises(NotFound):
+                uow.webhook_endpoints.remove("ten_1")
+
+    def test_replay_finds_a_tenants_webhooks_since_a_moment_oldest_first(
+        self, uow_factory: UowFactory
+    ) -> None:
+        made = [b.webhook_notification("ten_1", at=b.NOW + timedelta(minutes=i)) for i in range(4)]
+        made[1].record_sent(at=b.NOW)
+        others = [b.webhook_notification("ten_2", at=b.NOW), b.notification("ten_1")]
+        with uow_factory() as uow:
+            for notification in [*made, *others]:
+                uow.notifications.add(notification)
+            uow.commit()
+        since = b.NOW + timedelta(minutes=1)
+        with uow_factory() as uow:
+            every = uow.notifications.for_replay(
+                "ten_1", Channel.WEBHOOK, since, unsent_only=False, limit=10
+            )
+            unsent = uow.notifications.for_replay(
+                "ten_1", Channel.WEBHOOK, since, unsent_only=True, limit=10
+            )
+            first = uow.notifications.for_replay(
+                "ten_1", Channel.WEBHOOK, b.NOW, unsent_only=False, limit=1
+            )
+        assert [n.id for n in every] == [n.id for n in made[1:]]
+        assert [n.id for n in unsent] == [made[2].id, made[3].id]
+        assert [n.id for n in first] == [made[0].id]
+
+
 class StorageContract(
+    WebhookEndpointContract,
     UnitOfWorkContract,
     EventStoreContract,
     PaymentRepositoryContract,

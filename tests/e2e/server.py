@@ -75,16 +75,20 @@ class Server:
         return Response(status, lowered, parsed, payload)
 
     def cli(self, *args: str) -> str:
-        result = subprocess.run(
+        """The last line a successful ``cbp`` command printed."""
+        return self.cli_run(*args).stdout.splitlines()[-1]
+
+    def cli_run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """A ``cbp`` command on this server's settings, with its output and status."""
+        return subprocess.run(
             [sys.executable, "-m", "cbp.entrypoints.cli", *args],
             cwd=self.home,
             env=self.env,
             capture_output=True,
             text=True,
             timeout=60,
-            check=True,
+            check=check,
         )
-        return result.stdout.splitlines()[-1]
 
     def wait_for(self, path: str, field_name: str, value: str, timeout: float = 20) -> Response:
         deadline = time.monotonic() + timeout

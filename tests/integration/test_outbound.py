@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -21,14 +21,16 @@ from standardwebhooks.webhooks import Webhook
 from cbp.adapters.dns.discovery import ServiceDiscovery
 from cbp.adapters.http.client import HttpClientSettings, build_client
 from cbp.adapters.http.processor import HttpPaymentProcessor
-from cbp.adapters.http.webhooks import UnsafeWebhookUrl, WebhookNotifier, check_webhook_url
+from cbp.adapters.http.webhooks import HttpWebhookSender, UnsafeWebhookUrl, check_webhook_url
 from cbp.adapters.memory.breakers import InMemoryBreakerStore
 from cbp.adapters.resilience.breaker import BreakerSettings
 from cbp.adapters.resilience.bulkhead import Bulkhead
 from cbp.adapters.resilience.outbound import ResilientDependency, RetrySettings
 from cbp.adapters.smtp.notifier import SmtpEmailNotifier, SmtpSettings
 from cbp.domain.customer import Channel
+from cbp.domain.errors import InvalidInput
 from cbp.domain.notification import Notification
+from cbp.domain.webhook_endpoint import SigningSecret, WebhookEndpoint
 from cbp.domain.webhook_signature import new_secret
 from cbp.ports.errors import DependencyDeferred
 from cbp.ports.outside import ProcessorStatus
@@ -56,7 +58,7 @@ def policy(
     )
 
 
-def notification(channel: Channel, recipient: str) -> Notification:
+def notification(channel: Channel, recipient: str | None) -> Notification:
     return Notification(
         id="ntf_01",
         tenant_id="ten_1",
@@ -112,10 +114,12 @@ def test_an_email_arrives_at_the_smtp_server_with_its_recipient_and_template() -
 def test_webhook_urls_to_internal_addresses_are_refused(url: str) -> None:
     with pytest.raises(UnsafeWebhookUrl):
         check_webhook_url(url)
+    with httpx.Client() as client, pytest.raises(InvalidInput):
+        HttpWebhookSender(client, policy("webhook", ["webhook"])).vet(url)
 
 
-def test_a_signed_webhook_verifies_with_the_reference_library() -> None:
-    secret = new_secret()
+def test_a_signed_webhook_verifies_with_the_reference_library_on_either_secret() -> None:
+    old, secret = new_secret(), new_secret()
     received: list[tuple[dict[str, str], bytes]] = []
 
     class Receiver(BaseHTTPRequestHandler):
@@ -132,13 +136,23 @@ def test_a_signed_webhook_verifies_with_the_reference_library() -> None:
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         url = f"http://localhost:{httpd.server_address[1]}/hook"
+        now = datetime.now(UTC)
+        endpoint = WebhookEndpoint(
+            id="whe_1",
+            tenant_id="ten_1",
+            url=url,
+            secrets=(SigningSecret(value=old),),
+            created_at=now,
+        )
+        endpoint.rotate_secret(secret, at=now, overlap=timedelta(hours=1))
         with httpx.Client() as client:
-            WebhookNotifier(
-                client, policy("webhook", ["webhook"]), secret=secret, allow_private=True
-            ).send(notification(Channel.WEBHOOK, url))
+            HttpWebhookSender(client, policy("webhook", ["webhook"]), allow_private=True).send(
+                endpoint, notification(Channel.WEBHOOK, None), at=now
+            )
     finally:
         httpd.shutdown()
     ((headers, body),) = received
+    assert Webhook(old).verify(body, headers)["id"] == "ntf_01"
     payload = Webhook(secret).verify(body, headers)
     assert payload["id"] == "ntf_01" and payload["data"]["payment_id"] == "pmt_9"
     assert headers["webhook-id"] == "ntf_01"

@@ -50,6 +50,7 @@ def create_app(
         "payments": r.Payments(*shared),
         "exceptions": r.Exceptions(*shared),
         "dead_letters": r.DeadLetters(*shared),
+        "webhooks": r.WebhookEndpoints(*shared),
         "processor_events": r.ProcessorEvents(*shared),
         "health": ops.Health(probes, breakers),
         "metrics": ops.Metrics(metrics),

@@ -21,6 +21,7 @@ from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment
 from cbp.domain.payment_exception import PaymentException
 from cbp.domain.processing import JobProgress, ProcessJob
+from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.ports.messages import Delivery
 from cbp.ports.storage import Page
 
@@ -163,7 +164,7 @@ class NotificationOut(Out):
 
     id: str
     exception_id: str | None
-    customer_id: str
+    customer_id: str | None = Field(description="None for a notice to the tenant itself")
     channel: Literal["email", "sms", "webhook"]
     status: Literal["pending", "sent", "failed", "dead"]
     attempts: int
@@ -191,6 +192,27 @@ class ProcessorEventAckOut(Out):
 
     event_id: str
     duplicate: bool
+
+
+class WebhookEndpointOut(Out):
+    """The tenant's webhook endpoint; ``secret`` only in the answer that made it."""
+
+    id: str
+    url: str
+    status: Literal["active", "paused"]
+    failing_since: datetime | None
+    paused_at: datetime | None
+    signing_secrets: int = Field(description="How many secrets sign each message now")
+    created_at: datetime
+    secret: str | None = Field(
+        default=None, description="The new signing secret (whsec_...), shown once"
+    )
+
+
+class WebhookReplayOut(Out):
+    """How many webhooks are queued to be sent again."""
+
+    replayed: int
 
 
 class NotificationIdsOut(Out):
@@ -411,4 +433,20 @@ def notification(n: Notification) -> NotificationOut:
         last_error=n.last_error,
         created_at=n.created_at,
         sent_at=n.sent_at,
+    )
+
+
+def webhook_endpoint(
+    e: WebhookEndpoint, *, at: datetime, secret: str | None = None
+) -> WebhookEndpointOut:
+    """Webhook endpoint; the secrets themselves never, but a new one once."""
+    return WebhookEndpointOut(
+        id=e.id,
+        url=e.url,
+        status=e.status.value,
+        failing_since=e.failing_since,
+        paused_at=e.paused_at,
+        signing_secrets=len(e.signing_secrets(at)),
+        created_at=e.created_at,
+        secret=secret,
     )

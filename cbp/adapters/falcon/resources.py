@@ -432,6 +432,72 @@ class DeadLetters(Api):
         self.post(req, resp, retry)
 
 
+class WebhookEndpoints(Api):
+    """The tenant's webhook endpoint: register, rotate, resume, replay, remove."""
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        def register() -> Outcome:
+            body = self.body(req, s.WebhookEndpointIn)
+            tenant = principal(req).tenant_id
+            issued = self.bus.handle(
+                c.RegisterWebhookEndpoint(tenant_id=tenant, url=body.url, **self.actor(req))
+            )
+            return 201, self._present(tenant, issued.secret)
+
+        self.post(req, resp, register)
+
+    def on_patch(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = self.body(req, s.WebhookEndpointIn)
+        tenant = principal(req).tenant_id
+        self.bus.handle(c.ChangeWebhookEndpoint(tenant_id=tenant, url=body.url, **self.actor(req)))
+        self.send(resp, 200, self._present(tenant))
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self.send(resp, 200, self._present(principal(req).tenant_id))
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response) -> None:
+        tenant = principal(req).tenant_id
+        self.bus.handle(c.RemoveWebhookEndpoint(tenant_id=tenant, **self.actor(req)))
+        resp.status = falcon.HTTP_204
+
+    def on_post_rotate(self, req: falcon.Request, resp: falcon.Response) -> None:
+        def rotate() -> Outcome:
+            tenant = principal(req).tenant_id
+            issued = self.bus.handle(c.RotateWebhookSecret(tenant_id=tenant, **self.actor(req)))
+            return 200, self._present(tenant, issued.secret)
+
+        self.post(req, resp, rotate)
+
+    def on_post_resume(self, req: falcon.Request, resp: falcon.Response) -> None:
+        def resume() -> Outcome:
+            tenant = principal(req).tenant_id
+            replayed = self.bus.handle(c.ResumeWebhookEndpoint(tenant_id=tenant, **self.actor(req)))
+            return 202, present.WebhookReplayOut(replayed=replayed)
+
+        self.post(req, resp, resume)
+
+    def on_post_replay(self, req: falcon.Request, resp: falcon.Response) -> None:
+        def replay() -> Outcome:
+            body = self.body(req, s.WebhookReplayIn)
+            if body.since.tzinfo is None:
+                raise InvalidInput("since must carry a time zone (Z or an offset)")
+            replayed = self.bus.handle(
+                c.ReplayWebhooks(
+                    tenant_id=principal(req).tenant_id,
+                    since=body.since,
+                    unsent_only=body.unsent_only,
+                    **self.actor(req),
+                )
+            )
+            return 202, present.WebhookReplayOut(replayed=replayed)
+
+        self.post(req, resp, replay)
+
+    def _present(self, tenant_id: str, secret: str | None = None) -> present.WebhookEndpointOut:
+        endpoint = self.queries.webhook_endpoint(tenant_id)
+        return present.webhook_endpoint(endpoint, at=self.deps.clock.now(), secret=secret)
+
+
 class ProcessorEvents(Api):
     """Events the processor pushes back: each becomes the command it stands for."""
 

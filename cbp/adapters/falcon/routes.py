@@ -18,7 +18,7 @@ PAGE = ("limit", "cursor")
 class Route:
     """One operation: method, path, who may call it, and what goes in and out."""
 
-    method: Literal["GET", "POST", "PATCH"]
+    method: Literal["GET", "POST", "PATCH", "DELETE"]
     path: str
     resource: str
     suffix: str | None
@@ -312,6 +312,79 @@ ROUTES: tuple[Route, ...] = (
         summary="Give a dead delivery fresh attempts, once its cause is fixed",
         tag="operations",
         response=out.DeadLetterOut,
+        status=202,
+    ),
+    _post(
+        path="/webhook-endpoint",
+        resource="webhooks",
+        suffix=None,
+        scope=Scope.WEBHOOKS_ADMIN,
+        summary="Register the tenant's webhook endpoint (its signing secret is shown once)",
+        tag="webhooks",
+        body=body.WebhookEndpointIn,
+        response=out.WebhookEndpointOut,
+        status=201,
+    ),
+    Route(
+        method="GET",
+        path="/webhook-endpoint",
+        resource="webhooks",
+        suffix=None,
+        scope=Scope.WEBHOOKS_ADMIN,
+        summary="The tenant's webhook endpoint and its health",
+        tag="webhooks",
+        response=out.WebhookEndpointOut,
+    ),
+    Route(
+        method="PATCH",
+        path="/webhook-endpoint",
+        resource="webhooks",
+        suffix=None,
+        scope=Scope.WEBHOOKS_ADMIN,
+        summary="Send the webhooks to another URL (same secrets)",
+        tag="webhooks",
+        body=body.WebhookEndpointIn,
+        response=out.WebhookEndpointOut,
+    ),
+    Route(
+        method="DELETE",
+        path="/webhook-endpoint",
+        resource="webhooks",
+        suffix=None,
+        scope=Scope.WEBHOOKS_ADMIN,
+        summary="Remove the webhook endpoint (204); nothing more is sent",
+        tag="webhooks",
+        response=None,
+        status=204,
+    ),
+    _post(
+        path="/webhook-endpoint/rotate-secret",
+        resource="webhooks",
+        suffix="rotate",
+        scope=Scope.WEBHOOKS_ADMIN,
+        summary="A new signing secret (shown once); the old one also signs for a day",
+        tag="webhooks",
+        response=out.WebhookEndpointOut,
+    ),
+    _post(
+        path="/webhook-endpoint/resume",
+        resource="webhooks",
+        suffix="resume",
+        scope=Scope.WEBHOOKS_ADMIN,
+        summary="Resume a paused endpoint and send it what it missed",
+        tag="webhooks",
+        response=out.WebhookReplayOut,
+        status=202,
+    ),
+    _post(
+        path="/webhook-endpoint/replay",
+        resource="webhooks",
+        suffix="replay",
+        scope=Scope.WEBHOOKS_ADMIN,
+        summary="Send the webhooks made since a moment again (same webhook-id)",
+        tag="webhooks",
+        body=body.WebhookReplayIn,
+        response=out.WebhookReplayOut,
         status=202,
     ),
     Route(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -158,3 +158,16 @@ class ProcessorEventIn(Strict):
         "payment.notification_of_change",
     ]
     data: ProcessorEventData
+
+
+class WebhookEndpointIn(Strict):
+    """POST /webhook-endpoint."""
+
+    url: Annotated[str, StringConstraints(min_length=8, max_length=2000, pattern=r"^https?://")]
+
+
+class WebhookReplayIn(Strict):
+    """POST /webhook-endpoint/replay."""
+
+    since: datetime = Field(description="Replay the webhooks made at or after this instant")
+    unsent_only: bool = Field(default=False, description="Only those not delivered yet")

@@ -13,12 +13,14 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
-import time
+from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from cbp.domain.errors import InvalidInput
 from cbp.domain.notification import Notification
+from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.domain.webhook_signature import sign
 from cbp.ports.errors import DeliveryRejected
 from cbp.ports.resilience import OutboundCall
@@ -60,27 +62,31 @@ def check_webhook_url(url: str, *, allow_private: bool = False) -> tuple[str, st
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")), host_header
 
 
-class WebhookNotifier:
-    """POSTs the notification as JSON, signed with the deployment's webhook secret."""
+class HttpWebhookSender:
+    """POSTs each notification as JSON to the tenant's endpoint, signed with its secrets.
+
+    While a secret is being rotated the message carries one signature per
+    valid secret (space-separated, as Standard Webhooks allows), so a
+    receiver on either secret accepts it.
+    """
 
     def __init__(
-        self,
-        client: httpx.Client,
-        call: OutboundCall,
-        *,
-        secret: str,
-        allow_private: bool = False,
+        self, client: httpx.Client, call: OutboundCall, *, allow_private: bool = False
     ) -> None:
         self.client = client
         self.call = call
-        self.secret = secret
         self.allow_private = allow_private
 
-    def send(self, notification: Notification) -> None:
+    def vet(self, url: str) -> None:
+        """Refuse a URL that points inside (checked again on every send)."""
+        try:
+            check_webhook_url(url, allow_private=self.allow_private)
+        except UnsafeWebhookUrl as error:
+            raise InvalidInput(f"url refused: {error.detail}") from None
+
+    def send(self, endpoint: WebhookEndpoint, notification: Notification, *, at: datetime) -> None:
         """Deliver once; the receiver de-duplicates by ``webhook-id`` (the notification id)."""
-        if not notification.recipient:
-            raise DeliveryRejected(DEPENDENCY, "the tenant has no webhook endpoint")
-        target, host = check_webhook_url(notification.recipient, allow_private=self.allow_private)
+        target, host = check_webhook_url(endpoint.url, allow_private=self.allow_private)
         body = json.dumps(
             {
                 "type": f"notification.{notification.template}",
@@ -90,15 +96,17 @@ class WebhookNotifier:
             },
             separators=(",", ":"),
         ).encode()
-        timestamp = int(time.time())
+        timestamp = int(at.timestamp())
+        signatures = " ".join(
+            sign(secret, message_id=notification.id, timestamp=timestamp, body=body)
+            for secret in endpoint.signing_secrets(at)
+        )
         headers = {
             "Host": host,
             "Content-Type": "application/json",
             "webhook-id": notification.id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(
-                self.secret, message_id=notification.id, timestamp=timestamp, body=body
-            ),
+            "webhook-signature": signatures,
         }
 
         def post(_: str) -> None:

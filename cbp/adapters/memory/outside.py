@@ -1,4 +1,4 @@
-"""In-memory fakes of the outside world: clock, cache, limiter, notifier, broker."""
+"""In-memory fakes of the outside world: clock, cache, limiter, notifiers, broker."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from cbp.domain.errors import InvalidInput
 from cbp.domain.notification import Notification
+from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.ports.errors import DeliveryRejected
 from cbp.ports.messages import Delivery, Message
 from cbp.ports.outside import RateLimitDecision
@@ -118,6 +120,25 @@ class InMemoryNotifier:
         if not notification.recipient or notification.recipient in self.failing_recipients:
             raise DeliveryRejected("memory", "recipient refused the message")
         self.sent.append(notification)
+
+
+class InMemoryWebhookSender:
+    """Records what it would POST, with the signatures; can be told an endpoint is down."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Notification, list[str]]] = []
+        self.failing_urls: set[str] = set()
+
+    def vet(self, url: str) -> None:
+        """Refuse what the real sender refuses by name (the address is not resolved)."""
+        if "localhost" in url or "169.254." in url:
+            raise InvalidInput("url refused: the webhook URL resolves to an internal address")
+
+    def send(self, endpoint: WebhookEndpoint, notification: Notification, *, at: datetime) -> None:
+        """Record the delivery, or fail like an endpoint that is down."""
+        if endpoint.url in self.failing_urls:
+            raise DeliveryRejected("webhook", "the endpoint answered 503")
+        self.sent.append((endpoint.url, notification, endpoint.signing_secrets(at)))
 
 
 @dataclass

@@ -27,6 +27,7 @@ class InMemoryUnitOfWork:
         self.notifications = r.InMemoryNotificationRepository(self._tx)
         self.jobs = r.InMemoryProcessJobRepository(self._tx)
         self.api_keys = r.InMemoryApiKeyRepository(self._tx)
+        self.webhook_endpoints = r.InMemoryWebhookEndpointRepository(self._tx)
         self.idempotency = r.InMemoryIdempotencyStore(self._tx)
         self.audit = r.InMemoryAuditLog(self._tx)
         self.outbox = r.InMemoryOutbox(self._tx)

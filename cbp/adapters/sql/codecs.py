@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from cbp.adapters.sql.crypto import FieldCipher
 from cbp.domain.access import ApiKey, Scope
 from cbp.domain.audit import AuditEntry
 from cbp.domain.banking import AccountMask
@@ -21,6 +23,7 @@ from cbp.domain.payment_exception import ExceptionKind, ExceptionStatus, Payment
 from cbp.domain.policy import PaymentPolicy
 from cbp.domain.processing import ProcessJob
 from cbp.domain.verification import VerificationStatus
+from cbp.domain.webhook_endpoint import EndpointStatus, SigningSecret, WebhookEndpoint
 from cbp.ports.messages import Headers, Message, MessageKind
 
 SEPARATOR = "\x1f"
@@ -75,7 +78,7 @@ def tenant_from_row(row: Any) -> Tenant:
         name=row.name,
         created_at=must_utc(row.created_at),
         policy=policy,
-        webhook_url=row.webhook_url,
+        contact_email=row.contact_email,
     )
 
 
@@ -340,5 +343,51 @@ def message_from_row(row: Any) -> Message:
         payload=row.payload,
         ordering_key=row.ordering_key,
         headers=Headers(**row.headers),
+        created_at=must_utc(row.created_at),
+    )
+
+
+def webhook_endpoint_values(endpoint: WebhookEndpoint, cipher: FieldCipher) -> dict[str, Any]:
+    """The column values of a webhook endpoint; its secrets encrypted as one JSON list."""
+    secrets = [
+        {"value": s.value, "expires_at": s.expires_at.isoformat() if s.expires_at else None}
+        for s in endpoint.secrets
+    ]
+    return {
+        "id": endpoint.id,
+        "tenant_id": endpoint.tenant_id,
+        "url": endpoint.url,
+        "secrets_enc": cipher.encrypt(json.dumps(secrets)),
+        **webhook_health_values(endpoint),
+        "created_at": endpoint.created_at,
+    }
+
+
+def webhook_health_values(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    """The columns a delivery may change: status and failures, never URL or secrets."""
+    return {
+        "status": endpoint.status.value,
+        "failing_since": endpoint.failing_since,
+        "paused_at": endpoint.paused_at,
+    }
+
+
+def webhook_endpoint_from_row(row: Any, cipher: FieldCipher) -> WebhookEndpoint:
+    """The webhook endpoint a row holds, its secrets decrypted."""
+    secrets = tuple(
+        SigningSecret(
+            value=s["value"],
+            expires_at=datetime.fromisoformat(s["expires_at"]) if s["expires_at"] else None,
+        )
+        for s in json.loads(cipher.decrypt(row.secrets_enc))
+    )
+    return WebhookEndpoint(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        url=row.url,
+        secrets=secrets,
+        status=EndpointStatus(row.status),
+        failing_since=utc(row.failing_since),
+        paused_at=utc(row.paused_at),
         created_at=must_utc(row.created_at),
     )

@@ -13,6 +13,7 @@ from cbp.adapters.sql.crypto import FieldCipher
 ENCRYPTED_COLUMNS: dict[Table, tuple[str, ...]] = {
     t.payees: ("account_number_enc",),
     t.funding_accounts: ("routing_number_enc", "account_number_enc"),
+    t.webhook_endpoints: ("secrets_enc",),
 }
 
 

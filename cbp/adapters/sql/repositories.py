@@ -36,7 +36,7 @@ from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.domain.access import ApiKey
 from cbp.domain.audit import AuditEntry
-from cbp.domain.customer import Customer, Tenant
+from cbp.domain.customer import Channel, Customer, Tenant
 from cbp.domain.directory import GlobalPayee
 from cbp.domain.errors import (
     AlreadyExists,
@@ -48,11 +48,12 @@ from cbp.domain.errors import (
 from cbp.domain.events import DomainEvent
 from cbp.domain.funding import FundingAccount
 from cbp.domain.idempotency import IdempotencyRecord
-from cbp.domain.notification import Notification
+from cbp.domain.notification import Notification, NotificationStatus
 from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment, PaymentStatus
 from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import ProcessJob
+from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.ports.messages import (
     Backlog,
     Delivery,
@@ -127,10 +128,27 @@ class SqlTenantRepository:
             "id": tenant.id,
             "name": tenant.name,
             "policy": codecs.policy_to_json(tenant.policy),
-            "webhook_url": tenant.webhook_url,
+            "contact_email": tenant.contact_email,
             "created_at": tenant.created_at,
         }
         _insert(self.conn, t.tenants, values, "tenant")
+
+    def save(self, tenant: Tenant) -> None:
+        result = self.conn.execute(
+            update(t.tenants)
+            .where(t.tenants.c.id == tenant.id)
+            .values(
+                name=tenant.name,
+                policy=codecs.policy_to_json(tenant.policy),
+                contact_email=tenant.contact_email,
+            )
+        )
+        if result.rowcount == 0:
+            raise NotFound("tenant", tenant.id)
+
+    def list(self) -> list[Tenant]:
+        rows = self.conn.execute(select(t.tenants).order_by(t.tenants.c.created_at, t.tenants.c.id))
+        return [codecs.tenant_from_row(row) for row in rows]
 
     def get(self, tenant_id: str) -> Tenant:
         row = _one(
@@ -536,6 +554,20 @@ class SqlNotificationRepository:
         query = select(t.notifications).where(t.notifications.c.id == notification_id)
         return codecs.notification_from_row(_one(self.conn, query, "notification", notification_id))
 
+    def for_replay(
+        self, tenant_id: str, channel: Channel, since: datetime, *, unsent_only: bool, limit: int
+    ) -> list[Notification]:
+        c = t.notifications.c
+        query = (
+            select(t.notifications)
+            .where(c.tenant_id == tenant_id, c.channel == channel.value, c.created_at >= since)
+            .order_by(c.created_at, c.id)
+            .limit(limit)
+        )
+        if unsent_only:
+            query = query.where(c.status != NotificationStatus.SENT.value)
+        return [codecs.notification_from_row(row) for row in self.conn.execute(query)]
+
     def save(self, notification: Notification) -> None:
         result = self.conn.execute(
             update(t.notifications)
@@ -544,6 +576,47 @@ class SqlNotificationRepository:
         )
         if result.rowcount == 0:
             raise NotFound("notification", notification.id)
+
+
+class SqlWebhookEndpointRepository:
+    """Webhook endpoints in SQL, one per tenant, their secrets encrypted."""
+
+    def __init__(self, conn: Connection, cipher: FieldCipher) -> None:
+        self.conn = conn
+        self.cipher = cipher
+
+    def add(self, endpoint: WebhookEndpoint) -> None:
+        values = codecs.webhook_endpoint_values(endpoint, self.cipher)
+        _insert(self.conn, t.webhook_endpoints, values, "webhook endpoint")
+
+    def for_tenant(self, tenant_id: str) -> WebhookEndpoint | None:
+        query = select(t.webhook_endpoints).where(t.webhook_endpoints.c.tenant_id == tenant_id)
+        row = self.conn.execute(query).first()
+        return None if row is None else codecs.webhook_endpoint_from_row(row, self.cipher)
+
+    def save(self, endpoint: WebhookEndpoint) -> None:
+        self._update(endpoint, codecs.webhook_endpoint_values(endpoint, self.cipher))
+
+    def save_health(self, endpoint: WebhookEndpoint) -> None:
+        self._update(endpoint, codecs.webhook_health_values(endpoint), missing_ok=True)
+
+    def remove(self, tenant_id: str) -> None:
+        c = t.webhook_endpoints.c
+        if (
+            self.conn.execute(delete(t.webhook_endpoints).where(c.tenant_id == tenant_id)).rowcount
+            == 0
+        ):
+            raise NotFound("webhook endpoint", tenant_id)
+
+    def _update(
+        self, endpoint: WebhookEndpoint, values: dict[str, Any], *, missing_ok: bool = False
+    ) -> None:
+        c = t.webhook_endpoints.c
+        result = self.conn.execute(
+            update(t.webhook_endpoints).where(c.id == endpoint.id).values(**values)
+        )
+        if result.rowcount == 0 and not missing_ok:
+            raise NotFound("webhook endpoint", endpoint.tenant_id)
 
 
 class SqlProcessJobRepository:

@@ -49,7 +49,7 @@ tenants = Table(
     Column("id", Id, primary_key=True),
     Column("name", String(200), nullable=False),
     Column("policy", Json, nullable=False),
-    Column("webhook_url", String(2000)),
+    Column("contact_email", String(320)),
     Column("created_at", Moment, nullable=False),
 )
 
@@ -168,7 +168,7 @@ notifications = Table(
     metadata,
     Column("id", Id, primary_key=True),
     Column("tenant_id", Id, nullable=False),
-    Column("customer_id", Id, nullable=False),
+    Column("customer_id", Id),
     Column("exception_id", Id),
     Column("channel", String(20), nullable=False),
     Column("recipient", String(2000)),
@@ -179,6 +179,7 @@ notifications = Table(
     Column("last_error", Text),
     Column("created_at", Moment, nullable=False),
     Column("sent_at", Moment),
+    Index(None, "tenant_id", "channel", "created_at"),
 )
 
 process_jobs = Table(
@@ -201,6 +202,19 @@ api_keys = Table(
     Column("name", String(200), nullable=False),
     Column("created_at", Moment, nullable=False),
     Column("revoked_at", Moment),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", Id, nullable=False, unique=True),
+    Column("url", String(2000), nullable=False),
+    Column("secrets_enc", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("failing_since", Moment),
+    Column("paused_at", Moment),
+    Column("created_at", Moment, nullable=False),
 )
 
 idempotency_records = Table(

@@ -37,6 +37,7 @@ class SqlAlchemyUnitOfWork:
         self.payments = r.SqlPaymentRepository(conn, self.events)
         self.exceptions = r.SqlExceptionRepository(conn)
         self.notifications = r.SqlNotificationRepository(conn)
+        self.webhook_endpoints = r.SqlWebhookEndpointRepository(conn, self.cipher)
         self.jobs = r.SqlProcessJobRepository(conn)
         self.api_keys = r.SqlApiKeyRepository(conn)
         self.idempotency = r.SqlIdempotencyStore(conn)

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from cbp.adapters.memory.outside import InMemoryClock, InMemoryNotifier, SequentialIdGenerator
+from cbp.adapters.memory.outside import (
+    InMemoryClock,
+    InMemoryNotifier,
+    InMemoryWebhookSender,
+    SequentialIdGenerator,
+)
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.bootstrap import Cbp, bootstrap
 from cbp.services import commands as c
@@ -33,6 +38,11 @@ def notifier() -> InMemoryNotifier:
     return InMemoryNotifier()
 
 
+@pytest.fixture
+def webhooks() -> InMemoryWebhookSender:
+    return InMemoryWebhookSender()
+
+
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
 def backend(request: pytest.FixtureRequest) -> str:
     """Every use case runs on every storage adapter."""
@@ -41,7 +51,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def app(
-    backend: str, clock: InMemoryClock, notifier: InMemoryNotifier, request: pytest.FixtureRequest
+    backend: str,
+    clock: InMemoryClock,
+    notifier: InMemoryNotifier,
+    webhooks: InMemoryWebhookSender,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Cbp]:
     database_url = "memory://"
     if backend != "memory":
@@ -55,7 +69,9 @@ def app(
         max_notification_attempts=3,
         delivery_retry_base_seconds=0,  # NOTE: the fake clock stands still; retry at once
     )
-    core = bootstrap(settings, clock=clock, ids=SequentialIdGenerator(), notifier=notifier)
+    core = bootstrap(
+        settings, clock=clock, ids=SequentialIdGenerator(), notifier=notifier, webhooks=webhooks
+    )
     yield core
     core.close()
 

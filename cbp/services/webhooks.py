@@ -1,0 +1,184 @@
+"""A tenant's webhook endpoint: registering it, rotating its secret, resuming and replaying."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from cbp.domain import identifiers
+from cbp.domain.customer import Channel
+from cbp.domain.errors import AlreadyExists, IllegalTransition, NotFound
+from cbp.domain.webhook_endpoint import (
+    EndpointStatus,
+    SigningSecret,
+    WebhookEndpoint,
+    check_url,
+)
+from cbp.domain.webhook_signature import new_secret
+from cbp.ports.storage import UnitOfWork
+from cbp.services import auditing
+from cbp.services.commands import (
+    ChangeWebhookEndpoint,
+    Command,
+    RegisterWebhookEndpoint,
+    RemoveWebhookEndpoint,
+    ReplayWebhooks,
+    ResumeWebhookEndpoint,
+    RotateWebhookSecret,
+)
+from cbp.services.dependencies import Dependencies
+from cbp.services.notifications import queue_delivery
+from cbp.services.outbox import headers_for
+
+#: The most notifications one replay sends again; replay a later ``since`` for more.
+MAX_REPLAY = 10_000
+
+
+@dataclass(frozen=True)
+class IssuedSecret:
+    """An endpoint and its new signing secret, shown to the caller once."""
+
+    endpoint_id: str
+    secret: str = field(repr=False)
+
+
+def register_webhook_endpoint(command: RegisterWebhookEndpoint, deps: Dependencies) -> IssuedSecret:
+    """Register the tenant's endpoint and make its signing secret, returned once."""
+    url = check_url(command.url)
+    deps.webhooks.vet(url)
+    secret = new_secret()
+    with deps.uow() as uow:
+        uow.tenants.get(command.tenant_id)
+        if uow.webhook_endpoints.for_tenant(command.tenant_id) is not None:
+            raise AlreadyExists("the tenant has a webhook endpoint already: change its URL")
+        endpoint = WebhookEndpoint(
+            id=deps.ids.new(identifiers.WEBHOOK_ENDPOINT),
+            tenant_id=command.tenant_id,
+            url=url,
+            secrets=(SigningSecret(value=secret),),
+            created_at=deps.clock.now(),
+        )
+        uow.webhook_endpoints.add(endpoint)
+        _audit(uow, deps, command, endpoint)
+        uow.commit()
+    return IssuedSecret(endpoint.id, secret)
+
+
+def change_webhook_endpoint(command: ChangeWebhookEndpoint, deps: Dependencies) -> None:
+    """Point the endpoint at a new URL; its secrets stay, its failures are forgotten."""
+    url = check_url(command.url)
+    deps.webhooks.vet(url)
+    with deps.uow() as uow:
+        endpoint = _endpoint(uow, command.tenant_id)
+        endpoint.change_url(url)
+        uow.webhook_endpoints.save(endpoint)
+        _audit(uow, deps, command, endpoint)
+        uow.commit()
+
+
+def rotate_webhook_secret(command: RotateWebhookSecret, deps: Dependencies) -> IssuedSecret:
+    """Make a new signing secret; the old ones keep signing for the overlap."""
+    secret = new_secret()
+    with deps.uow() as uow:
+        endpoint = _endpoint(uow, command.tenant_id)
+        endpoint.rotate_secret(
+            secret,
+            at=deps.clock.now(),
+            overlap=timedelta(seconds=deps.options.webhook_secret_overlap_seconds),
+        )
+        uow.webhook_endpoints.save(endpoint)
+        _audit(uow, deps, command, endpoint)
+        uow.commit()
+    return IssuedSecret(endpoint.id, secret)
+
+
+def remove_webhook_endpoint(command: RemoveWebhookEndpoint, deps: Dependencies) -> None:
+    """Forget the endpoint; webhooks made from now on are not sent anywhere."""
+    with deps.uow() as uow:
+        endpoint = _endpoint(uow, command.tenant_id)
+        uow.webhook_endpoints.remove(command.tenant_id)
+        _audit(uow, deps, command, endpoint)
+        uow.commit()
+
+
+def resume_webhook_endpoint(command: ResumeWebhookEndpoint, deps: Dependencies) -> int:
+    """Un-pause the endpoint and send again what failed since it began failing.
+
+    A notification made a little before the first failure may have been
+    retrying then, so the replay reaches back one whole retry schedule.
+    Returns how many notifications are sent again.
+    """
+    with deps.uow() as uow:
+        endpoint = _endpoint(uow, command.tenant_id)
+        failing_since = endpoint.resume()
+        uow.webhook_endpoints.save(endpoint)
+        replayed = 0
+        if failing_since is not None:
+            reach = timedelta(seconds=sum(deps.options.webhook_retry_schedule))
+            replayed = _replay(
+                uow, deps, command, endpoint.tenant_id, failing_since - reach, unsent_only=True
+            )
+        _audit(uow, deps, command, endpoint, replayed=replayed)
+        uow.commit()
+    return replayed
+
+
+def replay_webhooks(command: ReplayWebhooks, deps: Dependencies) -> int:
+    """Send the tenant's webhooks made since ``since`` again; returns how many.
+
+    Each goes with its original ``webhook-id``, so a receiver that has it
+    already can tell. A paused endpoint is resumed first, not replayed to.
+    """
+    with deps.uow() as uow:
+        endpoint = _endpoint(uow, command.tenant_id)
+        if endpoint.status is EndpointStatus.PAUSED:
+            raise IllegalTransition("webhook endpoint", endpoint.status.value, "replay to")
+        replayed = _replay(
+            uow, deps, command, endpoint.tenant_id, command.since, unsent_only=command.unsent_only
+        )
+        _audit(uow, deps, command, endpoint, replayed=replayed)
+        uow.commit()
+    return replayed
+
+
+def _replay(
+    uow: UnitOfWork,
+    deps: Dependencies,
+    command: Command,
+    tenant_id: str,
+    since: datetime,
+    *,
+    unsent_only: bool,
+) -> int:
+    notifications = uow.notifications.for_replay(
+        tenant_id, Channel.WEBHOOK, since, unsent_only=unsent_only, limit=MAX_REPLAY
+    )
+    headers = headers_for(command, tenant_id)
+    for notification in notifications:
+        notification.reopen()
+        uow.notifications.save(notification)
+        queue_delivery(uow, deps, notification, headers)
+    return len(notifications)
+
+
+def _endpoint(uow: UnitOfWork, tenant_id: str) -> WebhookEndpoint:
+    endpoint = uow.webhook_endpoints.for_tenant(tenant_id)
+    if endpoint is None:
+        raise NotFound("webhook endpoint", tenant_id)
+    return endpoint
+
+
+def _audit(
+    uow: UnitOfWork,
+    deps: Dependencies,
+    command: Command,
+    endpoint: WebhookEndpoint,
+    *,
+    replayed: int | None = None,
+) -> None:
+    data: dict[str, object] = {"status": endpoint.status.value}
+    if replayed is not None:
+        data["replayed"] = replayed
+    auditing.record(
+        uow, deps, command, tenant_id=endpoint.tenant_id, subject_id=endpoint.id, data=data
+    )

@@ -1,0 +1,192 @@
+"""Tenant webhooks end to end: a real server posting to a real receiver, over the API and CLI."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from tests.e2e.server import Server, make_world, running_server
+
+
+class Receiver:
+    """A tenant's webhook endpoint on loopback: records what arrives, can be made to fail."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.failing = False
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if receiver.failing:
+                    self.send_response(503)
+                else:
+                    headers = {k.lower(): v for k, v in self.headers.items()}
+                    receiver.received.append((headers, body))
+                    self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def ids(self) -> list[str]:
+        return [headers["webhook-id"] for headers, _ in self.received]
+
+    def wait_for(self, notification_id: str, timeout: float = 20) -> tuple[dict[str, str], bytes]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for headers, body in list(self.received):
+                if headers["webhook-id"] == notification_id:
+                    return headers, body
+            time.sleep(0.05)
+        raise AssertionError(f"{notification_id} never arrived; got {self.ids()}")
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+    yield receiver
+    receiver.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    env = {
+        "CBP_WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true",  # NOTE: the receiver is on loopback
+        "CBP_WEBHOOK_RETRY_SCHEDULE": "[0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]",
+        "CBP_WEBHOOK_PAUSE_AFTER_SECONDS": "1.5",
+        "CBP_PUMP_INTERVAL_SECONDS": "0.05",
+    }
+    with running_server(tmp_path_factory.mktemp("webhooks"), env) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def exception_id(server: Server) -> str:
+    world = make_world(server)
+    payment = server.call(
+        "POST",
+        "/payment/one-time",
+        {**world, "amount": "25.13"},
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert payment.status == 201, payment.body
+    server.wait_for(f"/payment/{payment.body['id']}", "status", "failed")
+    items = server.call("GET", "/exception?limit=100").body["items"]
+    return str(next(e["id"] for e in items if e["payment_id"] == payment.body["id"]))
+
+
+def notify(server: Server, exception_id: str) -> str:
+    response = server.call(
+        "POST",
+        "/exception/send-customer-notification",
+        {"exception_id": exception_id, "channels": ["webhook"]},
+    )
+    assert response.status == 202, response.body
+    return str(response.body["notification_ids"][0])
+
+
+def verified(secret: str, delivered: tuple[dict[str, str], bytes]) -> dict[str, Any]:
+    headers, body = delivered
+    return dict(Webhook(secret).verify(body, headers))
+
+
+def test_register_receive_rotate_pause_resume_and_replay(
+    server: Server, receiver: Receiver, exception_id: str
+) -> None:
+    assert server.call("GET", "/webhook-endpoint").status == 404
+    registered = server.call("POST", "/webhook-endpoint", {"url": receiver.url})
+    assert registered.status == 201, registered.body
+    secret = registered.body["secret"]
+    assert (registered.body["status"], registered.body["signing_secrets"]) == ("active", 1)
+    assert server.call("GET", "/webhook-endpoint").body["secret"] is None
+    again = server.call("POST", "/webhook-endpoint", {"url": receiver.url})
+    assert again.status == 409
+
+    first = notify(server, exception_id)
+    payload = verified(secret, receiver.wait_for(first))
+    assert (payload["id"], payload["type"]) == (first, "notification.payment_exception")
+
+    rotated = server.call("POST", "/webhook-endpoint/rotate-secret")
+    assert (rotated.status, rotated.body["signing_secrets"]) == (200, 2), rotated.body
+    new_secret = rotated.body["secret"]
+    second = receiver.wait_for(notify(server, exception_id))
+    verified(secret, second)  # NOTE: receivers on either secret accept it during the overlap
+    verified(new_secret, second)
+
+    receiver.failing = True
+    held = notify(server, exception_id)
+    deadline = time.monotonic() + 20
+    while server.call("GET", "/webhook-endpoint").body["status"] != "paused":
+        assert time.monotonic() < deadline, "the failing endpoint was never paused"
+        time.sleep(0.1)
+    assert server.call("GET", f"/notification/{held}").body["status"] in ("failed", "dead")
+    receiver.failing = False
+    resumed = server.call("POST", "/webhook-endpoint/resume")
+    assert resumed.status == 202 and resumed.body["replayed"] >= 1, resumed.body
+    verified(new_secret, receiver.wait_for(held))
+    server.wait_for(f"/notification/{held}", "status", "sent")
+
+    before = len(receiver.received)
+    since = datetime(2000, 1, 1, tzinfo=UTC).isoformat()
+    replay = server.call("POST", "/webhook-endpoint/replay", {"since": since})
+    assert replay.status == 202 and replay.body["replayed"] == 3, replay.body
+    deadline = time.monotonic() + 20
+    while len(receiver.received) < before + 3:
+        assert time.monotonic() < deadline, "the replay never arrived"
+        time.sleep(0.05)
+    second_id = json.loads(second[1])["id"]
+    assert sorted(receiver.ids()[before:]) == sorted([first, second_id, held])
+
+
+def test_bad_input_and_scopes_are_refused_with_problems(server: Server) -> None:
+    naive = server.call("POST", "/webhook-endpoint/replay", {"since": "2026-01-01T00:00:00"})
+    assert naive.status == 422 and "time zone" in naive.body["detail"]
+    for bad in ({"url": "ftp://example.com"}, {"url": "https://a b/"}, {}, {"url": 5}):
+        response = server.call("PATCH", "/webhook-endpoint", bad)
+        assert response.status in (400, 422), (bad, response.body)
+        assert response.headers["content-type"] == "application/problem+json"
+    listing = server.cli_run("tenant", "list").stdout.splitlines()
+    assert listing[-1].endswith("tenants")
+    demo_tenant = listing[0].split("\t")[0]
+    limited = server.cli("api-key", "create", "--tenant", demo_tenant, "--scope", "payments:read")
+    assert server.call("GET", "/webhook-endpoint", key=limited).status == 403
+
+
+def test_the_cli_registers_rotates_and_removes_an_endpoint(
+    server: Server, receiver: Receiver
+) -> None:
+    tenant_id = server.cli("tenant", "create", "CLI Bank", "--contact-email", "ops@cli.test")
+    secret = server.cli("webhook", "register", "--tenant", tenant_id, "--url", receiver.url)
+    assert secret.startswith("whsec_")
+    rotated = server.cli("webhook", "rotate", "--tenant", tenant_id)
+    assert rotated.startswith("whsec_") and rotated != secret
+    shown = server.cli_run("webhook", "show", "--tenant", tenant_id).stdout
+    assert "active" in shown and receiver.url in shown and secret not in shown
+    server.cli("webhook", "remove", "--tenant", tenant_id)
+    gone = server.cli_run("webhook", "show", "--tenant", tenant_id, check=False)
+    assert gone.returncode == 2 and "webhook endpoint" in gone.stderr
+
+
+def test_nothing_is_sent_where_it_must_not_go(tmp_path: Path) -> None:
+    with running_server(tmp_path) as strict:
+        refused = strict.call("POST", "/webhook-endpoint", {"url": "http://127.0.0.1:9/x"})
+        assert refused.status == 422 and "internal address" in refused.body["detail"]
+        metadata = strict.call("POST", "/webhook-endpoint", {"url": "http://169.254.169.254/"})
+        assert metadata.status == 422
