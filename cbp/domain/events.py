@@ -81,7 +81,7 @@ class AccountVerified(DomainEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class AccountUpdated(DomainEvent):
-    """A payee's account number changed; it must be verified again."""
+    """An account number is new or changed; it must be verified (again)."""
 
     tenant_id: str
     account_kind: str

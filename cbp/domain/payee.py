@@ -9,7 +9,7 @@ from typing import ClassVar
 from cbp.domain.banking import mask_account_number
 from cbp.domain.directory import Address, PayeeStatus
 from cbp.domain.errors import IllegalTransition, InvalidInput
-from cbp.domain.events import AccountUpdated, DomainEvent, PayeeStatusChanged
+from cbp.domain.events import DomainEvent, PayeeStatusChanged
 from cbp.domain.verification import VerificationStatus, VerifiesAccount
 
 
@@ -55,11 +55,6 @@ class Payee(VerifiesAccount):
             self.status is PayeeStatus.ACTIVE
             and self.verification_status is VerificationStatus.VERIFIED
         )
-
-    def request_verification(self, *, at: datetime) -> None:
-        """Announce that the account number is new and must be verified."""
-        self.verification_status = VerificationStatus.PENDING
-        self._record(AccountUpdated, at, tenant_id=self.tenant_id, account_kind="payee")
 
     def change_account_number(self, account_number: str, *, at: datetime) -> None:
         """Replace the account number; it must be verified again."""

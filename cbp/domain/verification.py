@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import ClassVar
 
-from cbp.domain.events import AccountVerified
+from cbp.domain.events import AccountUpdated, AccountVerified
 from cbp.domain.recording import RecordsEvents
 
 
@@ -24,6 +24,11 @@ class VerifiesAccount(RecordsEvents):
     account_kind: ClassVar[str]
     tenant_id: str
     verification_status: VerificationStatus
+
+    def request_verification(self, *, at: datetime) -> None:
+        """Announce that the account number must be verified (in the background)."""
+        self.verification_status = VerificationStatus.PENDING
+        self._record(AccountUpdated, at, tenant_id=self.tenant_id, account_kind=self.account_kind)
 
     def record_verification(self, *, verified: bool, reason: str | None, at: datetime) -> None:
         """Store the verifier's answer and announce it."""

@@ -44,3 +44,13 @@ class DeliveryRejected(DependencyError):
     """A notification provider refused the message (a bad address, say)."""
 
     code = "delivery_rejected"
+
+
+class PaymentRefused(DependencyError):
+    """The processor answered and will never take this submission (a 4xx of its protocol).
+
+    Not an outage: retrying the same submission gets the same answer, so
+    the payment fails and an exception is opened for someone to look at.
+    """
+
+    code = "processor_refused"

@@ -41,6 +41,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.UpdatePayee: payees.update_payee,
     c.VerifyPayeeAccount: payees.verify_payee_account,
     c.AddFundingAccount: funding.add_funding_account,
+    c.VerifyFundingAccount: funding.verify_funding_account,
     c.CreateOneTimePayment: payments.create_one_time_payment,
     c.CancelPayment: payments.cancel_payment,
     c.StartProcessingJob: pipeline.start_processing_job,

@@ -145,6 +145,15 @@ class VerifyPayeeAccount(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class VerifyFundingAccount(Command):
+    """Check a funding account with the verifier (it was down when the account was added)."""
+
+    tenant_id: str
+    account_id: str
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class AddFundingAccount(Command):
     """Add a customer's bank account; it is verified before use."""
 

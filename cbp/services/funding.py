@@ -6,14 +6,21 @@ from cbp.domain import identifiers
 from cbp.domain.banking import check_routing_number, normalize_account_number
 from cbp.domain.errors import InvalidInput
 from cbp.domain.funding import AccountType, FundingAccount
+from cbp.domain.verification import VerificationStatus
+from cbp.ports.errors import DependencyError
 from cbp.services import auditing
-from cbp.services.commands import AddFundingAccount
+from cbp.services.commands import AddFundingAccount, VerifyFundingAccount
 from cbp.services.dependencies import Dependencies
-from cbp.services.outbox import headers_for, publish_payee_events
+from cbp.services.outbox import already_consumed, headers_for, publish_payee_events
 
 
 def add_funding_account(command: AddFundingAccount, deps: Dependencies) -> str:
-    """Add a customer's bank account and verify it before it can fund payments."""
+    """Add a customer's bank account and verify it before it can fund payments.
+
+    The verifier is asked at once; when it cannot answer (down, or its
+    breaker open) the account is kept ``pending`` and verified in the
+    background, so a customer is never turned away by an outage.
+    """
     try:
         account_type = AccountType(command.account_type)
     except ValueError:
@@ -28,8 +35,16 @@ def add_funding_account(command: AddFundingAccount, deps: Dependencies) -> str:
         holder_name=command.holder_name,
         created_at=deps.clock.now(),
     )
-    result = deps.verifier.verify_funding_account(account.routing_number, account.account_number)
-    account.record_verification(verified=result.verified, reason=result.reason, at=deps.clock.now())
+    verified: bool | None = None
+    try:
+        result = deps.verifier.verify_funding_account(
+            account.routing_number, account.account_number
+        )
+    except DependencyError:
+        account.request_verification(at=deps.clock.now())  # NOTE: verified when it is back
+    else:
+        verified = result.verified
+        account.record_verification(verified=verified, reason=result.reason, at=deps.clock.now())
     with deps.uow() as uow:
         uow.customers.get(command.tenant_id, command.customer_id)
         uow.funding_accounts.add(account)
@@ -44,8 +59,37 @@ def add_funding_account(command: AddFundingAccount, deps: Dependencies) -> str:
             subject_id=account.id,
             data={
                 "account_number": account.account_number_masked,
-                "verified": result.verified,
+                "verified": verified,
             },
         )
         uow.commit()
     return account.id
+
+
+def verify_funding_account(command: VerifyFundingAccount, deps: Dependencies) -> None:
+    """Ask the verifier about a pending funding account and record the answer."""
+    with deps.uow() as uow:
+        account = uow.funding_accounts.get(command.tenant_id, command.account_id)
+    if account.verification_status is not VerificationStatus.PENDING:
+        return  # NOTE: a repeated message: verified already
+    result = deps.verifier.verify_funding_account(account.routing_number, account.account_number)
+    with deps.uow() as uow:
+        if already_consumed(uow, deps, "verify_funding_account", command.message_id):
+            return
+        account = uow.funding_accounts.get(command.tenant_id, command.account_id)
+        account.record_verification(
+            verified=result.verified, reason=result.reason, at=deps.clock.now()
+        )
+        uow.funding_accounts.save(account)
+        publish_payee_events(
+            uow, deps, account.pull_events(), headers_for(command, account.tenant_id)
+        )
+        auditing.record(
+            uow,
+            deps,
+            command,
+            tenant_id=account.tenant_id,
+            subject_id=account.id,
+            data={"verified": result.verified},
+        )
+        uow.commit()

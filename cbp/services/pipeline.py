@@ -20,7 +20,12 @@ from cbp.domain.payment import Payment, PaymentStatus
 from cbp.domain.payment_exception import ExceptionKind
 from cbp.domain.processing import JobProgress, ProcessJob
 from cbp.ports import messages as m
-from cbp.ports.errors import DependencyDeferred, DependencyError, DependencyTimeout
+from cbp.ports.errors import (
+    DependencyDeferred,
+    DependencyError,
+    DependencyTimeout,
+    PaymentRefused,
+)
 from cbp.ports.outside import ProcessorResult, ProcessorStatus, Submission
 from cbp.ports.storage import UnitOfWork
 from cbp.services import auditing
@@ -149,9 +154,7 @@ def process_payment(command: ProcessPayment, deps: Dependencies) -> PaymentStatu
         # NOTE: on a timeout the outcome is unknown; the payment waits in processing
         # until the reconciler asks the processor.
         with contextlib.suppress(DependencyTimeout):
-            result = deps.processor.submit(
-                _submission(payment, payee, funding, command.traceparent)
-            )
+            result = _submit(deps, _submission(payment, payee, funding, command.traceparent))
     with deps.uow() as uow:
         payment = uow.payments.get(command.tenant_id, command.payment_id)
         consumed = already_consumed(uow, deps, _CONSUMER, command.message_id)
@@ -196,9 +199,7 @@ def reconcile_payments(command: ReconcilePayments, deps: Dependencies) -> int:
                 with deps.uow() as uow:
                     payee = uow.payees.get(stale.tenant_id, stale.payee_id)
                     funding = uow.funding_accounts.get(stale.tenant_id, stale.funding_account_id)
-                result = deps.processor.submit(
-                    _submission(stale, payee, funding, command.traceparent)
-                )
+                result = _submit(deps, _submission(stale, payee, funding, command.traceparent))
         except DependencyDeferred:
             break
         except DependencyError:
@@ -292,6 +293,19 @@ def _submission(
         deliver_by=payment.deliver_by.isoformat(),
         traceparent=traceparent,
     )
+
+
+def _submit(deps: Dependencies, submission: Submission) -> ProcessorResult:
+    """Submit; a refusal of the submission itself is the processor's "failed"."""
+    try:
+        return deps.processor.submit(submission)
+    except PaymentRefused as refusal:
+        return ProcessorResult(
+            reference=submission.reference,
+            status=ProcessorStatus.FAILED,
+            failure_code=refusal.code,
+            reason=refusal.detail,
+        )
 
 
 def _apply_result(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from cbp.ports import messages as m
 from cbp.services import commands as c
@@ -91,18 +92,18 @@ def _deliver_notification(message: m.Message, bus: CommandBus) -> None:
         raise RetryLater(f"notification {message.payload['notification_id']} not delivered yet")
 
 
-def _verify_payee(message: m.Message, bus: CommandBus) -> None:
-    if message.payload.get("account_kind") != "payee":
-        return
-    bus.handle(
-        c.VerifyPayeeAccount(
-            tenant_id=message.payload["tenant_id"],
-            payee_id=message.payload["subject_id"],
-            message_id=message.message_id,
-            traceparent=message.headers.traceparent,
-            actor="validation-service",
-        )
-    )
+def _verify_account(message: m.Message, bus: CommandBus) -> None:
+    kind = message.payload.get("account_kind")
+    common: dict[str, Any] = {
+        "tenant_id": message.payload["tenant_id"],
+        "message_id": message.message_id,
+        "traceparent": message.headers.traceparent,
+        "actor": "validation-service",
+    }
+    if kind == "payee":
+        bus.handle(c.VerifyPayeeAccount(payee_id=message.payload["subject_id"], **common))
+    elif kind == "funding_account":
+        bus.handle(c.VerifyFundingAccount(account_id=message.payload["subject_id"], **common))
 
 
 def _invalidate_directory(message: m.Message, bus: CommandBus) -> None:
@@ -159,7 +160,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         _record_payment_activity,
     ),
     Subscription(
-        "validation-service", m.PAYEE_EVENTS, frozenset({"AccountUpdated"}), _verify_payee
+        "validation-service", m.PAYEE_EVENTS, frozenset({"AccountUpdated"}), _verify_account
     ),
     Subscription(
         "directory-cache", m.PAYEE_EVENTS, frozenset({"PayeeStatusChanged"}), _invalidate_directory

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -29,11 +30,12 @@ from cbp.adapters.resilience.outbound import ResilientDependency, RetrySettings
 from cbp.adapters.smtp.notifier import SmtpEmailNotifier, SmtpSettings
 from cbp.domain.customer import Channel
 from cbp.domain.errors import InvalidInput
+from cbp.domain.money import Money
 from cbp.domain.notification import Notification
 from cbp.domain.webhook_endpoint import SigningSecret, WebhookEndpoint
 from cbp.domain.webhook_signature import new_secret
-from cbp.ports.errors import DependencyDeferred
-from cbp.ports.outside import ProcessorStatus
+from cbp.ports.errors import DependencyDeferred, DependencyError, PaymentRefused
+from cbp.ports.outside import ProcessorStatus, Submission
 from tests.e2e.server import free_port
 
 
@@ -281,3 +283,68 @@ def test_a_slow_processor_fills_its_own_bulkhead_and_notifications_still_go() ->
     release.set()
     for t in holders:
         t.join()
+
+
+class Answering(BaseHTTPRequestHandler):
+    """A processor that answers every submission with ``status`` and ``body``."""
+
+    status = 422
+    body = b"{}"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "raised", "detail"),
+    [
+        (
+            422,
+            {"code": "invalid_payee", "detail": "account 4417123456 unknown"},
+            PaymentRefused,
+            "HTTP 422: invalid_payee",
+        ),
+        (409, {"code": "Not A Code 4417123456"}, PaymentRefused, "HTTP 409"),
+        (401, {"code": "bad_token"}, DependencyError, ""),  # NOTE: opens the breaker: deferred
+    ],
+)
+def test_a_refused_submission_is_told_apart_from_our_own_misconfiguration(
+    status: int, body: dict[str, str], raised: type[Exception], detail: str
+) -> None:
+    handler = type("Handler", (Answering,), {"status": status, "body": json.dumps(body).encode()})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        with build_client(HttpClientSettings(connect_timeout=0.5, read_timeout=2)) as client:
+            processor = HttpPaymentProcessor(client, policy("processor", [base]))
+            with pytest.raises(raised) as caught:
+                processor.submit(submission())
+    finally:
+        httpd.shutdown()
+    assert str(caught.value.args[0]).startswith(f"processor: {detail}")
+    assert isinstance(caught.value, PaymentRefused) == (status != 401)
+    assert "4417123456" not in str(caught.value)  # NOTE: the processor's text never comes back
+
+
+def submission() -> Submission:
+    return Submission(
+        reference="pmt_1",
+        tenant_id="ten_1",
+        amount=Money.of(Decimal("10.00"), "USD"),
+        payee_id="pye_1",
+        payee_name="Pacific Gas and Electric",
+        payee_account_number="4417123456",
+        funding_account_id="fac_1",
+        funding_routing_number="021000021",
+        funding_account_number="000123456789",
+        deliver_by="2026-03-04",
+    )

@@ -6,14 +6,19 @@ policy may repeat them safely; reads are always safe to repeat.
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from cbp.adapters.http.client import send, trace_headers
-from cbp.ports.errors import DeliveryRejected
+from cbp.ports.errors import DependencyUnavailable, PaymentRefused
 from cbp.ports.outside import ProcessorResult, ProcessorStatus, Submission
 from cbp.ports.resilience import OutboundCall
 
 DEPENDENCY = "processor"
+#: Answers that refuse the submission itself: repeating it cannot help.
+REFUSALS = frozenset({400, 409, 422})
+_CODE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
 
 class HttpPaymentProcessor:
@@ -49,8 +54,10 @@ class HttpPaymentProcessor:
             response = send(
                 self.client, "POST", url, dependency=DEPENDENCY, json=body, headers=headers
             )
-            if response.status_code >= 400:
-                raise DeliveryRejected(DEPENDENCY, f"HTTP {response.status_code} at {url}")
+            if response.status_code in REFUSALS:
+                raise PaymentRefused(DEPENDENCY, _refusal(response))
+            if response.status_code >= 400:  # NOTE: our credentials or URL: not the payment's fault
+                raise DependencyUnavailable(DEPENDENCY, f"HTTP {response.status_code} at {url}")
             return _result(response)
 
         return self.call(post, retryable=True)
@@ -64,7 +71,7 @@ class HttpPaymentProcessor:
             if response.status_code == 404:
                 return ProcessorResult(reference=reference, status=ProcessorStatus.UNKNOWN)
             if response.status_code >= 400:
-                raise DeliveryRejected(DEPENDENCY, f"HTTP {response.status_code} at {url}")
+                raise DependencyUnavailable(DEPENDENCY, f"HTTP {response.status_code} at {url}")
             return _result(response)
 
         return self.call(get, retryable=True)
@@ -78,3 +85,14 @@ def _result(response: httpx.Response) -> ProcessorResult:
         failure_code=data.get("failure_code"),
         reason=data.get("reason"),
     )
+
+
+def _refusal(response: httpx.Response) -> str:
+    """The status and the processor's error code; never its free text, which may echo accounts."""
+    try:
+        code = response.json().get("code")
+    except (ValueError, AttributeError):
+        code = None
+    if isinstance(code, str) and _CODE.match(code):
+        return f"HTTP {response.status_code}: {code}"
+    return f"HTTP {response.status_code}"

@@ -76,6 +76,14 @@ def app(
     core.close()
 
 
+def memory_core(clock: InMemoryClock, **overrides: object) -> Cbp:
+    """A core on memory adapters with some of its ports replaced (a verifier that is down)."""
+    settings = Settings(
+        database_url="memory://", api_key_secret="test-secret", encryption_keys=ENCRYPTION_KEY
+    )
+    return bootstrap(settings, clock=clock, ids=SequentialIdGenerator(), **overrides)
+
+
 def address() -> c.AddressInput:
     return c.AddressInput(line1="1 Main St", city="Springfield", state="IL", postal_code="62701")
 

@@ -1,5 +1,7 @@
 import pytest
 
+from cbp.adapters.memory.outside import InMemoryClock
+from cbp.adapters.rules.verifier import RulesAccountVerifier
 from cbp.bootstrap import Cbp
 from cbp.domain.errors import (
     IllegalTransition,
@@ -10,8 +12,10 @@ from cbp.domain.errors import (
     PayeeNotPayable,
 )
 from cbp.domain.verification import VerificationStatus
+from cbp.ports.errors import DependencyDeferred
+from cbp.ports.messages import DeliveryStatus
 from cbp.services import commands as c
-from tests.unit.services.conftest import World, address, make_world
+from tests.unit.services.conftest import World, address, make_world, memory_core
 
 
 class TestPayees:
@@ -181,3 +185,44 @@ class TestFundingAccounts:
             world.tenant_id, self.add(world, account_number="12")
         )
         assert account.verification_status is VerificationStatus.FAILED
+
+
+class VerifierDown(RulesAccountVerifier):
+    """The rules verifier behind a switch: its breaker open while ``down``."""
+
+    down = False
+
+    def verify_funding_account(self, routing_number: str, account_number: str):  # type: ignore[no-untyped-def]
+        if self.down:
+            raise DependencyDeferred("verifier", "circuit open", retry_after=30)
+        return super().verify_funding_account(routing_number, account_number)
+
+
+def test_a_funding_account_added_while_the_verifier_is_down_is_verified_once_it_is_back() -> None:
+    clock, verifier = InMemoryClock(), VerifierDown()
+    app = memory_core(clock, verifier=verifier)
+    world = make_world(app)
+    verifier.down = True
+    account_id = app.handle(
+        c.AddFundingAccount(
+            tenant_id=world.tenant_id,
+            customer_id=world.customer_id,
+            routing_number="011000015",
+            account_number="000987654321",
+            account_type="savings",
+            holder_name="Ada",
+        )
+    )
+    app.run_until_idle()
+
+    def status() -> VerificationStatus:
+        return app.queries.get_funding_account(world.tenant_id, account_id).verification_status
+
+    assert status() is VerificationStatus.PENDING
+    verifier.down = False
+    clock.advance(seconds=60)
+    app.run_until_idle()
+    assert status() is VerificationStatus.VERIFIED
+    with app.deps.uow() as uow:
+        assert uow.deliveries.counts()[DeliveryStatus.DEAD] == 0
+    app.close()

@@ -1,14 +1,19 @@
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
+from cbp.adapters.memory.outside import InMemoryClock
+from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
 from cbp.domain.errors import IllegalTransition, InvalidInput
 from cbp.domain.notification import NotificationStatus
 from cbp.domain.payment_exception import ExceptionKind, ExceptionStatus
 from cbp.domain.processing import JobStatus
 from cbp.ports import messages as m
+from cbp.ports.errors import PaymentRefused
+from cbp.ports.outside import ProcessorResult, Submission
 from cbp.services import commands as c
-from tests.unit.services.conftest import World
+from tests.unit.services.conftest import World, make_world, memory_core
 
 
 def exceptions_of(world: World, payment_id: str) -> list:  # type: ignore[type-arg]
@@ -170,3 +175,27 @@ class TestProcessingJobs:
         future = world.pay(send_on=date(2026, 3, 10))
         with pytest.raises(InvalidInput, match=future):
             world.app.handle(c.StartProcessingJob(tenant_id=world.tenant_id, payment_ids=(future,)))
+
+
+class RefusingProcessor(SimulatedPaymentProcessor):
+    """Refuses, as a processor answers 422, every submission of 25.42."""
+
+    def submit(self, submission: Submission) -> ProcessorResult:
+        if submission.amount.amount == Decimal("25.42"):
+            raise PaymentRefused("processor", "HTTP 422: invalid_payee")
+        return super().submit(submission)
+
+
+def test_a_submission_the_processor_refuses_fails_the_payment_instead_of_dead_lettering() -> None:
+    clock = InMemoryClock()
+    app = memory_core(clock, processor=RefusingProcessor(clock))
+    world = make_world(app)
+    refused, fine = world.pay("25.42"), world.pay("25.00")
+    app.run_until_idle()
+    payment = app.queries.get_payment(world.tenant_id, refused)
+    assert (payment.status.value, payment.failure_code) == ("failed", "processor_refused")
+    assert [e.kind for e in exceptions_of(world, refused)] == [ExceptionKind.PROCESSOR_ERROR]
+    assert world.status(fine) == "completed"
+    with app.deps.uow() as uow:
+        assert uow.deliveries.counts()[m.DeliveryStatus.DEAD] == 0
+    app.close()
