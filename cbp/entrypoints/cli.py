@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -80,12 +81,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_simulator_serve(args: argparse.Namespace) -> int:
     """Serve the processor and verifier simulator over HTTP, with fault injection."""
+    secret = os.environ.get("CBP_SIMULATOR_EVENTS_SECRET")
+    if args.events_url and not secret:
+        raise SystemExit("--events-url needs CBP_SIMULATOR_EVENTS_SECRET (the whsec_ secret)")
     simulator_server(
         host=args.host,
         port=args.port,
         threads=args.threads,
         ledger_path=args.ledger,
         settle_after_seconds=args.settle_after,
+        events_url=args.events_url,
+        events_secret=secret,
     ).run()
     return 0
 
@@ -376,6 +382,11 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--threads", type=int, default=64, help="calls served at once")
     sim.add_argument("--ledger", help="the ledger file (SQLite); in memory without it")
     sim.add_argument("--settle-after", type=float, default=0.0, help="seconds to settlement")
+    sim.add_argument(
+        "--events-url",
+        help="push signed outcome events here (cbp's /processor/events), with the secret "
+        "in CBP_SIMULATOR_EVENTS_SECRET",
+    )
     add("openapi", cmd_openapi, "print the OpenAPI document").add_argument(
         "--output", help="write it to this file (api.json) instead"
     )

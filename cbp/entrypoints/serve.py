@@ -58,7 +58,14 @@ def api_server(settings: Settings, *, certfile: str | None, keyfile: str | None)
 
 
 def simulator_server(
-    *, host: str, port: int, threads: int, ledger_path: str | None, settle_after_seconds: float
+    *,
+    host: str,
+    port: int,
+    threads: int,
+    ledger_path: str | None,
+    settle_after_seconds: float,
+    events_url: str | None = None,
+    events_secret: str | None = None,
 ) -> Gunicorn:
     """The processor and verifier simulator on gunicorn: one process, so one fault plan."""
 
@@ -66,7 +73,9 @@ def simulator_server(
         processor = SimulatedPaymentProcessor(
             SystemClock(), settle_after_seconds=settle_after_seconds, ledger_path=ledger_path
         )
-        return create_simulator_app(processor, RulesAccountVerifier())
+        return create_simulator_app(
+            processor, RulesAccountVerifier(), events_url=events_url, events_secret=events_secret
+        )
 
     options = {
         "bind": f"{host}:{port}",

@@ -41,9 +41,18 @@ def queue_notification(
 
 
 def queue_delivery(
-    uow: UnitOfWork, deps: Dependencies, notification: Notification, headers: m.Headers
+    uow: UnitOfWork,
+    deps: Dependencies,
+    notification: Notification,
+    headers: m.Headers,
+    *,
+    after: str | None = None,
 ) -> None:
-    """Queue one more delivery of a stored notification (a replay, say)."""
+    """Queue one more delivery of a stored notification (a replay, say).
+
+    Deliveries sharing ``after`` (an ordering key) go one at a time, in the
+    order queued; by default each notification is on its own.
+    """
     enqueue_task(
         uow,
         deps,
@@ -51,7 +60,7 @@ def queue_delivery(
         task=DELIVER_NOTIFICATION_TASK,
         payload={"notification_id": notification.id},
         headers=headers,
-        ordering_key=notification.id,
+        ordering_key=after or notification.id,
     )
 
 

@@ -154,10 +154,11 @@ def _replay(
         tenant_id, Channel.WEBHOOK, since, unsent_only=unsent_only, limit=MAX_REPLAY
     )
     headers = headers_for(command, tenant_id)
+    in_order = deps.ids.new(identifiers.MESSAGE)  # NOTE: one replay, delivered in order
     for notification in notifications:
         notification.reopen()
         uow.notifications.save(notification)
-        queue_delivery(uow, deps, notification, headers)
+        queue_delivery(uow, deps, notification, headers, after=in_order)
     return len(notifications)
 
 

@@ -108,10 +108,11 @@ def running_server(
     *,
     ready_status: int = 200,
     tls: tuple[Path, Path] | None = None,
+    port: int | None = None,
 ) -> Iterator[Server]:
     """`cbp serve` in ``home``; its stdout and stderr go to files there (never a pipe
     that a chatty server could fill and block on)."""
-    port = free_port()
+    port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CBP_")} | (extra_env or {})
     tls_args = ["--certfile", str(tls[0]), "--keyfile", str(tls[1])] if tls else []
     stdout, stderr = home / "serve.out", home / "serve.log"

@@ -35,10 +35,15 @@ class Simulator:
 
 
 @contextmanager
-def running_simulator(home: Path, port: int | None = None) -> Iterator[Simulator]:
+def running_simulator(
+    home: Path,
+    port: int | None = None,
+    *args: str,
+    env: dict[str, str] | None = None,
+) -> Iterator[Simulator]:
     """`cbp simulator serve` with its ledger in ``home``; stopped afterwards."""
     port = port or free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CBP_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CBP_")} | (env or {})
     log = home / f"simulator-{port}.log"
     with log.open("ab") as out:
         process = subprocess.Popen(
@@ -52,6 +57,7 @@ def running_simulator(home: Path, port: int | None = None) -> Iterator[Simulator
                 str(port),
                 "--ledger",
                 str(home / "simulator.db"),
+                *args,
             ],
             cwd=home,
             env=env,

@@ -124,6 +124,15 @@ class SimulatedPaymentProcessor:
             ).fetchone()
         return int(count)
 
+    def taken(self) -> list[str]:
+        """Every reference taken (accepted), in the order taken."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT reference FROM submissions WHERE accepted_at IS NOT NULL "
+                "ORDER BY accepted_at, reference"
+            ).fetchall()
+        return [reference for (reference,) in rows]
+
     def _result(self, reference: str) -> ProcessorResult:
         with self._lock:
             row = self._db.execute(

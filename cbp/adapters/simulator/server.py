@@ -10,6 +10,8 @@ network dependency slow, flaky, hung or down:
   for ``timeout_seconds`` (longer than any client waits); a share of
   connections reset; every call held until released; every call reset;
 - ``POST /_admin/release`` frees hung calls; ``GET /_admin/faults`` reads them;
+- with an events URL, each payment's final outcome is pushed to cbp as a
+  signed event (``payment.settled``, ``payment.failed``, ``payment.returned``);
 - ``GET /_admin/submissions``: attempts per reference, how many were taken,
   and each reference's tenant (what a real processor's events echo back), and
   ``GET /_admin/calls``: the last calls with their ``traceparent``.
@@ -34,6 +36,7 @@ from typing import Any
 
 import falcon
 
+from cbp.adapters.simulator.events import EventPusher
 from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
 from cbp.domain.banking import AccountMask
 from cbp.domain.errors import DomainError
@@ -267,9 +270,17 @@ class Admin:
 
 
 def create_simulator_app(
-    processor: SimulatedPaymentProcessor, verifier: AccountVerifier
+    processor: SimulatedPaymentProcessor,
+    verifier: AccountVerifier,
+    *,
+    events_url: str | None = None,
+    events_secret: str | None = None,
 ) -> falcon.App:  # type: ignore[type-arg]
-    """The simulator's WSGI app around one processor ledger and a verifier."""
+    """The simulator's WSGI app around one processor ledger and a verifier.
+
+    With ``events_url`` (and the ``whsec_`` secret cbp verifies with), it also
+    pushes each payment's final outcome there, as a processor does.
+    """
     plan = FaultPlan()
     calls: deque[dict[str, Any]] = deque(maxlen=10_000)
     app = falcon.App(middleware=[FaultInjection(plan, calls)])
@@ -282,4 +293,8 @@ def create_simulator_app(
     app.add_route("/_admin/release", admin, suffix="release")
     app.add_route("/_admin/submissions", admin, suffix="submissions")
     app.add_route("/_admin/calls", admin, suffix="calls")
+    if events_url:
+        if not events_secret:
+            raise ValueError("pushing events needs the secret that signs them")
+        EventPusher(processor, payments.tenants, url=events_url, secret=events_secret).start()
     return app
