@@ -206,17 +206,40 @@ def _policy(
     )
 
 
-def _http_client(settings: Settings, name: str) -> Iterator[httpx.Client]:
-    client = build_client(
-        HttpClientSettings(
-            connect_timeout=getattr(settings, f"{name}_connect_timeout_seconds"),
-            read_timeout=getattr(settings, f"{name}_read_timeout_seconds"),
-            token=settings.secret(f"{name}_token") if hasattr(settings, f"{name}_token") else None,
-            client_cert=getattr(settings, f"{name}_client_cert", None),
-            client_key=getattr(settings, f"{name}_client_key", None),
-            ca_file=getattr(settings, f"{name}_ca_file", None),
+def _client_settings(settings: Settings, name: str) -> HttpClientSettings:
+    """Timeouts, credentials and TLS of one HTTP dependency, named in full."""
+    s = settings
+    if name == "processor":
+        return HttpClientSettings(
+            connect_timeout=s.processor_connect_timeout_seconds,
+            read_timeout=s.processor_read_timeout_seconds,
+            token=s.secret("processor_token"),
+            client_cert=s.processor_client_cert,
+            client_key=s.processor_client_key,
+            ca_file=s.processor_ca_file,
         )
-    )
+    if name == "verifier":
+        return HttpClientSettings(
+            connect_timeout=s.verifier_connect_timeout_seconds,
+            read_timeout=s.verifier_read_timeout_seconds,
+            token=s.secret("verifier_token"),
+        )
+    if name == "sms":
+        return HttpClientSettings(
+            connect_timeout=s.sms_connect_timeout_seconds,
+            read_timeout=s.sms_read_timeout_seconds,
+            token=s.secret("sms_token"),
+        )
+    if name == "webhook":
+        return HttpClientSettings(
+            connect_timeout=s.webhook_connect_timeout_seconds,
+            read_timeout=s.webhook_read_timeout_seconds,
+        )
+    raise ValueError(f"no HTTP dependency named {name!r}")
+
+
+def _http_client(settings: Settings, name: str) -> Iterator[httpx.Client]:
+    client = build_client(_client_settings(settings, name))
     yield client
     client.close()
 

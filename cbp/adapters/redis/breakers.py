@@ -56,10 +56,22 @@ class RedisBreakerStore:
         return claimed is not None
 
     def names(self) -> list[str]:
-        """Every breaker with state on this Redis under the prefix."""
-        start = len(self._key(""))
-        keys = self.client.scan_iter(match=self._key("*"), count=500)
-        return sorted(k.decode()[start:] for k in keys)
+        """Every breaker with state on this Redis under the prefix.
+
+        One set names them (no key scan per scrape); a name whose state has
+        expired is dropped from it here.
+        """
+        names = sorted(n.decode() for n in self.client.smembers(self._names))  # type: ignore[union-attr]
+        if not names:
+            return []
+        with self.client.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.exists(self._key(name))
+            alive = pipe.execute()
+        gone = [name for name, exists in zip(names, alive, strict=True) if not exists]
+        if gone:
+            self.client.srem(self._names, *gone)
+        return [name for name, exists in zip(names, alive, strict=True) if exists]
 
     def _update(
         self, name: str, change: Callable[[BreakerSnapshot], BreakerSnapshot | None]
@@ -77,6 +89,7 @@ class RedisBreakerStore:
                     pipe.delete(key)
                     pipe.hset(key, mapping=_encode(new))  # type: ignore[arg-type]
                     pipe.expire(key, _TTL_SECONDS)
+                    pipe.sadd(self._names, name)
                     pipe.execute()
                     return new
                 except redis.WatchError:
@@ -84,6 +97,10 @@ class RedisBreakerStore:
 
     def _key(self, name: str) -> str:
         return f"{self.prefix}breaker:{name}"
+
+    @property
+    def _names(self) -> str:
+        return f"{self.prefix}breakers"
 
 
 def _encode(snapshot: BreakerSnapshot) -> dict[str, str]:
