@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from cbp.adapters.system.clock import SystemClock
 from cbp.bootstrap import Cbp
 from cbp.demo import BILLERS
 from cbp.domain.access import ALL_SCOPES
+from cbp.entrypoints.http_server import BufferedWsgi, worker_class
 from cbp.entrypoints.wsgi import create
 from cbp.services import commands as c
 from cbp.services.directory import import_directory
@@ -42,19 +44,31 @@ class Gunicorn(BaseApplication):  # type: ignore[misc]
 
 
 def api_server(settings: Settings, *, certfile: str | None, keyfile: str | None) -> Gunicorn:
-    """The API on gunicorn: workers and threads from settings, TLS with a certificate."""
+    """The API: gunicorn's processes, each an event loop in front of the app's threads.
+
+    Requests are read whole by the event loop before a thread runs them (see
+    ``http_server``), so slow clients never hold a thread.
+    """
     options: dict[str, Any] = {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.http_workers,
-        "threads": settings.http_threads,
-        "worker_class": "gthread",
+        "worker_class": worker_class(header_timeout=settings.http_header_timeout_seconds),
+        "keepalive": math.ceil(settings.http_keepalive_seconds),
         "accesslog": None,  # NOTE: the app logs each request as JSON, with its trace
         "graceful_timeout": 20,
-        "limit_request_line": 8190,
     }
     if certfile and keyfile:
         options.update(certfile=certfile, keyfile=keyfile)
-    return Gunicorn(options, lambda: create(settings))
+
+    def load() -> Any:
+        return BufferedWsgi(
+            create(settings),
+            threads=settings.http_threads,
+            max_body_bytes=settings.max_body_bytes,
+            body_timeout=settings.http_body_timeout_seconds,
+        )
+
+    return Gunicorn(options, load)
 
 
 def simulator_server(

@@ -30,7 +30,7 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 if receiver.failing:
-                    self.send_response(503)
+                    self.send_response(500)
                 else:
                     headers = {k.lower(): v for k, v in self.headers.items()}
                     receiver.received.append((headers, body))
