@@ -24,8 +24,8 @@ def is_valid_routing_number(number: str) -> bool:
     """Whether ``number`` is nine digits with a valid prefix and checksum."""
     if len(number) != 9 or not number.isascii() or not number.isdigit():
         return False
-    if int(number[:2]) not in _ABA_PREFIXES:
-        return False
+    if int(number[:2]) not in _ABA_PREFIXES or number == "000000000":
+        return False  # NOTE: all zeros passes the checksum but is no bank
     return sum(int(d) * w for d, w in zip(number, _ABA_WEIGHTS, strict=True)) % 10 == 0
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from cbp.domain.calendar import IsBusinessDay, next_business_day
-from cbp.domain.errors import AmountOutOfRange, SendDateNotAllowed
+from cbp.domain.errors import AmountOutOfRange, SendDateNotAllowed, UnsupportedCurrency
 from cbp.domain.money import Money
 
 
@@ -42,7 +42,7 @@ class PaymentPolicy:
     def check_amount(self, amount: Money) -> None:
         """Refuse amounts outside the tenant's limits or in another currency."""
         if amount.currency != self.currency:
-            raise AmountOutOfRange(f"payments must be in {self.currency}")
+            raise UnsupportedCurrency(f"payments must be in {self.currency}")
         if not self.min_amount <= amount.amount <= self.max_amount:
             raise AmountOutOfRange(
                 f"amount must be between {self.min_amount} and {self.max_amount} {self.currency}"

@@ -62,6 +62,7 @@ def create(settings: Settings | None = None) -> falcon.App[falcon.Request, falco
             max_body_bytes=settings.max_body_bytes,
             rate_limit=settings.rate_limit,
             rate_window_seconds=settings.rate_window_seconds,
+            auth_failure_limit=settings.auth_failure_limit,
             trace_context_test=settings.trace_context_test_endpoint,
             processor_webhook_secrets=tuple(
                 secret.strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,8 +14,9 @@ import falcon
 import structlog
 
 from cbp.adapters.falcon.routes import DOCS_ASSETS, ROUTES, TRACE_CONTEXT_TEST
+from cbp.adapters.falcon.schemas import ID_PATTERN, is_clean_text
 from cbp.domain.access import Principal, Scope
-from cbp.domain.errors import Forbidden
+from cbp.domain.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from cbp.ports.errors import DependencyError
 from cbp.services.access import authenticate
 from cbp.services.dependencies import Dependencies
@@ -29,6 +31,7 @@ class ApiOptions:
     max_body_bytes: int = 64 * 1024
     rate_limit: int = 600
     rate_window_seconds: float = 60.0
+    auth_failure_limit: int = 60
     trace_context_test: bool = False
     processor_webhook_secrets: tuple[str, ...] = ()
     processor_webhook_tolerance_seconds: float = 300.0
@@ -69,6 +72,7 @@ class RequestContext:
         ok = 0 < len(given) <= 128 and given.isascii() and given.isprintable()
         req.context.request_id = given if ok else f"req_{uuid.uuid4().hex}"
         resp.set_header("X-Request-ID", req.context.request_id)
+        resp.set_header("X-Content-Type-Options", "nosniff")
         if req.scheme == "https":
             resp.set_header("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
@@ -85,9 +89,10 @@ class Guard:
     ) -> None:
         """Run before the responder, once the route is known."""
         route = req.uri_template or ""
+        _check_params(req, params)
         if route in PUBLIC:
             return
-        principal = authenticate(bearer_token(req), self.deps)
+        principal = self._authenticate(req)
         req.context.principal = principal
         structlog.contextvars.bind_contextvars(
             tenant_id=principal.tenant_id, key_id=principal.key_id
@@ -101,6 +106,37 @@ class Guard:
             raise Forbidden("no API key may call this route")
         self._count(principal, resp)
         self._check_body(req)
+
+    def _authenticate(self, req: falcon.Request) -> Principal:
+        """The caller; an address that keeps failing gets 429 instead of 401.
+
+        A valid key always passes: keys are 256-bit secrets that no one
+        guesses, so the limit is there to stop floods of bad keys, and it must
+        not lock out the good clients behind the same address (a proxy's).
+        """
+        try:
+            return authenticate(bearer_token(req), self.deps)
+        except Unauthenticated:
+            wait = self._failure_wait(req.remote_addr or "unknown")
+            if wait is not None:
+                raise falcon.HTTPTooManyRequests(
+                    title="Too many failed authentications",
+                    description="this address sent too many bad keys; wait and retry",
+                    retry_after=wait,
+                ) from None
+            raise
+
+    def _failure_wait(self, address: str) -> int | None:
+        """Count a failed authentication; the seconds to wait once over the limit."""
+        try:
+            decision = self.deps.rate_limiter.hit(
+                f"auth-failures:{address}",
+                limit=self.options.auth_failure_limit,
+                window_seconds=self.options.rate_window_seconds,
+            )
+        except DependencyError:
+            return None  # NOTE: the limiter is down: the caller still gets its 401
+        return None if decision.allowed else max(1, int(decision.reset_seconds))
 
     def _count(self, principal: Principal, resp: falcon.Response) -> None:
         limit, window = self.options.rate_limit, self.options.rate_window_seconds
@@ -132,10 +168,28 @@ class Guard:
                 title="Request body too large",
                 description=f"the body may be at most {self.options.max_body_bytes} bytes",
             )
-        if length and (req.content_type or "").split(";")[0].strip() != "application/json":
+        media_type = (req.content_type or "").split(";")[0].strip().lower()
+        if length and media_type != "application/json":
             raise falcon.HTTPUnsupportedMediaType(
                 title="Unsupported media type", description="send the body as application/json"
             )
+
+
+def _check_params(req: falcon.Request, params: dict[str, Any]) -> None:
+    """Path and query values, checked before any query runs.
+
+    An id that cannot be one is not found, like a missing one; text with
+    control characters (a NUL, which PostgreSQL cannot store) is refused.
+    """
+    for name, value in params.items():
+        if name.endswith("_id") and not re.fullmatch(ID_PATTERN, value):
+            raise NotFound(name.removesuffix("_id").replace("_", " "), "with that id")
+        if not is_clean_text(value) or len(value) > 200:
+            raise InvalidInput(f"{name} must be at most 200 characters, none of them control")
+    for name, value in req.params.items():
+        values = value if isinstance(value, list) else [value]
+        if not all(is_clean_text(v) and len(v) <= 500 for v in values):
+            raise InvalidInput(f"query parameter {name} is too long or holds control characters")
 
 
 def principal(req: falcon.Request) -> Principal:
@@ -159,11 +213,19 @@ def parse_json(raw: bytes) -> Any:
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError):
         raise falcon.HTTPBadRequest(
             title="Malformed JSON", description="the request body is not valid JSON"
         ) from None
+    except RecursionError:
+        raise falcon.HTTPBadRequest(
+            title="Malformed JSON", description="the request body is nested too deeply"
+        ) from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 Responder = Callable[..., None]

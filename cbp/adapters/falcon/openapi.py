@@ -9,16 +9,41 @@ from pydantic.json_schema import models_json_schema
 
 from cbp.adapters.falcon import presenters as out
 from cbp.adapters.falcon.routes import ROUTES, Route
+from cbp.adapters.falcon.schemas import ID_PATTERN
+from cbp.domain.payment import PaymentStatus
+from cbp.domain.payment_exception import ExceptionStatus
 
 API_VERSION = "1.0.0"
 REF = "#/components/schemas/{model}"
 _PARAMETER = re.compile(r"{(\w+)}")
+_TEXT = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 200,
+    "pattern": r"^[^\u0000-\u001f\u007f]+$",
+}
+_ID = {"type": "string", "maxLength": 40, "pattern": ID_PATTERN}
 _QUERY = {
     "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
-    "cursor": {"type": "string", "maxLength": 500},
-    "customer_id": {"type": "string", "maxLength": 40},
-    "status": {"type": "string", "maxLength": 20},
+    "cursor": {"type": "string", "maxLength": 500, "pattern": r"^[A-Za-z0-9_=-]*$"},
+    "customer_id": _ID,
+    "partial_name": _TEXT,
 }
+#: The statuses each listing filters by.
+_STATUSES = {
+    "payments": [s.value for s in PaymentStatus],
+    "exceptions": [s.value for s in ExceptionStatus],
+}
+
+
+def _query(route: Route, name: str) -> dict[str, Any]:
+    if name == "status":
+        return {"type": "string", "enum": _STATUSES[route.resource]}
+    return _QUERY[name]
+
+
+def _path_parameter(name: str) -> dict[str, Any]:
+    return _ID if name.endswith("_id") else _TEXT
 
 
 def build_spec(version: str = API_VERSION) -> dict[str, Any]:
@@ -65,12 +90,12 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
                 "name": name,
                 "in": "path",
                 "required": True,
-                "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+                "schema": _path_parameter(name),
             }
             for name in _PARAMETER.findall(route.path)
         ]
         + [
-            {"name": name, "in": "query", "required": False, "schema": _QUERY[name]}
+            {"name": name, "in": "query", "required": False, "schema": _query(route, name)}
             for name in route.query
         ],
         "responses": _responses(route, refs),

@@ -55,8 +55,10 @@ class Api:
         self.options = options
 
     def body(self, req: falcon.Request, model: type[M]) -> M:
-        """The request body, parsed and validated against ``model``."""
-        return model.model_validate(parse_json(raw_body(req, self.options.max_body_bytes)))
+        """The request body, parsed and validated against ``model`` (strictly, as JSON)."""
+        raw = raw_body(req, self.options.max_body_bytes)
+        parse_json(raw)  # NOTE: malformed or too deep is 400; the schema's verdict is 422
+        return model.model_validate_json(raw if raw.strip() else b"{}", strict=True)
 
     def send(self, resp: falcon.Response, status: int, data: BaseModel) -> None:
         """A JSON response that no cache may keep (it holds account data)."""
@@ -160,6 +162,14 @@ class Customers(Api):
 
 class Directory(Api):
     """The biller directory: search, read, administer."""
+
+    def on_get_search_query(self, req: falcon.Request, resp: falcon.Response) -> None:
+        partial_name = req.get_param("partial_name") or ""
+        if not partial_name.strip():
+            raise InvalidInput(
+                "give a partial_name (in the path, or as ?partial_name= for any text)"
+            )
+        self.on_get_search(req, resp, partial_name)
 
     def on_get_search(self, req: falcon.Request, resp: falcon.Response, partial_name: str) -> None:
         cursor, limit = self.paging(req)

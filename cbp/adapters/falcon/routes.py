@@ -73,6 +73,17 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         method="GET",
+        path="/payee/global-payee/name",
+        resource="directory",
+        suffix="search_query",
+        scope=Scope.PAYEES_READ,
+        tag="directory",
+        summary="Search the biller directory by ?partial_name= (any text, '/' included)",
+        response=out.PageOut[out.GlobalPayeeOut],
+        query=("partial_name", *PAGE),
+    ),
+    Route(
+        method="GET",
         path="/payee/global-payee/{global_payee_id}",
         resource="directory",
         suffix="one",

@@ -2,21 +2,60 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Id = Annotated[str, StringConstraints(min_length=3, max_length=40, pattern=r"^[a-z]{3}_[0-9a-z]+$")]
-Money = Annotated[str, StringConstraints(pattern=r"^-?\d{1,13}(\.\d{1,4})?$")]
-AccountNumber = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+#: Text without control characters (C0, DEL, C1), as the API publishes it.
+PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*$"
+#: The same, with at least one character that is not a space.
+SOME_TEXT = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+
+
+Category = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=SOME_TEXT),
+]
+Nickname = Annotated[str, StringConstraints(max_length=100, pattern=PRINTABLE)]
+Memo = Annotated[str, StringConstraints(max_length=140, pattern=PRINTABLE)]
+Reason = Annotated[str, StringConstraints(max_length=200, pattern=PRINTABLE)]
+Resolution = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=SOME_TEXT)]
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=SOME_TEXT),
+]
+ID_PATTERN = r"^[a-z]{3}_[0-9a-z]{1,36}$"
+Id = Annotated[str, StringConstraints(min_length=5, max_length=40, pattern=ID_PATTERN)]
+Money = Annotated[str, StringConstraints(pattern=r"^-?[0-9]{1,13}(\.[0-9]{1,4})?$")]
+AccountNumber = Annotated[
+    str, StringConstraints(max_length=40, pattern=r"^[ -]*(?:[A-Za-z0-9][ -]*){1,34}$")
+]
+Mask = Annotated[str, StringConstraints(min_length=1, max_length=34, pattern=r"^[0-9A-Z]+$")]
 
 
 class Strict(BaseModel):
-    """Refuse fields the schema does not name (a client sending ``status``)."""
+    """A body held to its schema: nothing coerced, nothing unnamed, no control characters.
 
-    model_config = ConfigDict(extra="forbid", str_max_length=2000)
+    Unknown fields (a client sending ``status``) are refused; ``false`` is not
+    a number and ``0`` is not a date.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_max_length=2000, strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and not is_clean_text(text):
+                raise ValueError("must not contain control characters")
+        return value
+
+
+def is_clean_text(text: str) -> bool:
+    """No control characters (NUL, escapes, line breaks) and no lone surrogates."""
+    return not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
 
 
 class AddressIn(Strict):
@@ -25,8 +64,8 @@ class AddressIn(Strict):
     line1: Text
     line2: Text | None = None
     city: Text
-    state: Annotated[str, StringConstraints(min_length=2, max_length=40)]
-    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=12)]
+    state: Annotated[str, StringConstraints(min_length=2, max_length=40, pattern=SOME_TEXT)]
+    postal_code: Annotated[str, StringConstraints(max_length=12, pattern=r"^[A-Za-z0-9 -]+$")]
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "US"
 
 
@@ -35,34 +74,43 @@ class CustomerIn(Strict):
 
     external_id: Text
     name: Text
-    email: Annotated[str, StringConstraints(max_length=320)] | None = None
-    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    email: (
+        Annotated[
+            str,
+            StringConstraints(
+                max_length=320, pattern=r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+$"
+            ),
+            Field(json_schema_extra={"format": "email"}),
+        ]
+        | None
+    ) = None
+    phone: (
+        Annotated[str, StringConstraints(max_length=40, pattern=r"^\+?[0-9 ()-]{3,40}$")] | None
+    ) = None
 
 
 class GlobalPayeeIn(Strict):
     """POST /payee/global-payee."""
 
     name: Text
-    category: Text
+    category: Category
     address: AddressIn
     aliases: list[Text] = Field(default_factory=list, max_length=20)
     payment_method: Literal["electronic", "check"] = "electronic"
     lead_days: int = Field(default=2, ge=0, le=30)
-    account_masks: list[Annotated[str, StringConstraints(max_length=34)]] = Field(
-        default_factory=list, max_length=20
-    )
+    account_masks: list[Mask] = Field(default_factory=list, max_length=20)
 
 
 class GlobalPayeePatch(Strict):
     """PATCH /payee/global-payee/{id}."""
 
     name: Text | None = None
-    category: Text | None = None
+    category: Category | None = None
     address: AddressIn | None = None
     aliases: list[Text] | None = None
     payment_method: Literal["electronic", "check"] | None = None
     lead_days: int | None = Field(default=None, ge=0, le=30)
-    account_masks: list[Annotated[str, StringConstraints(max_length=34)]] | None = None
+    account_masks: list[Mask] | None = None
     status: Literal["active", "inactive", "suspended"] | None = None
 
 
@@ -74,13 +122,13 @@ class PayeeIn(Strict):
     global_payee_id: Id | None = None
     name: Text | None = None
     address: AddressIn | None = None
-    nickname: Annotated[str, StringConstraints(max_length=100)] | None = None
+    nickname: Nickname | None = None
 
 
 class PayeePatch(Strict):
     """PATCH /payee/{id}."""
 
-    nickname: Annotated[str, StringConstraints(max_length=100)] | None = None
+    nickname: Nickname | None = None
     account_number: AccountNumber | None = None
     status: Literal["active", "inactive"] | None = None
 
@@ -89,8 +137,8 @@ class FundingAccountIn(Strict):
     """POST /funding-account."""
 
     customer_id: Id
-    routing_number: Annotated[str, StringConstraints(pattern=r"^\d{9}$")]
-    account_number: Annotated[str, StringConstraints(pattern=r"^\d{4,17}$")]
+    routing_number: Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")]
+    account_number: Annotated[str, StringConstraints(pattern=r"^[0-9]{4,17}$")]
     account_type: Literal["checking", "savings"]
     holder_name: Text
 
@@ -104,13 +152,13 @@ class PaymentIn(Strict):
     amount: Money
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
     send_on: date | None = None
-    memo: Annotated[str, StringConstraints(max_length=140)] | None = None
+    memo: Memo | None = None
 
 
 class CancelIn(Strict):
     """POST /payment/{id}/cancel."""
 
-    reason: Annotated[str, StringConstraints(max_length=200)] = "cancelled by customer"
+    reason: Reason = "cancelled by customer"
 
 
 class ProcessIn(Strict):
@@ -123,7 +171,7 @@ class ProcessIn(Strict):
 class ResolveIn(Strict):
     """POST /exception/{id}/resolve."""
 
-    resolution: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    resolution: Resolution
 
 
 class NotifyIn(Strict):
@@ -131,7 +179,9 @@ class NotifyIn(Strict):
 
     exception_id: Id
     channels: list[Literal["email", "sms", "webhook"]] = Field(default_factory=list, max_length=3)
-    template: Annotated[str, StringConstraints(max_length=100)] = "payment_exception"
+    template: Annotated[str, StringConstraints(max_length=100, pattern=r"^[a-z0-9_]+$")] = (
+        "payment_exception"
+    )
 
 
 class ProcessorEventData(Strict):
