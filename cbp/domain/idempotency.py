@@ -11,6 +11,9 @@ from cbp.domain.errors import IdempotencyKeyInFlight, IdempotencyKeyReused, Inva
 
 MAX_KEY_LENGTH = 255
 RETENTION = timedelta(hours=24)
+#: How long a first request may run before a retry may take its key over: the
+#: process that held it is presumed dead (killed mid-request, say).
+IN_FLIGHT_LEASE = timedelta(seconds=60)
 
 
 class IdempotencyState(enum.StrEnum):
@@ -52,6 +55,12 @@ class IdempotencyRecord:
     def expires_at(self) -> datetime:
         """When the key may be forgotten."""
         return self.created_at + RETENTION
+
+    def abandoned(self, now: datetime) -> bool:
+        """Whether the first request is over without an answer: expired, or its lease ran out."""
+        if self.expires_at <= now:
+            return True
+        return self.state is IdempotencyState.IN_FLIGHT and self.created_at + IN_FLIGHT_LEASE <= now
 
     def replay_for(self, request_fingerprint: str) -> tuple[int, bytes]:
         """The stored response for a retry of the same request.

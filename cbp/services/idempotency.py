@@ -13,7 +13,9 @@ def begin(
     """Claim ``key`` for this request; or the stored response to replay.
 
     Raises IdempotencyKeyReused for the same key with another request, and
-    IdempotencyKeyInFlight while the first request with it still runs.
+    IdempotencyKeyInFlight while the first request with it still runs. A
+    first request that never answered (its process was killed) gives its key
+    up once its lease runs out, so a retry can run.
     """
     record = IdempotencyRecord(
         tenant_id=tenant_id,
@@ -31,7 +33,7 @@ def begin(
         ) from None
     if holder is None:
         return None
-    if holder.expires_at <= deps.clock.now():
+    if holder.abandoned(deps.clock.now()):
         with deps.uow() as uow:
             uow.idempotency.release(tenant_id, key)
             uow.commit()

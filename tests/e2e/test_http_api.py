@@ -296,3 +296,65 @@ def test_with_the_cache_down_readiness_names_it_and_the_api_still_answers(tmp_pa
         assert "cache" in ready.body["output"]
         assert degraded.call("GET", "/payee/global-payee/name/pacific").body["items"]
         assert degraded.call("GET", "/payment").status == 200
+
+
+def run_sql(server: Server, *statements: str) -> None:
+    """Statements on the server's own database (SQLite file or PostgreSQL)."""
+    from sqlalchemy import create_engine, text
+
+    url = server.env.get("CBP_DATABASE_URL") or f"sqlite:///{server.home / 'cbp.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+    engine.dispose()
+
+
+TRIGGERS = {
+    "sqlite": (
+        "CREATE TRIGGER fail_boom BEFORE INSERT ON customers WHEN NEW.external_id = 'boom' "
+        "BEGIN INSERT INTO no_such_table VALUES (1); END",  # NOTE: an error, not a constraint
+        "DROP TRIGGER fail_boom",
+    ),
+    "postgresql": (
+        "CREATE FUNCTION fail_boom() RETURNS trigger AS $$ BEGIN "
+        "IF NEW.external_id = 'boom' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END "
+        "$$ LANGUAGE plpgsql; "
+        "CREATE TRIGGER fail_boom BEFORE INSERT ON customers "
+        "FOR EACH ROW EXECUTE FUNCTION fail_boom()",
+        "DROP TRIGGER fail_boom ON customers; DROP FUNCTION fail_boom()",
+    ),
+}
+
+
+class TestIdempotencyAcrossFailures:
+    def test_a_reformatted_retry_is_the_same_request(self, server: Server) -> None:
+        key = {"Idempotency-Key": "idem-format"}
+        first = server.call(
+            "POST", "/customer", raw=b'{"external_id":"fmt-1","name":"Ada"}', headers=key
+        )
+        again = server.call(
+            "POST",
+            "/customer",
+            raw=b'{\n  "name": "Ada",\n  "external_id": "fmt-1"\n}',
+            headers=key,
+        )
+        assert (first.status, again.status) == (201, 201)
+        assert again.headers.get("idempotent-replayed") == "true"
+        assert again.body["id"] == first.body["id"]
+
+    def test_a_5xx_frees_the_key_so_the_retry_runs(self, server: Server) -> None:
+        dialect = "postgresql" if "CBP_DATABASE_URL" in server.env else "sqlite"
+        create, drop = TRIGGERS[dialect]
+        run_sql(server, create)
+        key = {"Idempotency-Key": "idem-5xx"}
+        body = {"external_id": "boom", "name": "Ada"}
+        try:
+            failed = server.call("POST", "/customer", body, headers=key)
+            assert (failed.status, failed.body["code"]) == (500, "internal_error")
+            assert "boom" not in failed.raw.decode()  # NOTE: no database text leaks out
+        finally:
+            run_sql(server, drop)
+        retried = server.call("POST", "/customer", body, headers=key)
+        assert retried.status == 201, retried.body
+        assert retried.headers.get("idempotent-replayed") is None

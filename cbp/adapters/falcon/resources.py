@@ -37,6 +37,14 @@ def encode(model: BaseModel) -> bytes:
     return model.model_dump_json(by_alias=True).encode()
 
 
+def canonical_json(raw: bytes) -> bytes:
+    """The body with key order and spacing normalised: a reformatted retry is the same request."""
+    try:
+        return json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return raw
+
+
 def _write(resp: falcon.Response, status: int, body: bytes) -> None:
     """A JSON body, or a problem for a 4xx or 5xx, that no cache may keep."""
     resp.status = falcon.code_to_http_status(status)
@@ -93,7 +101,9 @@ class Api:
                 description=f"an Idempotency-Key has at most {MAX_KEY_LENGTH} characters",
             )
         tenant_id = principal(req).tenant_id
-        digest = fingerprint(req.method, req.path, raw_body(req, self.options.max_body_bytes))
+        digest = fingerprint(
+            req.method, req.path, canonical_json(raw_body(req, self.options.max_body_bytes))
+        )
         replay = idempotency.begin(self.deps, tenant_id=tenant_id, key=key, fingerprint=digest)
         if replay is not None:
             status, body = replay
