@@ -211,8 +211,8 @@ class DeliveryStore(Protocol):
         """
         ...
 
-    def dead_letters(self, *, limit: int) -> list[Delivery]:
-        """Dead deliveries, oldest first."""
+    def dead_letters(self, *, limit: int, tenant_id: str | None = None) -> list[Delivery]:
+        """Dead deliveries, oldest first; only those of one tenant's messages if named."""
         ...
 
     def revive(self, delivery_id: str, *, at: datetime) -> None:

@@ -204,7 +204,7 @@ def purge_delivered_messages(command: PurgeDeliveredMessages, deps: Dependencies
     return purged
 
 
-def dead_letters(deps: Dependencies, *, limit: int) -> list[Delivery]:
-    """Deliveries that ran out of attempts, oldest first."""
+def dead_letters(deps: Dependencies, *, limit: int, tenant_id: str | None = None) -> list[Delivery]:
+    """Deliveries that ran out of attempts, oldest first; only one tenant's if named."""
     with deps.uow() as uow:
-        return uow.deliveries.dead_letters(limit=limit)
+        return uow.deliveries.dead_letters(limit=limit, tenant_id=tenant_id)

@@ -39,10 +39,7 @@ class Queries:
 
     def dead_letters(self, *, tenant_id: str | None = None, limit: int = 100) -> list[Delivery]:
         """Deliveries that ran out of attempts, oldest first; only one tenant's if named."""
-        dead = dead_letters(self.deps, limit=limit if tenant_id is None else 10 * limit)
-        if tenant_id is not None:
-            dead = [d for d in dead if d.message.headers.tenant_id == tenant_id]
-        return dead[:limit]
+        return dead_letters(self.deps, limit=limit, tenant_id=tenant_id)
 
     def dead_letter(self, tenant_id: str, delivery_id: str) -> Delivery:
         """One of a tenant's deliveries by id; another tenant's is not found."""

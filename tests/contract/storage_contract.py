@@ -697,6 +697,26 @@ class DeliveryStoreContract:
         with uow_factory() as uow, pytest.raises(IllegalTransition):
             uow.deliveries.revive(revived.id, at=b.NOW)
 
+    def test_dead_letters_are_found_by_tenant_in_the_store_oldest_first(
+        self, uow_factory: UowFactory
+    ) -> None:
+        mine = [replace(b.message(), ordering_key=f"k{i}") for i in range(2)]
+        theirs = [
+            replace(b.message(), ordering_key=f"o{i}", headers=Headers(tenant_id="ten_2"))
+            for i in range(5)
+        ]
+        for message in [*theirs, *mine]:  # NOTE: the other tenant's come first
+            self.schedule(uow_factory, message, subscribers=("a",))
+        with uow_factory() as uow:
+            for delivery in uow.deliveries.claim_due(b.NOW, lease_seconds=60, limit=100):
+                uow.deliveries.fail(delivery.id, error="x", retry_at=None)
+            uow.commit()
+        with uow_factory() as uow:
+            found = uow.deliveries.dead_letters(limit=2, tenant_id="ten_1")
+            everyone = uow.deliveries.dead_letters(limit=100)
+        assert [d.message.message_id for d in found] == [m.message_id for m in mine]
+        assert len(everyone) == 7
+
     def test_a_deferred_delivery_comes_back_later_without_spending_its_attempt(
         self, uow_factory: UowFactory
     ) -> None:

@@ -159,3 +159,11 @@ def test_failed_authentication_is_limited_per_address(server: Server) -> None:
     statuses = [server.call("GET", "/payment", key="key_nope.nope").status for _ in range(8)]
     assert statuses[:5] == [401] * 5 and statuses[-1] == 429, statuses
     assert server.call("GET", "/payment").status == 200  # NOTE: a good key still passes
+
+
+@pytest.mark.parametrize("limit", ["0", "1000000000", "1" + "0" * 30, "-1", "ten"])
+def test_dead_letter_limits_outside_one_to_a_hundred_are_refused(
+    server: Server, limit: str
+) -> None:
+    response = server.call("GET", f"/dead-letter?limit={limit}")
+    assert code_of(response) == (422, "invalid_input"), response.body

@@ -438,7 +438,9 @@ class DeadLetters(Api):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         _, limit = self.paging(req)
-        dead = self.queries.dead_letters(tenant_id=principal(req).tenant_id, limit=limit or 100)
+        dead = self.queries.dead_letters(
+            tenant_id=principal(req).tenant_id, limit=self.queries.page_size(limit)
+        )
         items = [present.dead_letter(d) for d in dead]
         self.send(resp, 200, present.PageOut[present.DeadLetterOut](items=items, next_cursor=None))
 

@@ -605,9 +605,14 @@ class InMemoryDeliveryStore:
             for r in self.tx.scan("deliveries")
         )
 
-    def dead_letters(self, *, limit: int) -> list[Delivery]:
+    def dead_letters(self, *, limit: int, tenant_id: str | None = None) -> list[Delivery]:
         rows = sorted(
-            (r for r in self.tx.scan("deliveries") if r["status"] is DeliveryStatus.DEAD),
+            (
+                r
+                for r in self.tx.scan("deliveries")
+                if r["status"] is DeliveryStatus.DEAD
+                and (tenant_id is None or r["message"].headers.tenant_id == tenant_id)
+            ),
             key=lambda r: r["seq"],
         )
         return [_delivery(r) for r in rows[:limit]]

@@ -952,11 +952,14 @@ class SqlDeliveryStore:
         )
         return bool(self.conn.execute(select(or_(pending.exists(), unrelayed.exists()))).scalar())
 
-    def dead_letters(self, *, limit: int) -> list[Delivery]:
+    def dead_letters(self, *, limit: int, tenant_id: str | None = None) -> list[Delivery]:
         d = t.deliveries.c
-        return self._load(
-            select(t.deliveries).where(d.status == DeliveryStatus.DEAD.value).limit(limit)
-        )
+        query = select(t.deliveries).where(d.status == DeliveryStatus.DEAD.value)
+        if tenant_id is not None:
+            o = t.outbox.c
+            owned = select(o.message_id).where(o.headers["tenant_id"].as_string() == tenant_id)
+            query = query.where(d.message_id.in_(owned))
+        return self._load(query.limit(limit))
 
     def revive(self, delivery_id: str, *, at: datetime) -> None:
         d = t.deliveries.c
