@@ -22,7 +22,8 @@ from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from cbp.entrypoints.trace_context import Level2TraceContextPropagator
 
 REDACTED = "[redacted]"
 #: Field names whose values never reach a log line.
@@ -99,7 +100,7 @@ def configure_logging(level: int = logging.INFO) -> None:
 
 
 def configure_tracing(*, service_name: str, otlp_endpoint: str | None) -> None:
-    """Install a tracer provider and the W3C propagators (traceparent, baggage).
+    """Install a tracer provider and the W3C propagators (traceparent, tracestate, baggage).
 
     Spans are exported over OTLP/HTTP only when an endpoint is configured;
     otherwise they still exist, so trace ids reach logs and messages.
@@ -111,5 +112,5 @@ def configure_tracing(*, service_name: str, otlp_endpoint: str | None) -> None:
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
     trace.set_tracer_provider(provider)
     set_global_textmap(
-        CompositePropagator([TraceContextTextMapPropagator(), W3CBaggagePropagator()])
+        CompositePropagator([Level2TraceContextPropagator(), W3CBaggagePropagator()])
     )

@@ -193,6 +193,17 @@ def test_the_trace_context_test_endpoint_propagates_one_trace(tmp_path: Path) ->
         assert fresh.status == 200
         (*_, third) = peer.wait_for(3)
         assert third.headers["traceparent"].split("-")[1] != TRACE_ID
+        duplicated = served.call(
+            "POST",
+            "/_test/trace-context",
+            [{"url": f"{peer.url}/y", "arguments": []}],
+            key="",
+            headers={"traceparent": TRACEPARENT, "tracestate": "foo=1,foo=2"},
+        )
+        assert duplicated.status == 200
+        (*_, fourth) = peer.wait_for(4)
+        assert fourth.headers["traceparent"].split("-")[1] == TRACE_ID
+        assert "tracestate" not in fourth.headers  # NOTE: Level 2: a repeated key drops it all
 
 
 def test_spans_are_exported_over_otlp_when_an_endpoint_is_set(tmp_path: Path) -> None:
