@@ -283,11 +283,26 @@ def cmd_api_key_create(args: argparse.Namespace) -> int:
     with opened() as app:
         issued = app.handle(
             c.CreateApiKey(
-                tenant_id=args.tenant, scopes=tuple(args.scope), name=args.name, actor="cli"
+                tenant_id=args.tenant,
+                scopes=tuple(scope for group in args.scope for scope in group),
+                name=args.name,
+                actor="cli",
             )
         )
     print(f"key id {issued.key_id} (store the key below now; it is not shown again)")
     print(issued.token)
+    return 0
+
+
+def cmd_api_key_list(args: argparse.Namespace) -> int:
+    """Print the keys: id, tenant, scopes, name, and whether revoked (never a secret)."""
+    with opened() as app:
+        keys = app.queries.api_keys(args.tenant)
+    for key in keys:
+        state = f"revoked {key.revoked_at.isoformat()}" if key.revoked_at else "active"
+        scopes = ",".join(sorted(s.value for s in key.scopes))
+        print(f"{key.id}\t{key.tenant_id}\t{scopes}\t{key.name or '-'}\t{state}")
+    print(f"{len(keys)} keys")
     return 0
 
 
@@ -446,9 +461,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create = add("create", cmd_api_key_create, "issue an API key", api_key)
     create.add_argument("--tenant", required=True)
-    create.add_argument("--scope", action="append", required=True, help="repeat for each scope")
+    create.add_argument(
+        "--scope",
+        action="append",
+        nargs="+",
+        required=True,
+        help="one or more scopes (the flag may also be repeated)",
+    )
     create.add_argument("--name", default="")
     add("revoke", cmd_api_key_revoke, "revoke an API key", api_key).add_argument("key_id")
+    add("list", cmd_api_key_list, "list API keys (never their secrets)", api_key).add_argument(
+        "--tenant", help="only this tenant's"
+    )
 
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(
         dest="audit", required=True

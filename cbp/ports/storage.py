@@ -315,6 +315,10 @@ class ApiKeyRepository(Protocol):
         """The key, or NotFound."""
         ...
 
+    def list(self, tenant_id: str | None = None) -> list[ApiKey]:
+        """Every key (of one tenant, if named), oldest first; hashes only, never secrets."""
+        ...
+
     def save(self, key: ApiKey) -> None:
         """Store the key's changes (revocation)."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cbp.domain.access import ApiKey
 from cbp.domain.customer import Customer, Tenant
 from cbp.domain.directory import GlobalPayee
 from cbp.domain.errors import InvalidInput, NotFound
@@ -154,6 +155,11 @@ class Queries:
         if endpoint is None:
             raise NotFound("webhook endpoint", tenant_id)
         return endpoint
+
+    def api_keys(self, tenant_id: str | None = None) -> list[ApiKey]:
+        """Every API key (one tenant's, if named), oldest first."""
+        with self.deps.uow() as uow:
+            return uow.api_keys.list(tenant_id)
 
     def tenants(self) -> list[Tenant]:
         """Every tenant, oldest first."""

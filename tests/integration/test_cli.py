@@ -51,6 +51,7 @@ def test_the_first_run_creates_migrates_and_secures_the_embedded_database(home: 
     ]
     assert statuses == ["completed", "failed", "returned", "completed"]
     assert (home / "cbp.db").is_file()
+    assert oct((home / "cbp.db").stat().st_mode & 0o777) == "0o600"
     secrets = home / "cbp.db.secrets.json"
     assert oct(secrets.stat().st_mode & 0o777) == "0o600"
     assert cbp(home, "migrate").stdout.strip() == f"database at revision {HEAD}"
@@ -180,3 +181,37 @@ def test_dead_letters_are_listed_and_a_retry_names_what_to_retry(home: Path) -> 
     assert "retrying 0 dead letters" in cbp(home, "dead-letters", "retry", "--all").stdout
     missing = cbp(home, "dead-letters", "retry", "msg_missing.audit-log", check=False)
     assert missing.returncode == 2 and "not found" in missing.stderr
+
+
+def test_the_demo_runs_beside_a_served_database_and_again(home: Path) -> None:
+    cbp(home, "directory", "generate", "300", "--seed", "7")  # NOTE: a directory of its own
+    for _ in range(2):
+        result = cbp(home, "demo")
+        assert "payment " in result.stdout
+    with sqlite3.connect(home / "cbp.db") as db:
+        (demo_billers,) = db.execute(
+            "SELECT count(*) FROM global_payees WHERE name = 'cbp Demo Power & Light'"
+        ).fetchone()
+        names = [row[0] for row in db.execute("SELECT name FROM tenants")]
+    assert demo_billers == 1
+    assert names == ["Demo tour", "Demo tour"]
+
+
+def test_several_scopes_follow_one_flag_and_keys_are_listed_without_secrets(home: Path) -> None:
+    tenant_id = cbp(home, "tenant", "create", "Acme Bank").stdout.splitlines()[-1]
+    token = cbp(
+        home,
+        "api-key",
+        "create",
+        "--tenant",
+        tenant_id,
+        "--scope",
+        "payments:read",
+        "payments:write",
+    ).stdout.splitlines()[-1]
+    listed = cbp(home, "api-key", "list", "--tenant", tenant_id).stdout
+    assert token.split(".")[0] in listed and "payments:read,payments:write" in listed
+    assert token.split(".")[1] not in listed
+    assert listed.splitlines()[-1] == "1 keys"
+    tenants = cbp(home, "tenant", "list").stdout
+    assert tenant_id in tenants and "Acme Bank" in tenants

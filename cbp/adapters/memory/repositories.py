@@ -396,6 +396,10 @@ class InMemoryApiKeyRepository:
             raise NotFound("api key", key_id)
         return key  # type: ignore[no-any-return]
 
+    def list(self, tenant_id: str | None = None) -> list[ApiKey]:
+        keys = [k for k in self.tx.scan("api_keys") if tenant_id in (None, k.tenant_id)]
+        return sorted(keys, key=lambda k: (k.created_at, k.id))
+
     def save(self, key: ApiKey) -> None:
         self.get(key.id)
         self.tx.put("api_keys", key.id, key)

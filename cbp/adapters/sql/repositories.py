@@ -665,6 +665,13 @@ class SqlApiKeyRepository:
         query = select(t.api_keys).where(t.api_keys.c.id == key_id)
         return codecs.api_key_from_row(_one(self.conn, query, "api key", key_id))
 
+    def list(self, tenant_id: str | None = None) -> list[ApiKey]:
+        c = t.api_keys.c
+        query = select(t.api_keys).order_by(c.created_at, c.id)
+        if tenant_id is not None:
+            query = query.where(c.tenant_id == tenant_id)
+        return [codecs.api_key_from_row(row) for row in self.conn.execute(query)]
+
     def save(self, key: ApiKey) -> None:
         result = self.conn.execute(
             update(t.api_keys).where(t.api_keys.c.id == key.id).values(**self._values(key))
