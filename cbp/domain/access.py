@@ -23,6 +23,7 @@ class Scope(enum.StrEnum):
     DIRECTORY_ADMIN = "directory:admin"
     MESSAGES_ADMIN = "messages:admin"
     WEBHOOKS_ADMIN = "webhooks:admin"
+    OPERATIONS_READ = "operations:read"
 
     @classmethod
     def parse(cls, names: list[str] | tuple[str, ...]) -> frozenset[Scope]:
@@ -34,14 +35,37 @@ class Scope(enum.StrEnum):
 
 
 ALL_SCOPES = frozenset(Scope)
+#: What only an operator key (bound to no tenant) may hold: the directory is
+#: shared by every tenant, and a process's status is the operator's business.
+OPERATOR_ONLY = frozenset({Scope.DIRECTORY_ADMIN, Scope.OPERATIONS_READ})
+#: What an operator key may hold (dead letters across every tenant, too).
+OPERATOR_SCOPES = OPERATOR_ONLY | {Scope.MESSAGES_ADMIN}
+#: What a tenant's key may hold.
+TENANT_SCOPES = ALL_SCOPES - OPERATOR_ONLY
+
+
+def check_scopes(scopes: frozenset[Scope], *, operator: bool) -> frozenset[Scope]:
+    """The scopes, if a tenant key (or an operator key) may hold them all."""
+    allowed = OPERATOR_SCOPES if operator else TENANT_SCOPES
+    extra = sorted(s.value for s in scopes - allowed)
+    if extra:
+        who = "an operator key" if operator else "a tenant's key (use an operator key)"
+        raise InvalidInput(f"{', '.join(extra)} cannot be held by {who}")
+    if not scopes:
+        raise InvalidInput("a key needs at least one scope")
+    return scopes
 
 
 @dataclass(kw_only=True)
 class ApiKey:
-    """A tenant's API key, stored only as a keyed hash of its secret."""
+    """An API key, stored only as a keyed hash of its secret.
+
+    A tenant's key acts for that tenant; an operator's key (``tenant_id``
+    None) administers what all tenants share and sees no tenant's records.
+    """
 
     id: str
-    tenant_id: str
+    tenant_id: str | None
     secret_hash: str
     scopes: frozenset[Scope]
     created_at: datetime
@@ -68,9 +92,16 @@ class ApiKey:
 class Principal:
     """The authenticated caller a use case acts for."""
 
-    tenant_id: str
+    tenant_id: str | None
     key_id: str
     scopes: frozenset[Scope]
+
+    @property
+    def tenant(self) -> str:
+        """The tenant the caller acts for; an operator key acts for none."""
+        if self.tenant_id is None:
+            raise Forbidden("an operator key acts for no tenant")
+        return self.tenant_id
 
     def require(self, scope: Scope) -> None:
         """Refuse the call unless the caller holds ``scope``."""

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from cbp.adapters.falcon.openapi import build_spec
 from cbp.adapters.files.directory_files import read_directory, write_directory
 from cbp.adapters.files.synthetic import generate_billers
@@ -68,15 +70,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = Settings(**overrides)
     if settings.seeds_demo:
         with opened() as app:
-            key = seed_first_run(app)
-        if key is not None:
+            keys = seed_first_run(app)
+        if keys is not None:
+            operator_file = _write_private(_operator_key_path(settings), keys.operator)
             print("First run: a demo directory and the tenant 'Demo Bank' were created.")
-            print("Its API key has every scope; it is shown only now:")
-            print(key, flush=True)
+            print(f"An operator key (directory, status, all dead letters) is in {operator_file}.")
+            print("The tenant's API key has every tenant scope; it is shown only now:")
+            print(keys.tenant, flush=True)
     if bool(args.certfile) != bool(args.keyfile):
         raise SystemExit("give both --certfile and --keyfile for TLS")
     api_server(settings, certfile=args.certfile, keyfile=args.keyfile).run()
     return 0
+
+
+def _operator_key_path(settings: Settings) -> str:
+    """Beside a SQLite database (``cbp.db.operator-key``), else in the working directory."""
+    if settings.backend(settings.database_url) == "sqlite":
+        return f"{make_url(settings.database_url).database or 'cbp.db'}.operator-key"
+    return "cbp.operator-key"
+
+
+def _write_private(path: str, secret: str) -> str:
+    """Write ``secret`` to a new file only its owner may read; return the path."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secret + "\n")
+    return path
 
 
 def cmd_simulator_serve(args: argparse.Namespace) -> int:
@@ -280,6 +299,8 @@ def cmd_webhook_remove(args: argparse.Namespace) -> int:
 
 def cmd_api_key_create(args: argparse.Namespace) -> int:
     """Issue an API key; the key is the last line of output, shown once."""
+    if bool(args.tenant) == args.operator:
+        raise SystemExit("give --tenant ID for a tenant's key, or --operator for an operator key")
     with opened() as app:
         issued = app.handle(
             c.CreateApiKey(
@@ -460,7 +481,12 @@ def build_parser() -> argparse.ArgumentParser:
         dest="api_key", required=True
     )
     create = add("create", cmd_api_key_create, "issue an API key", api_key)
-    create.add_argument("--tenant", required=True)
+    create.add_argument("--tenant", help="the tenant the key acts for")
+    create.add_argument(
+        "--operator",
+        action="store_true",
+        help="a key bound to no tenant: directory:admin, operations:read, messages:admin",
+    )
     create.add_argument(
         "--scope",
         action="append",

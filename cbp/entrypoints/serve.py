@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -15,7 +16,7 @@ from cbp.adapters.simulator.server import create_simulator_app
 from cbp.adapters.system.clock import SystemClock
 from cbp.bootstrap import Cbp
 from cbp.demo import BILLERS
-from cbp.domain.access import ALL_SCOPES
+from cbp.domain.access import OPERATOR_SCOPES, TENANT_SCOPES
 from cbp.entrypoints.http_server import BufferedWsgi, worker_class
 from cbp.entrypoints.wsgi import create
 from cbp.services import commands as c
@@ -103,10 +104,20 @@ def simulator_server(
     return Gunicorn(options, load)
 
 
-def seed_first_run(app: Cbp) -> str | None:
-    """On a fresh embedded install: a demo directory, tenant and key with every scope.
+@dataclass(frozen=True)
+class FirstRunKeys:
+    """The keys a fresh install starts with, shown once."""
 
-    Returns the key, to be printed once, or None if the install is not fresh.
+    tenant: str = field(repr=False)
+    operator: str = field(repr=False)
+
+
+def seed_first_run(app: Cbp) -> FirstRunKeys | None:
+    """On a fresh embedded install: a demo directory and tenant, its key, an operator key.
+
+    The tenant's key holds every tenant scope; the operator's, the directory,
+    every tenant's dead letters and the status page. Returns both, to be
+    shown once, or None if the install is not fresh.
     """
     with app.deps.uow() as uow:
         if uow.tenants.any_exist():
@@ -127,9 +138,17 @@ def seed_first_run(app: Cbp) -> str | None:
     ]
     import_directory(app.deps, [*demo, *generate_billers(DEMO_DIRECTORY_SIZE, seed=1)])
     tenant_id = app.handle(c.CreateTenant(name="Demo Bank", actor="first-run"))
-    issued = app.handle(
+    tenant_key = app.handle(
         c.CreateApiKey(
-            tenant_id=tenant_id, scopes=tuple(sorted(ALL_SCOPES)), name="demo", actor="first-run"
+            tenant_id=tenant_id, scopes=tuple(sorted(TENANT_SCOPES)), name="demo", actor="first-run"
         )
     )
-    return str(issued.token)
+    operator_key = app.handle(
+        c.CreateApiKey(
+            tenant_id=None,
+            scopes=tuple(sorted(OPERATOR_SCOPES)),
+            name="operator",
+            actor="first-run",
+        )
+    )
+    return FirstRunKeys(tenant=tenant_key.token, operator=operator_key.token)

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 
 from cbp.domain import identifiers
-from cbp.domain.access import ApiKey, Principal, Scope
+from cbp.domain.access import ApiKey, Principal, Scope, check_scopes
 from cbp.domain.customer import Tenant
 from cbp.domain.errors import NotFound, Unauthenticated
 from cbp.services import auditing
@@ -58,7 +58,7 @@ def set_tenant_contact(command: SetTenantContact, deps: Dependencies) -> None:
 
 def create_api_key(command: CreateApiKey, deps: Dependencies) -> IssuedKey:
     """Issue a key with the given scopes; the token is never stored."""
-    scopes = Scope.parse(command.scopes)
+    scopes = check_scopes(Scope.parse(command.scopes), operator=command.tenant_id is None)
     secret = secrets.token_urlsafe(32)
     key = ApiKey(
         id=deps.ids.new(identifiers.API_KEY),
@@ -69,7 +69,8 @@ def create_api_key(command: CreateApiKey, deps: Dependencies) -> IssuedKey:
         name=command.name,
     )
     with deps.uow() as uow:
-        uow.tenants.get(command.tenant_id)
+        if command.tenant_id is not None:
+            uow.tenants.get(command.tenant_id)
         uow.api_keys.add(key)
         auditing.record(
             uow,

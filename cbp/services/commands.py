@@ -55,9 +55,9 @@ class SetTenantContact(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class CreateApiKey(Command):
-    """Issue a key for a tenant; the secret is returned once."""
+    """Issue a key for a tenant, or an operator's key (no tenant); the secret is returned once."""
 
-    tenant_id: str
+    tenant_id: str | None
     scopes: tuple[str, ...]
     name: str = ""
 

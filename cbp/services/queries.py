@@ -42,11 +42,11 @@ class Queries:
         """Deliveries that ran out of attempts, oldest first; only one tenant's if named."""
         return dead_letters(self.deps, limit=limit, tenant_id=tenant_id)
 
-    def dead_letter(self, tenant_id: str, delivery_id: str) -> Delivery:
-        """One of a tenant's deliveries by id; another tenant's is not found."""
+    def dead_letter(self, tenant_id: str | None, delivery_id: str) -> Delivery:
+        """A delivery by id: a tenant's own (another's is not found), or any for None."""
         with self.deps.uow() as uow:
             delivery = uow.deliveries.get(delivery_id)
-        if delivery.message.headers.tenant_id != tenant_id:
+        if tenant_id is not None and delivery.message.headers.tenant_id != tenant_id:
             raise NotFound("delivery", delivery_id)
         return delivery
 

@@ -43,6 +43,7 @@ class Server:
     key: str
     env: dict[str, str] = field(default_factory=dict)
     ca_file: Path | None = None
+    operator_key: str = ""
 
     def call(
         self,
@@ -139,6 +140,9 @@ def running_server(
             time.sleep(0.1)
         keys = [line for line in stdout.read_text().splitlines() if line.startswith("key_")]
         server.key = keys[-1] if keys else ""
+        for name in ("cbp.db.operator-key", "cbp.operator-key"):
+            if (home / name).is_file():
+                server.operator_key = (home / name).read_text().strip()
         yield server
     finally:
         stop(process)

@@ -69,7 +69,7 @@ def wait_all(server: Server, ids: list[str], status: str, timeout: float = 180) 
 
 
 def processor_breaker(server: Server) -> dict[str, Any] | None:
-    breakers = server.call("GET", "/health/status").body["breakers"]
+    breakers = server.call("GET", "/health/status", key=server.operator_key).body["breakers"]
     return next((b for b in breakers if b["name"].startswith("processor@")), None)
 
 

@@ -71,7 +71,8 @@ def test_only_ascii_digits_make_an_amount(
     ],
 )
 def test_json_types_are_never_coerced(server: Server, path: str, body: dict[str, Any]) -> None:
-    response = server.call("POST", path, body)
+    key = server.operator_key if path.startswith("/payee/global-payee") else None
+    response = server.call("POST", path, body, key=key)
     assert code_of(response) == (422, "validation_failed"), response.body
 
 
@@ -104,10 +105,13 @@ def test_nul_and_junk_in_paths_and_queries_are_never_a_5xx(server: Server) -> No
 def test_the_widest_value_the_schema_allows_fits_the_database(server: Server) -> None:
     address = {"line1": "1 Main St", "city": "Springfield", "state": "IL", "postal_code": "62701"}
     biller = {"name": "N" * 200, "category": "c" * 100, "address": address}
-    created = server.call("POST", "/payee/global-payee", biller)
+    created = server.call("POST", "/payee/global-payee", biller, key=server.operator_key)
     assert created.status == 201, created.body
     too_wide = server.call(
-        "PATCH", f"/payee/global-payee/{created.body['id']}", {"category": "c" * 101}
+        "PATCH",
+        f"/payee/global-payee/{created.body['id']}",
+        {"category": "c" * 101},
+        key=server.operator_key,
     )
     assert too_wide.status == 422
 
@@ -144,11 +148,13 @@ def test_another_currency_is_unsupported(server: Server, world: dict[str, Any]) 
 
 def test_a_name_with_a_slash_is_found_and_an_empty_one_is_asked_for(server: Server) -> None:
     address = {"line1": "1 Main St", "city": "Austin", "state": "TX", "postal_code": "73301"}
-    server.call(
+    added = server.call(
         "POST",
         "/payee/global-payee",
         {"name": "A/C Heating", "category": "hvac", "address": address},
+        key=server.operator_key,
     )
+    assert added.status == 201, added.body
     found = server.call("GET", "/payee/global-payee/name?partial_name=A/C")
     assert [b["name"] for b in found.body["items"]] == ["A/C Heating"], found.body
     assert server.call("GET", "/payee/global-payee/name/").status == 422
@@ -167,3 +173,16 @@ def test_dead_letter_limits_outside_one_to_a_hundred_are_refused(
 ) -> None:
     response = server.call("GET", f"/dead-letter?limit={limit}")
     assert code_of(response) == (422, "invalid_input"), response.body
+
+
+def test_the_shared_directory_and_the_status_page_belong_to_the_operator(
+    server: Server,
+) -> None:
+    address = {"line1": "1 Main St", "city": "Austin", "state": "TX", "postal_code": "73301"}
+    biller = {"name": "Tenant-made Power", "category": "utilities", "address": address}
+    assert code_of(server.call("POST", "/payee/global-payee", biller)) == (403, "forbidden")
+    assert server.call("GET", "/health/status").status == 403
+    operator = server.operator_key
+    assert server.call("GET", "/health/status", key=operator).status == 200
+    assert server.call("GET", "/payment", key=operator).status == 403  # NOTE: no tenant's data
+    assert server.call("GET", "/dead-letter", key=operator).status == 200

@@ -107,7 +107,7 @@ def test_a_processor_outage_longer_than_every_retry_budget_moves_no_payment_to_a
         statuses = {server.call("GET", f"/payment/{pid}").body["status"] for pid in ids}
         # NOTE: a reset mid-call leaves the outcome unknown: processing, for the reconciler
         assert statuses <= {"scheduled", "processing"}, statuses
-        status = server.call("GET", "/health/status").body
+        status = server.call("GET", "/health/status", key=server.operator_key).body
         assert any(b["state"] != "closed" for b in status["breakers"]), status["breakers"]
         metrics = server.call("GET", "/metrics", key="").raw.decode()
         assert 'cbp_circuit_breaker_state{breaker="processor@' in metrics

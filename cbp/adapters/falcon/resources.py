@@ -100,7 +100,7 @@ class Api:
                 title="Idempotency-Key too long",
                 description=f"an Idempotency-Key has at most {MAX_KEY_LENGTH} characters",
             )
-        tenant_id = principal(req).tenant_id
+        tenant_id = principal(req).tenant
         digest = fingerprint(
             req.method, req.path, canonical_json(raw_body(req, self.options.max_body_bytes))
         )
@@ -157,7 +157,7 @@ class Customers(Api):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         def create() -> Outcome:
             body = self.body(req, s.CustomerIn)
-            tenant = principal(req).tenant_id
+            tenant = principal(req).tenant
             customer_id = self.bus.handle(
                 c.CreateCustomer(tenant_id=tenant, **body.model_dump(), **self.actor(req))
             )
@@ -166,7 +166,7 @@ class Customers(Api):
         self.post(req, resp, create)
 
     def on_get_one(self, req: falcon.Request, resp: falcon.Response, customer_id: str) -> None:
-        customer = self.queries.get_customer(principal(req).tenant_id, customer_id)
+        customer = self.queries.get_customer(principal(req).tenant, customer_id)
         self.send(resp, 200, present.customer(customer))
 
 
@@ -242,7 +242,7 @@ class Payees(Api):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         def create() -> Outcome:
             body = self.body(req, s.PayeeIn)
-            tenant = principal(req).tenant_id
+            tenant = principal(req).tenant
             payee_id = self.bus.handle(
                 c.AddPayee(
                     tenant_id=tenant,
@@ -258,7 +258,7 @@ class Payees(Api):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         cursor, limit = self.paging(req)
         result = self.queries.list_payees(
-            principal(req).tenant_id,
+            principal(req).tenant,
             customer_id=req.get_param("customer_id"),
             cursor=cursor,
             limit=limit,
@@ -266,13 +266,11 @@ class Payees(Api):
         self.send(resp, 200, present.page(result, present.payee))
 
     def on_get_one(self, req: falcon.Request, resp: falcon.Response, payee_id: str) -> None:
-        self.send(
-            resp, 200, present.payee(self.queries.get_payee(principal(req).tenant_id, payee_id))
-        )
+        self.send(resp, 200, present.payee(self.queries.get_payee(principal(req).tenant, payee_id)))
 
     def on_patch_one(self, req: falcon.Request, resp: falcon.Response, payee_id: str) -> None:
         body = self.body(req, s.PayeePatch)
-        tenant = principal(req).tenant_id
+        tenant = principal(req).tenant
         self.bus.handle(
             c.UpdatePayee(
                 tenant_id=tenant,
@@ -290,7 +288,7 @@ class FundingAccounts(Api):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         def create() -> Outcome:
             body = self.body(req, s.FundingAccountIn)
-            tenant = principal(req).tenant_id
+            tenant = principal(req).tenant
             account_id = self.bus.handle(
                 c.AddFundingAccount(tenant_id=tenant, **body.model_dump(), **self.actor(req))
             )
@@ -301,7 +299,7 @@ class FundingAccounts(Api):
         self.post(req, resp, create)
 
     def on_get_one(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
-        account = self.queries.get_funding_account(principal(req).tenant_id, account_id)
+        account = self.queries.get_funding_account(principal(req).tenant, account_id)
         self.send(resp, 200, present.funding_account(account))
 
 
@@ -311,7 +309,7 @@ class Payments(Api):
     def on_post_one_time(self, req: falcon.Request, resp: falcon.Response) -> None:
         def create() -> Outcome:
             body = self.body(req, s.PaymentIn)
-            tenant = principal(req).tenant_id
+            tenant = principal(req).tenant
             payment_id = self.bus.handle(
                 c.CreateOneTimePayment(tenant_id=tenant, **body.model_dump(), **self.actor(req))
             )
@@ -322,7 +320,7 @@ class Payments(Api):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         cursor, limit = self.paging(req)
         result = self.queries.list_payments(
-            principal(req).tenant_id,
+            principal(req).tenant,
             customer_id=req.get_param("customer_id"),
             status=req.get_param("status"),
             cursor=cursor,
@@ -331,11 +329,11 @@ class Payments(Api):
         self.send(resp, 200, present.page(result, present.payment))
 
     def on_get_one(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
-        payment = self.queries.get_payment(principal(req).tenant_id, payment_id)
+        payment = self.queries.get_payment(principal(req).tenant, payment_id)
         self.send(resp, 200, present.payment(payment))
 
     def on_get_events(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
-        events = self.queries.payment_events(principal(req).tenant_id, payment_id)
+        events = self.queries.payment_events(principal(req).tenant, payment_id)
         self.send(
             resp,
             200,
@@ -345,7 +343,7 @@ class Payments(Api):
     def on_post_cancel(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
         def cancel() -> Outcome:
             body = self.body(req, s.CancelIn)
-            tenant = principal(req).tenant_id
+            tenant = principal(req).tenant
             self.bus.handle(
                 c.CancelPayment(
                     tenant_id=tenant, payment_id=payment_id, reason=body.reason, **self.actor(req)
@@ -358,7 +356,7 @@ class Payments(Api):
     def on_post_process(self, req: falcon.Request, resp: falcon.Response) -> None:
         def start() -> Outcome:
             body = self.body(req, s.ProcessIn)
-            tenant = principal(req).tenant_id
+            tenant = principal(req).tenant
             job_id = self.bus.handle(
                 c.StartProcessingJob(
                     tenant_id=tenant,
@@ -374,7 +372,7 @@ class Payments(Api):
         self.post(req, resp, start)
 
     def on_get_job(self, req: falcon.Request, resp: falcon.Response, job_id: str) -> None:
-        job, progress = self.queries.job_progress(principal(req).tenant_id, job_id)
+        job, progress = self.queries.job_progress(principal(req).tenant, job_id)
         self.send(resp, 200, present.job(job, progress))
 
 
@@ -384,12 +382,12 @@ class Exceptions(Api):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         cursor, limit = self.paging(req)
         result = self.queries.list_exceptions(
-            principal(req).tenant_id, status=req.get_param("status"), cursor=cursor, limit=limit
+            principal(req).tenant, status=req.get_param("status"), cursor=cursor, limit=limit
         )
         self.send(resp, 200, present.page(result, present.exception))
 
     def on_get_one(self, req: falcon.Request, resp: falcon.Response, exception_id: str) -> None:
-        exception = self.queries.get_exception(principal(req).tenant_id, exception_id)
+        exception = self.queries.get_exception(principal(req).tenant, exception_id)
         self.send(resp, 200, present.exception(exception))
 
     def on_post_resolve(
@@ -397,7 +395,7 @@ class Exceptions(Api):
     ) -> None:
         def resolve() -> Outcome:
             body = self.body(req, s.ResolveIn)
-            tenant = principal(req).tenant_id
+            tenant = principal(req).tenant
             self.bus.handle(
                 c.ResolveException(
                     tenant_id=tenant,
@@ -415,7 +413,7 @@ class Exceptions(Api):
             body = self.body(req, s.NotifyIn)
             ids = self.bus.handle(
                 c.SendCustomerNotification(
-                    tenant_id=principal(req).tenant_id,
+                    tenant_id=principal(req).tenant,
                     exception_id=body.exception_id,
                     channels=tuple(body.channels),
                     template=body.template,
@@ -429,12 +427,12 @@ class Exceptions(Api):
     def on_get_notification(
         self, req: falcon.Request, resp: falcon.Response, notification_id: str
     ) -> None:
-        notification = self.queries.get_notification(principal(req).tenant_id, notification_id)
+        notification = self.queries.get_notification(principal(req).tenant, notification_id)
         self.send(resp, 200, present.notification(notification))
 
 
 class DeadLetters(Api):
-    """The tenant's deliveries that ran out of attempts, and their retry."""
+    """Deliveries that ran out of attempts: a tenant's own, or every one for an operator key."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         _, limit = self.paging(req)
@@ -460,7 +458,7 @@ class WebhookEndpoints(Api):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         def register() -> Outcome:
             body = self.body(req, s.WebhookEndpointIn)
-            tenant = principal(req).tenant_id
+            tenant = principal(req).tenant
             issued = self.bus.handle(
                 c.RegisterWebhookEndpoint(tenant_id=tenant, url=body.url, **self.actor(req))
             )
@@ -470,21 +468,21 @@ class WebhookEndpoints(Api):
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = self.body(req, s.WebhookEndpointIn)
-        tenant = principal(req).tenant_id
+        tenant = principal(req).tenant
         self.bus.handle(c.ChangeWebhookEndpoint(tenant_id=tenant, url=body.url, **self.actor(req)))
         self.send(resp, 200, self._present(tenant))
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self.send(resp, 200, self._present(principal(req).tenant_id))
+        self.send(resp, 200, self._present(principal(req).tenant))
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response) -> None:
-        tenant = principal(req).tenant_id
+        tenant = principal(req).tenant
         self.bus.handle(c.RemoveWebhookEndpoint(tenant_id=tenant, **self.actor(req)))
         resp.status = falcon.HTTP_204
 
     def on_post_rotate(self, req: falcon.Request, resp: falcon.Response) -> None:
         def rotate() -> Outcome:
-            tenant = principal(req).tenant_id
+            tenant = principal(req).tenant
             issued = self.bus.handle(c.RotateWebhookSecret(tenant_id=tenant, **self.actor(req)))
             return 200, self._present(tenant, issued.secret)
 
@@ -492,7 +490,7 @@ class WebhookEndpoints(Api):
 
     def on_post_resume(self, req: falcon.Request, resp: falcon.Response) -> None:
         def resume() -> Outcome:
-            tenant = principal(req).tenant_id
+            tenant = principal(req).tenant
             replayed = self.bus.handle(c.ResumeWebhookEndpoint(tenant_id=tenant, **self.actor(req)))
             return 202, present.WebhookReplayOut(replayed=replayed)
 
@@ -505,7 +503,7 @@ class WebhookEndpoints(Api):
                 raise InvalidInput("since must carry a time zone (Z or an offset)")
             replayed = self.bus.handle(
                 c.ReplayWebhooks(
-                    tenant_id=principal(req).tenant_id,
+                    tenant_id=principal(req).tenant,
                     since=body.since,
                     unsent_only=body.unsent_only,
                     **self.actor(req),

@@ -196,7 +196,7 @@ api_keys = Table(
     "api_keys",
     metadata,
     Column("id", Id, primary_key=True),
-    Column("tenant_id", Id, nullable=False),
+    Column("tenant_id", Id),
     Column("secret_hash", String(64), nullable=False),
     Column("scopes", Json, nullable=False),
     Column("name", String(200), nullable=False),

@@ -24,10 +24,15 @@ def routing_numbers(draw: st.DrawFn) -> str:
     return first_eight + str(aba_check_digit(first_eight))
 
 
-@given(routing_numbers())
+@given(routing_numbers().filter(lambda n: n != "000000000"))
 def test_a_number_with_its_check_digit_is_valid(number: str) -> None:
     assert is_valid_routing_number(number)
     assert check_routing_number(number) == number
+
+
+def test_all_zeros_passes_the_checksum_but_is_no_bank() -> None:
+    assert aba_check_digit("00000000") == 0
+    assert not is_valid_routing_number("000000000")
 
 
 @given(routing_numbers(), st.integers(min_value=0, max_value=8), st.integers(0, 9))

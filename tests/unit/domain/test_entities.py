@@ -16,6 +16,7 @@ from cbp.domain.errors import (
     IllegalTransition,
     InvalidInput,
     SendDateNotAllowed,
+    UnsupportedCurrency,
 )
 from cbp.domain.idempotency import IdempotencyRecord, check_key, fingerprint
 from cbp.domain.identifiers import new_id
@@ -43,7 +44,7 @@ class TestPaymentPolicy:
         self.policy.check_amount(Money.of("1000.00", "USD"))
         with pytest.raises(AmountOutOfRange, match=r"between 0\.01 and 1000\.00"):
             self.policy.check_amount(Money.of("1000.01", "USD"))
-        with pytest.raises(AmountOutOfRange, match="must be in USD"):
+        with pytest.raises(UnsupportedCurrency, match="must be in USD"):
             self.policy.check_amount(Money.of("10.00", "EUR"))
 
     def test_before_the_cutoff_a_payment_can_go_today(self) -> None:

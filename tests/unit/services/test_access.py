@@ -2,7 +2,7 @@ import pytest
 
 from cbp.bootstrap import Cbp
 from cbp.domain.access import Scope
-from cbp.domain.errors import InvalidInput, NotFound, Unauthenticated
+from cbp.domain.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from cbp.services import commands as c
 from cbp.services.access import authenticate
 
@@ -60,3 +60,19 @@ def test_keys_need_known_scopes_and_an_existing_tenant(app: Cbp) -> None:
         app.handle(c.CreateApiKey(tenant_id="ten_missing", scopes=("payments:read",)))
     with pytest.raises(NotFound):
         app.handle(c.RevokeApiKey(key_id="key_missing"))
+
+
+def test_operator_scopes_belong_to_operator_keys_and_tenant_scopes_to_tenants(app: Cbp) -> None:
+    tenant_id = app.handle(c.CreateTenant(name="Acme"))
+    for scope in ("directory:admin", "operations:read"):
+        with pytest.raises(InvalidInput, match="operator key"):
+            app.handle(c.CreateApiKey(tenant_id=tenant_id, scopes=(scope,)))
+    with pytest.raises(InvalidInput, match="cannot be held by an operator key"):
+        app.handle(c.CreateApiKey(tenant_id=None, scopes=("payments:read",)))
+    issued = app.handle(
+        c.CreateApiKey(tenant_id=None, scopes=("directory:admin", "operations:read"))
+    )
+    operator = authenticate(issued.token, app.deps)
+    assert operator.tenant_id is None and Scope.DIRECTORY_ADMIN in operator.scopes
+    with pytest.raises(Forbidden):
+        _ = operator.tenant
