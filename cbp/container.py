@@ -7,6 +7,8 @@ embedders replace any of them with ``container.<port>.override(...)``.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -65,6 +67,14 @@ class Secrets:
 
     api_key_secret: bytes
     encryption_keys: list[str]
+    audit_key_setting: bytes | None = None
+
+    @property
+    def audit_key(self) -> bytes:
+        """The key of the audit chain: ``CBP_AUDIT_KEY``, else derived from the server secret."""
+        if self.audit_key_setting:
+            return self.audit_key_setting
+        return hmac.new(self.api_key_secret, b"cbp audit chain", hashlib.sha256).digest()
 
 
 def resolve_secrets(settings: Settings) -> Secrets:
@@ -74,10 +84,12 @@ def resolve_secrets(settings: Settings) -> Secrets:
     """
     configured_secret = settings.api_key_secret
     configured_keys = settings.encryption_keys
+    audit = settings.secret("audit_key")
+    audit_key = audit.encode() if audit else None
     backend = settings.backend(settings.database_url)
     if configured_secret is not None and configured_keys is not None:
         keys = [k.strip() for k in configured_keys.get_secret_value().split(",") if k.strip()]
-        return Secrets(configured_secret.get_secret_value().encode(), keys)
+        return Secrets(configured_secret.get_secret_value().encode(), keys, audit_key)
     if backend == "sqlite":
         local = local_secrets(settings.database_url)
         return Secrets(
@@ -87,6 +99,7 @@ def resolve_secrets(settings: Settings) -> Secrets:
             [k.strip() for k in configured_keys.get_secret_value().split(",")]
             if configured_keys
             else local.encryption_keys,
+            audit_key,
         )
     if backend == "memory":
         return Secrets(
@@ -94,6 +107,7 @@ def resolve_secrets(settings: Settings) -> Secrets:
             if configured_secret
             else secrets.token_bytes(32),
             [FieldCipher.generate_key()],
+            audit_key,
         )
     raise ConfigurationError(
         f"CBP_API_KEY_SECRET and CBP_ENCRYPTION_KEYS must be set for a {backend} database"
@@ -281,10 +295,13 @@ class Container(containers.DeclarativeContainer):
     calendar = providers.Singleton(FederalReserveCalendar)
 
     secrets = providers.Singleton(resolve_secrets, settings)
+    audit_key = providers.Callable(lambda s: s.audit_key, secrets)
     cipher = providers.Singleton(FieldCipher, keys=secrets.provided.encryption_keys)
-    memory_database = providers.Singleton(InMemoryDatabase)
+    memory_database = providers.Singleton(InMemoryDatabase, audit_key=audit_key)
     engine = providers.Resource(_engine, settings)
-    sql_unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine=engine, cipher=cipher)
+    sql_unit_of_work = providers.Factory(
+        SqlAlchemyUnitOfWork, engine=engine, cipher=cipher, audit_key=audit_key
+    )
     unit_of_work = providers.Selector(
         config.storage,
         memory=providers.Factory(InMemoryUnitOfWork, db=memory_database),
@@ -380,6 +397,7 @@ class Container(containers.DeclarativeContainer):
     options = providers.Singleton(
         ServiceOptions,
         api_key_secret=secrets.provided.api_key_secret,
+        audit_key=audit_key,
         max_notification_attempts=config.max_notification_attempts,
         directory_cache_ttl_seconds=config.directory_cache_ttl_seconds,
         default_page_size=config.default_page_size,

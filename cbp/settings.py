@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     dns_nameserver: str | None = None
     api_key_secret: SecretStr | None = None
     encryption_keys: SecretStr | None = None
+    audit_key: SecretStr | None = None
     database_pool_size: int = Field(default=10, ge=1, le=200)
     max_notification_attempts: int = Field(default=8, ge=1, le=50)
     directory_cache_ttl_seconds: float = Field(default=300.0, gt=0)

@@ -29,7 +29,7 @@ from cbp.entrypoints.progress import ProgressBar
 from cbp.entrypoints.serve import api_server, seed_first_run, simulator_server
 from cbp.entrypoints.workers import run_relay, run_workers
 from cbp.services import commands as c
-from cbp.services.auditing import verify_audit_log
+from cbp.services.auditing import audit_checkpoint, check_checkpoint, verify_audit_log
 from cbp.services.directory import import_directory
 from cbp.services.replay import rebuild_payment_views
 from cbp.settings import ConfigurationError, Settings
@@ -373,14 +373,28 @@ def cmd_dead_letters_retry(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_audit_verify(_: argparse.Namespace) -> int:
-    """Check the audit log's hash chain; exit 1 at the first broken link."""
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Check the audit log's keyed chain (and a checkpoint); exit 1 if it does not hold."""
     with opened() as app:
         checked, broken = verify_audit_log(app.deps)
+        lost = check_checkpoint(app.deps, args.checkpoint) if args.checkpoint else None
     if broken is not None:
         print(f"audit log BROKEN at entry {broken} (after {checked} good entries)")
         return 1
+    if lost is not None:
+        print(f"audit log BROKEN: {lost}")
+        return 1
     print(f"audit log intact: {checked} entries")
+    return 0
+
+
+def cmd_audit_checkpoint(_: argparse.Namespace) -> int:
+    """Print the chain's head (SEQUENCE:HASH) to keep outside the database."""
+    with opened() as app:
+        head = audit_checkpoint(app.deps)
+    if head is None:
+        raise SystemExit("the audit log is empty: nothing to checkpoint yet")
+    print(head)
     return 0
 
 
@@ -503,7 +517,10 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(
         dest="audit", required=True
     )
-    add("verify", cmd_audit_verify, "verify the audit log's hash chain", audit)
+    add("verify", cmd_audit_verify, "verify the audit log's keyed hash chain", audit).add_argument(
+        "--checkpoint", help="SEQUENCE:HASH from `cbp audit checkpoint`: also catch a cut tail"
+    )
+    add("checkpoint", cmd_audit_checkpoint, "print the chain's head, to keep elsewhere", audit)
 
     add("worker", cmd_worker, "consume the broker's queues (CBP_WORKER_PROCESSES, _THREADS)")
     add("relay", cmd_relay, "relay the outbox to the broker; run the reconciler and sweep")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
+import hmac
 from typing import Any
 
-from cbp.domain.audit import AuditEntry, first_broken_link
+from cbp.domain.audit import AuditEntry, ChainVerifier
+from cbp.domain.errors import InvalidInput
 from cbp.ports.storage import UnitOfWork
 from cbp.services.commands import Command, RecordPaymentActivity
 from cbp.services.dependencies import Dependencies
@@ -29,6 +30,7 @@ def record(
     uow.audit.append(
         AuditEntry.chain(
             uow.audit.last(),
+            key=deps.options.audit_key,
             tenant_id=tenant_id,
             actor=command.actor,
             action=type(command).__name__,
@@ -41,27 +43,34 @@ def record(
 
 def verify_audit_log(deps: Dependencies, *, batch: int = 1000) -> tuple[int, int | None]:
     """Walk the chain; return how many entries were checked and the first bad one."""
-    checked = 0
-    previous: AuditEntry | None = None
+    verifier = ChainVerifier(deps.options.audit_key)
     with deps.uow() as uow:
-        while entries := uow.audit.entries(after_sequence=checked, limit=batch):
-            window = [previous, *entries] if previous else entries
-            broken = first_broken_link(window) if previous is None else _check_window(window)
-            if broken is not None:
-                return checked, broken
-            checked += len(entries)
-            previous = entries[-1]
-    return checked, None
+        while entries := uow.audit.entries(after_sequence=verifier.sequence, limit=batch):
+            for entry in entries:
+                if not verifier.accept(entry):
+                    return verifier.sequence, entry.sequence
+    return verifier.sequence, None
 
 
-def _check_window(window: list[AuditEntry]) -> int | None:
-    for before, entry in itertools.pairwise(window):
-        if (
-            entry.sequence != before.sequence + 1
-            or entry.previous_hash != before.entry_hash
-            or entry.entry_hash != entry.expected_hash()
-        ):
-            return entry.sequence
+def audit_checkpoint(deps: Dependencies) -> str | None:
+    """The chain's head as ``sequence:hash``, to keep somewhere the database is not."""
+    with deps.uow() as uow:
+        head = uow.audit.last()
+    return None if head is None else f"{head.sequence}:{head.entry_hash}"
+
+
+def check_checkpoint(deps: Dependencies, checkpoint: str) -> str | None:
+    """Why the chain no longer holds the checkpointed head, or None if it does."""
+    sequence_text, _, entry_hash = checkpoint.partition(":")
+    if not sequence_text.isdigit() or len(entry_hash) != 64:
+        raise InvalidInput("a checkpoint is SEQUENCE:HASH, as `cbp audit checkpoint` prints it")
+    sequence = int(sequence_text)
+    with deps.uow() as uow:
+        found = uow.audit.entries(after_sequence=sequence - 1, limit=1)
+    if not found or found[0].sequence != sequence:
+        return f"the chain ends before entry {sequence}: its tail was cut off"
+    if not hmac.compare_digest(found[0].entry_hash, entry_hash):
+        return f"entry {sequence} is not the one checkpointed: the chain was rewritten"
     return None
 
 

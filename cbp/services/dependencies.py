@@ -23,6 +23,7 @@ class ServiceOptions:
     """Tunable behaviour of the use cases, from settings."""
 
     api_key_secret: bytes
+    audit_key: bytes = b""
     max_notification_attempts: int = 8
     directory_cache_ttl_seconds: float = 300.0
     default_page_size: int = 20

@@ -463,6 +463,7 @@ class AuditLogContract:
         uow.audit.append(
             AuditEntry.chain(
                 uow.audit.last(),
+                key=b"",
                 tenant_id="ten_1",
                 actor="key_1",
                 action="Test",
@@ -482,7 +483,7 @@ class AuditLogContract:
             entries = uow.audit.entries()
             assert uow.audit.entries(after_sequence=4, limit=1)[0].sequence == 5
         assert [e.sequence for e in entries] == list(range(1, 7))
-        assert first_broken_link(entries) is None
+        assert first_broken_link(entries, b"") is None  # NOTE: the adapters' default key
 
     def test_concurrent_writers_still_leave_one_valid_chain(self, uow_factory: UowFactory) -> None:
         errors: list[BaseException] = []
@@ -505,7 +506,7 @@ class AuditLogContract:
         with uow_factory() as uow:
             entries = uow.audit.entries()
         assert len(entries) == 20
-        assert first_broken_link(entries) is None
+        assert first_broken_link(entries, b"") is None  # NOTE: the adapters' default key
 
 
 class OutboxInboxContract:

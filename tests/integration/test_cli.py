@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.migrate import MIGRATIONS
+from cbp.domain.audit import AuditEntry
 from tests.conftest import require_service
 from tests.databases import POSTGRES_ADMIN_URL
 
@@ -132,6 +133,57 @@ def test_audit_verify_passes_then_finds_a_tampered_entry(home: Path) -> None:
     result = cbp(home, "audit", "verify", check=False)
     assert result.returncode == 1
     assert "BROKEN at entry 5" in result.stdout
+
+
+def rechain_without_the_key(database: Path) -> None:
+    """What an attacker with the database but not the key can do: recompute every hash."""
+    from cbp.adapters.sql import codecs
+    from cbp.adapters.sql import schema as tables
+
+    engine = create_engine(f"sqlite:///{database}")
+    log = tables.audit_log
+    with engine.begin() as conn:
+        previous = None
+        for row in conn.execute(log.select().order_by(log.c.sequence)).all():
+            entry = codecs.audit_from_row(row)
+            forged = AuditEntry.chain(
+                previous,
+                key=b"a guess",
+                tenant_id=entry.tenant_id,
+                actor="mallory",
+                action=entry.action,
+                subject_id=entry.subject_id,
+                data=entry.data,
+                recorded_at=entry.recorded_at,
+            )
+            conn.execute(
+                log.update()
+                .where(log.c.sequence == forged.sequence)
+                .values(
+                    actor=forged.actor,
+                    previous_hash=forged.previous_hash,
+                    entry_hash=forged.entry_hash,
+                )
+            )
+            previous = forged
+    engine.dispose()
+
+
+def test_a_rewritten_chain_and_a_cut_tail_are_caught(home: Path) -> None:
+    cbp(home, "demo")
+    checkpoint = cbp(home, "audit", "checkpoint").stdout.strip()
+    sequence = int(checkpoint.split(":")[0])
+    assert sequence > 5
+    assert "intact" in cbp(home, "audit", "verify", "--checkpoint", checkpoint).stdout
+    with sqlite3.connect(home / "cbp.db") as db:
+        db.execute("DELETE FROM audit_log WHERE sequence > ?", (sequence - 2,))
+    cut = cbp(home, "audit", "verify", check=False)
+    assert cut.returncode == 0  # NOTE: a cut chain is a valid chain: only the checkpoint knows
+    cut = cbp(home, "audit", "verify", "--checkpoint", checkpoint, check=False)
+    assert cut.returncode == 1 and "tail was cut off" in cut.stdout
+    rechain_without_the_key(home / "cbp.db")
+    forged = cbp(home, "audit", "verify", check=False)
+    assert forged.returncode == 1 and "BROKEN at entry 1" in forged.stdout
 
 
 @pytest.mark.services

@@ -43,6 +43,7 @@ class InMemoryDatabase:
     audit: list[AuditEntry] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
     sequence: int = 0
+    audit_key: bytes = b""
 
     def next_sequence(self) -> int:
         """A number larger than every one handed out before."""
@@ -167,6 +168,7 @@ class Transaction:
                 db.audit.append(
                     AuditEntry.chain(
                         db.audit[-1] if db.audit else None,
+                        key=db.audit_key,
                         tenant_id=draft.tenant_id,
                         actor=draft.actor,
                         action=draft.action,

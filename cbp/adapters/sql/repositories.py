@@ -745,8 +745,9 @@ class SqlAuditLog:
     chain in commit order.
     """
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, key: bytes) -> None:
         self.conn = conn
+        self.key = key
         self.staged: list[AuditEntry] = []
 
     def last(self) -> AuditEntry | None:
@@ -781,6 +782,7 @@ class SqlAuditLog:
         for draft in self.staged:
             head = AuditEntry.chain(
                 head,
+                key=self.key,
                 tenant_id=draft.tenant_id,
                 actor=draft.actor,
                 action=draft.action,

@@ -20,9 +20,10 @@ class SqlAlchemyUnitOfWork:
     together or not at all; leaving the block without ``commit`` rolls back.
     """
 
-    def __init__(self, engine: Engine, cipher: FieldCipher) -> None:
+    def __init__(self, engine: Engine, cipher: FieldCipher, audit_key: bytes = b"") -> None:
         self.engine = engine
         self.cipher = cipher
+        self.audit_key = audit_key
         self._conn: Connection | None = None
 
     def __enter__(self) -> Self:
@@ -41,7 +42,7 @@ class SqlAlchemyUnitOfWork:
         self.jobs = r.SqlProcessJobRepository(conn)
         self.api_keys = r.SqlApiKeyRepository(conn)
         self.idempotency = r.SqlIdempotencyStore(conn)
-        self.audit = r.SqlAuditLog(conn)
+        self.audit = r.SqlAuditLog(conn, self.audit_key)
         self.outbox = r.SqlOutbox(conn)
         self.inbox = r.SqlInbox(conn)
         self.deliveries = r.SqlDeliveryStore(conn)

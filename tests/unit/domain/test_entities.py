@@ -63,13 +63,17 @@ class TestPaymentPolicy:
             self.policy.resolve_send_on(date(2027, 3, 3), NOW, weekdays_only)
 
 
+AUDIT_KEY = b"k" * 32
+
+
 class TestAuditChain:
-    def chain(self, n: int) -> list[AuditEntry]:
+    def chain(self, n: int, key: bytes = AUDIT_KEY) -> list[AuditEntry]:
         entries: list[AuditEntry] = []
         for i in range(n):
             entries.append(
                 AuditEntry.chain(
                     entries[-1] if entries else None,
+                    key=key,
                     tenant_id="ten_1",
                     actor="key_1",
                     action="CreatePayment",
@@ -81,17 +85,43 @@ class TestAuditChain:
         return entries
 
     def test_an_untouched_chain_verifies(self) -> None:
-        assert first_broken_link(self.chain(5)) is None
+        assert first_broken_link(self.chain(5), AUDIT_KEY) is None
 
     def test_an_edited_entry_breaks_the_chain_at_that_entry(self) -> None:
         entries = self.chain(5)
         entries[2] = replace(entries[2], data={"amount": "1000.00"})
-        assert first_broken_link(entries) == 3
+        assert first_broken_link(entries, AUDIT_KEY) == 3
 
     def test_a_removed_entry_breaks_the_chain(self) -> None:
         entries = self.chain(5)
         del entries[1]
-        assert first_broken_link(entries) == 3
+        assert first_broken_link(entries, AUDIT_KEY) == 3
+
+    def test_a_whole_chain_rewritten_without_the_key_does_not_verify(self) -> None:
+        forged = self.chain(5, key=b"guessed")
+        assert first_broken_link(forged, AUDIT_KEY) == 1
+
+    def test_unkeyed_entries_pass_only_before_the_first_keyed_one(self) -> None:
+        legacy: list[AuditEntry] = []
+        for entry in self.chain(2):
+            unkeyed = replace(
+                entry, previous_hash=legacy[-1].entry_hash if legacy else entry.previous_hash
+            )
+            legacy.append(replace(unkeyed, entry_hash=unkeyed.legacy_hash()))
+        keyed = AuditEntry.chain(
+            legacy[-1],
+            key=AUDIT_KEY,
+            tenant_id="ten_1",
+            actor="key_1",
+            action="CreatePayment",
+            subject_id="pmt_x",
+            data={},
+            recorded_at=NOW,
+        )
+        assert first_broken_link([*legacy, keyed], AUDIT_KEY) is None
+        after = replace(keyed, sequence=4, previous_hash=keyed.entry_hash, subject_id="pmt_y")
+        after = replace(after, entry_hash=after.legacy_hash())
+        assert first_broken_link([*legacy, keyed, after], AUDIT_KEY) == 4
 
 
 class TestIdempotency:
