@@ -82,8 +82,12 @@ def run_demo(app: Cbp, say: Callable[[str], None] = print) -> dict[str, str]:
         )
         for amount, outcome in DEMO_AMOUNTS.items()
     }
-    job_id = app.handle(c.StartProcessingJob(tenant_id=tenant_id, due_on=earliest))
-    say(f"job           {job_id} processing {len(payment_ids)} payments due {earliest}")
+    job_id = app.handle(
+        c.StartProcessingJob(
+            tenant_id=tenant_id, payment_ids=tuple(payment_ids.values()), send_now=True
+        )
+    )
+    say(f"job           {job_id} sending {len(payment_ids)} payments now (send-on {earliest})")
     app.run_until_idle()
     app.handle(c.ReconcilePayments())
     app.run_until_idle()
@@ -96,7 +100,7 @@ def run_demo(app: Cbp, say: Callable[[str], None] = print) -> dict[str, str]:
     _, progress = app.queries.job_progress(tenant_id, job_id)
     say(
         f"job           {progress.status}: {progress.completed} completed, "
-        f"{progress.failed} failed, {progress.pending} pending"
+        f"{progress.returned} returned, {progress.failed} failed, {progress.pending} pending"
     )
     for exception in app.queries.list_exceptions(tenant_id).items:
         say(

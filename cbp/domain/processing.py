@@ -19,8 +19,13 @@ class JobStatus(enum.StrEnum):
     COMPLETED = "completed"
 
 
-_SUCCEEDED = frozenset({PaymentStatus.COMPLETED, PaymentStatus.RETURNED})
-_FAILED = frozenset({PaymentStatus.FAILED, PaymentStatus.CANCELLED})
+#: The statuses a job's payment can end in; anything else is still pending.
+_ENDS = {
+    PaymentStatus.COMPLETED: "completed",
+    PaymentStatus.RETURNED: "returned",
+    PaymentStatus.FAILED: "failed",
+    PaymentStatus.CANCELLED: "cancelled",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,16 +35,15 @@ class JobProgress:
     status: JobStatus
     total: int
     completed: int
+    returned: int
     failed: int
+    cancelled: int
     pending: int
 
     @classmethod
     def of(cls, statuses: Iterable[PaymentStatus]) -> JobProgress:
-        """Summarize the current statuses of a job's payments."""
-        counts = Counter(
-            "completed" if s in _SUCCEEDED else "failed" if s in _FAILED else "pending"
-            for s in statuses
-        )
+        """Summarize the current statuses of a job's payments, each outcome counted apart."""
+        counts = Counter(_ENDS.get(s, "pending") for s in statuses)
         total = sum(counts.values())
         pending = counts["pending"]
         if pending == 0:
@@ -52,7 +56,9 @@ class JobProgress:
             status=status,
             total=total,
             completed=counts["completed"],
+            returned=counts["returned"],
             failed=counts["failed"],
+            cancelled=counts["cancelled"],
             pending=pending,
         )
 
@@ -66,3 +72,4 @@ class ProcessJob:
     payment_ids: tuple[str, ...]
     created_at: datetime
     due_on: date | None = None
+    send_now: bool = False

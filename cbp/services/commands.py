@@ -193,11 +193,15 @@ class CancelPayment(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class StartProcessingJob(Command):
-    """Process the given payments, or every one due on a date."""
+    """Process the given payments, or every one due by a date.
+
+    Nothing goes before its send-on date unless ``send_now`` asks for it.
+    """
 
     tenant_id: str
     payment_ids: tuple[str, ...] = ()
     due_on: date | None = None
+    send_now: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

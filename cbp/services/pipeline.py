@@ -52,7 +52,13 @@ _CONSUMER = "process_payment"
 
 
 def start_processing_job(command: StartProcessingJob, deps: Dependencies) -> str:
-    """Queue the given payments, or all due on a date, and return a job to poll."""
+    """Queue the given payments, or all due by a date, and return a job to poll.
+
+    One rule for both forms: a payment goes only once its send-on date has
+    come (in the tenant's time zone), unless ``send_now`` asks, explicitly
+    and in the audit log, to send it early. Payments no longer scheduled
+    are refused by id, and left out of a date's selection.
+    """
     if bool(command.payment_ids) == (command.due_on is not None):
         raise InvalidInput("give either payment_ids or due_on, not both or neither")
     now = deps.clock.now()
@@ -60,20 +66,32 @@ def start_processing_job(command: StartProcessingJob, deps: Dependencies) -> str
         tenant = uow.tenants.get(command.tenant_id)
         today = tenant.policy.local_now(now).date()
         if command.due_on is not None:
+            if command.due_on > today and not command.send_now:
+                raise InvalidInput(
+                    f"due_on {command.due_on} is after today ({today}): nothing is sent before "
+                    "its send-on date unless send_now is true"
+                )
             payments = uow.payments.due(command.due_on, tenant_id=tenant.id)
         else:
             payments = [
                 uow.payments.get(tenant.id, pid) for pid in dict.fromkeys(command.payment_ids)
             ]
-            not_due = [p.id for p in payments if not p.is_due(today)]
-            if not_due:
-                raise InvalidInput(f"payments not scheduled and due today: {', '.join(not_due)}")
+            not_scheduled = [p.id for p in payments if p.status is not PaymentStatus.SCHEDULED]
+            if not_scheduled:
+                raise InvalidInput(f"payments no longer scheduled: {', '.join(not_scheduled)}")
+            early = [p.id for p in payments if not p.is_due(today)]
+            if early and not command.send_now:
+                raise InvalidInput(
+                    f"payments before their send-on date: {', '.join(early)} "
+                    "(send_now: true sends them now)"
+                )
         job = ProcessJob(
             id=deps.ids.new(identifiers.JOB),
             tenant_id=tenant.id,
             payment_ids=tuple(p.id for p in payments),
             created_at=now,
             due_on=command.due_on,
+            send_now=command.send_now,
         )
         uow.jobs.add(job)
         headers = headers_for(command, tenant.id)
@@ -85,7 +103,10 @@ def start_processing_job(command: StartProcessingJob, deps: Dependencies) -> str
             command,
             tenant_id=tenant.id,
             subject_id=job.id,
-            data={"payments": len(payments)},
+            data={
+                "payments": len(payments),
+                "sent_early": [p.id for p in payments if not p.is_due(today)],
+            },
         )
         uow.commit()
     return job.id

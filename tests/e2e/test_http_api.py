@@ -52,7 +52,7 @@ def process(server: Server, payment: dict[str, Any], status: str) -> dict[str, A
     """
     job = server.call("POST", "/payment/process", {"due_on": payment["send_on"]})
     assert job.status == 202, job.body
-    assert job.headers["location"] == f"/payment/process/{job.body['job_id']}"
+    assert job.headers["location"] == f"/payment/process/{job.body['id']}"
     server.wait_for(job.headers["location"], "status", "completed")
     return server.wait_for(f"/payment/{payment['id']}", "status", status).body
 

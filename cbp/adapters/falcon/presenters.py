@@ -136,13 +136,17 @@ class EventOut(Out):
 
 
 class JobOut(Out):
-    """Process job and its counts by outcome."""
+    """Process job and its counts by outcome (every payment in exactly one)."""
 
-    job_id: str
+    id: str
     status: Literal["queued", "running", "completed"]
+    due_on: date | None
+    send_now: bool
     total: int
     completed: int
+    returned: int
     failed: int
+    cancelled: int
     pending: int
 
 
@@ -383,11 +387,15 @@ def event(e: DomainEvent) -> EventOut:
 def job(j: ProcessJob, progress: JobProgress) -> JobOut:
     """Process job."""
     return JobOut(
-        job_id=j.id,
+        id=j.id,
         status=progress.status.value,
+        due_on=j.due_on,
+        send_now=j.send_now,
         total=progress.total,
         completed=progress.completed,
+        returned=progress.returned,
         failed=progress.failed,
+        cancelled=progress.cancelled,
         pending=progress.pending,
     )
 

@@ -360,8 +360,9 @@ class Payments(Api):
             job_id = self.bus.handle(
                 c.StartProcessingJob(
                     tenant_id=tenant,
-                    payment_ids=tuple(body.payment_ids),
+                    payment_ids=tuple(body.payment_ids or ()),
                     due_on=body.due_on,
+                    send_now=body.send_now,
                     **self.actor(req),
                 )
             )

@@ -164,8 +164,22 @@ class CancelIn(Strict):
 class ProcessIn(Strict):
     """POST /payment/process: given payments, or all due on a date."""
 
-    payment_ids: list[Id] = Field(default_factory=list, max_length=1000)
-    due_on: date | None = None
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["payment_ids"], "not": {"required": ["due_on"]}},
+                {"required": ["due_on"], "not": {"required": ["payment_ids"]}},
+            ]
+        }
+    )
+
+    payment_ids: list[Id] | None = Field(default=None, min_length=1, max_length=1000)
+    due_on: date | None = Field(
+        default=None, description="Every payment due by this date (not after today)"
+    )
+    send_now: bool = Field(
+        default=False, description="Send payments before their send-on date (audited)"
+    )
 
 
 class ResolveIn(Strict):

@@ -259,6 +259,7 @@ def job_from_row(row: Any) -> ProcessJob:
         tenant_id=row.tenant_id,
         payment_ids=tuple(row.payment_ids),
         due_on=row.due_on,
+        send_now=bool(row.send_now),
         created_at=must_utc(row.created_at),
     )
 

@@ -631,6 +631,7 @@ class SqlProcessJobRepository:
             "tenant_id": job.tenant_id,
             "payment_ids": list(job.payment_ids),
             "due_on": job.due_on,
+            "send_now": job.send_now,
             "created_at": job.created_at,
         }
         _insert(self.conn, t.process_jobs, values, "job")

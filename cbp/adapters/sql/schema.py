@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -189,6 +191,7 @@ process_jobs = Table(
     Column("tenant_id", Id, nullable=False),
     Column("payment_ids", Json, nullable=False),
     Column("due_on", Date),
+    Column("send_now", Boolean, nullable=False, server_default=false()),
     Column("created_at", Moment, nullable=False),
 )
 

@@ -154,14 +154,54 @@ class TestProcessingJobs:
         _, progress = world.app.queries.job_progress(world.tenant_id, job_id)
         assert (progress.status, progress.completed) == (JobStatus.COMPLETED, 2)
 
-    def test_a_job_for_a_date_takes_every_payment_due_then(self, world: World) -> None:
+    def test_a_job_for_a_date_takes_every_payment_due_then(self, world: World, clock) -> None:  # type: ignore[no-untyped-def]
         due = world.pay(send_on=date(2026, 3, 3))
         world.pay(send_on=date(2026, 3, 4))
+        clock.advance(days=1)  # NOTE: 2026-03-03 in New York
         job_id = world.app.handle(
             c.StartProcessingJob(tenant_id=world.tenant_id, due_on=date(2026, 3, 3))
         )
         job, _ = world.app.queries.job_progress(world.tenant_id, job_id)
         assert job.payment_ids == (due,)
+
+    def test_nothing_goes_before_its_send_on_date_unless_sent_now_on_purpose(
+        self, world: World
+    ) -> None:
+        future = world.pay(send_on=date(2026, 3, 10))
+        with pytest.raises(InvalidInput, match="after today"):
+            world.app.handle(
+                c.StartProcessingJob(tenant_id=world.tenant_id, due_on=date(2026, 3, 10))
+            )
+        job_id = world.app.handle(
+            c.StartProcessingJob(tenant_id=world.tenant_id, payment_ids=(future,), send_now=True)
+        )
+        world.app.run_until_idle()
+        job, progress = world.app.queries.job_progress(world.tenant_id, job_id)
+        assert (job.send_now, progress.completed, world.status(future)) == (True, 1, "completed")
+        with world.app.deps.uow() as uow:
+            (entry,) = [e for e in uow.audit.entries(limit=1000) if e.subject_id == job_id]
+        assert entry.data["sent_early"] == [future]
+
+    def test_every_outcome_is_counted_apart(self, world: World) -> None:
+        ids = (world.pay("10.00"), world.pay("10.13"), world.pay("10.14"), world.pay("10.20"))
+        world.app.handle(
+            c.CancelPayment(tenant_id=world.tenant_id, payment_id=ids[3], reason="changed mind")
+        )
+        with pytest.raises(InvalidInput, match="no longer scheduled"):
+            world.app.handle(c.StartProcessingJob(tenant_id=world.tenant_id, payment_ids=ids))
+        job_id = world.app.handle(
+            c.StartProcessingJob(tenant_id=world.tenant_id, payment_ids=ids[:3])
+        )
+        world.app.run_until_idle()
+        _, p = world.app.queries.job_progress(world.tenant_id, job_id)
+        assert (p.total, p.completed, p.failed, p.returned, p.cancelled, p.pending) == (
+            3,
+            1,
+            1,
+            1,
+            0,
+            0,
+        )
 
     def test_a_job_needs_exactly_one_selector_and_due_payments(self, world: World) -> None:
         with pytest.raises(InvalidInput, match="either"):
