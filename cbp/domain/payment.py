@@ -63,6 +63,8 @@ class PaymentCreated(DomainEvent):
     send_on: str
     deliver_by: str
     memo: str | None
+    #: The date asked for, when it was not a business day and ``send_on`` was moved.
+    requested_send_on: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,6 +120,7 @@ class Payment:
         self.funding_account_id = ""
         self.amount = Money.zero("USD")
         self.send_on = date.min
+        self.requested_send_on: date | None = None
         self.deliver_by = date.min
         self.memo: str | None = None
         self.failure_code: str | None = None
@@ -142,8 +145,13 @@ class Payment:
         deliver_by: date,
         memo: str | None,
         at: datetime,
+        requested_send_on: date | None = None,
     ) -> Payment:
-        """Record a new payment; its checks run in ``validate``."""
+        """Record a new payment; its checks run in ``validate``.
+
+        ``requested_send_on`` is the date the customer asked for when it was
+        moved (to the next business day), kept so the answer can say so.
+        """
         if not amount.is_positive:
             raise InvalidMoney("a payment amount must be greater than zero")
         if deliver_by < send_on:
@@ -161,6 +169,7 @@ class Payment:
             send_on=send_on.isoformat(),
             deliver_by=deliver_by.isoformat(),
             memo=memo,
+            requested_send_on=requested_send_on.isoformat() if requested_send_on else None,
         )
         return payment
 
@@ -251,6 +260,9 @@ class Payment:
                 self.funding_account_id = event.funding_account_id
                 self.amount = Money(Decimal(event.amount), event.currency)
                 self.send_on = date.fromisoformat(event.send_on)
+                self.requested_send_on = (
+                    date.fromisoformat(event.requested_send_on) if event.requested_send_on else None
+                )
                 self.deliver_by = date.fromisoformat(event.deliver_by)
                 self.memo = event.memo
                 self.status = PaymentStatus.CREATED

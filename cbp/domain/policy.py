@@ -53,12 +53,16 @@ class PaymentPolicy:
     ) -> date:
         """The send-on date to use: the earliest possible when none is asked for.
 
-        A requested date before the earliest possible one, or beyond the
-        scheduling window, is refused rather than silently moved.
+        A requested date that is not a business day (a weekend, a Federal
+        Reserve holiday) moves to the next business day, as banks do; the
+        caller compares the two to say so. A date before the earliest
+        possible one, or beyond the scheduling window, is refused.
         """
         earliest = self.earliest_send_on(now, is_business_day)
         if requested is None:
             return earliest
+        if requested >= earliest:
+            requested = next_business_day(requested, is_business_day)
         if requested < earliest:
             raise SendDateNotAllowed(
                 f"send_on must be on or after {earliest.isoformat()} (cut-off and holidays)"

@@ -48,6 +48,7 @@ def create_one_time_payment(command: CreateOneTimePayment, deps: Dependencies) -
             send_on=send_on,
             deliver_by=deliver_by_date(send_on, payee.lead_days, is_business_day),
             memo=command.memo,
+            requested_send_on=command.send_on if command.send_on not in (None, send_on) else None,
             at=now,
         )
         payment.validate(at=now)

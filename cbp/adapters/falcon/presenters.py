@@ -113,6 +113,9 @@ class PaymentOut(Out):
     amount: str
     currency: str
     send_on: date
+    requested_send_on: date | None = Field(
+        description="The date asked for, when it was not a business day and send_on moved on"
+    )
     deliver_by: date
     memo: str | None
     status: Literal[
@@ -362,6 +365,7 @@ def payment(p: Payment) -> PaymentOut:
         amount=str(p.amount.amount),
         currency=p.amount.currency,
         send_on=p.send_on,
+        requested_send_on=p.requested_send_on,
         deliver_by=p.deliver_by,
         memo=p.memo,
         status=p.status.value,

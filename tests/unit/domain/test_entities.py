@@ -208,7 +208,13 @@ def test_job_progress_counts_outcomes_from_statuses() -> None:
         1,
     )
     done = JobProgress.of([s.RETURNED, s.CANCELLED])
-    assert (done.status, done.completed, done.failed) == (JobStatus.COMPLETED, 1, 1)
+    assert (done.status, done.completed, done.returned, done.failed, done.cancelled) == (
+        JobStatus.COMPLETED,
+        0,
+        1,
+        0,
+        1,
+    )
     assert JobProgress.of([]).status is JobStatus.COMPLETED
 
 

@@ -177,3 +177,20 @@ def test_a_personal_payee_uses_its_own_lead_days(world: World) -> None:
     world.payee_id = payee_id
     payment = app.queries.get_payment(world.tenant_id, world.pay())
     assert payment.deliver_by == date(2026, 3, 9)  # five business days after Monday
+
+
+@pytest.mark.parametrize(
+    ("asked", "moved_to"),
+    [
+        (date(2026, 5, 25), date(2026, 5, 26)),  # NOTE: Memorial Day
+        (date(2026, 3, 7), date(2026, 3, 9)),  # NOTE: a Saturday
+        (date(2026, 11, 26), date(2026, 11, 27)),  # NOTE: Thanksgiving
+    ],
+)
+def test_a_send_on_date_the_fed_is_closed_moves_to_the_next_business_day_and_says_so(
+    world: World, asked: date, moved_to: date
+) -> None:
+    payment = world.app.queries.get_payment(world.tenant_id, world.pay(send_on=asked))
+    assert (payment.send_on, payment.requested_send_on) == (moved_to, asked)
+    kept = world.app.queries.get_payment(world.tenant_id, world.pay(send_on=date(2026, 3, 10)))
+    assert (kept.send_on, kept.requested_send_on) == (date(2026, 3, 10), None)
