@@ -16,11 +16,12 @@ DEMO_AMOUNTS = {
     "42.17": "times out at the processor; the reconciler settles it",
 }
 
+#: Well-known billers, with how often customers pay them (searches rank by it).
 BILLERS = (
-    ("Pacific Gas and Electric", "utilities", ("PG&E",), ("9999999999",), 2),
-    ("Comcast Xfinity", "telecom", ("Xfinity",), ("99999999999999999",), 3),
-    ("Chase Card Services", "credit_card", ("Chase",), ("9999999999999999",), 1),
-    ("City of Springfield Water", "utilities", (), (), 5),
+    ("Pacific Gas and Electric", "utilities", ("PG&E",), ("9999999999",), 2, 950_000),
+    ("Comcast Xfinity", "telecom", ("Xfinity",), ("99999999999999999",), 3, 900_000),
+    ("Chase Card Services", "credit_card", ("Chase",), ("9999999999999999",), 1, 870_000),
+    ("City of Springfield Water", "utilities", (), (), 5, 120_000),
 )
 
 

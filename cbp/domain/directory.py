@@ -54,11 +54,14 @@ class GlobalPayee(RecordsEvents):
     account_masks: tuple[AccountMask, ...] = ()
     aliases: tuple[str, ...] = ()
     status: PayeeStatus = PayeeStatus.ACTIVE
+    #: How well known the biller is; searches rank the better known first.
+    popularity: int = 0
     version: int = 0
     _pending: list[DomainEvent] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_lead_days(self.lead_days)
+        check_popularity(self.popularity)
         if not self.name.strip():
             raise InvalidInput("a biller needs a name")
 
@@ -91,8 +94,11 @@ class GlobalPayee(RecordsEvents):
         payment_method: PaymentMethod | None = None,
         lead_days: int | None = None,
         account_masks: tuple[AccountMask, ...] | None = None,
+        popularity: int | None = None,
     ) -> None:
         """Change the biller's details; ``None`` leaves a field as it is."""
+        if popularity is not None:
+            self.popularity = check_popularity(popularity)
         if lead_days is not None:
             self.lead_days = check_lead_days(lead_days)
         if name is not None:
@@ -104,6 +110,16 @@ class GlobalPayee(RecordsEvents):
         self.address = self.address if address is None else address
         self.payment_method = self.payment_method if payment_method is None else payment_method
         self.account_masks = self.account_masks if account_masks is None else account_masks
+
+
+MAX_POPULARITY = 1_000_000_000
+
+
+def check_popularity(popularity: int) -> int:
+    """A popularity is a whole number from 0 (unknown) up."""
+    if not 0 <= popularity <= MAX_POPULARITY:
+        raise InvalidInput(f"popularity must be between 0 and {MAX_POPULARITY}")
+    return popularity
 
 
 def check_lead_days(lead_days: int) -> int:

@@ -129,12 +129,13 @@ def seed_first_run(app: Cbp) -> FirstRunKeys | None:
             aliases=aliases,
             account_masks=masks,
             lead_days=lead_days,
+            popularity=popularity,
             actor="first-run",
             address=c.AddressInput(
                 line1="1 Market St", city="San Francisco", state="CA", postal_code="94105"
             ),
         )
-        for name, category, aliases, masks, lead_days in BILLERS
+        for name, category, aliases, masks, lead_days, popularity in BILLERS
     ]
     import_directory(app.deps, [*demo, *generate_billers(DEMO_DIRECTORY_SIZE, seed=1)])
     tenant_id = app.handle(c.CreateTenant(name="Demo Bank", actor="first-run"))

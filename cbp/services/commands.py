@@ -94,6 +94,7 @@ class AddGlobalPayee(Command):
     lead_days: int = 2
     account_masks: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    popularity: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,6 +110,7 @@ class UpdateGlobalPayee(Command):
     account_masks: tuple[str, ...] | None = None
     aliases: tuple[str, ...] | None = None
     status: str | None = None
+    popularity: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -57,6 +57,7 @@ def _new_global_payee(command: AddGlobalPayee, deps: Dependencies) -> GlobalPaye
         lead_days=command.lead_days,
         account_masks=tuple(AccountMask(mask) for mask in command.account_masks),
         aliases=command.aliases,
+        popularity=command.popularity,
     )
 
 
@@ -136,6 +137,7 @@ def update_global_payee(command: UpdateGlobalPayee, deps: Dependencies) -> None:
             account_masks=None
             if command.account_masks is None
             else tuple(AccountMask(mask) for mask in command.account_masks),
+            popularity=command.popularity,
         )
         if command.status is not None:
             payee.change_status(
@@ -222,6 +224,7 @@ def _payee_to_dict(payee: GlobalPayee) -> dict[str, Any]:
         "account_masks": [mask.pattern for mask in payee.account_masks],
         "aliases": list(payee.aliases),
         "status": payee.status.value,
+        "popularity": payee.popularity,
         "version": payee.version,
     }
 
@@ -237,5 +240,6 @@ def _payee_from_dict(data: dict[str, Any]) -> GlobalPayee:
         account_masks=tuple(AccountMask(mask) for mask in data["account_masks"]),
         aliases=tuple(data["aliases"]),
         status=PayeeStatus(data["status"]),
+        popularity=data.get("popularity", 0),
         version=data["version"],
     )

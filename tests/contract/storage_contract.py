@@ -365,6 +365,31 @@ class DirectoryContract:
             "Transatlantic Cable",
         ]
 
+    def test_the_better_known_biller_comes_first_within_a_rank_across_pages(
+        self, uow_factory: UowFactory
+    ) -> None:
+        self.add(
+            uow_factory,
+            b.biller("Pacific Austin Hospital Co."),
+            replace(b.biller("Pacific Gas and Electric"), popularity=950_000),
+            replace(b.biller("Pacific Bell"), popularity=10),
+            replace(b.biller("Trans Pacific Lines"), popularity=999_999),
+        )
+        names: list[str] = []
+        cursor = None
+        with uow_factory() as uow:
+            while True:
+                page = uow.directory.search("pacific", cursor=cursor, limit=1)
+                names += [p.name for p in page.items]
+                if not (cursor := page.next_cursor):
+                    break
+        assert names == [
+            "Pacific Gas and Electric",
+            "Pacific Bell",
+            "Pacific Austin Hospital Co.",
+            "Trans Pacific Lines",  # NOTE: a word inside ranks below every name prefix
+        ]
+
     def test_search_pages_cover_every_match_exactly_once(self, uow_factory: UowFactory) -> None:
         self.add(uow_factory, *[b.biller(f"Water Co {i:02d}") for i in range(11)])
         names: list[str] = []

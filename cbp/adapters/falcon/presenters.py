@@ -74,6 +74,7 @@ class GlobalPayeeOut(Out):
     status: Literal["active", "inactive", "suspended"]
     payment_method: Literal["electronic", "check"]
     lead_days: int
+    popularity: int
     account_masks: list[str]
 
 
@@ -323,6 +324,7 @@ def global_payee(g: GlobalPayee) -> GlobalPayeeOut:
         status=g.status.value,
         payment_method=g.payment_method.value,
         lead_days=g.lead_days,
+        popularity=g.popularity,
         account_masks=[m.pattern for m in g.account_masks],
     )
 

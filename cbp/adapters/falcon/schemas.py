@@ -99,6 +99,9 @@ class GlobalPayeeIn(Strict):
     payment_method: Literal["electronic", "check"] = "electronic"
     lead_days: int = Field(default=2, ge=0, le=30)
     account_masks: list[Mask] = Field(default_factory=list, max_length=20)
+    popularity: int = Field(
+        default=0, ge=0, le=1_000_000_000, description="Searches rank higher first"
+    )
 
 
 class GlobalPayeePatch(Strict):
@@ -112,6 +115,7 @@ class GlobalPayeePatch(Strict):
     lead_days: int | None = Field(default=None, ge=0, le=30)
     account_masks: list[Mask] | None = None
     status: Literal["active", "inactive", "suspended"] | None = None
+    popularity: int | None = Field(default=None, ge=0, le=1_000_000_000)
 
 
 class PayeeIn(Strict):

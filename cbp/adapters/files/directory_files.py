@@ -1,7 +1,8 @@
 """Reading and writing biller directories as CSV or JSON.
 
 CSV columns: ``name, category, aliases, line1, line2, city, state,
-postal_code, country, payment_method, lead_days, account_masks``; lists
+postal_code, country, payment_method, lead_days, account_masks, popularity``
+(popularity optional, 0 when absent: searches rank better-known billers first); lists
 (aliases, masks) are ``|``-separated. JSON is a list of objects shaped like
 the API's GlobalPayee (``address`` nested, lists as lists).
 """
@@ -30,6 +31,7 @@ CSV_COLUMNS = (
     "payment_method",
     "lead_days",
     "account_masks",
+    "popularity",
 )
 
 
@@ -84,6 +86,7 @@ def _nest_csv(row: dict[str, str]) -> dict[str, Any]:
         "payment_method": row.get("payment_method") or "electronic",
         "lead_days": row.get("lead_days") or 2,
         "account_masks": [m for m in (row.get("account_masks") or "").split("|") if m],
+        "popularity": row.get("popularity") or 0,
     }
 
 
@@ -105,6 +108,7 @@ def _from_record(record: Any, row: int) -> AddGlobalPayee:
             payment_method=str(record.get("payment_method") or "electronic"),
             lead_days=int(record.get("lead_days", 2)),
             account_masks=tuple(str(m) for m in record.get("account_masks") or ()),
+            popularity=int(record.get("popularity") or 0),
             actor="directory-import",
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
@@ -128,4 +132,5 @@ def _to_record(biller: AddGlobalPayee) -> dict[str, Any]:
         "payment_method": biller.payment_method,
         "lead_days": biller.lead_days,
         "account_masks": list(biller.account_masks),
+        "popularity": biller.popularity,
     }

@@ -126,7 +126,7 @@ class InMemoryDirectoryRepository:
         ]
         page = _page(
             ranked,
-            lambda rp: (rp[0], rp[1].name.casefold(), rp[1].id),
+            lambda rp: (rp[0], -rp[1].popularity, rp[1].name.casefold(), rp[1].id),
             cursor,
             limit,
             newest_first=False,

@@ -115,6 +115,7 @@ def global_payee_values(payee: GlobalPayee) -> dict[str, Any]:
         "payment_method": payee.payment_method.value,
         "lead_days": payee.lead_days,
         "account_masks": [m.pattern for m in payee.account_masks],
+        "popularity": payee.popularity,
         "version": payee.version,
     }
 
@@ -131,6 +132,7 @@ def global_payee_from_row(row: Any) -> GlobalPayee:
         account_masks=tuple(AccountMask(m) for m in row.account_masks),
         aliases=tuple(row.aliases),
         status=PayeeStatus(row.status),
+        popularity=row.popularity,
         version=row.version,
     )
 

@@ -242,9 +242,10 @@ class SqlDirectoryRepository:
             )
         else:
             matching = g.search_text.like(contains, escape="\\")
-        ranked = select(t.global_payees, rank).where(matching).subquery("ranked")
+        weight = (-g.popularity).label("weight")  # NOTE: the better known first
+        ranked = select(t.global_payees, rank, weight).where(matching).subquery("ranked")
         r = ranked.c
-        keys = [r.rank, r.name_folded, r.id]
+        keys = [r.rank, r.weight, r.name_folded, r.id]
         query = _sortable(select(ranked), keys).params(
             pattern=f"*{_escape_glob(partial_name.casefold())}*"
         )

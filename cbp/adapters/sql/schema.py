@@ -83,6 +83,7 @@ global_payees = Table(
     Column("payment_method", String(20), nullable=False),
     Column("lead_days", Integer, nullable=False),
     Column("account_masks", Json, nullable=False),
+    Column("popularity", Integer, nullable=False, server_default="0"),
     Column("version", Integer, nullable=False),
     Index(None, "name_folded", "id"),
 )
