@@ -50,21 +50,24 @@ class Cbp:
             AnnounceBreakerChange(breaker=breaker, old_state=old.value, new_state=new.value)
         )
 
-    def run_until_idle(self, *, max_rounds: int = 1000) -> int:
+    def run_until_idle(self, *, max_rounds: int = 1000, stop: threading.Event | None = None) -> int:
         """Relay, dispatch and consume in-process until nothing is due now.
 
         For the in-memory broker only (embedded use and tests); a real broker's
         workers do this in their own processes. A delivery backing off after a
         failure is not due yet, so call again later for it. Returns how many
-        deliveries ran.
+        deliveries ran. Setting ``stop`` ends the run between two deliveries,
+        never in the middle of one.
         """
         broker = self.container.broker()
         delivered = 0
         for _ in range(max_rounds):
+            if stop is not None and stop.is_set():
+                return delivered
             relayed = relay_outbox(self.deps, subscribers=self.router.subscriber_names)
             if not dispatch_due(self.deps, broker) and not relayed:
                 return delivered
-            delivered += broker.drain(self.consume)
+            delivered += broker.drain(self.consume, stop=stop)
         raise RuntimeError(f"messages still flowing after {max_rounds} rounds")
 
     def consume(self, delivery_id: str) -> DeliveryStatus:
@@ -90,7 +93,7 @@ class Cbp:
         def pump() -> None:
             while not self._stopping.wait(interval):
                 try:
-                    self.run_until_idle()
+                    self.run_until_idle(stop=self._stopping)
                 except Exception:  # NOTE: a failed round is logged and retried next round
                     logger.exception("in-process message pump round failed")
                 for job in jobs:

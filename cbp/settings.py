@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     http_keepalive_seconds: float = Field(default=75.0, gt=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=10 * 1024 * 1024)
     rate_limit: int = Field(default=600, ge=1)
-    auth_failure_limit: int = Field(default=60, ge=1)
+    auth_failure_limit: int = Field(default=100, ge=1)
     rate_window_seconds: float = Field(default=60.0, gt=0)
     pump_interval_seconds: float = Field(default=0.2, gt=0)
     delivery_lease_seconds: float = Field(default=60.0, gt=0)

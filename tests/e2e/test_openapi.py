@@ -55,3 +55,22 @@ def test_the_processor_protocol_is_valid_openapi_and_the_simulator_serves_its_pa
     for path in document["paths"]:
         route = app._router.find(path.replace("{reference}", "pmt_1"))
         assert route is not None, f"the simulator does not serve {path}"
+
+
+def test_every_link_leads_to_an_operation_that_takes_the_new_id() -> None:
+    document = json.loads(API_JSON.read_text())
+    operations = {
+        op["operationId"]: path for path, ops in document["paths"].items() for op in ops.values()
+    }
+    links = [
+        link
+        for ops in document["paths"].values()
+        for op in ops.values()
+        for response in op["responses"].values()
+        for link in response.get("links", {}).values()
+    ]
+    assert len(links) >= 10
+    for link in links:
+        target = operations[link["operationId"]]
+        (parameter,) = link["parameters"]
+        assert "{" + parameter + "}" in target, (link, target)

@@ -14,7 +14,7 @@ import falcon
 import structlog
 
 from cbp.adapters.falcon.routes import DOCS_ASSETS, ROUTES, TRACE_CONTEXT_TEST
-from cbp.adapters.falcon.schemas import ID_PATTERN, is_clean_text
+from cbp.adapters.falcon.schemas import DELIVERY_ID_PATTERN, ID_PATTERN, is_clean_text
 from cbp.domain.access import Principal, Scope
 from cbp.domain.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from cbp.ports.errors import DependencyError
@@ -31,7 +31,7 @@ class ApiOptions:
     max_body_bytes: int = 64 * 1024
     rate_limit: int = 600
     rate_window_seconds: float = 60.0
-    auth_failure_limit: int = 60
+    auth_failure_limit: int = 100
     trace_context_test: bool = False
     processor_webhook_secrets: tuple[str, ...] = ()
     processor_webhook_tolerance_seconds: float = 300.0
@@ -182,7 +182,7 @@ def _check_params(req: falcon.Request, params: dict[str, Any]) -> None:
     control characters (a NUL, which PostgreSQL cannot store) is refused.
     """
     for name, value in params.items():
-        if name.endswith("_id") and not re.fullmatch(ID_PATTERN, value):
+        if name.endswith("_id") and not re.fullmatch(id_pattern(name), value):
             raise NotFound(name.removesuffix("_id").replace("_", " "), "with that id")
         if not is_clean_text(value) or len(value) > 200:
             raise InvalidInput(f"{name} must be at most 200 characters, none of them control")
@@ -190,6 +190,13 @@ def _check_params(req: falcon.Request, params: dict[str, Any]) -> None:
         values = value if isinstance(value, list) else [value]
         if not all(is_clean_text(v) and len(v) <= 500 for v in values):
             raise InvalidInput(f"query parameter {name} is too long or holds control characters")
+        if name.endswith("_id") and not all(re.fullmatch(ID_PATTERN, v) for v in values):
+            raise InvalidInput(f"{name} is not an id")
+
+
+def id_pattern(parameter: str) -> str:
+    """The pattern a path parameter ending in ``_id`` must match."""
+    return DELIVERY_ID_PATTERN if parameter == "delivery_id" else ID_PATTERN
 
 
 def principal(req: falcon.Request) -> Principal:

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from cbp.adapters.falcon import presenters as out
+from cbp.adapters.falcon.http import id_pattern
 from cbp.adapters.falcon.routes import ROUTES, Route
 from cbp.adapters.falcon.schemas import ID_PATTERN
 from cbp.domain.payment import PaymentStatus
@@ -43,7 +44,9 @@ def _query(route: Route, name: str) -> dict[str, Any]:
 
 
 def _path_parameter(name: str) -> dict[str, Any]:
-    return _ID if name.endswith("_id") else _TEXT
+    if name.endswith("_id"):
+        return {"type": "string", "maxLength": 200, "pattern": id_pattern(name)}
+    return _TEXT
 
 
 def build_spec(version: str = API_VERSION) -> dict[str, Any]:
@@ -125,6 +128,35 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
     return operation
 
 
+#: What each creating operation's answer leads to: the operations that take the
+#: new resource's id, for clients and stateful testing to follow.
+_LINKS: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {
+    ("POST", "/customer"): (("GetCustomer", "get_customers_one", "customer_id"),),
+    ("POST", "/payee"): (
+        ("GetPayee", "get_payees_one", "payee_id"),
+        ("ChangePayee", "patch_payees_one", "payee_id"),
+    ),
+    ("POST", "/payee/global-payee"): (
+        ("GetBiller", "get_directory_one", "global_payee_id"),
+        ("ChangeBiller", "patch_directory_one", "global_payee_id"),
+    ),
+    ("POST", "/funding-account"): (("GetFundingAccount", "get_funding_one", "account_id"),),
+    ("POST", "/payment/one-time"): (
+        ("GetPayment", "get_payments_one", "payment_id"),
+        ("GetPaymentEvents", "get_payments_events", "payment_id"),
+        ("CancelPayment", "post_payments_cancel", "payment_id"),
+    ),
+    ("POST", "/payment/process"): (("GetJob", "get_payments_job", "job_id"),),
+}
+
+
+def _links(route: Route) -> dict[str, Any]:
+    return {
+        name: {"operationId": operation, "parameters": {parameter: "$response.body#/id"}}
+        for name, operation, parameter in _LINKS.get((route.method, route.path), ())
+    }
+
+
 def _responses(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
     problem = {"application/problem+json": {"schema": _ref(refs, out.ProblemOut, "serialization")}}
     success: dict[str, Any] = {"description": route.summary}
@@ -132,6 +164,8 @@ def _responses(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
         success["content"] = {
             route.content_type: {"schema": _ref(refs, route.response, "serialization")}
         }
+    if links := _links(route):
+        success["links"] = links
     responses: dict[str, Any] = {str(route.status): success}
     if route.path == "/health/ready":
         responses["503"] = {"description": "Not ready", "content": success["content"]}

@@ -136,7 +136,7 @@ class Api:
         limit = req.get_param("limit")
         if limit is not None and not limit.isdigit():
             raise InvalidInput("limit must be a whole number between 1 and 100")
-        return req.get_param("cursor"), None if limit is None else int(limit)
+        return req.get_param("cursor") or None, None if limit is None else int(limit)
 
     def actor(self, req: falcon.Request) -> dict[str, Any]:
         """Who acts, and the correlation to carry into messages."""
@@ -360,7 +360,7 @@ class Payments(Api):
             job_id = self.bus.handle(
                 c.StartProcessingJob(
                     tenant_id=tenant,
-                    payment_ids=tuple(body.payment_ids or ()),
+                    payment_ids=tuple(body.payment_ids),
                     due_on=body.due_on,
                     send_now=body.send_now,
                     **self.actor(req),

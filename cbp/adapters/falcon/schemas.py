@@ -14,19 +14,15 @@ PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*$"
 SOME_TEXT = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
 
 
-Category = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=SOME_TEXT),
-]
+Category = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=SOME_TEXT)]
 Nickname = Annotated[str, StringConstraints(max_length=100, pattern=PRINTABLE)]
 Memo = Annotated[str, StringConstraints(max_length=140, pattern=PRINTABLE)]
 Reason = Annotated[str, StringConstraints(max_length=200, pattern=PRINTABLE)]
 Resolution = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=SOME_TEXT)]
-Text = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=SOME_TEXT),
-]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=SOME_TEXT)]
 ID_PATTERN = r"^[a-z]{3}_[0-9a-z]{1,36}$"
+#: A delivery is its message and its subscriber: ``msg_....audit-log``.
+DELIVERY_ID_PATTERN = r"^[a-z]{3}_[0-9a-z]{1,36}\.[a-z0-9_-]{1,100}$"
 Id = Annotated[str, StringConstraints(min_length=5, max_length=40, pattern=ID_PATTERN)]
 Money = Annotated[str, StringConstraints(pattern=r"^-?[0-9]{1,13}(\.[0-9]{1,4})?$")]
 AccountNumber = Annotated[
@@ -177,9 +173,10 @@ class ProcessIn(Strict):
         }
     )
 
-    payment_ids: list[Id] | None = Field(default=None, min_length=1, max_length=1000)
-    due_on: date | None = Field(
-        default=None, description="Every payment due by this date (not after today)"
+    payment_ids: list[Id] = Field(default_factory=list, min_length=1, max_length=1000)
+    due_on: date = Field(
+        default=None,  # type: ignore[assignment]  # NOTE: absent, never null
+        description="Every payment due by this date (not after today)",
     )
     send_now: bool = Field(
         default=False, description="Send payments before their send-on date (audited)"

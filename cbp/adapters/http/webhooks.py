@@ -34,12 +34,16 @@ class UnsafeWebhookUrl(DeliveryRejected):
 
 def check_webhook_url(url: str, *, allow_private: bool = False) -> tuple[str, str]:
     """The URL to call and its Host header, once the host's every address is safe."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:  # NOTE: a malformed IPv6 literal, a port out of range
+        raise UnsafeWebhookUrl(DEPENDENCY, "the webhook URL is malformed") from None
+    if parts.scheme not in ("http", "https") or not host:
         raise UnsafeWebhookUrl(DEPENDENCY, "a webhook URL must be http(s) with a host")
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or None, type=socket.SOCK_STREAM)
-    except OSError:
+        infos = socket.getaddrinfo(host, port or None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, ValueError):  # NOTE: "0..0" fails IDNA encoding
         raise UnsafeWebhookUrl(DEPENDENCY, "the webhook host does not resolve") from None
     addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
     for address in addresses:
@@ -58,7 +62,7 @@ def check_webhook_url(url: str, *, allow_private: bool = False) -> tuple[str, st
         return url, host_header  # NOTE: TLS verifies the name, which pins the peer
     first = sorted(addresses, key=str)[0]
     literal = f"[{first}]" if first.version == 6 else str(first)
-    netloc = f"{literal}:{parts.port}" if parts.port else literal
+    netloc = f"{literal}:{port}" if port else literal
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")), host_header
 
 

@@ -162,13 +162,22 @@ class InMemoryBroker:
     def ping(self) -> None:
         """Always reachable: it lives in this process."""
 
-    def drain(self, consume: Callable[[str], object]) -> int:
-        """Run every delivery queued now, by id; return how many ran."""
-        with self._lock:
-            batch, self._queue = list(self._queue), deque()
-        for delivery in batch:
+    def drain(
+        self, consume: Callable[[str], object], *, stop: threading.Event | None = None
+    ) -> int:
+        """Run every delivery queued now, by id, until ``stop`` is set; return how many ran.
+
+        A delivery left when stopping stays leased; its lease brings it back.
+        """
+        ran = 0
+        while not (stop is not None and stop.is_set()):
+            with self._lock:
+                if not self._queue:
+                    break
+                delivery = self._queue.popleft()
             consume(delivery.id)
-        return len(batch)
+            ran += 1
+        return ran
 
     @property
     def messages(self) -> list[Message]:
