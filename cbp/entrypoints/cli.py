@@ -32,6 +32,7 @@ from cbp.services import commands as c
 from cbp.services.auditing import audit_checkpoint, check_checkpoint, verify_audit_log
 from cbp.services.directory import import_directory
 from cbp.services.replay import rebuild_payment_views
+from cbp.services.routing import SERVICES
 from cbp.settings import ConfigurationError, Settings
 
 Command = Callable[[argparse.Namespace], int]
@@ -335,9 +336,9 @@ def cmd_api_key_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_worker(_: argparse.Namespace) -> int:
-    """Consume the broker's delivery queues until SIGTERM."""
-    run_workers(Settings())
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Consume the broker's delivery queues (one service's, if named) until SIGTERM."""
+    run_workers(Settings(), args.service)
     return 0
 
 
@@ -522,7 +523,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("checkpoint", cmd_audit_checkpoint, "print the chain's head, to keep elsewhere", audit)
 
-    add("worker", cmd_worker, "consume the broker's queues (CBP_WORKER_PROCESSES, _THREADS)")
+    add(
+        "worker", cmd_worker, "consume the broker's queues (CBP_WORKER_PROCESSES, _THREADS)"
+    ).add_argument(
+        "--service",
+        choices=sorted(SERVICES),
+        help="only this internal service's queues (default: every service)",
+    )
     add("relay", cmd_relay, "relay the outbox to the broker; run the reconciler and sweep")
     dead = sub.add_parser("dead-letters", help="deliveries that ran out of attempts")
     dead_sub = dead.add_subparsers(dest="dead_letters", required=True)

@@ -21,6 +21,7 @@ from cbp.bootstrap import Cbp, bootstrap
 from cbp.entrypoints.observability import configure_logging, configure_tracing
 from cbp.services.delivery import dispatch_due, relay_outbox
 from cbp.services.periodic import periodic_jobs
+from cbp.services.routing import broker_queues, of_service
 from cbp.settings import ConfigurationError, Settings
 
 logger = logging.getLogger("cbp.workers")
@@ -50,12 +51,14 @@ def _start(settings: Settings, service_name: str) -> Cbp:
     return bootstrap(settings)
 
 
-def run_worker_process(settings: Settings, stop: threading.Event) -> None:
-    """Consume every delivery queue with ``settings.worker_threads`` threads until ``stop``."""
-    core = _start(settings, "cbp-worker")
+def run_worker_process(
+    settings: Settings, stop: threading.Event, service: str | None = None
+) -> None:
+    """Consume the delivery queues (of one service, if named) until ``stop``."""
+    core = _start(settings, f"cbp-worker-{service}" if service else "cbp-worker")
     try:
         transport = _transport(core)
-        queues = [transport.prefix + queue for queue in core.router.queues()]
+        queues = [transport.prefix + queue for queue in broker_queues(of_service(service))]
         # NOTE: a delivery must finish well inside its lease, or it would be leased twice.
         time_limit_ms = int(settings.delivery_lease_seconds * 1000 * 0.8)
         declare_deliver_actor(transport.broker, queues, core.consume, time_limit_ms=time_limit_ms)
@@ -71,19 +74,24 @@ def run_worker_process(settings: Settings, stop: threading.Event) -> None:
         core.close()
 
 
-def _worker_child(settings: Settings) -> None:
-    run_worker_process(settings, stop_on_signals())
+def _worker_child(settings: Settings, service: str | None) -> None:
+    run_worker_process(settings, stop_on_signals(), service)
 
 
-def run_workers(settings: Settings) -> None:
-    """``cbp worker``: one worker process, or ``worker_processes`` children of this one."""
+def run_workers(settings: Settings, service: str | None = None) -> None:
+    """``cbp worker``: one worker process, or ``worker_processes`` children of this one.
+
+    With ``service``, only that internal service's queues are consumed, so
+    each service can be scaled and restarted apart from the others.
+    """
+    of_service(service)  # NOTE: an unknown name fails here, before any process starts
     stop = stop_on_signals()
     if settings.worker_processes == 1:
-        run_worker_process(settings, stop)
+        run_worker_process(settings, stop, service)
         return
     spawn = multiprocessing.get_context("spawn")
     children = [
-        spawn.Process(target=_worker_child, args=(settings,), name=f"cbp-worker-{n}")
+        spawn.Process(target=_worker_child, args=(settings, service), name=f"cbp-worker-{n}")
         for n in range(settings.worker_processes)
     ]
     for child in children:
@@ -94,7 +102,9 @@ def run_workers(settings: Settings) -> None:
                 logger.warning(
                     "worker process died; starting another", extra={"exit": child.exitcode}
                 )
-                children[n] = spawn.Process(target=_worker_child, args=(settings,), name=child.name)
+                children[n] = spawn.Process(
+                    target=_worker_child, args=(settings, service), name=child.name
+                )
                 children[n].start()
     for child in children:
         if child.pid is not None and child.is_alive():

@@ -174,6 +174,26 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
 )
 
 
+#: The internal services, each a set of subscribers that can run, scale and
+#: restart on its own (``cbp worker --service NAME``).
+SERVICES: dict[str, frozenset[str]] = {
+    "payments": frozenset({PAYMENT_PROCESSOR}),
+    "exceptions": frozenset({"exception-handler"}),
+    "notifications": frozenset({"notification-sender"}),
+    "validation": frozenset({"validation-service", "directory-cache"}),
+    "audit": frozenset({"audit-log", "operations-log"}),
+}
+
+
+def of_service(service: str | None) -> tuple[Subscription, ...]:
+    """The subscriptions one service runs (all of them for None)."""
+    if service is None:
+        return SUBSCRIPTIONS
+    if service not in SERVICES:
+        raise ValueError(f"no service {service!r}: one of {', '.join(sorted(SERVICES))}")
+    return tuple(s for s in SUBSCRIPTIONS if s.name in SERVICES[service])
+
+
 def broker_queues(subscriptions: tuple[Subscription, ...] = SUBSCRIPTIONS) -> list[str]:
     """The broker queues of these subscriptions: one per task queue and topic subscriber."""
     return sorted({m.queue_name(s.destination, s.name, s.kind) for s in subscriptions})
