@@ -84,7 +84,11 @@ class Deployment:
 
 @contextmanager
 def deployment(
-    home: Path, kind: str, settings: dict[str, str] | None = None
+    home: Path,
+    kind: str,
+    settings: dict[str, str] | None = None,
+    *,
+    services: tuple[str, ...] = (),
 ) -> Iterator[Deployment]:
     """``kind``: rabbitmq or redis (PostgreSQL, relay and worker processes), or embedded."""
     ledger = {"CBP_PROCESSOR_LEDGER_PATH": str(home / "processor.sqlite3")} | (settings or {})
@@ -102,7 +106,9 @@ def deployment(
             with running_server(home, env) as server:
                 running = Deployment(home, server.env, server)
                 running.start("relay", "relay")
-                running.start("worker", "worker")
+                for service in services or (None,):  # NOTE: one worker per named service
+                    extra = ("--service", service) if service else ()
+                    running.start(f"worker-{service}" if service else "worker", "worker", *extra)
                 try:
                     yield running
                 finally:

@@ -144,3 +144,23 @@ def start_second_worker(running: Deployment) -> None:
     """Another `cbp worker` process, started after the breaker opened."""
     running.start("worker-b", "worker")
     time.sleep(2)  # NOTE: time to import and connect; its first calls would come now
+
+
+def test_each_internal_service_runs_and_restarts_on_its_own(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    with deployment(
+        tmp_path, "redis", settings(simulator), services=("payments", "validation")
+    ) as running:
+        server = running.server
+        world = make_world(server)  # NOTE: the validation service verifies the payee
+        failed = pay(server, world, "25.13")
+        server.wait_for(f"/payment/{failed}", "status", "failed", timeout=60)
+        time.sleep(2)
+        (exception,) = [
+            e for e in server.call("GET", "/exception").body["items"] if e["payment_id"] == failed
+        ]
+        assert exception["status"] == "open"  # NOTE: no exceptions service runs yet
+        running.start("worker-exceptions", "worker", "--service", "exceptions")
+        running.start("worker-notifications", "worker", "--service", "notifications")
+        server.wait_for(f"/exception/{exception['id']}", "status", "notified", timeout=60)
