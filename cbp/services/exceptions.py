@@ -9,6 +9,7 @@ from cbp.domain.notification import Notification
 from cbp.domain.payment import Payment
 from cbp.domain.payment_exception import ExceptionKind, PaymentException
 from cbp.ports import messages as m
+from cbp.ports.messages import EXCEPTION_CREATED, HANDLE_EXCEPTION_TASK
 from cbp.ports.storage import UnitOfWork
 from cbp.services import auditing
 from cbp.services.commands import (
@@ -19,15 +20,7 @@ from cbp.services.commands import (
 )
 from cbp.services.dependencies import Dependencies
 from cbp.services.notifications import queue_notification
-from cbp.services.outbox import (
-    EXCEPTION_CREATED,
-    already_consumed,
-    enqueue_task,
-    headers_for,
-    publish_event,
-)
-
-HANDLE_EXCEPTION_TASK = "exception.handle"
+from cbp.services.outbox import already_consumed, enqueue_task, headers_for, publish_event
 
 
 def open_exception(

@@ -12,15 +12,11 @@ from cbp.domain.notification import Notification, NotificationStatus
 from cbp.domain.webhook_endpoint import EndpointStatus, WebhookEndpoint, next_retry
 from cbp.ports import messages as m
 from cbp.ports.errors import DependencyDeferred, DependencyError
-from cbp.ports.messages import DeliveryPostponed
+from cbp.ports.messages import DELIVER_NOTIFICATION_TASK, WEBHOOK_ENDPOINT_PAUSED, DeliveryPostponed
 from cbp.ports.storage import UnitOfWork
 from cbp.services.commands import DeliverNotification
 from cbp.services.dependencies import Dependencies
 from cbp.services.outbox import enqueue_task, publish_event
-
-DELIVER_NOTIFICATION_TASK = "notification.deliver"
-#: On system.events: a tenant's webhook endpoint failed for too long and was paused.
-WEBHOOK_ENDPOINT_PAUSED = "webhook_endpoint.paused"
 
 
 class DeliveryOutcome(enum.StrEnum):

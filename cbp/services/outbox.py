@@ -9,13 +9,10 @@ from cbp.domain import identifiers
 from cbp.domain.events import DomainEvent
 from cbp.domain.payment import Payment
 from cbp.ports import messages as m
+from cbp.ports.messages import BREAKER_STATE_CHANGED, PAYMENT_STATUS_CHANGED
 from cbp.ports.storage import UnitOfWork
 from cbp.services.commands import AnnounceBreakerChange, Command
 from cbp.services.dependencies import Dependencies
-
-#: The payment.events message type every payment state change is published as.
-PAYMENT_STATUS_CHANGED = "payment.status.changed"
-EXCEPTION_CREATED = "payment.exception.created"
 
 
 def headers_for(command: Command, tenant_id: str | None) -> m.Headers:
@@ -139,10 +136,6 @@ def already_consumed(
         return True
     uow.inbox.record(consumer, message_id, deps.clock.now())
     return False
-
-
-#: The event type of a circuit breaker's change of state, on system.events.
-BREAKER_STATE_CHANGED = "breaker.state_changed"
 
 
 def announce_breaker_change(command: AnnounceBreakerChange, deps: Dependencies) -> None:

@@ -10,13 +10,13 @@ from cbp.domain.money import Money
 from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment
 from cbp.ports import messages as m
+from cbp.ports.messages import PROCESS_PAYMENT_TASK
 from cbp.ports.storage import UnitOfWork
 from cbp.services import auditing
 from cbp.services.commands import CancelPayment, CreateOneTimePayment
 from cbp.services.dependencies import Dependencies
 from cbp.services.outbox import enqueue_task, headers_for, publish_payment_changes
 
-PROCESS_PAYMENT_TASK = "payment.process"
 #: The subscriber that consumes payment.processing tasks.
 PAYMENT_PROCESSOR = "payment-processor"
 

@@ -13,17 +13,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from cbp.ports import messages as m
+from cbp.ports.messages import (
+    BREAKER_STATE_CHANGED,
+    DELIVER_NOTIFICATION_TASK,
+    EXCEPTION_CREATED,
+    HANDLE_EXCEPTION_TASK,
+    PAYMENT_STATUS_CHANGED,
+    PROCESS_PAYMENT_TASK,
+    WEBHOOK_ENDPOINT_PAUSED,
+)
 from cbp.services import commands as c
 from cbp.services.bus import CommandBus
 from cbp.services.directory import invalidate_directory_cache
-from cbp.services.exceptions import HANDLE_EXCEPTION_TASK
-from cbp.services.notifications import (
-    DELIVER_NOTIFICATION_TASK,
-    WEBHOOK_ENDPOINT_PAUSED,
-    DeliveryOutcome,
-)
-from cbp.services.outbox import BREAKER_STATE_CHANGED, EXCEPTION_CREATED, PAYMENT_STATUS_CHANGED
-from cbp.services.payments import PAYMENT_PROCESSOR, PROCESS_PAYMENT_TASK
+from cbp.services.notifications import DeliveryOutcome
+from cbp.services.payments import PAYMENT_PROCESSOR
 
 logger = logging.getLogger("cbp.system")
 

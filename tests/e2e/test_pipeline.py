@@ -26,8 +26,7 @@ import pytest
 from sqlalchemy import create_engine, insert, select, text, update
 
 from cbp.adapters.sql import codecs, schema
-from cbp.ports.messages import Headers, Message, MessageKind
-from cbp.services.payments import PROCESS_PAYMENT_TASK
+from cbp.ports.messages import PROCESS_PAYMENT_TASK, Headers, Message, MessageKind
 from tests.brokers import REDIS_URL
 from tests.e2e.deployment import Deployment, deployment
 from tests.e2e.server import Server, make_world

@@ -10,9 +10,8 @@ from cbp.adapters.memory.outside import InMemoryClock, InMemoryNotifier, InMemor
 from cbp.domain.errors import AlreadyExists, IllegalTransition, InvalidInput, NotFound
 from cbp.domain.notification import NotificationStatus
 from cbp.domain.webhook_endpoint import DEFAULT_RETRY_SCHEDULE, EndpointStatus
-from cbp.ports.messages import DeliveryStatus
+from cbp.ports.messages import WEBHOOK_ENDPOINT_PAUSED, DeliveryStatus
 from cbp.services import commands as c
-from cbp.services.notifications import WEBHOOK_ENDPOINT_PAUSED
 from tests.unit.services.conftest import World
 
 URL = "https://hooks.example.com/cbp"
