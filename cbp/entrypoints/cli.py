@@ -1,4 +1,9 @@
-"""The ``cbp`` command line: one function per sub-command, a container each run."""
+"""The ``cbp`` command line: one function per sub-command, a container each run.
+
+Each command imports the machinery it alone needs (the HTTP server, the
+migrations, the file formats) when it runs, so that a worker or a relay
+process does not carry the API server in memory.
+"""
 
 from __future__ import annotations
 
@@ -14,20 +19,11 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from cbp.adapters.falcon.openapi import build_spec
-from cbp.adapters.files.directory_files import read_directory, write_directory
-from cbp.adapters.files.synthetic import generate_billers
-from cbp.adapters.sql import migrate
 from cbp.adapters.sql.crypto import FieldCipher
-from cbp.adapters.sql.engine import build_engine
-from cbp.adapters.sql.maintenance import rotate_encryption_keys
 from cbp.adapters.sql.setup import DatabaseNotReady
 from cbp.bootstrap import Cbp, bootstrap
-from cbp.demo import run_demo
 from cbp.domain.errors import DomainError
 from cbp.entrypoints.progress import ProgressBar
-from cbp.entrypoints.serve import api_server, seed_first_run, simulator_server
-from cbp.entrypoints.workers import run_relay, run_workers
 from cbp.services import commands as c
 from cbp.services.auditing import audit_checkpoint, check_checkpoint, verify_audit_log
 from cbp.services.directory import import_directory
@@ -60,6 +56,8 @@ def _require_sql(app: Cbp) -> None:
 
 def cmd_demo(_: argparse.Namespace) -> int:
     """Run a scripted payment's life."""
+    from cbp.demo import run_demo
+
     with opened() as app:
         run_demo(app)
     return 0
@@ -67,6 +65,8 @@ def cmd_demo(_: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the HTTP API with gunicorn."""
+    from cbp.entrypoints.serve import api_server, seed_first_run
+
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = Settings(**overrides)
     if settings.seeds_demo:
@@ -101,6 +101,8 @@ def _write_private(path: str, secret: str) -> str:
 
 def cmd_simulator_serve(args: argparse.Namespace) -> int:
     """Serve the processor and verifier simulator over HTTP, with fault injection."""
+    from cbp.entrypoints.serve import simulator_server
+
     secret = os.environ.get("CBP_SIMULATOR_EVENTS_SECRET")
     if args.events_url and not secret:
         raise SystemExit("--events-url needs CBP_SIMULATOR_EVENTS_SECRET (the whsec_ secret)")
@@ -118,6 +120,8 @@ def cmd_simulator_serve(args: argparse.Namespace) -> int:
 
 def cmd_openapi(args: argparse.Namespace) -> int:
     """Write the OpenAPI document (the checked-in api.json is this output)."""
+    from cbp.adapters.falcon.openapi import build_spec
+
     document = json.dumps(build_spec(), indent=1) + "\n"
     if args.output:
         Path(args.output).write_text(document, encoding="utf-8")
@@ -129,6 +133,9 @@ def cmd_openapi(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Migrate the database up (or down) to a revision."""
+    from cbp.adapters.sql import migrate
+    from cbp.adapters.sql.engine import build_engine
+
     engine = build_engine(Settings().database_url)
     try:
         if args.downgrade:
@@ -157,6 +164,8 @@ def cmd_keys_generate(_: argparse.Namespace) -> int:
 
 def cmd_keys_rotate(_: argparse.Namespace) -> int:
     """Re-encrypt every stored number under the newest key."""
+    from cbp.adapters.sql.maintenance import rotate_encryption_keys
+
     with opened() as app:
         _require_sql(app)
         rows = rotate_encryption_keys(
@@ -168,6 +177,8 @@ def cmd_keys_rotate(_: argparse.Namespace) -> int:
 
 def cmd_directory_import(args: argparse.Namespace) -> int:
     """Import billers from a CSV or JSON file."""
+    from cbp.adapters.files.directory_files import read_directory
+
     path = Path(args.file)
     if not path.is_file():
         raise SystemExit(f"no such file: {path}")
@@ -183,6 +194,9 @@ def cmd_directory_import(args: argparse.Namespace) -> int:
 
 def cmd_directory_generate(args: argparse.Namespace) -> int:
     """Generate a synthetic directory into the database or a file."""
+    from cbp.adapters.files.directory_files import write_directory
+    from cbp.adapters.files.synthetic import generate_billers
+
     billers = generate_billers(args.count, seed=args.seed)
     if args.output:
         written = write_directory(Path(args.output), billers)
@@ -338,12 +352,16 @@ def cmd_api_key_revoke(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Consume the broker's delivery queues (one service's, if named) until SIGTERM."""
+    from cbp.entrypoints.workers import run_workers
+
     run_workers(Settings(), args.service)
     return 0
 
 
 def cmd_relay(_: argparse.Namespace) -> int:
     """Relay the outbox, dispatch deliveries and run the periodic jobs until SIGTERM."""
+    from cbp.entrypoints.workers import run_relay
+
     run_relay(Settings())
     return 0
 
