@@ -123,14 +123,19 @@ class BufferedWsgi:
         threads: int,
         max_body_bytes: int,
         body_timeout: float,
+        on_shutdown: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.body_timeout = body_timeout
+        self.on_shutdown = on_shutdown
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="cbp-http")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one HTTP request (no lifespan, no websockets)."""
+        """Serve one HTTP request, or the server's lifespan (no websockets)."""
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
         declared = _header(scope, b"content-length")
@@ -148,6 +153,28 @@ class BufferedWsgi:
         status, headers, chunks = await loop.run_in_executor(self.pool, _run, self.app, environ)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": chunks})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        """On shutdown, after the last request: finish the threads, then close the app's core.
+
+        This runs before the process exits, so work the app does in the
+        background (the in-process message pump) stops between two steps,
+        never in the middle of one.
+        """
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(None, self._close)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def _close(self) -> None:
+        self.pool.shutdown(wait=True)
+        if self.on_shutdown is not None:
+            self.on_shutdown()
 
     @property
     def _too_large(self) -> str:
@@ -255,7 +282,7 @@ def worker_class(*, header_timeout: float) -> type[UvicornWorker]:
             "CONFIG_KWARGS": {
                 "loop": "asyncio",
                 "http": protocol,
-                "lifespan": "off",
+                "lifespan": "on",
                 "access_log": False,
                 "server_header": False,
                 "h11_max_incomplete_event_size": MAX_HEADER_BYTES,

@@ -18,7 +18,7 @@ from cbp.bootstrap import Cbp
 from cbp.demo import BILLERS
 from cbp.domain.access import OPERATOR_SCOPES, TENANT_SCOPES
 from cbp.entrypoints.http_server import BufferedWsgi, worker_class
-from cbp.entrypoints.wsgi import create
+from cbp.entrypoints.wsgi import create_with_core
 from cbp.services import commands as c
 from cbp.services.directory import import_directory
 from cbp.settings import Settings
@@ -62,11 +62,13 @@ def api_server(settings: Settings, *, certfile: str | None, keyfile: str | None)
         options.update(certfile=certfile, keyfile=keyfile)
 
     def load() -> Any:
+        app, core = create_with_core(settings)
         return BufferedWsgi(
-            create(settings),
+            app,
             threads=settings.http_threads,
             max_body_bytes=settings.max_body_bytes,
             body_timeout=settings.http_body_timeout_seconds,
+            on_shutdown=core.close,  # NOTE: before the worker exits (SIGTERM ends it at once)
         )
 
     return Gunicorn(options, load)

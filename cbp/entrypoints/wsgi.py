@@ -42,8 +42,17 @@ def messaging_collector(core: Cbp) -> MessagingCollector:
 
 
 def create(settings: Settings | None = None) -> falcon.App[falcon.Request, falcon.Response]:
-    """Build the core from settings and serve it over HTTP (one per worker)."""
-    settings = settings or Settings()
+    """Build the core from settings and serve it over HTTP (one per worker).
+
+    For any WSGI server: the core is closed when the process exits.
+    """
+    app, core = create_with_core(settings or Settings())
+    atexit.register(core.close)
+    return app
+
+
+def create_with_core(settings: Settings) -> tuple[falcon.App[falcon.Request, falcon.Response], Cbp]:
+    """The app and the core behind it, for a server that closes the core itself."""
     configure_logging(getattr(logging, settings.log_level))
     configure_tracing(service_name="cbp-api", otlp_endpoint=settings.otlp_endpoint)
     core = bootstrap(settings)
@@ -53,8 +62,7 @@ def create(settings: Settings | None = None) -> falcon.App[falcon.Request, falco
             periodic_seconds=settings.reconcile_interval_seconds,
             retention_days=settings.message_retention_days,
         )
-    atexit.register(core.close)
-    return create_app(
+    app = create_app(
         bus=core.bus,
         queries=core.queries,
         deps=core.deps,
@@ -77,3 +85,4 @@ def create(settings: Settings | None = None) -> falcon.App[falcon.Request, falco
         ),
         breakers=core.container.breaker_store(),
     )
+    return app, core
