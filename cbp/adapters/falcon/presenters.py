@@ -1,4 +1,4 @@
-"""Response bodies as pydantic models: the field names of DESIGN §5.
+"""Response bodies as pydantic models: the field names the API publishes in api.json.
 
 The same models shape every response and generate the OpenAPI schemas, so
 the document cannot describe a field the API does not send.
