@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from cbp.adapters.memory import repositories as r
+from cbp.adapters.memory import access, audit, event_store, messaging, records
 from cbp.adapters.memory.database import InMemoryDatabase, Transaction
 
 
@@ -16,23 +16,23 @@ class InMemoryUnitOfWork:
         self.db = db
         self.committed = 0
         self._tx = Transaction(db)
-        self.tenants = r.InMemoryTenantRepository(self._tx)
-        self.customers = r.InMemoryCustomerRepository(self._tx)
-        self.directory = r.InMemoryDirectoryRepository(self._tx)
-        self.payees = r.InMemoryPayeeRepository(self._tx)
-        self.funding_accounts = r.InMemoryFundingAccountRepository(self._tx)
-        self.events = r.InMemoryEventStore(self._tx)
-        self.payments = r.InMemoryPaymentRepository(self._tx, self.events)
-        self.exceptions = r.InMemoryExceptionRepository(self._tx)
-        self.notifications = r.InMemoryNotificationRepository(self._tx)
-        self.jobs = r.InMemoryProcessJobRepository(self._tx)
-        self.api_keys = r.InMemoryApiKeyRepository(self._tx)
-        self.webhook_endpoints = r.InMemoryWebhookEndpointRepository(self._tx)
-        self.idempotency = r.InMemoryIdempotencyStore(self._tx)
-        self.audit = r.InMemoryAuditLog(self._tx)
-        self.outbox = r.InMemoryOutbox(self._tx)
-        self.inbox = r.InMemoryInbox(self._tx)
-        self.deliveries = r.InMemoryDeliveryStore(self._tx)
+        self.tenants = records.InMemoryTenantRepository(self._tx)
+        self.customers = records.InMemoryCustomerRepository(self._tx)
+        self.directory = records.InMemoryDirectoryRepository(self._tx)
+        self.payees = records.InMemoryPayeeRepository(self._tx)
+        self.funding_accounts = records.InMemoryFundingAccountRepository(self._tx)
+        self.events = event_store.InMemoryEventStore(self._tx)
+        self.payments = event_store.InMemoryPaymentRepository(self._tx, self.events)
+        self.exceptions = records.InMemoryExceptionRepository(self._tx)
+        self.notifications = records.InMemoryNotificationRepository(self._tx)
+        self.jobs = records.InMemoryProcessJobRepository(self._tx)
+        self.api_keys = access.InMemoryApiKeyRepository(self._tx)
+        self.webhook_endpoints = records.InMemoryWebhookEndpointRepository(self._tx)
+        self.idempotency = access.InMemoryIdempotencyStore(self._tx)
+        self.audit = audit.InMemoryAuditLog(self._tx)
+        self.outbox = messaging.InMemoryOutbox(self._tx)
+        self.inbox = messaging.InMemoryInbox(self._tx)
+        self.deliveries = messaging.InMemoryDeliveryStore(self._tx)
 
     def __enter__(self) -> Self:
         self._tx.reset()

@@ -8,7 +8,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from cbp.adapters.sql import repositories as r
+from cbp.adapters.sql import access, audit, event_store, messaging, records
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.domain.errors import ConcurrencyConflict
 
@@ -29,23 +29,23 @@ class SqlAlchemyUnitOfWork:
     def __enter__(self) -> Self:
         conn = self.engine.connect()  # NOTE: the transaction begins with the first statement
         self._conn = conn
-        self.tenants = r.SqlTenantRepository(conn)
-        self.customers = r.SqlCustomerRepository(conn)
-        self.directory = r.SqlDirectoryRepository(conn)
-        self.payees = r.SqlPayeeRepository(conn, self.cipher)
-        self.funding_accounts = r.SqlFundingAccountRepository(conn, self.cipher)
-        self.events = r.SqlEventStore(conn)
-        self.payments = r.SqlPaymentRepository(conn, self.events)
-        self.exceptions = r.SqlExceptionRepository(conn)
-        self.notifications = r.SqlNotificationRepository(conn)
-        self.webhook_endpoints = r.SqlWebhookEndpointRepository(conn, self.cipher)
-        self.jobs = r.SqlProcessJobRepository(conn)
-        self.api_keys = r.SqlApiKeyRepository(conn)
-        self.idempotency = r.SqlIdempotencyStore(conn)
-        self.audit = r.SqlAuditLog(conn, self.audit_key)
-        self.outbox = r.SqlOutbox(conn)
-        self.inbox = r.SqlInbox(conn)
-        self.deliveries = r.SqlDeliveryStore(conn)
+        self.tenants = records.SqlTenantRepository(conn)
+        self.customers = records.SqlCustomerRepository(conn)
+        self.directory = records.SqlDirectoryRepository(conn)
+        self.payees = records.SqlPayeeRepository(conn, self.cipher)
+        self.funding_accounts = records.SqlFundingAccountRepository(conn, self.cipher)
+        self.events = event_store.SqlEventStore(conn)
+        self.payments = event_store.SqlPaymentRepository(conn, self.events)
+        self.exceptions = records.SqlExceptionRepository(conn)
+        self.notifications = records.SqlNotificationRepository(conn)
+        self.webhook_endpoints = records.SqlWebhookEndpointRepository(conn, self.cipher)
+        self.jobs = records.SqlProcessJobRepository(conn)
+        self.api_keys = access.SqlApiKeyRepository(conn)
+        self.idempotency = access.SqlIdempotencyStore(conn)
+        self.audit = audit.SqlAuditLog(conn, self.audit_key)
+        self.outbox = messaging.SqlOutbox(conn)
+        self.inbox = messaging.SqlInbox(conn)
+        self.deliveries = messaging.SqlDeliveryStore(conn)
         return self
 
     def __exit__(

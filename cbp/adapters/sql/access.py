@@ -1,0 +1,121 @@
+"""API keys and idempotency records in SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    delete,
+    select,
+    update,
+)
+
+from cbp.adapters.sql import codecs
+from cbp.adapters.sql import schema as t
+from cbp.adapters.sql.statements import (
+    dialect_insert,
+    insert_row,
+    one_row,
+)
+from cbp.domain.access import ApiKey
+from cbp.domain.errors import (
+    NotFound,
+)
+from cbp.domain.idempotency import IdempotencyRecord
+
+
+class SqlApiKeyRepository:
+    """API keys in SQL (hashes only)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def _values(self, key: ApiKey) -> dict[str, Any]:
+        return {
+            "id": key.id,
+            "tenant_id": key.tenant_id,
+            "secret_hash": key.secret_hash,
+            "scopes": sorted(s.value for s in key.scopes),
+            "name": key.name,
+            "created_at": key.created_at,
+            "revoked_at": key.revoked_at,
+        }
+
+    def add(self, key: ApiKey) -> None:
+        insert_row(self.conn, t.api_keys, self._values(key), "api key")
+
+    def get(self, key_id: str) -> ApiKey:
+        query = select(t.api_keys).where(t.api_keys.c.id == key_id)
+        return codecs.api_key_from_row(one_row(self.conn, query, "api key", key_id))
+
+    def list(self, tenant_id: str | None = None) -> list[ApiKey]:
+        c = t.api_keys.c
+        query = select(t.api_keys).order_by(c.created_at, c.id)
+        if tenant_id is not None:
+            query = query.where(c.tenant_id == tenant_id)
+        return [codecs.api_key_from_row(row) for row in self.conn.execute(query)]
+
+    def save(self, key: ApiKey) -> None:
+        result = self.conn.execute(
+            update(t.api_keys).where(t.api_keys.c.id == key.id).values(**self._values(key))
+        )
+        if result.rowcount == 0:
+            raise NotFound("api key", key.id)
+
+
+class SqlIdempotencyStore:
+    """Idempotency records; the claim is one atomic insert-if-absent."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        values = {
+            "tenant_id": record.tenant_id,
+            "key": record.key,
+            "fingerprint": record.fingerprint,
+            "state": record.state.value,
+            "created_at": record.created_at,
+            "expires_at": record.expires_at,
+        }
+        claimed = self.conn.execute(
+            dialect_insert(self.conn)(t.idempotency_records)
+            .values(**values)
+            .on_conflict_do_nothing()
+            .returning(t.idempotency_records.c.key)
+        ).first()
+        if claimed is not None:
+            return None
+        c = t.idempotency_records.c
+        row = self.conn.execute(
+            select(t.idempotency_records).where(
+                c.tenant_id == record.tenant_id, c.key == record.key
+            )
+        ).one()
+        return codecs.idempotency_from_row(row)
+
+    def save(self, record: IdempotencyRecord) -> None:
+        c = t.idempotency_records.c
+        self.conn.execute(
+            update(t.idempotency_records)
+            .where(c.tenant_id == record.tenant_id, c.key == record.key)
+            .values(
+                state=record.state.value,
+                response_status=record.response_status,
+                response_body=record.response_body,
+            )
+        )
+
+    def release(self, tenant_id: str, key: str) -> None:
+        c = t.idempotency_records.c
+        self.conn.execute(
+            delete(t.idempotency_records).where(c.tenant_id == tenant_id, c.key == key)
+        )
+
+    def purge_expired(self, now: datetime) -> int:
+        result = self.conn.execute(
+            delete(t.idempotency_records).where(t.idempotency_records.c.expires_at <= now)
+        )
+        return int(result.rowcount)

@@ -1,0 +1,270 @@
+"""The outbox, the inbox and the delivery store in SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from cbp.adapters.sql import codecs
+from cbp.adapters.sql import schema as t
+from cbp.adapters.sql.statements import (
+    Prefixed,
+)
+from cbp.domain.errors import (
+    ConcurrencyConflict,
+    IllegalTransition,
+    NotFound,
+)
+from cbp.ports.messages import (
+    Backlog,
+    Delivery,
+    DeliveryStatus,
+    Message,
+    delivery_id,
+)
+
+
+class SqlOutbox:
+    """Outbox rows in the same database as the state they describe."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, message: Message) -> None:
+        self.conn.execute(insert(t.outbox).values(**codecs.message_values(message)))
+
+    def pending(self, limit: int) -> list[Message]:
+        o = t.outbox.c
+        query = select(t.outbox).where(o.dispatched_at.is_(None)).order_by(o.position).limit(limit)
+        if self.conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)  # NOTE: concurrent relays split rows
+        return [codecs.message_from_row(row) for row in self.conn.execute(query)]
+
+    def mark_dispatched(self, message_ids: list[str], at: datetime) -> None:
+        self.conn.execute(
+            update(t.outbox).where(t.outbox.c.message_id.in_(message_ids)).values(dispatched_at=at)
+        )
+
+    def backlog(self) -> Backlog:
+        o = t.outbox.c
+        pending, oldest = self.conn.execute(
+            select(func.count(), func.min(o.created_at)).where(o.dispatched_at.is_(None))
+        ).one()
+        return Backlog(pending=pending, oldest_created_at=codecs.utc(oldest))
+
+    def purge(self, before: datetime, *, limit: int) -> int:
+        o, d = t.outbox.c, t.deliveries.c
+        still_owed = select(literal(1)).where(d.message_id == o.message_id).exists()
+        old = (
+            select(o.position)
+            .where(o.dispatched_at.is_not(None), o.created_at < before, ~still_owed)
+            .order_by(o.position)
+            .limit(limit)
+        )
+        result = self.conn.execute(delete(t.outbox).where(o.position.in_(old.scalar_subquery())))
+        return int(result.rowcount)
+
+
+class SqlInbox:
+    """Handled message ids; the primary key makes a second consumption fail."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def seen(self, consumer: str, message_id: str) -> bool:
+        i = t.inbox.c
+        query = select(literal(1)).where(and_(i.consumer == consumer, i.message_id == message_id))
+        return self.conn.execute(query).first() is not None
+
+    def record(self, consumer: str, message_id: str, at: datetime) -> None:
+        try:
+            self.conn.execute(
+                insert(t.inbox).values(consumer=consumer, message_id=message_id, handled_at=at)
+            )
+        except IntegrityError:
+            raise ConcurrencyConflict("message was consumed by another transaction") from None
+
+
+class SqlDeliveryStore:
+    """Deliveries in SQL; concurrent claimers skip each other's rows."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def schedule(self, message: Message, subscribers: list[str], *, at: datetime) -> None:
+        if not subscribers:
+            return
+        self.conn.execute(
+            insert(t.deliveries),
+            [
+                {
+                    "id": delivery_id(message.message_id, subscriber),
+                    "message_id": message.message_id,
+                    "subscriber": subscriber,
+                    "ordering_key": message.ordering_key,
+                    "status": DeliveryStatus.PENDING.value,
+                    "attempts": 0,
+                    "available_at": at,
+                    "created_at": at,
+                }
+                for subscriber in subscribers
+            ],
+        )
+
+    def get(self, delivery_id: str) -> Delivery:
+        found = self._load(select(t.deliveries).where(t.deliveries.c.id == delivery_id))
+        if not found:
+            raise NotFound("delivery", delivery_id)
+        return found[0]
+
+    def claim_due(self, now: datetime, *, lease_seconds: float, limit: int) -> list[Delivery]:
+        d = t.deliveries.c
+        earlier = t.deliveries.alias("earlier")
+        waits_for_earlier = (
+            select(literal(1))
+            .where(
+                earlier.c.subscriber == d.subscriber,
+                earlier.c.ordering_key == d.ordering_key,
+                earlier.c.seq < d.seq,
+                earlier.c.status == DeliveryStatus.PENDING.value,
+            )
+            .exists()
+        )
+        due = (
+            select(d.seq)
+            .where(
+                d.status == DeliveryStatus.PENDING.value,
+                d.available_at <= now,
+                or_(d.leased_until.is_(None), d.leased_until <= now),
+                ~waits_for_earlier,
+            )
+            .order_by(d.seq)
+            .limit(limit)
+        )
+        if self.conn.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True, of=t.deliveries)
+        seqs = [row.seq for row in self.conn.execute(due)]
+        if not seqs:
+            return []
+        self.conn.execute(
+            update(t.deliveries)
+            .where(d.seq.in_(seqs))
+            .values(attempts=d.attempts + 1, leased_until=now + timedelta(seconds=lease_seconds))
+        )
+        return self._load(select(t.deliveries).where(d.seq.in_(seqs)))
+
+    def complete(self, delivery_id: str, *, at: datetime) -> None:
+        self._change(delivery_id, status=DeliveryStatus.DONE.value)
+
+    def fail(self, delivery_id: str, *, error: str, retry_at: datetime | None) -> None:
+        values: dict[str, Any] = {"leased_until": None, "last_error": error}
+        if retry_at is None:
+            values["status"] = DeliveryStatus.DEAD.value
+        else:
+            values["available_at"] = retry_at
+        self._change(delivery_id, **values)
+
+    def defer(self, delivery_id: str, *, until: datetime, reason: str) -> None:
+        d = t.deliveries.c
+        self._change(
+            delivery_id,
+            available_at=until,
+            leased_until=None,
+            last_error=reason,
+            attempts=case((d.attempts > 0, d.attempts - 1), else_=0),
+        )
+
+    def owed(self, destination: str, subscriber: str, ordering_key: str) -> bool:
+        d, o = t.deliveries.c, t.outbox.c
+        pending = select(literal(1)).where(
+            d.subscriber == subscriber,
+            d.ordering_key == ordering_key,
+            d.status == DeliveryStatus.PENDING.value,
+        )
+        unrelayed = select(literal(1)).where(
+            o.dispatched_at.is_(None), o.destination == destination, o.ordering_key == ordering_key
+        )
+        return bool(self.conn.execute(select(or_(pending.exists(), unrelayed.exists()))).scalar())
+
+    def dead_letters(self, *, limit: int, tenant_id: str | None = None) -> list[Delivery]:
+        d = t.deliveries.c
+        query = select(t.deliveries).where(d.status == DeliveryStatus.DEAD.value)
+        if tenant_id is not None:
+            o = t.outbox.c
+            owned = select(o.message_id).where(o.headers["tenant_id"].as_string() == tenant_id)
+            query = query.where(d.message_id.in_(owned))
+        return self._load(query.limit(limit))
+
+    def revive(self, delivery_id: str, *, at: datetime) -> None:
+        d = t.deliveries.c
+        status = self.conn.execute(select(d.status).where(d.id == delivery_id)).scalar()
+        if status is None:
+            raise NotFound("delivery", delivery_id)
+        if status != DeliveryStatus.DEAD.value:
+            raise IllegalTransition("delivery", status, "revive")
+        self._change(
+            delivery_id,
+            status=DeliveryStatus.PENDING.value,
+            attempts=0,
+            available_at=at,
+            leased_until=None,
+        )
+
+    def purge_done(self, before: datetime, *, limit: int) -> int:
+        d = t.deliveries.c
+        old = (
+            select(d.seq)
+            .where(d.status == DeliveryStatus.DONE.value, d.created_at < before)
+            .order_by(d.seq)
+            .limit(limit)
+        )
+        result = self.conn.execute(delete(t.deliveries).where(d.seq.in_(old.scalar_subquery())))
+        return int(result.rowcount)
+
+    def counts(self) -> dict[DeliveryStatus, int]:
+        d = t.deliveries.c
+        rows = self.conn.execute(select(d.status, func.count()).group_by(d.status))
+        counted = {DeliveryStatus(status): count for status, count in rows}
+        return {status: counted.get(status, 0) for status in DeliveryStatus}
+
+    def _change(self, delivery_id: str, **values: Any) -> None:
+        result = self.conn.execute(
+            update(t.deliveries).where(t.deliveries.c.id == delivery_id).values(**values)
+        )
+        if result.rowcount == 0:
+            raise NotFound("delivery", delivery_id)
+
+    def _load(self, query: Select[Any]) -> list[Delivery]:
+        d = t.deliveries.c
+        joined = query.add_columns(
+            *(c.label(f"m_{c.name}") for c in t.outbox.c if c.name != "position")
+        ).join(t.outbox, t.outbox.c.message_id == d.message_id)
+        rows = self.conn.execute(joined.order_by(d.seq))
+        return [
+            Delivery(
+                id=row.id,
+                message=codecs.message_from_row(Prefixed(row, "m_")),
+                subscriber=row.subscriber,
+                status=DeliveryStatus(row.status),
+                attempts=row.attempts,
+                available_at=codecs.must_utc(row.available_at),
+                leased_until=codecs.utc(row.leased_until),
+                last_error=row.last_error,
+            )
+            for row in rows
+        ]

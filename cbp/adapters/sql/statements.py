@@ -1,0 +1,106 @@
+"""The statements every SQL repository shares: inserts, single rows, keyset pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Select,
+    Table,
+    insert,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from cbp.domain.errors import (
+    AlreadyExists,
+    InvalidInput,
+    NotFound,
+)
+from cbp.ports.pagination import decode_cursor, encode_cursor
+
+
+def insert_row(conn: Connection, table: Table, values: dict[str, Any], what: str) -> None:
+    """Insert a row; a duplicate key is AlreadyExists.
+
+    NOTE: on PostgreSQL the failed insert aborts the transaction; no caller
+    goes on after AlreadyExists, and the unit of work rolls back on exit.
+    """
+    try:
+        conn.execute(insert(table).values(**values))
+    except IntegrityError:
+        raise AlreadyExists(f"{what} already exists") from None
+
+
+def one_row(conn: Connection, query: Select[Any], kind: str, record_id: str) -> Any:
+    """The one row ``query`` finds, or NotFound for ``kind`` ``record_id``."""
+    row = conn.execute(query).first()
+    if row is None:
+        raise NotFound(kind, record_id)
+    return row
+
+
+def keyset_page(
+    conn: Connection,
+    query: Select[Any],
+    keys: Sequence[Any],
+    cursor: str | None,
+    limit: int,
+    *,
+    newest_first: bool,
+) -> tuple[list[Any], str | None]:
+    """Rows after ``cursor`` ordered by ``keys``, and the cursor of the next page."""
+    if cursor is not None:
+        after = decode_cursor(cursor)
+        if len(after) != len(keys):
+            raise InvalidInput("cursor is not valid")
+        bound = tuple_(*keys)
+        query = query.where(bound < tuple_(*after) if newest_first else bound > tuple_(*after))
+    order = [k.desc() if newest_first else k.asc() for k in keys]
+    rows = list(conn.execute(query.order_by(*order).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = (
+        encode_cursor([getattr(rows[-1], "_sort_" + str(i)) for i in range(len(keys))])
+        if more and rows
+        else None
+    )
+    return rows, next_cursor
+
+
+def sortable(query: Select[Any], keys: Sequence[Any]) -> Select[Any]:
+    """``query`` with its sort keys as labelled columns, for keyset pagination."""
+    return query.add_columns(*(k.label(f"_sort_{i}") for i, k in enumerate(keys)))
+
+
+TRIGRAM = 3
+
+
+def dialect_insert(conn: Connection) -> Callable[[Any], Any]:
+    """The INSERT construct with ON CONFLICT support for this connection's dialect."""
+    return sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+
+
+def escape_glob(value: str) -> str:
+    """``value`` with GLOB's wildcards made literal."""
+    return value.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
+
+
+def escape_like(value: str) -> str:
+    """``value`` with LIKE's wildcards escaped by a backslash."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class Prefixed:
+    """A view of a row's columns that share a prefix, without it."""
+
+    def __init__(self, row: Any, prefix: str) -> None:
+        self._row = row
+        self._prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, self._prefix + name)
