@@ -11,6 +11,7 @@ from cbp.adapters.falcon import operations as ops
 from cbp.adapters.falcon import problems
 from cbp.adapters.falcon import resources as r
 from cbp.adapters.falcon.http import ApiOptions, Guard, RequestContext
+from cbp.adapters.falcon.idempotency import IdempotencyKeys
 from cbp.adapters.falcon.metrics import ApiMetrics
 from cbp.adapters.falcon.routes import DOCS_ASSETS, ROUTES, TRACE_CONTEXT_TEST
 from cbp.adapters.falcon.telemetry import Telemetry
@@ -36,7 +37,12 @@ def create_app(
     cache); ``metrics`` the registry served on /metrics.
     """
     metrics = metrics or ApiMetrics()
-    middleware: list[Any] = [RequestContext(), Telemetry(metrics), Guard(deps, options)]
+    middleware: list[Any] = [
+        RequestContext(),
+        Telemetry(metrics),
+        Guard(deps, options),
+        IdempotencyKeys(deps, options),
+    ]
     app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     problems.install(app)

@@ -1,14 +1,13 @@
 """The REST resources: validate, build a command, call the use case, shape.
 
-No business rule lives here, and no domain error is caught here except to
-keep a client-side outcome for idempotent replay.
+No business rule lives here, and no domain error is caught here: the error
+handlers turn them into problems, and the idempotency middleware keeps the
+answer for a replay.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import falcon
@@ -17,32 +16,20 @@ from pydantic import BaseModel
 from cbp.adapters.falcon import presenters as present
 from cbp.adapters.falcon import schemas as s
 from cbp.adapters.falcon.http import ApiOptions, parse_json, principal, raw_body
-from cbp.adapters.falcon.problems import problem_for
 from cbp.adapters.falcon.telemetry import outgoing_context
 from cbp.domain.errors import InvalidInput, Unauthenticated
-from cbp.domain.idempotency import MAX_KEY_LENGTH, fingerprint
 from cbp.domain.webhook_signature import SignatureInvalid, verify
 from cbp.services import commands as c
-from cbp.services import idempotency
 from cbp.services.bus import CommandBus
 from cbp.services.dependencies import Dependencies
 from cbp.services.queries import Queries
 
 M = TypeVar("M", bound=BaseModel)
-Outcome = tuple[int, BaseModel]
 
 
 def encode(model: BaseModel) -> bytes:
     """The JSON bytes of a response model (times in RFC 3339)."""
     return model.model_dump_json(by_alias=True).encode()
-
-
-def canonical_json(raw: bytes) -> bytes:
-    """The body with key order and spacing normalised: a reformatted retry is the same request."""
-    try:
-        return json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return raw
 
 
 def _write(resp: falcon.Response, status: int, body: bytes) -> None:
@@ -72,65 +59,6 @@ class Api:
         """A JSON response that no cache may keep (it holds account data)."""
         _write(resp, status, encode(data))
 
-    def post(
-        self,
-        req: falcon.Request,
-        resp: falcon.Response,
-        action: Callable[[], Outcome],
-        *,
-        key_required: bool = False,
-    ) -> None:
-        """Run a POST at most once per Idempotency-Key, replaying its response.
-
-        Client-side outcomes (2xx and 4xx) are kept and replayed; a 5xx is
-        not, so the client can retry with the same key after an outage.
-        """
-        key = req.get_header("Idempotency-Key")
-        if key is None:
-            if key_required:
-                raise falcon.HTTPBadRequest(
-                    title="Idempotency-Key required",
-                    description="send an Idempotency-Key header with this request",
-                )
-            status, data = action()
-            self.send(resp, status, data)
-            return
-        if len(key) > MAX_KEY_LENGTH:
-            raise falcon.HTTPBadRequest(
-                title="Idempotency-Key too long",
-                description=f"an Idempotency-Key has at most {MAX_KEY_LENGTH} characters",
-            )
-        tenant_id = principal(req).tenant
-        digest = fingerprint(
-            req.method, req.path, canonical_json(raw_body(req, self.options.max_body_bytes))
-        )
-        replay = idempotency.begin(self.deps, tenant_id=tenant_id, key=key, fingerprint=digest)
-        if replay is not None:
-            status, body = replay
-            _write(resp, status, body)
-            resp.set_header("Idempotent-Replayed", "true")
-            return
-        try:
-            status, model = action()
-            body = encode(model)
-        except Exception as error:
-            problem = problem_for(error, req.context.get("request_id"))
-            if problem is None:
-                idempotency.finish(
-                    self.deps,
-                    tenant_id=tenant_id,
-                    key=key,
-                    fingerprint=digest,
-                    status=500,
-                    body=b"",
-                )
-                raise
-            status, body = problem["status"], json.dumps(problem).encode()
-        idempotency.finish(
-            self.deps, tenant_id=tenant_id, key=key, fingerprint=digest, status=status, body=body
-        )
-        _write(resp, status, body)
-
     def paging(self, req: falcon.Request) -> tuple[str | None, int | None]:
         """The ``cursor`` and ``limit`` query parameters."""
         limit = req.get_param("limit")
@@ -155,15 +83,12 @@ class Customers(Api):
     """POST /customer, GET /customer/{customer_id}."""
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        def create() -> Outcome:
-            body = self.body(req, s.CustomerIn)
-            tenant = principal(req).tenant
-            customer_id = self.bus.handle(
-                c.CreateCustomer(tenant_id=tenant, **body.model_dump(), **self.actor(req))
-            )
-            return 201, present.customer(self.queries.get_customer(tenant, customer_id))
-
-        self.post(req, resp, create)
+        body = self.body(req, s.CustomerIn)
+        tenant = principal(req).tenant
+        customer_id = self.bus.handle(
+            c.CreateCustomer(tenant_id=tenant, **body.model_dump(), **self.actor(req))
+        )
+        self.send(resp, 201, present.customer(self.queries.get_customer(tenant, customer_id)))
 
     def on_get_one(self, req: falcon.Request, resp: falcon.Response, customer_id: str) -> None:
         customer = self.queries.get_customer(principal(req).tenant, customer_id)
@@ -198,23 +123,20 @@ class Directory(Api):
         self.send(resp, 200, present.global_payee(self.queries.get_global_payee(global_payee_id)))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        def create() -> Outcome:
-            body = self.body(req, s.GlobalPayeeIn)
-            fields = body.model_dump(exclude={"address"})
-            biller_id = self.bus.handle(
-                c.AddGlobalPayee(
-                    **{
-                        **fields,
-                        "aliases": tuple(body.aliases),
-                        "account_masks": tuple(body.account_masks),
-                    },
-                    address=c.AddressInput(**body.address.model_dump()),
-                    **self.actor(req),
-                )
+        body = self.body(req, s.GlobalPayeeIn)
+        fields = body.model_dump(exclude={"address"})
+        biller_id = self.bus.handle(
+            c.AddGlobalPayee(
+                **{
+                    **fields,
+                    "aliases": tuple(body.aliases),
+                    "account_masks": tuple(body.account_masks),
+                },
+                address=c.AddressInput(**body.address.model_dump()),
+                **self.actor(req),
             )
-            return 201, present.global_payee(self.queries.get_global_payee(biller_id))
-
-        self.post(req, resp, create)
+        )
+        self.send(resp, 201, present.global_payee(self.queries.get_global_payee(biller_id)))
 
     def on_patch_one(
         self, req: falcon.Request, resp: falcon.Response, global_payee_id: str
@@ -240,20 +162,17 @@ class Payees(Api):
     """Customers' payees."""
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        def create() -> Outcome:
-            body = self.body(req, s.PayeeIn)
-            tenant = principal(req).tenant
-            payee_id = self.bus.handle(
-                c.AddPayee(
-                    tenant_id=tenant,
-                    **body.model_dump(exclude={"address"}),
-                    address=_address(body.address),
-                    **self.actor(req),
-                )
+        body = self.body(req, s.PayeeIn)
+        tenant = principal(req).tenant
+        payee_id = self.bus.handle(
+            c.AddPayee(
+                tenant_id=tenant,
+                **body.model_dump(exclude={"address"}),
+                address=_address(body.address),
+                **self.actor(req),
             )
-            return 201, present.payee(self.queries.get_payee(tenant, payee_id))
-
-        self.post(req, resp, create)
+        )
+        self.send(resp, 201, present.payee(self.queries.get_payee(tenant, payee_id)))
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         cursor, limit = self.paging(req)
@@ -286,17 +205,13 @@ class FundingAccounts(Api):
     """Customers' funding accounts."""
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        def create() -> Outcome:
-            body = self.body(req, s.FundingAccountIn)
-            tenant = principal(req).tenant
-            account_id = self.bus.handle(
-                c.AddFundingAccount(tenant_id=tenant, **body.model_dump(), **self.actor(req))
-            )
-            return 201, present.funding_account(
-                self.queries.get_funding_account(tenant, account_id)
-            )
-
-        self.post(req, resp, create)
+        body = self.body(req, s.FundingAccountIn)
+        tenant = principal(req).tenant
+        account_id = self.bus.handle(
+            c.AddFundingAccount(tenant_id=tenant, **body.model_dump(), **self.actor(req))
+        )
+        account = self.queries.get_funding_account(tenant, account_id)
+        self.send(resp, 201, present.funding_account(account))
 
     def on_get_one(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
         account = self.queries.get_funding_account(principal(req).tenant, account_id)
@@ -307,15 +222,12 @@ class Payments(Api):
     """One-time payments, their history, cancellation and processing jobs."""
 
     def on_post_one_time(self, req: falcon.Request, resp: falcon.Response) -> None:
-        def create() -> Outcome:
-            body = self.body(req, s.PaymentIn)
-            tenant = principal(req).tenant
-            payment_id = self.bus.handle(
-                c.CreateOneTimePayment(tenant_id=tenant, **body.model_dump(), **self.actor(req))
-            )
-            return 201, present.payment(self.queries.get_payment(tenant, payment_id))
-
-        self.post(req, resp, create, key_required=True)
+        body = self.body(req, s.PaymentIn)
+        tenant = principal(req).tenant
+        payment_id = self.bus.handle(
+            c.CreateOneTimePayment(tenant_id=tenant, **body.model_dump(), **self.actor(req))
+        )
+        self.send(resp, 201, present.payment(self.queries.get_payment(tenant, payment_id)))
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         cursor, limit = self.paging(req)
@@ -341,36 +253,30 @@ class Payments(Api):
         )
 
     def on_post_cancel(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
-        def cancel() -> Outcome:
-            body = self.body(req, s.CancelIn)
-            tenant = principal(req).tenant
-            self.bus.handle(
-                c.CancelPayment(
-                    tenant_id=tenant, payment_id=payment_id, reason=body.reason, **self.actor(req)
-                )
+        body = self.body(req, s.CancelIn)
+        tenant = principal(req).tenant
+        self.bus.handle(
+            c.CancelPayment(
+                tenant_id=tenant, payment_id=payment_id, reason=body.reason, **self.actor(req)
             )
-            return 200, present.payment(self.queries.get_payment(tenant, payment_id))
-
-        self.post(req, resp, cancel)
+        )
+        self.send(resp, 200, present.payment(self.queries.get_payment(tenant, payment_id)))
 
     def on_post_process(self, req: falcon.Request, resp: falcon.Response) -> None:
-        def start() -> Outcome:
-            body = self.body(req, s.ProcessIn)
-            tenant = principal(req).tenant
-            job_id = self.bus.handle(
-                c.StartProcessingJob(
-                    tenant_id=tenant,
-                    payment_ids=tuple(body.payment_ids),
-                    due_on=body.due_on,
-                    send_now=body.send_now,
-                    **self.actor(req),
-                )
+        body = self.body(req, s.ProcessIn)
+        tenant = principal(req).tenant
+        job_id = self.bus.handle(
+            c.StartProcessingJob(
+                tenant_id=tenant,
+                payment_ids=tuple(body.payment_ids),
+                due_on=body.due_on,
+                send_now=body.send_now,
+                **self.actor(req),
             )
-            job, progress = self.queries.job_progress(tenant, job_id)
-            resp.location = f"/payment/process/{job_id}"
-            return 202, present.job(job, progress)
-
-        self.post(req, resp, start)
+        )
+        job, progress = self.queries.job_progress(tenant, job_id)
+        resp.location = f"/payment/process/{job_id}"
+        self.send(resp, 202, present.job(job, progress))
 
     def on_get_job(self, req: falcon.Request, resp: falcon.Response, job_id: str) -> None:
         job, progress = self.queries.job_progress(principal(req).tenant, job_id)
@@ -394,36 +300,30 @@ class Exceptions(Api):
     def on_post_resolve(
         self, req: falcon.Request, resp: falcon.Response, exception_id: str
     ) -> None:
-        def resolve() -> Outcome:
-            body = self.body(req, s.ResolveIn)
-            tenant = principal(req).tenant
-            self.bus.handle(
-                c.ResolveException(
-                    tenant_id=tenant,
-                    exception_id=exception_id,
-                    resolution=body.resolution,
-                    **self.actor(req),
-                )
+        body = self.body(req, s.ResolveIn)
+        tenant = principal(req).tenant
+        self.bus.handle(
+            c.ResolveException(
+                tenant_id=tenant,
+                exception_id=exception_id,
+                resolution=body.resolution,
+                **self.actor(req),
             )
-            return 200, present.exception(self.queries.get_exception(tenant, exception_id))
-
-        self.post(req, resp, resolve)
+        )
+        self.send(resp, 200, present.exception(self.queries.get_exception(tenant, exception_id)))
 
     def on_post_notify(self, req: falcon.Request, resp: falcon.Response) -> None:
-        def notify() -> Outcome:
-            body = self.body(req, s.NotifyIn)
-            ids = self.bus.handle(
-                c.SendCustomerNotification(
-                    tenant_id=principal(req).tenant,
-                    exception_id=body.exception_id,
-                    channels=tuple(body.channels),
-                    template=body.template,
-                    **self.actor(req),
-                )
+        body = self.body(req, s.NotifyIn)
+        ids = self.bus.handle(
+            c.SendCustomerNotification(
+                tenant_id=principal(req).tenant,
+                exception_id=body.exception_id,
+                channels=tuple(body.channels),
+                template=body.template,
+                **self.actor(req),
             )
-            return 202, present.NotificationIdsOut(notification_ids=ids)
-
-        self.post(req, resp, notify)
+        )
+        self.send(resp, 202, present.NotificationIdsOut(notification_ids=ids))
 
     def on_get_notification(
         self, req: falcon.Request, resp: falcon.Response, notification_id: str
@@ -444,28 +344,22 @@ class DeadLetters(Api):
         self.send(resp, 200, present.PageOut[present.DeadLetterOut](items=items, next_cursor=None))
 
     def on_post_retry(self, req: falcon.Request, resp: falcon.Response, delivery_id: str) -> None:
-        def retry() -> Outcome:
-            tenant = principal(req).tenant_id
-            self.queries.dead_letter(tenant, delivery_id)  # NOTE: another tenant's is 404
-            self.bus.handle(c.RetryDeadLetter(delivery_id=delivery_id, **self.actor(req)))
-            return 202, present.dead_letter(self.queries.dead_letter(tenant, delivery_id))
-
-        self.post(req, resp, retry)
+        tenant = principal(req).tenant_id
+        self.queries.dead_letter(tenant, delivery_id)  # NOTE: another tenant's is 404
+        self.bus.handle(c.RetryDeadLetter(delivery_id=delivery_id, **self.actor(req)))
+        self.send(resp, 202, present.dead_letter(self.queries.dead_letter(tenant, delivery_id)))
 
 
 class WebhookEndpoints(Api):
     """The tenant's webhook endpoint: register, rotate, resume, replay, remove."""
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        def register() -> Outcome:
-            body = self.body(req, s.WebhookEndpointIn)
-            tenant = principal(req).tenant
-            issued = self.bus.handle(
-                c.RegisterWebhookEndpoint(tenant_id=tenant, url=body.url, **self.actor(req))
-            )
-            return 201, self._present(tenant, issued.secret)
-
-        self.post(req, resp, register)
+        body = self.body(req, s.WebhookEndpointIn)
+        tenant = principal(req).tenant
+        issued = self.bus.handle(
+            c.RegisterWebhookEndpoint(tenant_id=tenant, url=body.url, **self.actor(req))
+        )
+        self.send(resp, 201, self._present(tenant, issued.secret))
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = self.body(req, s.WebhookEndpointIn)
@@ -482,37 +376,28 @@ class WebhookEndpoints(Api):
         resp.status = falcon.HTTP_204
 
     def on_post_rotate(self, req: falcon.Request, resp: falcon.Response) -> None:
-        def rotate() -> Outcome:
-            tenant = principal(req).tenant
-            issued = self.bus.handle(c.RotateWebhookSecret(tenant_id=tenant, **self.actor(req)))
-            return 200, self._present(tenant, issued.secret)
-
-        self.post(req, resp, rotate)
+        tenant = principal(req).tenant
+        issued = self.bus.handle(c.RotateWebhookSecret(tenant_id=tenant, **self.actor(req)))
+        self.send(resp, 200, self._present(tenant, issued.secret))
 
     def on_post_resume(self, req: falcon.Request, resp: falcon.Response) -> None:
-        def resume() -> Outcome:
-            tenant = principal(req).tenant
-            replayed = self.bus.handle(c.ResumeWebhookEndpoint(tenant_id=tenant, **self.actor(req)))
-            return 202, present.WebhookReplayOut(replayed=replayed)
-
-        self.post(req, resp, resume)
+        tenant = principal(req).tenant
+        replayed = self.bus.handle(c.ResumeWebhookEndpoint(tenant_id=tenant, **self.actor(req)))
+        self.send(resp, 202, present.WebhookReplayOut(replayed=replayed))
 
     def on_post_replay(self, req: falcon.Request, resp: falcon.Response) -> None:
-        def replay() -> Outcome:
-            body = self.body(req, s.WebhookReplayIn)
-            if body.since.tzinfo is None:
-                raise InvalidInput("since must carry a time zone (Z or an offset)")
-            replayed = self.bus.handle(
-                c.ReplayWebhooks(
-                    tenant_id=principal(req).tenant,
-                    since=body.since,
-                    unsent_only=body.unsent_only,
-                    **self.actor(req),
-                )
+        body = self.body(req, s.WebhookReplayIn)
+        if body.since.tzinfo is None:
+            raise InvalidInput("since must carry a time zone (Z or an offset)")
+        replayed = self.bus.handle(
+            c.ReplayWebhooks(
+                tenant_id=principal(req).tenant,
+                since=body.since,
+                unsent_only=body.unsent_only,
+                **self.actor(req),
             )
-            return 202, present.WebhookReplayOut(replayed=replayed)
-
-        self.post(req, resp, replay)
+        )
+        self.send(resp, 202, present.WebhookReplayOut(replayed=replayed))
 
     def _present(self, tenant_id: str, secret: str | None = None) -> present.WebhookEndpointOut:
         endpoint = self.queries.webhook_endpoint(tenant_id)
