@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import abc
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -66,6 +65,10 @@ class EventStore(Protocol):
         """Every event of one stream, in version order."""
         ...
 
+    def load_many(self, stream_ids: list[str]) -> dict[str, list[DomainEvent]]:
+        """Every event of each stream named, in version order, in one read."""
+        ...
+
     def read_all(self, *, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
         """Events of every stream in position order, for replay."""
         ...
@@ -107,14 +110,44 @@ class PaymentRepository(Protocol):
         ...
 
 
-class EventSourcedPayments(abc.ABC):
-    """The event-sourced half of a PaymentRepository, for every adapter to share.
+class PaymentViews(Protocol):
+    """The queryable view of every payment: what lists and sweeps select by.
 
-    Loading replays the stream; saving appends the new events at the version
-    they were recorded on and refreshes the adapter's view.
+    A view row holds what selection needs (tenant, customer, status, send-on
+    date); the payments themselves come from the event store.
     """
 
-    events: EventStore
+    def refresh(self, payment: Payment) -> None:
+        """Overwrite the view of one payment."""
+        ...
+
+    def reset(self) -> None:
+        """Forget every view (before a replay rebuilds them)."""
+        ...
+
+    def find(self, query: PaymentFilter, *, cursor: str | None, limit: int) -> Page[str]:
+        """Ids of the tenant's payments matching ``query``, newest first."""
+        ...
+
+    def due(self, on: date, *, tenant_id: str | None, limit: int) -> list[str]:
+        """Ids of scheduled payments whose send-on date is ``on`` or earlier."""
+        ...
+
+    def in_status(self, status: PaymentStatus, *, limit: int) -> list[str]:
+        """Ids of payments in ``status``, every tenant."""
+        ...
+
+
+class EventSourcedPayments:
+    """The PaymentRepository of every adapter: an event store and a view, composed.
+
+    Loading replays a stream; saving appends the new events at the version
+    they were recorded on and refreshes the view, in the same transaction.
+    """
+
+    def __init__(self, events: EventStore, views: PaymentViews) -> None:
+        self.events = events
+        self.views = views
 
     def get(self, tenant_id: str, payment_id: str) -> Payment:
         """The payment, or NotFound (also for another tenant's payment)."""
@@ -133,12 +166,33 @@ class EventSourcedPayments(abc.ABC):
             self.events.append(
                 payment.id, events, expected_version=events[0].version - 1, headers=headers
             )
-            self.rebuild_view(payment)
+            self.views.refresh(payment)
         return events
 
-    @abc.abstractmethod
+    def find(self, query: PaymentFilter, *, cursor: str | None, limit: int) -> Page[Payment]:
+        """The tenant's payments matching ``query``, newest first."""
+        page = self.views.find(query, cursor=cursor, limit=limit)
+        return Page(self._replay(list(page.items)), page.next_cursor)
+
+    def due(self, on: date, *, tenant_id: str | None = None, limit: int = 1000) -> list[Payment]:
+        """Scheduled payments due by ``on`` (one tenant's, if named)."""
+        return self._replay(self.views.due(on, tenant_id=tenant_id, limit=limit))
+
+    def in_status(self, status: PaymentStatus, *, limit: int = 1000) -> list[Payment]:
+        """Payments in ``status`` across tenants."""
+        return self._replay(self.views.in_status(status, limit=limit))
+
     def rebuild_view(self, payment: Payment) -> None:
         """Overwrite the stored view of one payment."""
+        self.views.refresh(payment)
+
+    def reset_views(self) -> None:
+        """Forget every view before a replay."""
+        self.views.reset()
+
+    def _replay(self, ids: list[str]) -> list[Payment]:
+        streams = self.events.load_many(ids)
+        return [Payment.replay(pid, streams.get(pid, [])) for pid in ids]
 
 
 class TenantRepository(Protocol):

@@ -90,6 +90,24 @@ class EventStoreContract:
         assert loaded[0].data() == events[0].data()
         assert loaded[0].occurred_at == events[0].occurred_at
 
+    def test_many_streams_load_in_one_read_each_in_version_order(
+        self, uow_factory: UowFactory
+    ) -> None:
+        first, second = b.payment("ten_1"), b.payment("ten_1")
+        with uow_factory() as uow:
+            for payment in (first, second):
+                uow.events.append(
+                    payment.id, payment.pull_events(), expected_version=0, headers=HEADERS
+                )
+            uow.commit()
+        with uow_factory() as uow:
+            streams = uow.events.load_many([second.id, first.id, "pmt_none"])
+        assert set(streams) == {first.id, second.id, "pmt_none"}
+        assert streams["pmt_none"] == []
+        for stream_id in (first.id, second.id):
+            versions = [e.version for e in streams[stream_id]]
+            assert versions == sorted(versions) and versions[0] == 1
+
     def test_appending_at_a_stale_version_is_a_conflict(self, uow_factory: UowFactory) -> None:
         payment = b.payment("ten_1")
         with uow_factory() as uow:

@@ -13,7 +13,7 @@ from cbp.domain.payment import Payment, PaymentStatus
 from cbp.ports.messages import (
     Headers,
 )
-from cbp.ports.storage import EventSourcedPayments, Page, PaymentFilter, StoredEvent
+from cbp.ports.storage import Page, PaymentFilter, StoredEvent
 
 
 class InMemoryEventStore:
@@ -36,6 +36,9 @@ class InMemoryEventStore:
         staged = [StoredEvent(position=0, event=e, headers=headers) for e in events]
         self.tx.appends.append((stream_id, expected_version, staged))
 
+    def load_many(self, stream_ids: list[str]) -> dict[str, list[DomainEvent]]:
+        return {stream_id: self.load(stream_id) for stream_id in stream_ids}
+
     def load(self, stream_id: str) -> list[DomainEvent]:
         return [stored.event for stored in self.tx.stream(stream_id)]
 
@@ -48,14 +51,13 @@ class InMemoryEventStore:
             return self.tx.db.events[after_position : after_position + limit]
 
 
-class InMemoryPaymentRepository(EventSourcedPayments):
-    """Payments rebuilt from the event store, with a status view for listing."""
+class InMemoryPaymentViews:
+    """Payment views in memory: what lists and sweeps select payments by."""
 
-    def __init__(self, tx: Transaction, events: InMemoryEventStore) -> None:
+    def __init__(self, tx: Transaction) -> None:
         self.tx = tx
-        self.events = events
 
-    def rebuild_view(self, payment: Payment) -> None:
+    def refresh(self, payment: Payment) -> None:
         self.tx.put(
             "payment_views",
             payment.id,
@@ -68,17 +70,14 @@ class InMemoryPaymentRepository(EventSourcedPayments):
             },
         )
 
-    def reset_views(self) -> None:
+    def reset(self) -> None:
         for view in self._views():
             self.tx.delete("payment_views", view["id"])
 
     def _views(self) -> list[dict[str, Any]]:
         return self.tx.scan("payment_views")
 
-    def _load(self, view: dict[str, Any]) -> Payment:
-        return Payment.replay(view["id"], self.events.load(view["id"]))
-
-    def find(self, query: PaymentFilter, *, cursor: str | None, limit: int) -> Page[Payment]:
+    def find(self, query: PaymentFilter, *, cursor: str | None, limit: int) -> Page[str]:
         rows = [
             v
             for v in self._views()
@@ -87,21 +86,17 @@ class InMemoryPaymentRepository(EventSourcedPayments):
             and query.status in (None, v["status"])
         ]
         page = keyset_page(rows, lambda v: (v["id"],), cursor, limit, newest_first=True)
-        return Page([self._load(v) for v in page.items], page.next_cursor)
+        return Page([v["id"] for v in page.items], page.next_cursor)
 
-    def due(self, on: date, *, tenant_id: str | None = None, limit: int = 1000) -> list[Payment]:
-        rows = sorted(
-            (
-                v
-                for v in self._views()
-                if v["status"] is PaymentStatus.SCHEDULED
-                and v["send_on"] <= on
-                and tenant_id in (None, v["tenant_id"])
-            ),
-            key=lambda v: v["id"],
+    def due(self, on: date, *, tenant_id: str | None, limit: int) -> list[str]:
+        ids = sorted(
+            v["id"]
+            for v in self._views()
+            if v["status"] is PaymentStatus.SCHEDULED
+            and v["send_on"] <= on
+            and tenant_id in (None, v["tenant_id"])
         )
-        return [self._load(v) for v in rows[:limit]]
+        return ids[:limit]
 
-    def in_status(self, status: PaymentStatus, *, limit: int = 1000) -> list[Payment]:
-        rows = sorted((v for v in self._views() if v["status"] is status), key=lambda v: v["id"])
-        return [self._load(v) for v in rows[:limit]]
+    def in_status(self, status: PaymentStatus, *, limit: int) -> list[str]:
+        return sorted(v["id"] for v in self._views() if v["status"] is status)[:limit]

@@ -7,6 +7,7 @@ from typing import Self
 
 from cbp.adapters.memory import access, audit, event_store, messaging, records
 from cbp.adapters.memory.database import InMemoryDatabase, Transaction
+from cbp.ports.storage import EventSourcedPayments
 
 
 class InMemoryUnitOfWork:
@@ -22,7 +23,9 @@ class InMemoryUnitOfWork:
         self.payees = records.InMemoryPayeeRepository(self._tx)
         self.funding_accounts = records.InMemoryFundingAccountRepository(self._tx)
         self.events = event_store.InMemoryEventStore(self._tx)
-        self.payments = event_store.InMemoryPaymentRepository(self._tx, self.events)
+        self.payments = EventSourcedPayments(
+            self.events, event_store.InMemoryPaymentViews(self._tx)
+        )
         self.exceptions = records.InMemoryExceptionRepository(self._tx)
         self.notifications = records.InMemoryNotificationRepository(self._tx)
         self.jobs = records.InMemoryProcessJobRepository(self._tx)

@@ -28,7 +28,7 @@ from cbp.domain.payment import Payment, PaymentStatus
 from cbp.ports.messages import (
     Headers,
 )
-from cbp.ports.storage import EventSourcedPayments, Page, PaymentFilter, StoredEvent
+from cbp.ports.storage import Page, PaymentFilter, StoredEvent
 
 
 class SqlEventStore:
@@ -68,6 +68,18 @@ class SqlEventStore:
         except IntegrityError:
             raise ConcurrencyConflict(f"stream {stream_id} was appended to concurrently") from None
 
+    def load_many(self, stream_ids: list[str]) -> dict[str, list[DomainEvent]]:
+        if not stream_ids:
+            return {}
+        e = t.events.c
+        rows = self.conn.execute(
+            select(t.events).where(e.stream_id.in_(stream_ids)).order_by(e.stream_id, e.version)
+        )
+        streams: dict[str, list[DomainEvent]] = {sid: [] for sid in stream_ids}
+        for row in rows:
+            streams[row.stream_id].append(codecs.event_from_row(row))
+        return streams
+
     def load(self, stream_id: str) -> list[DomainEvent]:
         e = t.events.c
         rows = self.conn.execute(
@@ -94,14 +106,13 @@ class SqlEventStore:
         ]
 
 
-class SqlPaymentRepository(EventSourcedPayments):
-    """Payments replayed from the event store, listed through their view."""
+class SqlPaymentViews:
+    """The payment_views table: what lists and sweeps select payments by."""
 
-    def __init__(self, conn: Connection, events: SqlEventStore) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.events = events
 
-    def rebuild_view(self, payment: Payment) -> None:
+    def refresh(self, payment: Payment) -> None:
         values = {
             "tenant_id": payment.tenant_id,
             "customer_id": payment.customer_id,
@@ -112,22 +123,10 @@ class SqlPaymentRepository(EventSourcedPayments):
         upsert = dialect_insert(self.conn)(t.payment_views).values(id=payment.id, **values)
         self.conn.execute(upsert.on_conflict_do_update(index_elements=["id"], set_=values))
 
-    def reset_views(self) -> None:
+    def reset(self) -> None:
         self.conn.execute(delete(t.payment_views))
 
-    def _load_all(self, ids: list[str]) -> list[Payment]:
-        if not ids:
-            return []
-        e = t.events.c
-        rows = self.conn.execute(
-            select(t.events).where(e.stream_id.in_(ids)).order_by(e.stream_id, e.version)
-        )
-        streams: dict[str, list[DomainEvent]] = {pid: [] for pid in ids}
-        for row in rows:
-            streams[row.stream_id].append(codecs.event_from_row(row))
-        return [Payment.replay(pid, streams[pid]) for pid in ids]
-
-    def find(self, query: PaymentFilter, *, cursor: str | None, limit: int) -> Page[Payment]:
+    def find(self, query: PaymentFilter, *, cursor: str | None, limit: int) -> Page[str]:
         v = t.payment_views.c
         select_ids = select(v.id).where(v.tenant_id == query.tenant_id)
         if query.customer_id is not None:
@@ -138,17 +137,16 @@ class SqlPaymentRepository(EventSourcedPayments):
         rows, next_cursor = keyset_page(
             self.conn, sortable(select_ids, keys), keys, cursor, limit, newest_first=True
         )
-        return Page(self._load_all([row.id for row in rows]), next_cursor)
+        return Page([row.id for row in rows], next_cursor)
 
-    def due(self, on: date, *, tenant_id: str | None = None, limit: int = 1000) -> list[Payment]:
+    def due(self, on: date, *, tenant_id: str | None, limit: int) -> list[str]:
         v = t.payment_views.c
         query = select(v.id).where(v.status == PaymentStatus.SCHEDULED.value, v.send_on <= on)
         if tenant_id is not None:
             query = query.where(v.tenant_id == tenant_id)
-        ids = [row.id for row in self.conn.execute(query.order_by(v.id).limit(limit))]
-        return self._load_all(ids)
+        return [row.id for row in self.conn.execute(query.order_by(v.id).limit(limit))]
 
-    def in_status(self, status: PaymentStatus, *, limit: int = 1000) -> list[Payment]:
+    def in_status(self, status: PaymentStatus, *, limit: int) -> list[str]:
         v = t.payment_views.c
         query = select(v.id).where(v.status == status.value).order_by(v.id).limit(limit)
-        return self._load_all([row.id for row in self.conn.execute(query)])
+        return [row.id for row in self.conn.execute(query)]

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from cbp.adapters.sql import access, audit, event_store, messaging, records
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.domain.errors import ConcurrencyConflict
+from cbp.ports.storage import EventSourcedPayments
 
 
 class SqlAlchemyUnitOfWork:
@@ -35,7 +36,7 @@ class SqlAlchemyUnitOfWork:
         self.payees = records.SqlPayeeRepository(conn, self.cipher)
         self.funding_accounts = records.SqlFundingAccountRepository(conn, self.cipher)
         self.events = event_store.SqlEventStore(conn)
-        self.payments = event_store.SqlPaymentRepository(conn, self.events)
+        self.payments = EventSourcedPayments(self.events, event_store.SqlPaymentViews(conn))
         self.exceptions = records.SqlExceptionRepository(conn)
         self.notifications = records.SqlNotificationRepository(conn)
         self.webhook_endpoints = records.SqlWebhookEndpointRepository(conn, self.cipher)
