@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from cbp.adapters.sql import migrate
+from cbp.adapters.sql import migrate, schema_version
 from cbp.adapters.sql.engine import build_engine
 from cbp.adapters.sql.schema import metadata
 from tests.conftest import require_service
@@ -42,11 +42,17 @@ def test_upgrade_from_empty_then_downgrade_to_empty(empty_engine: Engine) -> Non
     migrate.upgrade(empty_engine)
     tables = set(inspect(empty_engine).get_table_names())
     assert {table.name for table in metadata.sorted_tables} <= tables
-    assert migrate.is_up_to_date(empty_engine)
+    assert schema_version.is_up_to_date(empty_engine)
+    assert schema_version.current_revision(empty_engine) == migrate.current_revision(empty_engine)
     migrate.downgrade(empty_engine)
     left = set(inspect(empty_engine).get_table_names()) - {"alembic_version"}
     assert left == set()
     assert migrate.current_revision(empty_engine) is None
+    assert schema_version.current_revision(empty_engine) is None
+
+
+def test_the_revision_processes_check_against_is_the_newest_migration() -> None:
+    assert migrate.head_revision() == schema_version.HEAD
 
 
 def test_the_models_and_the_migrations_agree(empty_engine: Engine) -> None:

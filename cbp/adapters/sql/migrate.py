@@ -43,7 +43,8 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def is_up_to_date(engine: Engine) -> bool:
-    """Whether the database is at the newest revision."""
-    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
-    return current_revision(engine) == head
+def head_revision() -> str | None:
+    """The newest revision among the migration scripts."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()

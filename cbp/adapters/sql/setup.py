@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from cbp.adapters.sql import migrate
+from cbp.adapters.sql import schema_version
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.engine import build_engine, is_sqlite
 
@@ -29,10 +29,12 @@ def open_engine(url: str, *, auto_migrate: bool, pool_size: int = 10) -> Engine:
     if is_sqlite(url):
         _create_private(make_url(url).database)
     engine = build_engine(url, pool_size=pool_size)
-    if not migrate.is_up_to_date(engine):
+    if not schema_version.is_up_to_date(engine):
         if not auto_migrate:
             engine.dispose()
             raise DatabaseNotReady("the database schema is not up to date: run `cbp migrate` first")
+        from cbp.adapters.sql import migrate  # NOTE: Alembic only where a migration runs
+
         migrate.upgrade(engine)
     return engine
 
