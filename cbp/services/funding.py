@@ -8,8 +8,9 @@ from cbp.domain.errors import InvalidInput
 from cbp.domain.funding import AccountType, FundingAccount
 from cbp.domain.verification import VerificationStatus
 from cbp.ports.errors import DependencyError
+from cbp.ports.storage import UnitOfWork
 from cbp.services import auditing
-from cbp.services.commands import AddFundingAccount, VerifyFundingAccount
+from cbp.services.commands import AddFundingAccount, Command, VerifyFundingAccount
 from cbp.services.dependencies import Dependencies
 from cbp.services.outbox import already_consumed, headers_for, publish_payee_events
 
@@ -48,19 +49,12 @@ def add_funding_account(command: AddFundingAccount, deps: Dependencies) -> str:
     with deps.uow() as uow:
         uow.customers.get(command.tenant_id, command.customer_id)
         uow.funding_accounts.add(account)
-        publish_payee_events(
-            uow, deps, account.pull_events(), headers_for(command, account.tenant_id)
-        )
-        auditing.record(
+        _announce(
             uow,
             deps,
             command,
-            tenant_id=account.tenant_id,
-            subject_id=account.id,
-            data={
-                "account_number": account.account_number_masked,
-                "verified": verified,
-            },
+            account,
+            {"account_number": account.account_number_masked, "verified": verified},
         )
         uow.commit()
     return account.id
@@ -81,15 +75,19 @@ def verify_funding_account(command: VerifyFundingAccount, deps: Dependencies) ->
             verified=result.verified, reason=result.reason, at=deps.clock.now()
         )
         uow.funding_accounts.save(account)
-        publish_payee_events(
-            uow, deps, account.pull_events(), headers_for(command, account.tenant_id)
-        )
-        auditing.record(
-            uow,
-            deps,
-            command,
-            tenant_id=account.tenant_id,
-            subject_id=account.id,
-            data={"verified": result.verified},
-        )
+        _announce(uow, deps, command, account, {"verified": result.verified})
         uow.commit()
+
+
+def _announce(
+    uow: UnitOfWork,
+    deps: Dependencies,
+    command: Command,
+    account: FundingAccount,
+    data: dict[str, object],
+) -> None:
+    """Publish the account's events and audit the command, in the caller's transaction."""
+    publish_payee_events(uow, deps, account.pull_events(), headers_for(command, account.tenant_id))
+    auditing.record(
+        uow, deps, command, tenant_id=account.tenant_id, subject_id=account.id, data=data
+    )
