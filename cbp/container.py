@@ -52,7 +52,7 @@ from cbp.adapters.system.channels import ChannelNotifier
 from cbp.adapters.system.clock import SystemClock, UuidV7IdGenerator
 from cbp.adapters.system.log_notifier import LogNotifier
 from cbp.domain.customer import Channel
-from cbp.ports.outside import Notifier
+from cbp.ports.outside import Notifier, ServiceRegistry
 from cbp.ports.resilience import BreakerState, BreakerStore
 from cbp.services.bus import CommandBus
 from cbp.services.dependencies import Dependencies, ServiceOptions
@@ -140,7 +140,7 @@ def _engine(settings: Settings) -> Iterator[Engine]:
 BreakerListeners = list[Callable[[str, BreakerState, BreakerState], None]]
 
 
-def _discovery(settings: Settings) -> ServiceDiscovery:
+def _discovery(settings: Settings) -> ServiceRegistry:
     locations: dict[str, str | None] = {
         name: ",".join(urls) for name, urls in settings.service_endpoints.items()
     }
@@ -156,7 +156,7 @@ def _outbound(
     name: str,
     *,
     settings: Settings,
-    discovery: ServiceDiscovery,
+    discovery: ServiceRegistry,
     store: BreakerStore,
     listeners: BreakerListeners,
     discovered: bool = True,
@@ -202,7 +202,7 @@ def _outbound(
 def _policy(
     name: str,
     settings: providers.Provider[Settings],
-    discovery: providers.Provider[ServiceDiscovery],
+    discovery: providers.Provider[ServiceRegistry],
     store: providers.Provider[BreakerStore],
     listeners: providers.Provider[BreakerListeners],
     *,
