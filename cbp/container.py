@@ -58,6 +58,7 @@ from cbp.services.bus import CommandBus
 from cbp.services.dependencies import Dependencies, ServiceOptions
 from cbp.services.queries import Queries
 from cbp.services.routing import MessageRouter
+from cbp.services.transaction import JoiningUnitsOfWork
 from cbp.settings import ConfigurationError, Settings
 
 
@@ -412,7 +413,7 @@ class Container(containers.DeclarativeContainer):
     )
     deps = providers.Singleton(
         Dependencies,
-        uow=unit_of_work.provider,
+        uow=providers.Singleton(JoiningUnitsOfWork, unit_of_work.provider),
         clock=clock,
         ids=ids,
         calendar=calendar,

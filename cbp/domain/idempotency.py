@@ -11,9 +11,6 @@ from cbp.domain.errors import IdempotencyKeyInFlight, IdempotencyKeyReused, Inva
 
 MAX_KEY_LENGTH = 255
 RETENTION = timedelta(hours=24)
-#: How long a first request may run before a retry may take its key over: the
-#: process that held it is presumed dead (killed mid-request, say).
-IN_FLIGHT_LEASE = timedelta(seconds=60)
 
 
 class IdempotencyState(enum.StrEnum):
@@ -56,11 +53,9 @@ class IdempotencyRecord:
         """When the key may be forgotten."""
         return self.created_at + RETENTION
 
-    def abandoned(self, now: datetime) -> bool:
-        """Whether the first request is over without an answer: expired, or its lease ran out."""
-        if self.expires_at <= now:
-            return True
-        return self.state is IdempotencyState.IN_FLIGHT and self.created_at + IN_FLIGHT_LEASE <= now
+    def expired(self, now: datetime) -> bool:
+        """Whether the key is past its retention, free for a new request."""
+        return self.expires_at <= now
 
     def replay_for(self, request_fingerprint: str) -> tuple[int, bytes]:
         """The stored response for a retry of the same request.

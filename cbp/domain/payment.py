@@ -107,6 +107,32 @@ class PaymentReturned(DomainEvent):
     reason: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class PaymentSnapshot:
+    """A payment's whole state at one version: what its read model stores.
+
+    Reads answer from snapshots instead of replaying the payment's events;
+    the events stay the source of truth, and a replay rebuilds every snapshot.
+    """
+
+    id: str
+    version: int
+    status: PaymentStatus
+    tenant_id: str
+    customer_id: str
+    payee_id: str
+    funding_account_id: str
+    amount: Money
+    send_on: date
+    requested_send_on: date | None
+    deliver_by: date
+    memo: str | None
+    failure_code: str | None
+    processor_reference: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
 class Payment:
     """A one-time payment: the unit of money movement and its audit trail."""
 
@@ -182,6 +208,20 @@ class Payment:
         if payment.version == 0:
             raise ValueError(f"stream {payment_id} has no events")
         return payment
+
+    @classmethod
+    def restore(cls, snapshot: PaymentSnapshot) -> Payment:
+        """The payment as a snapshot recorded it, with nothing pending."""
+        payment = cls(snapshot.id)
+        for name, value in vars(snapshot).items():
+            setattr(payment, name, value)
+        return payment
+
+    def snapshot(self) -> PaymentSnapshot:
+        """The payment's state now, for its read model."""
+        return PaymentSnapshot(
+            **{name: getattr(self, name) for name in PaymentSnapshot.__dataclass_fields__}
+        )
 
     # -- commands ------------------------------------------------------------
 

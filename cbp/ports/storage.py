@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -17,7 +18,7 @@ from cbp.domain.funding import FundingAccount
 from cbp.domain.idempotency import IdempotencyRecord
 from cbp.domain.notification import Notification
 from cbp.domain.payee import Payee
-from cbp.domain.payment import Payment, PaymentStatus
+from cbp.domain.payment import Payment, PaymentSnapshot, PaymentStatus
 from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import ProcessJob
 from cbp.domain.webhook_endpoint import WebhookEndpoint
@@ -79,70 +80,85 @@ class EventStore(Protocol):
 
 
 class PaymentRepository(Protocol):
-    """Payments, loaded by replay and saved by appending their new events."""
+    """Payments: replayed from their events to change them, read from their view."""
 
     def get(self, tenant_id: str, payment_id: str) -> Payment:
-        """The payment, or NotFound (also for another tenant's payment)."""
+        """The payment replayed from its events, or NotFound (also for another tenant's)."""
         ...
 
     def save(self, payment: Payment, headers: Headers) -> list[DomainEvent]:
         """Append the payment's pending events and refresh its view; return them."""
         ...
 
+    def view(self, tenant_id: str, payment_id: str) -> Payment:
+        """The payment as its read model holds it, or NotFound; for reads only."""
+        ...
+
     def find(self, query: PaymentFilter, *, cursor: str | None, limit: int) -> Page[Payment]:
-        """Payments of a tenant, newest first."""
+        """Payments of a tenant, newest first, from the read model."""
+        ...
+
+    def statuses(self, tenant_id: str, payment_ids: Sequence[str]) -> list[PaymentStatus]:
+        """The status of each of the tenant's payments named, from the read model."""
         ...
 
     def due(self, on: date, *, tenant_id: str | None = None, limit: int = 1000) -> list[Payment]:
-        """Scheduled payments whose send-on date is ``on`` or earlier."""
+        """Scheduled payments whose send-on date is ``on`` or earlier, from the read model."""
         ...
 
     def in_status(self, status: PaymentStatus, *, limit: int = 1000) -> list[Payment]:
         """Payments of every tenant in ``status``, oldest first (for reconcilers)."""
         ...
 
-    def rebuild_view(self, payment: Payment) -> None:
-        """Overwrite the stored view of one payment (used by replay)."""
-        ...
-
-    def reset_views(self) -> None:
-        """Forget every payment view, before a replay rebuilds them."""
+    def rebuild_views(self, payments: Iterable[Payment]) -> None:
+        """Replace every stored view with those of ``payments`` (used by replay)."""
         ...
 
 
 class PaymentViews(Protocol):
-    """The queryable view of every payment: what lists and sweeps select by.
+    """The read model of payments: one snapshot per payment, wide enough for every read.
 
-    A view row holds what selection needs (tenant, customer, status, send-on
-    date); the payments themselves come from the event store.
+    It is written in the transaction that appends the payment's events, so it
+    is never behind them; a replay rebuilds it from the events alone.
     """
 
     def refresh(self, payment: Payment) -> None:
-        """Overwrite the view of one payment."""
+        """Overwrite the snapshot of one payment."""
         ...
 
-    def reset(self) -> None:
-        """Forget every view (before a replay rebuilds them)."""
+    def replace_all(self, snapshots: Iterable[PaymentSnapshot]) -> None:
+        """Forget every snapshot and store these instead (a replay's result)."""
         ...
 
-    def find(self, query: PaymentFilter, *, cursor: str | None, limit: int) -> Page[str]:
-        """Ids of the tenant's payments matching ``query``, newest first."""
+    def get(self, payment_id: str) -> PaymentSnapshot | None:
+        """The snapshot of one payment, if it exists."""
         ...
 
-    def due(self, on: date, *, tenant_id: str | None, limit: int) -> list[str]:
-        """Ids of scheduled payments whose send-on date is ``on`` or earlier."""
+    def find(
+        self, query: PaymentFilter, *, cursor: str | None, limit: int
+    ) -> Page[PaymentSnapshot]:
+        """The tenant's payments matching ``query``, newest first."""
         ...
 
-    def in_status(self, status: PaymentStatus, *, limit: int) -> list[str]:
-        """Ids of payments in ``status``, every tenant."""
+    def statuses(self, tenant_id: str, payment_ids: Sequence[str]) -> list[PaymentStatus]:
+        """The status of each of the tenant's payments named (unknown ids are left out)."""
+        ...
+
+    def due(self, on: date, *, tenant_id: str | None, limit: int) -> list[PaymentSnapshot]:
+        """Scheduled payments whose send-on date is ``on`` or earlier."""
+        ...
+
+    def in_status(self, status: PaymentStatus, *, limit: int) -> list[PaymentSnapshot]:
+        """Payments in ``status``, every tenant, by id."""
         ...
 
 
 class EventSourcedPayments:
     """The PaymentRepository of every adapter: an event store and a view, composed.
 
-    Loading replays a stream; saving appends the new events at the version
-    they were recorded on and refreshes the view, in the same transaction.
+    Changing a payment replays its stream; saving appends the new events at
+    the version they were recorded on and refreshes the view, in the same
+    transaction. Reads and sweeps select and answer from the view alone.
     """
 
     def __init__(self, events: EventStore, views: PaymentViews) -> None:
@@ -150,7 +166,7 @@ class EventSourcedPayments:
         self.views = views
 
     def get(self, tenant_id: str, payment_id: str) -> Payment:
-        """The payment, or NotFound (also for another tenant's payment)."""
+        """The payment replayed from its events, or NotFound (also for another tenant's)."""
         stream = self.events.load(payment_id)
         if not stream:
             raise NotFound("payment", payment_id)
@@ -169,30 +185,33 @@ class EventSourcedPayments:
             self.views.refresh(payment)
         return events
 
+    def view(self, tenant_id: str, payment_id: str) -> Payment:
+        """The payment as its read model holds it, or NotFound."""
+        snapshot = self.views.get(payment_id)
+        if snapshot is None or snapshot.tenant_id != tenant_id:
+            raise NotFound("payment", payment_id)
+        return Payment.restore(snapshot)
+
     def find(self, query: PaymentFilter, *, cursor: str | None, limit: int) -> Page[Payment]:
         """The tenant's payments matching ``query``, newest first."""
         page = self.views.find(query, cursor=cursor, limit=limit)
-        return Page(self._replay(list(page.items)), page.next_cursor)
+        return Page([Payment.restore(s) for s in page.items], page.next_cursor)
+
+    def statuses(self, tenant_id: str, payment_ids: Sequence[str]) -> list[PaymentStatus]:
+        """The status of each of the tenant's payments named."""
+        return self.views.statuses(tenant_id, payment_ids)
 
     def due(self, on: date, *, tenant_id: str | None = None, limit: int = 1000) -> list[Payment]:
         """Scheduled payments due by ``on`` (one tenant's, if named)."""
-        return self._replay(self.views.due(on, tenant_id=tenant_id, limit=limit))
+        return [Payment.restore(s) for s in self.views.due(on, tenant_id=tenant_id, limit=limit)]
 
     def in_status(self, status: PaymentStatus, *, limit: int = 1000) -> list[Payment]:
         """Payments in ``status`` across tenants."""
-        return self._replay(self.views.in_status(status, limit=limit))
+        return [Payment.restore(s) for s in self.views.in_status(status, limit=limit)]
 
-    def rebuild_view(self, payment: Payment) -> None:
-        """Overwrite the stored view of one payment."""
-        self.views.refresh(payment)
-
-    def reset_views(self) -> None:
-        """Forget every view before a replay."""
-        self.views.reset()
-
-    def _replay(self, ids: list[str]) -> list[Payment]:
-        streams = self.events.load_many(ids)
-        return [Payment.replay(pid, streams.get(pid, [])) for pid in ids]
+    def rebuild_views(self, payments: Iterable[Payment]) -> None:
+        """Replace every stored view with those of ``payments``."""
+        self.views.replace_all(p.snapshot() for p in payments)
 
 
 class TenantRepository(Protocol):

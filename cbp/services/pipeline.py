@@ -116,7 +116,7 @@ def job_progress(deps: Dependencies, tenant_id: str, job_id: str) -> tuple[Proce
     """A job and the counts of its payments by outcome, as of now."""
     with deps.uow() as uow:
         job = uow.jobs.get(tenant_id, job_id)
-        statuses = [uow.payments.get(tenant_id, pid).status for pid in job.payment_ids]
+        statuses = uow.payments.statuses(tenant_id, job.payment_ids)
     return job, JobProgress.of(statuses)
 
 

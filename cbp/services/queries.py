@@ -92,14 +92,14 @@ class Queries:
             return uow.funding_accounts.get(tenant_id, account_id)
 
     def get_payment(self, tenant_id: str, payment_id: str) -> Payment:
-        """One payment, rebuilt from its events."""
+        """One payment, from its read model."""
         with self.deps.uow() as uow:
-            return uow.payments.get(tenant_id, payment_id)
+            return uow.payments.view(tenant_id, payment_id)
 
     def payment_events(self, tenant_id: str, payment_id: str) -> list[DomainEvent]:
         """A payment's full event history: its audit trail."""
         with self.deps.uow() as uow:
-            uow.payments.get(tenant_id, payment_id)
+            uow.payments.view(tenant_id, payment_id)
             return uow.events.load(payment_id)
 
     def list_payments(

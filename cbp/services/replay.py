@@ -35,8 +35,8 @@ def rebuild_payment_views(
             read += len(stored)
             if progress:
                 progress(read, total)
-        uow.payments.reset_views()
-        for stream_id, events in streams.items():
-            uow.payments.rebuild_view(Payment.replay(stream_id, events))
+        uow.payments.rebuild_views(
+            Payment.replay(stream_id, events) for stream_id, events in streams.items()
+        )
         uow.commit()
     return len(streams)

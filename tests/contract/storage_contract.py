@@ -228,13 +228,34 @@ class PaymentRepositoryContract:
         assert due_ten_1 == {today.id}
         assert processing == [submitted.id]
 
-    def test_rebuilding_a_view_from_events_restores_it(self, uow_factory: UowFactory) -> None:
+    def test_the_view_holds_the_state_a_replay_rebuilds(self, uow_factory: UowFactory) -> None:
+        cancelled = b.payment("ten_1")
+        cancelled.cancel(reason="x", at=b.NOW)
+        submitted = b.payment("ten_1")
+        submitted.submit(processor_reference="ref-1", at=b.NOW)
+        submitted.fail(failure_code="nsf", reason="no funds", at=b.NOW)
+        for payment in (cancelled, submitted):
+            self.save(uow_factory, payment)
+        with uow_factory() as uow:
+            for payment in (cancelled, submitted):
+                assert uow.payments.view("ten_1", payment.id).snapshot() == payment.snapshot()
+                replayed = uow.payments.get("ten_1", payment.id)
+                assert replayed.snapshot() == payment.snapshot()
+            with pytest.raises(NotFound):
+                uow.payments.view("ten_2", cancelled.id)
+            assert sorted(uow.payments.statuses("ten_1", [cancelled.id, submitted.id])) == [
+                PaymentStatus.CANCELLED,
+                PaymentStatus.FAILED,
+            ]
+            assert uow.payments.statuses("ten_2", [cancelled.id]) == []
+
+    def test_rebuilding_the_views_from_events_restores_them(self, uow_factory: UowFactory) -> None:
         payment = b.payment("ten_1")
         payment.cancel(reason="x", at=b.NOW)
         self.save(uow_factory, payment)
         with uow_factory() as uow:
             replayed = Payment.replay(payment.id, uow.events.load(payment.id))
-            uow.payments.rebuild_view(replayed)
+            uow.payments.rebuild_views([replayed])
             uow.commit()
         with uow_factory() as uow:
             found = uow.payments.find(
@@ -242,7 +263,7 @@ class PaymentRepositoryContract:
                 cursor=None,
                 limit=5,
             )
-        assert [p.id for p in found.items] == [payment.id]
+        assert [p.snapshot() for p in found.items] == [payment.snapshot()]
 
 
 class RecordRepositoriesContract:

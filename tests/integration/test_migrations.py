@@ -2,17 +2,23 @@
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from cbp.adapters.sql import migrate, schema_version
+from cbp.adapters.sql import schema as t
+from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.engine import build_engine
 from cbp.adapters.sql.schema import metadata
+from cbp.adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
+from cbp.ports.messages import Headers
 from tests.conftest import require_service
+from tests.contract import builders as b
 from tests.databases import POSTGRES_ADMIN_URL
 
 MIGRATIONS_ENV = "cbp/adapters/sql/migrations/env.py"
@@ -91,3 +97,28 @@ def test_each_database_gets_its_trigram_search_index(empty_engine: Engine) -> No
                 )
             ).scalar()
             assert "gin_trgm_ops" in definition
+
+
+def test_widening_the_payment_views_fills_them_from_the_events(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    cipher = FieldCipher([FieldCipher.generate_key()])
+    returned = b.payment("ten_1")
+    returned.submit(processor_reference="ref-9", at=b.NOW)
+    returned.complete(at=b.NOW + timedelta(hours=1))
+    returned.mark_returned(return_code="R01", reason="r", at=b.NOW + timedelta(days=2))
+    with SqlAlchemyUnitOfWork(empty_engine, cipher) as uow:
+        for payment in (returned, b.payment("ten_2")):
+            uow.payments.save(payment, Headers(tenant_id=payment.tenant_id))
+        uow.commit()
+
+    def views() -> list[tuple[object, ...]]:
+        with empty_engine.connect() as conn:
+            query = select(t.payment_views).order_by(t.payment_views.c.id)
+            return [tuple(row) for row in conn.execute(query)]
+
+    live = views()
+    migrate.downgrade(empty_engine, "0007")
+    migrate.upgrade(empty_engine)
+    assert views() == live
+    with SqlAlchemyUnitOfWork(empty_engine, cipher) as uow:
+        assert uow.payments.view("ten_1", returned.id).snapshot() == returned.snapshot()

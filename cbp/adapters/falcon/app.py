@@ -37,15 +37,17 @@ def create_app(
     cache); ``metrics`` the registry served on /metrics.
     """
     metrics = metrics or ApiMetrics()
+    idempotency = IdempotencyKeys(deps, options)
     middleware: list[Any] = [
         RequestContext(),
         Telemetry(metrics),
         Guard(deps, options),
-        IdempotencyKeys(deps, options),
+        idempotency,
     ]
     app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     problems.install(app)
+    idempotency.install(app)
     shared = (bus, queries, deps, options)
 
     resources: dict[str, object] = {

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
 
 from cbp.adapters.memory.database import Transaction
 from cbp.adapters.memory.rows import keyset_page
 from cbp.domain.errors import ConcurrencyConflict
 from cbp.domain.events import DomainEvent
-from cbp.domain.payment import Payment, PaymentStatus
+from cbp.domain.payment import Payment, PaymentSnapshot, PaymentStatus
 from cbp.ports.messages import (
     Headers,
 )
@@ -52,51 +52,51 @@ class InMemoryEventStore:
 
 
 class InMemoryPaymentViews:
-    """Payment views in memory: what lists and sweeps select payments by."""
+    """Payment snapshots in memory, one per payment."""
 
     def __init__(self, tx: Transaction) -> None:
         self.tx = tx
 
     def refresh(self, payment: Payment) -> None:
-        self.tx.put(
-            "payment_views",
-            payment.id,
-            {
-                "id": payment.id,
-                "tenant_id": payment.tenant_id,
-                "customer_id": payment.customer_id,
-                "status": payment.status,
-                "send_on": payment.send_on,
-            },
-        )
+        self.tx.put("payment_views", payment.id, payment.snapshot())
 
-    def reset(self) -> None:
+    def replace_all(self, snapshots: Iterable[PaymentSnapshot]) -> None:
         for view in self._views():
-            self.tx.delete("payment_views", view["id"])
+            self.tx.delete("payment_views", view.id)
+        for snapshot in snapshots:
+            self.tx.put("payment_views", snapshot.id, snapshot)
 
-    def _views(self) -> list[dict[str, Any]]:
+    def _views(self) -> list[PaymentSnapshot]:
         return self.tx.scan("payment_views")
 
-    def find(self, query: PaymentFilter, *, cursor: str | None, limit: int) -> Page[str]:
+    def get(self, payment_id: str) -> PaymentSnapshot | None:
+        return self.tx.get("payment_views", payment_id)
+
+    def find(
+        self, query: PaymentFilter, *, cursor: str | None, limit: int
+    ) -> Page[PaymentSnapshot]:
         rows = [
             v
             for v in self._views()
-            if v["tenant_id"] == query.tenant_id
-            and query.customer_id in (None, v["customer_id"])
-            and query.status in (None, v["status"])
+            if v.tenant_id == query.tenant_id
+            and query.customer_id in (None, v.customer_id)
+            and query.status in (None, v.status)
         ]
-        page = keyset_page(rows, lambda v: (v["id"],), cursor, limit, newest_first=True)
-        return Page([v["id"] for v in page.items], page.next_cursor)
+        return keyset_page(rows, lambda v: (v.id,), cursor, limit, newest_first=True)
 
-    def due(self, on: date, *, tenant_id: str | None, limit: int) -> list[str]:
-        ids = sorted(
-            v["id"]
+    def statuses(self, tenant_id: str, payment_ids: Sequence[str]) -> list[PaymentStatus]:
+        wanted = set(payment_ids)
+        return [v.status for v in self._views() if v.id in wanted and v.tenant_id == tenant_id]
+
+    def due(self, on: date, *, tenant_id: str | None, limit: int) -> list[PaymentSnapshot]:
+        due = [
+            v
             for v in self._views()
-            if v["status"] is PaymentStatus.SCHEDULED
-            and v["send_on"] <= on
-            and tenant_id in (None, v["tenant_id"])
-        )
-        return ids[:limit]
+            if v.status is PaymentStatus.SCHEDULED
+            and v.send_on <= on
+            and tenant_id in (None, v.tenant_id)
+        ]
+        return sorted(due, key=lambda v: v.id)[:limit]
 
-    def in_status(self, status: PaymentStatus, *, limit: int) -> list[str]:
-        return sorted(v["id"] for v in self._views() if v["status"] is status)[:limit]
+    def in_status(self, status: PaymentStatus, *, limit: int) -> list[PaymentSnapshot]:
+        return sorted((v for v in self._views() if v.status is status), key=lambda v: v.id)[:limit]

@@ -17,8 +17,10 @@ from cbp.domain.directory import Address, GlobalPayee, PayeeStatus, PaymentMetho
 from cbp.domain.events import DomainEvent
 from cbp.domain.funding import AccountType, FundingAccount
 from cbp.domain.idempotency import IdempotencyRecord, IdempotencyState
+from cbp.domain.money import Money
 from cbp.domain.notification import Notification, NotificationStatus
 from cbp.domain.payee import Payee
+from cbp.domain.payment import PaymentSnapshot, PaymentStatus
 from cbp.domain.payment_exception import ExceptionKind, ExceptionStatus, PaymentException
 from cbp.domain.policy import PaymentPolicy
 from cbp.domain.processing import ProcessJob
@@ -181,6 +183,37 @@ def event_from_row(row: Any) -> DomainEvent:
         occurred_at=must_utc(row.occurred_at),
         event_id=row.event_id,
         data=row.data,
+    )
+
+
+def payment_view_values(snapshot: PaymentSnapshot) -> dict[str, Any]:
+    """The column values of a payment's read model."""
+    values = {name: getattr(snapshot, name) for name in PaymentSnapshot.__dataclass_fields__}
+    values["status"] = snapshot.status.value
+    values["amount"] = str(snapshot.amount.amount)
+    values["currency"] = snapshot.amount.currency
+    return values
+
+
+def payment_view_from_row(row: Any) -> PaymentSnapshot:
+    """The payment snapshot a payment_views row holds."""
+    return PaymentSnapshot(
+        id=row.id,
+        version=row.version,
+        status=PaymentStatus(row.status),
+        tenant_id=row.tenant_id,
+        customer_id=row.customer_id,
+        payee_id=row.payee_id,
+        funding_account_id=row.funding_account_id,
+        amount=Money(Decimal(row.amount), row.currency),
+        send_on=row.send_on,
+        requested_send_on=row.requested_send_on,
+        deliver_by=row.deliver_by,
+        memo=row.memo,
+        failure_code=row.failure_code,
+        processor_reference=row.processor_reference,
+        created_at=must_utc(row.created_at),
+        updated_at=must_utc(row.updated_at),
     )
 
 

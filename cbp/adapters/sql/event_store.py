@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from sqlalchemy import (
@@ -16,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.statements import (
+    batched,
     dialect_insert,
     keyset_page,
     sortable,
@@ -24,7 +26,7 @@ from cbp.domain.errors import (
     ConcurrencyConflict,
 )
 from cbp.domain.events import DomainEvent
-from cbp.domain.payment import Payment, PaymentStatus
+from cbp.domain.payment import Payment, PaymentSnapshot, PaymentStatus
 from cbp.ports.messages import (
     Headers,
 )
@@ -107,46 +109,64 @@ class SqlEventStore:
 
 
 class SqlPaymentViews:
-    """The payment_views table: what lists and sweeps select payments by."""
+    """The payment_views table: one row per payment, its whole state."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def refresh(self, payment: Payment) -> None:
-        values = {
-            "tenant_id": payment.tenant_id,
-            "customer_id": payment.customer_id,
-            "status": payment.status.value,
-            "send_on": payment.send_on,
-            "version": payment.version,
-        }
-        upsert = dialect_insert(self.conn)(t.payment_views).values(id=payment.id, **values)
+        values = codecs.payment_view_values(payment.snapshot())
+        upsert = dialect_insert(self.conn)(t.payment_views).values(values)
+        del values["id"]
         self.conn.execute(upsert.on_conflict_do_update(index_elements=["id"], set_=values))
 
-    def reset(self) -> None:
+    def replace_all(self, snapshots: Iterable[PaymentSnapshot]) -> None:
         self.conn.execute(delete(t.payment_views))
+        for batch in batched(snapshots, 1000):
+            self.conn.execute(
+                insert(t.payment_views), [codecs.payment_view_values(s) for s in batch]
+            )
 
-    def find(self, query: PaymentFilter, *, cursor: str | None, limit: int) -> Page[str]:
+    def get(self, payment_id: str) -> PaymentSnapshot | None:
+        row = self.conn.execute(
+            select(t.payment_views).where(t.payment_views.c.id == payment_id)
+        ).first()
+        return None if row is None else codecs.payment_view_from_row(row)
+
+    def find(
+        self, query: PaymentFilter, *, cursor: str | None, limit: int
+    ) -> Page[PaymentSnapshot]:
         v = t.payment_views.c
-        select_ids = select(v.id).where(v.tenant_id == query.tenant_id)
+        selected = select(t.payment_views).where(v.tenant_id == query.tenant_id)
         if query.customer_id is not None:
-            select_ids = select_ids.where(v.customer_id == query.customer_id)
+            selected = selected.where(v.customer_id == query.customer_id)
         if query.status is not None:
-            select_ids = select_ids.where(v.status == query.status.value)
+            selected = selected.where(v.status == query.status.value)
         keys = [v.id]
         rows, next_cursor = keyset_page(
-            self.conn, sortable(select_ids, keys), keys, cursor, limit, newest_first=True
+            self.conn, sortable(selected, keys), keys, cursor, limit, newest_first=True
         )
-        return Page([row.id for row in rows], next_cursor)
+        return Page([codecs.payment_view_from_row(row) for row in rows], next_cursor)
 
-    def due(self, on: date, *, tenant_id: str | None, limit: int) -> list[str]:
+    def statuses(self, tenant_id: str, payment_ids: Sequence[str]) -> list[PaymentStatus]:
         v = t.payment_views.c
-        query = select(v.id).where(v.status == PaymentStatus.SCHEDULED.value, v.send_on <= on)
+        found: list[PaymentStatus] = []
+        for batch in batched(payment_ids, 1000):
+            query = select(v.status).where(v.tenant_id == tenant_id, v.id.in_(batch))
+            found.extend(PaymentStatus(status) for status in self.conn.scalars(query))
+        return found
+
+    def due(self, on: date, *, tenant_id: str | None, limit: int) -> list[PaymentSnapshot]:
+        v = t.payment_views.c
+        query = select(t.payment_views).where(
+            v.status == PaymentStatus.SCHEDULED.value, v.send_on <= on
+        )
         if tenant_id is not None:
             query = query.where(v.tenant_id == tenant_id)
-        return [row.id for row in self.conn.execute(query.order_by(v.id).limit(limit))]
+        rows = self.conn.execute(query.order_by(v.id).limit(limit))
+        return [codecs.payment_view_from_row(row) for row in rows]
 
-    def in_status(self, status: PaymentStatus, *, limit: int) -> list[str]:
+    def in_status(self, status: PaymentStatus, *, limit: int) -> list[PaymentSnapshot]:
         v = t.payment_views.c
-        query = select(v.id).where(v.status == status.value).order_by(v.id).limit(limit)
-        return [row.id for row in self.conn.execute(query)]
+        query = select(t.payment_views).where(v.status == status.value).order_by(v.id).limit(limit)
+        return [codecs.payment_view_from_row(row) for row in self.conn.execute(query)]

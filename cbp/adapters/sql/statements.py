@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -22,6 +23,15 @@ from cbp.domain.errors import (
     NotFound,
 )
 from cbp.ports.pagination import decode_cursor, encode_cursor
+
+T = TypeVar("T")
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of at most ``size``: one statement per list, bounded in size."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 def insert_row(conn: Connection, table: Table, values: dict[str, Any], what: str) -> None:
