@@ -18,6 +18,7 @@ from typing import Any
 from cbp.container import Container, build_container
 from cbp.ports.messages import DeliveryStatus
 from cbp.ports.resilience import BreakerState
+from cbp.services.auditing import chain_audit_log
 from cbp.services.commands import AnnounceBreakerChange, Command
 from cbp.services.delivery import consume_delivery, dispatch_due, relay_outbox
 from cbp.services.periodic import periodic_jobs
@@ -51,7 +52,7 @@ class Cbp:
         )
 
     def run_until_idle(self, *, max_rounds: int = 1000, stop: threading.Event | None = None) -> int:
-        """Relay, dispatch and consume in-process until nothing is due now.
+        """Relay, dispatch, consume and chain the audit log in-process until nothing is due now.
 
         For the in-memory broker only (embedded use and tests); a real broker's
         workers do this in their own processes. A delivery backing off after a
@@ -65,6 +66,7 @@ class Cbp:
             if stop is not None and stop.is_set():
                 return delivered
             relayed = relay_outbox(self.deps, subscribers=self.router.subscriber_names)
+            chain_audit_log(self.deps)
             if not dispatch_due(self.deps, broker) and not relayed:
                 return delivered
             delivered += broker.drain(self.consume, stop=stop)

@@ -298,11 +298,9 @@ class Container(containers.DeclarativeContainer):
     secrets = providers.Singleton(resolve_secrets, settings)
     audit_key = providers.Callable(lambda s: s.audit_key, secrets)
     cipher = providers.Singleton(FieldCipher, keys=secrets.provided.encryption_keys)
-    memory_database = providers.Singleton(InMemoryDatabase, audit_key=audit_key)
+    memory_database = providers.Singleton(InMemoryDatabase)
     engine = providers.Resource(_engine, settings)
-    sql_unit_of_work = providers.Factory(
-        SqlAlchemyUnitOfWork, engine=engine, cipher=cipher, audit_key=audit_key
-    )
+    sql_unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine=engine, cipher=cipher)
     unit_of_work = providers.Selector(
         config.storage,
         memory=providers.Factory(InMemoryUnitOfWork, db=memory_database),

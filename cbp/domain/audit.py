@@ -21,6 +21,22 @@ GENESIS_HASH = "0" * 64
 
 
 @dataclass(frozen=True, kw_only=True)
+class AuditDraft:
+    """A change to record, before it has its place in the chain.
+
+    Commands write drafts in their own transaction, without waiting on one
+    another; the chainer links them to the chain later, in batches.
+    """
+
+    tenant_id: str | None
+    actor: str
+    action: str
+    subject_id: str
+    data: dict[str, Any]
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
 class AuditEntry:
     """One change, linked to the entry before it by ``previous_hash``."""
 
@@ -60,6 +76,20 @@ class AuditEntry:
             entry_hash="",
         )
         return dataclasses.replace(draft, entry_hash=draft.expected_hash(key))
+
+    @classmethod
+    def following(cls, previous: AuditEntry | None, draft: AuditDraft, key: bytes) -> AuditEntry:
+        """The entry ``draft`` becomes when chained after ``previous``."""
+        return cls.chain(
+            previous,
+            key=key,
+            tenant_id=draft.tenant_id,
+            actor=draft.actor,
+            action=draft.action,
+            subject_id=draft.subject_id,
+            data=draft.data,
+            recorded_at=draft.recorded_at,
+        )
 
     def expected_hash(self, key: bytes) -> str:
         """The hash this entry must carry, recomputed from its contents under ``key``."""

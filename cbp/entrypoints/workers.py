@@ -19,6 +19,7 @@ import dramatiq
 from cbp.adapters.dramatiq.transport import DramatiqDeliveryTransport, declare_deliver_actor
 from cbp.bootstrap import Cbp, bootstrap
 from cbp.entrypoints.observability import configure_logging, configure_tracing
+from cbp.services.auditing import chain_audit_log
 from cbp.services.delivery import dispatch_due, relay_outbox
 from cbp.services.periodic import periodic_jobs
 from cbp.services.routing import broker_queues, of_service
@@ -114,7 +115,7 @@ def run_workers(settings: Settings, service: str | None = None) -> None:
 
 
 def relay_forever(core: Cbp, settings: Settings, stop: threading.Event) -> None:
-    """Relay and dispatch until ``stop``; reconcile and sweep on their intervals."""
+    """Relay, dispatch and chain the audit log until ``stop``; reconcile and sweep on a clock."""
     transport = core.container.broker()
     periodic = periodic_jobs(
         core.bus,
@@ -125,6 +126,7 @@ def relay_forever(core: Cbp, settings: Settings, stop: threading.Event) -> None:
         try:
             relayed = relay_outbox(core.deps, subscribers=core.router.subscriber_names)
             sent = dispatch_due(core.deps, transport)
+            chain_audit_log(core.deps)
         except Exception:  # NOTE: the database or broker is down: wait and go on
             logger.exception("relay round failed")
             relayed = sent = 0

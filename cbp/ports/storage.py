@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 
 from cbp.domain.access import ApiKey
-from cbp.domain.audit import AuditEntry
+from cbp.domain.audit import AuditDraft, AuditEntry
 from cbp.domain.customer import Channel, Customer, Tenant
 from cbp.domain.directory import GlobalPayee
 from cbp.domain.errors import NotFound
@@ -442,18 +442,31 @@ class IdempotencyStore(Protocol):
 
 
 class AuditLog(Protocol):
-    """The append-only, hash-chained log of every change."""
+    """The append-only, hash-chained log of every change.
 
-    def last(self) -> AuditEntry | None:
-        """The newest entry, to chain the next one to."""
+    A command records a draft in its own transaction and waits on no one;
+    ``chain_pending`` later links the committed drafts to the chain, oldest
+    first, in batches, with one chainer at a time.
+    """
+
+    def record(self, draft: AuditDraft) -> None:
+        """Keep a draft, committed with the caller's transaction, to be chained."""
         ...
 
-    def append(self, entry: AuditEntry) -> None:
-        """Add the entry that follows ``last()``."""
+    def chain_pending(self, key: bytes, *, limit: int = 1000) -> int:
+        """Link up to ``limit`` committed drafts to the chain; return how many."""
+        ...
+
+    def pending(self) -> int:
+        """How many committed drafts wait to be chained."""
+        ...
+
+    def last(self) -> AuditEntry | None:
+        """The newest chained entry."""
         ...
 
     def entries(self, *, after_sequence: int = 0, limit: int = 1000) -> list[AuditEntry]:
-        """Entries in chain order."""
+        """Chained entries in chain order."""
         ...
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from cbp.domain.audit import AuditEntry, ChainVerifier
+from cbp.domain.audit import AuditDraft, ChainVerifier
 from cbp.domain.errors import InvalidInput
 from cbp.ports.storage import UnitOfWork
 from cbp.services.commands import Command, RecordPaymentActivity
@@ -22,15 +22,14 @@ def record(
     subject_id: str,
     data: dict[str, Any] | None = None,
 ) -> None:
-    """Chain an entry for ``command`` to the log, in the caller's transaction.
+    """Record ``command`` in the audit log, committed with the caller's transaction.
 
     ``data`` must hold no account number or secret: callers pass ids,
-    statuses and masked values only.
+    statuses and masked values only. The entry takes its place in the chain
+    when ``chain_audit_log`` next runs (the relay runs it every round).
     """
-    uow.audit.append(
-        AuditEntry.chain(
-            uow.audit.last(),
-            key=deps.options.audit_key,
+    uow.audit.record(
+        AuditDraft(
             tenant_id=tenant_id,
             actor=command.actor,
             action=type(command).__name__,
@@ -41,8 +40,21 @@ def record(
     )
 
 
+def chain_audit_log(deps: Dependencies, *, batch: int = 1000) -> int:
+    """Link every recorded draft to the chain, a batch per transaction; return how many."""
+    chained = 0
+    while True:
+        with deps.uow() as uow:
+            linked = uow.audit.chain_pending(deps.options.audit_key, limit=batch)
+            uow.commit()
+        chained += linked
+        if linked < batch:
+            return chained
+
+
 def verify_audit_log(deps: Dependencies, *, batch: int = 1000) -> tuple[int, int | None]:
-    """Walk the chain; return how many entries were checked and the first bad one."""
+    """Chain what waits, then walk the chain; return how many were checked and the first bad one."""
+    chain_audit_log(deps)
     verifier = ChainVerifier(deps.options.audit_key)
     with deps.uow() as uow:
         while entries := uow.audit.entries(after_sequence=verifier.sequence, limit=batch):
@@ -54,6 +66,7 @@ def verify_audit_log(deps: Dependencies, *, batch: int = 1000) -> tuple[int, int
 
 def audit_checkpoint(deps: Dependencies) -> str | None:
     """The chain's head as ``sequence:hash``, to keep somewhere the database is not."""
+    chain_audit_log(deps)
     with deps.uow() as uow:
         head = uow.audit.last()
     return None if head is None else f"{head.sequence}:{head.entry_hash}"

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from cbp.domain.audit import AuditEntry, first_broken_link
+from cbp.domain.audit import AuditDraft, first_broken_link
 from cbp.domain.customer import Channel
 from cbp.domain.errors import AlreadyExists, ConcurrencyConflict, IllegalTransition, NotFound
 from cbp.domain.idempotency import IdempotencyState
@@ -33,6 +33,7 @@ from cbp.ports.storage import PaymentFilter, UnitOfWork
 from cbp.services.bus import retry_on_conflict
 from tests.contract import builders as b
 
+KEY = b"chain-key"
 UowFactory = Callable[[], UnitOfWork]
 HEADERS = Headers(tenant_id="ten_1", correlation_id="cor_1", traceparent="00-abc-def-01")
 
@@ -521,13 +522,11 @@ class IdempotencyStoreContract:
 
 
 class AuditLogContract:
-    """An unbroken hash chain, whatever the interleaving of writers."""
+    """Drafts committed by any number of writers end in one unbroken hash chain."""
 
-    def append(self, uow: UnitOfWork, subject: str) -> None:
-        uow.audit.append(
-            AuditEntry.chain(
-                uow.audit.last(),
-                key=b"",
+    def record(self, uow: UnitOfWork, subject: str) -> None:
+        uow.audit.record(
+            AuditDraft(
                 tenant_id="ten_1",
                 actor="key_1",
                 action="Test",
@@ -537,27 +536,47 @@ class AuditLogContract:
             )
         )
 
-    def test_entries_chain_in_commit_order(self, uow_factory: UowFactory) -> None:
+    def chain(self, uow_factory: UowFactory, *, limit: int = 1000) -> int:
+        with uow_factory() as uow:
+            chained = uow.audit.chain_pending(KEY, limit=limit)
+            uow.commit()
+        return chained
+
+    def test_drafts_are_chained_in_commit_order_in_batches(self, uow_factory: UowFactory) -> None:
         for n in range(3):
             with uow_factory() as uow:
-                self.append(uow, f"s{n}")
-                self.append(uow, f"t{n}")
+                self.record(uow, f"s{n}")
+                self.record(uow, f"t{n}")
                 uow.commit()
+        with uow_factory() as uow:
+            self.record(uow, "rolled back")  # NOTE: never committed, never chained
+        with uow_factory() as uow:
+            assert uow.audit.pending() == 6
+            assert uow.audit.entries() == []
+        assert self.chain(uow_factory, limit=4) == 4
+        assert self.chain(uow_factory, limit=4) == 2
+        assert self.chain(uow_factory) == 0
         with uow_factory() as uow:
             entries = uow.audit.entries()
             assert uow.audit.entries(after_sequence=4, limit=1)[0].sequence == 5
+            assert uow.audit.last() == entries[-1]
+            assert uow.audit.pending() == 0
+        assert [e.subject_id for e in entries] == ["s0", "t0", "s1", "t1", "s2", "t2"]
         assert [e.sequence for e in entries] == list(range(1, 7))
-        assert first_broken_link(entries, b"") is None  # NOTE: the adapters' default key
+        assert first_broken_link(entries, KEY) is None
 
-    def test_concurrent_writers_still_leave_one_valid_chain(self, uow_factory: UowFactory) -> None:
+    def test_concurrent_writers_and_chainers_leave_one_valid_chain(
+        self, uow_factory: UowFactory
+    ) -> None:
         errors: list[BaseException] = []
 
         def write(n: int) -> None:
             try:
                 for i in range(5):
                     with uow_factory() as uow:
-                        self.append(uow, f"{n}-{i}")
+                        self.record(uow, f"{n}-{i}")
                         uow.commit()
+                    self.chain(uow_factory, limit=3)
             except BaseException as error:  # pragma: no cover - reported below
                 errors.append(error)
 
@@ -567,10 +586,13 @@ class AuditLogContract:
         for thread in threads:
             thread.join()
         assert errors == []
+        self.chain(uow_factory)
         with uow_factory() as uow:
             entries = uow.audit.entries()
-        assert len(entries) == 20
-        assert first_broken_link(entries, b"") is None  # NOTE: the adapters' default key
+        assert sorted(e.subject_id for e in entries) == sorted(
+            f"{n}-{i}" for n in range(4) for i in range(5)
+        )
+        assert first_broken_link(entries, KEY) is None
 
 
 class OutboxInboxContract:

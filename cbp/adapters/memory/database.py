@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cbp.domain.audit import AuditEntry
+from cbp.domain.audit import AuditDraft, AuditEntry
 from cbp.domain.errors import AlreadyExists, ConcurrencyConflict
 from cbp.domain.recording import RecordsEvents
 from cbp.ports.messages import Message
@@ -41,9 +41,9 @@ class InMemoryDatabase:
     dispatched: set[str] = field(default_factory=set)
     inbox: set[tuple[str, str]] = field(default_factory=set)
     audit: list[AuditEntry] = field(default_factory=list)
+    audit_drafts: list[AuditDraft] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
     sequence: int = 0
-    audit_key: bytes = b""
 
     def next_sequence(self) -> int:
         """A number larger than every one handed out before."""
@@ -72,7 +72,7 @@ class Transaction:
     dispatched: set[str] = field(default_factory=set)
     purged: set[str] = field(default_factory=set)
     inbox: set[tuple[str, str]] = field(default_factory=set)
-    audit: list[AuditEntry] = field(default_factory=list)
+    audit: list[AuditDraft] = field(default_factory=list)
     expected_versions: dict[tuple[str, Hashable], int] = field(default_factory=dict)
 
     # -- rows ----------------------------------------------------------------
@@ -164,19 +164,7 @@ class Transaction:
                 db.outbox.pop(message_id, None)
                 db.dispatched.discard(message_id)
             db.inbox |= self.inbox
-            for draft in self.audit:
-                db.audit.append(
-                    AuditEntry.chain(
-                        db.audit[-1] if db.audit else None,
-                        key=db.audit_key,
-                        tenant_id=draft.tenant_id,
-                        actor=draft.actor,
-                        action=draft.action,
-                        subject_id=draft.subject_id,
-                        data=draft.data,
-                        recorded_at=draft.recorded_at,
-                    )
-                )
+            db.audit_drafts.extend(self.audit)
         self.reset()
 
     def _check_conflicts(self) -> None:

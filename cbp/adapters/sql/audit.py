@@ -1,46 +1,63 @@
-"""The audit chain in SQL."""
+"""The audit chain in SQL: drafts written by commands, chained in batches."""
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    Connection,
-    insert,
-    select,
-    text,
-)
+from sqlalchemy import Connection, delete, func, insert, select, text
 
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
-from cbp.domain.audit import AuditEntry
+from cbp.domain.audit import AuditDraft, AuditEntry
 
 
 class SqlAuditLog:
-    """The audit chain; entries are chained when their transaction commits.
+    """Drafts in ``audit_drafts``, the chain in ``audit_log``.
 
-    ``append`` only stages an entry. ``chain_staged`` runs just before the
-    commit, under a lock every writer of the chain takes, and links the
-    staged entries to the committed head, so concurrent writers leave one
-    chain in commit order.
+    A command's drafts are written with its commit, in one insert, under no
+    lock, so commands never wait on one another for the audit log.
+    ``chain_pending`` takes the chain's lock (on PostgreSQL an advisory
+    lock; SQLite has one writer anyway), links the oldest committed drafts
+    to the head and moves them into the chain, in one transaction.
     """
 
-    def __init__(self, conn: Connection, key: bytes) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.key = key
-        self.staged: list[AuditEntry] = []
+        self.staged: list[AuditDraft] = []
+
+    def record(self, draft: AuditDraft) -> None:
+        self.staged.append(draft)
+
+    def flush(self) -> None:
+        """Write the staged drafts (called by the unit of work at commit)."""
+        if self.staged:
+            rows = [codecs.audit_draft_values(draft) for draft in self.staged]
+            self.staged = []
+            self.conn.execute(insert(t.audit_drafts), rows)
+
+    def chain_pending(self, key: bytes, *, limit: int = 1000) -> int:
+        self.flush()
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK})
+        d = t.audit_drafts.c
+        drafts = self.conn.execute(select(t.audit_drafts).order_by(d.id).limit(limit)).all()
+        if not drafts:
+            return 0
+        head = self.last()
+        rows = []
+        for row in drafts:
+            head = AuditEntry.following(head, codecs.audit_draft_from_row(row), key)
+            rows.append(codecs.audit_values(head))
+        self.conn.execute(insert(t.audit_log), rows)
+        self.conn.execute(delete(t.audit_drafts).where(d.id.in_([row.id for row in drafts])))
+        return len(rows)
+
+    def pending(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(t.audit_drafts)).scalar_one())
 
     def last(self) -> AuditEntry | None:
-        if self.staged:
-            return self.staged[-1]
-        return self._head()
-
-    def _head(self) -> AuditEntry | None:
         row = self.conn.execute(
             select(t.audit_log).order_by(t.audit_log.c.sequence.desc()).limit(1)
         ).first()
         return None if row is None else codecs.audit_from_row(row)
-
-    def append(self, entry: AuditEntry) -> None:
-        self.staged.append(entry)
 
     def entries(self, *, after_sequence: int = 0, limit: int = 1000) -> list[AuditEntry]:
         a = t.audit_log.c
@@ -49,29 +66,6 @@ class SqlAuditLog:
         )
         return [codecs.audit_from_row(row) for row in rows]
 
-    def chain_staged(self) -> None:
-        """Link the staged entries to the committed head and write them."""
-        if not self.staged:
-            return
-        if self.conn.dialect.name == "postgresql":
-            self.conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK})
-        head = self._head()
-        rows = []
-        for draft in self.staged:
-            head = AuditEntry.chain(
-                head,
-                key=self.key,
-                tenant_id=draft.tenant_id,
-                actor=draft.actor,
-                action=draft.action,
-                subject_id=draft.subject_id,
-                data=draft.data,
-                recorded_at=draft.recorded_at,
-            )
-            rows.append(codecs.audit_values(head))
-        self.conn.execute(insert(t.audit_log), rows)
-        self.staged.clear()
 
-
-#: The advisory lock id that serializes appends to the audit chain on PostgreSQL.
+#: The advisory lock id that keeps a single chainer on PostgreSQL.
 _AUDIT_LOCK = 0x0CB9_A0D1

@@ -10,7 +10,7 @@ from typing import Any
 
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.domain.access import ApiKey, Scope
-from cbp.domain.audit import AuditEntry
+from cbp.domain.audit import AuditDraft, AuditEntry
 from cbp.domain.banking import AccountMask
 from cbp.domain.customer import Channel, Customer, Tenant
 from cbp.domain.directory import Address, GlobalPayee, PayeeStatus, PaymentMethod
@@ -338,6 +338,30 @@ def audit_values(entry: AuditEntry) -> dict[str, Any]:
         "previous_hash": entry.previous_hash,
         "entry_hash": entry.entry_hash,
     }
+
+
+def audit_draft_values(draft: AuditDraft) -> dict[str, Any]:
+    """The column values of an audit draft."""
+    return {
+        "tenant_id": draft.tenant_id,
+        "actor": draft.actor,
+        "action": draft.action,
+        "subject_id": draft.subject_id,
+        "data": draft.data,
+        "recorded_at": draft.recorded_at,
+    }
+
+
+def audit_draft_from_row(row: Any) -> AuditDraft:
+    """The audit draft a row holds."""
+    return AuditDraft(
+        tenant_id=row.tenant_id,
+        actor=row.actor,
+        action=row.action,
+        subject_id=row.subject_id,
+        data=row.data,
+        recorded_at=must_utc(row.recorded_at),
+    )
 
 
 def audit_from_row(row: Any) -> AuditEntry:

@@ -40,15 +40,28 @@ from cbp.ports.messages import (
 
 
 class SqlOutbox:
-    """Outbox rows in the same database as the state they describe."""
+    """Outbox rows in the same database as the state they describe.
+
+    Messages added are written together, in one multi-row insert, when the
+    unit of work commits, or before this outbox next reads or changes a row.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.staged: list[Message] = []
 
     def add(self, message: Message) -> None:
-        self.conn.execute(insert(t.outbox).values(**codecs.message_values(message)))
+        self.staged.append(message)
+
+    def flush(self) -> None:
+        """Write the staged messages, in the order they were added."""
+        if self.staged:
+            rows = [codecs.message_values(message) for message in self.staged]
+            self.staged = []
+            self.conn.execute(insert(t.outbox), rows)
 
     def pending(self, limit: int) -> list[Message]:
+        self.flush()
         o = t.outbox.c
         query = select(t.outbox).where(o.dispatched_at.is_(None)).order_by(o.position).limit(limit)
         if self.conn.dialect.name == "postgresql":
@@ -56,11 +69,13 @@ class SqlOutbox:
         return [codecs.message_from_row(row) for row in self.conn.execute(query)]
 
     def mark_dispatched(self, message_ids: list[str], at: datetime) -> None:
+        self.flush()
         self.conn.execute(
             update(t.outbox).where(t.outbox.c.message_id.in_(message_ids)).values(dispatched_at=at)
         )
 
     def backlog(self) -> Backlog:
+        self.flush()
         o = t.outbox.c
         pending, oldest = self.conn.execute(
             select(func.count(), func.min(o.created_at)).where(o.dispatched_at.is_(None))
@@ -68,6 +83,7 @@ class SqlOutbox:
         return Backlog(pending=pending, oldest_created_at=codecs.utc(oldest))
 
     def purge(self, before: datetime, *, limit: int) -> int:
+        self.flush()
         o, d = t.outbox.c, t.deliveries.c
         still_owed = select(literal(1)).where(d.message_id == o.message_id).exists()
         old = (

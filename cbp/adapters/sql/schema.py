@@ -245,6 +245,18 @@ idempotency_records = Table(
     Column("expires_at", Moment, nullable=False, index=True),
 )
 
+audit_drafts = Table(
+    "audit_drafts",
+    metadata,
+    Column("id", Serial, Identity(), primary_key=True),
+    Column("tenant_id", Id),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("subject_id", String(100), nullable=False),
+    Column("data", Json, nullable=False),
+    Column("recorded_at", Moment, nullable=False),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,

@@ -21,10 +21,9 @@ class SqlAlchemyUnitOfWork:
     together or not at all; leaving the block without ``commit`` rolls back.
     """
 
-    def __init__(self, engine: Engine, cipher: FieldCipher, audit_key: bytes = b"") -> None:
+    def __init__(self, engine: Engine, cipher: FieldCipher) -> None:
         self.engine = engine
         self.cipher = cipher
-        self.audit_key = audit_key
         self._conn: Connection | None = None
 
     def __enter__(self) -> Self:
@@ -43,7 +42,7 @@ class SqlAlchemyUnitOfWork:
         self.jobs = records.SqlProcessJobRepository(conn)
         self.api_keys = access.SqlApiKeyRepository(conn)
         self.idempotency = access.SqlIdempotencyStore(conn)
-        self.audit = audit.SqlAuditLog(conn, self.audit_key)
+        self.audit = audit.SqlAuditLog(conn)
         self.outbox = messaging.SqlOutbox(conn)
         self.inbox = messaging.SqlInbox(conn)
         self.deliveries = messaging.SqlDeliveryStore(conn)
@@ -68,10 +67,11 @@ class SqlAlchemyUnitOfWork:
         return self._conn
 
     def commit(self) -> None:
-        """Chain the audit entries and commit everything in one transaction."""
+        """Write the staged messages and audit drafts, and commit it all at once."""
         conn = self.connection
         try:
-            self.audit.chain_staged()
+            self.outbox.flush()
+            self.audit.flush()
             conn.commit()
         except IntegrityError as error:
             conn.rollback()
@@ -85,6 +85,7 @@ class SqlAlchemyUnitOfWork:
     def rollback(self) -> None:
         """Discard every change since the last commit."""
         self.connection.rollback()
+        self.outbox.staged.clear()
         self.audit.staged.clear()
 
 

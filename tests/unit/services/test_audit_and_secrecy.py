@@ -4,7 +4,7 @@ from dataclasses import replace
 import pytest
 
 from cbp.services import commands as c
-from cbp.services.auditing import verify_audit_log
+from cbp.services.auditing import chain_audit_log, verify_audit_log
 from tests.unit.services.conftest import (
     ACCOUNT_NUMBER,
     FUNDING_ACCOUNT_NUMBER,
@@ -27,6 +27,7 @@ def test_every_change_is_chained_in_the_audit_log_with_its_actor(world: World) -
 
 @pytest.mark.parametrize("backend", ["memory"])  # SQL: tests/integration/test_cli.py
 def test_tampering_with_the_audit_log_is_detected(world: World) -> None:
+    chain_audit_log(world.app.deps)
     db = world.app.container.memory_database()
     db.audit[3] = replace(db.audit[3], actor="someone-else")
     assert verify_audit_log(world.app.deps, batch=2) == (3, 4)  # NOTE: three good, then 4
