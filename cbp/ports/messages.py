@@ -111,8 +111,14 @@ class Inbox(Protocol):
         """Whether ``consumer`` already committed the effect of ``message_id``."""
         ...
 
-    def record(self, consumer: str, message_id: str, at: datetime) -> None:
-        """Note the message as handled, in the consumer's own transaction."""
+    def claim(self, consumer: str, message_id: str, at: datetime) -> bool:
+        """Note the message as handled by ``consumer``, in the consumer's own transaction.
+
+        False when it was handled already: committed before, or by a
+        concurrent transaction that commits first (the claim waits for it, or
+        this transaction's commit is refused). Only a True claim may apply
+        the message's effect.
+        """
         ...
 
 

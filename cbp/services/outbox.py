@@ -132,10 +132,7 @@ def already_consumed(
     """
     if message_id is None:
         return False
-    if uow.inbox.seen(consumer, message_id):
-        return True
-    uow.inbox.record(consumer, message_id, deps.clock.now())
-    return False
+    return not uow.inbox.claim(consumer, message_id, deps.clock.now())
 
 
 def announce_breaker_change(command: AnnounceBreakerChange, deps: Dependencies) -> None:

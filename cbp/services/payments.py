@@ -120,8 +120,7 @@ def queue_processing(
     The first queueing of a payment is noted in the inbox (as consumer
     ``QUEUED``), so the periodic sweep queues each payment at most once.
     """
-    if not uow.inbox.seen(QUEUED, payment.id):
-        uow.inbox.record(QUEUED, payment.id, deps.clock.now())
+    uow.inbox.claim(QUEUED, payment.id, deps.clock.now())
     enqueue_task(
         uow,
         deps,

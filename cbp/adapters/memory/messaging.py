@@ -69,8 +69,11 @@ class InMemoryInbox:
         with self.tx.db.lock:
             return (consumer, message_id) in self.tx.db.inbox
 
-    def record(self, consumer: str, message_id: str, at: datetime) -> None:
-        self.tx.inbox.add((consumer, message_id))
+    def claim(self, consumer: str, message_id: str, at: datetime) -> bool:
+        if self.seen(consumer, message_id):
+            return False
+        self.tx.inbox.add((consumer, message_id))  # NOTE: a concurrent claim fails at commit
+        return True
 
 
 class InMemoryDeliveryStore:

@@ -42,14 +42,15 @@ class SqlEventStore:
     def append(
         self, stream_id: str, events: list[DomainEvent], *, expected_version: int, headers: Headers
     ) -> None:
-        e = t.events.c
-        current = self.conn.execute(
-            select(func.coalesce(func.max(e.version), 0)).where(e.stream_id == stream_id)
-        ).scalar_one()
-        if current != expected_version:
-            raise ConcurrencyConflict(
-                f"stream {stream_id} is at version {current}, expected {expected_version}"
-            )
+        if expected_version > 0:  # NOTE: a new stream's first version is guarded by the key
+            e = t.events.c
+            current = self.conn.execute(
+                select(func.coalesce(func.max(e.version), 0)).where(e.stream_id == stream_id)
+            ).scalar_one()
+            if current != expected_version:
+                raise ConcurrencyConflict(
+                    f"stream {stream_id} is at version {current}, expected {expected_version}"
+                )
         rows = [
             {
                 "stream_id": stream_id,

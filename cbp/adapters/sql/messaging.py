@@ -18,15 +18,14 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.statements import (
     Prefixed,
+    dialect_insert,
 )
 from cbp.domain.errors import (
-    ConcurrencyConflict,
     IllegalTransition,
     NotFound,
 )
@@ -97,7 +96,7 @@ class SqlOutbox:
 
 
 class SqlInbox:
-    """Handled message ids; the primary key makes a second consumption fail."""
+    """Handled message ids; one insert-if-absent claims a message, once."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -107,13 +106,14 @@ class SqlInbox:
         query = select(literal(1)).where(and_(i.consumer == consumer, i.message_id == message_id))
         return self.conn.execute(query).first() is not None
 
-    def record(self, consumer: str, message_id: str, at: datetime) -> None:
-        try:
-            self.conn.execute(
-                insert(t.inbox).values(consumer=consumer, message_id=message_id, handled_at=at)
-            )
-        except IntegrityError:
-            raise ConcurrencyConflict("message was consumed by another transaction") from None
+    def claim(self, consumer: str, message_id: str, at: datetime) -> bool:
+        claimed = self.conn.execute(
+            dialect_insert(self.conn)(t.inbox)
+            .values(consumer=consumer, message_id=message_id, handled_at=at)
+            .on_conflict_do_nothing()
+            .returning(t.inbox.c.message_id)
+        ).first()
+        return claimed is not None
 
 
 class SqlDeliveryStore:
