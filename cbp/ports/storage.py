@@ -79,6 +79,33 @@ class EventStore(Protocol):
         ...
 
 
+@dataclass(frozen=True, kw_only=True)
+class PaymentParties:
+    """Everyone a payment involves, as one read finds them."""
+
+    tenant: Tenant
+    customer: Customer
+    payee: Payee
+    funding_account: FundingAccount
+    #: The directory biller the payee pays, if it is one.
+    biller: GlobalPayee | None
+
+
+class PartyLookup(Protocol):
+    """The records a payment command needs, found together in one read."""
+
+    def for_payment(
+        self, tenant_id: str, customer_id: str, payee_id: str, funding_account_id: str
+    ) -> PaymentParties:
+        """The tenant's customer, payee and funding account, and the payee's biller.
+
+        NotFound names the first one missing, in that order; each must be the
+        tenant's (the payee and account may be another customer's: the
+        command decides what that means).
+        """
+        ...
+
+
 class PaymentRepository(Protocol):
     """Payments: replayed from their events to change them, read from their view."""
 
@@ -477,6 +504,7 @@ class UnitOfWork(Protocol):
     """
 
     tenants: TenantRepository
+    parties: PartyLookup
     customers: CustomerRepository
     directory: DirectoryRepository
     payees: PayeeRepository

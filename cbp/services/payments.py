@@ -5,13 +5,11 @@ from __future__ import annotations
 from cbp.domain import identifiers
 from cbp.domain.calendar import deliver_by_date
 from cbp.domain.errors import FundingAccountNotUsable, PayeeNotPayable
-from cbp.domain.funding import FundingAccount
 from cbp.domain.money import Money
-from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment
 from cbp.ports import messages as m
 from cbp.ports.messages import PROCESS_PAYMENT_TASK
-from cbp.ports.storage import UnitOfWork
+from cbp.ports.storage import PaymentParties, UnitOfWork
 from cbp.services import auditing
 from cbp.services.commands import CancelPayment, CreateOneTimePayment
 from cbp.services.dependencies import Dependencies
@@ -29,11 +27,12 @@ def create_one_time_payment(command: CreateOneTimePayment, deps: Dependencies) -
     """
     now = deps.clock.now()
     with deps.uow() as uow:
-        tenant = uow.tenants.get(command.tenant_id)
-        customer = uow.customers.get(tenant.id, command.customer_id)
-        payee = uow.payees.get(tenant.id, command.payee_id)
-        funding = uow.funding_accounts.get(tenant.id, command.funding_account_id)
-        check_payable(uow, payee, funding, customer_id=customer.id)
+        parties = uow.parties.for_payment(
+            command.tenant_id, command.customer_id, command.payee_id, command.funding_account_id
+        )
+        tenant, customer, payee = parties.tenant, parties.customer, parties.payee
+        funding = parties.funding_account
+        check_payable(parties)
         amount = Money.of(command.amount, command.currency)
         tenant.policy.check_amount(amount)
         is_business_day = deps.calendar.is_business_day
@@ -81,10 +80,10 @@ def cancel_payment(command: CancelPayment, deps: Dependencies) -> None:
         uow.commit()
 
 
-def check_payable(
-    uow: UnitOfWork, payee: Payee, funding: FundingAccount, *, customer_id: str
-) -> None:
+def check_payable(parties: PaymentParties) -> None:
     """Refuse a payee or funding account that cannot take part in a payment now."""
+    payee, funding, biller = parties.payee, parties.funding_account, parties.biller
+    customer_id = parties.customer.id
     if payee.customer_id != customer_id:
         raise PayeeNotPayable("the payee belongs to another customer")
     if funding.customer_id != customer_id:
@@ -93,10 +92,8 @@ def check_payable(
         raise PayeeNotPayable(
             f"payee is {payee.status.value} with verification {payee.verification_status.value}"
         )
-    if payee.global_payee_id is not None:
-        biller = uow.directory.get(payee.global_payee_id)
-        if not biller.is_payable:
-            raise PayeeNotPayable(f"biller is {biller.status.value}")
+    if biller is not None and not biller.is_payable:
+        raise PayeeNotPayable(f"biller is {biller.status.value}")
     if not funding.is_usable:
         raise FundingAccountNotUsable(
             f"funding account verification is {funding.verification_status.value}"

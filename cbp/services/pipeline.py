@@ -164,9 +164,14 @@ def process_payment(command: ProcessPayment, deps: Dependencies) -> PaymentStatu
         if payment.status is not PaymentStatus.SCHEDULED:
             return payment.status
         try:
-            payee = uow.payees.get(payment.tenant_id, payment.payee_id)
-            funding = uow.funding_accounts.get(payment.tenant_id, payment.funding_account_id)
-            check_payable(uow, payee, funding, customer_id=payment.customer_id)
+            parties = uow.parties.for_payment(
+                payment.tenant_id,
+                payment.customer_id,
+                payment.payee_id,
+                payment.funding_account_id,
+            )
+            payee, funding = parties.payee, parties.funding_account
+            check_payable(parties)
             problem: DomainError | None = None
         except DomainError as error:
             problem = error

@@ -270,6 +270,44 @@ class PaymentRepositoryContract:
 class RecordRepositoriesContract:
     """Tenants' records: round trips, isolation, uniqueness."""
 
+    def test_a_payments_parties_are_found_together_and_only_in_their_tenant(
+        self, uow_factory: UowFactory
+    ) -> None:
+        tenant, other = b.tenant(), b.tenant()
+        customer = b.customer(tenant.id)
+        biller = b.biller()
+        billed = replace(b.payee(tenant.id, customer.id), global_payee_id=biller.id)
+        personal = b.payee(tenant.id, customer.id)
+        account = b.funding_account(tenant.id, customer.id)
+        with uow_factory() as uow:
+            for record, repository in (
+                (tenant, uow.tenants),
+                (other, uow.tenants),
+                (customer, uow.customers),
+                (biller, uow.directory),
+                (billed, uow.payees),
+                (personal, uow.payees),
+                (account, uow.funding_accounts),
+            ):
+                repository.add(record)  # type: ignore[attr-defined]
+            uow.commit()
+        with uow_factory() as uow:
+            found = uow.parties.for_payment(tenant.id, customer.id, billed.id, account.id)
+            assert (found.tenant.id, found.customer.email) == (tenant.id, customer.email)
+            assert found.payee.account_number == billed.account_number
+            assert found.funding_account.routing_number == account.routing_number
+            assert found.biller is not None and found.biller.id == biller.id
+            alone = uow.parties.for_payment(tenant.id, customer.id, personal.id, account.id)
+            assert alone.biller is None
+            for ids, missing in (
+                (("ten_missing", customer.id, billed.id, account.id), "tenant"),
+                ((other.id, customer.id, billed.id, account.id), "customer"),
+                ((tenant.id, customer.id, "pye_missing", account.id), "payee"),
+                ((tenant.id, customer.id, billed.id, "fac_missing"), "funding account"),
+            ):
+                with pytest.raises(NotFound, match=missing):
+                    uow.parties.for_payment(*ids)
+
     def test_records_round_trip_and_stay_inside_their_tenant(self, uow_factory: UowFactory) -> None:
         tenant = b.tenant()
         customer = b.customer(tenant.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from cbp.adapters.memory import access, audit, event_store, messaging, records
+from cbp.adapters.memory import access, audit, event_store, messaging, parties, records
 from cbp.adapters.memory.database import InMemoryDatabase, Transaction
 from cbp.ports.storage import EventSourcedPayments
 
@@ -25,6 +25,9 @@ class InMemoryUnitOfWork:
         self.events = event_store.InMemoryEventStore(self._tx)
         self.payments = EventSourcedPayments(
             self.events, event_store.InMemoryPaymentViews(self._tx)
+        )
+        self.parties = parties.InMemoryPartyLookup(
+            self.tenants, self.customers, self.payees, self.funding_accounts, self.directory
         )
         self.exceptions = records.InMemoryExceptionRepository(self._tx)
         self.notifications = records.InMemoryNotificationRepository(self._tx)

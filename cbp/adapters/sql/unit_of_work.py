@@ -8,7 +8,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from cbp.adapters.sql import access, audit, event_store, messaging, records
+from cbp.adapters.sql import access, audit, event_store, messaging, parties, records
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.domain.errors import ConcurrencyConflict
 from cbp.ports.storage import EventSourcedPayments
@@ -30,6 +30,7 @@ class SqlAlchemyUnitOfWork:
         conn = self.engine.connect()  # NOTE: the transaction begins with the first statement
         self._conn = conn
         self.tenants = records.SqlTenantRepository(conn)
+        self.parties = parties.SqlPartyLookup(conn, self.cipher)
         self.customers = records.SqlCustomerRepository(conn)
         self.directory = records.SqlDirectoryRepository(conn)
         self.payees = records.SqlPayeeRepository(conn, self.cipher)
