@@ -25,22 +25,7 @@ TASK_QUEUES = frozenset({PAYMENT_PROCESSING, NOTIFICATION_DELIVERY, EXCEPTION_HA
 PAYMENT_EVENTS = "payment.events"
 PAYEE_EVENTS = "payee.events"
 SYSTEM_EVENTS = "system.events"
-
-# Message types: every task and event cbp sends, named once.
-#: Submit one payment to the processor (payment.processing).
-PROCESS_PAYMENT_TASK = "payment.process"
-#: Tell the customer of a new payment exception (exception.handling).
-HANDLE_EXCEPTION_TASK = "exception.handle"
-#: Make one delivery attempt of a notification (notification.delivery).
-DELIVER_NOTIFICATION_TASK = "notification.deliver"
-#: Every payment state change (payment.events).
-PAYMENT_STATUS_CHANGED = "payment.status.changed"
-#: A payment exception was opened (payment.events).
-EXCEPTION_CREATED = "payment.exception.created"
-#: A circuit breaker changed state (system.events).
-BREAKER_STATE_CHANGED = "breaker.state_changed"
-#: A tenant's webhook endpoint failed for too long and was paused (system.events).
-WEBHOOK_ENDPOINT_PAUSED = "webhook_endpoint.paused"
+# Message types and payloads: one contract each, in ``cbp.ports.contracts``.
 
 
 @dataclass(frozen=True, kw_only=True)

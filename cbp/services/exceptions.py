@@ -9,7 +9,7 @@ from cbp.domain.notification import Notification
 from cbp.domain.payment import Payment
 from cbp.domain.payment_exception import ExceptionKind, PaymentException
 from cbp.ports import messages as m
-from cbp.ports.messages import EXCEPTION_CREATED, HANDLE_EXCEPTION_TASK
+from cbp.ports.contracts import ExceptionCreated, HandleExceptionTask
 from cbp.ports.storage import UnitOfWork
 from cbp.services import auditing
 from cbp.services.commands import (
@@ -20,7 +20,7 @@ from cbp.services.commands import (
 )
 from cbp.services.dependencies import Dependencies
 from cbp.services.notifications import queue_notification
-from cbp.services.outbox import already_consumed, enqueue_task, headers_for, publish_event
+from cbp.services.outbox import already_consumed, headers_for, send
 
 
 def open_exception(
@@ -43,32 +43,17 @@ def open_exception(
         created_at=deps.clock.now(),
     )
     uow.exceptions.add(exception)
-    payload = {
-        "exception_id": exception.id,
-        "tenant_id": exception.tenant_id,
-        "payment_id": payment.id,
-        "customer_id": payment.customer_id,
-        "kind": kind.value,
-        "reason_code": reason_code,
-    }
-    publish_event(
-        uow,
-        deps,
-        topic=m.PAYMENT_EVENTS,
-        event_type=EXCEPTION_CREATED,
-        payload=payload,
-        headers=headers,
-        ordering_key=payment.id,
+    created = ExceptionCreated(
+        exception_id=exception.id,
+        tenant_id=exception.tenant_id,
+        payment_id=payment.id,
+        customer_id=payment.customer_id,
+        kind=kind.value,
+        reason_code=reason_code,
     )
-    enqueue_task(
-        uow,
-        deps,
-        queue=m.EXCEPTION_HANDLING,
-        task=HANDLE_EXCEPTION_TASK,
-        payload={"tenant_id": exception.tenant_id, "exception_id": exception.id},
-        headers=headers,
-        ordering_key=payment.id,
-    )
+    send(uow, deps, created, headers, ordering_key=payment.id)
+    task = HandleExceptionTask(tenant_id=exception.tenant_id, exception_id=exception.id)
+    send(uow, deps, task, headers, ordering_key=payment.id)
     return exception
 
 

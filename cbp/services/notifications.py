@@ -11,12 +11,13 @@ from cbp.domain.errors import IllegalTransition
 from cbp.domain.notification import Notification, NotificationStatus
 from cbp.domain.webhook_endpoint import EndpointStatus, WebhookEndpoint, next_retry
 from cbp.ports import messages as m
+from cbp.ports.contracts import DeliverNotificationTask, WebhookEndpointPaused
 from cbp.ports.errors import DependencyDeferred, DependencyError
-from cbp.ports.messages import DELIVER_NOTIFICATION_TASK, WEBHOOK_ENDPOINT_PAUSED, DeliveryPostponed
+from cbp.ports.messages import DeliveryPostponed
 from cbp.ports.storage import UnitOfWork
 from cbp.services.commands import DeliverNotification
 from cbp.services.dependencies import Dependencies
-from cbp.services.outbox import enqueue_task, publish_event
+from cbp.services.outbox import send
 
 
 class DeliveryOutcome(enum.StrEnum):
@@ -49,15 +50,8 @@ def queue_delivery(
     Deliveries sharing ``after`` (an ordering key) go one at a time, in the
     order queued; by default each notification is on its own.
     """
-    enqueue_task(
-        uow,
-        deps,
-        queue=m.NOTIFICATION_DELIVERY,
-        task=DELIVER_NOTIFICATION_TASK,
-        payload={"notification_id": notification.id},
-        headers=headers,
-        ordering_key=after or notification.id,
-    )
+    task = DeliverNotificationTask(notification_id=notification.id)
+    send(uow, deps, task, headers, ordering_key=after or notification.id)
 
 
 def outcome_of(notification: Notification) -> DeliveryOutcome:
@@ -180,19 +174,13 @@ def _count_endpoint_failure(
         return
     headers = m.Headers(tenant_id=endpoint.tenant_id)
     failing_since = endpoint.failing_since.isoformat() if endpoint.failing_since else None
-    publish_event(
-        uow,
-        deps,
-        topic=m.SYSTEM_EVENTS,
-        event_type=WEBHOOK_ENDPOINT_PAUSED,
-        payload={
-            "tenant_id": endpoint.tenant_id,
-            "endpoint_id": endpoint.id,
-            "failing_since": failing_since,
-            "at": at.isoformat(),
-        },
-        headers=headers,
+    announcement = WebhookEndpointPaused(
+        tenant_id=endpoint.tenant_id,
+        endpoint_id=endpoint.id,
+        failing_since=failing_since,
+        at=at.isoformat(),
     )
+    send(uow, deps, announcement, headers)
     tenant = uow.tenants.get(endpoint.tenant_id)
     if tenant.contact_email is None:
         return

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import replace
 
 from cbp.domain import identifiers
 from cbp.domain.events import DomainEvent
 from cbp.domain.payment import Payment
 from cbp.ports import messages as m
-from cbp.ports.messages import BREAKER_STATE_CHANGED, PAYMENT_STATUS_CHANGED
+from cbp.ports.contracts import BreakerStateChanged, Contract, PayeeEvent, PaymentStatusChanged
 from cbp.ports.storage import UnitOfWork
 from cbp.services.commands import AnnounceBreakerChange, Command
 from cbp.services.dependencies import Dependencies
@@ -24,53 +24,32 @@ def headers_for(command: Command, tenant_id: str | None) -> m.Headers:
     )
 
 
-def enqueue_task(
+def send(
     uow: UnitOfWork,
     deps: Dependencies,
-    *,
-    queue: str,
-    task: str,
-    payload: dict[str, Any],
+    contract: Contract,
     headers: m.Headers,
-    ordering_key: str | None = None,
-) -> None:
-    """Put a task in the outbox, to be sent when the unit of work commits."""
-    uow.outbox.add(
-        m.Message(
-            message_id=deps.ids.new(identifiers.MESSAGE),
-            kind=m.MessageKind.TASK,
-            destination=queue,
-            type=task,
-            payload=payload,
-            created_at=deps.clock.now(),
-            ordering_key=ordering_key,
-            headers=headers,
-        )
-    )
-
-
-def publish_event(
-    uow: UnitOfWork,
-    deps: Dependencies,
     *,
-    topic: str,
-    event_type: str,
-    payload: dict[str, Any],
-    headers: m.Headers,
     ordering_key: str | None = None,
     causation_id: str | None = None,
 ) -> None:
-    """Put an event in the outbox, to be published when the unit of work commits."""
+    """Put a task or event in the outbox, to be sent when the unit of work commits.
+
+    Messages sharing an ``ordering_key`` reach each subscriber in the order
+    they were sent; ``causation_id`` names the event that caused this one.
+    """
+    if causation_id is not None:
+        headers = replace(headers, causation_id=causation_id)
     uow.outbox.add(
         m.Message(
             message_id=deps.ids.new(identifiers.MESSAGE),
-            kind=m.MessageKind.EVENT,
-            destination=topic,
-            type=event_type,
-            payload=payload,
+            kind=contract.message_kind(),
+            destination=contract.DESTINATION,
+            type=contract.TYPE,
+            payload=contract.encode(),
             created_at=deps.clock.now(),
             ordering_key=ordering_key,
-            headers=m.Headers(**{**headers.__dict__, "causation_id": causation_id}),
+            headers=headers,
         )
     )
 
@@ -84,25 +63,17 @@ def publish_payment_changes(
 ) -> None:
     """Publish a payment.status.changed event for each new payment event."""
     for event in events:
-        publish_event(
-            uow,
-            deps,
-            topic=m.PAYMENT_EVENTS,
-            event_type=PAYMENT_STATUS_CHANGED,
-            payload={
-                "payment_id": payment.id,
-                "tenant_id": payment.tenant_id,
-                "customer_id": payment.customer_id,
-                "event_type": event.type,
-                "event_id": event.event_id,
-                "status": payment.status.value,
-                "version": event.version,
-                "failure_code": payment.failure_code,
-            },
-            headers=headers,
-            ordering_key=payment.id,
-            causation_id=event.event_id,
+        changed = PaymentStatusChanged(
+            payment_id=payment.id,
+            tenant_id=payment.tenant_id,
+            customer_id=payment.customer_id,
+            event_type=event.type,
+            event_id=event.event_id,
+            status=payment.status.value,
+            version=event.version,
+            failure_code=payment.failure_code,
         )
+        send(uow, deps, changed, headers, ordering_key=payment.id, causation_id=event.event_id)
 
 
 def publish_payee_events(
@@ -110,13 +81,11 @@ def publish_payee_events(
 ) -> None:
     """Publish payee and directory events on ``payee.events``."""
     for event in events:
-        publish_event(
+        send(
             uow,
             deps,
-            topic=m.PAYEE_EVENTS,
-            event_type=event.type,
-            payload={"subject_id": event.stream_id, "version": event.version, **event.data()},
-            headers=headers,
+            PayeeEvent.of(event),
+            headers,
             ordering_key=event.stream_id,
             causation_id=event.event_id,
         )
@@ -138,17 +107,11 @@ def already_consumed(
 def announce_breaker_change(command: AnnounceBreakerChange, deps: Dependencies) -> None:
     """Publish a breaker's change of state on system.events, for operators' subscribers."""
     with deps.uow() as uow:
-        publish_event(
-            uow,
-            deps,
-            topic=m.SYSTEM_EVENTS,
-            event_type=BREAKER_STATE_CHANGED,
-            payload={
-                "breaker": command.breaker,
-                "from": command.old_state,
-                "to": command.new_state,
-                "at": deps.clock.now().isoformat(),
-            },
-            headers=headers_for(command, None),
+        changed = BreakerStateChanged(
+            breaker=command.breaker,
+            from_state=command.old_state,
+            to_state=command.new_state,
+            at=deps.clock.now().isoformat(),
         )
+        send(uow, deps, changed, headers_for(command, None))
         uow.commit()

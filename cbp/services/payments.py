@@ -8,12 +8,12 @@ from cbp.domain.errors import FundingAccountNotUsable, PayeeNotPayable
 from cbp.domain.money import Money
 from cbp.domain.payment import Payment
 from cbp.ports import messages as m
-from cbp.ports.messages import PROCESS_PAYMENT_TASK
+from cbp.ports.contracts import ProcessPaymentTask
 from cbp.ports.storage import PaymentParties, UnitOfWork
 from cbp.services import auditing
 from cbp.services.commands import CancelPayment, CreateOneTimePayment
 from cbp.services.dependencies import Dependencies
-from cbp.services.outbox import enqueue_task, headers_for, publish_payment_changes
+from cbp.services.outbox import headers_for, publish_payment_changes, send
 
 #: The subscriber that consumes payment.processing tasks.
 PAYMENT_PROCESSOR = "payment-processor"
@@ -118,12 +118,5 @@ def queue_processing(
     ``QUEUED``), so the periodic sweep queues each payment at most once.
     """
     uow.inbox.claim(QUEUED, payment.id, deps.clock.now())
-    enqueue_task(
-        uow,
-        deps,
-        queue=m.PAYMENT_PROCESSING,
-        task=PROCESS_PAYMENT_TASK,
-        payload={"tenant_id": payment.tenant_id, "payment_id": payment.id, "job_id": job_id},
-        headers=headers,
-        ordering_key=payment.id,
-    )
+    task = ProcessPaymentTask(tenant_id=payment.tenant_id, payment_id=payment.id, job_id=job_id)
+    send(uow, deps, task, headers, ordering_key=payment.id)

@@ -12,16 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cbp.ports import contracts as ct
 from cbp.ports import messages as m
-from cbp.ports.messages import (
-    BREAKER_STATE_CHANGED,
-    DELIVER_NOTIFICATION_TASK,
-    EXCEPTION_CREATED,
-    HANDLE_EXCEPTION_TASK,
-    PAYMENT_STATUS_CHANGED,
-    PROCESS_PAYMENT_TASK,
-    WEBHOOK_ENDPOINT_PAUSED,
-)
 from cbp.services import commands as c
 from cbp.services.bus import CommandBus
 from cbp.services.directory import invalidate_directory_cache
@@ -37,30 +29,46 @@ class RetryLater(Exception):
 
 @dataclass(frozen=True)
 class Subscription:
-    """A named consumer of some message types on one queue or topic."""
+    """A named consumer of some message contracts on one queue or topic.
+
+    ``handle`` gets the message's contract decoded, with the message itself
+    for its id and headers.
+    """
 
     name: str
-    destination: str
-    types: frozenset[str]
-    handle: Callable[[m.Message, CommandBus], None]
+    contracts: tuple[type[ct.Contract], ...]
+    handle: Callable[[Any, m.Message, CommandBus], None]
+
+    def __post_init__(self) -> None:
+        if len({contract.DESTINATION for contract in self.contracts}) != 1:
+            raise ValueError(f"{self.name} must consume from exactly one queue or topic")
+
+    @property
+    def destination(self) -> str:
+        """The queue or topic every one of its contracts travels on."""
+        return self.contracts[0].DESTINATION
+
+    @property
+    def types(self) -> frozenset[str]:
+        """The message types it takes."""
+        return frozenset(contract.TYPE for contract in self.contracts)
 
     @property
     def kind(self) -> m.MessageKind:
         """Tasks go to a queue; anything else is an event on a topic."""
-        return m.MessageKind.TASK if self.destination in m.TASK_QUEUES else m.MessageKind.EVENT
+        return self.contracts[0].message_kind()
 
     def matches(self, message: m.Message) -> bool:
         """Whether this subscriber wants ``message``."""
         return message.destination == self.destination and message.type in self.types
 
 
-def _process_payment(message: m.Message, bus: CommandBus) -> None:
-    p = message.payload
+def _process_payment(task: ct.ProcessPaymentTask, message: m.Message, bus: CommandBus) -> None:
     bus.handle(
         c.ProcessPayment(
-            tenant_id=p["tenant_id"],
-            payment_id=p["payment_id"],
-            job_id=p.get("job_id"),
+            tenant_id=task.tenant_id,
+            payment_id=task.payment_id,
+            job_id=task.job_id,
             message_id=message.message_id,
             correlation_id=message.headers.correlation_id,
             traceparent=message.headers.traceparent,
@@ -69,11 +77,11 @@ def _process_payment(message: m.Message, bus: CommandBus) -> None:
     )
 
 
-def _handle_exception(message: m.Message, bus: CommandBus) -> None:
+def _handle_exception(task: ct.HandleExceptionTask, message: m.Message, bus: CommandBus) -> None:
     bus.handle(
         c.HandleException(
-            tenant_id=message.payload["tenant_id"],
-            exception_id=message.payload["exception_id"],
+            tenant_id=task.tenant_id,
+            exception_id=task.exception_id,
             message_id=message.message_id,
             correlation_id=message.headers.correlation_id,
             traceparent=message.headers.traceparent,
@@ -82,47 +90,60 @@ def _handle_exception(message: m.Message, bus: CommandBus) -> None:
     )
 
 
-def _deliver_notification(message: m.Message, bus: CommandBus) -> None:
+def _deliver_notification(
+    task: ct.DeliverNotificationTask, message: m.Message, bus: CommandBus
+) -> None:
     outcome = bus.handle(
         c.DeliverNotification(
-            notification_id=message.payload["notification_id"],
+            notification_id=task.notification_id,
             message_id=message.message_id,
             traceparent=message.headers.traceparent,
             actor="worker",
         )
     )
     if outcome is DeliveryOutcome.RETRY:
-        raise RetryLater(f"notification {message.payload['notification_id']} not delivered yet")
+        raise RetryLater(f"notification {task.notification_id} not delivered yet")
 
 
-def _verify_account(message: m.Message, bus: CommandBus) -> None:
-    kind = message.payload.get("account_kind")
+def _verify_account(event: ct.AccountUpdated, message: m.Message, bus: CommandBus) -> None:
     common: dict[str, Any] = {
-        "tenant_id": message.payload["tenant_id"],
+        "tenant_id": event.tenant_id,
         "message_id": message.message_id,
         "traceparent": message.headers.traceparent,
         "actor": "validation-service",
     }
-    if kind == "payee":
-        bus.handle(c.VerifyPayeeAccount(payee_id=message.payload["subject_id"], **common))
-    elif kind == "funding_account":
-        bus.handle(c.VerifyFundingAccount(account_id=message.payload["subject_id"], **common))
+    if event.account_kind == "payee":
+        bus.handle(c.VerifyPayeeAccount(payee_id=event.subject_id, **common))
+    elif event.account_kind == "funding_account":
+        bus.handle(c.VerifyFundingAccount(account_id=event.subject_id, **common))
 
 
-def _invalidate_directory(message: m.Message, bus: CommandBus) -> None:
-    if message.payload.get("payee_kind") == "global_payee":
+def _invalidate_directory(
+    event: ct.PayeeStatusChanged, message: m.Message, bus: CommandBus
+) -> None:
+    if event.payee_kind == "global_payee":
         invalidate_directory_cache(bus.deps)
 
 
-def _record_payment_activity(message: m.Message, bus: CommandBus) -> None:
-    p = message.payload
-    facts = ("status", "version", "failure_code", "exception_id", "kind")
+def _record_payment_activity(
+    event: ct.PaymentStatusChanged | ct.ExceptionCreated, message: m.Message, bus: CommandBus
+) -> None:
+    if isinstance(event, ct.PaymentStatusChanged):
+        event_type = event.event_type
+        facts: dict[str, Any] = {
+            "status": event.status,
+            "version": event.version,
+            "failure_code": event.failure_code,
+        }
+    else:
+        event_type = event.TYPE
+        facts = {"exception_id": event.exception_id, "kind": event.kind}
     bus.handle(
         c.RecordPaymentActivity(
-            tenant_id=p["tenant_id"],
-            payment_id=p["payment_id"],
-            event_type=p.get("event_type", message.type),
-            data={k: p[k] for k in facts if p.get(k) is not None},
+            tenant_id=event.tenant_id,
+            payment_id=event.payment_id,
+            event_type=event_type,
+            data={k: v for k, v in facts.items() if v is not None},
             message_id=message.message_id,
             correlation_id=message.headers.correlation_id,
             traceparent=message.headers.traceparent,
@@ -131,48 +152,21 @@ def _record_payment_activity(message: m.Message, bus: CommandBus) -> None:
     )
 
 
-def _log_system_event(message: m.Message, bus: CommandBus) -> None:
-    logger.warning(
-        "system event %s", message.type, extra={"event": message.type, **message.payload}
-    )
+def _log_system_event(event: ct.Contract, message: m.Message, bus: CommandBus) -> None:
+    logger.warning("system event %s", event.TYPE, extra={"event": event.TYPE, **event.encode()})
 
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
+    Subscription(PAYMENT_PROCESSOR, (ct.ProcessPaymentTask,), _process_payment),
+    Subscription("exception-handler", (ct.HandleExceptionTask,), _handle_exception),
+    Subscription("notification-sender", (ct.DeliverNotificationTask,), _deliver_notification),
     Subscription(
-        PAYMENT_PROCESSOR,
-        m.PAYMENT_PROCESSING,
-        frozenset({PROCESS_PAYMENT_TASK}),
-        _process_payment,
+        "audit-log", (ct.PaymentStatusChanged, ct.ExceptionCreated), _record_payment_activity
     ),
+    Subscription("validation-service", (ct.AccountUpdated,), _verify_account),
+    Subscription("directory-cache", (ct.PayeeStatusChanged,), _invalidate_directory),
     Subscription(
-        "exception-handler",
-        m.EXCEPTION_HANDLING,
-        frozenset({HANDLE_EXCEPTION_TASK}),
-        _handle_exception,
-    ),
-    Subscription(
-        "notification-sender",
-        m.NOTIFICATION_DELIVERY,
-        frozenset({DELIVER_NOTIFICATION_TASK}),
-        _deliver_notification,
-    ),
-    Subscription(
-        "audit-log",
-        m.PAYMENT_EVENTS,
-        frozenset({PAYMENT_STATUS_CHANGED, EXCEPTION_CREATED}),
-        _record_payment_activity,
-    ),
-    Subscription(
-        "validation-service", m.PAYEE_EVENTS, frozenset({"AccountUpdated"}), _verify_account
-    ),
-    Subscription(
-        "directory-cache", m.PAYEE_EVENTS, frozenset({"PayeeStatusChanged"}), _invalidate_directory
-    ),
-    Subscription(
-        "operations-log",
-        m.SYSTEM_EVENTS,
-        frozenset({BREAKER_STATE_CHANGED, WEBHOOK_ENDPOINT_PAUSED}),
-        _log_system_event,
+        "operations-log", (ct.BreakerStateChanged, ct.WebhookEndpointPaused), _log_system_event
     ),
 )
 
@@ -225,7 +219,7 @@ class MessageRouter:
         """Run the named subscriber on ``message``."""
         for subscription in self.subscribers(message):
             if subscription.name == subscriber:
-                subscription.handle(message, self.bus)
+                subscription.handle(ct.decode(message), message, self.bus)
                 return
         raise LookupError(
             f"no subscriber {subscriber!r} for {message.type} on {message.destination}"

@@ -26,7 +26,8 @@ import pytest
 from sqlalchemy import create_engine, insert, select, text, update
 
 from cbp.adapters.sql import codecs, schema
-from cbp.ports.messages import PROCESS_PAYMENT_TASK, Headers, Message, MessageKind
+from cbp.ports.contracts import ProcessPaymentTask
+from cbp.ports.messages import Headers, Message, MessageKind
 from tests.brokers import REDIS_URL
 from tests.e2e.deployment import Deployment, deployment
 from tests.e2e.server import Server, make_world
@@ -253,8 +254,8 @@ def insert_poison(database_url: str, payment_id: str) -> str:
             message_id=f"msg_poison{uuid.uuid4().hex[:20]}",
             kind=MessageKind.TASK,
             destination="payment.processing",
-            type=PROCESS_PAYMENT_TASK,
-            payload={"tenant_id": "ten_wrong", "payment_id": payment_id},
+            type=ProcessPaymentTask.TYPE,
+            payload=ProcessPaymentTask(tenant_id="ten_wrong", payment_id=payment_id).encode(),
             created_at=datetime.now(UTC),
             ordering_key=payment_id,
             headers=Headers(tenant_id=tenant_id),

@@ -10,7 +10,8 @@ from cbp.adapters.memory.outside import InMemoryClock, InMemoryNotifier, InMemor
 from cbp.domain.errors import AlreadyExists, IllegalTransition, InvalidInput, NotFound
 from cbp.domain.notification import NotificationStatus
 from cbp.domain.webhook_endpoint import DEFAULT_RETRY_SCHEDULE, EndpointStatus
-from cbp.ports.messages import WEBHOOK_ENDPOINT_PAUSED, DeliveryStatus
+from cbp.ports.contracts import WebhookEndpointPaused
+from cbp.ports.messages import DeliveryStatus
 from cbp.services import commands as c
 from tests.unit.services.conftest import World
 
@@ -134,7 +135,7 @@ def test_an_endpoint_failing_for_days_is_paused_the_tenant_told_and_resume_sends
     told = [n for n in notifier.sent if n.template == "webhook_endpoint_paused"]
     assert [(n.recipient, n.customer_id) for n in told] == [("ops@acme.test", None)]
     events = [m.type for m in world.app.container.broker().messages]
-    assert WEBHOOK_ENDPOINT_PAUSED in events
+    assert WebhookEndpointPaused.TYPE in events
 
     clock.advance(hours=1)
     paused_one = notify_by_webhook(world, exception_id)  # NOTE: made while paused: held
