@@ -9,25 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import dramatiq
-import httpx
-import redis
 from dependency_injector import containers, providers
 from sqlalchemy import Engine
 
 from cbp.adapters.calendar.federal_reserve import FederalReserveCalendar
-from cbp.adapters.dns.discovery import ServiceDiscovery
-from cbp.adapters.dramatiq.brokers import open_broker
-from cbp.adapters.dramatiq.transport import DramatiqDeliveryTransport
-from cbp.adapters.http.client import HttpClientSettings, build_client
-from cbp.adapters.http.processor import HttpPaymentProcessor
-from cbp.adapters.http.sms import HttpSmsNotifier
-from cbp.adapters.http.verifier import HttpAccountVerifier
-from cbp.adapters.http.webhooks import HttpWebhookSender
 from cbp.adapters.memory.breakers import InMemoryBreakerStore
 from cbp.adapters.memory.database import InMemoryDatabase
 from cbp.adapters.memory.outside import (
@@ -37,14 +29,11 @@ from cbp.adapters.memory.outside import (
     InMemoryRateLimiter,
 )
 from cbp.adapters.memory.unit_of_work import InMemoryUnitOfWork
-from cbp.adapters.redis.breakers import RedisBreakerStore
-from cbp.adapters.redis.outside import RedisCache, RedisRateLimiter
 from cbp.adapters.resilience.breaker import BreakerSettings
 from cbp.adapters.resilience.bulkhead import Bulkhead
 from cbp.adapters.resilience.outbound import ResilientDependency, RetrySettings
 from cbp.adapters.rules.verifier import RulesAccountVerifier
 from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
-from cbp.adapters.smtp.notifier import SmtpEmailNotifier, SmtpSettings
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.setup import local_secrets, open_engine
 from cbp.adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
@@ -60,6 +49,48 @@ from cbp.services.queries import Queries
 from cbp.services.routing import MessageRouter
 from cbp.services.transaction import JoiningUnitsOfWork
 from cbp.settings import ConfigurationError, Settings
+
+if TYPE_CHECKING:
+    import dramatiq
+    import httpx
+    import redis
+
+    from cbp.adapters.http.client import HttpClientSettings
+
+
+def lazy(path: str) -> Callable[..., Any]:
+    """The class or function at ``module:name``, imported the first time it is called.
+
+    Adapters a process is not configured to use (a broker, Redis, HTTP
+    clients, DNS discovery) are then never imported: they cost it no memory.
+    """
+    module, _, name = path.partition(":")
+
+    def build(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    build.__qualname__ = build.__name__ = name
+    return build
+
+
+class OnFirstUse:
+    """A port whose adapter is built the first time the port is used.
+
+    For a port every process is handed and few use (the webhook sender):
+    its HTTP client and library load only in a process that sends.
+    """
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._adapter: Any = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        if self._adapter is None:
+            with self._lock:
+                if self._adapter is None:
+                    self._adapter = self._build()
+        return getattr(self._adapter, name)
 
 
 @dataclass(frozen=True)
@@ -116,12 +147,16 @@ def resolve_secrets(settings: Settings) -> Secrets:
 
 
 def _redis_client(url: str) -> Iterator[redis.Redis]:
+    import redis
+
     client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
     yield client
     client.close()
 
 
 def _dramatiq_broker(url: str, prefix: str) -> Iterator[dramatiq.Broker]:
+    from cbp.adapters.dramatiq.brokers import open_broker
+
     broker = open_broker(url, namespace=f"{prefix}dramatiq")
     yield broker
     broker.close()
@@ -150,6 +185,8 @@ def _discovery(settings: Settings) -> ServiceRegistry:
         verifier=settings.verifier_url or locations.get("verifier"),
         sms=settings.sms_url or locations.get("sms"),
     )
+    from cbp.adapters.dns.discovery import ServiceDiscovery
+
     return ServiceDiscovery(locations, nameserver=settings.dns_nameserver)
 
 
@@ -223,6 +260,8 @@ def _policy(
 
 def _client_settings(settings: Settings, name: str) -> HttpClientSettings:
     """Timeouts, credentials and TLS of one HTTP dependency, named in full."""
+    from cbp.adapters.http.client import HttpClientSettings
+
     s = settings
     if name == "processor":
         return HttpClientSettings(
@@ -254,6 +293,8 @@ def _client_settings(settings: Settings, name: str) -> HttpClientSettings:
 
 
 def _http_client(settings: Settings, name: str) -> Iterator[httpx.Client]:
+    from cbp.adapters.http.client import build_client
+
     client = build_client(_client_settings(settings, name))
     yield client
     client.close()
@@ -267,6 +308,9 @@ def _provider_notifier(
     sms_client: Callable[[], httpx.Client],
 ) -> Notifier:
     """Email over SMTP and SMS over HTTP, each where it is configured."""
+    from cbp.adapters.http.sms import HttpSmsNotifier
+    from cbp.adapters.smtp.notifier import SmtpEmailNotifier, SmtpSettings
+
     channels: dict[Channel, Notifier] = {}
     if settings.smtp_host:
         smtp = SmtpSettings(
@@ -309,7 +353,9 @@ class Container(containers.DeclarativeContainer):
     )
     dramatiq_broker = providers.Resource(_dramatiq_broker, config.broker_url, config.redis_prefix)
     dramatiq_transport = providers.Singleton(
-        DramatiqDeliveryTransport, broker=dramatiq_broker, prefix=config.queue_prefix
+        lazy("cbp.adapters.dramatiq.transport:DramatiqDeliveryTransport"),
+        broker=dramatiq_broker,
+        prefix=config.queue_prefix,
     )
     broker = providers.Selector(
         config.broker,
@@ -322,13 +368,19 @@ class Container(containers.DeclarativeContainer):
     cache = providers.Selector(
         config.cache,
         memory=providers.Singleton(InMemoryCache, clock=clock),
-        redis=providers.Singleton(RedisCache, client=cache_redis, prefix=config.redis_prefix),
+        redis=providers.Singleton(
+            lazy("cbp.adapters.redis.outside:RedisCache"),
+            client=cache_redis,
+            prefix=config.redis_prefix,
+        ),
     )
     rate_limiter = providers.Selector(
         config.rate_limit,
         memory=providers.Singleton(InMemoryRateLimiter, clock=clock),
         redis=providers.Singleton(
-            RedisRateLimiter, client=rate_limit_redis, prefix=config.redis_prefix
+            lazy("cbp.adapters.redis.outside:RedisRateLimiter"),
+            client=rate_limit_redis,
+            prefix=config.redis_prefix,
         ),
     )
     breaker_listeners: providers.Singleton[BreakerListeners] = providers.Singleton(list)
@@ -337,7 +389,9 @@ class Container(containers.DeclarativeContainer):
         config.breakers,
         memory=providers.Singleton(InMemoryBreakerStore),
         redis=providers.Singleton(
-            RedisBreakerStore, client=breaker_redis, prefix=config.redis_prefix
+            lazy("cbp.adapters.redis.breakers:RedisBreakerStore"),
+            client=breaker_redis,
+            prefix=config.redis_prefix,
         ),
     )
     registry = providers.Singleton(_discovery, settings)
@@ -354,7 +408,7 @@ class Container(containers.DeclarativeContainer):
     processor = providers.Selector(
         config.processor,
         http=providers.Singleton(
-            HttpPaymentProcessor,
+            lazy("cbp.adapters.http.processor:HttpPaymentProcessor"),
             client=processor_client,
             call=processor_call,
         ),
@@ -369,7 +423,7 @@ class Container(containers.DeclarativeContainer):
         config.verifier,
         rules=providers.Singleton(RulesAccountVerifier),
         http=providers.Singleton(
-            HttpAccountVerifier,
+            lazy("cbp.adapters.http.verifier:HttpAccountVerifier"),
             client=verifier_client,
             call=verifier_call,
         ),
@@ -386,12 +440,13 @@ class Container(containers.DeclarativeContainer):
             sms_client=sms_client.provider,
         ),
     )
-    webhooks = providers.Singleton(
-        HttpWebhookSender,
+    http_webhooks = providers.Singleton(
+        lazy("cbp.adapters.http.webhooks:HttpWebhookSender"),
         client=webhook_client,
         call=webhook_call,
         allow_private=config.webhook_allow_private_addresses,
     )
+    webhooks = providers.Singleton(OnFirstUse, http_webhooks.provider)
 
     options = providers.Singleton(
         ServiceOptions,

@@ -5,9 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import dramatiq
-from dramatiq.brokers.rabbitmq import RabbitmqBroker
-from dramatiq.brokers.redis import RedisBroker
-from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AgeLimit, ShutdownNotifications, TimeLimit
 
 from cbp.adapters.dramatiq.tracing import TraceContext
@@ -26,15 +23,22 @@ def open_broker(url: str, *, namespace: str = "cbp") -> dramatiq.Broker:
     """A broker for ``amqp://``, ``redis://`` or ``stub://`` (in-process).
 
     RabbitMQ publishes with confirms, so a send returns only once the broker
-    has the message; Redis keys live under ``namespace``.
+    has the message; Redis keys live under ``namespace``. Only the named
+    broker's client library is imported (pika, or redis).
     """
     scheme = url.split("://", 1)[0]
     if scheme in ("amqp", "amqps"):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
         return RabbitmqBroker(url=url, confirm_delivery=True, middleware=_middleware())
     if scheme in ("redis", "rediss"):
+        from dramatiq.brokers.redis import RedisBroker
+
         return RedisBroker(  # type: ignore[no-untyped-call]
             url=url, namespace=namespace, middleware=_middleware()
         )
     if scheme == "stub":
+        from dramatiq.brokers.stub import StubBroker
+
         return StubBroker(middleware=_middleware())
     raise ValueError(f"no Dramatiq broker for {scheme}:// (use amqp://, redis:// or stub://)")

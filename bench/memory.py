@@ -1,0 +1,179 @@
+"""Resident memory of each cbp process, against a bare Dramatiq worker on the same broker.
+
+    .venv/bin/python bench/memory.py --broker redis
+
+Every process runs as deployed, on a fresh PostgreSQL database: `cbp
+worker` (one process, 8 threads), `cbp relay`, and `cbp serve` (gunicorn, one
+worker; the API only, as with a real broker). The baseline is a Dramatiq
+worker process with one no-op actor on the same broker and threads. Each is
+measured once it is ready and idle: resident set size (RSS), and the unique
+set size (USS) that the process alone holds, which is what each more
+process of the kind costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from cbp.adapters.sql.crypto import FieldCipher
+
+POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+BROKERS = {
+    "amqp": "amqp://guest:guest@127.0.0.1:5672/%2F",
+    "redis": "redis://127.0.0.1:6379/0",
+}
+SETTLE_SECONDS = 8.0
+
+BARE_WORKER = """
+import sys, dramatiq
+from dramatiq.brokers.{module} import {broker}
+broker = {broker}(url=sys.argv[1]{namespace})
+dramatiq.set_broker(broker)
+dramatiq.actor(lambda: None, actor_name="noop", queue_name="bench-memory-noop")
+worker = dramatiq.Worker(broker, worker_threads=8)
+worker.start()
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def mib(process: psutil.Process) -> tuple[float, float]:
+    """RSS and USS of one process, in MiB."""
+    info = process.memory_full_info()
+    return info.rss / 2**20, info.uss / 2**20
+
+
+def free_port() -> int:
+    """A port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def settled(process: subprocess.Popen[bytes], what: str) -> psutil.Process:
+    """The process, once it has had time to start and gone idle."""
+    time.sleep(SETTLE_SECONDS)
+    if process.poll() is not None:
+        raise SystemExit(f"{what} exited with {process.returncode}")
+    return psutil.Process(process.pid)
+
+
+def bare_worker(url: str) -> tuple[float, float]:
+    """The baseline: a Dramatiq worker with one no-op actor."""
+    module, broker = (
+        ("rabbitmq", "RabbitmqBroker") if url.startswith("amqp") else ("redis", "RedisBroker")
+    )
+    namespace = "" if module == "rabbitmq" else ', namespace="bench-memory"'
+    code = BARE_WORKER.format(module=module, broker=broker, namespace=namespace)
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, url], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL
+    )
+    try:
+        return mib(settled(process, "the bare worker"))
+    finally:
+        process.kill()
+        process.wait()
+
+
+def cbp_processes(url: str, database: str, home: Path) -> dict[str, tuple[float, float]]:
+    """RSS and USS of a cbp worker, a relay, and the serving gunicorn worker."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CBP_")} | {
+        "CBP_DATABASE_URL": database,
+        "CBP_BROKER_URL": url,
+        "CBP_API_KEY_SECRET": "bench",
+        "CBP_ENCRYPTION_KEYS": FieldCipher.generate_key(),
+        "CBP_REDIS_PREFIX": f"benchmem{uuid.uuid4().hex[:6]}:",
+        "CBP_QUEUE_PREFIX": f"benchmem{uuid.uuid4().hex[:6]}.",
+        "CBP_WORKER_PROCESSES": "1",
+        "CBP_WORKER_THREADS": "8",
+        "CBP_LOG_LEVEL": "WARNING",
+    }
+    cli = [sys.executable, "-m", "cbp.entrypoints.cli"]
+    subprocess.run([*cli, "migrate"], env=env, cwd=home, check=True, stdout=subprocess.DEVNULL)
+    port = free_port()
+    started = {
+        "worker": subprocess.Popen([*cli, "worker"], env=env, cwd=home),
+        "relay": subprocess.Popen([*cli, "relay"], env=env, cwd=home),
+        "serve": subprocess.Popen(
+            [*cli, "serve", "--port", str(port)],
+            env=env | {"CBP_HTTP_WORKERS": "1"},
+            cwd=home,
+            stdout=subprocess.DEVNULL,
+        ),
+    }
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        time.sleep(1)
+        for _ in range(50):
+            try:
+                connection.request("GET", "/health/live")
+                connection.getresponse().read()
+                break
+            except OSError:
+                time.sleep(0.2)
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        found: dict[str, tuple[float, float]] = {}
+        for name, process in started.items():
+            parent = settled(process, f"cbp {name}")
+            children = parent.children(recursive=True)
+            if name == "serve":  # NOTE: the gunicorn master, and its one worker
+                found["serve (gunicorn master)"] = mib(parent)
+                found["serve (gunicorn worker)"] = mib(children[0])
+            elif children:  # NOTE: a supervisor, and the process doing the work
+                found[f"{name} (supervisor)"] = mib(parent)
+                found[name] = mib(children[0])
+            else:
+                found[name] = mib(parent)
+        return found
+    finally:
+        for process in started.values():
+            process.terminate()
+        for process in started.values():
+            process.wait(timeout=60)
+
+
+def main() -> None:
+    """Measure each broker's processes and print one Markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--broker", choices=sorted(BROKERS), action="append")
+    args = parser.parse_args()
+    rows = []
+    for broker in args.broker or ["redis"]:
+        url = BROKERS[broker]
+        name = f"cbp_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        database = make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False)
+        try:
+            baseline = bare_worker(url)
+            rows.append((broker, "bare Dramatiq worker", *baseline, baseline[0]))
+            for process, (rss, uss) in cbp_processes(
+                url, database, Path(tempfile.mkdtemp())
+            ).items():
+                rows.append((broker, process, rss, uss, baseline[0]))
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    print("| broker | process | RSS MiB | USS MiB | RSS vs bare Dramatiq |")
+    print("|---|---|---|---|---|")
+    for broker, process, rss, uss, base in rows:
+        print(f"| {broker} | {process} | {rss:.0f} | {uss:.0f} | {rss / base:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
