@@ -217,6 +217,21 @@ class BreakerStateChanged(Contract):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DeliveryDeadLettered(Contract):
+    """A delivery ran out of attempts: it waits in the dead letters for an operator."""
+
+    TYPE = "delivery.dead_lettered"
+    DESTINATION = m.SYSTEM_EVENTS
+
+    delivery_id: str
+    subscriber: str
+    message_type: str
+    tenant_id: str | None
+    attempts: int
+    error: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class WebhookEndpointPaused(Contract):
     """A tenant's webhook endpoint failed for too long and was paused."""
 

@@ -37,11 +37,10 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True, kw_only=True)
 class StoredEvent:
-    """An event as the store keeps it: with its global position and headers."""
+    """An event as the store keeps it: with its global position."""
 
     position: int
     event: DomainEvent
-    headers: Headers
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,7 +8,7 @@ from typing import Any
 from cbp.domain.audit import AuditDraft, ChainVerifier
 from cbp.domain.errors import InvalidInput
 from cbp.ports.storage import UnitOfWork
-from cbp.services.commands import Command, RecordPaymentActivity
+from cbp.services.commands import Command, RecordPayeeActivity, RecordPaymentActivity
 from cbp.services.dependencies import Dependencies
 from cbp.services.outbox import already_consumed
 
@@ -88,16 +88,25 @@ def check_checkpoint(deps: Dependencies, checkpoint: str) -> str | None:
 
 
 def record_payment_activity(command: RecordPaymentActivity, deps: Dependencies) -> None:
-    """Chain a published payment event to the audit log, once per message."""
+    """Record a published payment event in the audit log, once per message."""
+    _record_activity(deps, command, "audit-log", command.tenant_id, command.payment_id)
+
+
+def record_payee_activity(command: RecordPayeeActivity, deps: Dependencies) -> None:
+    """Record a published payee or directory event in the audit log, once per message."""
+    _record_activity(deps, command, "payee-audit-log", command.tenant_id, command.subject_id)
+
+
+def _record_activity(
+    deps: Dependencies,
+    command: RecordPaymentActivity | RecordPayeeActivity,
+    consumer: str,
+    tenant_id: str | None,
+    subject_id: str,
+) -> None:
     with deps.uow() as uow:
-        if already_consumed(uow, deps, "audit-log", command.message_id):
+        if already_consumed(uow, deps, consumer, command.message_id):
             return
-        record(
-            uow,
-            deps,
-            command,
-            tenant_id=command.tenant_id,
-            subject_id=command.payment_id,
-            data={"event_type": command.event_type, **command.data},
-        )
+        data = {"event_type": command.event_type, **command.data}
+        record(uow, deps, command, tenant_id=tenant_id, subject_id=subject_id, data=data)
         uow.commit()

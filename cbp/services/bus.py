@@ -54,6 +54,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.RetryDeadLetter: delivery.retry_dead_letter,
     c.PurgeDeliveredMessages: delivery.purge_delivered_messages,
     c.RecordPaymentActivity: auditing.record_payment_activity,
+    c.RecordPayeeActivity: auditing.record_payee_activity,
     c.HandleException: exceptions.handle_exception,
     c.ResolveException: exceptions.resolve_exception,
     c.SendCustomerNotification: exceptions.send_customer_notification,

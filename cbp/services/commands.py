@@ -273,6 +273,17 @@ class RecordPaymentActivity(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RecordPayeeActivity(Command):
+    """Write a published payee or directory event to the audit log (its audit subscriber)."""
+
+    tenant_id: str | None
+    subject_id: str
+    event_type: str
+    data: dict[str, Any] = field(default_factory=dict)
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class PurgeDeliveredMessages(Command):
     """Forget messages every subscriber has handled, once older than the retention."""
 

@@ -23,17 +23,22 @@ import random
 from collections.abc import Callable
 from datetime import timedelta
 
+from cbp.ports.contracts import DeliveryDeadLettered
 from cbp.ports.errors import DependencyDeferred
 from cbp.ports.messages import (
+    SYSTEM_EVENTS,
     Delivery,
     DeliveryPostponed,
     DeliveryStatus,
     DeliveryTransport,
+    Headers,
     Message,
 )
+from cbp.ports.storage import UnitOfWork
 from cbp.services import auditing
 from cbp.services.commands import PurgeDeliveredMessages, RetryDeadLetter
 from cbp.services.dependencies import Dependencies, ServiceOptions
+from cbp.services.outbox import send
 
 logger = logging.getLogger("cbp.delivery")
 
@@ -166,6 +171,8 @@ def _record_failure(deps: Dependencies, delivery: Delivery, error: Exception) ->
         retry_at = deps.clock.now() + timedelta(seconds=delay)
     with deps.uow() as uow:
         uow.deliveries.fail(delivery.id, error=reason, retry_at=retry_at)
+        if last and delivery.message.destination != SYSTEM_EVENTS:
+            _announce_dead_letter(uow, deps, delivery, reason)
         uow.commit()
     logger.warning(
         "delivery dead-lettered" if last else "delivery failed; retrying later",
@@ -177,6 +184,27 @@ def _record_failure(deps: Dependencies, delivery: Delivery, error: Exception) ->
         },
     )
     return DeliveryStatus.DEAD if last else DeliveryStatus.PENDING
+
+
+def _announce_dead_letter(
+    uow: UnitOfWork, deps: Dependencies, delivery: Delivery, reason: str
+) -> None:
+    """Tell operators' subscribers on system.events, with the dead letter itself.
+
+    A dead letter of system.events is not announced: that could loop.
+    """
+    headers = delivery.message.headers
+    dead = DeliveryDeadLettered(
+        delivery_id=delivery.id,
+        subscriber=delivery.subscriber,
+        message_type=delivery.message.type,
+        tenant_id=headers.tenant_id,
+        attempts=delivery.attempts,
+        error=reason,
+    )
+    send(
+        uow, deps, dead, Headers(tenant_id=headers.tenant_id, correlation_id=headers.correlation_id)
+    )
 
 
 def retry_dead_letter(command: RetryDeadLetter, deps: Dependencies) -> None:

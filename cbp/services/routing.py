@@ -152,6 +152,26 @@ def _record_payment_activity(
     )
 
 
+def _record_payee_activity(event: ct.PayeeEvent, message: m.Message, bus: CommandBus) -> None:
+    facts = {
+        k: v
+        for k, v in event.encode().items()
+        if k not in ("subject_id", "tenant_id", ct.SCHEMA_VERSION) and v is not None
+    }
+    bus.handle(
+        c.RecordPayeeActivity(
+            tenant_id=getattr(event, "tenant_id", None),
+            subject_id=event.subject_id,
+            event_type=event.TYPE,
+            data=facts,
+            message_id=message.message_id,
+            correlation_id=message.headers.correlation_id,
+            traceparent=message.headers.traceparent,
+            actor="audit-log",
+        )
+    )
+
+
 def _log_system_event(event: ct.Contract, message: m.Message, bus: CommandBus) -> None:
     logger.warning("system event %s", event.TYPE, extra={"event": event.TYPE, **event.encode()})
 
@@ -166,7 +186,14 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("validation-service", (ct.AccountUpdated,), _verify_account),
     Subscription("directory-cache", (ct.PayeeStatusChanged,), _invalidate_directory),
     Subscription(
-        "operations-log", (ct.BreakerStateChanged, ct.WebhookEndpointPaused), _log_system_event
+        "payee-audit-log",
+        (ct.AccountUpdated, ct.AccountVerified, ct.PayeeStatusChanged),
+        _record_payee_activity,
+    ),
+    Subscription(
+        "operations-log",
+        (ct.BreakerStateChanged, ct.WebhookEndpointPaused, ct.DeliveryDeadLettered),
+        _log_system_event,
     ),
 )
 
@@ -178,7 +205,7 @@ SERVICES: dict[str, frozenset[str]] = {
     "exceptions": frozenset({"exception-handler"}),
     "notifications": frozenset({"notification-sender"}),
     "validation": frozenset({"validation-service", "directory-cache"}),
-    "audit": frozenset({"audit-log", "operations-log"}),
+    "audit": frozenset({"audit-log", "payee-audit-log", "operations-log"}),
 }
 
 

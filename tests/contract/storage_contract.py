@@ -155,8 +155,6 @@ class EventStoreContract:
         positions = [s.position for s in everything]
         assert positions == sorted(positions) and len(set(positions)) == 6
         assert [s.position for s in tail] == positions[2:4]
-        assert everything[0].headers.correlation_id == "cor_1"
-        assert everything[0].headers.tenant_id == "ten_1"
 
 
 class PaymentRepositoryContract:

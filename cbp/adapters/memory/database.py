@@ -147,9 +147,7 @@ class Transaction:
             self._check_conflicts()
             for stream_id, _, events in self.appends:
                 for stored in events:
-                    positioned = StoredEvent(
-                        position=len(db.events) + 1, event=stored.event, headers=stored.headers
-                    )
+                    positioned = StoredEvent(position=len(db.events) + 1, event=stored.event)
                     db.events.append(positioned)
                     db.streams.setdefault(stream_id, []).append(positioned)
             for table, rows in self.rows.items():

@@ -33,7 +33,7 @@ class InMemoryEventStore:
         for offset, event in enumerate(events, start=1):
             if event.version != expected_version + offset:
                 raise ValueError(f"event version {event.version} is out of sequence")
-        staged = [StoredEvent(position=0, event=e, headers=headers) for e in events]
+        staged = [StoredEvent(position=0, event=e) for e in events]
         self.tx.appends.append((stream_id, expected_version, staged))
 
     def load_many(self, stream_ids: list[str]) -> dict[str, list[DomainEvent]]:

@@ -96,16 +96,12 @@ class SqlEventStore:
 
     def read_all(self, *, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
         e = t.events.c
+        columns = [c for c in t.events.c if c.name != "headers"]  # NOTE: a replay needs none
         rows = self.conn.execute(
-            select(t.events).where(e.position > after_position).order_by(e.position).limit(limit)
-        )
+            select(*columns).where(e.position > after_position).order_by(e.position).limit(limit)
+        ).all()
         return [
-            StoredEvent(
-                position=row.position,
-                event=codecs.event_from_row(row),
-                headers=Headers(**row.headers),
-            )
-            for row in rows
+            StoredEvent(position=row.position, event=codecs.event_from_row(row)) for row in rows
         ]
 
 

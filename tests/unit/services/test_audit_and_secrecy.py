@@ -25,6 +25,21 @@ def test_every_change_is_chained_in_the_audit_log_with_its_actor(world: World) -
     assert (entries[-1].action, entries[-1].actor) == ("CancelPayment", "key_42")
 
 
+def test_payee_events_reach_the_audit_log_through_their_subscriber(world: World) -> None:
+    world.app.run_until_idle()
+    with world.app.deps.uow() as uow:
+        entries = uow.audit.entries()
+    recorded = [
+        (e.data["event_type"], e.data.get("account_kind"), e.actor)
+        for e in entries
+        if e.action == "RecordPayeeActivity" and e.subject_id == world.payee_id
+    ]
+    assert recorded == [
+        ("AccountUpdated", "payee", "audit-log"),
+        ("AccountVerified", "payee", "audit-log"),
+    ]
+
+
 @pytest.mark.parametrize("backend", ["memory"])  # SQL: tests/integration/test_cli.py
 def test_tampering_with_the_audit_log_is_detected(world: World) -> None:
     chain_audit_log(world.app.deps)

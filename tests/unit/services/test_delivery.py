@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from cbp.adapters.memory.outside import InMemoryClock
+from cbp.ports import contracts as ct
 from cbp.ports.errors import DependencyDeferred
 from cbp.ports.messages import DeliveryStatus, Message
 from cbp.services import commands as c
@@ -71,6 +72,16 @@ def test_a_failing_delivery_backs_off_then_dead_letters_and_can_be_retried(world
         DeliveryStatus.DEAD,
     )
     assert dead.last_error == "RuntimeError: handler bug"
+    with app.deps.uow() as uow:
+        (announced,) = [m for m in uow.outbox.pending(100) if m.destination == "system.events"]
+    assert ct.decode(announced) == ct.DeliveryDeadLettered(
+        delivery_id=dead.id,
+        subscriber="payment-processor",
+        message_type=ct.ProcessPaymentTask.TYPE,
+        tenant_id=world.tenant_id,
+        attempts=dead.attempts,
+        error="RuntimeError: handler bug",
+    )
     app.handle(c.RetryDeadLetter(delivery_id=dead.id))
     app.run_until_idle()
     assert app.queries.dead_letters() == []
