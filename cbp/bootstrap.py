@@ -74,7 +74,12 @@ class Cbp:
 
     def consume(self, delivery_id: str) -> DeliveryStatus:
         """Run one delivery in this process (what a worker does with a broker message)."""
-        return consume_delivery(self.deps, self.router.consume, delivery_id)
+        return consume_delivery(
+            self.deps,
+            self.router.consume,
+            delivery_id,
+            in_one_transaction=self.router.is_local,
+        )
 
     def start_pump(
         self, interval: float, *, periodic_seconds: float = 30.0, retention_days: float = 7.0

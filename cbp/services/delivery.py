@@ -39,6 +39,7 @@ from cbp.services import auditing
 from cbp.services.commands import PurgeDeliveredMessages, RetryDeadLetter
 from cbp.services.dependencies import Dependencies, ServiceOptions
 from cbp.services.outbox import send
+from cbp.services.transaction import RequestTransaction
 
 logger = logging.getLogger("cbp.delivery")
 
@@ -87,23 +88,48 @@ def dispatch_due(deps: Dependencies, transport: DeliveryTransport, *, limit: int
     return sent
 
 
-def consume_delivery(deps: Dependencies, consume: Consumer, delivery_id: str) -> DeliveryStatus:
-    """Run one delivery's subscriber and record the outcome; return its new status."""
-    with deps.uow() as uow:
-        delivery = uow.deliveries.get(delivery_id)
-    if delivery.status is not DeliveryStatus.PENDING:
+def consume_delivery(
+    deps: Dependencies,
+    consume: Consumer,
+    delivery_id: str,
+    *,
+    in_one_transaction: Callable[[str], bool] = lambda subscriber: False,
+) -> DeliveryStatus:
+    """Run one delivery's subscriber and record the outcome; return its new status.
+
+    A subscriber for which ``in_one_transaction`` is true touches nothing
+    but the database: reading the delivery, its effect, its inbox record
+    and marking it done then commit as one transaction.
+    """
+    failure: Exception | None = None
+    with RequestTransaction(deps.uow) as transaction:
+        with deps.uow() as uow:
+            delivery = uow.deliveries.get(delivery_id)
+        pending = delivery.status is DeliveryStatus.PENDING
+        atomic = pending and in_one_transaction(delivery.subscriber)
+        if atomic:
+            try:
+                consume(delivery.message, delivery.subscriber)
+                with deps.uow() as uow:
+                    uow.deliveries.complete(delivery.id, at=deps.clock.now())
+                    uow.commit()
+                transaction.commit()
+            except Exception as error:  # NOTE: all of it rolled back; the failure is kept below
+                failure = error
+        transaction.close()
+    if not pending:
         return delivery.status  # NOTE: a duplicate from the broker; already settled
-    try:
-        consume(delivery.message, delivery.subscriber)
-    except DependencyDeferred as deferral:
-        return _defer(deps, delivery, deferral)
-    except DeliveryPostponed as postponed:
-        return _postpone(deps, delivery, postponed)
-    except Exception as error:  # NOTE: every failure is retried, then dead-lettered
-        return _record_failure(deps, delivery, error)
-    with deps.uow() as uow:
-        uow.deliveries.complete(delivery.id, at=deps.clock.now())
-        uow.commit()
+    if not atomic:
+        try:
+            consume(delivery.message, delivery.subscriber)
+        except Exception as error:
+            failure = error
+        else:
+            with deps.uow() as uow:
+                uow.deliveries.complete(delivery.id, at=deps.clock.now())
+                uow.commit()
+    if failure is not None:
+        return _settle_failure(deps, delivery, failure)
     logger.info(
         "delivered",
         extra={
@@ -114,6 +140,15 @@ def consume_delivery(deps: Dependencies, consume: Consumer, delivery_id: str) ->
         },
     )
     return DeliveryStatus.DONE
+
+
+def _settle_failure(deps: Dependencies, delivery: Delivery, error: Exception) -> DeliveryStatus:
+    """Defer, postpone, or count a failed attempt (retried, then dead-lettered)."""
+    if isinstance(error, DependencyDeferred):
+        return _defer(deps, delivery, error)
+    if isinstance(error, DeliveryPostponed):
+        return _postpone(deps, delivery, error)
+    return _record_failure(deps, delivery, error)
 
 
 def retry_delay(options: ServiceOptions, attempts: int) -> float:

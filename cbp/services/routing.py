@@ -32,12 +32,14 @@ class Subscription:
     """A named consumer of some message contracts on one queue or topic.
 
     ``handle`` gets the message's contract decoded, with the message itself
-    for its id and headers.
+    for its id and headers. A ``local`` subscriber touches nothing but the
+    database (and the cache), so its delivery is consumed in one transaction.
     """
 
     name: str
     contracts: tuple[type[ct.Contract], ...]
     handle: Callable[[Any, m.Message, CommandBus], None]
+    local: bool = False
 
     def __post_init__(self) -> None:
         if len({contract.DESTINATION for contract in self.contracts}) != 1:
@@ -178,22 +180,27 @@ def _log_system_event(event: ct.Contract, message: m.Message, bus: CommandBus) -
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription(PAYMENT_PROCESSOR, (ct.ProcessPaymentTask,), _process_payment),
-    Subscription("exception-handler", (ct.HandleExceptionTask,), _handle_exception),
+    Subscription("exception-handler", (ct.HandleExceptionTask,), _handle_exception, local=True),
     Subscription("notification-sender", (ct.DeliverNotificationTask,), _deliver_notification),
     Subscription(
-        "audit-log", (ct.PaymentStatusChanged, ct.ExceptionCreated), _record_payment_activity
+        "audit-log",
+        (ct.PaymentStatusChanged, ct.ExceptionCreated),
+        _record_payment_activity,
+        local=True,
     ),
     Subscription("validation-service", (ct.AccountUpdated,), _verify_account),
-    Subscription("directory-cache", (ct.PayeeStatusChanged,), _invalidate_directory),
+    Subscription("directory-cache", (ct.PayeeStatusChanged,), _invalidate_directory, local=True),
     Subscription(
         "payee-audit-log",
         (ct.AccountUpdated, ct.AccountVerified, ct.PayeeStatusChanged),
         _record_payee_activity,
+        local=True,
     ),
     Subscription(
         "operations-log",
         (ct.BreakerStateChanged, ct.WebhookEndpointPaused, ct.DeliveryDeadLettered),
         _log_system_event,
+        local=True,
     ),
 )
 
@@ -241,6 +248,10 @@ class MessageRouter:
     def queues(self) -> list[str]:
         """Every broker queue a worker consumes: one per task queue and topic subscriber."""
         return broker_queues(self.subscriptions)
+
+    def is_local(self, subscriber: str) -> bool:
+        """Whether the subscriber touches only the database: one transaction a delivery."""
+        return any(s.name == subscriber and s.local for s in self.subscriptions)
 
     def consume(self, message: m.Message, subscriber: str) -> None:
         """Run the named subscriber on ``message``."""

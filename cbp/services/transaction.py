@@ -117,6 +117,14 @@ class RequestTransaction:
         finally:
             self.close()
 
+    def commit(self) -> None:
+        """Commit what the joined blocks asked to keep; nothing if one of them failed."""
+        try:
+            if self.uow is not None and self.keep and not self.doomed:
+                self.uow.commit()
+        finally:
+            self.close()
+
     def close(self) -> None:
         """Roll back whatever was not committed and give the connection back."""
         if self.uow is not None:

@@ -11,6 +11,7 @@ from cbp.ports import contracts as ct
 from cbp.ports.errors import DependencyDeferred
 from cbp.ports.messages import DeliveryStatus, Message
 from cbp.services import commands as c
+from cbp.services.auditing import chain_audit_log
 from cbp.services.delivery import consume_delivery, dispatch_due, relay_outbox, retry_delay
 from cbp.services.dependencies import ServiceOptions
 from tests.unit.services.conftest import World
@@ -172,3 +173,41 @@ def test_the_sweep_queues_again_a_due_payment_whose_delivery_died(world: World) 
     assert app.handle(c.QueueDuePayments()) == 0, "queued again once, not on every sweep"
     app.run_until_idle()
     assert world.status(payment_id) == "completed"
+
+
+def test_a_local_subscriber_keeps_its_effect_only_with_its_delivery_done(world: World) -> None:
+    app = world.app
+    app.run_until_idle()
+    failing = {"on": True}
+
+    def audit_then_crash(message: Message, subscriber: str) -> None:
+        app.router.consume(message, subscriber)  # NOTE: the audit draft and inbox record
+        if subscriber == "audit-log" and failing["on"]:
+            raise RuntimeError("crashed before the delivery was marked done")
+
+    def consume(delivery_id: str) -> DeliveryStatus:
+        return consume_delivery(
+            app.deps, audit_then_crash, delivery_id, in_one_transaction=app.router.is_local
+        )
+
+    def audited(payment_id: str) -> int:
+        chain_audit_log(app.deps)
+        with app.deps.uow() as uow:
+            return sum(
+                1
+                for e in uow.audit.entries(limit=10_000)
+                if e.action == "RecordPaymentActivity" and e.subject_id == payment_id
+            )
+
+    payment_id = world.pay()
+    relay_outbox(app.deps, subscribers=app.router.subscriber_names)
+    broker = app.container.broker()
+    dispatch_due(app.deps, broker)
+    broker.drain(consume)
+    assert audited(payment_id) == 0, "the failed deliveries' effects were rolled back"
+    failing["on"] = False
+    app.run_until_idle()
+    assert audited(payment_id) >= 2  # NOTE: created and validated, once each
+    with app.deps.uow() as uow:
+        events = uow.events.load(payment_id)
+    assert audited(payment_id) == len(events)
