@@ -16,11 +16,11 @@ import threading
 from typing import Any
 
 from cbp.container import Container, build_container
-from cbp.ports.messages import DeliveryStatus
+from cbp.ports.messages import DeliveryStatus, DeliveryTransport
 from cbp.ports.resilience import BreakerState
 from cbp.services.auditing import chain_audit_log
 from cbp.services.commands import AnnounceBreakerChange, Command
-from cbp.services.delivery import consume_delivery, dispatch_due, relay_outbox
+from cbp.services.delivery import consume_delivery, consume_together, dispatch_due, relay_outbox
 from cbp.services.periodic import periodic_jobs
 from cbp.services.queries import Queries
 from cbp.services.routing import MessageRouter
@@ -67,17 +67,33 @@ class Cbp:
                 return delivered
             relayed = relay_outbox(self.deps, subscribers=self.router.subscriber_names)
             chain_audit_log(self.deps)
-            if not dispatch_due(self.deps, broker) and not relayed:
+            if not self.dispatch(broker) and not relayed:
                 return delivered
-            delivered += broker.drain(self.consume, stop=stop)
+            delivered += broker.drain(self.consume_sent, stop=stop)
         raise RuntimeError(f"messages still flowing after {max_rounds} rounds")
 
+    def dispatch(self, transport: DeliveryTransport) -> int:
+        """Lease the deliveries due now and send them; local subscribers' go together."""
+        return dispatch_due(self.deps, transport, together=self.router.is_local)
+
     def consume(self, delivery_id: str) -> DeliveryStatus:
-        """Run one delivery in this process (what a worker does with a broker message)."""
+        """Run one delivery in this process; return its new status."""
         return consume_delivery(
             self.deps,
             self.router.consume,
             delivery_id,
+            in_one_transaction=self.router.is_local,
+        )
+
+    def consume_sent(self, *delivery_ids: str) -> None:
+        """Run the deliveries of one broker message in this process, as a worker does."""
+        if len(delivery_ids) == 1:
+            self.consume(delivery_ids[0])
+            return
+        consume_together(
+            self.deps,
+            self.router.consume,
+            list(delivery_ids),
             in_one_transaction=self.router.is_local,
         )
 

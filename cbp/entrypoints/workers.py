@@ -20,7 +20,7 @@ from cbp.adapters.dramatiq.transport import DramatiqDeliveryTransport, declare_d
 from cbp.bootstrap import Cbp, bootstrap
 from cbp.entrypoints.observability import configure_logging, configure_tracing
 from cbp.services.auditing import chain_audit_log
-from cbp.services.delivery import dispatch_due, relay_outbox
+from cbp.services.delivery import relay_outbox
 from cbp.services.periodic import periodic_jobs
 from cbp.services.routing import broker_queues, of_service
 from cbp.settings import ConfigurationError, Settings
@@ -62,7 +62,9 @@ def run_worker_process(
         queues = [transport.prefix + queue for queue in broker_queues(of_service(service))]
         # NOTE: a delivery must finish well inside its lease, or it would be leased twice.
         time_limit_ms = int(settings.delivery_lease_seconds * 1000 * 0.8)
-        declare_deliver_actor(transport.broker, queues, core.consume, time_limit_ms=time_limit_ms)
+        declare_deliver_actor(
+            transport.broker, queues, core.consume_sent, time_limit_ms=time_limit_ms
+        )
         worker = dramatiq.Worker(
             transport.broker, worker_threads=settings.worker_threads, worker_timeout=500
         )
@@ -125,7 +127,7 @@ def relay_forever(core: Cbp, settings: Settings, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             relayed = relay_outbox(core.deps, subscribers=core.router.subscriber_names)
-            sent = dispatch_due(core.deps, transport)
+            sent = core.dispatch(transport)
             chain_audit_log(core.deps)
         except Exception:  # NOTE: the database or broker is down: wait and go on
             logger.exception("relay round failed")

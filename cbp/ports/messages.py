@@ -163,6 +163,10 @@ class DeliveryTransport(Protocol):
         """Hand the delivery to the broker; raise if the broker did not take it."""
         ...
 
+    def send_together(self, deliveries: list[Delivery]) -> None:
+        """Hand deliveries of one subscriber to the broker as one message, run together."""
+        ...
+
     def ping(self) -> None:
         """Raise if the broker cannot be reached (readiness)."""
         ...

@@ -63,26 +63,48 @@ def relay_outbox(deps: Dependencies, *, subscribers: Subscribers, batch: int = 2
     return len(pending)
 
 
-def dispatch_due(deps: Dependencies, transport: DeliveryTransport, *, limit: int = 200) -> int:
+#: How many deliveries of one local subscriber travel in one broker message.
+TOGETHER = 50
+
+
+def dispatch_due(
+    deps: Dependencies,
+    transport: DeliveryTransport,
+    *,
+    limit: int = 200,
+    together: Callable[[str], bool] = lambda subscriber: False,
+) -> int:
     """Lease the deliveries that may go now and send them; return how many were sent.
 
-    A send that fails leaves the lease to run out, after which the delivery
-    is due again: the database, not the broker, is the record of what is owed.
+    Deliveries of a subscriber for which ``together`` is true (one that only
+    records) go in broker messages of up to ``TOGETHER``, to be consumed in
+    one transaction. A send that fails leaves the lease to run out, after
+    which the delivery is due again: the database, not the broker, is the
+    record of what is owed.
     """
     with deps.uow() as uow:
         claimed = uow.deliveries.claim_due(
             deps.clock.now(), lease_seconds=deps.options.delivery_lease_seconds, limit=limit
         )
         uow.commit()
-    sent = 0
+    groups: dict[str, list[Delivery]] = {}
+    batches: list[list[Delivery]] = []
     for delivery in claimed:
+        if together(delivery.subscriber):
+            groups.setdefault(delivery.subscriber, []).append(delivery)
+        else:
+            batches.append([delivery])
+    for group in groups.values():
+        batches.extend(group[n : n + TOGETHER] for n in range(0, len(group), TOGETHER))
+    sent = 0
+    for batch in batches:
         try:
-            transport.send(delivery)
-            sent += 1
+            transport.send_together(batch)
+            sent += len(batch)
         except Exception:  # NOTE: any broker failure: the lease brings it back
             logger.warning(
                 "broker did not take a delivery; it goes again when its lease ends",
-                extra={"delivery_id": delivery.id},
+                extra={"delivery_ids": [delivery.id for delivery in batch]},
                 exc_info=True,
             )
     return sent
@@ -140,6 +162,40 @@ def consume_delivery(
         },
     )
     return DeliveryStatus.DONE
+
+
+def consume_together(
+    deps: Dependencies,
+    consume: Consumer,
+    delivery_ids: list[str],
+    *,
+    in_one_transaction: Callable[[str], bool] = lambda subscriber: False,
+) -> None:
+    """Run deliveries sent together in one transaction, or each on its own if one fails.
+
+    They belong to one subscriber that only records, so one transaction holds
+    every effect, inbox record and completion. If any of them fails, all of
+    it is rolled back and each runs again alone, so only the failing one is
+    retried or dead-lettered.
+    """
+    try:
+        with RequestTransaction(deps.uow) as transaction:
+            with deps.uow() as uow:
+                deliveries = [uow.deliveries.get(delivery_id) for delivery_id in delivery_ids]
+            pending = [d for d in deliveries if d.status is DeliveryStatus.PENDING]
+            for delivery in pending:
+                consume(delivery.message, delivery.subscriber)
+            with deps.uow() as uow:
+                for delivery in pending:
+                    uow.deliveries.complete(delivery.id, at=deps.clock.now())
+                uow.commit()
+            transaction.commit()
+    except Exception:  # NOTE: any one failure: each goes again on its own
+        logger.info("deliveries sent together failed; running each alone", exc_info=True)
+        for delivery_id in delivery_ids:
+            consume_delivery(deps, consume, delivery_id, in_one_transaction=in_one_transaction)
+        return
+    logger.info("delivered together", extra={"deliveries": len(pending)})
 
 
 def _settle_failure(deps: Dependencies, delivery: Delivery, error: Exception) -> DeliveryStatus:

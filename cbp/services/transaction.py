@@ -79,6 +79,8 @@ class RequestTransaction:
     ) -> None:
         self.active = False
         _current.reset(self._token)
+        if exc is not None:
+            self.close()
 
     def open(self) -> UnitOfWork:
         """The request's unit of work, begun (and the key claimed) on first use.

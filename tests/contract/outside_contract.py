@@ -15,7 +15,7 @@ from cbp.ports.resilience import BreakerState, BreakerStore
 from tests.contract import builders as b
 
 Advance = Callable[[float], None]
-Receive = Callable[[int], list[str]]
+Receive = Callable[[int], list[tuple[str, ...]]]
 
 
 class CacheContract:
@@ -69,8 +69,8 @@ class TransportContract:
     """Each delivery sent reaches a consumer of its subscriber's queue, whole, by id.
 
     Subclasses provide ``transport_and_receive``: the transport, and a
-    function that returns the delivery ids consumed once ``count`` arrived
-    (or its timeout passed).
+    function that returns the ids each consumer call got, once ``count``
+    deliveries arrived (or its timeout passed).
     """
 
     def test_tasks_and_each_subscribers_events_reach_a_consumer(
@@ -85,7 +85,19 @@ class TransportContract:
         ]
         for delivery in sent:
             transport.send(delivery)
-        assert sorted(receive(len(sent))) == sorted(d.id for d in sent)
+        calls = receive(len(sent))
+        assert sorted(calls) == sorted((d.id,) for d in sent)
+
+    def test_deliveries_sent_together_reach_one_consumer_call_together(
+        self, transport_and_receive: tuple[DeliveryTransport, Receive]
+    ) -> None:
+        transport, receive = transport_and_receive
+        together = [
+            b.delivery(b.message(MessageKind.EVENT, "payment.events"), "audit-log")
+            for _ in range(3)
+        ]
+        transport.send_together(together)
+        assert receive(3) == [tuple(d.id for d in together)]
 
 
 class BreakerStoreContract:

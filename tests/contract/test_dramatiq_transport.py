@@ -24,20 +24,20 @@ class DramatiqTransportContract(TransportContract):
     def transport_and_receive(self, url: str):  # type: ignore[no-untyped-def]
         prefix = unique_prefix()
         broker = open_broker(url, namespace=prefix + "dramatiq")
-        received: list[str] = []
+        received: list[tuple[str, ...]] = []
         lock = threading.Lock()
 
-        def record(delivery_id: str) -> None:
+        def record(*delivery_ids: str) -> None:
             with lock:
-                received.append(delivery_id)
+                received.append(delivery_ids)
 
         declare_deliver_actor(broker, [prefix + q for q in QUEUES], record, time_limit_ms=10_000)
         worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
         worker.start()
 
-        def receive(count: int) -> list[str]:
+        def receive(count: int) -> list[tuple[str, ...]]:
             deadline = time.monotonic() + 20
-            while len(received) < count and time.monotonic() < deadline:
+            while sum(map(len, received)) < count and time.monotonic() < deadline:
                 time.sleep(0.05)
             return list(received)
 

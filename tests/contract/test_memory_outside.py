@@ -45,10 +45,10 @@ class TestInMemoryBroker(TransportContract):
     def transport_and_receive(self):  # type: ignore[no-untyped-def]
         broker = InMemoryBroker()
 
-        def receive(count: int) -> list[str]:
-            received: list[str] = []
+        def receive(count: int) -> list[tuple[str, ...]]:
+            received: list[tuple[str, ...]] = []
             while broker.queued:
-                broker.drain(received.append)
+                broker.drain(lambda *ids: received.append(ids))
             return received
 
         return broker, receive

@@ -24,12 +24,16 @@ class DramatiqDeliveryTransport:
 
     def send(self, delivery: Delivery) -> None:
         """Enqueue the delivery id; on RabbitMQ this waits for the broker's confirm."""
-        headers = delivery.message.headers
+        self.send_together([delivery])
+
+    def send_together(self, deliveries: list[Delivery]) -> None:
+        """Enqueue the ids as one message on their subscriber's queue; the worker runs them all."""
+        headers = deliveries[0].message.headers
         self.broker.enqueue(
             dramatiq.Message(
-                queue_name=self.queue_for(delivery),
+                queue_name=self.queue_for(deliveries[0]),
                 actor_name=DELIVER_ACTOR,
-                args=(delivery.id,),
+                args=tuple(delivery.id for delivery in deliveries),
                 kwargs={},
                 options={k: v for k, v in (("traceparent", headers.traceparent),) if v is not None},
             )
@@ -51,20 +55,21 @@ class DramatiqDeliveryTransport:
 def declare_deliver_actor(
     broker: dramatiq.Broker,
     queues: list[str],
-    run: Callable[[str], object],
+    run: Callable[..., object],
     *,
     time_limit_ms: int,
-) -> dramatiq.Actor[[str], None]:
+) -> dramatiq.Actor[..., None]:
     """Declare the actor that runs deliveries, and every queue it is sent on.
 
     One actor serves all queues: Dramatiq finds a message's actor by name,
-    whichever queue brought it.
+    whichever queue brought it. A message names one delivery, or several of
+    one subscriber to run together.
     """
 
-    def deliver(delivery_id: str) -> None:
-        run(delivery_id)
+    def deliver(*delivery_ids: str) -> None:
+        run(*delivery_ids)
 
-    actor: dramatiq.Actor[[str], None] = dramatiq.actor(
+    actor: dramatiq.Actor[..., None] = dramatiq.actor(
         actor_name=DELIVER_ACTOR,
         queue_name=queues[0],
         broker=broker,

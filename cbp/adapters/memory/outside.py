@@ -150,23 +150,26 @@ class InMemoryBroker:
     """
 
     sent: list[Delivery] = field(default_factory=list)
-    _queue: deque[Delivery] = field(default_factory=deque)
+    _queue: deque[list[Delivery]] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def send(self, delivery: Delivery) -> None:
         """Queue a delivery for the in-process consumer."""
+        self.send_together([delivery])
+
+    def send_together(self, deliveries: list[Delivery]) -> None:
+        """Queue deliveries to be consumed together, in one call."""
         with self._lock:
-            self.sent.append(delivery)
-            self._queue.append(delivery)
+            self.sent.extend(deliveries)
+            self._queue.append(deliveries)
 
     def ping(self) -> None:
         """Always reachable: it lives in this process."""
 
-    def drain(
-        self, consume: Callable[[str], object], *, stop: threading.Event | None = None
-    ) -> int:
+    def drain(self, consume: Callable[..., object], *, stop: threading.Event | None = None) -> int:
         """Run every delivery queued now, by id, until ``stop`` is set; return how many ran.
 
+        ``consume`` gets the ids sent together (one, unless sent together).
         A delivery left when stopping stays leased; its lease brings it back.
         """
         ran = 0
@@ -174,9 +177,9 @@ class InMemoryBroker:
             with self._lock:
                 if not self._queue:
                     break
-                delivery = self._queue.popleft()
-            consume(delivery.id)
-            ran += 1
+                deliveries = self._queue.popleft()
+            consume(*(delivery.id for delivery in deliveries))
+            ran += len(deliveries)
         return ran
 
     @property
@@ -190,4 +193,4 @@ class InMemoryBroker:
     def queued(self) -> int:
         """How many deliveries are waiting."""
         with self._lock:
-            return len(self._queue)
+            return sum(len(together) for together in self._queue)

@@ -12,7 +12,13 @@ from cbp.ports.errors import DependencyDeferred
 from cbp.ports.messages import DeliveryStatus, Message
 from cbp.services import commands as c
 from cbp.services.auditing import chain_audit_log
-from cbp.services.delivery import consume_delivery, dispatch_due, relay_outbox, retry_delay
+from cbp.services.delivery import (
+    consume_delivery,
+    consume_together,
+    dispatch_due,
+    relay_outbox,
+    retry_delay,
+)
 from cbp.services.dependencies import ServiceOptions
 from tests.unit.services.conftest import World
 
@@ -211,3 +217,46 @@ def test_a_local_subscriber_keeps_its_effect_only_with_its_delivery_done(world: 
     with app.deps.uow() as uow:
         events = uow.events.load(payment_id)
     assert audited(payment_id) == len(events)
+
+
+def test_deliveries_sent_together_run_in_one_go_and_a_failure_runs_each_alone(
+    world: World,
+) -> None:
+    app = world.app
+    app.run_until_idle()
+    payments = [world.pay(f"{n}.00") for n in (11, 12, 13)]
+    poisoned = payments[1]
+
+    def audit_but_one(message: Message, subscriber: str) -> None:
+        if subscriber == "audit-log" and message.payload.get("payment_id") == poisoned:
+            raise RuntimeError("this one is broken")
+        app.router.consume(message, subscriber)
+
+    relay_outbox(app.deps, subscribers=app.router.subscriber_names)
+    broker = app.container.broker()
+    dispatch_due(app.deps, broker, together=app.router.is_local)
+    groups: list[tuple[str, ...]] = []
+
+    def consume(*delivery_ids: str) -> None:
+        groups.append(delivery_ids)
+        if len(delivery_ids) == 1:
+            consume_delivery(app.deps, audit_but_one, delivery_ids[0])
+        else:
+            consume_together(
+                app.deps, audit_but_one, list(delivery_ids), in_one_transaction=app.router.is_local
+            )
+
+    broker.drain(consume)
+    assert [len(g) for g in groups if "audit-log" in g[0]] == [3]
+    with app.deps.uow() as uow:
+        statuses = {
+            p: uow.deliveries.get(d).status
+            for p in payments
+            for d in next(g for g in groups if "audit-log" in g[0])
+            if uow.deliveries.get(d).message.payload["payment_id"] == p
+        }
+    assert statuses == {
+        payments[0]: DeliveryStatus.DONE,
+        poisoned: DeliveryStatus.PENDING,  # NOTE: its attempt failed alone; it backs off
+        payments[2]: DeliveryStatus.DONE,
+    }
