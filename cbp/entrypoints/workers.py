@@ -9,6 +9,8 @@ deliveries it holds; whatever it cannot finish comes back when its lease ends.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import multiprocessing
 import signal
@@ -46,7 +48,23 @@ def _transport(core: Cbp) -> DramatiqDeliveryTransport:
     return transport
 
 
+#: glibc's mallopt parameter for the most malloc arenas a process keeps.
+_M_ARENA_MAX = -8
+
+
+def _few_malloc_arenas() -> None:
+    """Keep two malloc arenas, not eight a core: memory one thread frees, another reuses.
+
+    With a thread pool, glibc's default gives each busy thread an arena of
+    its own, and their free space is held, never shared: resident memory
+    then grows with the number of threads. Only on glibc; elsewhere nothing.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, 2)
+
+
 def _start(settings: Settings, service_name: str) -> Cbp:
+    _few_malloc_arenas()
     configure_logging(getattr(logging, settings.log_level))
     configure_tracing(service_name=service_name, otlp_endpoint=settings.otlp_endpoint)
     return bootstrap(settings)
