@@ -248,6 +248,17 @@ class PaymentRepositoryContract:
             ]
             assert uow.payments.statuses("ten_2", [cancelled.id]) == []
 
+    def test_a_payment_saved_is_viewed_in_its_own_unit_of_work_until_rolled_back(
+        self, uow_factory: UowFactory
+    ) -> None:
+        payment = b.payment("ten_1")
+        with uow_factory() as uow:
+            uow.payments.save(payment, HEADERS)
+            assert uow.payments.view("ten_1", payment.id).snapshot() == payment.snapshot()
+            uow.rollback()
+            with pytest.raises(NotFound):
+                uow.payments.view("ten_1", payment.id)
+
     def test_rebuilding_the_views_from_events_restores_them(self, uow_factory: UowFactory) -> None:
         payment = b.payment("ten_1")
         payment.cancel(reason="x", at=b.NOW)

@@ -106,18 +106,26 @@ class SqlEventStore:
 
 
 class SqlPaymentViews:
-    """The payment_views table: one row per payment, its whole state."""
+    """The payment_views table: one row per payment, its whole state.
+
+    A snapshot written in this unit of work is answered from memory when read
+    back in it (the answer to the request that made the payment, say).
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.written: dict[str, PaymentSnapshot] = {}
 
     def refresh(self, payment: Payment) -> None:
-        values = codecs.payment_view_values(payment.snapshot())
+        snapshot = payment.snapshot()
+        self.written[payment.id] = snapshot
+        values = codecs.payment_view_values(snapshot)
         upsert = dialect_insert(self.conn)(t.payment_views).values(values)
         del values["id"]
         self.conn.execute(upsert.on_conflict_do_update(index_elements=["id"], set_=values))
 
     def replace_all(self, snapshots: Iterable[PaymentSnapshot]) -> None:
+        self.written.clear()
         self.conn.execute(delete(t.payment_views))
         for batch in batched(snapshots, 1000):
             self.conn.execute(
@@ -125,6 +133,8 @@ class SqlPaymentViews:
             )
 
     def get(self, payment_id: str) -> PaymentSnapshot | None:
+        if payment_id in self.written:
+            return self.written[payment_id]
         row = self.conn.execute(
             select(t.payment_views).where(t.payment_views.c.id == payment_id)
         ).first()

@@ -36,7 +36,8 @@ class SqlAlchemyUnitOfWork:
         self.payees = records.SqlPayeeRepository(conn, self.cipher)
         self.funding_accounts = records.SqlFundingAccountRepository(conn, self.cipher)
         self.events = event_store.SqlEventStore(conn)
-        self.payments = EventSourcedPayments(self.events, event_store.SqlPaymentViews(conn))
+        self._views = event_store.SqlPaymentViews(conn)
+        self.payments = EventSourcedPayments(self.events, self._views)
         self.exceptions = records.SqlExceptionRepository(conn)
         self.notifications = records.SqlNotificationRepository(conn)
         self.webhook_endpoints = records.SqlWebhookEndpointRepository(conn, self.cipher)
@@ -88,6 +89,7 @@ class SqlAlchemyUnitOfWork:
         self.connection.rollback()
         self.outbox.staged.clear()
         self.audit.staged.clear()
+        self._views.written.clear()
 
 
 def _is_serialization_failure(error: DBAPIError) -> bool:
