@@ -1,8 +1,11 @@
-"""The baseline of the HTTP benchmark: bare Falcon and one SQLAlchemy insert.
+"""The baselines of the HTTP benchmarks: bare Falcon, one insert or one page from memory.
 
-Served by gunicorn with the same worker class and threads as ``cbp serve``:
-it parses the JSON body, inserts one row into ``bench_payments`` and answers
-201 with the row as JSON. No auth, validation, idempotency, events or outbox.
+Served by gunicorn with the same threads as ``cbp serve``. POST
+/payment/one-time parses the JSON body, inserts one row into
+``bench_payments`` and answers 201 with the row (no auth, validation,
+idempotency, events or outbox). GET /payee/global-payee/name/{text} answers
+a page of 20 billers held in memory, as a cache hit would (no auth, no
+cache lookup).
 """
 
 from __future__ import annotations
@@ -45,5 +48,31 @@ class Payments:
         resp.media = {**row, "created_at": row["created_at"].isoformat()}
 
 
+#: A page of 20 billers, shaped like cbp's answer to a directory search.
+PAGE = {
+    "items": [
+        {
+            "id": f"gpy_{n:032d}",
+            "name": f"Pacific Gas & Electric {n}",
+            "aliases": ["PG&E"],
+            "category": "utilities",
+            "status": "active",
+            "lead_days": 2,
+        }
+        for n in range(20)
+    ],
+    "next_cursor": None,
+}
+
+
+class Search:
+    """GET: one page of billers, from memory."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, partial_name: str) -> None:
+        """Answer the same page whatever the text."""
+        resp.media = PAGE
+
+
 app = falcon.App()
 app.add_route("/payment/one-time", Payments())
+app.add_route("/payee/global-payee/name/{partial_name}", Search())

@@ -20,6 +20,7 @@ QUICK_RUNS = {
     "directory_search": (["--billers", "500", "--repeat", "1"], ["SQLite", "PostgreSQL"]),
     "replay": (["--payments", "50"], ["SQLite", "PostgreSQL"]),
     "http_payments": (["--requests", "40", "--clients", "2"], ["bare Falcon", "cbp serve"]),
+    "http_search": (["--requests", "40", "--clients", "2"], ["bare Falcon", "cbp serve, cached"]),
     "pipeline_throughput": (["--payments", "10", "--broker", "redis"], ["| redis | 10 |"]),
     "memory": (["--broker", "redis"], ["bare Dramatiq worker", "relay", "serve (gunicorn worker)"]),
 }

@@ -1,0 +1,140 @@
+"""Cached directory search over HTTP: `cbp serve` against bare Falcon answering from memory.
+
+    .venv/bin/python bench/http_search.py --requests 4000 --clients 8
+
+Both run under gunicorn (one worker) against the same fresh PostgreSQL
+database. cbp answers GET /payee/global-payee/name/{text} as it does in
+production: key check, rate limit, then the directory cache (Redis), which
+every repeated search hits after its first. The baseline answers a page of
+20 billers from memory with no key check and no cache lookup: the least a
+cache hit can cost. An uncached search is measured in directory_search.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from cbp.adapters.sql.crypto import FieldCipher
+
+sys.path.insert(0, str(Path(__file__).parent))
+from http_payments import HERE, POSTGRES_ADMIN, free_port, serving, wait_until_up
+
+QUERIES = ("pacific", "water", "gas", "electric", "city")
+
+
+def load(
+    port: int, requests: int, clients: int, headers: dict[str, str]
+) -> tuple[float, list[float]]:
+    """Requests per second and each request's latency (ms), from ``clients`` threads."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def client(n: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = []
+        for i in range(requests // clients):
+            query = QUERIES[(n + i) % len(QUERIES)]
+            began = time.perf_counter()
+            connection.request("GET", f"/payee/global-payee/name/{query}", headers=headers)
+            reply = connection.getresponse()
+            reply.read()
+            if reply.status != 200:
+                raise SystemExit(f"status {reply.status}")
+            mine.append((time.perf_counter() - began) * 1000)
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(latencies) / (time.perf_counter() - start), latencies
+
+
+def main() -> None:
+    """Serve each app in turn, load it, print one Markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+    name = f"cbp_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    database = make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False)
+    home = Path(tempfile.mkdtemp())
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("CBP_", "BENCH_"))}
+    rows = []
+    try:
+        port = free_port()
+        bare = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "gunicorn", "--chdir", str(HERE), "-k", "gthread"),
+                *("-w", "1", "--threads", "8", "-b", f"127.0.0.1:{port}", "bare_app:app"),
+            ],
+            env=base_env | {"BENCH_DATABASE_URL": database},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_until_up(port, "/payee/global-payee/name/x")
+            load(port, 200, args.clients, {})  # NOTE: warm up
+            rows.append(
+                ("bare Falcon, page from memory", *load(port, args.requests, args.clients, {}))
+            )
+        finally:
+            bare.terminate()
+            bare.wait(timeout=30)
+        env = base_env | {
+            "CBP_DATABASE_URL": database,
+            "CBP_AUTO_MIGRATE": "true",
+            "CBP_DEMO_SEED": "true",
+            "CBP_API_KEY_SECRET": "bench",
+            "CBP_ENCRYPTION_KEYS": FieldCipher.generate_key(),
+            "CBP_RATE_LIMIT": "100000000",
+            "CBP_LOG_LEVEL": "WARNING",
+            "CBP_BROKER_URL": "redis://127.0.0.1:6379/0",
+            "CBP_CACHE_URL": "redis://127.0.0.1:6379/0",
+            "CBP_REDIS_PREFIX": f"bench{uuid.uuid4().hex[:8]}:",
+        }
+        with serving(env, home) as port:
+            key = next(
+                line
+                for line in (home / "serve.out").read_text().splitlines()
+                if line.startswith("key_")
+            )
+            headers = {"Authorization": f"Bearer {key}"}
+            load(port, 200, args.clients, headers)  # NOTE: fills the cache
+            rows.append(("cbp serve, cached", *load(port, args.requests, args.clients, headers)))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    baseline = rows[0][1]
+    print("| server | requests/s | p50 ms | p99 ms | vs baseline |")
+    print("|---|---|---|---|---|")
+    for label, rate, latencies in rows:
+        p99 = statistics.quantiles(latencies, n=100)[98]
+        print(
+            f"| {label} | {rate:.0f} | {statistics.median(latencies):.1f} | {p99:.1f} | "
+            f"{rate / baseline:.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
