@@ -45,6 +45,7 @@ from cbp.ports.outside import Notifier, ServiceRegistry
 from cbp.ports.resilience import BreakerState, BreakerStore
 from cbp.services.bus import CommandBus
 from cbp.services.dependencies import Dependencies, ServiceOptions
+from cbp.services.outbox import EventPublisher
 from cbp.services.queries import Queries
 from cbp.services.routing import MessageRouter
 from cbp.services.transaction import JoiningUnitsOfWork
@@ -466,7 +467,11 @@ class Container(containers.DeclarativeContainer):
     )
     deps = providers.Singleton(
         Dependencies,
-        uow=providers.Singleton(JoiningUnitsOfWork, unit_of_work.provider),
+        uow=providers.Singleton(
+            JoiningUnitsOfWork,
+            unit_of_work.provider,
+            providers.Singleton(EventPublisher, ids=ids, clock=clock),
+        ),
         clock=clock,
         ids=ids,
         calendar=calendar,

@@ -21,6 +21,7 @@ from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment, PaymentSnapshot, PaymentStatus
 from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import ProcessJob
+from cbp.domain.recording import RecordsEvents
 from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.ports.messages import DeliveryStore, Headers, Inbox, Outbox
 
@@ -41,6 +42,52 @@ class StoredEvent:
 
     position: int
     event: DomainEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recorded:
+    """Events one aggregate recorded in a unit of work, to publish before it commits.
+
+    ``payment`` is the payment's state just after them, for a payment's events.
+    """
+
+    events: list[DomainEvent]
+    payment: PaymentSnapshot | None = None
+
+
+class Changes:
+    """The aggregates a unit of work saved, whose events go out when it commits.
+
+    Repositories call ``saw`` on every add and save of an entity that records
+    events, and the payments repository ``saved`` with the events it appended;
+    ``collect`` hands each one's events over once, in the order saved.
+    """
+
+    def __init__(self) -> None:
+        self._recorded: list[Recorded | RecordsEvents] = []
+
+    def saw(self, entity: RecordsEvents) -> None:
+        """Note an entity added or saved; its events are taken when collected."""
+        if not any(entity is seen for seen in self._recorded):
+            self._recorded.append(entity)
+
+    def saved(self, payment: Payment, events: list[DomainEvent]) -> None:
+        """Note a payment's appended events, with its state after them."""
+        self._recorded.append(Recorded(events=events, payment=payment.snapshot()))
+
+    def collect(self) -> list[Recorded]:
+        """Every aggregate's new events since the last call, in the order saved."""
+        noted, self._recorded = self._recorded, []
+        collected = []
+        for item in noted:
+            recorded = item if isinstance(item, Recorded) else Recorded(events=item.pull_events())
+            if recorded.events:
+                collected.append(recorded)
+        return collected
+
+    def clear(self) -> None:
+        """Forget what was noted (the unit of work rolled back)."""
+        self._recorded = []
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -187,9 +234,10 @@ class EventSourcedPayments:
     transaction. Reads and sweeps select and answer from the view alone.
     """
 
-    def __init__(self, events: EventStore, views: PaymentViews) -> None:
+    def __init__(self, events: EventStore, views: PaymentViews, changes: Changes) -> None:
         self.events = events
         self.views = views
+        self.changes = changes
 
     def get(self, tenant_id: str, payment_id: str) -> Payment:
         """The payment replayed from its events, or NotFound (also for another tenant's)."""
@@ -209,6 +257,7 @@ class EventSourcedPayments:
                 payment.id, events, expected_version=events[0].version - 1, headers=headers
             )
             self.views.refresh(payment)
+            self.changes.saved(payment, events)
         return events
 
     def view(self, tenant_id: str, payment_id: str) -> Payment:
@@ -532,6 +581,10 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None:
         """Roll back whatever was not committed."""
+        ...
+
+    def collect_new_events(self) -> list[Recorded]:
+        """The events the aggregates saved in this unit of work recorded, each once."""
         ...
 
     def commit(self) -> None:

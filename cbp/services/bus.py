@@ -96,4 +96,5 @@ class CommandBus:
             handler = HANDLERS[type(command)]
         except KeyError:
             raise TypeError(f"no handler for {type(command).__name__}") from None
-        return retry_on_conflict(lambda: handler(command, self.deps))
+        with c.handling(command):
+            return retry_on_conflict(lambda: handler(command, self.deps))

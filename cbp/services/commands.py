@@ -8,6 +8,9 @@ commits its effect only once.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +23,24 @@ class Command:
     actor: str = "system"
     correlation_id: str | None = None
     traceparent: str | None = None
+
+
+_handling: ContextVar[Command | None] = ContextVar("cbp_command", default=None)
+
+
+@contextmanager
+def handling(command: Command) -> Iterator[None]:
+    """Mark ``command`` as the one being handled, for what its events are published with."""
+    token = _handling.set(command)
+    try:
+        yield
+    finally:
+        _handling.reset(token)
+
+
+def current_command() -> Command | None:
+    """The command being handled in this thread, if any."""
+    return _handling.get()
 
 
 @dataclass(frozen=True, kw_only=True)

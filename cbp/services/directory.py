@@ -17,7 +17,6 @@ from cbp.ports.storage import Page
 from cbp.services import auditing
 from cbp.services.commands import AddGlobalPayee, AddressInput, UpdateGlobalPayee
 from cbp.services.dependencies import Dependencies
-from cbp.services.outbox import headers_for, publish_payee_events
 
 logger = logging.getLogger("cbp.directory")
 _GENERATION_KEY = "directory:generation"
@@ -144,7 +143,6 @@ def update_global_payee(command: UpdateGlobalPayee, deps: Dependencies) -> None:
                 _enum_value(PayeeStatus, command.status, "status"), at=deps.clock.now()
             )
         uow.directory.save(payee)
-        publish_payee_events(uow, deps, payee.pull_events(), headers_for(command, None))
         auditing.record(uow, deps, command, tenant_id=None, subject_id=payee.id)
         uow.commit()
     invalidate_directory_cache(deps)

@@ -8,11 +8,10 @@ from cbp.domain.errors import InvalidInput
 from cbp.domain.funding import AccountType, FundingAccount
 from cbp.domain.verification import VerificationStatus
 from cbp.ports.errors import DependencyError
-from cbp.ports.storage import UnitOfWork
 from cbp.services import auditing
-from cbp.services.commands import AddFundingAccount, Command, VerifyFundingAccount
+from cbp.services.commands import AddFundingAccount, VerifyFundingAccount
 from cbp.services.dependencies import Dependencies
-from cbp.services.outbox import already_consumed, headers_for, publish_payee_events
+from cbp.services.outbox import already_consumed
 
 
 def add_funding_account(command: AddFundingAccount, deps: Dependencies) -> str:
@@ -49,12 +48,13 @@ def add_funding_account(command: AddFundingAccount, deps: Dependencies) -> str:
     with deps.uow() as uow:
         uow.customers.get(command.tenant_id, command.customer_id)
         uow.funding_accounts.add(account)
-        _announce(
+        auditing.record(
             uow,
             deps,
             command,
-            account,
-            {"account_number": account.account_number_masked, "verified": verified},
+            tenant_id=account.tenant_id,
+            subject_id=account.id,
+            data={"account_number": account.account_number_masked, "verified": verified},
         )
         uow.commit()
     return account.id
@@ -75,19 +75,12 @@ def verify_funding_account(command: VerifyFundingAccount, deps: Dependencies) ->
             verified=result.verified, reason=result.reason, at=deps.clock.now()
         )
         uow.funding_accounts.save(account)
-        _announce(uow, deps, command, account, {"verified": result.verified})
+        auditing.record(
+            uow,
+            deps,
+            command,
+            tenant_id=account.tenant_id,
+            subject_id=account.id,
+            data={"verified": result.verified},
+        )
         uow.commit()
-
-
-def _announce(
-    uow: UnitOfWork,
-    deps: Dependencies,
-    command: Command,
-    account: FundingAccount,
-    data: dict[str, object],
-) -> None:
-    """Publish the account's events and audit the command, in the caller's transaction."""
-    publish_payee_events(uow, deps, account.pull_events(), headers_for(command, account.tenant_id))
-    auditing.record(
-        uow, deps, command, tenant_id=account.tenant_id, subject_id=account.id, data=data
-    )

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 from cbp.domain import identifiers
-from cbp.domain.events import DomainEvent
-from cbp.domain.payment import Payment
 from cbp.ports import messages as m
 from cbp.ports.contracts import BreakerStateChanged, Contract, PayeeEvent, PaymentStatusChanged
 from cbp.ports.storage import UnitOfWork
-from cbp.services.commands import AnnounceBreakerChange, Command
+from cbp.ports.system import Clock, IdGenerator
+from cbp.services.commands import AnnounceBreakerChange, Command, current_command
 from cbp.services.dependencies import Dependencies
 
 
@@ -24,9 +23,23 @@ def headers_for(command: Command, tenant_id: str | None) -> m.Headers:
     )
 
 
+class Stamps(Protocol):
+    """What a message needs from the dependencies: a fresh id and the time."""
+
+    @property
+    def ids(self) -> IdGenerator:
+        """Where message ids come from."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """What time it is."""
+        ...
+
+
 def send(
     uow: UnitOfWork,
-    deps: Dependencies,
+    stamps: Stamps,
     contract: Contract,
     headers: m.Headers,
     *,
@@ -42,53 +55,70 @@ def send(
         headers = replace(headers, causation_id=causation_id)
     uow.outbox.add(
         m.Message(
-            message_id=deps.ids.new(identifiers.MESSAGE),
+            message_id=stamps.ids.new(identifiers.MESSAGE),
             kind=contract.message_kind(),
             destination=contract.DESTINATION,
             type=contract.TYPE,
             payload=contract.encode(),
-            created_at=deps.clock.now(),
+            created_at=stamps.clock.now(),
             ordering_key=ordering_key,
             headers=headers,
         )
     )
 
 
-def publish_payment_changes(
-    uow: UnitOfWork,
-    deps: Dependencies,
-    payment: Payment,
-    events: Iterable[DomainEvent],
-    headers: m.Headers,
-) -> None:
-    """Publish a payment.status.changed event for each new payment event."""
-    for event in events:
-        changed = PaymentStatusChanged(
-            payment_id=payment.id,
-            tenant_id=payment.tenant_id,
-            customer_id=payment.customer_id,
-            event_type=event.type,
-            event_id=event.event_id,
-            status=payment.status.value,
-            version=event.version,
-            failure_code=payment.failure_code,
-        )
-        send(uow, deps, changed, headers, ordering_key=payment.id, causation_id=event.event_id)
+@dataclass(frozen=True)
+class EventPublisher:
+    """The one place recorded events leave: into the outbox, just before a commit.
+
+    Every unit of work a handler opens hands it what its aggregates recorded
+    (a payment's events, a payee's, a funding account's, a biller's); the
+    headers come from the command being handled.
+    """
+
+    ids: IdGenerator
+    clock: Clock
+
+    def __call__(self, uow: UnitOfWork) -> None:
+        """Publish what ``uow`` collected since its last commit."""
+        command = current_command()
+        for recorded in uow.collect_new_events():
+            if recorded.payment is not None:
+                payment = recorded.payment
+                headers = _headers(command, payment.tenant_id)
+                for event in recorded.events:
+                    changed = PaymentStatusChanged(
+                        payment_id=payment.id,
+                        tenant_id=payment.tenant_id,
+                        customer_id=payment.customer_id,
+                        event_type=event.type,
+                        event_id=event.event_id,
+                        status=payment.status.value,
+                        version=event.version,
+                        failure_code=payment.failure_code,
+                    )
+                    send(
+                        uow,
+                        self,
+                        changed,
+                        headers,
+                        ordering_key=payment.id,
+                        causation_id=event.event_id,
+                    )
+                continue
+            for event in recorded.events:
+                send(
+                    uow,
+                    self,
+                    PayeeEvent.of(event),
+                    _headers(command, getattr(event, "tenant_id", None)),
+                    ordering_key=event.stream_id,
+                    causation_id=event.event_id,
+                )
 
 
-def publish_payee_events(
-    uow: UnitOfWork, deps: Dependencies, events: Iterable[DomainEvent], headers: m.Headers
-) -> None:
-    """Publish payee and directory events on ``payee.events``."""
-    for event in events:
-        send(
-            uow,
-            deps,
-            PayeeEvent.of(event),
-            headers,
-            ordering_key=event.stream_id,
-            causation_id=event.event_id,
-        )
+def _headers(command: Command | None, tenant_id: str | None) -> m.Headers:
+    return m.Headers(tenant_id=tenant_id) if command is None else headers_for(command, tenant_id)
 
 
 def already_consumed(

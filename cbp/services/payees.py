@@ -11,7 +11,7 @@ from cbp.services import auditing
 from cbp.services.commands import AddPayee, UpdatePayee, VerifyPayeeAccount
 from cbp.services.dependencies import Dependencies
 from cbp.services.directory import to_address
-from cbp.services.outbox import already_consumed, headers_for, publish_payee_events
+from cbp.services.outbox import already_consumed
 
 
 def add_payee(command: AddPayee, deps: Dependencies) -> str:
@@ -56,7 +56,6 @@ def add_payee(command: AddPayee, deps: Dependencies) -> str:
             )
         payee.request_verification(at=now)
         uow.payees.add(payee)
-        publish_payee_events(uow, deps, payee.pull_events(), headers_for(command, payee.tenant_id))
         auditing.record(
             uow,
             deps,
@@ -92,7 +91,6 @@ def update_payee(command: UpdatePayee, deps: Dependencies) -> None:
                 raise InvalidInput("status must be active or inactive") from None
             payee.change_status(status, at=now)
         uow.payees.save(payee)
-        publish_payee_events(uow, deps, payee.pull_events(), headers_for(command, payee.tenant_id))
         auditing.record(uow, deps, command, tenant_id=payee.tenant_id, subject_id=payee.id)
         uow.commit()
 
@@ -111,7 +109,6 @@ def verify_payee_account(command: VerifyPayeeAccount, deps: Dependencies) -> Non
             verified=result.verified, reason=result.reason, at=deps.clock.now()
         )
         uow.payees.save(payee)
-        publish_payee_events(uow, deps, payee.pull_events(), headers_for(command, payee.tenant_id))
         auditing.record(
             uow,
             deps,

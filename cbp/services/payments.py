@@ -13,7 +13,7 @@ from cbp.ports.storage import PaymentParties, UnitOfWork
 from cbp.services import auditing
 from cbp.services.commands import CancelPayment, CreateOneTimePayment
 from cbp.services.dependencies import Dependencies
-from cbp.services.outbox import headers_for, publish_payment_changes, send
+from cbp.services.outbox import headers_for, send
 
 #: The subscriber that consumes payment.processing tasks.
 PAYMENT_PROCESSOR = "payment-processor"
@@ -52,8 +52,7 @@ def create_one_time_payment(command: CreateOneTimePayment, deps: Dependencies) -
         )
         payment.validate(at=now)
         headers = headers_for(command, tenant.id)
-        events = uow.payments.save(payment, headers)
-        publish_payment_changes(uow, deps, payment, events, headers)
+        uow.payments.save(payment, headers)
         if payment.is_due(tenant.policy.local_now(now).date()):
             queue_processing(uow, deps, payment, headers)
         auditing.record(
@@ -73,9 +72,7 @@ def cancel_payment(command: CancelPayment, deps: Dependencies) -> None:
     with deps.uow() as uow:
         payment = uow.payments.get(command.tenant_id, command.payment_id)
         payment.cancel(reason=command.reason, at=deps.clock.now())
-        headers = headers_for(command, payment.tenant_id)
-        events = uow.payments.save(payment, headers)
-        publish_payment_changes(uow, deps, payment, events, headers)
+        uow.payments.save(payment, headers_for(command, payment.tenant_id))
         auditing.record(uow, deps, command, tenant_id=payment.tenant_id, subject_id=payment.id)
         uow.commit()
 

@@ -40,7 +40,7 @@ from cbp.services.commands import (
 )
 from cbp.services.dependencies import Dependencies
 from cbp.services.exceptions import open_exception
-from cbp.services.outbox import already_consumed, headers_for, publish_payment_changes
+from cbp.services.outbox import already_consumed, headers_for
 from cbp.services.payments import (
     PAYMENT_PROCESSOR,
     QUEUED,
@@ -390,7 +390,6 @@ def _return(
 def _save(uow: UnitOfWork, deps: Dependencies, payment: Payment, command: Command) -> None:
     headers = headers_for(command, payment.tenant_id)
     events = uow.payments.save(payment, headers)
-    publish_payment_changes(uow, deps, payment, events, headers)
     auditing.record(
         uow,
         deps,

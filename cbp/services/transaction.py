@@ -33,17 +33,28 @@ class KeyHeld(Exception):
         self.holder = holder
 
 
-class JoiningUnitsOfWork:
-    """``deps.uow``: a fresh unit of work, or the current request's one to join."""
+#: Called with a unit of work just before it commits (to publish its events).
+BeforeCommit = Callable[[UnitOfWork], None]
 
-    def __init__(self, factory: Callable[[], UnitOfWork]) -> None:
+
+class JoiningUnitsOfWork:
+    """``deps.uow``: a fresh unit of work, or the current request's one to join.
+
+    Every unit of work it hands out runs ``before_commit`` just before it
+    commits: the one place the events its aggregates recorded are published.
+    """
+
+    def __init__(
+        self, factory: Callable[[], UnitOfWork], before_commit: BeforeCommit | None = None
+    ) -> None:
         self.factory = factory
+        self.before_commit = before_commit
 
     def __call__(self) -> UnitOfWork:
         """A unit of work for one ``with`` block."""
         request = _current.get()
         if request is None or not request.active or request.factory is not self.factory:
-            return self.factory()
+            return cast(UnitOfWork, _Publishing(self.factory(), self.before_commit))
         return cast(UnitOfWork, _Joined(request))
 
 
@@ -59,6 +70,7 @@ class RequestTransaction:
         self, units: Callable[[], UnitOfWork], claim: IdempotencyRecord | None = None
     ) -> None:
         self.factory = units.factory if isinstance(units, JoiningUnitsOfWork) else units
+        self.before_commit = units.before_commit if isinstance(units, JoiningUnitsOfWork) else None
         self.claim = claim
         self.uow: UnitOfWork | None = None
         self.keep = False
@@ -115,7 +127,7 @@ class RequestTransaction:
             if self.claim is not None:
                 self.claim.complete(status=status, body=body)
                 self.uow.idempotency.save(self.claim)
-            self.uow.commit()
+            self._commit(self.uow)
         finally:
             self.close()
 
@@ -123,7 +135,7 @@ class RequestTransaction:
         """Commit what the joined blocks asked to keep; nothing if one of them failed."""
         try:
             if self.uow is not None and self.keep and not self.doomed:
-                self.uow.commit()
+                self._commit(self.uow)
         finally:
             self.close()
 
@@ -133,6 +145,11 @@ class RequestTransaction:
             uow, self.uow = self.uow, None
             uow.__exit__(None, None, None)
         self.keep = self.doomed = False
+
+    def _commit(self, uow: UnitOfWork) -> None:
+        if self.before_commit is not None:
+            self.before_commit(uow)
+        uow.commit()
 
     def _claim_in(self, uow: UnitOfWork) -> IdempotencyRecord | None:
         """Claim the key in ``uow``, or the record holding it; an expired one is taken over."""
@@ -151,6 +168,35 @@ class RequestTransaction:
             self.claim.complete(status=status, body=body)
             uow.idempotency.save(self.claim)
             uow.commit()
+
+
+class _Publishing:
+    """A unit of work of its own, whose commit first runs the before-commit step."""
+
+    def __init__(self, uow: UnitOfWork, before_commit: BeforeCommit | None) -> None:
+        self._uow = uow
+        self._before_commit = before_commit
+
+    def __enter__(self) -> UnitOfWork:
+        self._uow.__enter__()
+        return cast(UnitOfWork, self)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._uow.__exit__(exc_type, exc, tb)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._uow, name)
+
+    def commit(self) -> None:
+        """Run the before-commit step (publish what was recorded), then commit."""
+        if self._before_commit is not None:
+            self._before_commit(self._uow)
+        self._uow.commit()
 
 
 class _Joined:

@@ -317,6 +317,31 @@ class RecordRepositoriesContract:
                 with pytest.raises(NotFound, match=missing):
                     uow.parties.for_payment(*ids)
 
+    def test_the_unit_of_work_collects_what_its_aggregates_recorded_once(
+        self, uow_factory: UowFactory
+    ) -> None:
+        tenant = b.tenant()
+        customer = b.customer(tenant.id)
+        payee = b.payee(tenant.id, customer.id)
+        payee.request_verification(at=b.NOW)
+        payment = b.payment(tenant.id)
+        with uow_factory() as uow:
+            uow.tenants.add(tenant)
+            uow.customers.add(customer)
+            uow.payees.add(payee)
+            uow.payments.save(payment, HEADERS)
+            first = uow.collect_new_events()
+            assert [[e.type for e in r.events] for r in first] == [
+                ["AccountUpdated"],
+                ["PaymentCreated", "PaymentValidated"],
+            ]
+            assert (first[0].payment, first[1].payment) == (None, payment.snapshot())
+            assert uow.collect_new_events() == []
+            payee.record_verification(verified=True, reason=None, at=b.NOW)
+            uow.payees.save(payee)
+            uow.rollback()
+            assert uow.collect_new_events() == []
+
     def test_records_round_trip_and_stay_inside_their_tenant(self, uow_factory: UowFactory) -> None:
         tenant = b.tenant()
         customer = b.customer(tenant.id)

@@ -19,7 +19,7 @@ from cbp.domain.audit import AuditDraft, AuditEntry
 from cbp.domain.errors import AlreadyExists, ConcurrencyConflict
 from cbp.domain.recording import RecordsEvents
 from cbp.ports.messages import Message
-from cbp.ports.storage import StoredEvent
+from cbp.ports.storage import Changes, StoredEvent
 
 
 @dataclass
@@ -73,6 +73,7 @@ class Transaction:
     purged: set[str] = field(default_factory=set)
     inbox: set[tuple[str, str]] = field(default_factory=set)
     audit: list[AuditDraft] = field(default_factory=list)
+    changes: Changes = field(default_factory=Changes)
     expected_versions: dict[tuple[str, Hashable], int] = field(default_factory=dict)
 
     # -- rows ----------------------------------------------------------------
@@ -205,4 +206,5 @@ class Transaction:
         self.purged.clear()
         self.inbox.clear()
         self.audit.clear()
+        self.changes.clear()
         self.expected_versions.clear()

@@ -77,6 +77,7 @@ class InMemoryDirectoryRepository:
 
     def add(self, payee: GlobalPayee) -> None:
         self.tx.put("directory", payee.id, payee, insert=True)
+        self.tx.changes.saw(payee)
 
     def get(self, payee_id: str) -> GlobalPayee:
         payee = self.tx.get("directory", payee_id)
@@ -87,6 +88,7 @@ class InMemoryDirectoryRepository:
     def save(self, payee: GlobalPayee) -> None:
         self.get(payee.id)
         self.tx.put("directory", payee.id, payee)
+        self.tx.changes.saw(payee)
 
     def search(self, partial_name: str, *, cursor: str | None, limit: int) -> Page[GlobalPayee]:
         ranked = [
@@ -112,6 +114,7 @@ class InMemoryPayeeRepository:
 
     def add(self, payee: Payee) -> None:
         self.tx.put("payees", payee.id, payee, insert=True)
+        self.tx.changes.saw(payee)
 
     def get(self, tenant_id: str, payee_id: str) -> Payee:
         return owned(self.tx.get("payees", payee_id), tenant_id, "payee", payee_id)  # type: ignore[no-any-return]
@@ -119,6 +122,7 @@ class InMemoryPayeeRepository:
     def save(self, payee: Payee) -> None:
         self.get(payee.tenant_id, payee.id)
         self.tx.put("payees", payee.id, payee)
+        self.tx.changes.saw(payee)
 
     def find(
         self, tenant_id: str, *, customer_id: str | None, cursor: str | None, limit: int
@@ -139,6 +143,7 @@ class InMemoryFundingAccountRepository:
 
     def add(self, account: FundingAccount) -> None:
         self.tx.put("funding_accounts", account.id, account, insert=True)
+        self.tx.changes.saw(account)
 
     def get(self, tenant_id: str, account_id: str) -> FundingAccount:
         row = self.tx.get("funding_accounts", account_id)
@@ -147,6 +152,7 @@ class InMemoryFundingAccountRepository:
     def save(self, account: FundingAccount) -> None:
         self.get(account.tenant_id, account.id)
         self.tx.put("funding_accounts", account.id, account)
+        self.tx.changes.saw(account)
 
 
 class InMemoryExceptionRepository:

@@ -7,7 +7,7 @@ from typing import Self
 
 from cbp.adapters.memory import access, audit, event_store, messaging, parties, records
 from cbp.adapters.memory.database import InMemoryDatabase, Transaction
-from cbp.ports.storage import EventSourcedPayments
+from cbp.ports.storage import EventSourcedPayments, Recorded
 
 
 class InMemoryUnitOfWork:
@@ -24,7 +24,7 @@ class InMemoryUnitOfWork:
         self.funding_accounts = records.InMemoryFundingAccountRepository(self._tx)
         self.events = event_store.InMemoryEventStore(self._tx)
         self.payments = EventSourcedPayments(
-            self.events, event_store.InMemoryPaymentViews(self._tx)
+            self.events, event_store.InMemoryPaymentViews(self._tx), self._tx.changes
         )
         self.parties = parties.InMemoryPartyLookup(
             self.tenants, self.customers, self.payees, self.funding_accounts, self.directory
@@ -60,3 +60,7 @@ class InMemoryUnitOfWork:
     def rollback(self) -> None:
         """Discard the staged writes."""
         self._tx.reset()
+
+    def collect_new_events(self) -> list[Recorded]:
+        """The events the aggregates saved in this unit of work recorded, each once."""
+        return self._tx.changes.collect()

@@ -42,7 +42,7 @@ from cbp.domain.payee import Payee
 from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import ProcessJob
 from cbp.domain.webhook_endpoint import WebhookEndpoint
-from cbp.ports.storage import Page
+from cbp.ports.storage import Changes, Page
 
 
 class SqlTenantRepository:
@@ -116,8 +116,9 @@ class SqlCustomerRepository:
 class SqlDirectoryRepository:
     """The biller directory, searched through a trigram index."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, changes: Changes) -> None:
         self.conn = conn
+        self.changes = changes
         self.sqlite = conn.dialect.name == "sqlite"
 
     def add(self, payee: GlobalPayee) -> None:
@@ -128,6 +129,7 @@ class SqlDirectoryRepository:
                 text("INSERT INTO directory_fts(id, search_text) VALUES (:id, :search_text)"),
                 {"id": payee.id, "search_text": values["search_text"]},
             )
+        self.changes.saw(payee)
 
     def get(self, payee_id: str) -> GlobalPayee:
         query = select(t.global_payees).where(t.global_payees.c.id == payee_id)
@@ -145,6 +147,7 @@ class SqlDirectoryRepository:
                 text("UPDATE directory_fts SET search_text = :search_text WHERE id = :id"),
                 {"id": payee.id, "search_text": values["search_text"]},
             )
+        self.changes.saw(payee)
 
     def search(self, partial_name: str, *, cursor: str | None, limit: int) -> Page[GlobalPayee]:
         needle = escape_like(partial_name.casefold().replace(codecs.SEPARATOR, ""))
@@ -185,9 +188,10 @@ class SqlDirectoryRepository:
 class SqlPayeeRepository:
     """Payees in SQL, account numbers encrypted."""
 
-    def __init__(self, conn: Connection, cipher: FieldCipher) -> None:
+    def __init__(self, conn: Connection, cipher: FieldCipher, changes: Changes) -> None:
         self.conn = conn
         self.cipher = cipher
+        self.changes = changes
 
     def _values(self, payee: Payee) -> dict[str, Any]:
         return {
@@ -211,6 +215,7 @@ class SqlPayeeRepository:
 
     def add(self, payee: Payee) -> None:
         insert_row(self.conn, t.payees, self._values(payee), "payee")
+        self.changes.saw(payee)
 
     def get(self, tenant_id: str, payee_id: str) -> Payee:
         c = t.payees.c
@@ -226,6 +231,7 @@ class SqlPayeeRepository:
         )
         if result.rowcount == 0:
             raise NotFound("payee", payee.id)
+        self.changes.saw(payee)
 
     def find(
         self, tenant_id: str, *, customer_id: str | None, cursor: str | None, limit: int
@@ -244,9 +250,10 @@ class SqlPayeeRepository:
 class SqlFundingAccountRepository:
     """Funding accounts in SQL, numbers encrypted."""
 
-    def __init__(self, conn: Connection, cipher: FieldCipher) -> None:
+    def __init__(self, conn: Connection, cipher: FieldCipher, changes: Changes) -> None:
         self.conn = conn
         self.cipher = cipher
+        self.changes = changes
 
     def _values(self, account: FundingAccount) -> dict[str, Any]:
         return {
@@ -264,6 +271,7 @@ class SqlFundingAccountRepository:
 
     def add(self, account: FundingAccount) -> None:
         insert_row(self.conn, t.funding_accounts, self._values(account), "funding account")
+        self.changes.saw(account)
 
     def get(self, tenant_id: str, account_id: str) -> FundingAccount:
         c = t.funding_accounts.c
@@ -284,6 +292,7 @@ class SqlFundingAccountRepository:
         )
         if result.rowcount == 0:
             raise NotFound("funding account", account.id)
+        self.changes.saw(account)
 
 
 class SqlExceptionRepository:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from cbp.adapters.sql import access, audit, event_store, messaging, parties, records
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.domain.errors import ConcurrencyConflict
-from cbp.ports.storage import EventSourcedPayments
+from cbp.ports.storage import Changes, EventSourcedPayments, Recorded
 
 
 class SqlAlchemyUnitOfWork:
@@ -29,15 +29,18 @@ class SqlAlchemyUnitOfWork:
     def __enter__(self) -> Self:
         conn = self.engine.connect()  # NOTE: the transaction begins with the first statement
         self._conn = conn
+        self._changes = Changes()
         self.tenants = records.SqlTenantRepository(conn)
         self.parties = parties.SqlPartyLookup(conn, self.cipher)
         self.customers = records.SqlCustomerRepository(conn)
-        self.directory = records.SqlDirectoryRepository(conn)
-        self.payees = records.SqlPayeeRepository(conn, self.cipher)
-        self.funding_accounts = records.SqlFundingAccountRepository(conn, self.cipher)
+        self.directory = records.SqlDirectoryRepository(conn, self._changes)
+        self.payees = records.SqlPayeeRepository(conn, self.cipher, self._changes)
+        self.funding_accounts = records.SqlFundingAccountRepository(
+            conn, self.cipher, self._changes
+        )
         self.events = event_store.SqlEventStore(conn)
         self._views = event_store.SqlPaymentViews(conn)
-        self.payments = EventSourcedPayments(self.events, self._views)
+        self.payments = EventSourcedPayments(self.events, self._views, self._changes)
         self.exceptions = records.SqlExceptionRepository(conn)
         self.notifications = records.SqlNotificationRepository(conn)
         self.webhook_endpoints = records.SqlWebhookEndpointRepository(conn, self.cipher)
@@ -90,6 +93,11 @@ class SqlAlchemyUnitOfWork:
         self.outbox.staged.clear()
         self.audit.staged.clear()
         self._views.written.clear()
+        self._changes.clear()
+
+    def collect_new_events(self) -> list[Recorded]:
+        """The events the aggregates saved in this unit of work recorded, each once."""
+        return self._changes.collect()
 
 
 def _is_serialization_failure(error: DBAPIError) -> bool:
