@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -57,8 +57,24 @@ def wait_until_up(port: int, path: str) -> None:
     raise SystemExit(f"nothing answered on port {port}")
 
 
+#: Sends client ``n``'s ``i``-th request on a keep-alive connection.
+Send = Callable[[http.client.HTTPConnection, int, int], None]
+
+
 def load(
     port: int, requests: int, clients: int, body: dict[str, str], headers: dict[str, str]
+) -> tuple[float, list[float]]:
+    """POST /payment/one-time from ``clients`` threads, each with its own Idempotency-Key."""
+
+    def send(connection: http.client.HTTPConnection, n: int, i: int) -> None:
+        sent = {**headers, "Idempotency-Key": f"bench-{n}-{i}-{uuid.uuid4().hex[:6]}"}
+        connection.request("POST", "/payment/one-time", json.dumps(body), sent)
+
+    return load_with(port, requests, clients, send, expect=201)
+
+
+def load_with(
+    port: int, requests: int, clients: int, send: Send, *, expect: int
 ) -> tuple[float, list[float]]:
     """Requests per second and each request's latency (ms), from ``clients`` threads."""
     latencies: list[float] = []
@@ -69,12 +85,11 @@ def load(
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine = []
         for i in range(per_client):
-            sent = {**headers, "Idempotency-Key": f"bench-{n}-{i}-{uuid.uuid4().hex[:6]}"}
             began = time.perf_counter()
-            connection.request("POST", "/payment/one-time", json.dumps(body), sent)
+            send(connection, n, i)
             reply = connection.getresponse()
             reply.read()
-            if reply.status != 201:
+            if reply.status != expect:
                 raise SystemExit(f"status {reply.status}")
             mine.append((time.perf_counter() - began) * 1000)
         with lock:
@@ -245,6 +260,11 @@ def main() -> None:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
+    print_table(rows)
+
+
+def print_table(rows: list[tuple[str, float, list[float]]]) -> None:
+    """One Markdown row per server, its rate against the first row's."""
     baseline = rows[0][1]
     print("| server | requests/s | p50 ms | p99 ms | vs baseline |")
     print("|---|---|---|---|---|")

@@ -15,12 +15,9 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -30,40 +27,35 @@ from sqlalchemy.engine import make_url
 from cbp.adapters.sql.crypto import FieldCipher
 
 sys.path.insert(0, str(Path(__file__).parent))
-from http_payments import HERE, POSTGRES_ADMIN, free_port, serving, wait_until_up
+from http_payments import (
+    HERE,
+    POSTGRES_ADMIN,
+    Send,
+    free_port,
+    load_with,
+    print_table,
+    serving,
+    wait_until_up,
+)
 
 QUERIES = ("pacific", "water", "gas", "electric", "city")
+
+
+def search(headers: dict[str, str]) -> Send:
+    """GET client ``n``'s ``i``-th search, the five texts in turn."""
+
+    def send(connection: http.client.HTTPConnection, n: int, i: int) -> None:
+        query = QUERIES[(n + i) % len(QUERIES)]
+        connection.request("GET", f"/payee/global-payee/name/{query}", headers=headers)
+
+    return send
 
 
 def load(
     port: int, requests: int, clients: int, headers: dict[str, str]
 ) -> tuple[float, list[float]]:
-    """Requests per second and each request's latency (ms), from ``clients`` threads."""
-    latencies: list[float] = []
-    lock = threading.Lock()
-
-    def client(n: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine = []
-        for i in range(requests // clients):
-            query = QUERIES[(n + i) % len(QUERIES)]
-            began = time.perf_counter()
-            connection.request("GET", f"/payee/global-payee/name/{query}", headers=headers)
-            reply = connection.getresponse()
-            reply.read()
-            if reply.status != 200:
-                raise SystemExit(f"status {reply.status}")
-            mine.append((time.perf_counter() - began) * 1000)
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return len(latencies) / (time.perf_counter() - start), latencies
+    """Searches per second and each one's latency (ms), from ``clients`` threads."""
+    return load_with(port, requests, clients, search(headers), expect=200)
 
 
 def main() -> None:
@@ -125,15 +117,7 @@ def main() -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-    baseline = rows[0][1]
-    print("| server | requests/s | p50 ms | p99 ms | vs baseline |")
-    print("|---|---|---|---|---|")
-    for label, rate, latencies in rows:
-        p99 = statistics.quantiles(latencies, n=100)[98]
-        print(
-            f"| {label} | {rate:.0f} | {statistics.median(latencies):.1f} | {p99:.1f} | "
-            f"{rate / baseline:.2f} |"
-        )
+    print_table(rows)
 
 
 if __name__ == "__main__":

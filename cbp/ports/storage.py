@@ -64,22 +64,23 @@ class Changes:
     """
 
     def __init__(self) -> None:
-        self._recorded: list[Recorded | RecordsEvents] = []
+        # NOTE: keyed by identity, in the order first noted; each entity once
+        self._recorded: dict[int, Recorded | RecordsEvents] = {}
 
     def saw(self, entity: RecordsEvents) -> None:
         """Note an entity added or saved; its events are taken when collected."""
-        if not any(entity is seen for seen in self._recorded):
-            self._recorded.append(entity)
+        self._recorded.setdefault(id(entity), entity)
 
     def saved(self, payment: Payment, events: list[DomainEvent]) -> None:
         """Note a payment's appended events, with its state after them."""
-        self._recorded.append(Recorded(events=events, payment=payment.snapshot()))
+        recorded = Recorded(events=events, payment=payment.snapshot())
+        self._recorded[id(recorded)] = recorded
 
     def collect(self) -> list[Recorded]:
         """Every aggregate's new events since the last call, in the order saved."""
-        noted, self._recorded = self._recorded, []
+        noted, self._recorded = self._recorded, {}
         collected = []
-        for item in noted:
+        for item in noted.values():
             recorded = item if isinstance(item, Recorded) else Recorded(events=item.pull_events())
             if recorded.events:
                 collected.append(recorded)
@@ -87,7 +88,7 @@ class Changes:
 
     def clear(self) -> None:
         """Forget what was noted (the unit of work rolled back)."""
-        self._recorded = []
+        self._recorded = {}
 
 
 @dataclass(frozen=True, kw_only=True)

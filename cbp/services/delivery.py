@@ -132,9 +132,7 @@ def consume_delivery(
         if atomic:
             try:
                 consume(delivery.message, delivery.subscriber)
-                with deps.uow() as uow:
-                    uow.deliveries.complete(delivery.id, at=deps.clock.now())
-                    uow.commit()
+                _complete(deps, [delivery])
                 transaction.commit()
             except Exception as error:  # NOTE: all of it rolled back; the failure is kept below
                 failure = error
@@ -147,9 +145,7 @@ def consume_delivery(
         except Exception as error:
             failure = error
         else:
-            with deps.uow() as uow:
-                uow.deliveries.complete(delivery.id, at=deps.clock.now())
-                uow.commit()
+            _complete(deps, [delivery])
     if failure is not None:
         return _settle_failure(deps, delivery, failure)
     logger.info(
@@ -185,10 +181,7 @@ def consume_together(
             pending = [d for d in deliveries if d.status is DeliveryStatus.PENDING]
             for delivery in pending:
                 consume(delivery.message, delivery.subscriber)
-            with deps.uow() as uow:
-                for delivery in pending:
-                    uow.deliveries.complete(delivery.id, at=deps.clock.now())
-                uow.commit()
+            _complete(deps, pending)
             transaction.commit()
     except Exception:  # NOTE: any one failure: each goes again on its own
         logger.info("deliveries sent together failed; running each alone", exc_info=True)
@@ -196,6 +189,14 @@ def consume_together(
             consume_delivery(deps, consume, delivery_id, in_one_transaction=in_one_transaction)
         return
     logger.info("delivered together", extra={"deliveries": len(pending)})
+
+
+def _complete(deps: Dependencies, deliveries: list[Delivery]) -> None:
+    """Mark deliveries done (in the caller's transaction, when it has one to join)."""
+    with deps.uow() as uow:
+        for delivery in deliveries:
+            uow.deliveries.complete(delivery.id, at=deps.clock.now())
+        uow.commit()
 
 
 def _settle_failure(deps: Dependencies, delivery: Delivery, error: Exception) -> DeliveryStatus:

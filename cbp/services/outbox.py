@@ -6,6 +6,8 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from cbp.domain import identifiers
+from cbp.domain.events import DomainEvent
+from cbp.domain.payment import PaymentSnapshot
 from cbp.ports import messages as m
 from cbp.ports.contracts import BreakerStateChanged, Contract, PayeeEvent, PaymentStatusChanged
 from cbp.ports.storage import UnitOfWork
@@ -84,37 +86,46 @@ class EventPublisher:
         command = current_command()
         for recorded in uow.collect_new_events():
             if recorded.payment is not None:
-                payment = recorded.payment
-                headers = _headers(command, payment.tenant_id)
-                for event in recorded.events:
-                    changed = PaymentStatusChanged(
-                        payment_id=payment.id,
-                        tenant_id=payment.tenant_id,
-                        customer_id=payment.customer_id,
-                        event_type=event.type,
-                        event_id=event.event_id,
-                        status=payment.status.value,
-                        version=event.version,
-                        failure_code=payment.failure_code,
-                    )
-                    send(
-                        uow,
-                        self,
-                        changed,
-                        headers,
-                        ordering_key=payment.id,
-                        causation_id=event.event_id,
-                    )
-                continue
-            for event in recorded.events:
-                send(
-                    uow,
-                    self,
-                    PayeeEvent.of(event),
-                    _headers(command, getattr(event, "tenant_id", None)),
-                    ordering_key=event.stream_id,
-                    causation_id=event.event_id,
-                )
+                self._payment_changed(uow, command, recorded.payment, recorded.events)
+            else:
+                self._payee_events(uow, command, recorded.events)
+
+    def _payment_changed(
+        self,
+        uow: UnitOfWork,
+        command: Command | None,
+        payment: PaymentSnapshot,
+        events: list[DomainEvent],
+    ) -> None:
+        """One payment.status.changed per event, with the payment's state after them."""
+        headers = _headers(command, payment.tenant_id)
+        for event in events:
+            changed = PaymentStatusChanged(
+                payment_id=payment.id,
+                tenant_id=payment.tenant_id,
+                customer_id=payment.customer_id,
+                event_type=event.type,
+                event_id=event.event_id,
+                status=payment.status.value,
+                version=event.version,
+                failure_code=payment.failure_code,
+            )
+            send(uow, self, changed, headers, ordering_key=payment.id, causation_id=event.event_id)
+
+    def _payee_events(
+        self, uow: UnitOfWork, command: Command | None, events: list[DomainEvent]
+    ) -> None:
+        """Payee, funding account and biller events on payee.events, as recorded."""
+        for event in events:
+            headers = _headers(command, getattr(event, "tenant_id", None))
+            send(
+                uow,
+                self,
+                PayeeEvent.of(event),
+                headers,
+                ordering_key=event.stream_id,
+                causation_id=event.event_id,
+            )
 
 
 def _headers(command: Command | None, tenant_id: str | None) -> m.Headers:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from cbp.ports import contracts as ct
@@ -50,9 +51,9 @@ class Subscription:
         """The queue or topic every one of its contracts travels on."""
         return self.contracts[0].DESTINATION
 
-    @property
+    @cached_property
     def types(self) -> frozenset[str]:
-        """The message types it takes."""
+        """The message types it takes (asked for every message routed, so kept)."""
         return frozenset(contract.TYPE for contract in self.contracts)
 
     @property

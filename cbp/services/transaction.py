@@ -69,8 +69,9 @@ class RequestTransaction:
     def __init__(
         self, units: Callable[[], UnitOfWork], claim: IdempotencyRecord | None = None
     ) -> None:
-        self.factory = units.factory if isinstance(units, JoiningUnitsOfWork) else units
-        self.before_commit = units.before_commit if isinstance(units, JoiningUnitsOfWork) else None
+        joining = units if isinstance(units, JoiningUnitsOfWork) else JoiningUnitsOfWork(units)
+        self.factory = joining.factory
+        self.before_commit = joining.before_commit
         self.claim = claim
         self.uow: UnitOfWork | None = None
         self.keep = False

@@ -341,15 +341,8 @@ def audit_values(entry: AuditEntry) -> dict[str, Any]:
 
 
 def audit_draft_values(draft: AuditDraft) -> dict[str, Any]:
-    """The column values of an audit draft."""
-    return {
-        "tenant_id": draft.tenant_id,
-        "actor": draft.actor,
-        "action": draft.action,
-        "subject_id": draft.subject_id,
-        "data": draft.data,
-        "recorded_at": draft.recorded_at,
-    }
+    """The column values of an audit draft (its fields are its columns)."""
+    return asdict(draft)
 
 
 def audit_draft_from_row(row: Any) -> AuditDraft:

@@ -11,7 +11,7 @@ import pytest
 from cbp.domain.events import AccountUpdated, AccountVerified, PayeeStatusChanged
 from cbp.ports import contracts as ct
 from cbp.ports.messages import TASK_QUEUES, Message, MessageKind
-from cbp.services.routing import SUBSCRIPTIONS
+from cbp.services.routing import SUBSCRIPTIONS, Subscription
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
@@ -82,6 +82,9 @@ def test_payee_and_directory_events_travel_as_their_own_contracts() -> None:
     assert ct.PayeeEvent.of(status).TYPE == "PayeeStatusChanged"
 
 
-def test_every_subscriber_consumes_contracts_of_one_destination() -> None:
-    for subscription in SUBSCRIPTIONS:
-        assert {c.DESTINATION for c in subscription.contracts} == {subscription.destination}
+def test_a_subscriber_takes_the_types_of_its_contracts_from_one_destination_only() -> None:
+    audit = next(s for s in SUBSCRIPTIONS if s.name == "audit-log")
+    assert audit.types == {ct.PaymentStatusChanged.TYPE, ct.ExceptionCreated.TYPE}
+    assert audit.destination == "payment.events"
+    with pytest.raises(ValueError, match="exactly one queue or topic"):
+        Subscription("mixed", (ct.ProcessPaymentTask, ct.ExceptionCreated), lambda *_: None)
