@@ -467,7 +467,7 @@ class Container(containers.DeclarativeContainer):
     )
     deps = providers.Singleton(
         Dependencies,
-        uow=providers.Singleton(
+        unit_of_work=providers.Singleton(
             JoiningUnitsOfWork,
             unit_of_work.provider,
             providers.Singleton(EventPublisher, ids=ids, clock=clock),

@@ -121,7 +121,7 @@ def seed_first_run(app: Cbp) -> FirstRunKeys | None:
     every tenant's dead letters and the status page. Returns both, to be
     shown once, or None if the install is not fresh.
     """
-    with app.deps.uow() as uow:
+    with app.deps.unit_of_work() as uow:
         if uow.tenants.any_exist():
             return None
     demo = [

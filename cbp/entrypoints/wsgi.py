@@ -21,7 +21,7 @@ def readiness_probes(core: Cbp) -> dict[str, Probe]:
     """What must answer for this process to serve: database, broker, cache."""
 
     def database() -> None:
-        with core.deps.uow() as uow:
+        with core.deps.unit_of_work() as uow:
             uow.tenants.any_exist()
 
     return {
@@ -35,7 +35,7 @@ def messaging_collector(core: Cbp) -> MessagingCollector:
     """Metrics of the outbox and deliveries, read from the database at scrape time."""
 
     def read() -> tuple[Backlog, dict[DeliveryStatus, int]]:
-        with core.deps.uow() as uow:
+        with core.deps.unit_of_work() as uow:
             return uow.outbox.backlog(), uow.deliveries.counts()
 
     return MessagingCollector(read, core.deps.clock.now)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -595,3 +595,7 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None:
         """Discard every change since the last commit."""
         ...
+
+
+#: Opens a new unit of work: what handlers are given to begin a transaction.
+UnitOfWorkFactory = Callable[[], UnitOfWork]

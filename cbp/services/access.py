@@ -11,9 +11,11 @@ from cbp.domain import identifiers
 from cbp.domain.access import ApiKey, Principal, Scope, check_scopes
 from cbp.domain.customer import Tenant
 from cbp.domain.errors import NotFound, Unauthenticated
+from cbp.ports.storage import UnitOfWorkFactory
+from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.commands import CreateApiKey, CreateTenant, RevokeApiKey, SetTenantContact
-from cbp.services.dependencies import Dependencies
+from cbp.services.dependencies import Dependencies, ServiceOptions
 
 _SEPARATOR = "."
 
@@ -31,51 +33,62 @@ def hash_secret(secret: str, server_secret: bytes) -> str:
     return hmac.new(server_secret, secret.encode(), hashlib.sha256).hexdigest()
 
 
-def create_tenant(command: CreateTenant, deps: Dependencies) -> str:
+def create_tenant(
+    command: CreateTenant, *, unit_of_work: UnitOfWorkFactory, clock: Clock, ids: IdGenerator
+) -> str:
     """Register a tenant with the default payment policy; return its id."""
     tenant = Tenant(
-        id=deps.ids.new(identifiers.TENANT),
+        id=ids.new(identifiers.TENANT),
         name=command.name,
         contact_email=command.contact_email,
-        created_at=deps.clock.now(),
+        created_at=clock.now(),
     )
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         uow.tenants.add(tenant)
-        auditing.record(uow, deps, command, tenant_id=tenant.id, subject_id=tenant.id)
+        auditing.record(uow, command, at=clock.now(), tenant_id=tenant.id, subject_id=tenant.id)
         uow.commit()
     return tenant.id
 
 
-def set_tenant_contact(command: SetTenantContact, deps: Dependencies) -> None:
+def set_tenant_contact(
+    command: SetTenantContact, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+) -> None:
     """Change the address the tenant is told at when its webhooks fail."""
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         tenant = uow.tenants.get(command.tenant_id)
         updated = replace(tenant, contact_email=command.contact_email)
         uow.tenants.save(updated)
-        auditing.record(uow, deps, command, tenant_id=tenant.id, subject_id=tenant.id)
+        auditing.record(uow, command, at=clock.now(), tenant_id=tenant.id, subject_id=tenant.id)
         uow.commit()
 
 
-def create_api_key(command: CreateApiKey, deps: Dependencies) -> IssuedKey:
+def create_api_key(
+    command: CreateApiKey,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    options: ServiceOptions,
+) -> IssuedKey:
     """Issue a key with the given scopes; the token is never stored."""
     scopes = check_scopes(Scope.parse(command.scopes), operator=command.tenant_id is None)
     secret = secrets.token_urlsafe(32)
     key = ApiKey(
-        id=deps.ids.new(identifiers.API_KEY),
+        id=ids.new(identifiers.API_KEY),
         tenant_id=command.tenant_id,
-        secret_hash=hash_secret(secret, deps.options.api_key_secret),
+        secret_hash=hash_secret(secret, options.api_key_secret),
         scopes=scopes,
-        created_at=deps.clock.now(),
+        created_at=clock.now(),
         name=command.name,
     )
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         if command.tenant_id is not None:
             uow.tenants.get(command.tenant_id)
         uow.api_keys.add(key)
         auditing.record(
             uow,
-            deps,
             command,
+            at=clock.now(),
             tenant_id=key.tenant_id,
             subject_id=key.id,
             data={"scopes": sorted(scopes)},
@@ -84,13 +97,13 @@ def create_api_key(command: CreateApiKey, deps: Dependencies) -> IssuedKey:
     return IssuedKey(key_id=key.id, token=f"{key.id}{_SEPARATOR}{secret}")
 
 
-def revoke_api_key(command: RevokeApiKey, deps: Dependencies) -> None:
+def revoke_api_key(command: RevokeApiKey, *, unit_of_work: UnitOfWorkFactory, clock: Clock) -> None:
     """Revoke a key at once; later calls with it are unauthenticated."""
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         key = uow.api_keys.get(command.key_id)
-        key.revoke(at=deps.clock.now())
+        key.revoke(at=clock.now())
         uow.api_keys.save(key)
-        auditing.record(uow, deps, command, tenant_id=key.tenant_id, subject_id=key.id)
+        auditing.record(uow, command, at=clock.now(), tenant_id=key.tenant_id, subject_id=key.id)
         uow.commit()
 
 
@@ -103,7 +116,7 @@ def authenticate(token: str, deps: Dependencies) -> Principal:
     key_id, _, secret = token.partition(_SEPARATOR)
     if not secret or not identifiers.has_prefix(key_id, identifiers.API_KEY):
         raise Unauthenticated("API key is missing or not valid")
-    with deps.uow() as uow:
+    with deps.unit_of_work() as uow:
         try:
             key = uow.api_keys.get(key_id)
         except NotFound:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hmac
+from datetime import datetime
 from typing import Any
 
 from cbp.domain.audit import AuditDraft, ChainVerifier
 from cbp.domain.errors import InvalidInput
-from cbp.ports.storage import UnitOfWork
+from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.system import Clock
 from cbp.services.commands import Command, RecordPayeeActivity, RecordPaymentActivity
 from cbp.services.dependencies import Dependencies
 from cbp.services.outbox import already_consumed
@@ -15,9 +17,9 @@ from cbp.services.outbox import already_consumed
 
 def record(
     uow: UnitOfWork,
-    deps: Dependencies,
     command: Command,
     *,
+    at: datetime,
     tenant_id: str | None,
     subject_id: str,
     data: dict[str, Any] | None = None,
@@ -35,7 +37,7 @@ def record(
             action=type(command).__name__,
             subject_id=subject_id,
             data=data or {},
-            recorded_at=deps.clock.now(),
+            recorded_at=at,
         )
     )
 
@@ -44,7 +46,7 @@ def chain_audit_log(deps: Dependencies, *, batch: int = 1000) -> int:
     """Link every recorded draft to the chain, a batch per transaction; return how many."""
     chained = 0
     while True:
-        with deps.uow() as uow:
+        with deps.unit_of_work() as uow:
             linked = uow.audit.chain_pending(deps.options.audit_key, limit=batch)
             uow.commit()
         chained += linked
@@ -56,7 +58,7 @@ def verify_audit_log(deps: Dependencies, *, batch: int = 1000) -> tuple[int, int
     """Chain what waits, then walk the chain; return how many were checked and the first bad one."""
     chain_audit_log(deps)
     verifier = ChainVerifier(deps.options.audit_key)
-    with deps.uow() as uow:
+    with deps.unit_of_work() as uow:
         while entries := uow.audit.entries(after_sequence=verifier.sequence, limit=batch):
             for entry in entries:
                 if not verifier.accept(entry):
@@ -67,7 +69,7 @@ def verify_audit_log(deps: Dependencies, *, batch: int = 1000) -> tuple[int, int
 def audit_checkpoint(deps: Dependencies) -> str | None:
     """The chain's head as ``sequence:hash``, to keep somewhere the database is not."""
     chain_audit_log(deps)
-    with deps.uow() as uow:
+    with deps.unit_of_work() as uow:
         head = uow.audit.last()
     return None if head is None else f"{head.sequence}:{head.entry_hash}"
 
@@ -78,7 +80,7 @@ def check_checkpoint(deps: Dependencies, checkpoint: str) -> str | None:
     if not sequence_text.isdigit() or len(entry_hash) != 64:
         raise InvalidInput("a checkpoint is SEQUENCE:HASH, as `cbp audit checkpoint` prints it")
     sequence = int(sequence_text)
-    with deps.uow() as uow:
+    with deps.unit_of_work() as uow:
         found = uow.audit.entries(after_sequence=sequence - 1, limit=1)
     if not found or found[0].sequence != sequence:
         return f"the chain ends before entry {sequence}: its tail was cut off"
@@ -87,26 +89,32 @@ def check_checkpoint(deps: Dependencies, checkpoint: str) -> str | None:
     return None
 
 
-def record_payment_activity(command: RecordPaymentActivity, deps: Dependencies) -> None:
+def record_payment_activity(
+    command: RecordPaymentActivity, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+) -> None:
     """Record a published payment event in the audit log, once per message."""
-    _record_activity(deps, command, "audit-log", command.tenant_id, command.payment_id)
+    with unit_of_work() as uow:
+        _record_activity(uow, command, "audit-log", command.payment_id, at=clock.now())
 
 
-def record_payee_activity(command: RecordPayeeActivity, deps: Dependencies) -> None:
+def record_payee_activity(
+    command: RecordPayeeActivity, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+) -> None:
     """Record a published payee or directory event in the audit log, once per message."""
-    _record_activity(deps, command, "payee-audit-log", command.tenant_id, command.subject_id)
+    with unit_of_work() as uow:
+        _record_activity(uow, command, "payee-audit-log", command.subject_id, at=clock.now())
 
 
 def _record_activity(
-    deps: Dependencies,
+    uow: UnitOfWork,
     command: RecordPaymentActivity | RecordPayeeActivity,
     consumer: str,
-    tenant_id: str | None,
     subject_id: str,
+    *,
+    at: datetime,
 ) -> None:
-    with deps.uow() as uow:
-        if already_consumed(uow, deps, consumer, command.message_id):
-            return
-        data = {"event_type": command.event_type, **command.data}
-        record(uow, deps, command, tenant_id=tenant_id, subject_id=subject_id, data=data)
-        uow.commit()
+    if already_consumed(uow, consumer, command.message_id, at=at):
+        return
+    data = {"event_type": command.event_type, **command.data}
+    record(uow, command, at=at, tenant_id=command.tenant_id, subject_id=subject_id, data=data)
+    uow.commit()

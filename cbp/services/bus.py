@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import random
 import time
 from collections.abc import Callable
+from dataclasses import fields
 from typing import Any, TypeVar
 
 from cbp.domain.errors import ConcurrencyConflict
@@ -26,9 +29,10 @@ from cbp.services import (
 from cbp.services import commands as c
 from cbp.services.dependencies import Dependencies
 
-Handler = Callable[[Any, Dependencies], Any]
+Handler = Callable[..., Any]
 T = TypeVar("T")
 
+#: Each command's handler; it takes the command, then the ports it names.
 HANDLERS: dict[type[c.Command], Handler] = {
     c.CreateTenant: access.create_tenant,
     c.SetTenantContact: access.set_tenant_contact,
@@ -84,17 +88,36 @@ def retry_on_conflict(action: Callable[[], T], *, attempts: int = 5) -> T:
     raise AssertionError("unreachable")
 
 
+def inject(handler: Handler, deps: Dependencies) -> Callable[[c.Command], Any]:
+    """``handler`` with the ports it names as keyword-only parameters bound.
+
+    A name that is not a port is refused here, when the bus is built, not
+    when the first command arrives.
+    """
+    ports = {port.name for port in fields(deps)}
+    named = [
+        parameter.name
+        for parameter in inspect.signature(handler).parameters.values()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
+    unknown = sorted(set(named) - ports)
+    if unknown:
+        raise TypeError(f"{handler.__qualname__} asks for unknown ports: {', '.join(unknown)}")
+    return functools.partial(handler, **{name: getattr(deps, name) for name in named})
+
+
 class CommandBus:
-    """Runs a command through its handler with the shared dependencies."""
+    """Runs a command through its handler, which gets the ports it asks for by name."""
 
     def __init__(self, deps: Dependencies) -> None:
         self.deps = deps
+        self._handlers = {kind: inject(handler, deps) for kind, handler in HANDLERS.items()}
 
     def handle(self, command: c.Command) -> Any:
         """Run ``command``, retried on write conflicts; return at most an id."""
         try:
-            handler = HANDLERS[type(command)]
+            handler = self._handlers[type(command)]
         except KeyError:
             raise TypeError(f"no handler for {type(command).__name__}") from None
         with c.handling(command):
-            return retry_on_conflict(lambda: handler(command, self.deps))
+            return retry_on_conflict(lambda: handler(command))

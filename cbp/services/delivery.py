@@ -34,7 +34,8 @@ from cbp.ports.messages import (
     Headers,
     Message,
 )
-from cbp.ports.storage import UnitOfWork
+from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.system import Clock
 from cbp.services import auditing
 from cbp.services.commands import PurgeDeliveredMessages, RetryDeadLetter
 from cbp.services.dependencies import Dependencies, ServiceOptions
@@ -51,7 +52,7 @@ Consumer = Callable[[Message, str], None]
 
 def relay_outbox(deps: Dependencies, *, subscribers: Subscribers, batch: int = 200) -> int:
     """Turn up to ``batch`` committed messages into deliveries; return how many."""
-    with deps.uow() as uow:
+    with deps.unit_of_work() as uow:
         pending = uow.outbox.pending(batch)
         if not pending:
             return 0
@@ -82,7 +83,7 @@ def dispatch_due(
     which the delivery is due again: the database, not the broker, is the
     record of what is owed.
     """
-    with deps.uow() as uow:
+    with deps.unit_of_work() as uow:
         claimed = uow.deliveries.claim_due(
             deps.clock.now(), lease_seconds=deps.options.delivery_lease_seconds, limit=limit
         )
@@ -124,8 +125,8 @@ def consume_delivery(
     and marking it done then commit as one transaction.
     """
     failure: Exception | None = None
-    with RequestTransaction(deps.uow) as transaction:
-        with deps.uow() as uow:
+    with RequestTransaction(deps.unit_of_work) as transaction:
+        with deps.unit_of_work() as uow:
             delivery = uow.deliveries.get(delivery_id)
         pending = delivery.status is DeliveryStatus.PENDING
         atomic = pending and in_one_transaction(delivery.subscriber)
@@ -175,8 +176,8 @@ def consume_together(
     retried or dead-lettered.
     """
     try:
-        with RequestTransaction(deps.uow) as transaction:
-            with deps.uow() as uow:
+        with RequestTransaction(deps.unit_of_work) as transaction:
+            with deps.unit_of_work() as uow:
                 deliveries = [uow.deliveries.get(delivery_id) for delivery_id in delivery_ids]
             pending = [d for d in deliveries if d.status is DeliveryStatus.PENDING]
             for delivery in pending:
@@ -193,7 +194,7 @@ def consume_together(
 
 def _complete(deps: Dependencies, deliveries: list[Delivery]) -> None:
     """Mark deliveries done (in the caller's transaction, when it has one to join)."""
-    with deps.uow() as uow:
+    with deps.unit_of_work() as uow:
         for delivery in deliveries:
             uow.deliveries.complete(delivery.id, at=deps.clock.now())
         uow.commit()
@@ -223,7 +224,7 @@ def _defer(deps: Dependencies, delivery: Delivery, deferral: DependencyDeferred)
         deps.options.delivery_retry_max_seconds,
         deferral.retry_after * random.uniform(1.0, 1.5),
     )
-    with deps.uow() as uow:
+    with deps.unit_of_work() as uow:
         uow.deliveries.defer(
             delivery.id,
             until=deps.clock.now() + timedelta(seconds=delay),
@@ -240,7 +241,7 @@ def _defer(deps: Dependencies, delivery: Delivery, deferral: DependencyDeferred)
 def _postpone(
     deps: Dependencies, delivery: Delivery, postponed: DeliveryPostponed
 ) -> DeliveryStatus:
-    with deps.uow() as uow:
+    with deps.unit_of_work() as uow:
         uow.deliveries.defer(delivery.id, until=postponed.until, reason=str(postponed)[:500])
         uow.commit()
     logger.info(
@@ -261,7 +262,7 @@ def _record_failure(deps: Dependencies, delivery: Delivery, error: Exception) ->
     if not last:
         delay = retry_delay(deps.options, delivery.attempts)
         retry_at = deps.clock.now() + timedelta(seconds=delay)
-    with deps.uow() as uow:
+    with deps.unit_of_work() as uow:
         uow.deliveries.fail(delivery.id, error=reason, retry_at=retry_at)
         if last and delivery.message.destination != SYSTEM_EVENTS:
             _announce_dead_letter(uow, deps, delivery, reason)
@@ -294,28 +295,32 @@ def _announce_dead_letter(
         attempts=delivery.attempts,
         error=reason,
     )
-    send(
-        uow, deps, dead, Headers(tenant_id=headers.tenant_id, correlation_id=headers.correlation_id)
-    )
+    headers = Headers(tenant_id=headers.tenant_id, correlation_id=headers.correlation_id)
+    send(uow, dead, headers, ids=deps.ids, at=deps.clock.now())
 
 
-def retry_dead_letter(command: RetryDeadLetter, deps: Dependencies) -> None:
+def retry_dead_letter(
+    command: RetryDeadLetter, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+) -> None:
     """Give a dead delivery a fresh set of attempts, due now; audited."""
-    with deps.uow() as uow:
-        uow.deliveries.revive(command.delivery_id, at=deps.clock.now())
-        auditing.record(uow, deps, command, tenant_id=None, subject_id=command.delivery_id)
+    now = clock.now()
+    with unit_of_work() as uow:
+        uow.deliveries.revive(command.delivery_id, at=now)
+        auditing.record(uow, command, at=now, tenant_id=None, subject_id=command.delivery_id)
         uow.commit()
 
 
-def purge_delivered_messages(command: PurgeDeliveredMessages, deps: Dependencies) -> int:
+def purge_delivered_messages(
+    command: PurgeDeliveredMessages, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+) -> int:
     """Delete done deliveries, then relayed messages no delivery needs; return how many.
 
     Dead and pending deliveries, and the messages they carry, are kept
     whatever their age. The inbox is kept, so a very late duplicate still
     finds its consumer's record.
     """
-    cutoff = deps.clock.now() - timedelta(days=command.older_than_days)
-    with deps.uow() as uow:
+    cutoff = clock.now() - timedelta(days=command.older_than_days)
+    with unit_of_work() as uow:
         purged = uow.deliveries.purge_done(cutoff, limit=command.batch)
         purged += uow.outbox.purge(cutoff, limit=command.batch)
         uow.commit()
@@ -326,5 +331,5 @@ def purge_delivered_messages(command: PurgeDeliveredMessages, deps: Dependencies
 
 def dead_letters(deps: Dependencies, *, limit: int, tenant_id: str | None = None) -> list[Delivery]:
     """Deliveries that ran out of attempts, oldest first; only one tenant's if named."""
-    with deps.uow() as uow:
+    with deps.unit_of_work() as uow:
         return uow.deliveries.dead_letters(limit=limit, tenant_id=tenant_id)

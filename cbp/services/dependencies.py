@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from cbp.domain.webhook_endpoint import DEFAULT_RETRY_SCHEDULE
@@ -14,7 +13,7 @@ from cbp.ports.outside import (
     RateLimiter,
     WebhookSender,
 )
-from cbp.ports.storage import UnitOfWork
+from cbp.ports.storage import UnitOfWorkFactory
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
 
 
@@ -39,9 +38,13 @@ class ServiceOptions:
 
 @dataclass(frozen=True, kw_only=True)
 class Dependencies:
-    """The ports every handler may use; built once by the container."""
+    """Every port a handler may ask for, built once by the container.
 
-    uow: Callable[[], UnitOfWork]
+    A handler names the ones it uses as keyword-only parameters (``clock``,
+    ``unit_of_work``...), and the command bus passes exactly those.
+    """
+
+    unit_of_work: UnitOfWorkFactory
     clock: Clock
     ids: IdGenerator
     calendar: BusinessCalendar

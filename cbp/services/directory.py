@@ -13,7 +13,9 @@ from cbp.domain.banking import AccountMask
 from cbp.domain.directory import Address, GlobalPayee, PayeeStatus, PaymentMethod
 from cbp.domain.errors import InvalidInput
 from cbp.ports.errors import DependencyError
-from cbp.ports.storage import Page
+from cbp.ports.outside import Cache
+from cbp.ports.storage import Page, UnitOfWorkFactory
+from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.commands import AddGlobalPayee, AddressInput, UpdateGlobalPayee
 from cbp.services.dependencies import Dependencies
@@ -46,9 +48,9 @@ def _enum_value(enum_type: type[E], value: str, field: str) -> E:
         raise InvalidInput(f"{field} must be one of: {allowed}") from None
 
 
-def _new_global_payee(command: AddGlobalPayee, deps: Dependencies) -> GlobalPayee:
+def _new_global_payee(command: AddGlobalPayee, *, ids: IdGenerator) -> GlobalPayee:
     return GlobalPayee(
-        id=deps.ids.new(identifiers.GLOBAL_PAYEE),
+        id=ids.new(identifiers.GLOBAL_PAYEE),
         name=command.name,
         category=command.category,
         address=to_address(command.address),
@@ -60,14 +62,21 @@ def _new_global_payee(command: AddGlobalPayee, deps: Dependencies) -> GlobalPaye
     )
 
 
-def add_global_payee(command: AddGlobalPayee, deps: Dependencies) -> str:
+def add_global_payee(
+    command: AddGlobalPayee,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    cache: Cache,
+) -> str:
     """Add a biller to the directory; searches see it at once."""
-    payee = _new_global_payee(command, deps)
-    with deps.uow() as uow:
+    payee = _new_global_payee(command, ids=ids)
+    with unit_of_work() as uow:
         uow.directory.add(payee)
-        auditing.record(uow, deps, command, tenant_id=None, subject_id=payee.id)
+        auditing.record(uow, command, at=clock.now(), tenant_id=None, subject_id=payee.id)
         uow.commit()
-    invalidate_directory_cache(deps)
+    invalidate_directory_cache(cache, ids)
     return payee.id
 
 
@@ -88,13 +97,13 @@ def import_directory(
 
     def flush(command: AddGlobalPayee) -> None:
         nonlocal added
-        with deps.uow() as uow:
+        with deps.unit_of_work() as uow:
             for payee in pending:
                 uow.directory.add(payee)
             auditing.record(
                 uow,
-                deps,
                 command,
+                at=deps.clock.now(),
                 tenant_id=None,
                 subject_id=pending[0].id,
                 data={"imported": len(pending), "last": pending[-1].id},
@@ -108,7 +117,7 @@ def import_directory(
     last: AddGlobalPayee | None = None
     for row, command in enumerate(billers, start=1):
         try:
-            pending.append(_new_global_payee(command, deps))
+            pending.append(_new_global_payee(command, ids=deps.ids))
         except InvalidInput as error:
             raise InvalidInput(f"row {row}: {error.detail}") from None
         last = command
@@ -116,13 +125,20 @@ def import_directory(
             flush(command)
     if pending and last is not None:
         flush(last)
-    invalidate_directory_cache(deps)
+    invalidate_directory_cache(deps.cache, deps.ids)
     return added
 
 
-def update_global_payee(command: UpdateGlobalPayee, deps: Dependencies) -> None:
+def update_global_payee(
+    command: UpdateGlobalPayee,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    cache: Cache,
+) -> None:
     """Change a biller; a status change is announced on ``payee.events``."""
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         payee = uow.directory.get(command.global_payee_id)
         payee.update(
             name=command.name,
@@ -139,13 +155,11 @@ def update_global_payee(command: UpdateGlobalPayee, deps: Dependencies) -> None:
             popularity=command.popularity,
         )
         if command.status is not None:
-            payee.change_status(
-                _enum_value(PayeeStatus, command.status, "status"), at=deps.clock.now()
-            )
+            payee.change_status(_enum_value(PayeeStatus, command.status, "status"), at=clock.now())
         uow.directory.save(payee)
-        auditing.record(uow, deps, command, tenant_id=None, subject_id=payee.id)
+        auditing.record(uow, command, at=clock.now(), tenant_id=None, subject_id=payee.id)
         uow.commit()
-    invalidate_directory_cache(deps)
+    invalidate_directory_cache(cache, ids)
 
 
 def search_directory(
@@ -159,43 +173,43 @@ def search_directory(
     text = partial_name.strip()
     if not text or len(text) > MAX_SEARCH_LENGTH:
         raise InvalidInput(f"search text must be 1 to {MAX_SEARCH_LENGTH} characters")
-    key = f"directory:search:{_generation(deps)}:{limit}:{cursor or ''}:{text.casefold()}"
-    if (cached := _cache_get(deps, key)) is not None:
+    key = f"directory:search:{_generation(deps.cache)}:{limit}:{cursor or ''}:{text.casefold()}"
+    if (cached := _cache_get(deps.cache, key)) is not None:
         return _decode_page(cached)
-    with deps.uow() as uow:
+    with deps.unit_of_work() as uow:
         page = uow.directory.search(text, cursor=cursor, limit=limit)
-    _cache_set(deps, key, _encode_page(page), deps.options.directory_cache_ttl_seconds)
+    _cache_set(deps.cache, key, _encode_page(page), deps.options.directory_cache_ttl_seconds)
     return page
 
 
 def get_global_payee(deps: Dependencies, global_payee_id: str) -> GlobalPayee:
     """One biller of the directory."""
-    with deps.uow() as uow:
+    with deps.unit_of_work() as uow:
         return uow.directory.get(global_payee_id)
 
 
-def invalidate_directory_cache(deps: Dependencies) -> None:
+def invalidate_directory_cache(cache: Cache, ids: IdGenerator) -> None:
     """Make every cached search stale (called on any directory change)."""
-    _cache_set(deps, _GENERATION_KEY, deps.ids.new("gen").encode(), 86400 * 365)
+    _cache_set(cache, _GENERATION_KEY, ids.new("gen").encode(), 86400 * 365)
 
 
-def _generation(deps: Dependencies) -> str:
-    value = _cache_get(deps, _GENERATION_KEY)
+def _generation(cache: Cache) -> str:
+    value = _cache_get(cache, _GENERATION_KEY)
     return value.decode() if value else "0"
 
 
-def _cache_get(deps: Dependencies, key: str) -> bytes | None:
+def _cache_get(cache: Cache, key: str) -> bytes | None:
     """The cached value; a cache that is down is a miss, never an error."""
     try:
-        return deps.cache.get(key)
+        return cache.get(key)
     except DependencyError:
         logger.warning("cache unavailable; serving the directory uncached")
         return None
 
 
-def _cache_set(deps: Dependencies, key: str, value: bytes, ttl_seconds: float) -> None:
+def _cache_set(cache: Cache, key: str, value: bytes, ttl_seconds: float) -> None:
     try:
-        deps.cache.set(key, value, ttl_seconds=ttl_seconds)
+        cache.set(key, value, ttl_seconds=ttl_seconds)
     except DependencyError:
         logger.warning("cache unavailable; result not cached")
 

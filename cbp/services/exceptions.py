@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from cbp.domain import identifiers
 from cbp.domain.customer import Channel
 from cbp.domain.errors import InvalidInput
@@ -10,7 +12,8 @@ from cbp.domain.payment import Payment
 from cbp.domain.payment_exception import ExceptionKind, PaymentException
 from cbp.ports import messages as m
 from cbp.ports.contracts import ExceptionCreated, HandleExceptionTask
-from cbp.ports.storage import UnitOfWork
+from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.commands import (
     Command,
@@ -18,29 +21,29 @@ from cbp.services.commands import (
     ResolveException,
     SendCustomerNotification,
 )
-from cbp.services.dependencies import Dependencies
 from cbp.services.notifications import queue_notification
 from cbp.services.outbox import already_consumed, headers_for, send
 
 
 def open_exception(
     uow: UnitOfWork,
-    deps: Dependencies,
     payment: Payment,
     *,
+    ids: IdGenerator,
+    at: datetime,
     kind: ExceptionKind,
     reason_code: str,
     headers: m.Headers,
 ) -> PaymentException:
     """Open an exception for a failed or returned payment, in the caller's transaction."""
     exception = PaymentException(
-        id=deps.ids.new(identifiers.EXCEPTION),
+        id=ids.new(identifiers.EXCEPTION),
         tenant_id=payment.tenant_id,
         payment_id=payment.id,
         customer_id=payment.customer_id,
         kind=kind,
         reason_code=reason_code,
-        created_at=deps.clock.now(),
+        created_at=at,
     )
     uow.exceptions.add(exception)
     created = ExceptionCreated(
@@ -51,38 +54,48 @@ def open_exception(
         kind=kind.value,
         reason_code=reason_code,
     )
-    send(uow, deps, created, headers, ordering_key=payment.id)
+    send(uow, created, headers, ids=ids, at=at, ordering_key=payment.id)
     task = HandleExceptionTask(tenant_id=exception.tenant_id, exception_id=exception.id)
-    send(uow, deps, task, headers, ordering_key=payment.id)
+    send(uow, task, headers, ids=ids, at=at, ordering_key=payment.id)
     return exception
 
 
-def handle_exception(command: HandleException, deps: Dependencies) -> list[str]:
+def handle_exception(
+    command: HandleException, *, unit_of_work: UnitOfWorkFactory, clock: Clock, ids: IdGenerator
+) -> list[str]:
     """Notify the customer of a new exception on their preferred channels."""
-    with deps.uow() as uow:
-        if already_consumed(uow, deps, "handle_exception", command.message_id):
+    with unit_of_work() as uow:
+        now = clock.now()
+        if already_consumed(uow, "handle_exception", command.message_id, at=now):
             return []
         exception = uow.exceptions.get(command.tenant_id, command.exception_id)
         customer = uow.customers.get(exception.tenant_id, exception.customer_id)
-        ids = _create_notifications(
+        notification_ids = _create_notifications(
             uow,
-            deps,
             command,
             exception,
+            ids=ids,
+            at=now,
             channels=customer.notification_channels,
             template="payment_exception",
         )
         uow.commit()
-    return ids
+    return notification_ids
 
 
-def send_customer_notification(command: SendCustomerNotification, deps: Dependencies) -> list[str]:
+def send_customer_notification(
+    command: SendCustomerNotification,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+) -> list[str]:
     """Queue a notification of an exception; delivery is retried in the background."""
     try:
         channels = tuple(Channel(c) for c in command.channels)
     except ValueError:
         raise InvalidInput("channels must be among email, sms, webhook") from None
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         exception = uow.exceptions.get(command.tenant_id, command.exception_id)
         customer = uow.customers.get(exception.tenant_id, exception.customer_id)
         channels = channels or customer.notification_channels
@@ -91,36 +104,40 @@ def send_customer_notification(command: SendCustomerNotification, deps: Dependen
             and uow.webhook_endpoints.for_tenant(customer.tenant_id) is None
         ):
             raise InvalidInput("the tenant has no webhook endpoint: register one first")
-        ids = _create_notifications(
+        now = clock.now()
+        notification_ids = _create_notifications(
             uow,
-            deps,
             command,
             exception,
+            ids=ids,
+            at=now,
             channels=channels,
             template=command.template,
         )
         auditing.record(
             uow,
-            deps,
             command,
+            at=now,
             tenant_id=exception.tenant_id,
             subject_id=exception.id,
-            data={"notification_ids": ids},
+            data={"notification_ids": notification_ids},
         )
         uow.commit()
-    return ids
+    return notification_ids
 
 
-def resolve_exception(command: ResolveException, deps: Dependencies) -> None:
+def resolve_exception(
+    command: ResolveException, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+) -> None:
     """Close an exception; resolving twice is an illegal transition."""
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         exception = uow.exceptions.get(command.tenant_id, command.exception_id)
-        exception.resolve(resolution=command.resolution, at=deps.clock.now())
+        exception.resolve(resolution=command.resolution, at=clock.now())
         uow.exceptions.save(exception)
         auditing.record(
             uow,
-            deps,
             command,
+            at=clock.now(),
             tenant_id=exception.tenant_id,
             subject_id=exception.id,
             data={"resolution": command.resolution},
@@ -130,19 +147,20 @@ def resolve_exception(command: ResolveException, deps: Dependencies) -> None:
 
 def _create_notifications(
     uow: UnitOfWork,
-    deps: Dependencies,
     command: Command,
     exception: PaymentException,
     *,
+    ids: IdGenerator,
+    at: datetime,
     channels: tuple[Channel, ...],
     template: str,
 ) -> list[str]:
     customer = uow.customers.get(exception.tenant_id, exception.customer_id)
     headers = headers_for(command, exception.tenant_id)
-    ids: list[str] = []
+    created: list[str] = []
     for channel in channels:
         notification = Notification(
-            id=deps.ids.new(identifiers.NOTIFICATION),
+            id=ids.new(identifiers.NOTIFICATION),
             tenant_id=exception.tenant_id,
             customer_id=customer.id,
             exception_id=exception.id,
@@ -155,8 +173,8 @@ def _create_notifications(
                 "kind": exception.kind.value,
                 "reason_code": exception.reason_code,
             },
-            created_at=deps.clock.now(),
+            created_at=at,
         )
-        queue_notification(uow, deps, notification, headers)
-        ids.append(notification.id)
-    return ids
+        queue_notification(uow, notification, headers, ids=ids, at=at)
+        created.append(notification.id)
+    return created

@@ -8,13 +8,22 @@ from cbp.domain.errors import InvalidInput
 from cbp.domain.funding import AccountType, FundingAccount
 from cbp.domain.verification import VerificationStatus
 from cbp.ports.errors import DependencyError
+from cbp.ports.outside import AccountVerifier
+from cbp.ports.storage import UnitOfWorkFactory
+from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.commands import AddFundingAccount, VerifyFundingAccount
-from cbp.services.dependencies import Dependencies
 from cbp.services.outbox import already_consumed
 
 
-def add_funding_account(command: AddFundingAccount, deps: Dependencies) -> str:
+def add_funding_account(
+    command: AddFundingAccount,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    verifier: AccountVerifier,
+) -> str:
     """Add a customer's bank account and verify it before it can fund payments.
 
     The verifier is asked at once; when it cannot answer (down, or its
@@ -26,32 +35,30 @@ def add_funding_account(command: AddFundingAccount, deps: Dependencies) -> str:
     except ValueError:
         raise InvalidInput("account_type must be checking or savings") from None
     account = FundingAccount(
-        id=deps.ids.new(identifiers.FUNDING_ACCOUNT),
+        id=ids.new(identifiers.FUNDING_ACCOUNT),
         tenant_id=command.tenant_id,
         customer_id=command.customer_id,
         routing_number=check_routing_number(command.routing_number),
         account_number=normalize_account_number(command.account_number),
         account_type=account_type,
         holder_name=command.holder_name,
-        created_at=deps.clock.now(),
+        created_at=clock.now(),
     )
     verified: bool | None = None
     try:
-        result = deps.verifier.verify_funding_account(
-            account.routing_number, account.account_number
-        )
+        result = verifier.verify_funding_account(account.routing_number, account.account_number)
     except DependencyError:
-        account.request_verification(at=deps.clock.now())  # NOTE: verified when it is back
+        account.request_verification(at=clock.now())  # NOTE: verified when it is back
     else:
         verified = result.verified
-        account.record_verification(verified=verified, reason=result.reason, at=deps.clock.now())
-    with deps.uow() as uow:
+        account.record_verification(verified=verified, reason=result.reason, at=clock.now())
+    with unit_of_work() as uow:
         uow.customers.get(command.tenant_id, command.customer_id)
         uow.funding_accounts.add(account)
         auditing.record(
             uow,
-            deps,
             command,
+            at=clock.now(),
             tenant_id=account.tenant_id,
             subject_id=account.id,
             data={"account_number": account.account_number_masked, "verified": verified},
@@ -60,25 +67,29 @@ def add_funding_account(command: AddFundingAccount, deps: Dependencies) -> str:
     return account.id
 
 
-def verify_funding_account(command: VerifyFundingAccount, deps: Dependencies) -> None:
+def verify_funding_account(
+    command: VerifyFundingAccount,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    verifier: AccountVerifier,
+) -> None:
     """Ask the verifier about a pending funding account and record the answer."""
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         account = uow.funding_accounts.get(command.tenant_id, command.account_id)
     if account.verification_status is not VerificationStatus.PENDING:
         return  # NOTE: a repeated message: verified already
-    result = deps.verifier.verify_funding_account(account.routing_number, account.account_number)
-    with deps.uow() as uow:
-        if already_consumed(uow, deps, "verify_funding_account", command.message_id):
+    result = verifier.verify_funding_account(account.routing_number, account.account_number)
+    with unit_of_work() as uow:
+        if already_consumed(uow, "verify_funding_account", command.message_id, at=clock.now()):
             return
         account = uow.funding_accounts.get(command.tenant_id, command.account_id)
-        account.record_verification(
-            verified=result.verified, reason=result.reason, at=deps.clock.now()
-        )
+        account.record_verification(verified=result.verified, reason=result.reason, at=clock.now())
         uow.funding_accounts.save(account)
         auditing.record(
             uow,
-            deps,
             command,
+            at=clock.now(),
             tenant_id=account.tenant_id,
             subject_id=account.id,
             data={"verified": result.verified},

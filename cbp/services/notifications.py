@@ -14,9 +14,11 @@ from cbp.ports import messages as m
 from cbp.ports.contracts import DeliverNotificationTask, WebhookEndpointPaused
 from cbp.ports.errors import DependencyDeferred, DependencyError
 from cbp.ports.messages import DeliveryPostponed
-from cbp.ports.storage import UnitOfWork
+from cbp.ports.outside import Notifier, WebhookSender
+from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import DeliverNotification
-from cbp.services.dependencies import Dependencies
+from cbp.services.dependencies import ServiceOptions
 from cbp.services.outbox import send
 
 
@@ -30,19 +32,25 @@ class DeliveryOutcome(enum.StrEnum):
 
 
 def queue_notification(
-    uow: UnitOfWork, deps: Dependencies, notification: Notification, headers: m.Headers
+    uow: UnitOfWork,
+    notification: Notification,
+    headers: m.Headers,
+    *,
+    ids: IdGenerator,
+    at: datetime,
 ) -> None:
     """Store a notification and queue its delivery, in the caller's transaction."""
     uow.notifications.add(notification)
-    queue_delivery(uow, deps, notification, headers)
+    queue_delivery(uow, notification, headers, ids=ids, at=at)
 
 
 def queue_delivery(
     uow: UnitOfWork,
-    deps: Dependencies,
     notification: Notification,
     headers: m.Headers,
     *,
+    ids: IdGenerator,
+    at: datetime,
     after: str | None = None,
 ) -> None:
     """Queue one more delivery of a stored notification (a replay, say).
@@ -51,7 +59,7 @@ def queue_delivery(
     order queued; by default each notification is on its own.
     """
     task = DeliverNotificationTask(notification_id=notification.id)
-    send(uow, deps, task, headers, ordering_key=after or notification.id)
+    send(uow, task, headers, ids=ids, at=at, ordering_key=after or notification.id)
 
 
 def outcome_of(notification: Notification) -> DeliveryOutcome:
@@ -63,7 +71,16 @@ def outcome_of(notification: Notification) -> DeliveryOutcome:
     return DeliveryOutcome.RETRY
 
 
-def deliver_notification(command: DeliverNotification, deps: Dependencies) -> DeliveryOutcome:
+def deliver_notification(
+    command: DeliverNotification,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    notifier: Notifier,
+    webhooks: WebhookSender,
+    options: ServiceOptions,
+) -> DeliveryOutcome:
     """Try to deliver; record the attempt and say whether to retry.
 
     The provider is called outside any transaction; a crash between the
@@ -71,29 +88,34 @@ def deliver_notification(command: DeliverNotification, deps: Dependencies) -> De
     by the notification id (at-least-once delivery). Webhooks keep their
     own, longer schedule.
     """
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         notification = uow.notifications.get_any(command.notification_id)
     if notification.is_settled:
         return DeliveryOutcome.ALREADY_SETTLED
     if notification.channel is Channel.WEBHOOK:
-        return _deliver_webhook(notification, deps)
+        return _deliver_webhook(
+            notification,
+            unit_of_work=unit_of_work,
+            clock=clock,
+            ids=ids,
+            webhooks=webhooks,
+            options=options,
+        )
     error: str | None = None
     try:
-        deps.notifier.send(notification)
+        notifier.send(notification)
     except DependencyDeferred:
         raise  # NOTE: not an attempt: the delivery comes back when the channel can take it
     except DependencyError as failure:
         error = failure.detail
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         notification = uow.notifications.get_any(command.notification_id)
         if notification.is_settled:
             return DeliveryOutcome.ALREADY_SETTLED
         if error is None:
-            _record_sent(uow, notification, at=deps.clock.now())
+            _record_sent(uow, notification, at=clock.now())
         else:
-            notification.record_failure(
-                error=error, max_attempts=deps.options.max_notification_attempts
-            )
+            notification.record_failure(error=error, max_attempts=options.max_notification_attempts)
         uow.notifications.save(notification)
         uow.commit()
     return outcome_of(notification)
@@ -110,16 +132,24 @@ def _record_sent(uow: UnitOfWork, notification: Notification, *, at: datetime) -
             pass  # NOTE: resolved already by an operator; telling the customer is fine
 
 
-def _deliver_webhook(notification: Notification, deps: Dependencies) -> DeliveryOutcome:
+def _deliver_webhook(
+    notification: Notification,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    webhooks: WebhookSender,
+    options: ServiceOptions,
+) -> DeliveryOutcome:
     """One attempt to the tenant's endpoint, on the webhook schedule (days, not minutes).
 
     A failure counts against the endpoint too: one failing for
     ``webhook_pause_after`` is paused and the tenant told. Nothing is sent
     to a paused endpoint or a tenant without one; resuming sends it again.
     """
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         endpoint = uow.webhook_endpoints.for_tenant(notification.tenant_id)
-    now = deps.clock.now()
+    now = clock.now()
     error: str | None = None
     endpoint_failed = False
     if endpoint is None:
@@ -128,13 +158,13 @@ def _deliver_webhook(notification: Notification, deps: Dependencies) -> Delivery
         error = "the webhook endpoint is paused"
     else:
         try:
-            deps.webhooks.send(endpoint, notification, at=now)
+            webhooks.send(endpoint, notification, at=now)
         except DependencyDeferred:
             raise
         except DependencyError as failure:
             error, endpoint_failed = failure.detail, True
-    schedule = deps.options.webhook_retry_schedule
-    with deps.uow() as uow:
+    schedule = options.webhook_retry_schedule
+    with unit_of_work() as uow:
         notification = uow.notifications.get_any(notification.id)
         if notification.is_settled:
             return DeliveryOutcome.ALREADY_SETTLED
@@ -151,7 +181,8 @@ def _deliver_webhook(notification: Notification, deps: Dependencies) -> Delivery
                 max_attempts=notification.attempts + 1 if final else len(schedule) + 1,
             )
             if endpoint is not None and endpoint_failed:
-                _count_endpoint_failure(uow, deps, endpoint, at=now)
+                pause_after = timedelta(seconds=options.webhook_pause_after_seconds)
+                _count_endpoint_failure(uow, endpoint, ids=ids, at=now, pause_after=pause_after)
         uow.notifications.save(notification)
         uow.commit()
     outcome = outcome_of(notification)
@@ -162,12 +193,15 @@ def _deliver_webhook(notification: Notification, deps: Dependencies) -> Delivery
 
 
 def _count_endpoint_failure(
-    uow: UnitOfWork, deps: Dependencies, endpoint: WebhookEndpoint, *, at: datetime
+    uow: UnitOfWork,
+    endpoint: WebhookEndpoint,
+    *,
+    ids: IdGenerator,
+    at: datetime,
+    pause_after: timedelta,
 ) -> None:
     was_failing = endpoint.failing_since is not None
-    paused = endpoint.record_failed(
-        at=at, pause_after=timedelta(seconds=deps.options.webhook_pause_after_seconds)
-    )
+    paused = endpoint.record_failed(at=at, pause_after=pause_after)
     if paused or not was_failing:
         uow.webhook_endpoints.save_health(endpoint)
     if not paused:
@@ -180,12 +214,12 @@ def _count_endpoint_failure(
         failing_since=failing_since,
         at=at.isoformat(),
     )
-    send(uow, deps, announcement, headers)
+    send(uow, announcement, headers, ids=ids, at=at)
     tenant = uow.tenants.get(endpoint.tenant_id)
     if tenant.contact_email is None:
         return
     notice = Notification(
-        id=deps.ids.new(identifiers.NOTIFICATION),
+        id=ids.new(identifiers.NOTIFICATION),
         tenant_id=tenant.id,
         customer_id=None,
         channel=Channel.EMAIL,
@@ -198,4 +232,4 @@ def _count_endpoint_failure(
         },
         created_at=at,
     )
-    queue_notification(uow, deps, notice, headers)
+    queue_notification(uow, notice, headers, ids=ids, at=at)

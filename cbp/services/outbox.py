@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Protocol
+from datetime import datetime
 
 from cbp.domain import identifiers
 from cbp.domain.events import DomainEvent
 from cbp.domain.payment import PaymentSnapshot
 from cbp.ports import messages as m
 from cbp.ports.contracts import BreakerStateChanged, Contract, PayeeEvent, PaymentStatusChanged
-from cbp.ports.storage import UnitOfWork
+from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import AnnounceBreakerChange, Command, current_command
-from cbp.services.dependencies import Dependencies
 
 
 def headers_for(command: Command, tenant_id: str | None) -> m.Headers:
@@ -25,26 +24,13 @@ def headers_for(command: Command, tenant_id: str | None) -> m.Headers:
     )
 
 
-class Stamps(Protocol):
-    """What a message needs from the dependencies: a fresh id and the time."""
-
-    @property
-    def ids(self) -> IdGenerator:
-        """Where message ids come from."""
-        ...
-
-    @property
-    def clock(self) -> Clock:
-        """What time it is."""
-        ...
-
-
 def send(
     uow: UnitOfWork,
-    stamps: Stamps,
     contract: Contract,
     headers: m.Headers,
     *,
+    ids: IdGenerator,
+    at: datetime,
     ordering_key: str | None = None,
     causation_id: str | None = None,
 ) -> None:
@@ -57,12 +43,12 @@ def send(
         headers = replace(headers, causation_id=causation_id)
     uow.outbox.add(
         m.Message(
-            message_id=stamps.ids.new(identifiers.MESSAGE),
+            message_id=ids.new(identifiers.MESSAGE),
             kind=contract.message_kind(),
             destination=contract.DESTINATION,
             type=contract.TYPE,
             payload=contract.encode(),
-            created_at=stamps.clock.now(),
+            created_at=at,
             ordering_key=ordering_key,
             headers=headers,
         )
@@ -110,7 +96,15 @@ class EventPublisher:
                 version=event.version,
                 failure_code=payment.failure_code,
             )
-            send(uow, self, changed, headers, ordering_key=payment.id, causation_id=event.event_id)
+            send(
+                uow,
+                changed,
+                headers,
+                ids=self.ids,
+                at=self.clock.now(),
+                ordering_key=payment.id,
+                causation_id=event.event_id,
+            )
 
     def _payee_events(
         self, uow: UnitOfWork, command: Command | None, events: list[DomainEvent]
@@ -120,9 +114,10 @@ class EventPublisher:
             headers = _headers(command, getattr(event, "tenant_id", None))
             send(
                 uow,
-                self,
                 PayeeEvent.of(event),
                 headers,
+                ids=self.ids,
+                at=self.clock.now(),
                 ordering_key=event.stream_id,
                 causation_id=event.event_id,
             )
@@ -133,7 +128,7 @@ def _headers(command: Command | None, tenant_id: str | None) -> m.Headers:
 
 
 def already_consumed(
-    uow: UnitOfWork, deps: Dependencies, consumer: str, message_id: str | None
+    uow: UnitOfWork, consumer: str, message_id: str | None, *, at: datetime
 ) -> bool:
     """Whether this consumer committed this message before; if not, note it now.
 
@@ -142,17 +137,24 @@ def already_consumed(
     """
     if message_id is None:
         return False
-    return not uow.inbox.claim(consumer, message_id, deps.clock.now())
+    return not uow.inbox.claim(consumer, message_id, at)
 
 
-def announce_breaker_change(command: AnnounceBreakerChange, deps: Dependencies) -> None:
+def announce_breaker_change(
+    command: AnnounceBreakerChange,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    ids: IdGenerator,
+    clock: Clock,
+) -> None:
     """Publish a breaker's change of state on system.events, for operators' subscribers."""
-    with deps.uow() as uow:
+    now = clock.now()
+    with unit_of_work() as uow:
         changed = BreakerStateChanged(
             breaker=command.breaker,
             from_state=command.old_state,
             to_state=command.new_state,
-            at=deps.clock.now().isoformat(),
+            at=now.isoformat(),
         )
-        send(uow, deps, changed, headers_for(command, None))
+        send(uow, changed, headers_for(command, None), ids=ids, at=now)
         uow.commit()

@@ -7,29 +7,33 @@ from cbp.domain.banking import check_account_against_masks, normalize_account_nu
 from cbp.domain.directory import PayeeStatus
 from cbp.domain.errors import InvalidInput, PayeeNotPayable
 from cbp.domain.payee import Payee
+from cbp.ports.outside import AccountVerifier
+from cbp.ports.storage import UnitOfWorkFactory
+from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.commands import AddPayee, UpdatePayee, VerifyPayeeAccount
-from cbp.services.dependencies import Dependencies
 from cbp.services.directory import to_address
 from cbp.services.outbox import already_consumed
 
 
-def add_payee(command: AddPayee, deps: Dependencies) -> str:
+def add_payee(
+    command: AddPayee, *, unit_of_work: UnitOfWorkFactory, clock: Clock, ids: IdGenerator
+) -> str:
     """Add a payee; its AccountUpdated event starts account verification.
 
     A directory payee takes the biller's name, lead days and account masks;
     the account number must fit one of the masks. A personal payee needs a
     name and an address.
     """
-    now = deps.clock.now()
-    with deps.uow() as uow:
+    now = clock.now()
+    with unit_of_work() as uow:
         customer = uow.customers.get(command.tenant_id, command.customer_id)
         if command.global_payee_id is not None:
             biller = uow.directory.get(command.global_payee_id)
             if not biller.is_payable:
                 raise PayeeNotPayable(f"biller {biller.id} is {biller.status.value}")
             payee = Payee(
-                id=deps.ids.new(identifiers.PAYEE),
+                id=ids.new(identifiers.PAYEE),
                 tenant_id=customer.tenant_id,
                 customer_id=customer.id,
                 global_payee_id=biller.id,
@@ -45,7 +49,7 @@ def add_payee(command: AddPayee, deps: Dependencies) -> str:
             if command.name is None or command.address is None:
                 raise InvalidInput("a personal payee needs a name and an address")
             payee = Payee(
-                id=deps.ids.new(identifiers.PAYEE),
+                id=ids.new(identifiers.PAYEE),
                 tenant_id=customer.tenant_id,
                 customer_id=customer.id,
                 name=command.name,
@@ -58,8 +62,8 @@ def add_payee(command: AddPayee, deps: Dependencies) -> str:
         uow.payees.add(payee)
         auditing.record(
             uow,
-            deps,
             command,
+            at=clock.now(),
             tenant_id=payee.tenant_id,
             subject_id=payee.id,
             data={"account_number": payee.account_number_masked},
@@ -68,10 +72,10 @@ def add_payee(command: AddPayee, deps: Dependencies) -> str:
     return payee.id
 
 
-def update_payee(command: UpdatePayee, deps: Dependencies) -> None:
+def update_payee(command: UpdatePayee, *, unit_of_work: UnitOfWorkFactory, clock: Clock) -> None:
     """Change a payee; a new account number is verified again."""
-    now = deps.clock.now()
-    with deps.uow() as uow:
+    now = clock.now()
+    with unit_of_work() as uow:
         payee = uow.payees.get(command.tenant_id, command.payee_id)
         if command.nickname is not None:
             payee.nickname = command.nickname
@@ -91,28 +95,34 @@ def update_payee(command: UpdatePayee, deps: Dependencies) -> None:
                 raise InvalidInput("status must be active or inactive") from None
             payee.change_status(status, at=now)
         uow.payees.save(payee)
-        auditing.record(uow, deps, command, tenant_id=payee.tenant_id, subject_id=payee.id)
+        auditing.record(
+            uow, command, at=clock.now(), tenant_id=payee.tenant_id, subject_id=payee.id
+        )
         uow.commit()
 
 
-def verify_payee_account(command: VerifyPayeeAccount, deps: Dependencies) -> None:
+def verify_payee_account(
+    command: VerifyPayeeAccount,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    verifier: AccountVerifier,
+) -> None:
     """Ask the verifier about a payee's account number and record the answer."""
-    with deps.uow() as uow:
-        if already_consumed(uow, deps, "verify_payee_account", command.message_id):
+    with unit_of_work() as uow:
+        if already_consumed(uow, "verify_payee_account", command.message_id, at=clock.now()):
             return
         payee = uow.payees.get(command.tenant_id, command.payee_id)
         masks = (
             uow.directory.get(payee.global_payee_id).account_masks if payee.global_payee_id else ()
         )
-        result = deps.verifier.verify_payee_account(payee.account_number, masks)
-        payee.record_verification(
-            verified=result.verified, reason=result.reason, at=deps.clock.now()
-        )
+        result = verifier.verify_payee_account(payee.account_number, masks)
+        payee.record_verification(verified=result.verified, reason=result.reason, at=clock.now())
         uow.payees.save(payee)
         auditing.record(
             uow,
-            deps,
             command,
+            at=clock.now(),
             tenant_id=payee.tenant_id,
             subject_id=payee.id,
             data={"verified": result.verified},

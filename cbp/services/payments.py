@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from cbp.domain import identifiers
 from cbp.domain.calendar import deliver_by_date
 from cbp.domain.errors import FundingAccountNotUsable, PayeeNotPayable
@@ -9,24 +11,31 @@ from cbp.domain.money import Money
 from cbp.domain.payment import Payment
 from cbp.ports import messages as m
 from cbp.ports.contracts import ProcessPaymentTask
-from cbp.ports.storage import PaymentParties, UnitOfWork
+from cbp.ports.storage import PaymentParties, UnitOfWork, UnitOfWorkFactory
+from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.commands import CancelPayment, CreateOneTimePayment
-from cbp.services.dependencies import Dependencies
 from cbp.services.outbox import headers_for, send
 
 #: The subscriber that consumes payment.processing tasks.
 PAYMENT_PROCESSOR = "payment-processor"
 
 
-def create_one_time_payment(command: CreateOneTimePayment, deps: Dependencies) -> str:
+def create_one_time_payment(
+    command: CreateOneTimePayment,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    calendar: BusinessCalendar,
+) -> str:
     """Validate and persist a payment in one transaction; queue it if due today.
 
     Every check runs before anything is stored: a payment that exists has
     passed them all and is ``scheduled``.
     """
-    now = deps.clock.now()
-    with deps.uow() as uow:
+    now = clock.now()
+    with unit_of_work() as uow:
         parties = uow.parties.for_payment(
             command.tenant_id, command.customer_id, command.payee_id, command.funding_account_id
         )
@@ -35,10 +44,10 @@ def create_one_time_payment(command: CreateOneTimePayment, deps: Dependencies) -
         check_payable(parties)
         amount = Money.of(command.amount, command.currency)
         tenant.policy.check_amount(amount)
-        is_business_day = deps.calendar.is_business_day
+        is_business_day = calendar.is_business_day
         send_on = tenant.policy.resolve_send_on(command.send_on, now, is_business_day)
         payment = Payment.create(
-            payment_id=deps.ids.new(identifiers.PAYMENT),
+            payment_id=ids.new(identifiers.PAYMENT),
             tenant_id=tenant.id,
             customer_id=customer.id,
             payee_id=payee.id,
@@ -54,11 +63,11 @@ def create_one_time_payment(command: CreateOneTimePayment, deps: Dependencies) -
         headers = headers_for(command, tenant.id)
         uow.payments.save(payment, headers)
         if payment.is_due(tenant.policy.local_now(now).date()):
-            queue_processing(uow, deps, payment, headers)
+            queue_processing(uow, payment, headers, ids=ids, at=now)
         auditing.record(
             uow,
-            deps,
             command,
+            at=clock.now(),
             tenant_id=tenant.id,
             subject_id=payment.id,
             data={"amount": str(amount.amount), "currency": amount.currency},
@@ -67,13 +76,17 @@ def create_one_time_payment(command: CreateOneTimePayment, deps: Dependencies) -
     return payment.id
 
 
-def cancel_payment(command: CancelPayment, deps: Dependencies) -> None:
+def cancel_payment(
+    command: CancelPayment, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+) -> None:
     """Cancel a payment that has not been submitted to the processor."""
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         payment = uow.payments.get(command.tenant_id, command.payment_id)
-        payment.cancel(reason=command.reason, at=deps.clock.now())
+        payment.cancel(reason=command.reason, at=clock.now())
         uow.payments.save(payment, headers_for(command, payment.tenant_id))
-        auditing.record(uow, deps, command, tenant_id=payment.tenant_id, subject_id=payment.id)
+        auditing.record(
+            uow, command, at=clock.now(), tenant_id=payment.tenant_id, subject_id=payment.id
+        )
         uow.commit()
 
 
@@ -103,10 +116,11 @@ QUEUED = "payment-queued"
 
 def queue_processing(
     uow: UnitOfWork,
-    deps: Dependencies,
     payment: Payment,
     headers: m.Headers,
     *,
+    ids: IdGenerator,
+    at: datetime,
     job_id: str | None = None,
 ) -> None:
     """Put a payment.processing task in the outbox, ordered by the payment id.
@@ -114,6 +128,6 @@ def queue_processing(
     The first queueing of a payment is noted in the inbox (as consumer
     ``QUEUED``), so the periodic sweep queues each payment at most once.
     """
-    uow.inbox.claim(QUEUED, payment.id, deps.clock.now())
+    uow.inbox.claim(QUEUED, payment.id, at)
     task = ProcessPaymentTask(tenant_id=payment.tenant_id, payment_id=payment.id, job_id=job_id)
-    send(uow, deps, task, headers, ordering_key=payment.id)
+    send(uow, task, headers, ids=ids, at=at, ordering_key=payment.id)

@@ -10,7 +10,7 @@ money twice.
 from __future__ import annotations
 
 import contextlib
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from cbp.domain import identifiers
 from cbp.domain.errors import DomainError, InvalidInput
@@ -26,8 +26,9 @@ from cbp.ports.errors import (
     DependencyTimeout,
     PaymentRefused,
 )
-from cbp.ports.outside import ProcessorResult, ProcessorStatus, Submission
-from cbp.ports.storage import UnitOfWork
+from cbp.ports.outside import PaymentProcessor, ProcessorResult, ProcessorStatus, Submission
+from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.commands import (
     ApplyProcessorEvent,
@@ -38,7 +39,6 @@ from cbp.services.commands import (
     RecordPaymentReturn,
     StartProcessingJob,
 )
-from cbp.services.dependencies import Dependencies
 from cbp.services.exceptions import open_exception
 from cbp.services.outbox import already_consumed, headers_for
 from cbp.services.payments import (
@@ -51,7 +51,9 @@ from cbp.services.payments import (
 _CONSUMER = "process_payment"
 
 
-def start_processing_job(command: StartProcessingJob, deps: Dependencies) -> str:
+def start_processing_job(
+    command: StartProcessingJob, *, unit_of_work: UnitOfWorkFactory, clock: Clock, ids: IdGenerator
+) -> str:
     """Queue the given payments, or all due by a date, and return a job to poll.
 
     One rule for both forms: a payment goes only once its send-on date has
@@ -61,8 +63,8 @@ def start_processing_job(command: StartProcessingJob, deps: Dependencies) -> str
     """
     if bool(command.payment_ids) == (command.due_on is not None):
         raise InvalidInput("give either payment_ids or due_on, not both or neither")
-    now = deps.clock.now()
-    with deps.uow() as uow:
+    now = clock.now()
+    with unit_of_work() as uow:
         tenant = uow.tenants.get(command.tenant_id)
         today = tenant.policy.local_now(now).date()
         if command.due_on is not None:
@@ -86,7 +88,7 @@ def start_processing_job(command: StartProcessingJob, deps: Dependencies) -> str
                     "(send_now: true sends them now)"
                 )
         job = ProcessJob(
-            id=deps.ids.new(identifiers.JOB),
+            id=ids.new(identifiers.JOB),
             tenant_id=tenant.id,
             payment_ids=tuple(p.id for p in payments),
             created_at=now,
@@ -96,11 +98,11 @@ def start_processing_job(command: StartProcessingJob, deps: Dependencies) -> str
         uow.jobs.add(job)
         headers = headers_for(command, tenant.id)
         for payment in payments:
-            queue_processing(uow, deps, payment, headers, job_id=job.id)
+            queue_processing(uow, payment, headers, ids=ids, at=now, job_id=job.id)
         auditing.record(
             uow,
-            deps,
             command,
+            at=now,
             tenant_id=tenant.id,
             subject_id=job.id,
             data={
@@ -112,15 +114,19 @@ def start_processing_job(command: StartProcessingJob, deps: Dependencies) -> str
     return job.id
 
 
-def job_progress(deps: Dependencies, tenant_id: str, job_id: str) -> tuple[ProcessJob, JobProgress]:
+def job_progress(
+    unit_of_work: UnitOfWorkFactory, tenant_id: str, job_id: str
+) -> tuple[ProcessJob, JobProgress]:
     """A job and the counts of its payments by outcome, as of now."""
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         job = uow.jobs.get(tenant_id, job_id)
         statuses = uow.payments.statuses(tenant_id, job.payment_ids)
     return job, JobProgress.of(statuses)
 
 
-def queue_due_payments(command: QueueDuePayments, deps: Dependencies) -> int:
+def queue_due_payments(
+    command: QueueDuePayments, *, unit_of_work: UnitOfWorkFactory, clock: Clock, ids: IdGenerator
+) -> int:
     """Queue every scheduled payment due by a date and not queued before; return how many.
 
     With ``on``, the date is the caller's. Without it (the periodic sweep),
@@ -129,9 +135,9 @@ def queue_due_payments(command: QueueDuePayments, deps: Dependencies) -> int:
     already (at creation, or by an earlier sweep) is left to that delivery,
     so a sweep every few seconds adds no duplicates.
     """
-    now = deps.clock.now()
+    now = clock.now()
     horizon = command.on or (now + timedelta(days=1)).date()
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         local_today: dict[str, date] = {}
         queued = 0
         for payment in uow.payments.due(horizon):
@@ -144,20 +150,28 @@ def queue_due_payments(command: QueueDuePayments, deps: Dependencies) -> int:
                 local_today[payment.tenant_id] = policy.local_now(now).date()
             if command.on is None and not payment.is_due(local_today[payment.tenant_id]):
                 continue
-            queue_processing(uow, deps, payment, headers_for(command, payment.tenant_id))
+            headers = headers_for(command, payment.tenant_id)
+            queue_processing(uow, payment, headers, ids=ids, at=now)
             queued += 1
         uow.commit()
     return queued
 
 
-def process_payment(command: ProcessPayment, deps: Dependencies) -> PaymentStatus:
+def process_payment(
+    command: ProcessPayment,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    processor: PaymentProcessor,
+) -> PaymentStatus:
     """Submit a due payment to the processor and record what it said.
 
     A processor that is unavailable leaves the payment scheduled and raises,
     so the queue retries later; one that times out leaves it processing for
     the reconciler. A payment already past ``scheduled`` is left alone.
     """
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         if command.message_id and uow.inbox.seen(_CONSUMER, command.message_id):
             return uow.payments.get(command.tenant_id, command.payment_id).status
         payment = uow.payments.get(command.tenant_id, command.payment_id)
@@ -180,33 +194,42 @@ def process_payment(command: ProcessPayment, deps: Dependencies) -> PaymentStatu
         # NOTE: on a timeout the outcome is unknown; the payment waits in processing
         # until the reconciler asks the processor.
         with contextlib.suppress(DependencyTimeout):
-            result = _submit(deps, _submission(payment, payee, funding, command.traceparent))
-    with deps.uow() as uow:
+            result = _submit(processor, _submission(payment, payee, funding, command.traceparent))
+    with unit_of_work() as uow:
+        now = clock.now()
         payment = uow.payments.get(command.tenant_id, command.payment_id)
-        consumed = already_consumed(uow, deps, _CONSUMER, command.message_id)
+        consumed = already_consumed(uow, _CONSUMER, command.message_id, at=now)
         if consumed or payment.status is not PaymentStatus.SCHEDULED:
             return payment.status  # NOTE: another delivery or worker got here first
         headers = headers_for(command, payment.tenant_id)
         if problem is not None:
             _fail(
                 uow,
-                deps,
                 payment,
                 problem.code,
                 problem.detail,
                 ExceptionKind.VALIDATION_FAILED,
                 headers,
+                ids=ids,
+                at=now,
             )
         else:
-            payment.submit(processor_reference=payment.id, at=deps.clock.now())
+            payment.submit(processor_reference=payment.id, at=now)
             if result is not None:
-                _apply_result(uow, deps, payment, result, headers)
-        _save(uow, deps, payment, command)
+                _apply_result(uow, payment, result, headers, ids=ids, at=now)
+        _save(uow, payment, command, at=now)
         uow.commit()
     return payment.status
 
 
-def reconcile_payments(command: ReconcilePayments, deps: Dependencies) -> int:
+def reconcile_payments(
+    command: ReconcilePayments,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    processor: PaymentProcessor,
+) -> int:
     """Settle payments left processing by asking the processor; return how many moved.
 
     A reference the processor has never seen was lost on the way there, so
@@ -216,45 +239,44 @@ def reconcile_payments(command: ReconcilePayments, deps: Dependencies) -> int:
     pass; an open breaker ends this pass at once.
     """
     moved = 0
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         processing = uow.payments.in_status(PaymentStatus.PROCESSING, limit=command.limit)
     for stale in processing:
         try:
-            result = deps.processor.outcome(stale.processor_reference or stale.id)
+            result = processor.outcome(stale.processor_reference or stale.id)
             if result.status is ProcessorStatus.UNKNOWN:
-                with deps.uow() as uow:
+                with unit_of_work() as uow:
                     payee = uow.payees.get(stale.tenant_id, stale.payee_id)
                     funding = uow.funding_accounts.get(stale.tenant_id, stale.funding_account_id)
-                result = _submit(deps, _submission(stale, payee, funding, command.traceparent))
+                result = _submit(processor, _submission(stale, payee, funding, command.traceparent))
         except DependencyDeferred:
             break
         except DependencyError:
             continue
-        with deps.uow() as uow:
+        with unit_of_work() as uow:
             payment = uow.payments.get(stale.tenant_id, stale.id)
             if payment.status is not PaymentStatus.PROCESSING:
                 continue
-            _apply_result(uow, deps, payment, result, headers_for(command, payment.tenant_id))
+            now = clock.now()
+            headers = headers_for(command, payment.tenant_id)
+            _apply_result(uow, payment, result, headers, ids=ids, at=now)
             if payment.pending_events:
                 moved += 1
-                _save(uow, deps, payment, command)
+                _save(uow, payment, command, at=now)
                 uow.commit()
     return moved
 
 
-def record_payment_return(command: RecordPaymentReturn, deps: Dependencies) -> None:
+def record_payment_return(
+    command: RecordPaymentReturn, *, unit_of_work: UnitOfWorkFactory, clock: Clock, ids: IdGenerator
+) -> None:
     """Move a completed payment to returned and open an exception for it."""
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         payment = uow.payments.get(command.tenant_id, command.payment_id)
-        _return(
-            uow,
-            deps,
-            payment,
-            command.return_code,
-            command.reason,
-            headers_for(command, payment.tenant_id),
-        )
-        _save(uow, deps, payment, command)
+        now = clock.now()
+        headers = headers_for(command, payment.tenant_id)
+        _return(uow, payment, command.return_code, command.reason, headers, ids=ids, at=now)
+        _save(uow, payment, command, at=now)
         uow.commit()
 
 
@@ -267,7 +289,9 @@ PROCESSOR_EVENTS = (
 )
 
 
-def apply_processor_event(command: ApplyProcessorEvent, deps: Dependencies) -> bool:
+def apply_processor_event(
+    command: ApplyProcessorEvent, *, unit_of_work: UnitOfWorkFactory, clock: Clock, ids: IdGenerator
+) -> bool:
     """Apply an event the processor pushed; return False for one seen before.
 
     The event id goes into the inbox with the effect, so a replayed event
@@ -276,8 +300,9 @@ def apply_processor_event(command: ApplyProcessorEvent, deps: Dependencies) -> b
     """
     if command.event_type not in PROCESSOR_EVENTS:
         raise InvalidInput(f"unknown processor event type {command.event_type!r}")
-    with deps.uow() as uow:
-        if already_consumed(uow, deps, "processor_events", command.event_id):
+    with unit_of_work() as uow:
+        now = clock.now()
+        if already_consumed(uow, "processor_events", command.event_id, at=now):
             return False
         payment = uow.payments.get(command.tenant_id, command.payment_id)
         headers = headers_for(command, payment.tenant_id)
@@ -293,12 +318,11 @@ def apply_processor_event(command: ApplyProcessorEvent, deps: Dependencies) -> b
             reason=command.reason,
         )
         if payment.status is PaymentStatus.PROCESSING:
-            _apply_result(uow, deps, payment, result, headers)
+            _apply_result(uow, payment, result, headers, ids=ids, at=now)
         elif payment.status is PaymentStatus.COMPLETED and status is ProcessorStatus.RETURNED:
-            _return(
-                uow, deps, payment, command.code or "R01", command.reason or "returned", headers
-            )
-        _save(uow, deps, payment, command)
+            code, reason = command.code or "R01", command.reason or "returned"
+            _return(uow, payment, code, reason, headers, ids=ids, at=now)
+        _save(uow, payment, command, at=now)
         uow.commit()
     return True
 
@@ -321,10 +345,10 @@ def _submission(
     )
 
 
-def _submit(deps: Dependencies, submission: Submission) -> ProcessorResult:
+def _submit(processor: PaymentProcessor, submission: Submission) -> ProcessorResult:
     """Submit; a refusal of the submission itself is the processor's "failed"."""
     try:
-        return deps.processor.submit(submission)
+        return processor.submit(submission)
     except PaymentRefused as refusal:
         return ProcessorResult(
             reference=submission.reference,
@@ -336,64 +360,61 @@ def _submit(deps: Dependencies, submission: Submission) -> ProcessorResult:
 
 def _apply_result(
     uow: UnitOfWork,
-    deps: Dependencies,
     payment: Payment,
     result: ProcessorResult,
     headers: m.Headers,
+    *,
+    ids: IdGenerator,
+    at: datetime,
 ) -> None:
     if result.status in (ProcessorStatus.SETTLED, ProcessorStatus.RETURNED):
-        payment.complete(at=deps.clock.now())
+        payment.complete(at=at)
     if result.status is ProcessorStatus.RETURNED:
-        _return(
-            uow, deps, payment, result.failure_code or "R01", result.reason or "returned", headers
-        )
+        code, reason = result.failure_code or "R01", result.reason or "returned"
+        _return(uow, payment, code, reason, headers, ids=ids, at=at)
     if result.status is ProcessorStatus.FAILED:
         code = result.failure_code or "processor_error"
-        _fail(
-            uow,
-            deps,
-            payment,
-            code,
-            result.reason or "declined",
-            ExceptionKind.from_failure_code(code),
-            headers,
-        )
+        kind = ExceptionKind.from_failure_code(code)
+        _fail(uow, payment, code, result.reason or "declined", kind, headers, ids=ids, at=at)
 
 
 def _fail(
     uow: UnitOfWork,
-    deps: Dependencies,
     payment: Payment,
     code: str,
     reason: str,
     kind: ExceptionKind,
     headers: m.Headers,
+    *,
+    ids: IdGenerator,
+    at: datetime,
 ) -> None:
-    payment.fail(failure_code=code, reason=reason, at=deps.clock.now())
-    open_exception(uow, deps, payment, kind=kind, reason_code=code, headers=headers)
+    payment.fail(failure_code=code, reason=reason, at=at)
+    open_exception(uow, payment, ids=ids, at=at, kind=kind, reason_code=code, headers=headers)
 
 
 def _return(
     uow: UnitOfWork,
-    deps: Dependencies,
     payment: Payment,
     code: str,
     reason: str,
     headers: m.Headers,
+    *,
+    ids: IdGenerator,
+    at: datetime,
 ) -> None:
-    payment.mark_returned(return_code=code, reason=reason, at=deps.clock.now())
-    open_exception(
-        uow, deps, payment, kind=ExceptionKind.RETURNED, reason_code=code, headers=headers
-    )
+    payment.mark_returned(return_code=code, reason=reason, at=at)
+    kind = ExceptionKind.RETURNED
+    open_exception(uow, payment, ids=ids, at=at, kind=kind, reason_code=code, headers=headers)
 
 
-def _save(uow: UnitOfWork, deps: Dependencies, payment: Payment, command: Command) -> None:
+def _save(uow: UnitOfWork, payment: Payment, command: Command, *, at: datetime) -> None:
     headers = headers_for(command, payment.tenant_id)
     events = uow.payments.save(payment, headers)
     auditing.record(
         uow,
-        deps,
         command,
+        at=at,
         tenant_id=payment.tenant_id,
         subject_id=payment.id,
         data={"status": payment.status.value, "events": [e.type for e in events]},

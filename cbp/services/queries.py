@@ -44,7 +44,7 @@ class Queries:
 
     def dead_letter(self, tenant_id: str | None, delivery_id: str) -> Delivery:
         """A delivery by id: a tenant's own (another's is not found), or any for None."""
-        with self.deps.uow() as uow:
+        with self.deps.unit_of_work() as uow:
             delivery = uow.deliveries.get(delivery_id)
         if tenant_id is not None and delivery.message.headers.tenant_id != tenant_id:
             raise NotFound("delivery", delivery_id)
@@ -52,7 +52,7 @@ class Queries:
 
     def job_progress(self, tenant_id: str, job_id: str) -> tuple[ProcessJob, JobProgress]:
         """A processing job and its counts by outcome."""
-        return job_progress(self.deps, tenant_id, job_id)
+        return job_progress(self.deps.unit_of_work, tenant_id, job_id)
 
     def page_size(self, limit: int | None) -> int:
         """The page size to use: the default when none is asked, else checked."""
@@ -64,12 +64,12 @@ class Queries:
 
     def get_customer(self, tenant_id: str, customer_id: str) -> Customer:
         """One customer of the tenant."""
-        with self.deps.uow() as uow:
+        with self.deps.unit_of_work() as uow:
             return uow.customers.get(tenant_id, customer_id)
 
     def get_payee(self, tenant_id: str, payee_id: str) -> Payee:
         """One payee of the tenant."""
-        with self.deps.uow() as uow:
+        with self.deps.unit_of_work() as uow:
             return uow.payees.get(tenant_id, payee_id)
 
     def list_payees(
@@ -81,24 +81,24 @@ class Queries:
         limit: int | None = None,
     ) -> Page[Payee]:
         """The tenant's payees, optionally of one customer."""
-        with self.deps.uow() as uow:
+        with self.deps.unit_of_work() as uow:
             return uow.payees.find(
                 tenant_id, customer_id=customer_id, cursor=cursor, limit=self.page_size(limit)
             )
 
     def get_funding_account(self, tenant_id: str, account_id: str) -> FundingAccount:
         """One funding account of the tenant."""
-        with self.deps.uow() as uow:
+        with self.deps.unit_of_work() as uow:
             return uow.funding_accounts.get(tenant_id, account_id)
 
     def get_payment(self, tenant_id: str, payment_id: str) -> Payment:
         """One payment, from its read model."""
-        with self.deps.uow() as uow:
+        with self.deps.unit_of_work() as uow:
             return uow.payments.view(tenant_id, payment_id)
 
     def payment_events(self, tenant_id: str, payment_id: str) -> list[DomainEvent]:
         """A payment's full event history: its audit trail."""
-        with self.deps.uow() as uow:
+        with self.deps.unit_of_work() as uow:
             uow.payments.view(tenant_id, payment_id)
             return uow.events.load(payment_id)
 
@@ -117,12 +117,12 @@ class Queries:
         except ValueError:
             raise InvalidInput(f"unknown payment status {status!r}") from None
         query = PaymentFilter(tenant_id=tenant_id, customer_id=customer_id, status=wanted)
-        with self.deps.uow() as uow:
+        with self.deps.unit_of_work() as uow:
             return uow.payments.find(query, cursor=cursor, limit=self.page_size(limit))
 
     def get_exception(self, tenant_id: str, exception_id: str) -> PaymentException:
         """One payment exception."""
-        with self.deps.uow() as uow:
+        with self.deps.unit_of_work() as uow:
             return uow.exceptions.get(tenant_id, exception_id)
 
     def list_exceptions(
@@ -138,19 +138,19 @@ class Queries:
             wanted = None if status is None else ExceptionStatus(status)
         except ValueError:
             raise InvalidInput(f"unknown exception status {status!r}") from None
-        with self.deps.uow() as uow:
+        with self.deps.unit_of_work() as uow:
             return uow.exceptions.find(
                 tenant_id, status=wanted, cursor=cursor, limit=self.page_size(limit)
             )
 
     def get_notification(self, tenant_id: str, notification_id: str) -> Notification:
         """One notification and its delivery state."""
-        with self.deps.uow() as uow:
+        with self.deps.unit_of_work() as uow:
             return uow.notifications.get(tenant_id, notification_id)
 
     def webhook_endpoint(self, tenant_id: str) -> WebhookEndpoint:
         """The tenant's webhook endpoint, or NotFound."""
-        with self.deps.uow() as uow:
+        with self.deps.unit_of_work() as uow:
             endpoint = uow.webhook_endpoints.for_tenant(tenant_id)
         if endpoint is None:
             raise NotFound("webhook endpoint", tenant_id)
@@ -158,10 +158,10 @@ class Queries:
 
     def api_keys(self, tenant_id: str | None = None) -> list[ApiKey]:
         """Every API key (one tenant's, if named), oldest first."""
-        with self.deps.uow() as uow:
+        with self.deps.unit_of_work() as uow:
             return uow.api_keys.list(tenant_id)
 
     def tenants(self) -> list[Tenant]:
         """Every tenant, oldest first."""
-        with self.deps.uow() as uow:
+        with self.deps.unit_of_work() as uow:
             return uow.tenants.list()

@@ -22,7 +22,7 @@ def rebuild_payment_views(
     or the new ones, never a half-built set.
     """
     streams: dict[str, list[DomainEvent]] = {}
-    with deps.uow() as uow:
+    with deps.unit_of_work() as uow:
         total = uow.events.last_position()
         read = 0
         position = 0

@@ -125,7 +125,7 @@ def _invalidate_directory(
     event: ct.PayeeStatusChanged, message: m.Message, bus: CommandBus
 ) -> None:
     if event.payee_kind == "global_payee":
-        invalidate_directory_cache(bus.deps)
+        invalidate_directory_cache(bus.deps.cache, bus.deps.ids)
 
 
 def _record_payment_activity(

@@ -1,7 +1,7 @@
 """One transaction per request: a command, its reads, and its idempotency record commit together.
 
-Outside a request, ``deps.uow()`` opens a unit of work of its own, as it
-always has. Inside ``RequestTransaction``, every ``deps.uow()`` joins the
+Outside a request, ``deps.unit_of_work()`` opens a unit of work of its own, as it
+always has. Inside ``RequestTransaction``, every ``deps.unit_of_work()`` joins the
 request's one unit of work instead: the handler's ``commit()`` only says
 that it wants its changes kept, and the request commits once, after the
 response is known and stored under the request's Idempotency-Key.
@@ -38,7 +38,7 @@ BeforeCommit = Callable[[UnitOfWork], None]
 
 
 class JoiningUnitsOfWork:
-    """``deps.uow``: a fresh unit of work, or the current request's one to join.
+    """``deps.unit_of_work``: a fresh unit of work, or the current request's one to join.
 
     Every unit of work it hands out runs ``before_commit`` just before it
     commits: the one place the events its aggregates recorded are published.

@@ -15,7 +15,9 @@ from cbp.domain.webhook_endpoint import (
     check_url,
 )
 from cbp.domain.webhook_signature import new_secret
-from cbp.ports.storage import UnitOfWork
+from cbp.ports.outside import WebhookSender
+from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.commands import (
     ChangeWebhookEndpoint,
@@ -26,7 +28,7 @@ from cbp.services.commands import (
     ResumeWebhookEndpoint,
     RotateWebhookSecret,
 )
-from cbp.services.dependencies import Dependencies
+from cbp.services.dependencies import ServiceOptions
 from cbp.services.notifications import queue_delivery
 from cbp.services.outbox import headers_for
 
@@ -42,123 +44,161 @@ class IssuedSecret:
     secret: str = field(repr=False)
 
 
-def register_webhook_endpoint(command: RegisterWebhookEndpoint, deps: Dependencies) -> IssuedSecret:
+def register_webhook_endpoint(
+    command: RegisterWebhookEndpoint,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    webhooks: WebhookSender,
+) -> IssuedSecret:
     """Register the tenant's endpoint and make its signing secret, returned once."""
     url = check_url(command.url)
-    deps.webhooks.vet(url)
+    webhooks.vet(url)
     secret = new_secret()
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         uow.tenants.get(command.tenant_id)
         if uow.webhook_endpoints.for_tenant(command.tenant_id) is not None:
             raise AlreadyExists("the tenant has a webhook endpoint already: change its URL")
         endpoint = WebhookEndpoint(
-            id=deps.ids.new(identifiers.WEBHOOK_ENDPOINT),
+            id=ids.new(identifiers.WEBHOOK_ENDPOINT),
             tenant_id=command.tenant_id,
             url=url,
             secrets=(SigningSecret(value=secret),),
-            created_at=deps.clock.now(),
+            created_at=clock.now(),
         )
         uow.webhook_endpoints.add(endpoint)
-        _audit(uow, deps, command, endpoint)
+        _audit(uow, command, endpoint, at=clock.now())
         uow.commit()
     return IssuedSecret(endpoint.id, secret)
 
 
-def change_webhook_endpoint(command: ChangeWebhookEndpoint, deps: Dependencies) -> None:
+def change_webhook_endpoint(
+    command: ChangeWebhookEndpoint,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    webhooks: WebhookSender,
+) -> None:
     """Point the endpoint at a new URL; its secrets stay, its failures are forgotten."""
     url = check_url(command.url)
-    deps.webhooks.vet(url)
-    with deps.uow() as uow:
+    webhooks.vet(url)
+    with unit_of_work() as uow:
         endpoint = _endpoint(uow, command.tenant_id)
         endpoint.change_url(url)
         uow.webhook_endpoints.save(endpoint)
-        _audit(uow, deps, command, endpoint)
+        _audit(uow, command, endpoint, at=clock.now())
         uow.commit()
 
 
-def rotate_webhook_secret(command: RotateWebhookSecret, deps: Dependencies) -> IssuedSecret:
+def rotate_webhook_secret(
+    command: RotateWebhookSecret,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    options: ServiceOptions,
+) -> IssuedSecret:
     """Make a new signing secret; the old ones keep signing for the overlap."""
     secret = new_secret()
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         endpoint = _endpoint(uow, command.tenant_id)
         endpoint.rotate_secret(
             secret,
-            at=deps.clock.now(),
-            overlap=timedelta(seconds=deps.options.webhook_secret_overlap_seconds),
+            at=clock.now(),
+            overlap=timedelta(seconds=options.webhook_secret_overlap_seconds),
         )
         uow.webhook_endpoints.save(endpoint)
-        _audit(uow, deps, command, endpoint)
+        _audit(uow, command, endpoint, at=clock.now())
         uow.commit()
     return IssuedSecret(endpoint.id, secret)
 
 
-def remove_webhook_endpoint(command: RemoveWebhookEndpoint, deps: Dependencies) -> None:
+def remove_webhook_endpoint(
+    command: RemoveWebhookEndpoint, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+) -> None:
     """Forget the endpoint; webhooks made from now on are not sent anywhere."""
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         endpoint = _endpoint(uow, command.tenant_id)
         uow.webhook_endpoints.remove(command.tenant_id)
-        _audit(uow, deps, command, endpoint)
+        _audit(uow, command, endpoint, at=clock.now())
         uow.commit()
 
 
-def resume_webhook_endpoint(command: ResumeWebhookEndpoint, deps: Dependencies) -> int:
+def resume_webhook_endpoint(
+    command: ResumeWebhookEndpoint,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    options: ServiceOptions,
+) -> int:
     """Un-pause the endpoint and send again what failed since it began failing.
 
     A notification made a little before the first failure may have been
     retrying then, so the replay reaches back one whole retry schedule.
     Returns how many notifications are sent again.
     """
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         endpoint = _endpoint(uow, command.tenant_id)
         failing_since = endpoint.resume()
         uow.webhook_endpoints.save(endpoint)
         replayed = 0
         if failing_since is not None:
-            reach = timedelta(seconds=sum(deps.options.webhook_retry_schedule))
+            reach = timedelta(seconds=sum(options.webhook_retry_schedule))
+            since = failing_since - reach
             replayed = _replay(
-                uow, deps, command, endpoint.tenant_id, failing_since - reach, unsent_only=True
+                uow, command, endpoint.tenant_id, since, ids=ids, at=clock.now(), unsent_only=True
             )
-        _audit(uow, deps, command, endpoint, replayed=replayed)
+        _audit(uow, command, endpoint, at=clock.now(), replayed=replayed)
         uow.commit()
     return replayed
 
 
-def replay_webhooks(command: ReplayWebhooks, deps: Dependencies) -> int:
+def replay_webhooks(
+    command: ReplayWebhooks, *, unit_of_work: UnitOfWorkFactory, clock: Clock, ids: IdGenerator
+) -> int:
     """Send the tenant's webhooks made since ``since`` again; returns how many.
 
     Each goes with its original ``webhook-id``, so a receiver that has it
     already can tell. A paused endpoint is resumed first, not replayed to.
     """
-    with deps.uow() as uow:
+    with unit_of_work() as uow:
         endpoint = _endpoint(uow, command.tenant_id)
         if endpoint.status is EndpointStatus.PAUSED:
             raise IllegalTransition("webhook endpoint", endpoint.status.value, "replay to")
         replayed = _replay(
-            uow, deps, command, endpoint.tenant_id, command.since, unsent_only=command.unsent_only
+            uow,
+            command,
+            endpoint.tenant_id,
+            command.since,
+            ids=ids,
+            at=clock.now(),
+            unsent_only=command.unsent_only,
         )
-        _audit(uow, deps, command, endpoint, replayed=replayed)
+        _audit(uow, command, endpoint, at=clock.now(), replayed=replayed)
         uow.commit()
     return replayed
 
 
 def _replay(
     uow: UnitOfWork,
-    deps: Dependencies,
     command: Command,
     tenant_id: str,
     since: datetime,
     *,
+    ids: IdGenerator,
+    at: datetime,
     unsent_only: bool,
 ) -> int:
     notifications = uow.notifications.for_replay(
         tenant_id, Channel.WEBHOOK, since, unsent_only=unsent_only, limit=MAX_REPLAY
     )
     headers = headers_for(command, tenant_id)
-    in_order = deps.ids.new(identifiers.MESSAGE)  # NOTE: one replay, delivered in order
+    in_order = ids.new(identifiers.MESSAGE)  # NOTE: one replay, delivered in order
     for notification in notifications:
         notification.reopen()
         uow.notifications.save(notification)
-        queue_delivery(uow, deps, notification, headers, after=in_order)
+        queue_delivery(uow, notification, headers, ids=ids, at=at, after=in_order)
     return len(notifications)
 
 
@@ -171,15 +211,15 @@ def _endpoint(uow: UnitOfWork, tenant_id: str) -> WebhookEndpoint:
 
 def _audit(
     uow: UnitOfWork,
-    deps: Dependencies,
     command: Command,
     endpoint: WebhookEndpoint,
     *,
+    at: datetime,
     replayed: int | None = None,
 ) -> None:
     data: dict[str, object] = {"status": endpoint.status.value}
     if replayed is not None:
         data["replayed"] = replayed
     auditing.record(
-        uow, deps, command, tenant_id=endpoint.tenant_id, subject_id=endpoint.id, data=data
+        uow, command, at=at, tenant_id=endpoint.tenant_id, subject_id=endpoint.id, data=data
     )

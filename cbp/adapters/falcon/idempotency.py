@@ -60,7 +60,7 @@ class IdempotencyKeys:
         if use is None:
             return
         claim = self._claim(req, use)
-        transaction = RequestTransaction(self.deps.uow, claim)
+        transaction = RequestTransaction(self.deps.unit_of_work, claim)
         req.context.request_transaction = transaction.__enter__()
 
     def process_response(

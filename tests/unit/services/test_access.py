@@ -20,7 +20,7 @@ def test_the_secret_is_stored_only_as_a_keyed_hash(app: Cbp) -> None:
     tenant_id = app.handle(c.CreateTenant(name="Acme"))
     issued = app.handle(c.CreateApiKey(tenant_id=tenant_id, scopes=("payments:read",)))
     secret = issued.token.split(".", 1)[1]
-    with app.deps.uow() as uow:
+    with app.deps.unit_of_work() as uow:
         stored = uow.api_keys.get(issued.key_id)
     assert secret not in repr(stored)
     assert stored.secret_hash != secret

@@ -19,7 +19,7 @@ def test_every_change_is_chained_in_the_audit_log_with_its_actor(world: World) -
     )
     checked, broken = verify_audit_log(world.app.deps)
     assert broken is None
-    with world.app.deps.uow() as uow:
+    with world.app.deps.unit_of_work() as uow:
         entries = uow.audit.entries()
     assert checked == len(entries) > 5
     assert (entries[-1].action, entries[-1].actor) == ("CancelPayment", "key_42")
@@ -27,7 +27,7 @@ def test_every_change_is_chained_in_the_audit_log_with_its_actor(world: World) -
 
 def test_payee_events_reach_the_audit_log_through_their_subscriber(world: World) -> None:
     world.app.run_until_idle()
-    with world.app.deps.uow() as uow:
+    with world.app.deps.unit_of_work() as uow:
         entries = uow.audit.entries()
     recorded = [
         (e.data["event_type"], e.data.get("account_kind"), e.actor)

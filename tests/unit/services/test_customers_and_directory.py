@@ -82,7 +82,7 @@ class TestDirectory:
     def test_searches_are_cached_until_the_directory_changes(self, app: Cbp) -> None:
         biller_id = add_biller(app, "Springfield Gas")
         assert app.queries.search_directory("spring").items[0].name == "Springfield Gas"
-        with app.deps.uow() as uow:  # a change behind the cache's back stays invisible...
+        with app.deps.unit_of_work() as uow:  # a change behind the cache's back stays invisible...
             biller = uow.directory.get(biller_id)
             biller.update(name="Springfield Gas & Light")
             uow.directory.save(biller)

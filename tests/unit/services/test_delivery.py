@@ -79,7 +79,7 @@ def test_a_failing_delivery_backs_off_then_dead_letters_and_can_be_retried(world
         DeliveryStatus.DEAD,
     )
     assert dead.last_error == "RuntimeError: handler bug"
-    with app.deps.uow() as uow:
+    with app.deps.unit_of_work() as uow:
         (announced,) = [m for m in uow.outbox.pending(100) if m.destination == "system.events"]
     assert ct.decode(announced) == ct.DeliveryDeadLettered(
         delivery_id=dead.id,
@@ -120,7 +120,7 @@ def test_delivered_messages_are_purged_after_the_retention_and_not_before(
     assert app.handle(c.PurgeDeliveredMessages(older_than_days=7)) == 0
     clock.advance(days=8)
     assert app.handle(c.PurgeDeliveredMessages(older_than_days=7)) > 0
-    with app.deps.uow() as uow:
+    with app.deps.unit_of_work() as uow:
         assert uow.deliveries.counts()[DeliveryStatus.DONE] == 0
         assert uow.outbox.backlog().pending == 0
     assert app.handle(c.PurgeDeliveredMessages(older_than_days=7)) == 0
@@ -198,7 +198,7 @@ def test_a_local_subscriber_keeps_its_effect_only_with_its_delivery_done(world: 
 
     def audited(payment_id: str) -> int:
         chain_audit_log(app.deps)
-        with app.deps.uow() as uow:
+        with app.deps.unit_of_work() as uow:
             return sum(
                 1
                 for e in uow.audit.entries(limit=10_000)
@@ -214,7 +214,7 @@ def test_a_local_subscriber_keeps_its_effect_only_with_its_delivery_done(world: 
     failing["on"] = False
     app.run_until_idle()
     assert audited(payment_id) >= 2  # NOTE: created and validated, once each
-    with app.deps.uow() as uow:
+    with app.deps.unit_of_work() as uow:
         events = uow.events.load(payment_id)
     assert audited(payment_id) == len(events)
 
@@ -248,7 +248,7 @@ def test_deliveries_sent_together_run_in_one_go_and_a_failure_runs_each_alone(
 
     broker.drain(consume)
     assert [len(g) for g in groups if "audit-log" in g[0]] == [3]
-    with app.deps.uow() as uow:
+    with app.deps.unit_of_work() as uow:
         statuses = {
             p: uow.deliveries.get(d).status
             for p in payments

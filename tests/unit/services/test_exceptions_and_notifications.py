@@ -44,7 +44,7 @@ def test_a_failing_recipient_is_retried_then_dead_after_the_last_attempt(
     world.app.run_until_idle()
     exception = world.app.queries.list_exceptions(world.tenant_id).items[0]
     assert exception.status is ExceptionStatus.OPEN
-    with world.app.deps.uow() as uow:
+    with world.app.deps.unit_of_work() as uow:
         (notification,) = [
             uow.notifications.get_any(m.payload["notification_id"])
             for m in world.app.container.broker().messages

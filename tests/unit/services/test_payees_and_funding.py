@@ -223,6 +223,6 @@ def test_a_funding_account_added_while_the_verifier_is_down_is_verified_once_it_
     clock.advance(seconds=60)
     app.run_until_idle()
     assert status() is VerificationStatus.VERIFIED
-    with app.deps.uow() as uow:
+    with app.deps.unit_of_work() as uow:
         assert uow.deliveries.counts()[DeliveryStatus.DEAD] == 0
     app.close()

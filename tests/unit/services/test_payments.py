@@ -18,7 +18,7 @@ from tests.unit.services.conftest import World, address, make_world
 
 
 def outbox_types(app: Cbp) -> list[str]:
-    with app.deps.uow() as uow:
+    with app.deps.unit_of_work() as uow:
         return [m.type for m in uow.outbox.pending(1000)]
 
 

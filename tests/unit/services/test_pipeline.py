@@ -178,7 +178,7 @@ class TestProcessingJobs:
         world.app.run_until_idle()
         job, progress = world.app.queries.job_progress(world.tenant_id, job_id)
         assert (job.send_now, progress.completed, world.status(future)) == (True, 1, "completed")
-        with world.app.deps.uow() as uow:
+        with world.app.deps.unit_of_work() as uow:
             (entry,) = [e for e in uow.audit.entries(limit=1000) if e.subject_id == job_id]
         assert entry.data["sent_early"] == [future]
 
@@ -236,6 +236,6 @@ def test_a_submission_the_processor_refuses_fails_the_payment_instead_of_dead_le
     assert (payment.status.value, payment.failure_code) == ("failed", "processor_refused")
     assert [e.kind for e in exceptions_of(world, refused)] == [ExceptionKind.PROCESSOR_ERROR]
     assert world.status(fine) == "completed"
-    with app.deps.uow() as uow:
+    with app.deps.unit_of_work() as uow:
         assert uow.deliveries.counts()[m.DeliveryStatus.DEAD] == 0
     app.close()

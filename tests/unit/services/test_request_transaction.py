@@ -23,12 +23,12 @@ def tenant_names(app: Cbp) -> list[str]:
 
 
 def test_the_work_and_its_answer_commit_together_and_a_repeat_replays(app: Cbp) -> None:
-    with RequestTransaction(app.deps.uow, claim(app)) as request:
+    with RequestTransaction(app.deps.unit_of_work, claim(app)) as request:
         tenant_id = app.handle(c.CreateTenant(name="Acme"))
         assert [t.id for t in app.queries.tenants()] == [tenant_id]  # NOTE: read in the request
         request.finish(status=201, body=b'{"id": 1}')
     assert tenant_names(app) == ["Acme"]
-    with RequestTransaction(app.deps.uow, claim(app)), pytest.raises(KeyHeld) as held:
+    with RequestTransaction(app.deps.unit_of_work, claim(app)), pytest.raises(KeyHeld) as held:
         app.handle(c.CreateTenant(name="Acme"))
     assert held.value.holder.replay_for("f1") == (201, b'{"id": 1}')
     with pytest.raises(IdempotencyKeyReused):
@@ -37,35 +37,35 @@ def test_the_work_and_its_answer_commit_together_and_a_repeat_replays(app: Cbp) 
 
 
 def test_a_request_that_never_finishes_leaves_neither_work_nor_key(app: Cbp) -> None:
-    with RequestTransaction(app.deps.uow, claim(app)) as request:
+    with RequestTransaction(app.deps.unit_of_work, claim(app)) as request:
         app.handle(c.CreateTenant(name="Lost"))
         request.close()  # NOTE: the process dies before the commit
     assert tenant_names(app) == []
-    with RequestTransaction(app.deps.uow, claim(app)) as request:
+    with RequestTransaction(app.deps.unit_of_work, claim(app)) as request:
         app.handle(c.CreateTenant(name="Retried"))
         request.finish(status=201, body=b"{}")
     assert tenant_names(app) == ["Retried"]
 
 
 def test_a_server_error_keeps_nothing_so_the_key_is_free(app: Cbp) -> None:
-    with RequestTransaction(app.deps.uow, claim(app)) as request:
+    with RequestTransaction(app.deps.unit_of_work, claim(app)) as request:
         app.handle(c.CreateTenant(name="Half done"))
         request.finish(status=500, body=b"")
     assert tenant_names(app) == []
-    with RequestTransaction(app.deps.uow, claim(app)) as request:
+    with RequestTransaction(app.deps.unit_of_work, claim(app)) as request:
         app.handle(c.CreateTenant(name="Done"))
         request.finish(status=201, body=b"{}")
     assert tenant_names(app) == ["Done"]
 
 
 def test_a_refused_command_keeps_its_answer_and_none_of_its_work(app: Cbp) -> None:
-    with RequestTransaction(app.deps.uow, claim(app)) as request:
+    with RequestTransaction(app.deps.unit_of_work, claim(app)) as request:
         app.handle(c.CreateTenant(name="Before the refusal"))
         with pytest.raises(NotFound):
             app.handle(c.SetTenantContact(tenant_id="ten_missing", contact_email=None))
         request.finish(status=404, body=b"not found")
     assert tenant_names(app) == []
-    with RequestTransaction(app.deps.uow, claim(app)), pytest.raises(KeyHeld) as held:
+    with RequestTransaction(app.deps.unit_of_work, claim(app)), pytest.raises(KeyHeld) as held:
         app.handle(c.CreateTenant(name="Again"))
     assert held.value.holder.replay_for("f1") == (404, b"not found")
 
@@ -74,15 +74,15 @@ def test_a_write_conflict_retries_the_command_in_a_clean_transaction(app: Cbp) -
     attempts = []
 
     def create_once_conflicting(command: c.CreateTenant, deps: object) -> None:
-        with app.deps.uow() as uow:
+        with app.deps.unit_of_work() as uow:
             attempts.append(command.name)
             if len(attempts) == 1:
                 raise ConcurrencyConflict("another writer won")
             uow.commit()
 
-    with RequestTransaction(app.deps.uow, claim(app)) as request:
+    with RequestTransaction(app.deps.unit_of_work, claim(app)) as request:
         retry_on_conflict(lambda: create_once_conflicting(c.CreateTenant(name="x"), None))
         request.finish(status=201, body=b"{}")
     assert attempts == ["x", "x"]
-    with RequestTransaction(app.deps.uow, claim(app)), pytest.raises(KeyHeld):
+    with RequestTransaction(app.deps.unit_of_work, claim(app)), pytest.raises(KeyHeld):
         app.handle(c.CreateTenant(name="y"))

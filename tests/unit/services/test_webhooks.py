@@ -110,7 +110,7 @@ def test_a_failing_endpoint_is_retried_on_the_schedule_for_more_than_three_days(
         NotificationStatus.DEAD,
         len(DEFAULT_RETRY_SCHEDULE) + 1,
     )
-    with world.app.deps.uow() as uow:
+    with world.app.deps.unit_of_work() as uow:
         assert uow.deliveries.counts()[DeliveryStatus.DEAD] == 0  # NOTE: the schedule is its own
 
 
