@@ -100,6 +100,12 @@ class AmountOutOfRange(PolicyViolation):
     code = "amount_out_of_range"
 
 
+class LimitExceeded(PolicyViolation):
+    """The payment would take the customer past a limit the tenant set."""
+
+    code = "limit_exceeded"
+
+
 class SendDateNotAllowed(PolicyViolation):
     """The send-on date is in the past, past the cut-off, or too far ahead."""
 

@@ -39,6 +39,8 @@ class PaymentStatus(enum.StrEnum):
 
 #: States a payment never leaves.
 FINAL_STATUSES = frozenset({PaymentStatus.FAILED, PaymentStatus.CANCELLED, PaymentStatus.RETURNED})
+#: States in which a payment has moved, or will move, no money.
+MOVES_NO_MONEY = frozenset({PaymentStatus.FAILED, PaymentStatus.CANCELLED})
 #: Which statuses each action may start from.
 _ALLOWED_FROM: dict[str, frozenset[PaymentStatus]] = {
     "validate": frozenset({PaymentStatus.CREATED}),

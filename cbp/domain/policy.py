@@ -1,4 +1,4 @@
-"""A tenant's payment policy: amount limits, cut-off time, scheduling window."""
+"""A tenant's payment policy: amount limits, customer limits, cut-off, scheduling window."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from cbp.domain.calendar import IsBusinessDay, next_business_day
-from cbp.domain.errors import AmountOutOfRange, SendDateNotAllowed, UnsupportedCurrency
+from cbp.domain.errors import (
+    AmountOutOfRange,
+    InvalidInput,
+    LimitExceeded,
+    SendDateNotAllowed,
+    UnsupportedCurrency,
+)
 from cbp.domain.money import Money
 
 
@@ -18,6 +24,12 @@ class PaymentPolicy:
 
     ``cutoff`` is the local time (in ``timezone``) after which a payment for
     today is sent on the next business day instead.
+
+    The customer limits are risk limits on each of the tenant's customers:
+    no single payment above ``customer_payment_limit``, and no more than
+    ``customer_daily_limit`` sent on any one day (counting every payment
+    with that send-on date that has not failed or been cancelled). ``None``
+    means no such limit.
     """
 
     currency: str = "USD"
@@ -26,6 +38,14 @@ class PaymentPolicy:
     cutoff: time = time(17, 0)
     timezone: str = "America/New_York"
     max_days_ahead: int = 365
+    customer_daily_limit: Decimal | None = None
+    customer_payment_limit: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("customer_daily_limit", "customer_payment_limit"):
+            limit = getattr(self, name)
+            if limit is not None and (not limit.is_finite() or limit <= 0):
+                raise InvalidInput(f"{name} must be a positive amount")
 
     def local_now(self, now: datetime) -> datetime:
         """``now`` (UTC) in the tenant's time zone."""
@@ -46,6 +66,20 @@ class PaymentPolicy:
         if not self.min_amount <= amount.amount <= self.max_amount:
             raise AmountOutOfRange(
                 f"amount must be between {self.min_amount} and {self.max_amount} {self.currency}"
+            )
+        if self.customer_payment_limit is not None and amount.amount > self.customer_payment_limit:
+            raise LimitExceeded(
+                f"a payment may be at most {self.customer_payment_limit} {self.currency}"
+            )
+
+    def check_daily_total(self, already: Decimal, amount: Money, send_on: date) -> None:
+        """Refuse ``amount`` if, with ``already`` sent that day, it passes the daily limit."""
+        limit = self.customer_daily_limit
+        if limit is not None and already + amount.amount > limit:
+            left = max(limit - already, Decimal(0))
+            raise LimitExceeded(
+                f"payments sent on {send_on.isoformat()} may total at most {limit} "
+                f"{self.currency}; {left} {self.currency} is left that day"
             )
 
     def resolve_send_on(

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -233,6 +234,33 @@ def cmd_tenant_set_contact(args: argparse.Namespace) -> int:
         app.handle(c.SetTenantContact(tenant_id=args.tenant, contact_email=args.email, actor="cli"))
     print(f"contact of {args.tenant}: {args.email or 'none'}")
     return 0
+
+
+def cmd_tenant_set_limits(args: argparse.Namespace) -> int:
+    """Set the daily and per-payment limits of each of a tenant's customers."""
+    with opened() as app:
+        app.handle(
+            c.SetCustomerLimits(
+                tenant_id=args.tenant,
+                daily_limit=args.daily,
+                payment_limit=args.per_payment,
+                actor="cli",
+            )
+        )
+    print(f"limits of {args.tenant}: daily {args.daily or 'none'}, ", end="")
+    print(f"per payment {args.per_payment or 'none'}")
+    return 0
+
+
+def _amount(text: str) -> Decimal:
+    """A positive amount given on the command line."""
+    try:
+        amount = Decimal(text)
+    except ArithmeticError:
+        raise argparse.ArgumentTypeError(f"not an amount: {text!r}") from None
+    if not amount.is_finite() or amount <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive amount: {text!r}")
+    return amount
 
 
 def _print_endpoint(app: Cbp, tenant_id: str) -> None:
@@ -489,6 +517,14 @@ def build_parser() -> argparse.ArgumentParser:
     contact = add("set-contact", cmd_tenant_set_contact, "set a tenant's contact address", tenant)
     contact.add_argument("--tenant", required=True)
     contact.add_argument("--email", help="the address; leave out to clear it")
+    limits = add("set-limits", cmd_tenant_set_limits, "set each customer's payment limits", tenant)
+    limits.add_argument("--tenant", required=True)
+    limits.add_argument(
+        "--daily", type=_amount, help="most a customer may send on one day; leave out for none"
+    )
+    limits.add_argument(
+        "--per-payment", type=_amount, help="most one payment may be; leave out for none"
+    )
 
     webhook = sub.add_parser("webhook", help="a tenant's webhook endpoint").add_subparsers(
         dest="webhook", required=True

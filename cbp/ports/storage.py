@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 
@@ -184,6 +185,10 @@ class PaymentRepository(Protocol):
         """Payments of every tenant in ``status``, oldest first (for reconcilers)."""
         ...
 
+    def total_sent_on(self, tenant_id: str, customer_id: str, send_on: date) -> Decimal:
+        """The sum of the customer's payments sent on ``send_on``, failed and cancelled aside."""
+        ...
+
     def rebuild_views(self, payments: Iterable[Payment]) -> None:
         """Replace every stored view with those of ``payments`` (used by replay)."""
         ...
@@ -224,6 +229,13 @@ class PaymentViews(Protocol):
 
     def in_status(self, status: PaymentStatus, *, limit: int) -> list[PaymentSnapshot]:
         """Payments in ``status``, every tenant, by id."""
+        ...
+
+    def amounts_sent_on(self, tenant_id: str, customer_id: str, send_on: date) -> list[Decimal]:
+        """The amounts of the customer's payments sent on ``send_on`` that still count.
+
+        Failed and cancelled payments move no money, so they are left out.
+        """
         ...
 
 
@@ -285,6 +297,10 @@ class EventSourcedPayments:
         """Payments in ``status`` across tenants."""
         return [Payment.restore(s) for s in self.views.in_status(status, limit=limit)]
 
+    def total_sent_on(self, tenant_id: str, customer_id: str, send_on: date) -> Decimal:
+        """What the customer's payments sent on ``send_on`` add up to."""
+        return sum(self.views.amounts_sent_on(tenant_id, customer_id, send_on), Decimal(0))
+
     def rebuild_views(self, payments: Iterable[Payment]) -> None:
         """Replace every stored view with those of ``payments``."""
         self.views.replace_all(p.snapshot() for p in payments)
@@ -323,6 +339,15 @@ class CustomerRepository(Protocol):
 
     def get(self, tenant_id: str, customer_id: str) -> Customer:
         """The customer, or NotFound."""
+        ...
+
+    def hold(self, tenant_id: str, customer_id: str) -> None:
+        """Hold the customer until this unit of work ends, or NotFound.
+
+        Two units of work holding one customer do not overlap: the second
+        waits for the first (or conflicts at commit and runs again), so a
+        check of the customer's limits sees every payment made before it.
+        """
         ...
 
 

@@ -19,6 +19,7 @@ from cbp.services import (
     directory,
     exceptions,
     funding,
+    limits,
     notifications,
     outbox,
     payees,
@@ -36,6 +37,7 @@ T = TypeVar("T")
 HANDLERS: dict[type[c.Command], Handler] = {
     c.CreateTenant: access.create_tenant,
     c.SetTenantContact: access.set_tenant_contact,
+    c.SetCustomerLimits: limits.set_customer_limits,
     c.CreateApiKey: access.create_api_key,
     c.RevokeApiKey: access.revoke_api_key,
     c.CreateCustomer: customers.create_customer,

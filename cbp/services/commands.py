@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 
@@ -72,6 +73,15 @@ class SetTenantContact(Command):
 
     tenant_id: str
     contact_email: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetCustomerLimits(Command):
+    """Set (or lift, with None) the risk limits each of the tenant's customers pays within."""
+
+    tenant_id: str
+    daily_limit: Decimal | None
+    payment_limit: Decimal | None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,6 +15,7 @@ from cbp.ports.storage import PaymentParties, UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.commands import CancelPayment, CreateOneTimePayment
+from cbp.services.limits import check_customer_limits
 from cbp.services.outbox import headers_for, send
 
 #: The subscriber that consumes payment.processing tasks.
@@ -46,6 +47,7 @@ def create_one_time_payment(
         tenant.policy.check_amount(amount)
         is_business_day = calendar.is_business_day
         send_on = tenant.policy.resolve_send_on(command.send_on, now, is_business_day)
+        check_customer_limits(uow, tenant, customer, amount, send_on)
         payment = Payment.create(
             payment_id=ids.new(identifiers.PAYMENT),
             tenant_id=tenant.id,

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -227,6 +228,29 @@ class PaymentRepositoryContract:
         assert due_ten_1 == {today.id}
         assert processing == [submitted.id]
 
+    def test_a_days_total_counts_the_customers_payments_that_move_money(
+        self, uow_factory: UowFactory
+    ) -> None:
+        day = date(2026, 3, 2)
+        scheduled = [b.payment("ten_1", send_on=day) for _ in range(2)]
+        submitted = b.payment("ten_1", send_on=day)
+        submitted.submit(processor_reference=submitted.id, at=b.NOW)
+        cancelled = b.payment("ten_1", send_on=day)
+        cancelled.cancel(reason="customer", at=b.NOW)
+        failed = b.payment("ten_1", send_on=day)
+        failed.fail(failure_code="nsf", reason="no funds", at=b.NOW)
+        others = [
+            b.payment("ten_1", send_on=day, customer_id="cus_2"),
+            b.payment("ten_1", send_on=date(2026, 3, 3)),
+            b.payment("ten_2", send_on=day),
+        ]
+        for payment in (*scheduled, submitted, cancelled, failed, *others):
+            self.save(uow_factory, payment)
+        with uow_factory() as uow:
+            total = uow.payments.total_sent_on("ten_1", "cus_1", day)
+            none = uow.payments.total_sent_on("ten_1", "cus_1", date(2026, 3, 4))
+        assert (total, none) == (Decimal("37.02"), Decimal(0))
+
     def test_the_view_holds_the_state_a_replay_rebuilds(self, uow_factory: UowFactory) -> None:
         cancelled = b.payment("ten_1")
         cancelled.cancel(reason="x", at=b.NOW)
@@ -341,6 +365,70 @@ class RecordRepositoriesContract:
             uow.payees.save(payee)
             uow.rollback()
             assert uow.collect_new_events() == []
+
+    def test_a_tenants_customer_limits_round_trip(self, uow_factory: UowFactory) -> None:
+        tenant = b.tenant()
+        limited = replace(
+            tenant,
+            policy=replace(
+                tenant.policy,
+                customer_daily_limit=Decimal("2500.00"),
+                customer_payment_limit=Decimal("999.99"),
+            ),
+        )
+        with uow_factory() as uow:
+            uow.tenants.add(tenant)
+            uow.tenants.save(limited)
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.tenants.get(tenant.id).policy == limited.policy
+
+    def test_units_of_work_holding_one_customer_each_see_the_others_payment(
+        self, uow_factory: UowFactory
+    ) -> None:
+        """Each pays only if the day is still empty: with the hold, exactly one pays.
+
+        SQL stores make the second holder wait; optimistic ones refuse the
+        later commit, which runs again and then sees the first payment.
+        """
+        tenant = b.tenant()
+        customer = b.customer(tenant.id)
+        with uow_factory() as uow:
+            uow.tenants.add(tenant)
+            uow.customers.add(customer)
+            uow.commit()
+        day = date(2026, 3, 2)
+        paid: list[str] = []
+        errors: list[BaseException] = []
+
+        def pay_if_the_day_is_empty() -> None:
+            with uow_factory() as uow:
+                uow.customers.hold(tenant.id, customer.id)
+                already = uow.payments.total_sent_on(tenant.id, customer.id, day)
+                time.sleep(0.1)  # NOTE: long enough for the other to read the same total
+                if already == 0:
+                    payment = b.payment(tenant.id, customer_id=customer.id, send_on=day)
+                    uow.payments.save(payment, HEADERS)
+                    uow.commit()
+                    paid.append(payment.id)
+
+        def run() -> None:
+            try:
+                retry_on_conflict(pay_if_the_day_is_empty, attempts=20)
+            except BaseException as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert errors == []
+        assert len(paid) == 1
+        with uow_factory() as uow:
+            assert uow.payments.total_sent_on(tenant.id, customer.id, day) == Decimal("12.34")
+            with pytest.raises(NotFound):
+                uow.customers.hold(tenant.id, "cus_missing")
 
     def test_records_round_trip_and_stay_inside_their_tenant(self, uow_factory: UowFactory) -> None:
         tenant = b.tenant()

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -251,3 +253,23 @@ def postgres_and_redis_env() -> Iterator[dict[str, str]]:
         if keys:
             client.delete(*keys)
         client.close()
+
+
+#: Each API test module runs on the embedded default and on PostgreSQL with Redis.
+DATABASES = ["sqlite", pytest.param("postgresql+redis", marks=pytest.mark.services)]
+
+
+@contextmanager
+def server_on(
+    database: str, home: Path, settings: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """`cbp serve` on ``database`` (a name from ``DATABASES``) with ``settings`` added."""
+    if database == "sqlite":
+        with running_server(home, settings) as running:
+            yield running
+    else:
+        with (
+            postgres_and_redis_env() as env,
+            running_server(home, env | (settings or {})) as running,
+        ):
+            yield running

@@ -8,24 +8,18 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.server import Server, make_world, postgres_and_redis_env, running_server
+from tests.e2e.server import DATABASES, Server, make_world, server_on
+
+#: Few bad keys before an address is limited; requests themselves are not.
+LIMITS = {"CBP_AUTH_FAILURE_LIMIT": "5", "CBP_RATE_LIMIT": "1000000"}
 
 
-@pytest.fixture(
-    scope="module",
-    params=["sqlite", pytest.param("postgresql+redis", marks=pytest.mark.services)],
-)
+@pytest.fixture(scope="module", params=DATABASES)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    home = tmp_path_factory.mktemp("hostile-input")
-    limits = {"CBP_AUTH_FAILURE_LIMIT": "5", "CBP_RATE_LIMIT": "1000000"}
-    if request.param == "sqlite":
-        with running_server(home, limits) as running:
-            yield running
-    else:
-        with postgres_and_redis_env() as env, running_server(home, env | limits) as running:
-            yield running
+    with server_on(request.param, tmp_path_factory.mktemp("hostile-input"), LIMITS) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -9,24 +9,16 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.server import Server, make_world, postgres_and_redis_env, running_server
+from tests.e2e.server import DATABASES, Server, make_world, running_server, server_on
 
 
-@pytest.fixture(
-    scope="module",
-    params=["sqlite", pytest.param("postgresql+redis", marks=pytest.mark.services)],
-)
+@pytest.fixture(scope="module", params=DATABASES)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     """The API on the embedded default, and on PostgreSQL with a Redis cache and limits."""
-    home = tmp_path_factory.mktemp("api")
-    if request.param == "sqlite":
-        with running_server(home) as running:
-            yield running
-    else:
-        with postgres_and_redis_env() as env, running_server(home, env) as running:
-            yield running
+    with server_on(request.param, tmp_path_factory.mktemp("api")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from tests.e2e.server import Server, postgres_and_redis_env, running_server
+from tests.e2e.server import DATABASES, Server, server_on
 
 ROOT = Path(__file__).parents[2]
 schema = schemathesis.openapi.from_path(ROOT / "api.json")
@@ -27,20 +27,12 @@ schema = schemathesis.openapi.from_path(ROOT / "api.json")
 UNLIMITED = {"CBP_RATE_LIMIT": "100000000", "CBP_AUTH_FAILURE_LIMIT": "100000000"}
 
 
-@pytest.fixture(
-    scope="module",
-    params=["sqlite", pytest.param("postgresql+redis", marks=pytest.mark.services)],
-)
+@pytest.fixture(scope="module", params=DATABASES)
 def fuzz_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    home = tmp_path_factory.mktemp("fuzz")
-    if request.param == "sqlite":
-        with running_server(home, UNLIMITED) as running:
-            yield running
-    else:
-        with postgres_and_redis_env() as env, running_server(home, env | UNLIMITED) as running:
-            yield running
+    with server_on(request.param, tmp_path_factory.mktemp("fuzz"), UNLIMITED) as running:
+        yield running
 
 
 def call_options(case: schemathesis.Case, server: Server) -> dict[str, Any]:

@@ -31,6 +31,7 @@ STATUS: dict[str, tuple[int, str]] = {
     "concurrency_conflict": (409, "Changed by another request; retry"),
     "policy_violation": (422, "Refused by the payment policy"),
     "amount_out_of_range": (422, "The amount is outside the allowed range"),
+    "limit_exceeded": (422, "The payment would pass the customer's limit"),
     "send_date_not_allowed": (422, "The send-on date is not allowed"),
     "payee_not_payable": (422, "The payee cannot be paid"),
     "funding_account_not_usable": (422, "The funding account cannot be used"),

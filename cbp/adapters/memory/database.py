@@ -21,6 +21,9 @@ from cbp.domain.recording import RecordsEvents
 from cbp.ports.messages import Message
 from cbp.ports.storage import Changes, StoredEvent
 
+#: The version a compare-and-set expects of a row that does not exist yet.
+ABSENT = -1
+
 
 @dataclass
 class Table:
@@ -192,7 +195,7 @@ class Transaction:
             raise ConcurrencyConflict("message was consumed by another transaction")
         for (table, key), expected in self.expected_versions.items():
             stored = db.table(table).rows.get(key)
-            if stored is None or stored["version"] != expected:
+            if (ABSENT if stored is None else stored["version"]) != expected:
                 raise ConcurrencyConflict(f"{table} {key} was changed by another transaction")
 
     def reset(self) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
+from decimal import Decimal
 
 from cbp.adapters.memory.database import Transaction
 from cbp.adapters.memory.rows import keyset_page
 from cbp.domain.errors import ConcurrencyConflict
 from cbp.domain.events import DomainEvent
-from cbp.domain.payment import Payment, PaymentSnapshot, PaymentStatus
+from cbp.domain.payment import MOVES_NO_MONEY, Payment, PaymentSnapshot, PaymentStatus
 from cbp.ports.messages import (
     Headers,
 )
@@ -100,3 +101,11 @@ class InMemoryPaymentViews:
 
     def in_status(self, status: PaymentStatus, *, limit: int) -> list[PaymentSnapshot]:
         return sorted((v for v in self._views() if v.status is status), key=lambda v: v.id)[:limit]
+
+    def amounts_sent_on(self, tenant_id: str, customer_id: str, send_on: date) -> list[Decimal]:
+        return [
+            v.amount.amount
+            for v in self._views()
+            if (v.tenant_id, v.customer_id, v.send_on) == (tenant_id, customer_id, send_on)
+            and v.status not in MOVES_NO_MONEY
+        ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cbp.adapters.memory.database import Transaction
+from cbp.adapters.memory.database import ABSENT, Transaction
 from cbp.adapters.memory.rows import keyset_page, owned
 from cbp.domain.customer import Channel, Customer, Tenant
 from cbp.domain.directory import GlobalPayee
@@ -67,6 +67,13 @@ class InMemoryCustomerRepository:
 
     def get(self, tenant_id: str, customer_id: str) -> Customer:
         return owned(self.tx.get("customers", customer_id), tenant_id, "customer", customer_id)  # type: ignore[no-any-return]
+
+    def hold(self, tenant_id: str, customer_id: str) -> None:
+        """Optimistic: a commit after another holder's commit conflicts, and is run again."""
+        self.get(tenant_id, customer_id)
+        row = self.tx.get("customer_holds", customer_id)
+        seen = ABSENT if row is None else row["version"]
+        self.tx.put("customer_holds", customer_id, {"version": seen + 1}, expect_version=seen)
 
 
 class InMemoryDirectoryRepository:

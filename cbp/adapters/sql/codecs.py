@@ -61,7 +61,17 @@ def policy_to_json(policy: PaymentPolicy) -> dict[str, Any]:
         "cutoff": policy.cutoff.isoformat(),
         "timezone": policy.timezone,
         "max_days_ahead": policy.max_days_ahead,
+        "customer_daily_limit": _optional_text(policy.customer_daily_limit),
+        "customer_payment_limit": _optional_text(policy.customer_payment_limit),
     }
+
+
+def _optional_text(amount: Decimal | None) -> str | None:
+    return None if amount is None else str(amount)
+
+
+def _optional_amount(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
 
 
 def tenant_from_row(row: Any) -> Tenant:
@@ -74,6 +84,8 @@ def tenant_from_row(row: Any) -> Tenant:
         cutoff=time.fromisoformat(p["cutoff"]),
         timezone=p["timezone"],
         max_days_ahead=p["max_days_ahead"],
+        customer_daily_limit=_optional_amount(p.get("customer_daily_limit")),
+        customer_payment_limit=_optional_amount(p.get("customer_payment_limit")),
     )
     return Tenant(
         id=row.id,

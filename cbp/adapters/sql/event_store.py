@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import (
     Connection,
@@ -26,7 +27,7 @@ from cbp.domain.errors import (
     ConcurrencyConflict,
 )
 from cbp.domain.events import DomainEvent
-from cbp.domain.payment import Payment, PaymentSnapshot, PaymentStatus
+from cbp.domain.payment import MOVES_NO_MONEY, Payment, PaymentSnapshot, PaymentStatus
 from cbp.ports.messages import (
     Headers,
 )
@@ -177,3 +178,13 @@ class SqlPaymentViews:
         v = t.payment_views.c
         query = select(t.payment_views).where(v.status == status.value).order_by(v.id).limit(limit)
         return [codecs.payment_view_from_row(row) for row in self.conn.execute(query)]
+
+    def amounts_sent_on(self, tenant_id: str, customer_id: str, send_on: date) -> list[Decimal]:
+        v = t.payment_views.c
+        query = select(v.amount).where(
+            v.tenant_id == tenant_id,
+            v.customer_id == customer_id,
+            v.send_on == send_on,
+            v.status.not_in([s.value for s in MOVES_NO_MONEY]),
+        )
+        return [Decimal(amount) for amount in self.conn.scalars(query)]

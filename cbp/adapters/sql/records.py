@@ -112,6 +112,12 @@ class SqlCustomerRepository:
         query = select(t.customers).where(c.id == customer_id, c.tenant_id == tenant_id)
         return codecs.customer_from_row(one_row(self.conn, query, "customer", customer_id))
 
+    def hold(self, tenant_id: str, customer_id: str) -> None:
+        """A row lock on PostgreSQL; SQLite has one writer at a time already."""
+        c = t.customers.c
+        query = select(c.id).where(c.id == customer_id, c.tenant_id == tenant_id)
+        one_row(self.conn, query.with_for_update(), "customer", customer_id)
+
 
 class SqlDirectoryRepository:
     """The biller directory, searched through a trigram index."""

@@ -15,6 +15,7 @@ from cbp.domain.errors import (
     IdempotencyKeyReused,
     IllegalTransition,
     InvalidInput,
+    LimitExceeded,
     SendDateNotAllowed,
     UnsupportedCurrency,
 )
@@ -46,6 +47,24 @@ class TestPaymentPolicy:
             self.policy.check_amount(Money.of("1000.01", "USD"))
         with pytest.raises(UnsupportedCurrency, match="must be in USD"):
             self.policy.check_amount(Money.of("10.00", "EUR"))
+
+    def test_customer_limits_refuse_a_payment_or_a_day_that_would_pass_them(self) -> None:
+        limited = PaymentPolicy(
+            customer_daily_limit=Decimal("100.00"), customer_payment_limit=Decimal("60.00")
+        )
+        limited.check_amount(Money.of("60.00", "USD"))
+        with pytest.raises(LimitExceeded, match=r"at most 60\.00 USD"):
+            limited.check_amount(Money.of("60.01", "USD"))
+        day = date(2026, 3, 2)
+        limited.check_daily_total(Decimal("40.00"), Money.of("60.00", "USD"), day)
+        with pytest.raises(LimitExceeded, match=r"2026-03-02 .* 100\.00 USD; 39\.99 USD is left"):
+            limited.check_daily_total(Decimal("60.01"), Money.of("40.00", "USD"), day)
+        PaymentPolicy().check_daily_total(Decimal("1e9"), Money.of("1.00", "USD"), day)
+
+    @pytest.mark.parametrize("limit", ["0", "-1", "NaN", "Infinity"])
+    def test_a_customer_limit_must_be_a_positive_amount(self, limit: str) -> None:
+        with pytest.raises(InvalidInput, match="customer_daily_limit must be a positive"):
+            PaymentPolicy(customer_daily_limit=Decimal(limit))
 
     def test_before_the_cutoff_a_payment_can_go_today(self) -> None:
         assert self.policy.resolve_send_on(None, NOW, weekdays_only) == date(2026, 3, 2)

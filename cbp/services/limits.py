@@ -1,0 +1,60 @@
+"""Per-customer risk limits: set in the tenant's policy, checked as each payment is made."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from cbp.domain.customer import Customer, Tenant
+from cbp.domain.money import Money
+from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.system import Clock
+from cbp.services import auditing
+from cbp.services.commands import SetCustomerLimits
+
+
+def set_customer_limits(
+    command: SetCustomerLimits, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+) -> None:
+    """Change the limits; payments made from now on are checked against them."""
+    with unit_of_work() as uow:
+        tenant = uow.tenants.get(command.tenant_id)
+        policy = replace(
+            tenant.policy,
+            customer_daily_limit=command.daily_limit,
+            customer_payment_limit=command.payment_limit,
+        )
+        uow.tenants.save(replace(tenant, policy=policy))
+        auditing.record(
+            uow,
+            command,
+            at=clock.now(),
+            tenant_id=tenant.id,
+            subject_id=tenant.id,
+            data={
+                "daily_limit": _text(command.daily_limit),
+                "payment_limit": _text(command.payment_limit),
+            },
+        )
+        uow.commit()
+
+
+def check_customer_limits(
+    uow: UnitOfWork, tenant: Tenant, customer: Customer, amount: Money, send_on: date
+) -> None:
+    """Refuse a payment that would take the customer past a limit, in the caller's transaction.
+
+    The customer is held first, so payments made at the same moment are
+    checked one after the other and cannot pass the daily limit together.
+    Without a daily limit nothing is held or read.
+    """
+    policy = tenant.policy
+    if policy.customer_daily_limit is None:
+        return
+    uow.customers.hold(tenant.id, customer.id)
+    already = uow.payments.total_sent_on(tenant.id, customer.id, send_on)
+    policy.check_daily_total(already, amount, send_on)
+
+
+def _text(amount: object) -> str | None:
+    return None if amount is None else str(amount)
