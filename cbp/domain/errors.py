@@ -82,6 +82,12 @@ class IllegalTransition(DomainError):
         self.action = action
 
 
+class TooLateToChange(DomainError):
+    """A payment was to change after it was due or queued to be sent: what goes out is fixed."""
+
+    code = "illegal_transition"
+
+
 class ConcurrencyConflict(DomainError):
     """Another writer appended to the stream first; reload and retry."""
 

@@ -7,6 +7,9 @@ created -> scheduled -> processing -> completed -> returned
    +-> cancelled +-> cancelled
 ```
 
+A scheduled payment's amount, date and memo may change (``PaymentChanged``)
+until it is queued to be sent.
+
 State is only ever changed by applying an event, so replaying a stream
 rebuilds exactly the state that produced it.
 """
@@ -45,6 +48,7 @@ MOVES_NO_MONEY = frozenset({PaymentStatus.FAILED, PaymentStatus.CANCELLED})
 _ALLOWED_FROM: dict[str, frozenset[PaymentStatus]] = {
     "validate": frozenset({PaymentStatus.CREATED}),
     "submit": frozenset({PaymentStatus.SCHEDULED}),
+    "change": frozenset({PaymentStatus.SCHEDULED}),
     "complete": frozenset({PaymentStatus.PROCESSING}),
     "fail": frozenset({PaymentStatus.CREATED, PaymentStatus.SCHEDULED, PaymentStatus.PROCESSING}),
     "cancel": frozenset({PaymentStatus.CREATED, PaymentStatus.SCHEDULED}),
@@ -72,6 +76,21 @@ class PaymentCreated(DomainEvent):
 @dataclass(frozen=True, kw_only=True)
 class PaymentValidated(DomainEvent):
     """The payment passed every check and waits for its send-on date."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentChanged(DomainEvent):
+    """The customer changed a scheduled payment's amount, date or memo before it was sent.
+
+    The event carries the payment's terms after the change, whole, so that
+    the stream reads as a history of what was to be paid and when.
+    """
+
+    amount: str
+    send_on: str
+    deliver_by: str
+    memo: str | None
+    requested_send_on: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,6 +154,14 @@ class PaymentSnapshot:
     updated_at: datetime
 
 
+def _check_terms(amount: Money, send_on: date, deliver_by: date) -> None:
+    """Refuse terms no payment may have, whether new or changed."""
+    if not amount.is_positive:
+        raise InvalidMoney("a payment amount must be greater than zero")
+    if deliver_by < send_on:
+        raise InvalidInput("deliver-by cannot be before send-on")
+
+
 class Payment:
     """A one-time payment: the unit of money movement and its audit trail."""
 
@@ -180,10 +207,7 @@ class Payment:
         ``requested_send_on`` is the date the customer asked for when it was
         moved (to the next business day), kept so the answer can say so.
         """
-        if not amount.is_positive:
-            raise InvalidMoney("a payment amount must be greater than zero")
-        if deliver_by < send_on:
-            raise InvalidInput("deliver-by cannot be before send-on")
+        _check_terms(amount, send_on, deliver_by)
         payment = cls(payment_id)
         payment._record(
             PaymentCreated,
@@ -231,6 +255,41 @@ class Payment:
         """Mark the payment checked and waiting for its send-on date."""
         self._check_allowed("validate")
         self._record(PaymentValidated, at)
+
+    def change(
+        self,
+        *,
+        amount: Money,
+        send_on: date,
+        deliver_by: date,
+        memo: str | None,
+        at: datetime,
+        requested_send_on: date | None = None,
+    ) -> bool:
+        """Change what a scheduled payment will send, and when; whether anything changed.
+
+        The currency stays the payment's own. Terms equal to the current
+        ones record nothing.
+        """
+        self._check_allowed("change")
+        if amount.currency != self.amount.currency:
+            raise InvalidMoney(
+                f"a {self.amount.currency} payment cannot be paid in {amount.currency}"
+            )
+        _check_terms(amount, send_on, deliver_by)
+        terms = (amount, send_on, deliver_by, memo, requested_send_on)
+        if terms == (self.amount, self.send_on, self.deliver_by, self.memo, self.requested_send_on):
+            return False
+        self._record(
+            PaymentChanged,
+            at,
+            amount=str(amount.amount),
+            send_on=send_on.isoformat(),
+            deliver_by=deliver_by.isoformat(),
+            memo=memo,
+            requested_send_on=requested_send_on.isoformat() if requested_send_on else None,
+        )
+        return True
 
     def submit(self, *, processor_reference: str, at: datetime) -> None:
         """Record the hand-off to the processor."""
@@ -301,16 +360,14 @@ class Payment:
                 self.payee_id = event.payee_id
                 self.funding_account_id = event.funding_account_id
                 self.amount = Money(Decimal(event.amount), event.currency)
-                self.send_on = date.fromisoformat(event.send_on)
-                self.requested_send_on = (
-                    date.fromisoformat(event.requested_send_on) if event.requested_send_on else None
-                )
-                self.deliver_by = date.fromisoformat(event.deliver_by)
-                self.memo = event.memo
+                self._apply_terms(event)
                 self.status = PaymentStatus.CREATED
                 self.created_at = event.occurred_at
             case PaymentValidated():
                 self.status = PaymentStatus.SCHEDULED
+            case PaymentChanged():
+                self.amount = Money(Decimal(event.amount), self.amount.currency)
+                self._apply_terms(event)
             case PaymentProcessed():
                 self.status = PaymentStatus.PROCESSING
                 self.processor_reference = event.processor_reference
@@ -328,3 +385,11 @@ class Payment:
                 raise ValueError(f"{event.type} does not belong to a payment stream")
         self.version = event.version
         self.updated_at = event.occurred_at
+
+    def _apply_terms(self, event: PaymentCreated | PaymentChanged) -> None:
+        self.send_on = date.fromisoformat(event.send_on)
+        self.requested_send_on = (
+            date.fromisoformat(event.requested_send_on) if event.requested_send_on else None
+        )
+        self.deliver_by = date.fromisoformat(event.deliver_by)
+        self.memo = event.memo

@@ -49,6 +49,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.AddFundingAccount: funding.add_funding_account,
     c.VerifyFundingAccount: funding.verify_funding_account,
     c.CreateOneTimePayment: payments.create_one_time_payment,
+    c.ChangePayment: payments.change_payment,
     c.CancelPayment: payments.cancel_payment,
     c.StartProcessingJob: pipeline.start_processing_job,
     c.ProcessPayment: pipeline.process_payment,

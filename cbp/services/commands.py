@@ -216,6 +216,20 @@ class CreateOneTimePayment(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ChangePayment(Command):
+    """Change a scheduled payment's amount, send-on date or memo.
+
+    None keeps a term as it is; an empty memo clears the memo.
+    """
+
+    tenant_id: str
+    payment_id: str
+    amount: str | None = None
+    send_on: date | None = None
+    memo: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class CancelPayment(Command):
     """Cancel a payment that has not been submitted."""
 

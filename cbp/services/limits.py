@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from cbp.domain.customer import Customer, Tenant
+from cbp.domain.customer import Tenant
 from cbp.domain.money import Money
+from cbp.domain.payment import Payment
 from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock
 from cbp.services import auditing
@@ -40,19 +41,40 @@ def set_customer_limits(
 
 
 def check_customer_limits(
-    uow: UnitOfWork, tenant: Tenant, customer: Customer, amount: Money, send_on: date
+    uow: UnitOfWork, tenant: Tenant, customer_id: str, amount: Money, send_on: date
 ) -> None:
-    """Refuse a payment that would take the customer past a limit, in the caller's transaction.
+    """Refuse a new payment that would take the customer past a limit, in the caller's transaction.
 
     The customer is held first, so payments made at the same moment are
     checked one after the other and cannot pass the daily limit together.
     Without a daily limit nothing is held or read.
     """
+    if tenant.policy.customer_daily_limit is None:
+        return
+    uow.customers.hold(tenant.id, customer_id)
+    check_daily_total(uow, tenant, customer_id, amount, send_on)
+
+
+def check_daily_total(
+    uow: UnitOfWork,
+    tenant: Tenant,
+    customer_id: str,
+    amount: Money,
+    send_on: date,
+    *,
+    replacing: Payment | None = None,
+) -> None:
+    """Refuse ``amount`` on ``send_on`` if the day's total would pass the daily limit.
+
+    The caller holds the customer. ``replacing`` is a payment being changed:
+    what it counted on its old day is not counted twice.
+    """
     policy = tenant.policy
     if policy.customer_daily_limit is None:
         return
-    uow.customers.hold(tenant.id, customer.id)
-    already = uow.payments.total_sent_on(tenant.id, customer.id, send_on)
+    already = uow.payments.total_sent_on(tenant.id, customer_id, send_on)
+    if replacing is not None and replacing.send_on == send_on:
+        already -= replacing.amount.amount
     policy.check_daily_total(already, amount, send_on)
 
 

@@ -1,21 +1,28 @@
-"""Creating and cancelling one-time payments."""
+"""Creating, changing and cancelling one-time payments."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from cbp.domain import identifiers
 from cbp.domain.calendar import deliver_by_date
-from cbp.domain.errors import FundingAccountNotUsable, PayeeNotPayable
+from cbp.domain.errors import (
+    FundingAccountNotUsable,
+    IllegalTransition,
+    InvalidInput,
+    PayeeNotPayable,
+    TooLateToChange,
+)
 from cbp.domain.money import Money
-from cbp.domain.payment import Payment
+from cbp.domain.payment import Payment, PaymentStatus
 from cbp.ports import messages as m
 from cbp.ports.contracts import ProcessPaymentTask
 from cbp.ports.storage import PaymentParties, UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
 from cbp.services import auditing
-from cbp.services.commands import CancelPayment, CreateOneTimePayment
-from cbp.services.limits import check_customer_limits
+from cbp.services.commands import CancelPayment, ChangePayment, CreateOneTimePayment
+from cbp.services.limits import check_customer_limits, check_daily_total
 from cbp.services.outbox import headers_for, send
 
 #: The subscriber that consumes payment.processing tasks.
@@ -47,7 +54,7 @@ def create_one_time_payment(
         tenant.policy.check_amount(amount)
         is_business_day = calendar.is_business_day
         send_on = tenant.policy.resolve_send_on(command.send_on, now, is_business_day)
-        check_customer_limits(uow, tenant, customer, amount, send_on)
+        check_customer_limits(uow, tenant, customer.id, amount, send_on)
         payment = Payment.create(
             payment_id=ids.new(identifiers.PAYMENT),
             tenant_id=tenant.id,
@@ -76,6 +83,88 @@ def create_one_time_payment(
         )
         uow.commit()
     return payment.id
+
+
+def change_payment(
+    command: ChangePayment,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    calendar: BusinessCalendar,
+) -> None:
+    """Change a scheduled payment's amount, send-on date or memo, as an event on its stream.
+
+    Only until the payment is due or queued to be sent: from then on what
+    the processor receives is fixed. The customer is held, as the queueing
+    of a payment holds it, so a change and a queueing never cross. The new
+    terms pass the same checks as a new payment's; a new date of today
+    queues the payment at once.
+    """
+    if command.amount is None and command.send_on is None and command.memo is None:
+        raise InvalidInput("give at least one of amount, send_on and memo to change")
+    now = clock.now()
+    with unit_of_work() as uow:
+        payment = uow.payments.get(command.tenant_id, command.payment_id)
+        uow.customers.hold(payment.tenant_id, payment.customer_id)
+        tenant = uow.tenants.get(payment.tenant_id)
+        today = tenant.policy.local_now(now).date()
+        if payment.status is not PaymentStatus.SCHEDULED:
+            raise IllegalTransition("payment", payment.status.value, "change")
+        if payment.is_due(today) or uow.inbox.seen(QUEUED, payment.id):
+            raise TooLateToChange(
+                f"payment {payment.id} is due or queued to be sent and can no longer be changed"
+            )
+        amount = payment.amount
+        if command.amount is not None:
+            amount = Money.of(command.amount, payment.amount.currency)
+            tenant.policy.check_amount(amount)
+        send_on, requested, deliver_by = (
+            payment.send_on,
+            payment.requested_send_on,
+            payment.deliver_by,
+        )
+        if command.send_on is not None:
+            is_business_day = calendar.is_business_day
+            send_on = tenant.policy.resolve_send_on(command.send_on, now, is_business_day)
+            requested = command.send_on if command.send_on != send_on else None
+            payee = uow.payees.get(payment.tenant_id, payment.payee_id)
+            deliver_by = deliver_by_date(send_on, payee.lead_days, is_business_day)
+        memo = payment.memo if command.memo is None else (command.memo or None)
+        check_daily_total(uow, tenant, payment.customer_id, amount, send_on, replacing=payment)
+        changed = payment.change(
+            amount=amount,
+            send_on=send_on,
+            deliver_by=deliver_by,
+            memo=memo,
+            requested_send_on=requested,
+            at=now,
+        )
+        if not changed:
+            return
+        headers = headers_for(command, payment.tenant_id)
+        uow.payments.save(payment, headers)
+        if payment.is_due(today):
+            queue_processing(uow, payment, headers, ids=ids, at=now)
+        auditing.record(
+            uow,
+            command,
+            at=now,
+            tenant_id=payment.tenant_id,
+            subject_id=payment.id,
+            data={"amount": str(amount.amount), "send_on": send_on.isoformat()},
+        )
+        uow.commit()
+
+
+def hold_for_queueing(uow: UnitOfWork, payments: Iterable[Payment]) -> None:
+    """Hold the customers of payments about to be queued, so none is changed meanwhile.
+
+    Held in one order (tenant, then customer) so that two callers holding
+    several customers never wait on each other in a circle.
+    """
+    for tenant_id, customer_id in sorted({(p.tenant_id, p.customer_id) for p in payments}):
+        uow.customers.hold(tenant_id, customer_id)
 
 
 def cancel_payment(

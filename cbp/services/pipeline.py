@@ -45,6 +45,7 @@ from cbp.services.payments import (
     PAYMENT_PROCESSOR,
     QUEUED,
     check_payable,
+    hold_for_queueing,
     queue_processing,
 )
 
@@ -97,6 +98,7 @@ def start_processing_job(
         )
         uow.jobs.add(job)
         headers = headers_for(command, tenant.id)
+        hold_for_queueing(uow, payments)
         for payment in payments:
             queue_processing(uow, payment, headers, ids=ids, at=now, job_id=job.id)
         auditing.record(
@@ -139,7 +141,7 @@ def queue_due_payments(
     horizon = command.on or (now + timedelta(days=1)).date()
     with unit_of_work() as uow:
         local_today: dict[str, date] = {}
-        queued = 0
+        to_queue = []
         for payment in uow.payments.due(horizon):
             if uow.inbox.seen(QUEUED, payment.id) and uow.deliveries.owed(
                 m.PAYMENT_PROCESSING, PAYMENT_PROCESSOR, payment.id
@@ -150,11 +152,13 @@ def queue_due_payments(
                 local_today[payment.tenant_id] = policy.local_now(now).date()
             if command.on is None and not payment.is_due(local_today[payment.tenant_id]):
                 continue
+            to_queue.append(payment)
+        hold_for_queueing(uow, to_queue)
+        for payment in to_queue:
             headers = headers_for(command, payment.tenant_id)
             queue_processing(uow, payment, headers, ids=ids, at=now)
-            queued += 1
         uow.commit()
-    return queued
+    return len(to_queue)
 
 
 def process_payment(

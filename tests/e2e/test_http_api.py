@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,44 @@ def test_a_customer_pays_a_bill_and_follows_it_to_the_end(
     ).body
     ids = [p["id"] for p in first["items"] + rest["items"]]
     assert len(ids) == len(set(ids)) >= 4 and payment["id"] in ids
+
+
+def test_a_scheduled_payment_is_changed_until_it_is_sent(
+    server: Server, world: dict[str, Any]
+) -> None:
+    later = (date.today() + timedelta(days=20)).isoformat()
+    payment = pay(server, world, "42.00", f"change-{later}", send_on=later, memo="May").body
+    path = f"/payment/{payment['id']}"
+    changed = server.call("PATCH", path, {"amount": "45.10", "memo": ""})
+    assert changed.status == 200, changed.body
+    assert (changed.body["amount"], changed.body["memo"], changed.body["version"]) == (
+        "45.10",
+        None,
+        3,
+    )
+    assert changed.body["send_on"] == payment["send_on"]
+    refused = {
+        "status": {"status": "completed"},
+        "nul": {"memo": "a\u0000b"},
+        "amount": {"amount": 45},
+        "empty": {},
+    }
+    for name, body in refused.items():
+        answer = server.call("PATCH", path, body)
+        assert answer.status == 422, (name, answer.body)
+        assert answer.headers["content-type"] == "application/problem+json"
+    done = process(server, changed.body, "completed")
+    assert done["amount"] == "45.10"
+    late = server.call("PATCH", path, {"memo": "too late"})
+    assert (late.status, late.body["code"]) == (409, "illegal_transition"), late.body
+    events = server.call("GET", f"{path}/events").body["items"]
+    assert [e["type"] for e in events][:3] == [
+        "PaymentCreated",
+        "PaymentValidated",
+        "PaymentChanged",
+    ]
+    missing = server.call("PATCH", "/payment/pmt_missing", {"memo": "x"})
+    assert missing.status == 404, missing.body
 
 
 def test_a_failed_payment_opens_an_exception_and_notifies_the_customer(

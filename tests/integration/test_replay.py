@@ -11,6 +11,7 @@ from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
 from cbp.bootstrap import bootstrap
+from cbp.domain.money import Money
 from cbp.ports.messages import Headers
 from cbp.services.replay import rebuild_payment_views
 from cbp.settings import Settings
@@ -32,9 +33,10 @@ def write_fixture(engine: Engine, count: int) -> None:
     rng = random.Random(42)
     steps = {
         "scheduled": [],
+        "changed": ["change"],
         "cancelled": ["cancel"],
         "processing": ["submit"],
-        "completed": ["submit", "complete"],
+        "completed": ["change", "submit", "complete"],
         "failed": ["submit", "fail"],
         "returned": ["submit", "complete", "return"],
     }
@@ -49,6 +51,14 @@ def write_fixture(engine: Engine, count: int) -> None:
                 for step in steps[rng.choice(list(steps))]:
                     {
                         "cancel": lambda p=payment: p.cancel(reason="c", at=b.NOW),
+                        "change": lambda p=payment: p.change(
+                            amount=Money.of("43.21", "USD"),
+                            send_on=p.send_on + timedelta(days=1),
+                            deliver_by=p.deliver_by + timedelta(days=3),
+                            memo="changed",
+                            at=b.NOW,
+                            requested_send_on=p.send_on,
+                        ),
                         "submit": lambda p=payment: p.submit(processor_reference=p.id, at=b.NOW),
                         "complete": lambda p=payment: p.complete(at=b.NOW),
                         "fail": lambda p=payment: p.fail(failure_code="nsf", reason="r", at=b.NOW),

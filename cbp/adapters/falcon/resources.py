@@ -229,6 +229,19 @@ class Payments(Api):
         )
         self.send(resp, 201, present.payment(self.queries.get_payment(tenant, payment_id)))
 
+    def on_patch_one(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
+        body = self.body(req, s.PaymentPatch)
+        tenant = principal(req).tenant
+        self.bus.handle(
+            c.ChangePayment(
+                tenant_id=tenant,
+                payment_id=payment_id,
+                **body.model_dump(exclude_unset=True),
+                **self.actor(req),
+            )
+        )
+        self.send(resp, 200, present.payment(self.queries.get_payment(tenant, payment_id)))
+
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         cursor, limit = self.paging(req)
         result = self.queries.list_payments(

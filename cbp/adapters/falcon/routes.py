@@ -212,6 +212,17 @@ ROUTES: tuple[Route, ...] = (
         response=out.PaymentOut,
     ),
     Route(
+        method="PATCH",
+        path="/payment/{payment_id}",
+        resource="payments",
+        suffix="one",
+        scope=Scope.PAYMENTS_WRITE,
+        summary="Change a scheduled payment's amount, send-on date or memo before it is sent",
+        tag="payments",
+        body=body.PaymentPatch,
+        response=out.PaymentOut,
+    ),
+    Route(
         method="GET",
         path="/payment/{payment_id}/events",
         resource="payments",

@@ -155,6 +155,14 @@ class PaymentIn(Strict):
     memo: Memo | None = None
 
 
+class PaymentPatch(Strict):
+    """PATCH /payment/{id}: the terms to change; those left out stay as they are."""
+
+    amount: Money | None = None
+    send_on: date | None = None
+    memo: Memo | None = Field(default=None, description="An empty memo clears it")
+
+
 class CancelIn(Strict):
     """POST /payment/{id}/cancel."""
 

@@ -17,6 +17,7 @@ START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 ALLOWED = {
     "validate": {PaymentStatus.CREATED},
     "submit": {PaymentStatus.SCHEDULED},
+    "change": {PaymentStatus.SCHEDULED},
     "complete": {PaymentStatus.PROCESSING},
     "fail": {PaymentStatus.CREATED, PaymentStatus.SCHEDULED, PaymentStatus.PROCESSING},
     "cancel": {PaymentStatus.CREATED, PaymentStatus.SCHEDULED},
@@ -25,6 +26,7 @@ ALLOWED = {
 RESULT = {
     "validate": PaymentStatus.SCHEDULED,
     "submit": PaymentStatus.PROCESSING,
+    "change": PaymentStatus.SCHEDULED,
     "complete": PaymentStatus.COMPLETED,
     "fail": PaymentStatus.FAILED,
     "cancel": PaymentStatus.CANCELLED,
@@ -67,6 +69,13 @@ class PaymentLifecycle(RuleBasedStateMachine):
         commands = {
             "validate": lambda: self.payment.validate(at=at),
             "submit": lambda: self.payment.submit(processor_reference="pmt_1", at=at),
+            "change": lambda: self.payment.change(
+                amount=Money.of(f"{self.payment.version}.50", "USD"),
+                send_on=date(2026, 3, 9),
+                deliver_by=date(2026, 3, 11),
+                memo=f"change {self.payment.version}",
+                at=at,
+            ),
             "complete": lambda: self.payment.complete(at=at),
             "fail": lambda: self.payment.fail(failure_code="nsf", reason="declined", at=at),
             "cancel": lambda: self.payment.cancel(reason="customer", at=at),
@@ -112,13 +121,25 @@ class PaymentLifecycle(RuleBasedStateMachine):
         replayed = Payment.replay("pmt_1", self.stored)
         assert replayed.status is self.payment.status
         assert replayed.version == self.payment.version
-        assert replayed.amount == self.payment.amount
+        assert replayed.snapshot() == self.payment.snapshot()
         assert replayed.failure_code == self.payment.failure_code
         assert replayed.updated_at == self.payment.updated_at
 
 
 PaymentLifecycle.TestCase.settings = settings(max_examples=200, stateful_step_count=12)
 TestPaymentLifecycle = PaymentLifecycle.TestCase
+
+
+def test_a_change_keeps_the_currency_and_records_nothing_when_nothing_differs() -> None:
+    payment = new_payment()
+    payment.validate(at=START)
+    terms = {"send_on": payment.send_on, "deliver_by": payment.deliver_by, "memo": None}
+    assert payment.change(amount=Money.of("10.00", "USD"), at=START, **terms) is False
+    with pytest.raises(InvalidMoney, match="cannot be paid in EUR"):
+        payment.change(amount=Money.of("10.00", "EUR"), at=START, **terms)
+    with pytest.raises(InvalidMoney, match="greater than zero"):
+        payment.change(amount=Money.of("0.00", "USD"), at=START, **terms)
+    assert payment.version == 2
 
 
 def test_a_payment_must_be_for_a_positive_amount() -> None:
