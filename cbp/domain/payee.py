@@ -56,6 +56,17 @@ class Payee(VerifiesAccount):
             and self.verification_status is VerificationStatus.VERIFIED
         )
 
+    @property
+    def awaits_verification(self) -> bool:
+        """Whether the payee is active and its account number is still being verified.
+
+        Payments to it are accepted and held until the verifier answers.
+        """
+        return (
+            self.status is PayeeStatus.ACTIVE
+            and self.verification_status is VerificationStatus.PENDING
+        )
+
     def change_account_number(self, account_number: str, *, at: datetime) -> None:
         """Replace the account number; it must be verified again."""
         self.account_number = account_number

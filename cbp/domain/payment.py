@@ -1,14 +1,17 @@
 """The Payment aggregate: event sourced, with the lifecycle of a bill payment.
 
 ```
-created -> scheduled -> processing -> completed -> returned
-   |           |            |
-   +-> failed  +-> failed   +-> failed
-   +-> cancelled +-> cancelled
+created    -> scheduled | held | failed | cancelled
+held       -> scheduled | failed | cancelled
+scheduled  -> processing | failed | cancelled
+processing -> completed | failed
+completed  -> returned
 ```
 
-A scheduled payment's amount, date and memo may change (``PaymentChanged``)
-until it is queued to be sent.
+A payment to a payee whose account is still being verified is ``held``: it
+is released to ``scheduled`` once the account is verified, and fails if the
+verification fails. A scheduled or held payment's amount, date and memo may
+change (``PaymentChanged``) until it is queued to be sent.
 
 State is only ever changed by applying an event, so replaying a stream
 rebuilds exactly the state that produced it.
@@ -33,6 +36,7 @@ class PaymentStatus(enum.StrEnum):
 
     CREATED = "created"
     SCHEDULED = "scheduled"
+    HELD = "held"
     PROCESSING = "processing"
     COMPLETED = "completed"
     FAILED = "failed"
@@ -44,14 +48,18 @@ class PaymentStatus(enum.StrEnum):
 FINAL_STATUSES = frozenset({PaymentStatus.FAILED, PaymentStatus.CANCELLED, PaymentStatus.RETURNED})
 #: States in which a payment has moved, or will move, no money.
 MOVES_NO_MONEY = frozenset({PaymentStatus.FAILED, PaymentStatus.CANCELLED})
+#: States in which a payment waits, unsent, and its terms may still change.
+WAITING = frozenset({PaymentStatus.SCHEDULED, PaymentStatus.HELD})
 #: Which statuses each action may start from.
 _ALLOWED_FROM: dict[str, frozenset[PaymentStatus]] = {
     "validate": frozenset({PaymentStatus.CREATED}),
+    "hold": frozenset({PaymentStatus.CREATED}),
+    "release": frozenset({PaymentStatus.HELD}),
     "submit": frozenset({PaymentStatus.SCHEDULED}),
-    "change": frozenset({PaymentStatus.SCHEDULED}),
+    "change": WAITING,
     "complete": frozenset({PaymentStatus.PROCESSING}),
-    "fail": frozenset({PaymentStatus.CREATED, PaymentStatus.SCHEDULED, PaymentStatus.PROCESSING}),
-    "cancel": frozenset({PaymentStatus.CREATED, PaymentStatus.SCHEDULED}),
+    "fail": frozenset({PaymentStatus.CREATED, PaymentStatus.PROCESSING}) | WAITING,
+    "cancel": frozenset({PaymentStatus.CREATED}) | WAITING,
     "return": frozenset({PaymentStatus.COMPLETED}),
 }
 
@@ -76,6 +84,25 @@ class PaymentCreated(DomainEvent):
 @dataclass(frozen=True, kw_only=True)
 class PaymentValidated(DomainEvent):
     """The payment passed every check and waits for its send-on date."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentHeld(DomainEvent):
+    """The payment passed every check but one it must wait for: ``reason`` says which."""
+
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentReleased(DomainEvent):
+    """What held the payment has cleared; it waits for its send-on date.
+
+    A payment held past its send-on date is released to the earliest date it
+    can still be sent, so the dates carried here are those it now has.
+    """
+
+    send_on: str
+    deliver_by: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -256,6 +283,19 @@ class Payment:
         self._check_allowed("validate")
         self._record(PaymentValidated, at)
 
+    def hold(self, *, reason: str, at: datetime) -> None:
+        """Mark the payment checked, and waiting for ``reason`` to clear before it may be sent."""
+        self._check_allowed("hold")
+        self._record(PaymentHeld, at, reason=reason)
+
+    def release(self, *, send_on: date, deliver_by: date, at: datetime) -> None:
+        """Let a held payment wait for its send-on date, which may have moved on meanwhile."""
+        self._check_allowed("release")
+        _check_terms(self.amount, send_on, deliver_by)
+        self._record(
+            PaymentReleased, at, send_on=send_on.isoformat(), deliver_by=deliver_by.isoformat()
+        )
+
     def change(
         self,
         *,
@@ -365,6 +405,12 @@ class Payment:
                 self.created_at = event.occurred_at
             case PaymentValidated():
                 self.status = PaymentStatus.SCHEDULED
+            case PaymentHeld():
+                self.status = PaymentStatus.HELD
+            case PaymentReleased():
+                self.status = PaymentStatus.SCHEDULED
+                self.send_on = date.fromisoformat(event.send_on)
+                self.deliver_by = date.fromisoformat(event.deliver_by)
             case PaymentChanged():
                 self.amount = Money(Decimal(event.amount), self.amount.currency)
                 self._apply_terms(event)

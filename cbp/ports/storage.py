@@ -98,6 +98,7 @@ class PaymentFilter:
 
     tenant_id: str
     customer_id: str | None = None
+    payee_id: str | None = None
     status: PaymentStatus | None = None
 
 

@@ -269,6 +269,20 @@ class QueueDuePayments(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SettleHeldPayments(Command):
+    """Release or fail held payments whose payee's verification has an answer.
+
+    One payee's (``tenant_id`` and ``payee_id`` both given, from its
+    ``AccountVerified`` event), or up to ``limit`` of every payee's.
+    """
+
+    tenant_id: str | None = None
+    payee_id: str | None = None
+    limit: int = 1000
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReconcilePayments(Command):
     """Ask the processor for the outcome of every payment left processing."""
 

@@ -25,6 +25,22 @@ from cbp.services.notifications import queue_notification
 from cbp.services.outbox import already_consumed, headers_for, send
 
 
+def fail_with_exception(
+    uow: UnitOfWork,
+    payment: Payment,
+    code: str,
+    reason: str,
+    kind: ExceptionKind,
+    headers: m.Headers,
+    *,
+    ids: IdGenerator,
+    at: datetime,
+) -> None:
+    """Fail a payment and open its exception, in the caller's transaction."""
+    payment.fail(failure_code=code, reason=reason, at=at)
+    open_exception(uow, payment, ids=ids, at=at, kind=kind, reason_code=code, headers=headers)
+
+
 def open_exception(
     uow: UnitOfWork,
     payment: Payment,

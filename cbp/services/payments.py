@@ -15,16 +15,18 @@ from cbp.domain.errors import (
     TooLateToChange,
 )
 from cbp.domain.money import Money
-from cbp.domain.payment import Payment, PaymentStatus
+from cbp.domain.payment import WAITING, Payment
 from cbp.ports import messages as m
 from cbp.ports.contracts import ProcessPaymentTask
 from cbp.ports.storage import PaymentParties, UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
 from cbp.services import auditing
-from cbp.services.commands import CancelPayment, ChangePayment, CreateOneTimePayment
+from cbp.services.commands import CancelPayment, ChangePayment, Command, CreateOneTimePayment
 from cbp.services.limits import check_customer_limits, check_daily_total
 from cbp.services.outbox import headers_for, send
 
+#: Why a payment to a payee still being verified is held.
+AWAITING_PAYEE_VERIFICATION = "payee account verification pending"
 #: The subscriber that consumes payment.processing tasks.
 PAYMENT_PROCESSOR = "payment-processor"
 
@@ -40,7 +42,8 @@ def create_one_time_payment(
     """Validate and persist a payment in one transaction; queue it if due today.
 
     Every check runs before anything is stored: a payment that exists has
-    passed them all and is ``scheduled``.
+    passed them all and is ``scheduled``, or ``held`` while its payee's
+    account is still being verified.
     """
     now = clock.now()
     with unit_of_work() as uow:
@@ -49,7 +52,7 @@ def create_one_time_payment(
         )
         tenant, customer, payee = parties.tenant, parties.customer, parties.payee
         funding = parties.funding_account
-        check_payable(parties)
+        check_payable(parties, accept_pending_payee=True)
         amount = Money.of(command.amount, command.currency)
         tenant.policy.check_amount(amount)
         is_business_day = calendar.is_business_day
@@ -68,7 +71,10 @@ def create_one_time_payment(
             requested_send_on=command.send_on if command.send_on not in (None, send_on) else None,
             at=now,
         )
-        payment.validate(at=now)
+        if payee.awaits_verification:
+            payment.hold(reason=AWAITING_PAYEE_VERIFICATION, at=now)
+        else:
+            payment.validate(at=now)
         headers = headers_for(command, tenant.id)
         uow.payments.save(payment, headers)
         if payment.is_due(tenant.policy.local_now(now).date()):
@@ -109,7 +115,7 @@ def change_payment(
         uow.customers.hold(payment.tenant_id, payment.customer_id)
         tenant = uow.tenants.get(payment.tenant_id)
         today = tenant.policy.local_now(now).date()
-        if payment.status is not PaymentStatus.SCHEDULED:
+        if payment.status not in WAITING:
             raise IllegalTransition("payment", payment.status.value, "change")
         if payment.is_due(today) or uow.inbox.seen(QUEUED, payment.id):
             raise TooLateToChange(
@@ -181,15 +187,19 @@ def cancel_payment(
         uow.commit()
 
 
-def check_payable(parties: PaymentParties) -> None:
-    """Refuse a payee or funding account that cannot take part in a payment now."""
+def check_payable(parties: PaymentParties, *, accept_pending_payee: bool = False) -> None:
+    """Refuse a payee or funding account that cannot take part in a payment now.
+
+    With ``accept_pending_payee``, a payee whose account is still being
+    verified passes: the payment is accepted, and held until the answer.
+    """
     payee, funding, biller = parties.payee, parties.funding_account, parties.biller
     customer_id = parties.customer.id
     if payee.customer_id != customer_id:
         raise PayeeNotPayable("the payee belongs to another customer")
     if funding.customer_id != customer_id:
         raise FundingAccountNotUsable("the funding account belongs to another customer")
-    if not payee.is_payable:
+    if not (payee.is_payable or (accept_pending_payee and payee.awaits_verification)):
         raise PayeeNotPayable(
             f"payee is {payee.status.value} with verification {payee.verification_status.value}"
         )
@@ -222,3 +232,17 @@ def queue_processing(
     uow.inbox.claim(QUEUED, payment.id, at)
     task = ProcessPaymentTask(tenant_id=payment.tenant_id, payment_id=payment.id, job_id=job_id)
     send(uow, task, headers, ids=ids, at=at, ordering_key=payment.id)
+
+
+def save_payment(uow: UnitOfWork, payment: Payment, command: Command, *, at: datetime) -> None:
+    """Save what a worker or job did to a payment, and record it in the audit log."""
+    headers = headers_for(command, payment.tenant_id)
+    events = uow.payments.save(payment, headers)
+    auditing.record(
+        uow,
+        command,
+        at=at,
+        tenant_id=payment.tenant_id,
+        subject_id=payment.id,
+        data={"status": payment.status.value, "events": [e.type for e in events]},
+    )

@@ -39,13 +39,15 @@ PURGE_INTERVAL_SECONDS = 3600.0
 def periodic_jobs(
     bus: CommandBus, *, interval_seconds: float, retention_days: float = 7.0
 ) -> list[Every]:
-    """Reconcile unknown outcomes; queue scheduled payments; purge old messages.
+    """Reconcile unknown outcomes; settle held payments; queue scheduled ones; purge.
 
     The sweep queues each payment once its date has come in its tenant's
-    time zone.
+    time zone. Held payments are settled by their payee's verification
+    event; the periodic pass settles any held while that answer committed.
     """
     return [
         Every(interval_seconds, lambda: bus.handle(c.ReconcilePayments())),
+        Every(interval_seconds, lambda: bus.handle(c.SettleHeldPayments())),
         Every(interval_seconds, lambda: bus.handle(c.QueueDuePayments())),
         Every(
             PURGE_INTERVAL_SECONDS,

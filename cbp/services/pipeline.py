@@ -32,14 +32,13 @@ from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.commands import (
     ApplyProcessorEvent,
-    Command,
     ProcessPayment,
     QueueDuePayments,
     ReconcilePayments,
     RecordPaymentReturn,
     StartProcessingJob,
 )
-from cbp.services.exceptions import open_exception
+from cbp.services.exceptions import fail_with_exception, open_exception
 from cbp.services.outbox import already_consumed, headers_for
 from cbp.services.payments import (
     PAYMENT_PROCESSOR,
@@ -47,6 +46,7 @@ from cbp.services.payments import (
     check_payable,
     hold_for_queueing,
     queue_processing,
+    save_payment,
 )
 
 _CONSUMER = "process_payment"
@@ -207,7 +207,7 @@ def process_payment(
             return payment.status  # NOTE: another delivery or worker got here first
         headers = headers_for(command, payment.tenant_id)
         if problem is not None:
-            _fail(
+            fail_with_exception(
                 uow,
                 payment,
                 problem.code,
@@ -221,7 +221,7 @@ def process_payment(
             payment.submit(processor_reference=payment.id, at=now)
             if result is not None:
                 _apply_result(uow, payment, result, headers, ids=ids, at=now)
-        _save(uow, payment, command, at=now)
+        save_payment(uow, payment, command, at=now)
         uow.commit()
     return payment.status
 
@@ -266,7 +266,7 @@ def reconcile_payments(
             _apply_result(uow, payment, result, headers, ids=ids, at=now)
             if payment.pending_events:
                 moved += 1
-                _save(uow, payment, command, at=now)
+                save_payment(uow, payment, command, at=now)
                 uow.commit()
     return moved
 
@@ -280,7 +280,7 @@ def record_payment_return(
         now = clock.now()
         headers = headers_for(command, payment.tenant_id)
         _return(uow, payment, command.return_code, command.reason, headers, ids=ids, at=now)
-        _save(uow, payment, command, at=now)
+        save_payment(uow, payment, command, at=now)
         uow.commit()
 
 
@@ -326,7 +326,7 @@ def apply_processor_event(
         elif payment.status is PaymentStatus.COMPLETED and status is ProcessorStatus.RETURNED:
             code, reason = command.code or "R01", command.reason or "returned"
             _return(uow, payment, code, reason, headers, ids=ids, at=now)
-        _save(uow, payment, command, at=now)
+        save_payment(uow, payment, command, at=now)
         uow.commit()
     return True
 
@@ -379,22 +379,8 @@ def _apply_result(
     if result.status is ProcessorStatus.FAILED:
         code = result.failure_code or "processor_error"
         kind = ExceptionKind.from_failure_code(code)
-        _fail(uow, payment, code, result.reason or "declined", kind, headers, ids=ids, at=at)
-
-
-def _fail(
-    uow: UnitOfWork,
-    payment: Payment,
-    code: str,
-    reason: str,
-    kind: ExceptionKind,
-    headers: m.Headers,
-    *,
-    ids: IdGenerator,
-    at: datetime,
-) -> None:
-    payment.fail(failure_code=code, reason=reason, at=at)
-    open_exception(uow, payment, ids=ids, at=at, kind=kind, reason_code=code, headers=headers)
+        reason = result.reason or "declined"
+        fail_with_exception(uow, payment, code, reason, kind, headers, ids=ids, at=at)
 
 
 def _return(
@@ -410,16 +396,3 @@ def _return(
     payment.mark_returned(return_code=code, reason=reason, at=at)
     kind = ExceptionKind.RETURNED
     open_exception(uow, payment, ids=ids, at=at, kind=kind, reason_code=code, headers=headers)
-
-
-def _save(uow: UnitOfWork, payment: Payment, command: Command, *, at: datetime) -> None:
-    headers = headers_for(command, payment.tenant_id)
-    events = uow.payments.save(payment, headers)
-    auditing.record(
-        uow,
-        command,
-        at=at,
-        tenant_id=payment.tenant_id,
-        subject_id=payment.id,
-        data={"status": payment.status.value, "events": [e.type for e in events]},
-    )

@@ -121,6 +121,20 @@ def _verify_account(event: ct.AccountUpdated, message: m.Message, bus: CommandBu
         bus.handle(c.VerifyFundingAccount(account_id=event.subject_id, **common))
 
 
+def _settle_held_payments(event: ct.AccountVerified, message: m.Message, bus: CommandBus) -> None:
+    if event.account_kind == "payee":
+        bus.handle(
+            c.SettleHeldPayments(
+                tenant_id=event.tenant_id,
+                payee_id=event.subject_id,
+                message_id=message.message_id,
+                correlation_id=message.headers.correlation_id,
+                traceparent=message.headers.traceparent,
+                actor="held-payments",
+            )
+        )
+
+
 def _invalidate_directory(
     event: ct.PayeeStatusChanged, message: m.Message, bus: CommandBus
 ) -> None:
@@ -190,6 +204,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         local=True,
     ),
     Subscription("validation-service", (ct.AccountUpdated,), _verify_account),
+    Subscription("held-payments", (ct.AccountVerified,), _settle_held_payments, local=True),
     Subscription("directory-cache", (ct.PayeeStatusChanged,), _invalidate_directory, local=True),
     Subscription(
         "payee-audit-log",
@@ -209,7 +224,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
 #: The internal services, each a set of subscribers that can run, scale and
 #: restart on its own (``cbp worker --service NAME``).
 SERVICES: dict[str, frozenset[str]] = {
-    "payments": frozenset({PAYMENT_PROCESSOR}),
+    "payments": frozenset({PAYMENT_PROCESSOR, "held-payments"}),
     "exceptions": frozenset({"exception-handler"}),
     "notifications": frozenset({"notification-sender"}),
     "validation": frozenset({"validation-service", "directory-cache"}),

@@ -170,3 +170,50 @@ def test_inbound_processor_events_are_signed_fresh_and_applied_once(
     exceptions = server.call("GET", "/exception?limit=100").body["items"]
     mine = [(e["kind"], e["reason_code"]) for e in exceptions if e["payment_id"] == payment["id"]]
     assert mine == [("returned", "R01")]
+
+
+def add_payee_in_verification(server: Server, simulator: Simulator, customer_id: str) -> str:
+    """A payee whose verification the simulator answers only after a second and a half."""
+    simulator.faults(latency_ms=1500)
+    biller = server.call("GET", "/payee/global-payee/name/pacific%20gas").body["items"][0]
+    payee = server.call(
+        "POST",
+        "/payee",
+        {
+            "customer_id": customer_id,
+            "global_payee_id": biller["id"],
+            "account_number": "4417123456",
+        },
+    )
+    assert payee.status == 201, payee.body
+    return str(payee.body["id"])
+
+
+def test_a_payment_to_a_payee_in_verification_is_held_then_released_or_failed(
+    server: Server, simulator: Simulator, world: dict[str, Any]
+) -> None:
+    try:
+        payee_id = add_payee_in_verification(server, simulator, world["customer_id"])
+        held = pay(server, {**world, "payee_id": payee_id}, "31.00")
+        assert held["status"] == "held"
+        simulator.faults(latency_ms=0)
+        server.wait_for(f"/payment/{held['id']}", "status", "completed")
+        history = server.call("GET", f"/payment/{held['id']}/events").body["items"]
+        assert [e["type"] for e in history][:3] == [
+            "PaymentCreated",
+            "PaymentHeld",
+            "PaymentReleased",
+        ]
+
+        payee_id = add_payee_in_verification(server, simulator, world["customer_id"])
+        refused = pay(server, {**world, "payee_id": payee_id}, "32.00")
+        assert refused["status"] == "held"
+        simulator.faults(latency_ms=0, refuse_verifications=True)
+        failed = server.wait_for(f"/payment/{refused['id']}", "status", "failed").body
+        assert failed["failure_code"] == "payee_verification_failed"
+        exceptions = server.call("GET", "/exception").body["items"]
+        assert [
+            (e["kind"], e["reason_code"]) for e in exceptions if e["payment_id"] == failed["id"]
+        ] == [("invalid_account", "payee_verification_failed")]
+    finally:
+        simulator.faults(latency_ms=0, refuse_verifications=False)

@@ -33,6 +33,8 @@ def write_fixture(engine: Engine, count: int) -> None:
     rng = random.Random(42)
     steps = {
         "scheduled": [],
+        "held": ["hold"],
+        "released": ["hold", "release"],
         "changed": ["change"],
         "cancelled": ["cancel"],
         "processing": ["submit"],
@@ -43,13 +45,21 @@ def write_fixture(engine: Engine, count: int) -> None:
     for start in range(0, count, 1000):
         with SqlAlchemyUnitOfWork(engine, CIPHER) as uow:
             for n in range(start, min(start + 1000, count)):
+                path = steps[rng.choice(list(steps))]
                 payment = b.payment(
                     f"ten_{n % 3}",
                     customer_id=f"cus_{n % 50}",
                     send_on=date(2026, 3, 2) + timedelta(days=n % 30),
+                    validated="hold" not in path,
                 )
-                for step in steps[rng.choice(list(steps))]:
+                for step in path:
                     {
+                        "hold": lambda p=payment: p.hold(reason="payee pending", at=b.NOW),
+                        "release": lambda p=payment: p.release(
+                            send_on=p.send_on + timedelta(days=2),
+                            deliver_by=p.deliver_by + timedelta(days=2),
+                            at=b.NOW,
+                        ),
                         "cancel": lambda p=payment: p.cancel(reason="c", at=b.NOW),
                         "change": lambda p=payment: p.change(
                             amount=Money.of("43.21", "USD"),
@@ -82,7 +92,7 @@ def test_replaying_ten_thousand_payments_rebuilds_identical_views(engine: Engine
     write_fixture(engine, PAYMENTS)
     live = views(engine)
     assert len(live) == PAYMENTS
-    assert len({row[3] for row in live}) == 6  # every status is represented
+    assert len({row[3] for row in live}) == 7  # every status is represented
     with engine.begin() as conn:  # damage the projection: wrong statuses, a missing row
         conn.execute(t.payment_views.update().values(status="scheduled"))
         conn.execute(t.payment_views.delete().where(t.payment_views.c.id == live[0][0]))

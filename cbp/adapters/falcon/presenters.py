@@ -120,8 +120,15 @@ class PaymentOut(Out):
     deliver_by: date
     memo: str | None
     status: Literal[
-        "created", "scheduled", "processing", "completed", "failed", "cancelled", "returned"
-    ]
+        "created",
+        "scheduled",
+        "held",
+        "processing",
+        "completed",
+        "failed",
+        "cancelled",
+        "returned",
+    ] = Field(description="held: waiting for the payee's account to be verified")
     failure_code: str | None
     version: int
     created_at: datetime

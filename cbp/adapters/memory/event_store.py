@@ -81,6 +81,7 @@ class InMemoryPaymentViews:
             for v in self._views()
             if v.tenant_id == query.tenant_id
             and query.customer_id in (None, v.customer_id)
+            and query.payee_id in (None, v.payee_id)
             and query.status in (None, v.status)
         ]
         return keyset_page(rows, lambda v: (v.id,), cursor, limit, newest_first=True)

@@ -58,6 +58,8 @@ class Faults:
     reset_rate: float = 0.0
     hang: bool = False
     outage: bool = False
+    #: Answer every account verification "not verified", as a bank that knows no such account.
+    refuse_verifications: bool = False
 
 
 class FaultPlan:
@@ -202,12 +204,16 @@ class Payments:
 class Verifications:
     """``POST /v1/account-verifications``: a verifier (the rules one, say) over HTTP."""
 
-    def __init__(self, verifier: AccountVerifier) -> None:
+    def __init__(self, verifier: AccountVerifier, plan: FaultPlan) -> None:
         self.verifier = verifier
+        self.plan = plan
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Check a payee or funding account number."""
         data = _body(req)
+        if self.plan.faults.refuse_verifications:
+            _json(resp, {"verified": False, "reason": "account_not_found"})
+            return
         try:
             if data["kind"] == "payee":
                 masks = tuple(AccountMask(str(p)) for p in data.get("masks", []))
@@ -287,7 +293,7 @@ def create_simulator_app(
     payments = Payments(processor)
     app.add_route("/v1/payments", payments)
     app.add_route("/v1/payments/{reference}", payments, suffix="one")
-    app.add_route("/v1/account-verifications", Verifications(verifier))
+    app.add_route("/v1/account-verifications", Verifications(verifier, plan))
     admin = Admin(plan, payments, calls)
     app.add_route("/_admin/faults", admin, suffix="faults")
     app.add_route("/_admin/release", admin, suffix="release")

@@ -148,6 +148,8 @@ class SqlPaymentViews:
         selected = select(t.payment_views).where(v.tenant_id == query.tenant_id)
         if query.customer_id is not None:
             selected = selected.where(v.customer_id == query.customer_id)
+        if query.payee_id is not None:
+            selected = selected.where(v.payee_id == query.payee_id)
         if query.status is not None:
             selected = selected.where(v.status == query.status.value)
         keys = [v.id]

@@ -16,17 +16,27 @@ START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 #: The statuses each action may be taken from: the model the aggregate must follow.
 ALLOWED = {
     "validate": {PaymentStatus.CREATED},
+    "hold": {PaymentStatus.CREATED},
+    "release": {PaymentStatus.HELD},
     "submit": {PaymentStatus.SCHEDULED},
-    "change": {PaymentStatus.SCHEDULED},
+    "change": {PaymentStatus.SCHEDULED, PaymentStatus.HELD},
     "complete": {PaymentStatus.PROCESSING},
-    "fail": {PaymentStatus.CREATED, PaymentStatus.SCHEDULED, PaymentStatus.PROCESSING},
-    "cancel": {PaymentStatus.CREATED, PaymentStatus.SCHEDULED},
+    "fail": {
+        PaymentStatus.CREATED,
+        PaymentStatus.SCHEDULED,
+        PaymentStatus.HELD,
+        PaymentStatus.PROCESSING,
+    },
+    "cancel": {PaymentStatus.CREATED, PaymentStatus.SCHEDULED, PaymentStatus.HELD},
     "return": {PaymentStatus.COMPLETED},
 }
-RESULT = {
+#: Where each action leaves the payment; None: where it was.
+RESULT: dict[str, PaymentStatus | None] = {
     "validate": PaymentStatus.SCHEDULED,
+    "hold": PaymentStatus.HELD,
+    "release": PaymentStatus.SCHEDULED,
     "submit": PaymentStatus.PROCESSING,
-    "change": PaymentStatus.SCHEDULED,
+    "change": None,
     "complete": PaymentStatus.COMPLETED,
     "fail": PaymentStatus.FAILED,
     "cancel": PaymentStatus.CANCELLED,
@@ -68,6 +78,10 @@ class PaymentLifecycle(RuleBasedStateMachine):
         at = self.clock
         commands = {
             "validate": lambda: self.payment.validate(at=at),
+            "hold": lambda: self.payment.hold(reason="payee pending", at=at),
+            "release": lambda: self.payment.release(
+                send_on=date(2026, 3, 10), deliver_by=date(2026, 3, 12), at=at
+            ),
             "submit": lambda: self.payment.submit(processor_reference="pmt_1", at=at),
             "change": lambda: self.payment.change(
                 amount=Money.of(f"{self.payment.version}.50", "USD"),
@@ -84,7 +98,7 @@ class PaymentLifecycle(RuleBasedStateMachine):
         version_before = self.payment.version
         if self.expected in ALLOWED[action]:
             commands[action]()
-            self.expected = RESULT[action]
+            self.expected = RESULT[action] or self.expected
             self.expected_failure_code = FAILURE_CODE.get(action, self.expected_failure_code)
             assert self.payment.version == version_before + 1
         else:
@@ -177,6 +191,19 @@ def test_replay_refuses_an_out_of_order_stream() -> None:
     created, validated = payment.pull_events()
     with pytest.raises(ValueError, match="does not follow"):
         Payment.replay("pmt_1", [validated, created])
+
+
+def test_a_held_payment_is_never_due_and_is_released_on_the_dates_given() -> None:
+    payment = new_payment()
+    payment.hold(reason="payee account verification pending", at=START)
+    assert not payment.is_due(date(2026, 3, 9))
+    payment.release(send_on=date(2026, 3, 9), deliver_by=date(2026, 3, 11), at=START)
+    assert (payment.status, payment.send_on, payment.deliver_by) == (
+        PaymentStatus.SCHEDULED,
+        date(2026, 3, 9),
+        date(2026, 3, 11),
+    )
+    assert payment.is_due(date(2026, 3, 9))
 
 
 def test_a_scheduled_payment_is_due_on_its_send_on_date() -> None:

@@ -13,8 +13,11 @@ from cbp.adapters.memory.outside import (
     InMemoryWebhookSender,
     SequentialIdGenerator,
 )
+from cbp.adapters.rules.verifier import RulesAccountVerifier
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.bootstrap import Cbp, bootstrap
+from cbp.domain.banking import AccountMask
+from cbp.ports.outside import VerificationResult
 from cbp.services import commands as c
 from cbp.settings import Settings
 from tests.databases import postgres_engine, postgres_url, sqlite_engine, sqlite_template
@@ -43,6 +46,25 @@ def webhooks() -> InMemoryWebhookSender:
     return InMemoryWebhookSender()
 
 
+class ScriptedVerifier(RulesAccountVerifier):
+    """The rules verifier, except that it refuses the payee account numbers in ``refused``."""
+
+    def __init__(self) -> None:
+        self.refused: set[str] = set()
+
+    def verify_payee_account(
+        self, account_number: str, masks: tuple[AccountMask, ...]
+    ) -> VerificationResult:
+        if account_number in self.refused:
+            return VerificationResult(verified=False, reason="account_not_found")
+        return super().verify_payee_account(account_number, masks)
+
+
+@pytest.fixture
+def verifier() -> ScriptedVerifier:
+    return ScriptedVerifier()
+
+
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
 def backend(request: pytest.FixtureRequest) -> str:
     """Every use case runs on every storage adapter."""
@@ -55,6 +77,7 @@ def app(
     clock: InMemoryClock,
     notifier: InMemoryNotifier,
     webhooks: InMemoryWebhookSender,
+    verifier: ScriptedVerifier,
     request: pytest.FixtureRequest,
 ) -> Iterator[Cbp]:
     database_url = "memory://"
@@ -70,7 +93,12 @@ def app(
         delivery_retry_base_seconds=0,  # NOTE: the fake clock stands still; retry at once
     )
     core = bootstrap(
-        settings, clock=clock, ids=SequentialIdGenerator(), notifier=notifier, webhooks=webhooks
+        settings,
+        clock=clock,
+        ids=SequentialIdGenerator(),
+        notifier=notifier,
+        webhooks=webhooks,
+        verifier=verifier,
     )
     yield core
     core.close()

@@ -14,7 +14,7 @@ from cbp.domain.errors import (
     SendDateNotAllowed,
 )
 from cbp.services import commands as c
-from tests.unit.services.conftest import World, address, make_world
+from tests.unit.services.conftest import ScriptedVerifier, World, address, make_world
 
 
 def outbox_types(app: Cbp) -> list[str]:
@@ -66,15 +66,32 @@ class TestCreatingAPayment:
         with pytest.raises(SendDateNotAllowed):
             world.pay(send_on=date(2026, 2, 27))
 
-    def test_an_unverified_or_inactive_payee_cannot_be_paid(self, world: World) -> None:
+    def test_a_payee_that_failed_verification_or_is_inactive_cannot_be_paid(
+        self, world: World, verifier: ScriptedVerifier
+    ) -> None:
         app = world.app
+        verifier.refused.add("1111111111")
         app.handle(
             c.UpdatePayee(
                 tenant_id=world.tenant_id, payee_id=world.payee_id, account_number="1111111111"
             )
         )
-        with pytest.raises(PayeeNotPayable, match="pending"):
+        app.run_until_idle()
+        with pytest.raises(PayeeNotPayable, match="verification failed"):
             world.pay()
+        app.handle(
+            c.UpdatePayee(tenant_id=world.tenant_id, payee_id=world.payee_id, status="inactive")
+        )
+        with pytest.raises(PayeeNotPayable, match="payee is inactive"):
+            world.pay()
+        app.handle(
+            c.UpdatePayee(
+                tenant_id=world.tenant_id,
+                payee_id=world.payee_id,
+                status="active",
+                account_number="4417123456",
+            )
+        )
         app.run_until_idle()
         app.handle(c.UpdateGlobalPayee(global_payee_id=world.biller_id, status="inactive"))
         with pytest.raises(PayeeNotPayable, match="biller is inactive"):

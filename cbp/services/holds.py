@@ -1,0 +1,133 @@
+"""Payments held while their payee's account is verified: released or failed on the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from itertools import groupby
+
+from cbp.domain.calendar import deliver_by_date
+from cbp.domain.payee import Payee
+from cbp.domain.payment import Payment, PaymentStatus
+from cbp.domain.payment_exception import ExceptionKind
+from cbp.domain.verification import VerificationStatus
+from cbp.ports.storage import PaymentFilter, UnitOfWork, UnitOfWorkFactory
+from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
+from cbp.services.commands import SettleHeldPayments
+from cbp.services.exceptions import fail_with_exception
+from cbp.services.outbox import already_consumed, headers_for
+from cbp.services.payments import hold_for_queueing, queue_processing, save_payment
+
+#: The failure code of a held payment whose payee failed verification.
+PAYEE_VERIFICATION_FAILED = "payee_verification_failed"
+
+_CONSUMER = "settle_held_payments"
+_PAGE = 500
+
+
+def settle_held_payments(
+    command: SettleHeldPayments,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    calendar: BusinessCalendar,
+) -> int:
+    """Release or fail the payments held on payees whose verification has an answer.
+
+    Given a payee (its ``AccountVerified`` event), that payee's held payments;
+    without one (the periodic sweep), every held payment, which also settles
+    any payment held while its payee's answer was being committed. A payee
+    still pending keeps its payments held. Returns how many were settled.
+
+    A released payment goes on its own send-on date, or on the earliest
+    date it still can if that has passed; one due now is queued at once.
+    """
+    now = clock.now()
+    settled = 0
+    with unit_of_work() as uow:
+        if already_consumed(uow, _CONSUMER, command.message_id, at=now):
+            return 0
+        for (tenant_id, payee_id), group in groupby(
+            sorted(_held(uow, command), key=lambda p: (p.tenant_id, p.payee_id, p.id)),
+            key=lambda p: (p.tenant_id, p.payee_id),
+        ):
+            payee = uow.payees.get(tenant_id, payee_id)
+            if payee.verification_status is VerificationStatus.PENDING:
+                continue
+            payments = [uow.payments.get(tenant_id, p.id) for p in group]
+            payments = [p for p in payments if p.status is PaymentStatus.HELD]
+            if payee.verification_status is VerificationStatus.VERIFIED:
+                _release(uow, payments, payee, command, calendar=calendar, ids=ids, at=now)
+            else:
+                _fail(uow, payments, command, ids=ids, at=now)
+            settled += len(payments)
+        uow.commit()
+    return settled
+
+
+def _held(uow: UnitOfWork, command: SettleHeldPayments) -> Iterable[Payment]:
+    if command.tenant_id is None or command.payee_id is None:
+        return uow.payments.in_status(PaymentStatus.HELD, limit=command.limit)
+    query = PaymentFilter(
+        tenant_id=command.tenant_id, payee_id=command.payee_id, status=PaymentStatus.HELD
+    )
+    found: list[Payment] = []
+    cursor: str | None = None
+    while True:
+        page = uow.payments.find(query, cursor=cursor, limit=_PAGE)
+        found.extend(page.items)
+        if page.next_cursor is None:
+            return found
+        cursor = page.next_cursor
+
+
+def _release(
+    uow: UnitOfWork,
+    payments: list[Payment],
+    payee: Payee,
+    command: SettleHeldPayments,
+    *,
+    calendar: BusinessCalendar,
+    ids: IdGenerator,
+    at: datetime,
+) -> None:
+    if not payments:
+        return
+    policy = uow.tenants.get(payee.tenant_id).policy
+    earliest = policy.earliest_send_on(at, calendar.is_business_day)
+    today = policy.local_now(at).date()
+    hold_for_queueing(uow, payments)
+    for payment in payments:
+        send_on, deliver_by = payment.send_on, payment.deliver_by
+        if send_on < earliest:
+            send_on = earliest
+            deliver_by = deliver_by_date(send_on, payee.lead_days, calendar.is_business_day)
+        payment.release(send_on=send_on, deliver_by=deliver_by, at=at)
+        save_payment(uow, payment, command, at=at)
+        if payment.is_due(today):
+            headers = headers_for(command, payment.tenant_id)
+            queue_processing(uow, payment, headers, ids=ids, at=at)
+
+
+def _fail(
+    uow: UnitOfWork,
+    payments: list[Payment],
+    command: SettleHeldPayments,
+    *,
+    ids: IdGenerator,
+    at: datetime,
+) -> None:
+    for payment in payments:
+        headers = headers_for(command, payment.tenant_id)
+        fail_with_exception(
+            uow,
+            payment,
+            PAYEE_VERIFICATION_FAILED,
+            "the payee's account number failed verification",
+            ExceptionKind.INVALID_ACCOUNT,
+            headers,
+            ids=ids,
+            at=at,
+        )
+        save_payment(uow, payment, command, at=at)

@@ -1,0 +1,114 @@
+"""Payments to a payee still being verified: held, then released or failed on the answer."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from cbp.adapters.memory.outside import InMemoryClock
+from cbp.domain.errors import InvalidInput
+from cbp.services import commands as c
+from tests.unit.services.conftest import ScriptedVerifier, World
+
+NEW_ACCOUNT = "5550001111"
+
+
+def change_account(world: World, account_number: str = NEW_ACCOUNT) -> None:
+    """Give the payee a new account number: it is pending until the verifier answers."""
+    world.app.handle(
+        c.UpdatePayee(
+            tenant_id=world.tenant_id, payee_id=world.payee_id, account_number=account_number
+        )
+    )
+
+
+def event_types(world: World, payment_id: str) -> list[str]:
+    return [e.type for e in world.app.queries.payment_events(world.tenant_id, payment_id)]
+
+
+def outbox_types(world: World) -> list[str]:
+    with world.app.deps.unit_of_work() as uow:
+        return [m.type for m in uow.outbox.pending(1000)]
+
+
+def test_a_payment_to_a_pending_payee_is_held_and_released_once_verified(world: World) -> None:
+    change_account(world)
+    payment_id = world.pay("40.00")
+    assert world.status(payment_id) == "held"
+    assert "payment.process" not in outbox_types(world)  # NOTE: due today, but not queued
+    world.app.run_until_idle()
+    assert world.status(payment_id) == "completed"
+    assert event_types(world, payment_id) == [
+        "PaymentCreated",
+        "PaymentHeld",
+        "PaymentReleased",
+        "PaymentProcessed",
+        "PaymentCompleted",
+    ]
+
+
+def test_a_failed_verification_fails_the_held_payment_with_an_exception(
+    world: World, verifier: ScriptedVerifier
+) -> None:
+    verifier.refused.add(NEW_ACCOUNT)
+    change_account(world)
+    payment_id = world.pay("40.00")
+    world.app.run_until_idle()
+    payment = world.app.queries.get_payment(world.tenant_id, payment_id)
+    assert (payment.status.value, payment.failure_code) == ("failed", "payee_verification_failed")
+    exceptions = world.app.queries.list_exceptions(world.tenant_id).items
+    assert [(e.payment_id, e.kind.value, e.reason_code) for e in exceptions] == [
+        (payment_id, "invalid_account", "payee_verification_failed")
+    ]
+
+
+def test_a_payment_held_past_its_date_is_released_to_the_earliest_date_left(
+    world: World, clock: InMemoryClock
+) -> None:
+    change_account(world)
+    payment_id = world.pay("40.00", send_on=date(2026, 3, 3))
+    clock.advance(days=2)  # NOTE: Wednesday 2026-03-04, 09:00 in New York
+    world.app.run_until_idle()
+    released = world.app.queries.payment_events(world.tenant_id, payment_id)[2]
+    assert (released.type, released.data()["send_on"], released.data()["deliver_by"]) == (
+        "PaymentReleased",
+        "2026-03-04",
+        "2026-03-06",  # NOTE: the biller's two business days of lead time, from the new date
+    )
+    assert world.status(payment_id) == "completed"
+
+
+def test_the_sweep_settles_holds_the_verification_event_missed(world: World) -> None:
+    """A payment held while its payee's answer was committing is released by the sweep."""
+    change_account(world)
+    held = world.pay("40.00")
+    world.app.handle(c.VerifyPayeeAccount(tenant_id=world.tenant_id, payee_id=world.payee_id))
+    assert world.app.handle(c.SettleHeldPayments()) == 1
+    assert world.status(held) == "scheduled"
+    assert world.app.handle(c.SettleHeldPayments()) == 0
+    world.app.run_until_idle()  # NOTE: the verification event comes too: nothing to release
+    assert world.status(held) == "completed"
+    assert event_types(world, held).count("PaymentReleased") == 1
+
+
+def test_the_sweep_leaves_payments_held_while_their_payee_is_pending(world: World) -> None:
+    change_account(world)
+    held = world.pay("40.00")
+    assert world.app.handle(c.SettleHeldPayments()) == 0
+    assert world.status(held) == "held"
+
+
+def test_a_held_payment_can_be_changed_or_cancelled_but_not_sent(world: World) -> None:
+    change_account(world)
+    changed, cancelled = world.pay("40.00", send_on=date(2026, 3, 9)), world.pay("41.00")
+    world.app.handle(c.ChangePayment(tenant_id=world.tenant_id, payment_id=changed, amount="45.00"))
+    world.app.handle(c.CancelPayment(tenant_id=world.tenant_id, payment_id=cancelled))
+    with pytest.raises(InvalidInput, match="no longer scheduled"):
+        world.app.handle(
+            c.StartProcessingJob(tenant_id=world.tenant_id, payment_ids=(changed,), send_now=True)
+        )
+    world.app.run_until_idle()
+    payment = world.app.queries.get_payment(world.tenant_id, changed)
+    assert (payment.status.value, str(payment.amount.amount)) == ("scheduled", "45.00")
+    assert world.status(cancelled) == "cancelled"
