@@ -464,6 +464,7 @@ class Container(containers.DeclarativeContainer):
         webhook_retry_schedule=config.webhook_retry_schedule,
         webhook_pause_after_seconds=config.webhook_pause_after_seconds,
         webhook_secret_overlap_seconds=config.webhook_secret_overlap_seconds,
+        recurring_days_ahead=config.recurring_days_ahead,
     )
     deps = providers.Singleton(
         Dependencies,

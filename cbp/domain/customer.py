@@ -18,6 +18,16 @@ class Channel(enum.StrEnum):
     WEBHOOK = "webhook"
 
 
+class StatusAlert(enum.StrEnum):
+    """A step of a payment's life that a customer may ask to be told of."""
+
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    RETURNED = "returned"
+
+
 @dataclass(kw_only=True)
 class Tenant:
     """A bank or fintech using the engine; owns every record it creates."""
@@ -47,6 +57,8 @@ class Customer:
     phone: str | None
     created_at: datetime
     notification_channels: tuple[Channel, ...] = (Channel.EMAIL,)
+    #: The payment status changes the customer opted into; none unless asked.
+    notify_on: tuple[StatusAlert, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.name.strip():
@@ -63,3 +75,28 @@ class Customer:
         if channel is Channel.SMS:
             return self.phone
         return None
+
+    def set_notification_preferences(
+        self,
+        channels: tuple[Channel, ...],
+        notify_on: tuple[StatusAlert, ...],
+        *,
+        webhook_endpoint: bool,
+    ) -> None:
+        """Choose the channels the customer is told on, and which payment changes.
+
+        Each channel must reach the customer: an email address for email, a
+        phone number for SMS, the tenant's webhook endpoint for webhooks.
+        """
+        if not channels:
+            raise InvalidInput("choose at least one channel")
+        unreachable = {
+            Channel.EMAIL: None if self.email else "the customer has no email address",
+            Channel.SMS: None if self.phone else "the customer has no phone number",
+            Channel.WEBHOOK: None if webhook_endpoint else "the tenant has no webhook endpoint",
+        }
+        for channel in channels:
+            if unreachable[channel]:
+                raise InvalidInput(f"cannot notify on {channel.value}: {unreachable[channel]}")
+        self.notification_channels = tuple(dict.fromkeys(channels))
+        self.notify_on = tuple(dict.fromkeys(notify_on))

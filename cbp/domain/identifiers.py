@@ -8,6 +8,7 @@ import time
 import uuid
 
 PAYMENT = "pmt"
+RECURRING_PAYMENT = "rps"
 PAYEE = "pye"
 GLOBAL_PAYEE = "gpy"
 FUNDING_ACCOUNT = "fac"

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Generic, Protocol, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
+from cbp.domain import identifiers
 from cbp.domain.access import ApiKey
 from cbp.domain.audit import AuditDraft, AuditEntry
+from cbp.domain.calendar import IsBusinessDay
 from cbp.domain.customer import Channel, Customer, Tenant
 from cbp.domain.directory import GlobalPayee
 from cbp.domain.errors import NotFound
@@ -23,6 +25,7 @@ from cbp.domain.payment import Payment, PaymentSnapshot, PaymentStatus
 from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import ProcessJob
 from cbp.domain.recording import RecordsEvents
+from cbp.domain.recurring import RecurringSchedule, ScheduleStatus
 from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.ports.messages import DeliveryStore, Headers, Inbox, Outbox
 
@@ -255,7 +258,8 @@ class EventSourcedPayments:
 
     def get(self, tenant_id: str, payment_id: str) -> Payment:
         """The payment replayed from its events, or NotFound (also for another tenant's)."""
-        stream = self.events.load(payment_id)
+        is_payment = identifiers.has_prefix(payment_id, identifiers.PAYMENT)
+        stream = self.events.load(payment_id) if is_payment else []
         if not stream:
             raise NotFound("payment", payment_id)
         payment = Payment.replay(payment_id, stream)
@@ -307,6 +311,97 @@ class EventSourcedPayments:
         self.views.replace_all(p.snapshot() for p in payments)
 
 
+@dataclass(frozen=True, kw_only=True)
+class ScheduleFilter:
+    """What to list recurring schedules by; ``None`` matches everything."""
+
+    tenant_id: str
+    customer_id: str | None = None
+    status: ScheduleStatus | None = None
+
+
+class ScheduleViews(Protocol):
+    """The read model of recurring schedules: each one's state, and its next send date.
+
+    ``next_send_on`` is the date the schedule's next occurrence is sent on,
+    None once none is to be made (paused, cancelled, ended): what the job
+    that makes occurrences selects by.
+    """
+
+    def refresh(self, state: dict[str, Any], next_send_on: date | None) -> None:
+        """Write one schedule's state (its ``snapshot()``)."""
+        ...
+
+    def get(self, schedule_id: str) -> dict[str, Any] | None:
+        """One schedule's state, or None."""
+        ...
+
+    def find(
+        self, query: ScheduleFilter, *, cursor: str | None, limit: int
+    ) -> Page[dict[str, Any]]:
+        """A tenant's schedules matching ``query``, newest first."""
+        ...
+
+    def due(self, by: date, *, limit: int) -> list[tuple[str, str]]:
+        """Tenant and id of each schedule whose next occurrence is sent by ``by``, soonest first."""
+        ...
+
+
+class EventSourcedSchedules:
+    """Recurring schedules of every adapter: their event streams, and a view of each."""
+
+    def __init__(self, events: EventStore, views: ScheduleViews) -> None:
+        self.events = events
+        self.views = views
+
+    def get(self, tenant_id: str, schedule_id: str) -> RecurringSchedule:
+        """The schedule replayed from its events, or NotFound (also for another tenant's)."""
+        is_schedule = identifiers.has_prefix(schedule_id, identifiers.RECURRING_PAYMENT)
+        stream = self.events.load(schedule_id) if is_schedule else []
+        if not stream:
+            raise NotFound("recurring payment", schedule_id)
+        schedule = RecurringSchedule.replay(schedule_id, stream)
+        if schedule.tenant_id != tenant_id:
+            raise NotFound("recurring payment", schedule_id)
+        return schedule
+
+    def save(
+        self, schedule: RecurringSchedule, headers: Headers, is_business_day: IsBusinessDay
+    ) -> list[DomainEvent]:
+        """Append the schedule's pending events and refresh its view; return them."""
+        events = schedule.pull_events()
+        if events:
+            self.events.append(
+                schedule.id, events, expected_version=events[0].version - 1, headers=headers
+            )
+            self.rebuild_view(schedule, is_business_day)
+        return events
+
+    def rebuild_view(self, schedule: RecurringSchedule, is_business_day: IsBusinessDay) -> None:
+        """Write the schedule's view from its state (after a save, or a replay)."""
+        upcoming = schedule.next_occurrence(is_business_day)
+        active = schedule.status is ScheduleStatus.ACTIVE
+        self.views.refresh(schedule.snapshot(), upcoming.send_on if upcoming and active else None)
+
+    def view(self, tenant_id: str, schedule_id: str) -> RecurringSchedule:
+        """The schedule as its read model holds it, or NotFound."""
+        state = self.views.get(schedule_id)
+        if state is None or state["tenant_id"] != tenant_id:
+            raise NotFound("recurring payment", schedule_id)
+        return RecurringSchedule.restore(state)
+
+    def find(
+        self, query: ScheduleFilter, *, cursor: str | None, limit: int
+    ) -> Page[RecurringSchedule]:
+        """The tenant's schedules matching ``query``, newest first."""
+        page = self.views.find(query, cursor=cursor, limit=limit)
+        return Page([RecurringSchedule.restore(s) for s in page.items], page.next_cursor)
+
+    def due(self, by: date, *, limit: int = 500) -> list[tuple[str, str]]:
+        """Tenant and id of each schedule with an occurrence to send on ``by`` or earlier."""
+        return self.views.due(by, limit=limit)
+
+
 class TenantRepository(Protocol):
     """The banks and fintechs using the engine."""
 
@@ -340,6 +435,10 @@ class CustomerRepository(Protocol):
 
     def get(self, tenant_id: str, customer_id: str) -> Customer:
         """The customer, or NotFound."""
+        ...
+
+    def save(self, customer: Customer) -> None:
+        """Store the customer's changed notification preferences."""
         ...
 
     def hold(self, tenant_id: str, customer_id: str) -> None:
@@ -585,6 +684,7 @@ class UnitOfWork(Protocol):
     payees: PayeeRepository
     funding_accounts: FundingAccountRepository
     payments: PaymentRepository
+    schedules: EventSourcedSchedules
     events: EventStore
     exceptions: ExceptionRepository
     notifications: NotificationRepository

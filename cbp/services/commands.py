@@ -115,6 +115,32 @@ class CreateCustomer(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SetNotificationPreferences(Command):
+    """Choose a customer's channels, and which payment status changes they are told of.
+
+    A preference left None stays as it is.
+    """
+
+    tenant_id: str
+    customer_id: str
+    notification_channels: tuple[str, ...] | None = None
+    notify_on: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotifyPaymentStatus(Command):
+    """Tell a customer of a payment's status change, if they opted into it."""
+
+    tenant_id: str
+    customer_id: str
+    payment_id: str
+    event_type: str
+    event_id: str
+    failure_code: str | None = None
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class AddGlobalPayee(Command):
     """Add a biller to the shared directory."""
 
@@ -213,6 +239,66 @@ class CreateOneTimePayment(Command):
     currency: str = "USD"
     send_on: date | None = None
     memo: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateRecurringPayment(Command):
+    """Pay a payee on a schedule: weekly, every two weeks, monthly or yearly.
+
+    ``frequency`` is one of ``Frequency``; the schedule ends on
+    ``ends_on``, after ``count`` occurrences, or never.
+    """
+
+    tenant_id: str
+    customer_id: str
+    payee_id: str
+    funding_account_id: str
+    amount: str
+    frequency: str
+    starts_on: date
+    currency: str = "USD"
+    ends_on: date | None = None
+    count: int | None = None
+    memo: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeRecurringPayment(Command):
+    """Change a schedule's amount or memo, or pause, resume or cancel it (``status``).
+
+    What is left None stays as it is.
+    """
+
+    tenant_id: str
+    schedule_id: str
+    amount: str | None = None
+    memo: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeNextOccurrence(Command):
+    """Send a schedule's next occurrence alone on another date or for another amount."""
+
+    tenant_id: str
+    schedule_id: str
+    amount: str | None = None
+    send_on: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SkipNextOccurrence(Command):
+    """Leave a schedule's next occurrence unpaid."""
+
+    tenant_id: str
+    schedule_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MakeDueOccurrences(Command):
+    """Make into payments the occurrences of every schedule due within the days ahead."""
+
+    limit: int = 500
 
 
 @dataclass(frozen=True, kw_only=True)

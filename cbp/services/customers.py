@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import enum
+from typing import TypeVar
+
 from cbp.domain import identifiers
-from cbp.domain.customer import Customer
+from cbp.domain.customer import Channel, Customer, StatusAlert
+from cbp.domain.errors import InvalidInput
 from cbp.ports.storage import UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
-from cbp.services.commands import CreateCustomer
+from cbp.services.commands import CreateCustomer, SetNotificationPreferences
+
+E = TypeVar("E", bound=enum.StrEnum)
 
 
 def create_customer(
@@ -31,3 +37,36 @@ def create_customer(
         )
         uow.commit()
     return customer.id
+
+
+def set_notification_preferences(
+    command: SetNotificationPreferences, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+) -> None:
+    """Store the channels a customer is told on and the payment changes they opted into."""
+    with unit_of_work() as uow:
+        customer = uow.customers.get(command.tenant_id, command.customer_id)
+        channels = customer.notification_channels
+        if command.notification_channels is not None:
+            channels = _parsed(Channel, command.notification_channels, "notification_channels")
+        notify_on = customer.notify_on
+        if command.notify_on is not None:
+            notify_on = _parsed(StatusAlert, command.notify_on, "notify_on")
+        endpoint = uow.webhook_endpoints.for_tenant(customer.tenant_id) is not None
+        customer.set_notification_preferences(channels, notify_on, webhook_endpoint=endpoint)
+        uow.customers.save(customer)
+        auditing.record(
+            uow,
+            command,
+            at=clock.now(),
+            tenant_id=customer.tenant_id,
+            subject_id=customer.id,
+            data={"notification_channels": list(channels), "notify_on": list(notify_on)},
+        )
+        uow.commit()
+
+
+def _parsed(kind: type[E], values: tuple[str, ...], name: str) -> tuple[E, ...]:
+    try:
+        return tuple(kind(value) for value in values)
+    except ValueError:
+        raise InvalidInput(f"{name} must be among {', '.join(kind)}") from None

@@ -34,6 +34,8 @@ class ServiceOptions:
     webhook_retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
     webhook_pause_after_seconds: float = 5 * 24 * 3600.0
     webhook_secret_overlap_seconds: float = 24 * 3600.0
+    #: How many days before its send-on date a recurring occurrence becomes a payment.
+    recurring_days_ahead: int = 3
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,7 +7,6 @@ from datetime import datetime
 from cbp.domain import identifiers
 from cbp.domain.customer import Channel
 from cbp.domain.errors import InvalidInput
-from cbp.domain.notification import Notification
 from cbp.domain.payment import Payment
 from cbp.domain.payment_exception import ExceptionKind, PaymentException
 from cbp.ports import messages as m
@@ -21,7 +20,7 @@ from cbp.services.commands import (
     ResolveException,
     SendCustomerNotification,
 )
-from cbp.services.notifications import queue_notification
+from cbp.services.notifications import notify_customer
 from cbp.services.outbox import already_consumed, headers_for, send
 
 
@@ -172,25 +171,19 @@ def _create_notifications(
     template: str,
 ) -> list[str]:
     customer = uow.customers.get(exception.tenant_id, exception.customer_id)
-    headers = headers_for(command, exception.tenant_id)
-    created: list[str] = []
-    for channel in channels:
-        notification = Notification(
-            id=ids.new(identifiers.NOTIFICATION),
-            tenant_id=exception.tenant_id,
-            customer_id=customer.id,
-            exception_id=exception.id,
-            channel=channel,
-            recipient=None if channel is Channel.WEBHOOK else customer.recipient_for(channel),
-            template=template,
-            payload={
-                "exception_id": exception.id,
-                "payment_id": exception.payment_id,
-                "kind": exception.kind.value,
-                "reason_code": exception.reason_code,
-            },
-            created_at=at,
-        )
-        queue_notification(uow, notification, headers, ids=ids, at=at)
-        created.append(notification.id)
-    return created
+    return notify_customer(
+        uow,
+        customer,
+        headers_for(command, exception.tenant_id),
+        channels=channels,
+        template=template,
+        payload={
+            "exception_id": exception.id,
+            "payment_id": exception.payment_id,
+            "kind": exception.kind.value,
+            "reason_code": exception.reason_code,
+        },
+        ids=ids,
+        at=at,
+        exception_id=exception.id,
+    )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timedelta
+from typing import Any
 
 from cbp.domain import identifiers
-from cbp.domain.customer import Channel
+from cbp.domain.customer import Channel, Customer
 from cbp.domain.errors import IllegalTransition
 from cbp.domain.notification import Notification, NotificationStatus
 from cbp.domain.webhook_endpoint import EndpointStatus, WebhookEndpoint, next_retry
@@ -42,6 +43,41 @@ def queue_notification(
     """Store a notification and queue its delivery, in the caller's transaction."""
     uow.notifications.add(notification)
     queue_delivery(uow, notification, headers, ids=ids, at=at)
+
+
+def notify_customer(
+    uow: UnitOfWork,
+    customer: Customer,
+    headers: m.Headers,
+    *,
+    channels: tuple[Channel, ...],
+    template: str,
+    payload: dict[str, Any],
+    ids: IdGenerator,
+    at: datetime,
+    exception_id: str | None = None,
+) -> list[str]:
+    """Queue one notification to the customer per channel; return their ids.
+
+    ``payload`` is what the template is filled with: ids, statuses and
+    codes, never an account number.
+    """
+    created: list[str] = []
+    for channel in channels:
+        notification = Notification(
+            id=ids.new(identifiers.NOTIFICATION),
+            tenant_id=customer.tenant_id,
+            customer_id=customer.id,
+            exception_id=exception_id,
+            channel=channel,
+            recipient=None if channel is Channel.WEBHOOK else customer.recipient_for(channel),
+            template=template,
+            payload=payload,
+            created_at=at,
+        )
+        queue_notification(uow, notification, headers, ids=ids, at=at)
+        created.append(notification.id)
+    return created
 
 
 def queue_delivery(

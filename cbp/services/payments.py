@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 from cbp.domain import identifiers
 from cbp.domain.calendar import deliver_by_date
@@ -50,45 +50,79 @@ def create_one_time_payment(
         parties = uow.parties.for_payment(
             command.tenant_id, command.customer_id, command.payee_id, command.funding_account_id
         )
-        tenant, customer, payee = parties.tenant, parties.customer, parties.payee
-        funding = parties.funding_account
         check_payable(parties, accept_pending_payee=True)
         amount = Money.of(command.amount, command.currency)
-        tenant.policy.check_amount(amount)
-        is_business_day = calendar.is_business_day
-        send_on = tenant.policy.resolve_send_on(command.send_on, now, is_business_day)
-        check_customer_limits(uow, tenant, customer.id, amount, send_on)
-        payment = Payment.create(
-            payment_id=ids.new(identifiers.PAYMENT),
-            tenant_id=tenant.id,
-            customer_id=customer.id,
-            payee_id=payee.id,
-            funding_account_id=funding.id,
+        policy = parties.tenant.policy
+        policy.check_amount(amount)
+        send_on = policy.resolve_send_on(command.send_on, now, calendar.is_business_day)
+        payment = open_payment(
+            uow,
+            parties,
             amount=amount,
             send_on=send_on,
-            deliver_by=deliver_by_date(send_on, payee.lead_days, is_business_day),
             memo=command.memo,
             requested_send_on=command.send_on if command.send_on not in (None, send_on) else None,
+            headers=headers_for(command, parties.tenant.id),
+            ids=ids,
+            calendar=calendar,
             at=now,
         )
-        if payee.awaits_verification:
-            payment.hold(reason=AWAITING_PAYEE_VERIFICATION, at=now)
-        else:
-            payment.validate(at=now)
-        headers = headers_for(command, tenant.id)
-        uow.payments.save(payment, headers)
-        if payment.is_due(tenant.policy.local_now(now).date()):
-            queue_processing(uow, payment, headers, ids=ids, at=now)
         auditing.record(
             uow,
             command,
             at=clock.now(),
-            tenant_id=tenant.id,
+            tenant_id=payment.tenant_id,
             subject_id=payment.id,
             data={"amount": str(amount.amount), "currency": amount.currency},
         )
         uow.commit()
     return payment.id
+
+
+def open_payment(
+    uow: UnitOfWork,
+    parties: PaymentParties,
+    *,
+    amount: Money,
+    send_on: date,
+    memo: str | None,
+    headers: m.Headers,
+    ids: IdGenerator,
+    calendar: BusinessCalendar,
+    at: datetime,
+    requested_send_on: date | None = None,
+) -> Payment:
+    """Save a new payment between parties that passed ``check_payable``, for a checked amount.
+
+    It must fit within the customer's limits (checked here, with the
+    customer held). It is
+    ``held`` while its payee's account is being verified, ``scheduled``
+    otherwise, and queued at once when due today. Raises before anything is
+    stored if a check fails.
+    """
+    tenant = parties.tenant
+    check_customer_limits(uow, tenant, parties.customer.id, amount, send_on)
+    payment = Payment.create(
+        payment_id=ids.new(identifiers.PAYMENT),
+        tenant_id=tenant.id,
+        customer_id=parties.customer.id,
+        payee_id=parties.payee.id,
+        funding_account_id=parties.funding_account.id,
+        amount=amount,
+        send_on=send_on,
+        deliver_by=deliver_by_date(send_on, parties.payee.lead_days, calendar.is_business_day),
+        memo=memo,
+        requested_send_on=requested_send_on,
+        at=at,
+    )
+    if parties.payee.awaits_verification:
+        payment.hold(reason=AWAITING_PAYEE_VERIFICATION, at=at)
+    else:
+        payment.validate(at=at)
+    uow.payments.save(payment, headers)
+    if payment.is_due(tenant.policy.local_now(at).date()):
+        queue_processing(uow, payment, headers, ids=ids, at=at)
+    return payment
 
 
 def change_payment(

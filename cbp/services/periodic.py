@@ -39,7 +39,7 @@ PURGE_INTERVAL_SECONDS = 3600.0
 def periodic_jobs(
     bus: CommandBus, *, interval_seconds: float, retention_days: float = 7.0
 ) -> list[Every]:
-    """Reconcile unknown outcomes; settle held payments; queue scheduled ones; purge.
+    """Reconcile; settle held payments; make recurring occurrences; queue due ones; purge.
 
     The sweep queues each payment once its date has come in its tenant's
     time zone. Held payments are settled by their payee's verification
@@ -48,6 +48,7 @@ def periodic_jobs(
     return [
         Every(interval_seconds, lambda: bus.handle(c.ReconcilePayments())),
         Every(interval_seconds, lambda: bus.handle(c.SettleHeldPayments())),
+        Every(interval_seconds, lambda: bus.handle(c.MakeDueOccurrences())),
         Every(interval_seconds, lambda: bus.handle(c.QueueDuePayments())),
         Every(
             PURGE_INTERVAL_SECONDS,

@@ -13,9 +13,10 @@ from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment, PaymentStatus
 from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import JobProgress, ProcessJob
+from cbp.domain.recurring import Occurrence, RecurringSchedule, ScheduleStatus
 from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.ports.messages import Delivery
-from cbp.ports.storage import Page, PaymentFilter
+from cbp.ports.storage import Page, PaymentFilter, ScheduleFilter
 from cbp.services.delivery import dead_letters
 from cbp.services.dependencies import Dependencies
 from cbp.services.directory import get_global_payee, search_directory
@@ -53,6 +54,42 @@ class Queries:
     def job_progress(self, tenant_id: str, job_id: str) -> tuple[ProcessJob, JobProgress]:
         """A processing job and its counts by outcome."""
         return job_progress(self.deps.unit_of_work, tenant_id, job_id)
+
+    def list_recurring_payments(
+        self,
+        tenant_id: str,
+        *,
+        customer_id: str | None = None,
+        status: str | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> Page[RecurringSchedule]:
+        """A tenant's recurring payments, newest first."""
+        try:
+            wanted = None if status is None else ScheduleStatus(status)
+        except ValueError:
+            raise InvalidInput(f"status must be one of {', '.join(ScheduleStatus)}") from None
+        query = ScheduleFilter(tenant_id=tenant_id, customer_id=customer_id, status=wanted)
+        with self.deps.unit_of_work() as uow:
+            return uow.schedules.find(query, cursor=cursor, limit=self.page_size(limit))
+
+    def get_recurring_payment(self, tenant_id: str, schedule_id: str) -> RecurringSchedule:
+        """One recurring payment, as its read model holds it."""
+        with self.deps.unit_of_work() as uow:
+            return uow.schedules.view(tenant_id, schedule_id)
+
+    def upcoming_occurrences(
+        self, tenant_id: str, schedule_id: str, *, limit: int = 3
+    ) -> list[Occurrence]:
+        """The next occurrences a recurring payment will make, soonest first."""
+        schedule = self.get_recurring_payment(tenant_id, schedule_id)
+        return schedule.upcoming(self.deps.calendar.is_business_day, limit)
+
+    def recurring_payment_events(self, tenant_id: str, schedule_id: str) -> list[DomainEvent]:
+        """A recurring payment's history: every occurrence made, skipped, changed or missed."""
+        with self.deps.unit_of_work() as uow:
+            uow.schedules.view(tenant_id, schedule_id)
+            return uow.events.load(schedule_id)
 
     def page_size(self, limit: int | None) -> int:
         """The page size to use: the default when none is asked, else checked."""

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from cbp.domain.events import DomainEvent
 from cbp.domain.payment import Payment, PaymentCreated
+from cbp.domain.recurring import RecurringSchedule, ScheduleCreated
 from cbp.services.dependencies import Dependencies
 
 #: Called with (events read so far, events in all) as a replay advances.
@@ -17,11 +18,14 @@ def rebuild_payment_views(
 ) -> int:
     """Replay every payment stream and rewrite the payment views; return how many.
 
+    Recurring payments' views are written again from their streams too.
+
     Streams are gathered in position order, then each payment is replayed
     and its view written, all in one unit of work: readers see the old views
     or the new ones, never a half-built set.
     """
     streams: dict[str, list[DomainEvent]] = {}
+    schedules: dict[str, list[DomainEvent]] = {}
     with deps.unit_of_work() as uow:
         total = uow.events.last_position()
         read = 0
@@ -31,6 +35,8 @@ def rebuild_payment_views(
                 event = item.event
                 if isinstance(event, PaymentCreated) or event.stream_id in streams:
                     streams.setdefault(event.stream_id, []).append(event)
+                elif isinstance(event, ScheduleCreated) or event.stream_id in schedules:
+                    schedules.setdefault(event.stream_id, []).append(event)
             position = stored[-1].position
             read += len(stored)
             if progress:
@@ -38,5 +44,9 @@ def rebuild_payment_views(
         uow.payments.rebuild_views(
             Payment.replay(stream_id, events) for stream_id, events in streams.items()
         )
+        for stream_id, events in schedules.items():
+            uow.schedules.rebuild_view(
+                RecurringSchedule.replay(stream_id, events), deps.calendar.is_business_day
+            )
         uow.commit()
     return len(streams)

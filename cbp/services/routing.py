@@ -108,6 +108,25 @@ def _deliver_notification(
         raise RetryLater(f"notification {task.notification_id} not delivered yet")
 
 
+def _notify_payment_status(
+    event: ct.PaymentStatusChanged, message: m.Message, bus: CommandBus
+) -> None:
+    bus.handle(
+        c.NotifyPaymentStatus(
+            tenant_id=event.tenant_id,
+            customer_id=event.customer_id,
+            payment_id=event.payment_id,
+            event_type=event.event_type,
+            event_id=event.event_id,
+            failure_code=event.failure_code,
+            message_id=message.message_id,
+            correlation_id=message.headers.correlation_id,
+            traceparent=message.headers.traceparent,
+            actor="status-notifier",
+        )
+    )
+
+
 def _verify_account(event: ct.AccountUpdated, message: m.Message, bus: CommandBus) -> None:
     common: dict[str, Any] = {
         "tenant_id": event.tenant_id,
@@ -197,6 +216,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription(PAYMENT_PROCESSOR, (ct.ProcessPaymentTask,), _process_payment),
     Subscription("exception-handler", (ct.HandleExceptionTask,), _handle_exception, local=True),
     Subscription("notification-sender", (ct.DeliverNotificationTask,), _deliver_notification),
+    Subscription("status-notifier", (ct.PaymentStatusChanged,), _notify_payment_status, local=True),
     Subscription(
         "audit-log",
         (ct.PaymentStatusChanged, ct.ExceptionCreated),
@@ -226,7 +246,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
 SERVICES: dict[str, frozenset[str]] = {
     "payments": frozenset({PAYMENT_PROCESSOR, "held-payments"}),
     "exceptions": frozenset({"exception-handler"}),
-    "notifications": frozenset({"notification-sender"}),
+    "notifications": frozenset({"notification-sender", "status-notifier"}),
     "validation": frozenset({"validation-service", "directory-cache"}),
     "audit": frozenset({"audit-log", "payee-audit-log", "operations-log"}),
 }

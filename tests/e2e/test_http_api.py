@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.server import DATABASES, Server, make_world, running_server, server_on
+from tests.e2e.server import DATABASES, Server, log_records, make_world, running_server, server_on
 
 
 @pytest.fixture(scope="module", params=DATABASES)
@@ -390,3 +391,101 @@ class TestIdempotencyAcrossFailures:
         retried = server.call("POST", "/customer", body, headers=key)
         assert retried.status == 201, retried.body
         assert retried.headers.get("idempotent-replayed") is None
+
+
+def test_a_customer_is_told_of_exactly_the_status_changes_they_opted_into(
+    server: Server,
+) -> None:
+    notices_world = make_world(server, "notices-1")
+    path = f"/customer/{notices_world['customer_id']}"
+    refused = server.call("PATCH", path, {"notification_channels": ["sms"]})
+    assert refused.status == 422, refused.body
+    assert refused.body["detail"] == "cannot notify on sms: the customer has no phone number"
+    chosen = server.call("PATCH", path, {"notify_on": ["failed", "returned"]})
+    assert chosen.status == 200, chosen.body
+    assert (chosen.body["notification_channels"], chosen.body["notify_on"]) == (
+        ["email"],
+        ["failed", "returned"],
+    )
+    assert server.call("GET", path).body["notify_on"] == ["failed", "returned"]
+    outcomes = {"completed": "30.00", "failed": "30.13", "returned": "30.14"}
+    paid = {}
+    for status, amount in outcomes.items():
+        created = pay(server, notices_world, amount, f"notices-{status}")
+        assert created.status == 201, created.body
+        paid[status] = process(server, created.body, status)["id"]
+
+    def notices() -> list[tuple[str, str]]:
+        return sorted(
+            (r["payload"]["payment_id"], r["payload"]["status"])
+            for r in log_records(server.home)
+            if r.get("template") == "payment_status"
+            and r.get("customer_id") == notices_world["customer_id"]
+        )
+
+    expected = sorted([(paid["failed"], "failed"), (paid["returned"], "returned")])
+    deadline = time.monotonic() + 20
+    while notices() != expected and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1)  # NOTE: long enough for a notice that should not exist to show up
+    assert notices() == expected
+
+
+def test_a_recurring_payment_is_made_changed_skipped_paused_and_cancelled(
+    server: Server, world: dict[str, Any]
+) -> None:
+    probe = pay(server, world, "1.00", "recurring-probe")
+    earliest = probe.body["send_on"]  # NOTE: the first date any payment made now can go
+    body = {
+        **world,
+        "amount": "55.00",
+        "frequency": "weekly",
+        "starts_on": earliest,
+        "count": 5,
+        "memo": "lessons",
+    }
+    assert server.call("POST", "/payment/recurring", body).status == 400  # NOTE: no key
+    key = {"Idempotency-Key": "recurring-1"}
+    created = server.call("POST", "/payment/recurring", body, headers=key)
+    assert created.status == 201, created.body
+    schedule = created.body
+    assert (schedule["status"], schedule["next_index"], len(schedule["upcoming"])) == (
+        "active",
+        1,
+        3,
+    )
+    first = server.call("GET", f"/payment/{schedule['last_payment_id']}").body
+    assert (first["amount"], first["send_on"], first["memo"]) == ("55.00", earliest, "lessons")
+    replayed = server.call("POST", "/payment/recurring", body, headers=key)
+    assert (replayed.status, replayed.body["id"]) == (201, schedule["id"])
+    path = f"/payment/recurring/{schedule['id']}"
+
+    changed = server.call("PATCH", f"{path}/next", {"amount": "60.00"})
+    assert changed.status == 200, changed.body
+    assert [o["amount"] for o in changed.body["upcoming"]] == ["60.00", "55.00", "55.00"]
+    skipped = server.call("POST", f"{path}/skip-next")
+    assert skipped.status == 200, skipped.body
+    assert skipped.body["next_index"] == 2
+    assert skipped.body["upcoming"][0]["send_on"] == changed.body["upcoming"][1]["send_on"]
+    assert server.call("PATCH", path, {"status": "paused"}).body["status"] == "paused"
+    refused = server.call("PATCH", path, {"status": "completed"})
+    assert refused.status == 422, refused.body
+    cancelled = server.call("PATCH", path, {"status": "cancelled"})
+    assert (cancelled.body["status"], cancelled.body["upcoming"]) == ("cancelled", [])
+    late = server.call("PATCH", path, {"status": "active"})
+    assert (late.status, late.body["code"]) == (409, "illegal_transition")
+
+    history = server.call("GET", f"{path}/events").body["items"]
+    assert [e["type"] for e in history] == [
+        "ScheduleCreated",
+        "OccurrenceCreated",
+        "NextOccurrenceChanged",
+        "OccurrenceSkipped",
+        "SchedulePaused",
+        "ScheduleCancelled",
+    ]
+    listed = server.call("GET", f"/payment/recurring?customer_id={world['customer_id']}")
+    assert schedule["id"] in [s["id"] for s in listed.body["items"]]
+    for missing in ("rps_missing", schedule["last_payment_id"]):
+        assert server.call("GET", f"/payment/recurring/{missing}").status == 404
+    assert server.call("PATCH", f"/payment/{schedule['id']}", {"memo": "x"}).status == 404

@@ -6,12 +6,14 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, select
 
+from cbp.adapters.calendar.federal_reserve import FederalReserveCalendar
 from cbp.adapters.memory.outside import InMemoryClock
 from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
 from cbp.bootstrap import bootstrap
 from cbp.domain.money import Money
+from cbp.domain.recurring import Frequency, RecurringSchedule
 from cbp.ports.messages import Headers
 from cbp.services.replay import rebuild_payment_views
 from cbp.settings import Settings
@@ -116,3 +118,55 @@ def test_replaying_ten_thousand_payments_rebuilds_identical_views(engine: Engine
     assert rebuilt == PAYMENTS
     assert progress[-1][0] == progress[-1][1] > PAYMENTS
     assert views(engine) == live
+
+
+def test_replay_rebuilds_recurring_payments_views_too(engine: Engine) -> None:
+    calendar = FederalReserveCalendar().is_business_day
+    with SqlAlchemyUnitOfWork(engine, CIPHER) as uow:
+        for n, frequency in enumerate(Frequency):
+            schedule = RecurringSchedule.create(
+                schedule_id=f"rps_{n}",
+                tenant_id="ten_1",
+                customer_id="cus_1",
+                payee_id="pye_1",
+                funding_account_id="fac_1",
+                amount=Money.of("20.00", "USD"),
+                memo=None,
+                frequency=frequency,
+                starts_on=date(2027, 1, 4),
+                ends_on=None,
+                count=3,
+                at=b.NOW,
+                is_business_day=calendar,
+            )
+            for _ in range(n % 3):
+                schedule.skip_next(at=b.NOW, is_business_day=calendar)
+            if n == 4:
+                schedule.pause(at=b.NOW)
+            uow.schedules.save(schedule, Headers(tenant_id="ten_1"), calendar)
+        uow.commit()
+
+    def schedule_views() -> list[tuple]:  # type: ignore[type-arg]
+        with engine.connect() as conn:
+            table = t.schedule_views
+            return [tuple(row) for row in conn.execute(select(table).order_by(table.c.id))]
+
+    live = schedule_views()
+    assert len(live) == len(Frequency)
+    with engine.begin() as conn:
+        conn.execute(t.schedule_views.delete())
+    app = bootstrap(
+        Settings(
+            database_url=str(engine.url.render_as_string(False)),
+            api_key_secret="s",
+            encryption_keys=FieldCipher.generate_key(),
+        ),
+        clock=InMemoryClock(),
+    )
+    app.container.engine.override(engine)
+    try:
+        rebuild_payment_views(app.deps)
+    finally:
+        app.container.engine.reset_override()
+        app.close()
+    assert schedule_views() == live

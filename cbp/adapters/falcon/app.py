@@ -56,6 +56,7 @@ def create_app(
         "payees": r.Payees(*shared),
         "funding": r.FundingAccounts(*shared),
         "payments": r.Payments(*shared),
+        "recurring": r.RecurringPayments(*shared),
         "exceptions": r.Exceptions(*shared),
         "dead_letters": r.DeadLetters(*shared),
         "webhooks": r.WebhookEndpoints(*shared),

@@ -13,6 +13,7 @@ from cbp.adapters.falcon.routes import ROUTES, Route
 from cbp.adapters.falcon.schemas import ID_PATTERN
 from cbp.domain.payment import PaymentStatus
 from cbp.domain.payment_exception import ExceptionStatus
+from cbp.domain.recurring import ScheduleStatus
 
 API_VERSION = "1.0.0"
 REF = "#/components/schemas/{model}"
@@ -33,6 +34,7 @@ _QUERY = {
 #: The statuses each listing filters by.
 _STATUSES = {
     "payments": [s.value for s in PaymentStatus],
+    "recurring": [s.value for s in ScheduleStatus],
     "exceptions": [s.value for s in ExceptionStatus],
 }
 
@@ -145,6 +147,11 @@ _LINKS: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {
         ("GetPayment", "get_payments_one", "payment_id"),
         ("GetPaymentEvents", "get_payments_events", "payment_id"),
         ("CancelPayment", "post_payments_cancel", "payment_id"),
+    ),
+    ("POST", "/payment/recurring"): (
+        ("GetRecurringPayment", "get_recurring_one", "schedule_id"),
+        ("ChangeRecurringPayment", "patch_recurring_one", "schedule_id"),
+        ("SkipNextOccurrence", "post_recurring_skip", "schedule_id"),
     ),
     ("POST", "/payment/process"): (("GetJob", "get_payments_job", "job_id"),),
 }

@@ -21,6 +21,7 @@ from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment
 from cbp.domain.payment_exception import PaymentException
 from cbp.domain.processing import JobProgress, ProcessJob
+from cbp.domain.recurring import Occurrence, RecurringSchedule
 from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.ports.messages import Delivery
 from cbp.ports.storage import Page
@@ -49,6 +50,8 @@ class CustomerOut(Out):
     name: str
     email: str | None
     phone: str | None
+    notification_channels: list[Literal["email", "sms", "webhook"]]
+    notify_on: list[Literal["scheduled", "sent", "completed", "failed", "returned"]]
     created_at: datetime
 
 
@@ -130,6 +133,41 @@ class PaymentOut(Out):
         "returned",
     ] = Field(description="held: waiting for the payee's account to be verified")
     failure_code: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class OccurrenceOut(Out):
+    """Occurrence: one payment a recurring payment is still to make."""
+
+    index: int = Field(description="The occurrence's number, from 0")
+    send_on: date
+    amount: str
+
+
+class RecurringPaymentOut(Out):
+    """RecurringPayment: a schedule, how far it has got, and what comes next."""
+
+    id: str
+    customer_id: str
+    payee_id: str
+    funding_account_id: str
+    amount: str
+    currency: str
+    memo: str | None
+    frequency: Literal[
+        "weekly", "every_two_weeks", "monthly", "monthly_last_business_day", "yearly"
+    ]
+    starts_on: date
+    ends_on: date | None
+    count: int | None
+    status: Literal["active", "paused", "cancelled", "completed"]
+    next_index: int = Field(description="The number of the next occurrence to make")
+    last_payment_id: str | None
+    upcoming: list[OccurrenceOut] = Field(
+        description="The next occurrences, soonest first (empty in lists: get one to see them)"
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -316,6 +354,8 @@ def customer(c: Customer) -> CustomerOut:
         name=c.name,
         email=c.email,
         phone=c.phone,
+        notification_channels=[channel.value for channel in c.notification_channels],
+        notify_on=[alert.value for alert in c.notify_on],
         created_at=c.created_at,
     )
 
@@ -470,4 +510,35 @@ def webhook_endpoint(
         signing_secrets=len(e.signing_secrets(at)),
         created_at=e.created_at,
         secret=secret,
+    )
+
+
+def occurrence(o: Occurrence) -> OccurrenceOut:
+    """Occurrence."""
+    return OccurrenceOut(index=o.index, send_on=o.send_on, amount=str(o.amount.amount))
+
+
+def recurring_payment(
+    r: RecurringSchedule, upcoming: list[Occurrence] | None = None
+) -> RecurringPaymentOut:
+    """RecurringPayment, with its upcoming occurrences when given (a list leaves them out)."""
+    return RecurringPaymentOut(
+        id=r.id,
+        customer_id=r.customer_id,
+        payee_id=r.payee_id,
+        funding_account_id=r.funding_account_id,
+        amount=str(r.amount.amount),
+        currency=r.amount.currency,
+        memo=r.memo,
+        frequency=r.frequency.value,
+        starts_on=r.starts_on,
+        ends_on=r.ends_on,
+        count=r.count,
+        status=r.status.value,
+        next_index=r.next_index,
+        last_payment_id=r.last_payment_id,
+        upcoming=[occurrence(o) for o in upcoming or []],
+        version=r.version,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
     )

@@ -80,7 +80,7 @@ def _address(a: s.AddressIn | None) -> c.AddressInput | None:
 
 
 class Customers(Api):
-    """POST /customer, GET /customer/{customer_id}."""
+    """POST /customer, GET and PATCH /customer/{customer_id}."""
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = self.body(req, s.CustomerIn)
@@ -93,6 +93,21 @@ class Customers(Api):
     def on_get_one(self, req: falcon.Request, resp: falcon.Response, customer_id: str) -> None:
         customer = self.queries.get_customer(principal(req).tenant, customer_id)
         self.send(resp, 200, present.customer(customer))
+
+    def on_patch_one(self, req: falcon.Request, resp: falcon.Response, customer_id: str) -> None:
+        body = self.body(req, s.CustomerPatch)
+        tenant = principal(req).tenant
+        channels, notify_on = body.notification_channels, body.notify_on
+        self.bus.handle(
+            c.SetNotificationPreferences(
+                tenant_id=tenant,
+                customer_id=customer_id,
+                notification_channels=None if channels is None else tuple(channels),
+                notify_on=None if notify_on is None else tuple(notify_on),
+                **self.actor(req),
+            )
+        )
+        self.send(resp, 200, present.customer(self.queries.get_customer(tenant, customer_id)))
 
 
 class Directory(Api):
@@ -294,6 +309,78 @@ class Payments(Api):
     def on_get_job(self, req: falcon.Request, resp: falcon.Response, job_id: str) -> None:
         job, progress = self.queries.job_progress(principal(req).tenant, job_id)
         self.send(resp, 200, present.job(job, progress))
+
+
+class RecurringPayments(Api):
+    """Recurring payments: schedules, their next occurrence, and their history."""
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = self.body(req, s.RecurringPaymentIn)
+        tenant = principal(req).tenant
+        schedule_id = self.bus.handle(
+            c.CreateRecurringPayment(tenant_id=tenant, **body.model_dump(), **self.actor(req))
+        )
+        self.send(resp, 201, self._present(tenant, schedule_id))
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        cursor, limit = self.paging(req)
+        result = self.queries.list_recurring_payments(
+            principal(req).tenant,
+            customer_id=req.get_param("customer_id"),
+            status=req.get_param("status"),
+            cursor=cursor,
+            limit=limit,
+        )
+        self.send(resp, 200, present.page(result, present.recurring_payment))
+
+    def on_get_one(self, req: falcon.Request, resp: falcon.Response, schedule_id: str) -> None:
+        self.send(resp, 200, self._present(principal(req).tenant, schedule_id))
+
+    def on_patch_one(self, req: falcon.Request, resp: falcon.Response, schedule_id: str) -> None:
+        body = self.body(req, s.RecurringPaymentPatch)
+        tenant = principal(req).tenant
+        self.bus.handle(
+            c.ChangeRecurringPayment(
+                tenant_id=tenant,
+                schedule_id=schedule_id,
+                **body.model_dump(exclude_unset=True),
+                **self.actor(req),
+            )
+        )
+        self.send(resp, 200, self._present(tenant, schedule_id))
+
+    def on_patch_next(self, req: falcon.Request, resp: falcon.Response, schedule_id: str) -> None:
+        body = self.body(req, s.NextOccurrencePatch)
+        tenant = principal(req).tenant
+        self.bus.handle(
+            c.ChangeNextOccurrence(
+                tenant_id=tenant,
+                schedule_id=schedule_id,
+                **body.model_dump(exclude_unset=True),
+                **self.actor(req),
+            )
+        )
+        self.send(resp, 200, self._present(tenant, schedule_id))
+
+    def on_post_skip(self, req: falcon.Request, resp: falcon.Response, schedule_id: str) -> None:
+        tenant = principal(req).tenant
+        self.bus.handle(
+            c.SkipNextOccurrence(tenant_id=tenant, schedule_id=schedule_id, **self.actor(req))
+        )
+        self.send(resp, 200, self._present(tenant, schedule_id))
+
+    def on_get_events(self, req: falcon.Request, resp: falcon.Response, schedule_id: str) -> None:
+        events = self.queries.recurring_payment_events(principal(req).tenant, schedule_id)
+        self.send(
+            resp,
+            200,
+            present.PageOut[Any](items=[present.event(e) for e in events], next_cursor=None),
+        )
+
+    def _present(self, tenant: str, schedule_id: str) -> present.RecurringPaymentOut:
+        schedule = self.queries.get_recurring_payment(tenant, schedule_id)
+        upcoming = self.queries.upcoming_occurrences(tenant, schedule_id)
+        return present.recurring_payment(schedule, upcoming)
 
 
 class Exceptions(Api):

@@ -85,6 +85,22 @@ class CustomerIn(Strict):
     ) = None
 
 
+class CustomerPatch(Strict):
+    """PATCH /customer/{id}: notification preferences; those left out stay as they are."""
+
+    notification_channels: (
+        Annotated[list[Literal["email", "sms", "webhook"]], Field(min_length=1, max_length=3)]
+        | None
+    ) = Field(default=None, description="Where the customer is told: at least one")
+    notify_on: (
+        Annotated[
+            list[Literal["scheduled", "sent", "completed", "failed", "returned"]],
+            Field(max_length=5),
+        ]
+        | None
+    ) = Field(default=None, description="The payment status changes the customer is told of")
+
+
 class GlobalPayeeIn(Strict):
     """POST /payee/global-payee."""
 
@@ -161,6 +177,42 @@ class PaymentPatch(Strict):
     amount: Money | None = None
     send_on: date | None = None
     memo: Memo | None = Field(default=None, description="An empty memo clears it")
+
+
+class RecurringPaymentIn(Strict):
+    """POST /payment/recurring: a payee paid on a schedule until a date, a count, or never."""
+
+    customer_id: Id
+    payee_id: Id
+    funding_account_id: Id
+    amount: Money
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+    memo: Memo | None = None
+    frequency: Literal[
+        "weekly", "every_two_weeks", "monthly", "monthly_last_business_day", "yearly"
+    ] = Field(description="monthly and yearly keep starts_on's day of the month")
+    starts_on: date = Field(description="The first occurrence's date (before rolling)")
+    ends_on: date | None = Field(default=None, description="No occurrence is sent after it")
+    count: Annotated[int, Field(ge=1, le=1000)] | None = Field(
+        default=None, description="How many occurrences in all"
+    )
+
+
+class RecurringPaymentPatch(Strict):
+    """PATCH /payment/recurring/{id}: future occurrences' terms, or pause, resume, cancel."""
+
+    amount: Money | None = None
+    memo: Memo | None = Field(default=None, description="An empty memo clears it")
+    status: Literal["active", "paused", "cancelled"] | None = Field(
+        default=None, description="paused to pause, active to resume, cancelled to end it"
+    )
+
+
+class NextOccurrencePatch(Strict):
+    """PATCH /payment/recurring/{id}/next: the next occurrence alone."""
+
+    amount: Money | None = None
+    send_on: date | None = None
 
 
 class CancelIn(Strict):

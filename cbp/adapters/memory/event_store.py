@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from cbp.adapters.memory.database import Transaction
 from cbp.adapters.memory.rows import keyset_page
@@ -14,7 +15,7 @@ from cbp.domain.payment import MOVES_NO_MONEY, Payment, PaymentSnapshot, Payment
 from cbp.ports.messages import (
     Headers,
 )
-from cbp.ports.storage import Page, PaymentFilter, StoredEvent
+from cbp.ports.storage import Page, PaymentFilter, ScheduleFilter, StoredEvent
 
 
 class InMemoryEventStore:
@@ -110,3 +111,40 @@ class InMemoryPaymentViews:
             if (v.tenant_id, v.customer_id, v.send_on) == (tenant_id, customer_id, send_on)
             and v.status not in MOVES_NO_MONEY
         ]
+
+
+class InMemoryScheduleViews:
+    """Recurring schedules' states in memory, one per schedule."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+
+    def refresh(self, state: dict[str, Any], next_send_on: date | None) -> None:
+        self.tx.put("schedule_views", state["id"], (dict(state), next_send_on))
+
+    def _rows(self) -> list[tuple[dict[str, Any], date | None]]:
+        return self.tx.scan("schedule_views")
+
+    def get(self, schedule_id: str) -> dict[str, Any] | None:
+        row = self.tx.get("schedule_views", schedule_id)
+        return None if row is None else dict(row[0])
+
+    def find(
+        self, query: ScheduleFilter, *, cursor: str | None, limit: int
+    ) -> Page[dict[str, Any]]:
+        rows = [
+            state
+            for state, _ in self._rows()
+            if state["tenant_id"] == query.tenant_id
+            and query.customer_id in (None, state["customer_id"])
+            and (query.status is None or query.status.value == state["status"])
+        ]
+        return keyset_page(rows, lambda s: (s["id"],), cursor, limit, newest_first=True)
+
+    def due(self, by: date, *, limit: int) -> list[tuple[str, str]]:
+        due = sorted(
+            (when, state["id"], state["tenant_id"])
+            for state, when in self._rows()
+            if when is not None and when <= by
+        )
+        return [(tenant_id, schedule_id) for _, schedule_id, tenant_id in due[:limit]]

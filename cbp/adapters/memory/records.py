@@ -68,6 +68,10 @@ class InMemoryCustomerRepository:
     def get(self, tenant_id: str, customer_id: str) -> Customer:
         return owned(self.tx.get("customers", customer_id), tenant_id, "customer", customer_id)  # type: ignore[no-any-return]
 
+    def save(self, customer: Customer) -> None:
+        self.get(customer.tenant_id, customer.id)
+        self.tx.put("customers", customer.id, customer)
+
     def hold(self, tenant_id: str, customer_id: str) -> None:
         """Optimistic: a commit after another holder's commit conflicts, and is run again."""
         self.get(tenant_id, customer_id)

@@ -7,7 +7,7 @@ from typing import Self
 
 from cbp.adapters.memory import access, audit, event_store, messaging, parties, records
 from cbp.adapters.memory.database import InMemoryDatabase, Transaction
-from cbp.ports.storage import EventSourcedPayments, Recorded
+from cbp.ports.storage import EventSourcedPayments, EventSourcedSchedules, Recorded
 
 
 class InMemoryUnitOfWork:
@@ -25,6 +25,9 @@ class InMemoryUnitOfWork:
         self.events = event_store.InMemoryEventStore(self._tx)
         self.payments = EventSourcedPayments(
             self.events, event_store.InMemoryPaymentViews(self._tx), self._tx.changes
+        )
+        self.schedules = EventSourcedSchedules(
+            self.events, event_store.InMemoryScheduleViews(self._tx)
         )
         self.parties = parties.InMemoryPartyLookup(
             self.tenants, self.customers, self.payees, self.funding_accounts, self.directory

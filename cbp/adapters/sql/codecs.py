@@ -12,7 +12,7 @@ from cbp.adapters.sql.crypto import FieldCipher
 from cbp.domain.access import ApiKey, Scope
 from cbp.domain.audit import AuditDraft, AuditEntry
 from cbp.domain.banking import AccountMask
-from cbp.domain.customer import Channel, Customer, Tenant
+from cbp.domain.customer import Channel, Customer, StatusAlert, Tenant
 from cbp.domain.directory import Address, GlobalPayee, PayeeStatus, PaymentMethod
 from cbp.domain.events import DomainEvent
 from cbp.domain.funding import AccountType, FundingAccount
@@ -107,6 +107,7 @@ def customer_from_row(row: Any) -> Customer:
         phone=row.phone,
         created_at=must_utc(row.created_at),
         notification_channels=tuple(Channel(c) for c in row.channels),
+        notify_on=tuple(StatusAlert(a) for a in row.notify_on),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -31,7 +32,7 @@ from cbp.domain.payment import MOVES_NO_MONEY, Payment, PaymentSnapshot, Payment
 from cbp.ports.messages import (
     Headers,
 )
-from cbp.ports.storage import Page, PaymentFilter, StoredEvent
+from cbp.ports.storage import Page, PaymentFilter, ScheduleFilter, StoredEvent
 
 
 class SqlEventStore:
@@ -190,3 +191,48 @@ class SqlPaymentViews:
             v.status.not_in([s.value for s in MOVES_NO_MONEY]),
         )
         return [Decimal(amount) for amount in self.conn.scalars(query)]
+
+
+class SqlScheduleViews:
+    """The schedule_views table: one row per recurring schedule, its whole state as JSON."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def refresh(self, state: dict[str, Any], next_send_on: date | None) -> None:
+        values = {
+            "id": state["id"],
+            "tenant_id": state["tenant_id"],
+            "customer_id": state["customer_id"],
+            "status": state["status"],
+            "next_send_on": next_send_on,
+            "state": state,
+        }
+        upsert = dialect_insert(self.conn)(t.schedule_views).values(values)
+        del values["id"]
+        self.conn.execute(upsert.on_conflict_do_update(index_elements=["id"], set_=values))
+
+    def get(self, schedule_id: str) -> dict[str, Any] | None:
+        v = t.schedule_views.c
+        return self.conn.execute(select(v.state).where(v.id == schedule_id)).scalar()
+
+    def find(
+        self, query: ScheduleFilter, *, cursor: str | None, limit: int
+    ) -> Page[dict[str, Any]]:
+        v = t.schedule_views.c
+        selected = select(v.state).where(v.tenant_id == query.tenant_id)
+        if query.customer_id is not None:
+            selected = selected.where(v.customer_id == query.customer_id)
+        if query.status is not None:
+            selected = selected.where(v.status == query.status.value)
+        keys = [v.id]
+        rows, next_cursor = keyset_page(
+            self.conn, sortable(selected, keys), keys, cursor, limit, newest_first=True
+        )
+        return Page([row.state for row in rows], next_cursor)
+
+    def due(self, by: date, *, limit: int) -> list[tuple[str, str]]:
+        v = t.schedule_views.c
+        query = select(v.tenant_id, v.id).where(v.next_send_on <= by)
+        rows = self.conn.execute(query.order_by(v.next_send_on, v.id).limit(limit))
+        return [(row.tenant_id, row.id) for row in rows]

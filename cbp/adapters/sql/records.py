@@ -88,6 +88,13 @@ class SqlTenantRepository:
         return self.conn.execute(select(t.tenants.c.id).limit(1)).first() is not None
 
 
+def _preferences(customer: Customer) -> dict[str, list[str]]:
+    return {
+        "channels": [c.value for c in customer.notification_channels],
+        "notify_on": [a.value for a in customer.notify_on],
+    }
+
+
 class SqlCustomerRepository:
     """Customers in SQL; external ids unique per tenant."""
 
@@ -102,10 +109,18 @@ class SqlCustomerRepository:
             "name": customer.name,
             "email": customer.email,
             "phone": customer.phone,
-            "channels": [c.value for c in customer.notification_channels],
+            **_preferences(customer),
             "created_at": customer.created_at,
         }
         insert_row(self.conn, t.customers, values, "a customer with this external_id")
+
+    def save(self, customer: Customer) -> None:
+        c = t.customers.c
+        self.conn.execute(
+            update(t.customers)
+            .where(c.id == customer.id, c.tenant_id == customer.tenant_id)
+            .values(**_preferences(customer))
+        )
 
     def get(self, tenant_id: str, customer_id: str) -> Customer:
         c = t.customers.c

@@ -65,6 +65,7 @@ customers = Table(
     Column("email", String(320)),
     Column("phone", String(40)),
     Column("channels", Json, nullable=False),
+    Column("notify_on", Json, nullable=False, server_default="[]"),
     Column("created_at", Moment, nullable=False),
     UniqueConstraint("tenant_id", "external_id"),
 )
@@ -159,6 +160,19 @@ payment_views = Table(
     Index(None, "tenant_id", "id"),
     Index(None, "tenant_id", "customer_id", "id"),
     Index(None, "status", "send_on"),
+)
+
+schedule_views = Table(
+    "schedule_views",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("tenant_id", Id, nullable=False),
+    Column("customer_id", Id, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("next_send_on", Date),
+    Column("state", Json, nullable=False),
+    Index(None, "tenant_id", "customer_id", "id"),
+    Index(None, "next_send_on"),
 )
 
 payment_exceptions = Table(

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from cbp.adapters.sql import access, audit, event_store, messaging, parties, records
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.domain.errors import ConcurrencyConflict
-from cbp.ports.storage import Changes, EventSourcedPayments, Recorded
+from cbp.ports.storage import Changes, EventSourcedPayments, EventSourcedSchedules, Recorded
 
 
 class SqlAlchemyUnitOfWork:
@@ -41,6 +41,7 @@ class SqlAlchemyUnitOfWork:
         self.events = event_store.SqlEventStore(conn)
         self._views = event_store.SqlPaymentViews(conn)
         self.payments = EventSourcedPayments(self.events, self._views, self._changes)
+        self.schedules = EventSourcedSchedules(self.events, event_store.SqlScheduleViews(conn))
         self.exceptions = records.SqlExceptionRepository(conn)
         self.notifications = records.SqlNotificationRepository(conn)
         self.webhook_endpoints = records.SqlWebhookEndpointRepository(conn, self.cipher)

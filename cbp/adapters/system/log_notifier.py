@@ -14,7 +14,10 @@ class LogNotifier:
     """Delivers by logging; refuses a notification with no recipient."""
 
     def send(self, notification: Notification) -> None:
-        """Log the notification's id, channel and template; never its recipient."""
+        """Log the notification: its id, channel, template and what fills it; never its recipient.
+
+        The payload holds ids, statuses and codes only, never an account number.
+        """
         if not notification.recipient:
             raise DeliveryRejected("log", f"no {notification.channel.value} recipient")
         logger.info(
@@ -22,4 +25,11 @@ class LogNotifier:
             notification.id,
             notification.channel.value,
             notification.template,
+            extra={
+                "notification_id": notification.id,
+                "customer_id": notification.customer_id,
+                "channel": notification.channel.value,
+                "template": notification.template,
+                "payload": notification.payload,
+            },
         )

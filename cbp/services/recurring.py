@@ -1,0 +1,343 @@
+"""Recurring payments: schedules, and the job that makes their occurrences into payments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from cbp.domain import identifiers
+from cbp.domain.errors import ConcurrencyConflict, DomainError, InvalidInput, SendDateNotAllowed
+from cbp.domain.money import Money
+from cbp.domain.policy import PaymentPolicy
+from cbp.domain.recurring import Frequency, RecurringSchedule, ScheduleStatus
+from cbp.ports import messages as m
+from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
+from cbp.services import auditing
+from cbp.services.commands import (
+    ChangeNextOccurrence,
+    ChangeRecurringPayment,
+    Command,
+    CreateRecurringPayment,
+    MakeDueOccurrences,
+    SkipNextOccurrence,
+)
+from cbp.services.dependencies import ServiceOptions
+from cbp.services.outbox import headers_for
+from cbp.services.payments import check_payable, open_payment
+
+
+def create_recurring_payment(
+    command: CreateRecurringPayment,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    calendar: BusinessCalendar,
+    options: ServiceOptions,
+) -> str:
+    """Set up a schedule after the checks a payment passes; make any occurrence due already.
+
+    The first occurrence may not be sent before a new payment could be
+    (the cut-off, holidays) nor beyond the tenant's scheduling window.
+    """
+    try:
+        frequency = Frequency(command.frequency)
+    except ValueError:
+        raise InvalidInput(f"frequency must be one of {', '.join(Frequency)}") from None
+    now = clock.now()
+    with unit_of_work() as uow:
+        parties = uow.parties.for_payment(
+            command.tenant_id, command.customer_id, command.payee_id, command.funding_account_id
+        )
+        check_payable(parties, accept_pending_payee=True)
+        policy = parties.tenant.policy
+        amount = Money.of(command.amount, command.currency)
+        policy.check_amount(amount)
+        _check_starts_on(policy, command.starts_on, now, calendar)
+        schedule = RecurringSchedule.create(
+            schedule_id=ids.new(identifiers.RECURRING_PAYMENT),
+            tenant_id=parties.tenant.id,
+            customer_id=parties.customer.id,
+            payee_id=parties.payee.id,
+            funding_account_id=parties.funding_account.id,
+            amount=amount,
+            memo=command.memo,
+            frequency=frequency,
+            starts_on=command.starts_on,
+            ends_on=command.ends_on,
+            count=command.count,
+            at=now,
+            is_business_day=calendar.is_business_day,
+        )
+        _make_due_and_save(
+            uow, schedule, command, ids=ids, calendar=calendar, options=options, at=now
+        )
+        auditing.record(
+            uow,
+            command,
+            at=now,
+            tenant_id=schedule.tenant_id,
+            subject_id=schedule.id,
+            data={"amount": str(amount.amount), "frequency": frequency.value},
+        )
+        uow.commit()
+    return schedule.id
+
+
+def change_recurring_payment(
+    command: ChangeRecurringPayment,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    calendar: BusinessCalendar,
+    options: ServiceOptions,
+) -> None:
+    """Change what future occurrences pay, or pause, resume or cancel the schedule.
+
+    Payments already made from the schedule are not touched: each can be
+    changed or cancelled on its own.
+    """
+    if command.amount is None and command.memo is None and command.status is None:
+        raise InvalidInput("give at least one of amount, memo and status to change")
+    now = clock.now()
+    with unit_of_work() as uow:
+        schedule = uow.schedules.get(command.tenant_id, command.schedule_id)
+        policy = uow.tenants.get(schedule.tenant_id).policy
+        if command.amount is not None or command.memo is not None:
+            amount = schedule.amount
+            if command.amount is not None:
+                amount = Money.of(command.amount, schedule.amount.currency)
+                policy.check_amount(amount)
+            memo = schedule.memo if command.memo is None else (command.memo or None)
+            schedule.change(amount=amount, memo=memo, at=now)
+        if command.status is not None:
+            _change_status(schedule, command.status, policy, now, calendar)
+        _make_due_and_save(
+            uow, schedule, command, ids=ids, calendar=calendar, options=options, at=now
+        )
+        _audit(uow, command, schedule, now)
+        uow.commit()
+
+
+def change_next_occurrence(
+    command: ChangeNextOccurrence,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    calendar: BusinessCalendar,
+    options: ServiceOptions,
+) -> None:
+    """Send the next occurrence alone on another date, or for another amount.
+
+    The date follows a one-time payment's rules: a holiday or weekend moves
+    to the next business day, and a date before the earliest possible one
+    is refused.
+    """
+    if command.amount is None and command.send_on is None:
+        raise InvalidInput("give at least one of amount and send_on to change")
+    now = clock.now()
+    with unit_of_work() as uow:
+        schedule = uow.schedules.get(command.tenant_id, command.schedule_id)
+        policy = uow.tenants.get(schedule.tenant_id).policy
+        amount = None
+        if command.amount is not None:
+            amount = Money.of(command.amount, schedule.amount.currency)
+            policy.check_amount(amount)
+        send_on = None
+        if command.send_on is not None:
+            send_on = policy.resolve_send_on(command.send_on, now, calendar.is_business_day)
+        schedule.change_next(
+            send_on=send_on, amount=amount, at=now, is_business_day=calendar.is_business_day
+        )
+        _make_due_and_save(
+            uow, schedule, command, ids=ids, calendar=calendar, options=options, at=now
+        )
+        _audit(uow, command, schedule, now)
+        uow.commit()
+
+
+def skip_next_occurrence(
+    command: SkipNextOccurrence,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    calendar: BusinessCalendar,
+    options: ServiceOptions,
+) -> None:
+    """Leave the next occurrence unpaid; the schedule ends if it was the last."""
+    now = clock.now()
+    with unit_of_work() as uow:
+        schedule = uow.schedules.get(command.tenant_id, command.schedule_id)
+        schedule.skip_next(at=now, is_business_day=calendar.is_business_day)
+        _make_due_and_save(
+            uow, schedule, command, ids=ids, calendar=calendar, options=options, at=now
+        )
+        _audit(uow, command, schedule, now)
+        uow.commit()
+
+
+def make_due_occurrences(
+    command: MakeDueOccurrences,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    calendar: BusinessCalendar,
+    options: ServiceOptions,
+) -> int:
+    """Make every occurrence due within the days ahead into a payment; return how many.
+
+    Each schedule is made in a transaction of its own, with its stream's
+    version checked: a scheduler that loses a race to another (two
+    processes, or a customer's change) has its transaction, payment
+    included, rolled back, so each occurrence becomes one payment.
+    """
+    # NOTE: a day more than the days ahead: a tenant's day may be ahead of UTC's
+    horizon = clock.now().date() + timedelta(days=options.recurring_days_ahead + 1)
+    with unit_of_work() as uow:
+        due = uow.schedules.due(horizon, limit=command.limit)
+    made = 0
+    for tenant_id, schedule_id in due:
+        now = clock.now()
+        try:
+            with unit_of_work() as uow:
+                schedule = uow.schedules.get(tenant_id, schedule_id)
+                made += _make_due_and_save(
+                    uow, schedule, command, ids=ids, calendar=calendar, options=options, at=now
+                )
+                uow.commit()
+        except ConcurrencyConflict:
+            continue  # NOTE: another scheduler made these occurrences; its commit stands
+    return made
+
+
+def _make_due_and_save(
+    uow: UnitOfWork,
+    schedule: RecurringSchedule,
+    command: Command,
+    *,
+    ids: IdGenerator,
+    calendar: BusinessCalendar,
+    options: ServiceOptions,
+    at: datetime,
+) -> int:
+    """Make the schedule's occurrences due within the days ahead, then save it; how many.
+
+    An occurrence that cannot become a payment (its payee no longer
+    payable, the customer's limit reached) is recorded as missed, with
+    the reason, and the schedule goes on to the next.
+    """
+    is_business_day = calendar.is_business_day
+    headers = headers_for(command, schedule.tenant_id)
+    made = 0
+    if schedule.status is ScheduleStatus.ACTIVE:
+        policy = uow.tenants.get(schedule.tenant_id).policy
+        horizon = policy.local_now(at).date() + timedelta(days=options.recurring_days_ahead)
+        while (occurrence := schedule.next_occurrence(is_business_day)) is not None:
+            if schedule.status is not ScheduleStatus.ACTIVE or occurrence.send_on > horizon:
+                break
+            try:
+                payment_id = _make_payment(
+                    uow,
+                    schedule,
+                    occurrence.amount,
+                    occurrence.send_on,
+                    headers,
+                    ids=ids,
+                    calendar=calendar,
+                    at=at,
+                )
+            except DomainError as error:
+                schedule.record_missed(
+                    occurrence,
+                    code=error.code,
+                    reason=error.detail,
+                    at=at,
+                    is_business_day=is_business_day,
+                )
+            else:
+                schedule.record_created(
+                    occurrence, payment_id=payment_id, at=at, is_business_day=is_business_day
+                )
+                made += 1
+    uow.schedules.save(schedule, headers, is_business_day)
+    return made
+
+
+def _make_payment(
+    uow: UnitOfWork,
+    schedule: RecurringSchedule,
+    amount: Money,
+    send_on: date,
+    headers: m.Headers,
+    *,
+    ids: IdGenerator,
+    calendar: BusinessCalendar,
+    at: datetime,
+) -> str:
+    """One occurrence's payment, after the checks any payment passes.
+
+    Made late (the job was down), it goes on the earliest date left.
+    """
+    parties = uow.parties.for_payment(
+        schedule.tenant_id, schedule.customer_id, schedule.payee_id, schedule.funding_account_id
+    )
+    check_payable(parties, accept_pending_payee=True)
+    policy = parties.tenant.policy
+    policy.check_amount(amount)
+    payment = open_payment(
+        uow,
+        parties,
+        amount=amount,
+        send_on=max(send_on, policy.earliest_send_on(at, calendar.is_business_day)),
+        memo=schedule.memo,
+        headers=headers,
+        ids=ids,
+        calendar=calendar,
+        at=at,
+    )
+    return payment.id
+
+
+def _check_starts_on(
+    policy: PaymentPolicy, starts_on: date, now: datetime, calendar: BusinessCalendar
+) -> None:
+    earliest = policy.earliest_send_on(now, calendar.is_business_day)
+    if starts_on < earliest:
+        raise SendDateNotAllowed(
+            f"starts_on must be on or after {earliest.isoformat()} (cut-off and holidays)"
+        )
+    if starts_on > policy.local_now(now).date() + timedelta(days=policy.max_days_ahead):
+        raise SendDateNotAllowed(f"starts_on must be within {policy.max_days_ahead} days")
+
+
+def _change_status(
+    schedule: RecurringSchedule,
+    status: str,
+    policy: PaymentPolicy,
+    now: datetime,
+    calendar: BusinessCalendar,
+) -> None:
+    if status == ScheduleStatus.PAUSED:
+        schedule.pause(at=now)
+    elif status == ScheduleStatus.ACTIVE:
+        earliest = policy.earliest_send_on(now, calendar.is_business_day)
+        schedule.resume(today=earliest, at=now, is_business_day=calendar.is_business_day)
+    elif status == ScheduleStatus.CANCELLED:
+        schedule.cancel(reason="cancelled by customer", at=now)
+    else:
+        raise InvalidInput("status must be active, paused or cancelled")
+
+
+def _audit(uow: UnitOfWork, command: Command, schedule: RecurringSchedule, at: datetime) -> None:
+    auditing.record(
+        uow,
+        command,
+        at=at,
+        tenant_id=schedule.tenant_id,
+        subject_id=schedule.id,
+        data={"status": schedule.status.value, "version": schedule.version},
+    )

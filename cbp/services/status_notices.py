@@ -1,0 +1,70 @@
+"""Telling customers of the payment status changes they opted into."""
+
+from __future__ import annotations
+
+from cbp.domain.customer import StatusAlert
+from cbp.domain.payment import (
+    PaymentCompleted,
+    PaymentFailed,
+    PaymentProcessed,
+    PaymentReleased,
+    PaymentReturned,
+    PaymentValidated,
+)
+from cbp.ports.storage import UnitOfWorkFactory
+from cbp.ports.system import Clock, IdGenerator
+from cbp.services.commands import NotifyPaymentStatus
+from cbp.services.notifications import notify_customer
+from cbp.services.outbox import already_consumed, headers_for
+
+#: The template of a status notice.
+PAYMENT_STATUS = "payment_status"
+
+#: Which payment event each alert is told on; other events tell no one.
+ALERT_OF_EVENT: dict[str, StatusAlert] = {
+    PaymentValidated.__name__: StatusAlert.SCHEDULED,
+    PaymentReleased.__name__: StatusAlert.SCHEDULED,
+    PaymentProcessed.__name__: StatusAlert.SENT,
+    PaymentCompleted.__name__: StatusAlert.COMPLETED,
+    PaymentFailed.__name__: StatusAlert.FAILED,
+    PaymentReturned.__name__: StatusAlert.RETURNED,
+}
+
+
+def notify_payment_status(
+    command: NotifyPaymentStatus,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+) -> list[str]:
+    """Queue a notice of the change on each of the customer's channels, if they opted in.
+
+    A held payment's release counts as ``scheduled``: that is when it
+    starts to wait for its date. Returns the notifications' ids.
+    """
+    alert = ALERT_OF_EVENT.get(command.event_type)
+    if alert is None:
+        return []
+    now = clock.now()
+    with unit_of_work() as uow:
+        if already_consumed(uow, "notify_payment_status", command.message_id, at=now):
+            return []
+        customer = uow.customers.get(command.tenant_id, command.customer_id)
+        created: list[str] = []
+        if alert in customer.notify_on:
+            payload = {"payment_id": command.payment_id, "status": alert.value}
+            if alert in (StatusAlert.FAILED, StatusAlert.RETURNED) and command.failure_code:
+                payload["failure_code"] = command.failure_code
+            created = notify_customer(
+                uow,
+                customer,
+                headers_for(command, customer.tenant_id),
+                channels=customer.notification_channels,
+                template=PAYMENT_STATUS,
+                payload=payload,
+                ids=ids,
+                at=now,
+            )
+        uow.commit()
+    return created

@@ -1,0 +1,121 @@
+"""Customers are told of exactly the payment status changes they opted into."""
+
+from __future__ import annotations
+
+import pytest
+
+from cbp.adapters.memory.outside import InMemoryNotifier
+from cbp.domain.errors import InvalidInput
+from cbp.ports.messages import DeliveryStatus, delivery_id
+from cbp.services import commands as c
+from tests.unit.services.conftest import World
+
+
+def opt_in(world: World, *notify_on: str, channels: tuple[str, ...] | None = None) -> None:
+    world.app.handle(
+        c.SetNotificationPreferences(
+            tenant_id=world.tenant_id,
+            customer_id=world.customer_id,
+            notification_channels=channels,
+            notify_on=notify_on,
+        )
+    )
+
+
+def status_notices(notifier: InMemoryNotifier) -> list[tuple[str, str, str | None]]:
+    return sorted(
+        (n.payload["payment_id"], n.payload["status"], n.payload.get("failure_code"))
+        for n in notifier.sent
+        if n.template == "payment_status"
+    )
+
+
+def test_a_customer_opted_into_failed_and_returned_gets_exactly_those(
+    world: World, notifier: InMemoryNotifier
+) -> None:
+    opt_in(world, "failed", "returned")
+    completed, failed, returned = world.pay("20.00"), world.pay("20.13"), world.pay("20.14")
+    world.app.run_until_idle()
+    assert [world.status(p) for p in (completed, failed, returned)] == [
+        "completed",
+        "failed",
+        "returned",
+    ]
+    assert status_notices(notifier) == sorted(
+        [(failed, "failed", "nsf"), (returned, "returned", "R01")]
+    )
+    assert {n.recipient for n in notifier.sent if n.template == "payment_status"} == {
+        "ada@example.com"
+    }
+
+
+def test_every_step_a_customer_opted_into_is_told_once(
+    world: World, notifier: InMemoryNotifier
+) -> None:
+    opt_in(world, "scheduled", "sent", "completed")
+    payment_id = world.pay("20.00")
+    world.app.run_until_idle()
+    world.app.run_until_idle()
+    assert status_notices(notifier) == [
+        (payment_id, "completed", None),
+        (payment_id, "scheduled", None),
+        (payment_id, "sent", None),
+    ]
+
+
+def test_a_customer_who_opted_into_nothing_hears_only_of_exceptions(
+    world: World, notifier: InMemoryNotifier
+) -> None:
+    world.pay("20.13")
+    world.app.run_until_idle()
+    assert status_notices(notifier) == []
+    assert [n.template for n in notifier.sent] == ["payment_exception"]
+
+
+def test_a_payment_status_change_fans_out_to_each_of_its_subscribers(world: World) -> None:
+    opt_in(world, "completed")
+    world.pay("20.00")
+    with world.app.deps.unit_of_work() as uow:
+        changes = [m for m in uow.outbox.pending(1000) if m.type == "payment.status.changed"]
+    assert changes
+    world.app.run_until_idle()
+    with world.app.deps.unit_of_work() as uow:
+        for message in changes:
+            for subscriber in ("audit-log", "status-notifier"):
+                delivery = uow.deliveries.get(delivery_id(message.message_id, subscriber))
+                assert delivery.status is DeliveryStatus.DONE
+
+
+@pytest.mark.parametrize(
+    ("channels", "notify_on", "message"),
+    [
+        (("sms",), (), "cannot notify on sms: the customer has no phone number"),
+        (("webhook",), (), "cannot notify on webhook: the tenant has no webhook endpoint"),
+        ((), (), "choose at least one channel"),
+        (("pigeon",), (), "notification_channels must be among email, sms, webhook"),
+        (None, ("settled",), "notify_on must be among scheduled, sent, completed"),
+    ],
+)
+def test_preferences_that_cannot_be_kept_are_refused(
+    world: World, channels: tuple[str, ...] | None, notify_on: tuple[str, ...], message: str
+) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        opt_in(world, *notify_on, channels=channels)
+    customer = world.app.queries.get_customer(world.tenant_id, world.customer_id)
+    assert ([ch.value for ch in customer.notification_channels], customer.notify_on) == (
+        ["email"],
+        (),
+    )
+
+
+def test_preferences_left_out_stay_as_they_were(world: World) -> None:
+    opt_in(world, "failed")
+    world.app.handle(
+        c.SetNotificationPreferences(
+            tenant_id=world.tenant_id,
+            customer_id=world.customer_id,
+            notification_channels=("email",),
+        )
+    )
+    customer = world.app.queries.get_customer(world.tenant_id, world.customer_id)
+    assert [a.value for a in customer.notify_on] == ["failed"]
