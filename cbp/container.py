@@ -465,6 +465,7 @@ class Container(containers.DeclarativeContainer):
         webhook_pause_after_seconds=config.webhook_pause_after_seconds,
         webhook_secret_overlap_seconds=config.webhook_secret_overlap_seconds,
         recurring_days_ahead=config.recurring_days_ahead,
+        micro_deposit_expiry_seconds=config.micro_deposit_expiry_seconds,
     )
     deps = providers.Singleton(
         Dependencies,

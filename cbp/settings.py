@@ -87,6 +87,7 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=200)
     max_notification_attempts: int = Field(default=8, ge=1, le=50)
     recurring_days_ahead: int = Field(default=3, ge=0, le=60)
+    micro_deposit_expiry_seconds: float = Field(default=7 * 24 * 3600.0, gt=0)
     directory_cache_ttl_seconds: float = Field(default=300.0, gt=0)
     default_page_size: int = Field(default=20, ge=1, le=100)
     max_page_size: int = Field(default=100, ge=1, le=1000)

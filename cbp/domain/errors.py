@@ -82,6 +82,12 @@ class IllegalTransition(DomainError):
         self.action = action
 
 
+class MicroDepositsNotConfirmed(DomainError):
+    """The customer's micro-deposit amounts were wrong, or came too late."""
+
+    code = "micro_deposits_not_confirmed"
+
+
 class TooLateToChange(DomainError):
     """A payment was to change after it was due or queued to be sent: what goes out is fixed."""
 

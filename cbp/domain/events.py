@@ -95,3 +95,10 @@ class PayeeStatusChanged(DomainEvent):
     payee_kind: str
     old_status: str
     new_status: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MicroDepositsRequested(DomainEvent):
+    """Two small credits are to be sent to a funding account, for the customer to confirm."""
+
+    tenant_id: str

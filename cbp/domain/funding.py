@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import ClassVar
 
 from cbp.domain.banking import mask_account_number
-from cbp.domain.errors import InvalidInput
-from cbp.domain.events import DomainEvent
+from cbp.domain.errors import IllegalTransition, InvalidInput
+from cbp.domain.events import DomainEvent, MicroDepositsRequested
+from cbp.domain.micro_deposits import Confirmation, MicroDeposits, VerificationMethod
+from cbp.domain.money import Money
 from cbp.domain.verification import VerificationStatus, VerifiesAccount
 
 
@@ -33,6 +35,9 @@ class FundingAccount(VerifiesAccount):
     holder_name: str
     created_at: datetime
     verification_status: VerificationStatus = VerificationStatus.PENDING
+    verification_method: VerificationMethod = VerificationMethod.INSTANT
+    #: The credits awaiting the customer's confirmation (micro-deposit verification only).
+    micro_deposits: MicroDeposits | None = field(default=None, repr=False)
     version: int = 0
     account_kind: ClassVar[str] = "funding_account"
     _pending: list[DomainEvent] = field(default_factory=list, init=False, repr=False, compare=False)
@@ -55,3 +60,34 @@ class FundingAccount(VerifiesAccount):
     def is_usable(self) -> bool:
         """Whether payments may be drawn from this account."""
         return self.verification_status is VerificationStatus.VERIFIED
+
+    def start_micro_deposits(
+        self, amounts: tuple[Money, Money], *, expires_at: datetime, at: datetime
+    ) -> None:
+        """Prove the account by two small credits, to be confirmed by ``expires_at``."""
+        self.verification_method = VerificationMethod.MICRO_DEPOSITS
+        self.verification_status = VerificationStatus.PENDING
+        self.micro_deposits = MicroDeposits(amounts=amounts, expires_at=expires_at)
+        self._record(MicroDepositsRequested, at, tenant_id=self.tenant_id)
+
+    def confirm_micro_deposits(self, answer: tuple[Money, ...], *, at: datetime) -> Confirmation:
+        """Check the customer's amounts: verified, a miss, or failed for good.
+
+        A third wrong answer, or any answer after the expiry, fails the
+        account's verification; it must be added again to start over.
+        """
+        challenge = self.micro_deposits
+        if challenge is None or self.verification_status is not VerificationStatus.PENDING:
+            status = self.verification_status.value
+            raise IllegalTransition("funding account", status, "confirm micro-deposits of")
+        if at >= challenge.expires_at:
+            self.record_verification(verified=False, reason="micro_deposits_expired", at=at)
+            return Confirmation.EXPIRED
+        if challenge.matches(answer):
+            self.record_verification(verified=True, reason=None, at=at)
+            return Confirmation.VERIFIED
+        self.micro_deposits = challenge.missed()
+        if self.micro_deposits.tries_left == 0:
+            self.record_verification(verified=False, reason="micro_deposits_locked", at=at)
+            return Confirmation.LOCKED
+        return Confirmation.MISMATCH

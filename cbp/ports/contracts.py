@@ -189,6 +189,15 @@ class AccountVerified(PayeeEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MicroDepositsRequested(PayeeEvent):
+    """A funding account is to be proven by two small credits, sent through the processor."""
+
+    TYPE = "MicroDepositsRequested"
+
+    tenant_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class PayeeStatusChanged(PayeeEvent):
     """A payee or a directory biller became active, inactive or suspended."""
 

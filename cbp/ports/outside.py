@@ -54,8 +54,27 @@ class Submission:
     traceparent: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class Credit:
+    """A small credit to a customer's bank account: one micro-deposit."""
+
+    reference: str
+    tenant_id: str
+    routing_number: str = field(repr=False)
+    account_number: str = field(repr=False)
+    amount: Money
+    traceparent: str | None = None
+
+
 class PaymentProcessor(Protocol):
     """Moves money; idempotent on the payment's own reference."""
+
+    def send_credit(self, credit: Credit) -> None:
+        """Credit the account once per reference; a repeat credits nothing more.
+
+        Raises DependencyUnavailable when nothing was credited.
+        """
+        ...
 
     def submit(self, submission: Submission) -> ProcessorResult:
         """Submit once; a repeat of the same reference returns the first answer.

@@ -508,6 +508,15 @@ class FundingAccountRepository(Protocol):
         """Store the account's changes."""
         ...
 
+    def hold(self, tenant_id: str, account_id: str) -> None:
+        """Hold the account until this unit of work ends, or NotFound.
+
+        Two units of work holding one account do not overlap (the second
+        waits, or conflicts at commit and runs again), so answers to its
+        micro-deposits are counted one at a time.
+        """
+        ...
+
 
 class ExceptionRepository(Protocol):
     """Payment exceptions."""

@@ -214,7 +214,11 @@ class VerifyFundingAccount(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class AddFundingAccount(Command):
-    """Add a customer's bank account; it is verified before use."""
+    """Add a customer's bank account; it is verified before use.
+
+    ``verification`` is ``instant`` (asked of the account verifier) or
+    ``micro_deposits`` (two small credits the customer confirms).
+    """
 
     tenant_id: str
     customer_id: str
@@ -222,6 +226,25 @@ class AddFundingAccount(Command):
     account_number: str = field(repr=False)
     account_type: str
     holder_name: str
+    verification: str = "instant"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendMicroDeposits(Command):
+    """Send a funding account's two micro-deposits through the processor."""
+
+    tenant_id: str
+    account_id: str
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmMicroDeposits(Command):
+    """The customer's answer: the two amounts they saw credited."""
+
+    tenant_id: str
+    account_id: str
+    amounts: tuple[str, ...] = field(repr=False)
 
 
 # -- payments ----------------------------------------------------------------

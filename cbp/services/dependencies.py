@@ -36,6 +36,8 @@ class ServiceOptions:
     webhook_secret_overlap_seconds: float = 24 * 3600.0
     #: How many days before its send-on date a recurring occurrence becomes a payment.
     recurring_days_ahead: int = 3
+    #: How long a customer has to confirm a funding account's micro-deposits.
+    micro_deposit_expiry_seconds: float = 7 * 24 * 3600.0
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from cbp.domain import identifiers
 from cbp.domain.banking import check_routing_number, normalize_account_number
 from cbp.domain.errors import InvalidInput
 from cbp.domain.funding import AccountType, FundingAccount
+from cbp.domain.micro_deposits import VerificationMethod
 from cbp.domain.verification import VerificationStatus
 from cbp.ports.errors import DependencyError
 from cbp.ports.outside import AccountVerifier
@@ -13,6 +16,8 @@ from cbp.ports.storage import UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.commands import AddFundingAccount, VerifyFundingAccount
+from cbp.services.dependencies import ServiceOptions
+from cbp.services.micro_deposits import micro_deposit_amounts
 from cbp.services.outbox import already_consumed
 
 
@@ -23,17 +28,24 @@ def add_funding_account(
     clock: Clock,
     ids: IdGenerator,
     verifier: AccountVerifier,
+    options: ServiceOptions,
 ) -> str:
     """Add a customer's bank account and verify it before it can fund payments.
 
-    The verifier is asked at once; when it cannot answer (down, or its
-    breaker open) the account is kept ``pending`` and verified in the
-    background, so a customer is never turned away by an outage.
+    Instantly: the verifier is asked at once; when it cannot answer (down,
+    or its breaker open) the account is kept ``pending`` and verified in the
+    background, so a customer is never turned away by an outage. By
+    micro-deposits: the account is ``pending`` until the customer confirms
+    the two credits, sent in the background.
     """
     try:
         account_type = AccountType(command.account_type)
     except ValueError:
         raise InvalidInput("account_type must be checking or savings") from None
+    try:
+        method = VerificationMethod(command.verification)
+    except ValueError:
+        raise InvalidInput("verification must be instant or micro_deposits") from None
     account = FundingAccount(
         id=ids.new(identifiers.FUNDING_ACCOUNT),
         tenant_id=command.tenant_id,
@@ -45,13 +57,17 @@ def add_funding_account(
         created_at=clock.now(),
     )
     verified: bool | None = None
-    try:
-        result = verifier.verify_funding_account(account.routing_number, account.account_number)
-    except DependencyError:
-        account.request_verification(at=clock.now())  # NOTE: verified when it is back
+    if method is VerificationMethod.MICRO_DEPOSITS:
+        expires_at = clock.now() + timedelta(seconds=options.micro_deposit_expiry_seconds)
+        account.start_micro_deposits(micro_deposit_amounts(), expires_at=expires_at, at=clock.now())
     else:
-        verified = result.verified
-        account.record_verification(verified=verified, reason=result.reason, at=clock.now())
+        try:
+            result = verifier.verify_funding_account(account.routing_number, account.account_number)
+        except DependencyError:
+            account.request_verification(at=clock.now())  # NOTE: verified when it is back
+        else:
+            verified = result.verified
+            account.record_verification(verified=verified, reason=result.reason, at=clock.now())
     with unit_of_work() as uow:
         uow.customers.get(command.tenant_id, command.customer_id)
         uow.funding_accounts.add(account)
@@ -61,7 +77,11 @@ def add_funding_account(
             at=clock.now(),
             tenant_id=account.tenant_id,
             subject_id=account.id,
-            data={"account_number": account.account_number_masked, "verified": verified},
+            data={
+                "account_number": account.account_number_masked,
+                "verification": method.value,
+                "verified": verified,
+            },
         )
         uow.commit()
     return account.id

@@ -154,6 +154,21 @@ def _settle_held_payments(event: ct.AccountVerified, message: m.Message, bus: Co
         )
 
 
+def _send_micro_deposits(
+    event: ct.MicroDepositsRequested, message: m.Message, bus: CommandBus
+) -> None:
+    bus.handle(
+        c.SendMicroDeposits(
+            tenant_id=event.tenant_id,
+            account_id=event.subject_id,
+            message_id=message.message_id,
+            correlation_id=message.headers.correlation_id,
+            traceparent=message.headers.traceparent,
+            actor="micro-deposits",
+        )
+    )
+
+
 def _invalidate_directory(
     event: ct.PayeeStatusChanged, message: m.Message, bus: CommandBus
 ) -> None:
@@ -225,10 +240,11 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     ),
     Subscription("validation-service", (ct.AccountUpdated,), _verify_account),
     Subscription("held-payments", (ct.AccountVerified,), _settle_held_payments, local=True),
+    Subscription("micro-deposits", (ct.MicroDepositsRequested,), _send_micro_deposits),
     Subscription("directory-cache", (ct.PayeeStatusChanged,), _invalidate_directory, local=True),
     Subscription(
         "payee-audit-log",
-        (ct.AccountUpdated, ct.AccountVerified, ct.PayeeStatusChanged),
+        (ct.AccountUpdated, ct.AccountVerified, ct.MicroDepositsRequested, ct.PayeeStatusChanged),
         _record_payee_activity,
         local=True,
     ),
@@ -247,7 +263,7 @@ SERVICES: dict[str, frozenset[str]] = {
     "payments": frozenset({PAYMENT_PROCESSOR, "held-payments"}),
     "exceptions": frozenset({"exception-handler"}),
     "notifications": frozenset({"notification-sender", "status-notifier"}),
-    "validation": frozenset({"validation-service", "directory-cache"}),
+    "validation": frozenset({"validation-service", "directory-cache", "micro-deposits"}),
     "audit": frozenset({"audit-log", "payee-audit-log", "operations-log"}),
 }
 

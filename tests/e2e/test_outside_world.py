@@ -57,6 +57,7 @@ def server(home: Path, simulator: Simulator) -> Iterator[Server]:
         "CBP_RECONCILE_INTERVAL_SECONDS": "1",
         "CBP_PUMP_INTERVAL_SECONDS": "0.05",
         "CBP_RATE_LIMIT": "1000000",
+        "CBP_MICRO_DEPOSIT_EXPIRY_SECONDS": "6",
     }
     api_home = home / "api"
     api_home.mkdir()
@@ -217,3 +218,72 @@ def test_a_payment_to_a_payee_in_verification_is_held_then_released_or_failed(
         ] == [("invalid_account", "payee_verification_failed")]
     finally:
         simulator.faults(latency_ms=0, refuse_verifications=False)
+
+
+def micro_deposit_account(
+    server: Server, simulator: Simulator, customer_id: str
+) -> tuple[str, list[str]]:
+    """A funding account proven by micro-deposits, and the two amounts the simulator credited."""
+    created = server.call(
+        "POST",
+        "/funding-account",
+        {
+            "customer_id": customer_id,
+            "routing_number": "011000015",
+            "account_number": "000123456789",
+            "account_type": "checking",
+            "holder_name": "Ada",
+            "verification": "micro_deposits",
+        },
+    )
+    assert created.status == 201, created.body
+    account = created.body
+    assert (account["verification_status"], account["verification_method"]) == (
+        "pending",
+        "micro_deposits",
+    )
+    assert account["micro_deposits"]["tries_left"] == 3
+    deadline = time.monotonic() + 10
+    while True:
+        credits = simulator.admin("GET", "/_admin/credits")
+        amounts = [credits.get(f"{account['id']}.{n}", {}).get("amount") for n in (1, 2)]
+        if all(amounts):
+            return account["id"], [str(a) for a in amounts]
+        assert time.monotonic() < deadline, "the micro-deposits never reached the processor"
+        time.sleep(0.1)
+
+
+def test_micro_deposits_verify_lock_and_expire_over_http(
+    server: Server, simulator: Simulator, world: dict[str, Any]
+) -> None:
+    customer_id = world["customer_id"]
+    account_id, (first, second) = micro_deposit_account(server, simulator, customer_id)
+    path = f"/funding-account/{account_id}/micro-deposits"
+    wrong = server.call("POST", path, {"amounts": [first, "0.00"]})
+    assert (wrong.status, wrong.body["code"]) == (422, "micro_deposits_not_confirmed")
+    assert wrong.body["detail"] == "the amounts do not match; 2 tries left"
+    assert first not in wrong.raw.decode() or first == "0.00"
+    right = server.call("POST", path, {"amounts": [second, first]})
+    assert right.status == 200, right.body
+    assert (right.body["verification_status"], right.body["micro_deposits"]) == ("verified", None)
+
+    locked_id, (first, _) = micro_deposit_account(server, simulator, customer_id)
+    path = f"/funding-account/{locked_id}/micro-deposits"
+    for _ in range(3):
+        assert server.call("POST", path, {"amounts": [first, "0.00"]}).status == 422
+    assert server.call("GET", f"/funding-account/{locked_id}").body["verification_status"] == (
+        "failed"
+    )
+    assert server.call("POST", path, {"amounts": [first, "0.00"]}).status == 409
+
+    expired_id, amounts = micro_deposit_account(server, simulator, customer_id)
+    time.sleep(6)
+    late = server.call(
+        "POST", f"/funding-account/{expired_id}/micro-deposits", {"amounts": amounts}
+    )
+    assert (late.status, late.body["detail"]) == (
+        422,
+        "the micro-deposits expired: the account failed verification; add it again",
+    )
+    bad = server.call("POST", f"/funding-account/{expired_id}/micro-deposits", {"amounts": ["1"]})
+    assert bad.status == 422, bad.body

@@ -22,6 +22,7 @@ from cbp.domain.payment import Payment
 from cbp.domain.payment_exception import PaymentException
 from cbp.domain.processing import JobProgress, ProcessJob
 from cbp.domain.recurring import Occurrence, RecurringSchedule
+from cbp.domain.verification import VerificationStatus
 from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.ports.messages import Delivery
 from cbp.ports.storage import Page
@@ -95,6 +96,13 @@ class PayeeOut(Out):
     created_at: datetime
 
 
+class MicroDepositsOut(Out):
+    """MicroDeposits: never the amounts, only the deadline and the tries left."""
+
+    expires_at: datetime
+    tries_left: int
+
+
 class FundingAccountOut(Out):
     """FundingAccount; numbers are masked."""
 
@@ -105,6 +113,10 @@ class FundingAccountOut(Out):
     account_type: Literal["checking", "savings"]
     holder_name: str
     verification_status: Literal["pending", "verified", "failed"]
+    verification_method: Literal["instant", "micro_deposits"]
+    micro_deposits: MicroDepositsOut | None = Field(
+        description="While micro-deposits wait to be confirmed: until when, and tries left"
+    )
 
 
 class PaymentOut(Out):
@@ -401,6 +413,14 @@ def funding_account(f: FundingAccount) -> FundingAccountOut:
         account_type=f.account_type.value,
         holder_name=f.holder_name,
         verification_status=f.verification_status.value,
+        verification_method=f.verification_method.value,
+        micro_deposits=(
+            MicroDepositsOut(
+                expires_at=f.micro_deposits.expires_at, tries_left=f.micro_deposits.tries_left
+            )
+            if f.micro_deposits is not None and f.verification_status is VerificationStatus.PENDING
+            else None
+        ),
     )
 
 

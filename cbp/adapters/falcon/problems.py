@@ -35,6 +35,7 @@ STATUS: dict[str, tuple[int, str]] = {
     "send_date_not_allowed": (422, "The send-on date is not allowed"),
     "payee_not_payable": (422, "The payee cannot be paid"),
     "funding_account_not_usable": (422, "The funding account cannot be used"),
+    "micro_deposits_not_confirmed": (422, "The micro-deposit amounts were not confirmed"),
     "idempotency_key_reused": (422, "Idempotency-Key reused with another request"),
     "idempotency_key_in_flight": (409, "A request with this Idempotency-Key is running"),
     "unauthenticated": (401, "Authentication required"),

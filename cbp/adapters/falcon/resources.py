@@ -232,6 +232,22 @@ class FundingAccounts(Api):
         account = self.queries.get_funding_account(principal(req).tenant, account_id)
         self.send(resp, 200, present.funding_account(account))
 
+    def on_post_micro_deposits(
+        self, req: falcon.Request, resp: falcon.Response, account_id: str
+    ) -> None:
+        body = self.body(req, s.MicroDepositsIn)
+        tenant = principal(req).tenant
+        self.bus.handle(
+            c.ConfirmMicroDeposits(
+                tenant_id=tenant,
+                account_id=account_id,
+                amounts=tuple(body.amounts),
+                **self.actor(req),
+            )
+        )
+        account = self.queries.get_funding_account(tenant, account_id)
+        self.send(resp, 200, present.funding_account(account))
+
 
 class Payments(Api):
     """One-time payments, their history, cancellation and processing jobs."""

@@ -190,6 +190,16 @@ ROUTES: tuple[Route, ...] = (
         response=out.FundingAccountOut,
     ),
     _post(
+        path="/funding-account/{account_id}/micro-deposits",
+        resource="funding",
+        suffix="micro_deposits",
+        scope=Scope.PAYEES_WRITE,
+        summary="Confirm the two micro-deposit amounts (three tries, before they expire)",
+        tag="funding accounts",
+        body=body.MicroDepositsIn,
+        response=out.FundingAccountOut,
+    ),
+    _post(
         path="/payment/one-time",
         resource="payments",
         suffix="one_time",

@@ -157,6 +157,17 @@ class FundingAccountIn(Strict):
     account_number: Annotated[str, StringConstraints(pattern=r"^[0-9]{4,17}$")]
     account_type: Literal["checking", "savings"]
     holder_name: Text
+    verification: Literal["instant", "micro_deposits"] = Field(
+        default="instant",
+        description="instant: asked of the account verifier; micro_deposits: two small "
+        "credits the customer confirms",
+    )
+
+
+class MicroDepositsIn(Strict):
+    """POST /funding-account/{id}/micro-deposits: the two amounts seen, in either order."""
+
+    amounts: Annotated[list[Money], Field(min_length=2, max_length=2)]
 
 
 class PaymentIn(Strict):

@@ -12,7 +12,7 @@ import httpx
 
 from cbp.adapters.http.client import send, trace_headers
 from cbp.ports.errors import DependencyUnavailable, PaymentRefused
-from cbp.ports.outside import ProcessorResult, ProcessorStatus, Submission
+from cbp.ports.outside import Credit, ProcessorResult, ProcessorStatus, Submission
 from cbp.ports.resilience import OutboundCall
 
 DEPENDENCY = "processor"
@@ -61,6 +61,30 @@ class HttpPaymentProcessor:
             return _result(response)
 
         return self.call(post, retryable=True)
+
+    def send_credit(self, credit: Credit) -> None:
+        """Send a micro-deposit once per reference (its ``Idempotency-Key``)."""
+        body = {
+            "reference": credit.reference,
+            "tenant_id": credit.tenant_id,
+            "amount": str(credit.amount.amount),
+            "currency": credit.amount.currency,
+            "account": {
+                "routing_number": credit.routing_number,
+                "account_number": credit.account_number,
+            },
+        }
+        headers = {"Idempotency-Key": credit.reference, **trace_headers(credit.traceparent)}
+
+        def post(base: str) -> None:
+            url = f"{base}/v1/credits"
+            response = send(
+                self.client, "POST", url, dependency=DEPENDENCY, json=body, headers=headers
+            )
+            if response.status_code >= 400:
+                raise DependencyUnavailable(DEPENDENCY, f"HTTP {response.status_code} at {url}")
+
+        self.call(post, retryable=True)
 
     def outcome(self, reference: str) -> ProcessorResult:
         """The processor's view of a reference; UNKNOWN if it never took it."""

@@ -165,6 +165,13 @@ class InMemoryFundingAccountRepository:
         self.tx.put("funding_accounts", account.id, account)
         self.tx.changes.saw(account)
 
+    def hold(self, tenant_id: str, account_id: str) -> None:
+        """Optimistic: a commit after another holder's commit conflicts, and is run again."""
+        self.get(tenant_id, account_id)
+        row = self.tx.get("funding_holds", account_id)
+        seen = ABSENT if row is None else row["version"]
+        self.tx.put("funding_holds", account_id, {"version": seen + 1}, expect_version=seen)
+
 
 class InMemoryExceptionRepository:
     """Payment exceptions in memory."""

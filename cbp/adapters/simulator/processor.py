@@ -27,7 +27,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from cbp.ports.errors import DependencyTimeout, DependencyUnavailable
-from cbp.ports.outside import ProcessorResult, ProcessorStatus, Submission
+from cbp.ports.outside import Credit, ProcessorResult, ProcessorStatus, Submission
 from cbp.ports.system import Clock
 
 _FAILURES = {13: "nsf", 15: "account_closed", 16: "invalid_account"}
@@ -40,6 +40,12 @@ CREATE TABLE IF NOT EXISTS submissions (
     outcome TEXT,
     failure_code TEXT,
     traceparent TEXT
+);
+CREATE TABLE IF NOT EXISTS credits (
+    reference TEXT PRIMARY KEY,
+    account_last4 TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    attempts INTEGER NOT NULL
 )
 """
 
@@ -58,7 +64,22 @@ class SimulatedPaymentProcessor:
         )
         if ledger_path:
             self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
+        self._db.executescript(_SCHEMA)
+
+    def send_credit(self, credit: Credit) -> None:
+        """Take a micro-deposit once per reference; repeats only count an attempt."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO credits (reference, account_last4, amount, attempts) "
+                "VALUES (?, ?, ?, 1) ON CONFLICT (reference) DO UPDATE SET attempts = attempts + 1",
+                (credit.reference, credit.account_number[-4:], str(credit.amount.amount)),
+            )
+
+    def credits(self) -> dict[str, tuple[str, int]]:
+        """Each credit taken: its amount and how many times it was sent (the bank statement)."""
+        with self._lock:
+            rows = self._db.execute("SELECT reference, amount, attempts FROM credits").fetchall()
+        return {reference: (amount, attempts) for reference, amount, attempts in rows}
 
     def submit(self, submission: Submission) -> ProcessorResult:
         """Accept (or refuse) a submission; repeats return the first answer."""

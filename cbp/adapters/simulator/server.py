@@ -42,7 +42,7 @@ from cbp.domain.banking import AccountMask
 from cbp.domain.errors import DomainError
 from cbp.domain.money import Money
 from cbp.ports.errors import DependencyTimeout, DependencyUnavailable
-from cbp.ports.outside import AccountVerifier, ProcessorResult, Submission
+from cbp.ports.outside import AccountVerifier, Credit, ProcessorResult, Submission
 
 logger = logging.getLogger("cbp.simulator")
 
@@ -201,6 +201,33 @@ class Payments:
         _json(resp, _result_body(result))
 
 
+class Credits:
+    """``POST /v1/credits``: micro-deposits, taken once per reference."""
+
+    def __init__(self, processor: SimulatedPaymentProcessor) -> None:
+        self.processor = processor
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Take a credit; a repeat of the reference credits nothing more."""
+        data = _body(req)
+        try:
+            reference = str(data["reference"])
+            if req.get_header("Idempotency-Key") != reference:
+                raise falcon.HTTPBadRequest(description="Idempotency-Key must be the reference")
+            account = data["account"]
+            credit = Credit(
+                reference=reference,
+                tenant_id=str(data["tenant_id"]),
+                routing_number=str(account["routing_number"]),
+                account_number=str(account["account_number"]),
+                amount=Money.of(Decimal(str(data["amount"])), str(data["currency"])),
+            )
+        except (KeyError, TypeError, InvalidOperation, DomainError) as error:
+            raise falcon.HTTPUnprocessableEntity(description=f"bad credit: {error}") from None
+        self.processor.send_credit(credit)
+        _json(resp, {"reference": reference, "status": "accepted"})
+
+
 class Verifications:
     """``POST /v1/account-verifications``: a verifier (the rules one, say) over HTTP."""
 
@@ -270,6 +297,16 @@ class Admin:
             },
         )
 
+    def on_get_credits(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Each micro-deposit taken: its amount and attempts (what the customer's bank shows)."""
+        _json(
+            resp,
+            {
+                reference: {"amount": amount, "attempts": attempts}
+                for reference, (amount, attempts) in self.processor.credits().items()
+            },
+        )
+
     def on_get_calls(self, req: falcon.Request, resp: falcon.Response) -> None:
         """The most recent protocol calls, oldest first."""
         _json(resp, list(self.calls))
@@ -293,12 +330,14 @@ def create_simulator_app(
     payments = Payments(processor)
     app.add_route("/v1/payments", payments)
     app.add_route("/v1/payments/{reference}", payments, suffix="one")
+    app.add_route("/v1/credits", Credits(processor))
     app.add_route("/v1/account-verifications", Verifications(verifier, plan))
     admin = Admin(plan, payments, calls)
     app.add_route("/_admin/faults", admin, suffix="faults")
     app.add_route("/_admin/release", admin, suffix="release")
     app.add_route("/_admin/submissions", admin, suffix="submissions")
     app.add_route("/_admin/calls", admin, suffix="calls")
+    app.add_route("/_admin/credits", admin, suffix="credits")
     if events_url:
         if not events_secret:
             raise ValueError("pushing events needs the secret that signs them")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, time
 from decimal import Decimal
@@ -17,6 +18,7 @@ from cbp.domain.directory import Address, GlobalPayee, PayeeStatus, PaymentMetho
 from cbp.domain.events import DomainEvent
 from cbp.domain.funding import AccountType, FundingAccount
 from cbp.domain.idempotency import IdempotencyRecord, IdempotencyState
+from cbp.domain.micro_deposits import MicroDeposits, VerificationMethod
 from cbp.domain.money import Money
 from cbp.domain.notification import Notification, NotificationStatus
 from cbp.domain.payee import Payee
@@ -171,19 +173,48 @@ def payee_from_row(row: Any, account_number: str) -> Payee:
     )
 
 
-def funding_account_from_row(row: Any, routing_number: str, account_number: str) -> FundingAccount:
-    """The funding account a row holds, with its decrypted numbers."""
+def funding_account_from_row(row: Any, decrypt: Callable[[str], str]) -> FundingAccount:
+    """The funding account a row holds, its encrypted columns decrypted."""
     return FundingAccount(
         id=row.id,
         tenant_id=row.tenant_id,
         customer_id=row.customer_id,
-        routing_number=routing_number,
-        account_number=account_number,
+        routing_number=decrypt(row.routing_number_enc),
+        account_number=decrypt(row.account_number_enc),
         account_type=AccountType(row.account_type),
         holder_name=row.holder_name,
         verification_status=VerificationStatus(row.verification_status),
+        verification_method=VerificationMethod(row.verification_method),
+        micro_deposits=(
+            None
+            if row.micro_deposits_enc is None
+            else micro_deposits_from_json(decrypt(row.micro_deposits_enc))
+        ),
         version=row.version,
         created_at=must_utc(row.created_at),
+    )
+
+
+def micro_deposits_to_json(challenge: MicroDeposits) -> str:
+    """A micro-deposit challenge as JSON, to be encrypted."""
+    return json.dumps(
+        {
+            "amounts": [str(m.amount) for m in challenge.amounts],
+            "currency": challenge.amounts[0].currency,
+            "expires_at": challenge.expires_at.isoformat(),
+            "attempts": challenge.attempts,
+        }
+    )
+
+
+def micro_deposits_from_json(text: str) -> MicroDeposits:
+    """The micro-deposit challenge a decrypted column holds."""
+    data = json.loads(text)
+    first, second = (Money.of(a, data["currency"]) for a in data["amounts"])
+    return MicroDeposits(
+        amounts=(first, second),
+        expires_at=datetime.fromisoformat(data["expires_at"]),
+        attempts=data["attempts"],
     )
 
 

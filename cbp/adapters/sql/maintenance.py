@@ -12,7 +12,7 @@ from cbp.adapters.sql.crypto import FieldCipher
 #: Every encrypted column, by table.
 ENCRYPTED_COLUMNS: dict[Table, tuple[str, ...]] = {
     t.payees: ("account_number_enc",),
-    t.funding_accounts: ("routing_number_enc", "account_number_enc"),
+    t.funding_accounts: ("routing_number_enc", "account_number_enc", "micro_deposits_enc"),
     t.webhook_endpoints: ("secrets_enc",),
 }
 
@@ -47,11 +47,9 @@ def rotate_encryption_keys(
                     .limit(batch)
                 ).all()
                 for row in rows:
-                    conn.execute(
-                        update(table)
-                        .where(table.c.id == row.id)
-                        .values({c: cipher.rotate(getattr(row, c)) for c in columns})
-                    )
+                    stored = {c: getattr(row, c) for c in columns}
+                    rotated = {c: cipher.rotate(v) for c, v in stored.items() if v is not None}
+                    conn.execute(update(table).where(table.c.id == row.id).values(rotated))
             if not rows:
                 break
             last_id = rows[-1].id

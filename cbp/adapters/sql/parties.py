@@ -85,10 +85,6 @@ class SqlPartyLookup:
             tenant=codecs.tenant_from_row(Prefixed(row, "t_")),
             customer=codecs.customer_from_row(Prefixed(row, "c_")),
             payee=codecs.payee_from_row(payee, self.cipher.decrypt(payee.account_number_enc)),
-            funding_account=codecs.funding_account_from_row(
-                account,
-                self.cipher.decrypt(account.routing_number_enc),
-                self.cipher.decrypt(account.account_number_enc),
-            ),
+            funding_account=codecs.funding_account_from_row(account, self.cipher.decrypt),
             biller=None if row.b_id is None else codecs.global_payee_from_row(Prefixed(row, "b_")),
         )

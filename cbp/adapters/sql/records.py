@@ -286,6 +286,12 @@ class SqlFundingAccountRepository:
             "account_type": account.account_type.value,
             "holder_name": account.holder_name,
             "verification_status": account.verification_status.value,
+            "verification_method": account.verification_method.value,
+            "micro_deposits_enc": (
+                None
+                if account.micro_deposits is None
+                else self.cipher.encrypt(codecs.micro_deposits_to_json(account.micro_deposits))
+            ),
             "version": account.version,
             "created_at": account.created_at,
         }
@@ -298,11 +304,13 @@ class SqlFundingAccountRepository:
         c = t.funding_accounts.c
         query = select(t.funding_accounts).where(c.id == account_id, c.tenant_id == tenant_id)
         row = one_row(self.conn, query, "funding account", account_id)
-        return codecs.funding_account_from_row(
-            row,
-            self.cipher.decrypt(row.routing_number_enc),
-            self.cipher.decrypt(row.account_number_enc),
-        )
+        return codecs.funding_account_from_row(row, self.cipher.decrypt)
+
+    def hold(self, tenant_id: str, account_id: str) -> None:
+        """A row lock on PostgreSQL; SQLite has one writer at a time already."""
+        c = t.funding_accounts.c
+        query = select(c.id).where(c.id == account_id, c.tenant_id == tenant_id)
+        one_row(self.conn, query.with_for_update(), "funding account", account_id)
 
     def save(self, account: FundingAccount) -> None:
         c = t.funding_accounts.c

@@ -119,6 +119,8 @@ funding_accounts = Table(
     Column("account_type", String(20), nullable=False),
     Column("holder_name", String(200), nullable=False),
     Column("verification_status", String(20), nullable=False),
+    Column("verification_method", String(20), nullable=False, server_default="instant"),
+    Column("micro_deposits_enc", Text),
     Column("version", Integer, nullable=False),
     Column("created_at", Moment, nullable=False),
 )

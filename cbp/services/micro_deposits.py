@@ -1,0 +1,109 @@
+"""Verifying a funding account by micro-deposits: two small credits, confirmed by the customer."""
+
+from __future__ import annotations
+
+import secrets
+
+from cbp.domain.errors import MicroDepositsNotConfirmed
+from cbp.domain.micro_deposits import Confirmation
+from cbp.domain.money import Money
+from cbp.ports.outside import Credit, PaymentProcessor
+from cbp.ports.storage import UnitOfWorkFactory
+from cbp.ports.system import Clock
+from cbp.services import auditing
+from cbp.services.commands import ConfirmMicroDeposits, SendMicroDeposits
+from cbp.services.outbox import already_consumed
+
+
+def micro_deposit_amounts() -> tuple[Money, Money]:
+    """Two different amounts between 0.01 and 0.99, drawn so that they cannot be guessed."""
+    first = 1 + secrets.randbelow(99)
+    second = 1 + secrets.randbelow(98)
+    if second >= first:
+        second += 1
+    return Money.of(f"0.{first:02d}", "USD"), Money.of(f"0.{second:02d}", "USD")
+
+
+def send_micro_deposits(
+    command: SendMicroDeposits,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    processor: PaymentProcessor,
+) -> None:
+    """Credit the two amounts through the processor, each under its own reference.
+
+    The references are the account's id with ``.1`` and ``.2``: the
+    processor takes each once, so a repeated message credits nothing more.
+    """
+    with unit_of_work() as uow:
+        account = uow.funding_accounts.get(command.tenant_id, command.account_id)
+    if account.micro_deposits is None:
+        return
+    for number, amount in enumerate(account.micro_deposits.amounts, start=1):
+        processor.send_credit(
+            Credit(
+                reference=f"{account.id}.{number}",
+                tenant_id=account.tenant_id,
+                routing_number=account.routing_number,
+                account_number=account.account_number,
+                amount=amount,
+                traceparent=command.traceparent,
+            )
+        )
+    with unit_of_work() as uow:
+        if already_consumed(uow, "send_micro_deposits", command.message_id, at=clock.now()):
+            return
+        auditing.record(
+            uow,
+            command,
+            at=clock.now(),
+            tenant_id=account.tenant_id,
+            subject_id=account.id,
+            data={"credits": 2},
+        )
+        uow.commit()
+
+
+def confirm_micro_deposits(
+    command: ConfirmMicroDeposits,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+) -> Confirmation:
+    """Check the customer's two amounts; three wrong answers, or the expiry, fail the account.
+
+    Every answer is counted with the account held, so answers sent at once
+    cannot try more than three amounts between them. A wrong, late or last
+    answer is committed before it is refused.
+    """
+    answer = tuple(Money.of(amount, "USD") for amount in command.amounts)
+    with unit_of_work() as uow:
+        uow.funding_accounts.hold(command.tenant_id, command.account_id)
+        account = uow.funding_accounts.get(command.tenant_id, command.account_id)
+        outcome = account.confirm_micro_deposits(answer, at=clock.now())
+        uow.funding_accounts.save(account)
+        auditing.record(
+            uow,
+            command,
+            at=clock.now(),
+            tenant_id=account.tenant_id,
+            subject_id=account.id,
+            data={"outcome": outcome.value},
+        )
+        uow.commit()
+    challenge = account.micro_deposits
+    if outcome is Confirmation.MISMATCH and challenge is not None:
+        raise MicroDepositsNotConfirmed(
+            f"the amounts do not match; {challenge.tries_left} "
+            f"{'try' if challenge.tries_left == 1 else 'tries'} left"
+        )
+    if outcome is Confirmation.LOCKED:
+        raise MicroDepositsNotConfirmed(
+            "the amounts do not match, three times: the account failed verification"
+        )
+    if outcome is Confirmation.EXPIRED:
+        raise MicroDepositsNotConfirmed(
+            "the micro-deposits expired: the account failed verification; add it again"
+        )
+    return outcome
