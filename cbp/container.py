@@ -14,6 +14,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import time
 from typing import TYPE_CHECKING, Any
 
 from dependency_injector import containers, providers
@@ -43,6 +44,7 @@ from cbp.adapters.system.log_notifier import LogNotifier
 from cbp.domain.customer import Channel
 from cbp.ports.outside import Notifier, ServiceRegistry
 from cbp.ports.resilience import BreakerState, BreakerStore
+from cbp.ports.system import BusinessCalendar, Clock
 from cbp.services.bus import CommandBus
 from cbp.services.dependencies import Dependencies, ServiceOptions
 from cbp.services.outbox import EventPublisher
@@ -330,6 +332,31 @@ def _provider_notifier(
     return ChannelNotifier(channels)
 
 
+def _nacha_processor(settings: Settings, clock: Clock, calendar: BusinessCalendar) -> Any:
+    """The nacha processor, from the ``nacha_*`` settings (imported only when chosen)."""
+    from cbp.adapters.nacha.processor import NachaPaymentProcessor, NachaSettings
+
+    return NachaPaymentProcessor(
+        clock,
+        calendar.is_business_day,
+        NachaSettings(
+            odfi_routing=settings.nacha_odfi_routing,
+            destination_routing=settings.nacha_destination_routing,
+            destination_name=settings.nacha_destination_name,
+            origin_id=settings.nacha_origin_id,
+            origin_name=settings.nacha_origin_name,
+            company_name=settings.nacha_company_name,
+            company_id=settings.nacha_company_id,
+            sec_code=settings.nacha_sec_code,
+            cutoff_times=tuple(
+                time.fromisoformat(t) for t in settings.nacha_cutoff_times.split(",")
+            ),
+        ),
+        ledger_path=settings.nacha_ledger_path,
+        outbound_dir=settings.nacha_outbound_dir,
+    )
+
+
 class Container(containers.DeclarativeContainer):
     """Every adapter and service of one cbp process."""
 
@@ -419,6 +446,7 @@ class Container(containers.DeclarativeContainer):
             settle_after_seconds=config.processor_settle_after_seconds,
             ledger_path=config.processor_ledger_path,
         ),
+        nacha=providers.Singleton(_nacha_processor, settings, clock, calendar),
     )
     verifier = providers.Selector(
         config.verifier,

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     cache_url: str = "memory://"
     rate_limit_url: str = "memory://"
     redis_prefix: str = "cbp:"
-    processor: Literal["simulator", "http"] = "simulator"
+    processor: Literal["simulator", "http", "nacha"] = "simulator"
     processor_settle_after_seconds: float = Field(default=0.0, ge=0)
     processor_url: str | None = None
     processor_token: SecretStr | None = None
@@ -114,6 +114,19 @@ class Settings(BaseSettings):
     relay_interval_seconds: float = Field(default=0.2, gt=0)
     reconcile_interval_seconds: float = Field(default=30.0, gt=0)
     processor_ledger_path: str | None = None
+    nacha_ledger_path: str = "cbp-ach.db"
+    nacha_outbound_dir: str = "ach/outbound"
+    nacha_odfi_routing: str = Field(default="011000015", pattern=r"^[0-9]{9}$")
+    nacha_destination_routing: str = Field(default="011000015", pattern=r"^[0-9]{9}$")
+    nacha_destination_name: str = Field(default="FEDERAL RESERVE BANK", max_length=23)
+    nacha_origin_id: str = Field(default="1234567890", pattern=r"^[0-9A-Z ]{1,10}$")
+    nacha_origin_name: str = Field(default="CBP BILL PAY", max_length=23)
+    nacha_company_name: str = Field(default="CBP BILL PAY", max_length=16)
+    nacha_company_id: str = Field(default="1234567890", pattern=r"^[0-9A-Z ]{1,10}$")
+    nacha_sec_code: Literal["PPD", "CCD"] = "PPD"
+    nacha_cutoff_times: str = Field(
+        default="10:00,14:00,16:30", pattern=r"^\d{2}:\d{2}(,\d{2}:\d{2})*$"
+    )
     message_retention_days: float = Field(default=7.0, gt=0)
     demo_seed: bool | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

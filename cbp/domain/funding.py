@@ -91,3 +91,19 @@ class FundingAccount(VerifiesAccount):
             self.record_verification(verified=False, reason="micro_deposits_locked", at=at)
             return Confirmation.LOCKED
         return Confirmation.MISMATCH
+
+    def correct(
+        self,
+        *,
+        routing_number: str | None,
+        account_number: str | None,
+        account_type: AccountType | None,
+        holder_name: str | None,
+        at: datetime,
+    ) -> None:
+        """Take the bank's corrected details (a notification of change); it is verified again."""
+        self.routing_number = routing_number or self.routing_number
+        self.account_number = account_number or self.account_number
+        self.account_type = account_type or self.account_type
+        self.holder_name = holder_name or self.holder_name
+        self.request_verification(at=at)

@@ -252,6 +252,28 @@ def cmd_tenant_set_limits(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ach_cut_off(_: argparse.Namespace) -> int:
+    """File every pending ACH entry now, whatever the cut-off times."""
+    with opened() as app:
+        names = app.handle(c.RunAchCutOff(now=True, actor="cli"))
+    for name in names:
+        print(name)
+    print(f"{len(names)} file(s) handed off")
+    return 0
+
+
+def cmd_ach_read_returns(args: argparse.Namespace) -> int:
+    """Apply an ODFI's return file: returns to payments, changes to funding accounts."""
+    content = Path(args.file).read_text(encoding="ascii")
+    with opened() as app:
+        applied = app.handle(c.ReadAchReturns(content=content, name=args.file, actor="cli"))
+    print(
+        f"{applied.returned} returned, {applied.changed} changed, "
+        f"{applied.already_applied} applied before, {applied.unknown} not ours"
+    )
+    return 0
+
+
 def _amount(text: str) -> Decimal:
     """A positive amount given on the command line."""
     try:
@@ -508,6 +530,14 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("count", type=int)
     generate.add_argument("--seed", type=int, default=1)
     generate.add_argument("--output", help="write a .csv or .json file instead of the database")
+
+    ach = sub.add_parser("ach", help="ACH files (the nacha processor)").add_subparsers(
+        dest="ach", required=True
+    )
+    add("cut-off", cmd_ach_cut_off, "file every pending entry now", ach)
+    add("read-returns", cmd_ach_read_returns, "apply an ODFI's return file", ach).add_argument(
+        "file"
+    )
 
     tenant = sub.add_parser("tenant", help="tenants").add_subparsers(dest="tenant", required=True)
     tenant_create = add("create", cmd_tenant_create, "create a tenant", tenant)

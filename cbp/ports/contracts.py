@@ -226,6 +226,21 @@ class BreakerStateChanged(Contract):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AchFileHandedOff(Contract):
+    """A NACHA file was put where the bank's transmission system takes it, at a cut-off."""
+
+    TYPE = "ach.file_handed_off"
+    DESTINATION = m.SYSTEM_EVENTS
+
+    file_name: str
+    entries: int
+    total_debit: str
+    total_credit: str
+    effective_date: str
+    at: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class DeliveryDeadLettered(Contract):
     """A delivery ran out of attempts: it waits in the dead letters for an operator."""
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from cbp.domain.errors import ConcurrencyConflict
 from cbp.services import (
     access,
+    ach,
     auditing,
     customers,
     delivery,
@@ -70,6 +71,8 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.ReconcilePayments: pipeline.reconcile_payments,
     c.SettleHeldPayments: holds.settle_held_payments,
     c.RecordPaymentReturn: pipeline.record_payment_return,
+    c.RunAchCutOff: ach.run_ach_cut_off,
+    c.ReadAchReturns: ach.read_ach_returns,
     c.ApplyProcessorEvent: pipeline.apply_processor_event,
     c.AnnounceBreakerChange: outbox.announce_breaker_change,
     c.RetryDeadLetter: delivery.retry_dead_letter,

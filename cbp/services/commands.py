@@ -399,6 +399,21 @@ class ReconcilePayments(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RunAchCutOff(Command):
+    """File the pending ACH entries if a cut-off has passed, or ``now`` (an operator's)."""
+
+    now: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadAchReturns(Command):
+    """Apply an ODFI's return file: returns to payments, changes to funding accounts."""
+
+    content: str = field(repr=False)
+    name: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class RecordPaymentReturn(Command):
     """A settled payment came back from the bank."""
 

@@ -50,6 +50,7 @@ def periodic_jobs(
         Every(interval_seconds, lambda: bus.handle(c.SettleHeldPayments())),
         Every(interval_seconds, lambda: bus.handle(c.MakeDueOccurrences())),
         Every(interval_seconds, lambda: bus.handle(c.QueueDuePayments())),
+        Every(interval_seconds, lambda: bus.handle(c.RunAchCutOff())),
         Every(
             PURGE_INTERVAL_SECONDS,
             lambda: bus.handle(c.PurgeDeliveredMessages(older_than_days=retention_days)),

@@ -346,6 +346,8 @@ def _submission(
         funding_account_number=funding.account_number,
         deliver_by=payment.deliver_by.isoformat(),
         traceparent=traceparent,
+        funding_account_type=funding.account_type.value,
+        funding_holder_name=funding.holder_name,
     )
 
 

@@ -250,7 +250,12 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     ),
     Subscription(
         "operations-log",
-        (ct.BreakerStateChanged, ct.WebhookEndpointPaused, ct.DeliveryDeadLettered),
+        (
+            ct.BreakerStateChanged,
+            ct.WebhookEndpointPaused,
+            ct.DeliveryDeadLettered,
+            ct.AchFileHandedOff,
+        ),
         _log_system_event,
         local=True,
     ),

@@ -65,6 +65,12 @@ def verifier() -> ScriptedVerifier:
     return ScriptedVerifier()
 
 
+@pytest.fixture
+def core_settings() -> dict[str, object]:
+    """Settings a test module changes for its cores (overridden there); none by default."""
+    return {}
+
+
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
 def backend(request: pytest.FixtureRequest) -> str:
     """Every use case runs on every storage adapter."""
@@ -78,6 +84,7 @@ def app(
     notifier: InMemoryNotifier,
     webhooks: InMemoryWebhookSender,
     verifier: ScriptedVerifier,
+    core_settings: dict[str, object],
     request: pytest.FixtureRequest,
 ) -> Iterator[Cbp]:
     database_url = "memory://"
@@ -91,6 +98,7 @@ def app(
         encryption_keys=ENCRYPTION_KEY,
         max_notification_attempts=3,
         delivery_retry_base_seconds=0,  # NOTE: the fake clock stands still; retry at once
+        **core_settings,  # type: ignore[arg-type]
     )
     core = bootstrap(
         settings,

@@ -1,0 +1,462 @@
+"""The ``nacha`` processor: payments become ACH debits, filed at each cut-off for the bank.
+
+A submission is taken into the adapter's own ledger (SQLite, a file the
+deployment's processes share) and answered ``accepted``. At each cut-off
+the pending entries are written into one NACHA file in the outbound
+directory, the hand-off to the bank's transmission system: a PPD (or CCD)
+batch of debits from the customers' funding accounts, and one of credits
+for micro-deposits. A payment is settled once its batch's effective date
+has come, unless the ODFI's return file says otherwise.
+
+The ledger records each file before it is written, with the entries it
+holds; a crash between the two is mended by writing the recorded file
+again, byte for byte, under the same name. A file is never made twice
+from the same entries, so nothing is sent twice. The ledger and the files
+hold account numbers in the clear, as the bank's files must: keep the
+directory private (it is created with mode 0700, each file 0600).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from cbp.adapters.nacha import format as nacha
+from cbp.adapters.nacha.codes import reason_of
+from cbp.domain.calendar import IsBusinessDay, next_business_day
+from cbp.ports.outside import (
+    AchChange,
+    AchReturn,
+    AchReturns,
+    Credit,
+    HandOff,
+    ProcessorResult,
+    ProcessorStatus,
+    Submission,
+)
+from cbp.ports.system import Clock
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    reference TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    transaction_code INTEGER NOT NULL,
+    routing_number TEXT NOT NULL,
+    account_number TEXT NOT NULL,
+    amount_cents INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    taken_at TEXT NOT NULL,
+    file_name TEXT,
+    trace_number TEXT UNIQUE,
+    effective_date TEXT,
+    return_code TEXT
+);
+CREATE TABLE IF NOT EXISTS files (
+    name TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    content TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    entries INTEGER NOT NULL,
+    total_debit INTEGER NOT NULL,
+    total_credit INTEGER NOT NULL,
+    effective_date TEXT NOT NULL,
+    announced INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS cut_offs (
+    at TEXT PRIMARY KEY
+);
+"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class NachaSettings:
+    """Who the files come from and go to, and when the bank takes them."""
+
+    odfi_routing: str
+    destination_routing: str
+    destination_name: str
+    origin_id: str
+    origin_name: str
+    company_name: str
+    company_id: str
+    sec_code: str = "PPD"
+    entry_description: str = "BILL PAY"
+    cutoff_times: tuple[time, ...] = (time(16, 0),)
+    timezone: str = "America/New_York"
+
+
+class NachaPaymentProcessor:
+    """Payments as ACH entries, filed in NACHA files at each cut-off; returns read back."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        is_business_day: IsBusinessDay,
+        settings: NachaSettings,
+        *,
+        ledger_path: str,
+        outbound_dir: str,
+    ) -> None:
+        if settings.sec_code not in ("PPD", "CCD"):
+            raise ValueError("the SEC code must be PPD or CCD")
+        self.clock = clock
+        self.is_business_day = is_business_day
+        self.settings = settings
+        self.outbound = Path(outbound_dir)
+        self.outbound.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(
+            ledger_path, timeout=30, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    # -- the processor port --------------------------------------------------
+
+    def submit(self, submission: Submission) -> ProcessorResult:
+        """Take the payment as a debit for the next file; a repeat changes nothing."""
+        self._take(
+            reference=submission.reference,
+            tenant_id=submission.tenant_id,
+            code=nacha.transaction_code(submission.funding_account_type, debit=True),
+            routing=submission.funding_routing_number,
+            account=submission.funding_account_number,
+            cents=submission.amount.minor,
+            name=submission.funding_holder_name or submission.payee_name,
+        )
+        return self.outcome(submission.reference)
+
+    def send_credit(self, credit: Credit) -> None:
+        """Take a micro-deposit as a credit for the next file; a repeat changes nothing."""
+        self._take(
+            reference=credit.reference,
+            tenant_id=credit.tenant_id,
+            code=nacha.CHECKING_CREDIT,
+            routing=credit.routing_number,
+            account=credit.account_number,
+            cents=credit.amount.minor,
+            name="MICRO-DEPOSIT",
+        )
+
+    def outcome(self, reference: str) -> ProcessorResult:
+        """Accepted until its file's effective date, settled from then, or returned."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT effective_date, return_code FROM entries WHERE reference = ?",
+                (reference,),
+            ).fetchone()
+        if row is None:
+            return ProcessorResult(reference=reference, status=ProcessorStatus.UNKNOWN)
+        effective, return_code = row
+        if return_code is not None:
+            return ProcessorResult(
+                reference=reference,
+                status=ProcessorStatus.RETURNED,
+                failure_code=return_code,
+                reason=reason_of(return_code),
+            )
+        if effective is not None and date.fromisoformat(effective) <= self._today():
+            return ProcessorResult(reference=reference, status=ProcessorStatus.SETTLED)
+        return ProcessorResult(reference=reference, status=ProcessorStatus.ACCEPTED)
+
+    # -- files ---------------------------------------------------------------------
+
+    def cut_off(self, at: datetime, *, now: bool = False) -> list[HandOff]:
+        """File what is pending if a cut-off has passed (or ``now``); the files not yet announced.
+
+        Files recorded but missing from the outbound directory (a crash
+        after the record) are written again, the same bytes under the same
+        name.
+        """
+        with self._lock:
+            if now or self._cut_off_passed(at):
+                self._file_pending(at)
+            unannounced = self._db.execute(
+                "SELECT name, content, entries, total_debit, total_credit, effective_date, "
+                "created_at FROM files WHERE announced = 0 ORDER BY name"
+            ).fetchall()
+        handed = []
+        for name, content, entries, debit, credit, effective, created in unannounced:
+            self._materialize(name, content)
+            handed.append(
+                HandOff(
+                    name=name,
+                    entries=entries,
+                    total_debit_cents=debit,
+                    total_credit_cents=credit,
+                    effective_date=date.fromisoformat(effective),
+                    created_at=datetime.fromisoformat(created),
+                )
+            )
+        return handed
+
+    def mark_announced(self, names: list[str]) -> None:
+        """The hand-offs of these files were recorded: do not return them again."""
+        with self._lock:
+            self._db.executemany(
+                "UPDATE files SET announced = 1 WHERE name = ?", [(n,) for n in names]
+            )
+
+    def read_returns(self, content: str) -> AchReturns:
+        """The returns and notifications of change in an ODFI's file, matched to their entries.
+
+        A return is noted in the ledger, so ``outcome`` says so for a payment
+        still being settled. Entries whose original trace number is none of
+        this ledger's are counted, not guessed at.
+        """
+        parsed = nacha.read(content)
+        returns: list[AchReturn] = []
+        changes: list[AchChange] = []
+        unknown = 0
+        with self._lock:
+            for batch in parsed.batches:
+                for entry in batch.entries:
+                    addenda = entry.addenda
+                    if addenda is None:
+                        unknown += 1
+                        continue
+                    row = self._db.execute(
+                        "SELECT reference, tenant_id FROM entries WHERE trace_number = ?",
+                        (addenda.original_trace,),
+                    ).fetchone()
+                    if row is None:
+                        unknown += 1
+                        continue
+                    reference, tenant_id = row
+                    if addenda.type_code == "99":
+                        self._db.execute(
+                            "UPDATE entries SET return_code = ? WHERE reference = ?",
+                            (addenda.reason_code, reference),
+                        )
+                        returns.append(
+                            AchReturn(
+                                reference=reference,
+                                tenant_id=tenant_id,
+                                trace_number=addenda.original_trace,
+                                code=addenda.reason_code,
+                                reason=reason_of(addenda.reason_code),
+                            )
+                        )
+                    else:
+                        changes.append(_change(reference, tenant_id, addenda))
+        return AchReturns(returns=tuple(returns), changes=tuple(changes), unknown=unknown)
+
+    def file(self, name: str) -> str:
+        """A file's content as recorded (what was handed to the bank)."""
+        with self._lock:
+            row = self._db.execute("SELECT content FROM files WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise LookupError(f"no ACH file {name}")
+        return str(row[0])
+
+    def trace_of(self, reference: str) -> str | None:
+        """The trace number an entry was filed under, if it was."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT trace_number FROM entries WHERE reference = ?", (reference,)
+            ).fetchone()
+        return None if row is None else row[0]
+
+    def close(self) -> None:
+        """Close the ledger."""
+        self._db.close()
+
+    # -- internals -------------------------------------------------------------
+
+    def _take(
+        self,
+        *,
+        reference: str,
+        tenant_id: str,
+        code: int,
+        routing: str,
+        account: str,
+        cents: int,
+        name: str,
+    ) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO entries (reference, tenant_id, transaction_code, routing_number, "
+                "account_number, amount_cents, name, taken_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (reference) DO NOTHING",
+                (
+                    reference,
+                    tenant_id,
+                    code,
+                    routing,
+                    account,
+                    cents,
+                    name,
+                    self.clock.now().isoformat(),
+                ),
+            )
+
+    def _today(self) -> date:
+        return self.clock.now().astimezone(ZoneInfo(self.settings.timezone)).date()
+
+    def _cut_off_passed(self, at: datetime) -> bool:
+        """Whether a cut-off time has come since the last cut-off, and records it."""
+        local = at.astimezone(ZoneInfo(self.settings.timezone))
+        due = [
+            datetime.combine(local.date(), t, local.tzinfo)
+            for t in self.settings.cutoff_times
+            if t <= local.time()
+        ]
+        if not due:
+            return False
+        latest = max(due).isoformat()
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            taken = self._db.execute(
+                "INSERT INTO cut_offs (at) VALUES (?) ON CONFLICT (at) DO NOTHING", (latest,)
+            ).rowcount
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return bool(taken)
+
+    def _file_pending(self, at: datetime) -> None:
+        s = self.settings
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            pending = self._db.execute(
+                "SELECT reference, transaction_code, routing_number, account_number, amount_cents, "
+                "name FROM entries WHERE file_name IS NULL ORDER BY taken_at, reference"
+            ).fetchall()
+            if not pending:
+                self._db.execute("COMMIT")
+                return
+            local = at.astimezone(ZoneInfo(s.timezone))
+            effective = next_business_day(local.date() + timedelta(days=1), self.is_business_day)
+            modifier = self._modifier(local.date())
+            name = f"ach-{s.odfi_routing}-{local:%Y%m%d-%H%M%S}-{modifier}.ach"
+            sequence = self._db.execute(
+                "SELECT count(*) FROM entries WHERE trace_number IS NOT NULL"
+            ).fetchone()[0]
+            debits: list[nacha.Entry] = []
+            credits: list[nacha.Entry] = []
+            for offset, (reference, code, routing, account, cents, holder) in enumerate(
+                pending, start=1
+            ):
+                trace = f"{s.odfi_routing[:8]}{(sequence + offset) % 10**7:07d}"
+                entry = nacha.Entry(
+                    transaction_code=code,
+                    routing_number=routing,
+                    account_number=account,
+                    amount_cents=cents,
+                    individual_id=reference[-15:],
+                    individual_name=holder,
+                    trace_number=trace,
+                )
+                (debits if entry.is_debit else credits).append(entry)
+                self._db.execute(
+                    "UPDATE entries SET file_name = ?, trace_number = ?, effective_date = ? "
+                    "WHERE reference = ?",
+                    (name, trace, effective.isoformat(), reference),
+                )
+            batches = tuple(
+                nacha.Batch(
+                    sec_code=s.sec_code,
+                    company_name=s.company_name,
+                    company_id=s.company_id,
+                    entry_description=description,
+                    effective_date=effective,
+                    odfi=s.odfi_routing[:8],
+                    number=number,
+                    entries=tuple(entries),
+                )
+                for number, (description, entries) in enumerate(
+                    [(d, e) for d, e in ((s.entry_description, debits), ("VERIFY", credits)) if e],
+                    start=1,
+                )
+            )
+            content = nacha.write(
+                nacha.NachaFile(
+                    destination_routing=s.destination_routing,
+                    origin_id=s.origin_id,
+                    destination_name=s.destination_name,
+                    origin_name=s.origin_name,
+                    created_at=local.replace(tzinfo=None),
+                    file_id_modifier=modifier,
+                    batches=batches,
+                )
+            )
+            totals = nacha.check(content)
+            self._db.execute(
+                "INSERT INTO files (name, created_at, content, sha256, entries, total_debit, "
+                "total_credit, effective_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    name,
+                    at.isoformat(),
+                    content,
+                    hashlib.sha256(content.encode()).hexdigest(),
+                    len(pending),
+                    totals.total_debit,
+                    totals.total_credit,
+                    effective.isoformat(),
+                ),
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+
+    def _modifier(self, day: date) -> str:
+        """The file id modifier: A to Z, then 0 to 9, for each file of the day."""
+        prefix = f"ach-{self.settings.odfi_routing}-{day:%Y%m%d}-%"
+        (made,) = self._db.execute(
+            "SELECT count(*) FROM files WHERE name LIKE ?", (prefix,)
+        ).fetchone()
+        return "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[made % 36]
+
+    def _materialize(self, name: str, content: str) -> None:
+        """Write a recorded file into the outbound directory, atomically, if it is not there."""
+        path = self.outbound / name
+        if path.exists():
+            return
+        partial = path.with_suffix(".partial")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, path)
+
+
+def _change(reference: str, tenant_id: str, addenda: nacha.Addenda) -> AchChange:
+    """A notification of change, its corrected data read by its C code's layout."""
+    data, code = addenda.corrected_data, addenda.reason_code
+    routing = account = account_type = name = None
+    if code == "C01":
+        account = data[:17].strip()
+    elif code == "C02":
+        routing = data[:9].strip()
+    elif code == "C03":
+        routing, account = data[:9].strip(), data[12:29].strip()
+    elif code == "C04":
+        name = data[:22].strip()
+    elif code == "C05":
+        account_type = nacha.account_type_of(int(data[:2]))
+    elif code == "C06":
+        account, account_type = data[:17].strip(), nacha.account_type_of(int(data[20:22]))
+    elif code == "C07":
+        routing, account = data[:9].strip(), data[9:26].strip()
+        account_type = nacha.account_type_of(int(data[26:28]))
+    return AchChange(
+        reference=reference,
+        tenant_id=tenant_id,
+        trace_number=addenda.original_trace,
+        code=code,
+        routing_number=routing,
+        account_number=account,
+        account_type=account_type,
+        holder_name=name,
+    )

@@ -1,0 +1,181 @@
+"""ACH files: handing them to the bank at each cut-off, and reading its returns back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cbp.domain import identifiers
+from cbp.domain.errors import InvalidInput
+from cbp.domain.funding import AccountType
+from cbp.ports.contracts import AchFileHandedOff
+from cbp.ports.outside import AchChange, AchOriginator, PaymentProcessor
+from cbp.ports.storage import UnitOfWorkFactory
+from cbp.ports.system import Clock, IdGenerator
+from cbp.services import auditing
+from cbp.services.commands import ApplyProcessorEvent, ReadAchReturns, RunAchCutOff
+from cbp.services.notifications import notify_customer
+from cbp.services.outbox import already_consumed, headers_for, send
+from cbp.services.pipeline import apply_processor_event
+
+#: The template of the notice a customer gets when the bank corrects their account.
+ACCOUNT_CORRECTED = "account_corrected"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReturnsApplied:
+    """What reading a return file did: returns and changes applied now, and the rest."""
+
+    returned: int
+    changed: int
+    already_applied: int
+    unknown: int
+
+
+def run_ach_cut_off(
+    command: RunAchCutOff,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    processor: PaymentProcessor,
+) -> list[str]:
+    """File the pending entries if a cut-off has passed; announce each file on system.events.
+
+    A file is announced until its announcement is committed, so a crash in
+    between announces it again rather than never. Without the ``nacha``
+    processor there is nothing to file: the periodic run does nothing, an
+    operator's (``now``) is refused.
+    """
+    if not isinstance(processor, AchOriginator):
+        if command.now:
+            raise InvalidInput("ACH files are made by the nacha processor: set CBP_PROCESSOR=nacha")
+        return []
+    handed = processor.cut_off(clock.now(), now=command.now)
+    if not handed:
+        return []
+    with unit_of_work() as uow:
+        at = clock.now()
+        for hand_off in handed:
+            event = AchFileHandedOff(
+                file_name=hand_off.name,
+                entries=hand_off.entries,
+                total_debit=f"{hand_off.total_debit_cents / 100:.2f}",
+                total_credit=f"{hand_off.total_credit_cents / 100:.2f}",
+                effective_date=hand_off.effective_date.isoformat(),
+                at=hand_off.created_at.isoformat(),
+            )
+            send(uow, event, headers_for(command, None), ids=ids, at=at)
+            auditing.record(
+                uow,
+                command,
+                at=at,
+                tenant_id=None,
+                subject_id=hand_off.name,
+                data={"entries": hand_off.entries, "total_debit": event.total_debit},
+            )
+        uow.commit()
+    processor.mark_announced([h.name for h in handed])
+    return [h.name for h in handed]
+
+
+def read_ach_returns(
+    command: ReadAchReturns,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    processor: PaymentProcessor,
+) -> ReturnsApplied:
+    """Apply an ODFI's return file: each return to its payment, each change to its account.
+
+    A return moves its payment to ``returned`` with the R code and opens an
+    exception (whether the payment had settled yet or not). A notification
+    of change corrects the funding account it was about, which is verified
+    again (``AccountUpdated``), and tells the customer. Each entry is
+    applied once, by its original trace number and code: the same file
+    read twice has no second effect.
+    """
+    if not isinstance(processor, AchOriginator):
+        raise InvalidInput(
+            "ACH return files are read by the nacha processor: set CBP_PROCESSOR=nacha"
+        )
+    found = processor.read_returns(command.content)
+    returned = changed = already = 0
+    unknown = found.unknown
+    for ach_return in found.returns:
+        if not identifiers.has_prefix(ach_return.reference, identifiers.PAYMENT):
+            unknown += 1  # NOTE: a returned micro-deposit: the customer never confirms it
+            continue
+        applied = apply_processor_event(
+            ApplyProcessorEvent(
+                event_id=f"ach.{ach_return.trace_number}.{ach_return.code}",
+                event_type="payment.returned",
+                tenant_id=ach_return.tenant_id,
+                payment_id=ach_return.reference,
+                code=ach_return.code,
+                reason=ach_return.reason,
+                actor="ach-returns",
+                traceparent=command.traceparent,
+            ),
+            unit_of_work=unit_of_work,
+            clock=clock,
+            ids=ids,
+        )
+        returned, already = returned + applied, already + (not applied)
+    for change in found.changes:
+        applied = _apply_change(command, change, unit_of_work=unit_of_work, clock=clock, ids=ids)
+        changed, already = changed + applied, already + (not applied)
+    return ReturnsApplied(
+        returned=returned, changed=changed, already_applied=already, unknown=unknown
+    )
+
+
+def _apply_change(
+    command: ReadAchReturns,
+    change: AchChange,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+) -> bool:
+    """Correct the funding account a notification of change is about; False if done before."""
+    with unit_of_work() as uow:
+        now = clock.now()
+        key = f"ach.{change.trace_number}.{change.code}"
+        if already_consumed(uow, "ach_changes", key, at=now):
+            return False
+        if identifiers.has_prefix(change.reference, identifiers.PAYMENT):
+            payment = uow.payments.get(change.tenant_id, change.reference)
+            account_id = payment.funding_account_id
+        else:
+            account_id = change.reference.split(".")[0]  # NOTE: a micro-deposit's credit
+        account = uow.funding_accounts.get(change.tenant_id, account_id)
+        account.correct(
+            routing_number=change.routing_number,
+            account_number=change.account_number,
+            account_type=AccountType(change.account_type) if change.account_type else None,
+            holder_name=change.holder_name,
+            at=now,
+        )
+        uow.funding_accounts.save(account)
+        customer = uow.customers.get(account.tenant_id, account.customer_id)
+        notify_customer(
+            uow,
+            customer,
+            headers_for(command, account.tenant_id),
+            channels=customer.notification_channels,
+            template=ACCOUNT_CORRECTED,
+            payload={"funding_account_id": account.id, "change_code": change.code},
+            ids=ids,
+            at=now,
+        )
+        auditing.record(
+            uow,
+            command,
+            at=now,
+            tenant_id=account.tenant_id,
+            subject_id=account.id,
+            data={"change_code": change.code, "account_number": account.account_number_masked},
+        )
+        uow.commit()
+    return True

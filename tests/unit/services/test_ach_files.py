@@ -1,0 +1,174 @@
+"""The nacha processor on every storage adapter: payments filed, then returns and changes read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cbp.adapters.memory.outside import InMemoryClock, InMemoryNotifier
+from cbp.adapters.nacha import format as nacha
+from cbp.services import commands as c
+from tests.unit.services.conftest import World
+
+RETURN_CODES = ("R01", "R02", "R03", "R29")
+
+
+@pytest.fixture
+def core_settings(tmp_path: Path) -> dict[str, Any]:
+    return {
+        "processor": "nacha",
+        "nacha_ledger_path": str(tmp_path / "ach.db"),
+        "nacha_outbound_dir": str(tmp_path / "outbound"),
+    }
+
+
+def outbound(core_settings: dict[str, Any]) -> list[Path]:
+    return sorted(Path(core_settings["nacha_outbound_dir"]).glob("*.ach"))
+
+
+def return_file(filed: nacha.NachaFile, returns: dict[int, str]) -> str:
+    """The ODFI's answer to ``filed``: entry n returned by its R code, or changed by its C code."""
+    entries = [e for b in filed.batches for e in b.entries]
+    answers = []
+    for n, code in returns.items():
+        original = entries[n]
+        change = code.startswith("C")
+        corrected = {"C01": "99887766", "C05": f"{nacha.SAVINGS_DEBIT}"}.get(code, "")
+        answers.append(
+            nacha.Entry(
+                transaction_code=nacha.RETURN_OF[original.transaction_code],
+                routing_number=original.routing_number,
+                account_number=original.account_number,
+                amount_cents=0 if change else original.amount_cents,
+                individual_id=original.individual_id,
+                individual_name=original.individual_name,
+                trace_number=f"02100002{n:07d}",
+                addenda=nacha.Addenda(
+                    type_code="98" if change else "99",
+                    reason_code=code,
+                    original_trace=original.trace_number,
+                    original_routing=original.routing_number[:8],
+                    corrected_data=corrected,
+                ),
+            )
+        )
+    batches = []
+    for sec, chosen in (
+        ("PPD", [a for a in answers if a.amount_cents]),
+        ("COR", [a for a in answers if not a.amount_cents]),
+    ):
+        if chosen:
+            batches.append(
+                nacha.Batch(
+                    sec_code=sec,
+                    company_name="CBP BILL PAY",
+                    company_id="1234567890",
+                    entry_description="RETURN",
+                    effective_date=filed.batches[0].effective_date,
+                    odfi="02100002",
+                    number=len(batches) + 1,
+                    entries=tuple(chosen),
+                )
+            )
+    return nacha.write(
+        nacha.NachaFile(
+            destination_routing="011000015",
+            origin_id="021000021",
+            destination_name="CBP BILL PAY",
+            origin_name="ODFI",
+            created_at=filed.created_at,
+            file_id_modifier="A",
+            batches=tuple(batches),
+        )
+    )
+
+
+def test_two_hundred_payments_filed_then_returned_and_changed_once(
+    world: World,
+    clock: InMemoryClock,
+    notifier: InMemoryNotifier,
+    core_settings: dict[str, Any],
+) -> None:
+    app = world.app
+    paid = [world.pay(f"{10 + n // 100}.{n % 100:02d}") for n in range(200)]
+    app.run_until_idle()
+    assert {world.status(p) for p in paid} == {"processing"}
+    (name,) = app.handle(c.RunAchCutOff(now=True))
+    (path,) = outbound(core_settings)
+    assert path.name == name
+    text = path.read_text()
+    totals = nacha.check(text)
+    assert (totals.batches, totals.entries_and_addenda) == (1, 200)
+    assert totals.total_debit == sum(1000 + n // 100 * 100 + n % 100 for n in range(200))
+    filed = nacha.read(text)
+    assert filed.batches[0].sec_code == "PPD"
+    assert {e.transaction_code for e in filed.batches[0].entries} == {nacha.CHECKING_DEBIT}
+    assert app.handle(c.RunAchCutOff(now=True)) == []  # NOTE: nothing pending: no empty file
+    with app.deps.unit_of_work() as uow:
+        handed = [m for m in uow.outbox.pending(5000) if m.type == "ach.file_handed_off"]
+    assert [m.payload["file_name"] for m in handed] == [name]
+
+    answers = {0: "R01", 1: "R02", 2: "R03", 3: "R29", 4: "C01", 5: "C05"}
+    returns = return_file(filed, answers)
+    applied = app.handle(c.ReadAchReturns(content=returns))
+    assert (applied.returned, applied.changed, applied.already_applied) == (4, 2, 0)
+    for n, code in enumerate(RETURN_CODES):
+        payment = app.queries.get_payment(world.tenant_id, paid[n])
+        assert (payment.status.value, payment.failure_code) == ("returned", code)
+    exceptions = app.queries.list_exceptions(world.tenant_id, limit=100).items
+    assert sorted(e.reason_code for e in exceptions) == sorted(RETURN_CODES)
+    account = app.queries.get_funding_account(world.tenant_id, world.funding_id)
+    assert (account.account_number, account.account_type.value) == ("99887766", "savings")
+    app.run_until_idle()
+    account = app.queries.get_funding_account(world.tenant_id, world.funding_id)
+    assert account.verification_status.value == "verified"  # NOTE: verified again
+    corrected = [
+        n.payload["change_code"] for n in notifier.sent if n.template == "account_corrected"
+    ]
+    assert sorted(corrected) == ["C01", "C05"]
+
+    again = app.handle(c.ReadAchReturns(content=returns))
+    assert (again.returned, again.changed, again.already_applied) == (0, 0, 6)
+    assert len(app.queries.list_exceptions(world.tenant_id, limit=100).items) == 4
+
+    clock.advance(days=3)  # NOTE: past the file's effective date: the rest settle
+    app.handle(c.ReconcilePayments())
+    statuses = [world.status(p) for p in paid]
+    assert statuses.count("completed") == 196 and statuses.count("returned") == 4
+
+
+def test_files_are_made_at_each_cut_off_time_only(
+    world: World, clock: InMemoryClock, core_settings: dict[str, Any]
+) -> None:
+    app = world.app
+    world.pay("20.00")
+    app.run_until_idle()
+    assert app.handle(c.RunAchCutOff()) == []  # NOTE: 09:00 in New York: before 10:00
+    clock.advance(hours=1, minutes=1)
+    assert len(app.handle(c.RunAchCutOff())) == 1
+    world.pay("21.00")
+    app.run_until_idle()
+    assert app.handle(c.RunAchCutOff()) == []  # NOTE: the 10:00 cut-off was taken
+    clock.advance(hours=4)
+    assert len(app.handle(c.RunAchCutOff())) == 1
+    assert len(outbound(core_settings)) == 2
+
+
+def test_a_file_recorded_but_not_written_is_written_again_the_same(
+    world: World, core_settings: dict[str, Any]
+) -> None:
+    app = world.app
+    world.pay("20.00")
+    app.run_until_idle()
+    processor = app.container.processor()
+    (hand_off,) = processor.cut_off(app.deps.clock.now(), now=True)  # NOTE: not announced
+    (path,) = outbound(core_settings)
+    first = path.read_bytes()
+    path.unlink()  # NOTE: as if the process died between the record and the write
+    (again,) = processor.cut_off(app.deps.clock.now())
+    assert again.name == hand_off.name
+    assert path.read_bytes() == first
+    assert app.handle(c.RunAchCutOff(now=True)) == [hand_off.name]  # NOTE: announced at last
+    assert app.handle(c.RunAchCutOff(now=True)) == []
