@@ -1,0 +1,127 @@
+"""Held, recurring and notified payments on RabbitMQ, one worker process per internal service."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.deployment import Deployment, deployment
+
+pytestmark = [pytest.mark.slow, pytest.mark.services]
+
+#: Every service but validation: payees stay pending until its worker starts.
+WITHOUT_VALIDATION = ("payments", "notifications", "exceptions", "audit")
+
+
+def created(running: Deployment, path: str, body: dict[str, Any], **headers: str) -> dict[str, Any]:
+    response = running.server.call("POST", path, body, headers=headers or None)
+    assert response.status == 201, response.body
+    return dict(response.body)
+
+
+def wait_for_log(
+    running: Deployment, process: str, match: dict[str, Any], timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not any(
+        all(record.get(k) == v for k, v in match.items()) for record in running.log_records(process)
+    ):
+        assert time.monotonic() < deadline, f"{process} never logged {match}"
+        time.sleep(0.2)
+
+
+def released_from_hold(running: Deployment, payment_id: str, timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while (body := running.server.call("GET", f"/payment/{payment_id}").body)["status"] == "held":
+        assert time.monotonic() < deadline, f"{payment_id} was never released"
+        time.sleep(0.2)
+    return dict(body)
+
+
+def test_a_held_payment_is_released_by_the_validation_worker_and_the_customer_is_told(
+    tmp_path: Path,
+) -> None:
+    with deployment(tmp_path, "rabbitmq", services=WITHOUT_VALIDATION) as running:
+        server = running.server
+        customer = created(
+            running,
+            "/customer",
+            {"external_id": "ada-q", "name": "Ada", "email": "ada@example.com"},
+        )
+        opted = server.call(
+            "PATCH", f"/customer/{customer['id']}", {"notify_on": ["scheduled", "completed"]}
+        )
+        assert opted.status == 200, opted.body
+        biller = server.call("GET", "/payee/global-payee/name/pacific%20gas").body["items"][0]
+        payee = created(
+            running,
+            "/payee",
+            {
+                "customer_id": customer["id"],
+                "global_payee_id": biller["id"],
+                "account_number": "4417123456",
+            },
+        )
+        funding = created(
+            running,
+            "/funding-account",
+            {
+                "customer_id": customer["id"],
+                "routing_number": "011000015",
+                "account_number": "000123456789",
+                "account_type": "checking",
+                "holder_name": "Ada",
+            },
+        )
+        world = {
+            "customer_id": customer["id"],
+            "payee_id": payee["id"],
+            "funding_account_id": funding["id"],
+        }
+        held = created(
+            running,
+            "/payment/one-time",
+            {**world, "amount": "61.00"},
+            **{"Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert held["status"] == "held"
+        schedule = created(
+            running,
+            "/payment/recurring",
+            {**world, "amount": "62.00", "frequency": "monthly", "starts_on": held["send_on"]},
+            **{"Idempotency-Key": uuid.uuid4().hex},
+        )
+        first = server.call("GET", f"/payment/{schedule['last_payment_id']}").body
+        assert first["status"] == "held"  # NOTE: its payee is still being verified too
+        time.sleep(2)
+        assert server.call("GET", f"/payment/{held['id']}").body["status"] == "held"
+
+        running.start("worker-validation", "worker", "--service", "validation")
+        for payment_id in (held["id"], first["id"]):
+            released = released_from_hold(running, payment_id)
+            if released["status"] == "scheduled":  # NOTE: after the cut-off: tomorrow's
+                job = server.call(
+                    "POST", "/payment/process", {"due_on": released["send_on"], "send_now": True}
+                )
+                assert job.status == 202, job.body
+            server.wait_for(f"/payment/{payment_id}", "status", "completed", timeout=60)
+        for payment_id in (held["id"], first["id"]):
+            for status in ("scheduled", "completed"):
+                wait_for_log(
+                    running,
+                    "worker-notifications",
+                    {
+                        "template": "payment_status",
+                        "payload": {"payment_id": payment_id, "status": status},
+                    },
+                )
+        history = server.call("GET", f"/payment/{held['id']}/events").body["items"]
+        assert [e["type"] for e in history][:3] == [
+            "PaymentCreated",
+            "PaymentHeld",
+            "PaymentReleased",
+        ]
