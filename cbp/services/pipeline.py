@@ -154,6 +154,15 @@ def queue_due_payments(
                 continue
             to_queue.append(payment)
         hold_for_queueing(uow, to_queue)
+        # NOTE: read again with the customers held: a change that committed meanwhile may
+        # have moved a payment's date on, and it must not go on the date it had before
+        still_due = {p.id: p for p in uow.payments.due(horizon)}
+        to_queue = [
+            still_due[p.id]
+            for p in to_queue
+            if p.id in still_due
+            and (command.on is not None or still_due[p.id].is_due(local_today[p.tenant_id]))
+        ]
         for payment in to_queue:
             headers = headers_for(command, payment.tenant_id)
             queue_processing(uow, payment, headers, ids=ids, at=now)

@@ -17,6 +17,7 @@ from cbp.domain.errors import (
     SendDateNotAllowed,
     TooLateToChange,
 )
+from cbp.ports.messages import Headers
 from cbp.services import commands as c
 from cbp.services.auditing import chain_audit_log
 from tests.unit.services.conftest import World
@@ -135,6 +136,35 @@ def test_a_change_is_audited(world: World) -> None:
     assert [(e.subject_id, e.data) for e in entries] == [
         (payment_id, {"amount": "30.00", "send_on": LATER.isoformat()})
     ]
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.services)]
+)  # NOTE: in memory the change would be the one to conflict, and run again
+def test_the_sweep_reads_again_once_a_change_in_flight_has_moved_the_date(world: World) -> None:
+    """A change that commits while the sweep waits for the customer is what the sweep sees."""
+    tomorrow = date(2026, 3, 3)
+    payment_id = world.pay("25.00", send_on=tomorrow)
+    sweep = c.QueueDuePayments(on=tomorrow)
+    queued: list[int] = []
+    runner = threading.Thread(target=lambda: queued.append(world.app.handle(sweep)))
+    with world.app.deps.unit_of_work() as uow:
+        uow.customers.hold(world.tenant_id, world.customer_id)  # NOTE: the change, in flight
+        payment = uow.payments.get(world.tenant_id, payment_id)
+        payment.change(
+            amount=payment.amount,
+            send_on=LATER,
+            deliver_by=date(2026, 3, 12),
+            memo=None,
+            at=world.app.deps.clock.now(),
+        )
+        uow.payments.save(payment, Headers(tenant_id=world.tenant_id))
+        runner.start()
+        runner.join(timeout=1.0)
+        uow.commit()
+    runner.join(timeout=30)
+    assert queued == [0]
+    assert world.app.handle(c.QueueDuePayments(on=LATER)) == 1
 
 
 @pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.services)])
