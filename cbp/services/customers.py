@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import enum
-from typing import TypeVar
-
 from cbp.domain import identifiers
 from cbp.domain.customer import Channel, Customer, StatusAlert
-from cbp.domain.errors import InvalidInput
 from cbp.ports.storage import UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
+from cbp.services.choices import all_of
 from cbp.services.commands import CreateCustomer, SetNotificationPreferences
-
-E = TypeVar("E", bound=enum.StrEnum)
 
 
 def create_customer(
@@ -47,10 +42,10 @@ def set_notification_preferences(
         customer = uow.customers.get(command.tenant_id, command.customer_id)
         channels = customer.notification_channels
         if command.notification_channels is not None:
-            channels = _parsed(Channel, command.notification_channels, "notification_channels")
+            channels = all_of(Channel, command.notification_channels, "notification_channels")
         notify_on = customer.notify_on
         if command.notify_on is not None:
-            notify_on = _parsed(StatusAlert, command.notify_on, "notify_on")
+            notify_on = all_of(StatusAlert, command.notify_on, "notify_on")
         endpoint = uow.webhook_endpoints.for_tenant(customer.tenant_id) is not None
         customer.set_notification_preferences(channels, notify_on, webhook_endpoint=endpoint)
         uow.customers.save(customer)
@@ -63,10 +58,3 @@ def set_notification_preferences(
             data={"notification_channels": list(channels), "notify_on": list(notify_on)},
         )
         uow.commit()
-
-
-def _parsed(kind: type[E], values: tuple[str, ...], name: str) -> tuple[E, ...]:
-    try:
-        return tuple(kind(value) for value in values)
-    except ValueError:
-        raise InvalidInput(f"{name} must be among {', '.join(kind)}") from None

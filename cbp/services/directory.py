@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
-from typing import Any, TypeVar
+from typing import Any
 
 from cbp.domain import identifiers
 from cbp.domain.banking import AccountMask
@@ -17,6 +17,7 @@ from cbp.ports.outside import Cache
 from cbp.ports.storage import Page, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
+from cbp.services.choices import one_of
 from cbp.services.commands import AddGlobalPayee, AddressInput, UpdateGlobalPayee
 from cbp.services.dependencies import Dependencies
 
@@ -37,24 +38,13 @@ def to_address(address: AddressInput) -> Address:
     )
 
 
-E = TypeVar("E", PayeeStatus, PaymentMethod)
-
-
-def _enum_value(enum_type: type[E], value: str, field: str) -> E:
-    try:
-        return enum_type(value)
-    except ValueError:
-        allowed = ", ".join(member.value for member in enum_type)
-        raise InvalidInput(f"{field} must be one of: {allowed}") from None
-
-
 def _new_global_payee(command: AddGlobalPayee, *, ids: IdGenerator) -> GlobalPayee:
     return GlobalPayee(
         id=ids.new(identifiers.GLOBAL_PAYEE),
         name=command.name,
         category=command.category,
         address=to_address(command.address),
-        payment_method=_enum_value(PaymentMethod, command.payment_method, "payment_method"),
+        payment_method=one_of(PaymentMethod, command.payment_method, "payment_method"),
         lead_days=command.lead_days,
         account_masks=tuple(AccountMask(mask) for mask in command.account_masks),
         aliases=command.aliases,
@@ -147,7 +137,7 @@ def update_global_payee(
             address=None if command.address is None else to_address(command.address),
             payment_method=None
             if command.payment_method is None
-            else _enum_value(PaymentMethod, command.payment_method, "payment_method"),
+            else one_of(PaymentMethod, command.payment_method, "payment_method"),
             lead_days=command.lead_days,
             account_masks=None
             if command.account_masks is None
@@ -155,7 +145,7 @@ def update_global_payee(
             popularity=command.popularity,
         )
         if command.status is not None:
-            payee.change_status(_enum_value(PayeeStatus, command.status, "status"), at=clock.now())
+            payee.change_status(one_of(PayeeStatus, command.status, "status"), at=clock.now())
         uow.directory.save(payee)
         auditing.record(uow, command, at=clock.now(), tenant_id=None, subject_id=payee.id)
         uow.commit()

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from cbp.domain import identifiers
 from cbp.domain.banking import check_routing_number, normalize_account_number
-from cbp.domain.errors import InvalidInput
 from cbp.domain.funding import AccountType, FundingAccount
 from cbp.domain.micro_deposits import VerificationMethod
 from cbp.domain.verification import VerificationStatus
@@ -15,6 +14,7 @@ from cbp.ports.outside import AccountVerifier
 from cbp.ports.storage import UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
+from cbp.services.choices import one_of
 from cbp.services.commands import AddFundingAccount, VerifyFundingAccount
 from cbp.services.dependencies import ServiceOptions
 from cbp.services.micro_deposits import micro_deposit_amounts
@@ -38,14 +38,8 @@ def add_funding_account(
     micro-deposits: the account is ``pending`` until the customer confirms
     the two credits, sent in the background.
     """
-    try:
-        account_type = AccountType(command.account_type)
-    except ValueError:
-        raise InvalidInput("account_type must be checking or savings") from None
-    try:
-        method = VerificationMethod(command.verification)
-    except ValueError:
-        raise InvalidInput("verification must be instant or micro_deposits") from None
+    account_type = one_of(AccountType, command.account_type, "account_type")
+    method = one_of(VerificationMethod, command.verification, "verification")
     account = FundingAccount(
         id=ids.new(identifiers.FUNDING_ACCOUNT),
         tenant_id=command.tenant_id,

@@ -11,6 +11,7 @@ from cbp.ports.outside import AccountVerifier
 from cbp.ports.storage import UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
+from cbp.services.choices import one_of
 from cbp.services.commands import AddPayee, UpdatePayee, VerifyPayeeAccount
 from cbp.services.directory import to_address
 from cbp.services.outbox import already_consumed
@@ -89,11 +90,7 @@ def update_payee(command: UpdatePayee, *, unit_of_work: UnitOfWorkFactory, clock
                 check_account_against_masks(command.account_number, masks), at=now
             )
         if command.status is not None:
-            try:
-                status = PayeeStatus(command.status)
-            except ValueError:
-                raise InvalidInput("status must be active or inactive") from None
-            payee.change_status(status, at=now)
+            payee.change_status(one_of(PayeeStatus, command.status, "status"), at=now)
         uow.payees.save(payee)
         auditing.record(
             uow, command, at=clock.now(), tenant_id=payee.tenant_id, subject_id=payee.id

@@ -17,6 +17,7 @@ from cbp.domain.recurring import Occurrence, RecurringSchedule, ScheduleStatus
 from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.ports.messages import Delivery
 from cbp.ports.storage import Page, PaymentFilter, ScheduleFilter
+from cbp.services.choices import one_of
 from cbp.services.delivery import dead_letters
 from cbp.services.dependencies import Dependencies
 from cbp.services.directory import get_global_payee, search_directory
@@ -65,10 +66,7 @@ class Queries:
         limit: int | None = None,
     ) -> Page[RecurringSchedule]:
         """A tenant's recurring payments, newest first."""
-        try:
-            wanted = None if status is None else ScheduleStatus(status)
-        except ValueError:
-            raise InvalidInput(f"status must be one of {', '.join(ScheduleStatus)}") from None
+        wanted = None if status is None else one_of(ScheduleStatus, status, "status")
         query = ScheduleFilter(tenant_id=tenant_id, customer_id=customer_id, status=wanted)
         with self.deps.unit_of_work() as uow:
             return uow.schedules.find(query, cursor=cursor, limit=self.page_size(limit))
@@ -149,10 +147,7 @@ class Queries:
         limit: int | None = None,
     ) -> Page[Payment]:
         """The tenant's payments, newest first, filtered by customer and status."""
-        try:
-            wanted = None if status is None else PaymentStatus(status)
-        except ValueError:
-            raise InvalidInput(f"unknown payment status {status!r}") from None
+        wanted = None if status is None else one_of(PaymentStatus, status, "status")
         query = PaymentFilter(tenant_id=tenant_id, customer_id=customer_id, status=wanted)
         with self.deps.unit_of_work() as uow:
             return uow.payments.find(query, cursor=cursor, limit=self.page_size(limit))
@@ -171,10 +166,7 @@ class Queries:
         limit: int | None = None,
     ) -> Page[PaymentException]:
         """The tenant's exceptions, newest first."""
-        try:
-            wanted = None if status is None else ExceptionStatus(status)
-        except ValueError:
-            raise InvalidInput(f"unknown exception status {status!r}") from None
+        wanted = None if status is None else one_of(ExceptionStatus, status, "status")
         with self.deps.unit_of_work() as uow:
             return uow.exceptions.find(
                 tenant_id, status=wanted, cursor=cursor, limit=self.page_size(limit)

@@ -13,6 +13,7 @@ from cbp.ports import messages as m
 from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
 from cbp.services import auditing
+from cbp.services.choices import one_of
 from cbp.services.commands import (
     ChangeNextOccurrence,
     ChangeRecurringPayment,
@@ -40,10 +41,7 @@ def create_recurring_payment(
     The first occurrence may not be sent before a new payment could be
     (the cut-off, holidays) nor beyond the tenant's scheduling window.
     """
-    try:
-        frequency = Frequency(command.frequency)
-    except ValueError:
-        raise InvalidInput(f"frequency must be one of {', '.join(Frequency)}") from None
+    frequency = one_of(Frequency, command.frequency, "frequency")
     now = clock.now()
     with unit_of_work() as uow:
         parties = uow.parties.for_payment(

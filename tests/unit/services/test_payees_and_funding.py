@@ -177,7 +177,7 @@ class TestFundingAccounts:
     def test_a_bad_routing_number_or_account_type_is_refused(self, world: World) -> None:
         with pytest.raises(InvalidRoutingNumber):
             self.add(world, routing_number="021000022")
-        with pytest.raises(InvalidInput, match="checking or savings"):
+        with pytest.raises(InvalidInput, match="account_type must be one of: checking, savings"):
             self.add(world, account_type="brokerage")
 
     def test_an_account_the_verifier_rejects_is_kept_but_unusable(self, world: World) -> None:

@@ -162,7 +162,7 @@ def test_an_occurrence_that_cannot_be_paid_is_missed_and_the_schedule_goes_on(
 @pytest.mark.parametrize(
     ("terms", "error", "message"),
     [
-        ({"frequency": "daily"}, InvalidInput, "frequency must be one of weekly"),
+        ({"frequency": "daily"}, InvalidInput, "frequency must be one of: weekly"),
         ({"starts_on": date(2026, 3, 1)}, SendDateNotAllowed, "on or after 2026-03-02"),
         ({"starts_on": date(2027, 6, 1)}, SendDateNotAllowed, "within 365 days"),
         ({"count": 0}, InvalidInput, "count must be at least 1"),

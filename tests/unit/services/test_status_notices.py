@@ -92,8 +92,8 @@ def test_a_payment_status_change_fans_out_to_each_of_its_subscribers(world: Worl
         (("sms",), (), "cannot notify on sms: the customer has no phone number"),
         (("webhook",), (), "cannot notify on webhook: the tenant has no webhook endpoint"),
         ((), (), "choose at least one channel"),
-        (("pigeon",), (), "notification_channels must be among email, sms, webhook"),
-        (None, ("settled",), "notify_on must be among scheduled, sent, completed"),
+        (("pigeon",), (), "notification_channels must be one of: email, sms, webhook"),
+        (None, ("settled",), "notify_on must be one of: scheduled, sent, completed"),
     ],
 )
 def test_preferences_that_cannot_be_kept_are_refused(
