@@ -57,7 +57,7 @@ def server(home: Path, simulator: Simulator) -> Iterator[Server]:
         "CBP_RECONCILE_INTERVAL_SECONDS": "1",
         "CBP_PUMP_INTERVAL_SECONDS": "0.05",
         "CBP_RATE_LIMIT": "1000000",
-        "CBP_MICRO_DEPOSIT_EXPIRY_SECONDS": "6",
+        "CBP_MICRO_DEPOSIT_EXPIRY_SECONDS": "15",
     }
     api_home = home / "api"
     api_home.mkdir()
@@ -277,7 +277,7 @@ def test_micro_deposits_verify_lock_and_expire_over_http(
     assert server.call("POST", path, {"amounts": [first, "0.00"]}).status == 409
 
     expired_id, amounts = micro_deposit_account(server, simulator, customer_id)
-    time.sleep(6)
+    time.sleep(15)
     late = server.call(
         "POST", f"/funding-account/{expired_id}/micro-deposits", {"amounts": amounts}
     )
