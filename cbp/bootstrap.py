@@ -65,7 +65,7 @@ class Cbp:
         for _ in range(max_rounds):
             if stop is not None and stop.is_set():
                 return delivered
-            relayed = relay_outbox(self.deps, subscribers=self.router.subscriber_names)
+            relayed = relay_outbox(self.deps, subscribers=self.router.route)
             chain_audit_log(self.deps)
             if not self.dispatch(broker) and not relayed:
                 return delivered

@@ -144,7 +144,7 @@ def relay_forever(core: Cbp, settings: Settings, stop: threading.Event) -> None:
     )
     while not stop.is_set():
         try:
-            relayed = relay_outbox(core.deps, subscribers=core.router.subscriber_names)
+            relayed = relay_outbox(core.deps, subscribers=core.router.route)
             sent = core.dispatch(transport)
             chain_audit_log(core.deps)
         except Exception:  # NOTE: the database or broker is down: wait and go on

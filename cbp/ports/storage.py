@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,7 +13,7 @@ from cbp.domain import identifiers
 from cbp.domain.access import ApiKey
 from cbp.domain.audit import AuditDraft, AuditEntry
 from cbp.domain.calendar import IsBusinessDay
-from cbp.domain.customer import Channel, Customer, Tenant
+from cbp.domain.customer import Channel, Customer, StatusAlert, Tenant
 from cbp.domain.directory import GlobalPayee
 from cbp.domain.errors import NotFound
 from cbp.domain.events import DomainEvent
@@ -439,6 +439,10 @@ class CustomerRepository(Protocol):
 
     def save(self, customer: Customer) -> None:
         """Store the customer's changed notification preferences."""
+        ...
+
+    def notify_on_of(self, customer_ids: Collection[str]) -> dict[str, tuple[StatusAlert, ...]]:
+        """The payment changes each of these customers opted into; those with none left out."""
         ...
 
     def hold(self, tenant_id: str, customer_id: str) -> None:

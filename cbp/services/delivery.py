@@ -44,8 +44,8 @@ from cbp.services.transaction import RequestTransaction
 
 logger = logging.getLogger("cbp.delivery")
 
-#: The subscribers of a message, by name (the message router decides).
-Subscribers = Callable[[Message], list[str]]
+#: Each message's subscribers, by name, for a batch (the message router decides).
+Subscribers = Callable[[UnitOfWork, list[Message]], dict[str, list[str]]]
 #: Runs one subscriber on one message; raises if it could not.
 Consumer = Callable[[Message, str], None]
 
@@ -57,8 +57,9 @@ def relay_outbox(deps: Dependencies, *, subscribers: Subscribers, batch: int = 2
         if not pending:
             return 0
         now = deps.clock.now()
+        routes = subscribers(uow, pending)
         for message in pending:
-            uow.deliveries.schedule(message, subscribers(message), at=now)
+            uow.deliveries.schedule(message, routes[message.message_id], at=now)
         uow.outbox.mark_dispatched([m.message_id for m in pending], now)
         uow.commit()
     return len(pending)

@@ -15,11 +15,13 @@ from typing import Any
 
 from cbp.ports import contracts as ct
 from cbp.ports import messages as m
+from cbp.ports.storage import UnitOfWork
 from cbp.services import commands as c
 from cbp.services.bus import CommandBus
 from cbp.services.directory import invalidate_directory_cache
 from cbp.services.notifications import DeliveryOutcome
 from cbp.services.payments import PAYMENT_PROCESSOR
+from cbp.services.status_notices import ALERT_OF_EVENT
 
 logger = logging.getLogger("cbp.system")
 
@@ -41,6 +43,9 @@ class Subscription:
     contracts: tuple[type[ct.Contract], ...]
     handle: Callable[[Any, m.Message, CommandBus], None]
     local: bool = False
+    #: Of a batch of messages it matches, the ids of those it acts on (all when None):
+    #: a subscriber that acts on few says which, so the others cost no delivery.
+    selects: Callable[[UnitOfWork, list[m.Message]], set[str]] | None = None
 
     def __post_init__(self) -> None:
         if len({contract.DESTINATION for contract in self.contracts}) != 1:
@@ -125,6 +130,22 @@ def _notify_payment_status(
             actor="status-notifier",
         )
     )
+
+
+def _opted_into(uow: UnitOfWork, messages: list[m.Message]) -> set[str]:
+    """The status changes whose customer asked to be told of them: one read for the batch."""
+    changes = [ct.decode(msg) for msg in messages]
+    alerts = {
+        msg.message_id: (change.customer_id, ALERT_OF_EVENT[change.event_type])
+        for msg, change in zip(messages, changes, strict=True)
+        if isinstance(change, ct.PaymentStatusChanged) and change.event_type in ALERT_OF_EVENT
+    }
+    chosen = uow.customers.notify_on_of({customer for customer, _ in alerts.values()})
+    return {
+        message_id
+        for message_id, (customer, alert) in alerts.items()
+        if alert in chosen.get(customer, ())
+    }
 
 
 def _verify_account(event: ct.AccountUpdated, message: m.Message, bus: CommandBus) -> None:
@@ -231,7 +252,13 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription(PAYMENT_PROCESSOR, (ct.ProcessPaymentTask,), _process_payment),
     Subscription("exception-handler", (ct.HandleExceptionTask,), _handle_exception, local=True),
     Subscription("notification-sender", (ct.DeliverNotificationTask,), _deliver_notification),
-    Subscription("status-notifier", (ct.PaymentStatusChanged,), _notify_payment_status, local=True),
+    Subscription(
+        "status-notifier",
+        (ct.PaymentStatusChanged,),
+        _notify_payment_status,
+        local=True,
+        selects=_opted_into,
+    ),
     Subscription(
         "audit-log",
         (ct.PaymentStatusChanged, ct.ExceptionCreated),
@@ -298,9 +325,25 @@ class MessageRouter:
         """Every subscription whose destination and type filter match."""
         return [s for s in self.subscriptions if s.matches(message)]
 
-    def subscriber_names(self, message: m.Message) -> list[str]:
-        """The names of the subscribers that want ``message`` (one delivery each)."""
-        return [s.name for s in self.subscribers(message)]
+    def route(self, uow: UnitOfWork, messages: list[m.Message]) -> dict[str, list[str]]:
+        """For a batch the relay fans out: each message's subscribers, one delivery each.
+
+        A subscriber that selects is asked once for the whole batch.
+        """
+        routes: dict[str, list[str]] = {msg.message_id: [] for msg in messages}
+        for subscription in self.subscriptions:
+            matching = [msg for msg in messages if subscription.matches(msg)]
+            if not matching:
+                continue
+            chosen = (
+                {msg.message_id for msg in matching}
+                if subscription.selects is None
+                else subscription.selects(uow, matching)
+            )
+            for msg in matching:
+                if msg.message_id in chosen:
+                    routes[msg.message_id].append(subscription.name)
+        return routes
 
     def queues(self) -> list[str]:
         """Every broker queue a worker consumes: one per task queue and topic subscriber."""

@@ -5,11 +5,12 @@ Also exceptions, notifications, processing jobs and webhook endpoints.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from cbp.adapters.memory.database import ABSENT, Transaction
 from cbp.adapters.memory.rows import keyset_page, owned
-from cbp.domain.customer import Channel, Customer, Tenant
+from cbp.domain.customer import Channel, Customer, StatusAlert, Tenant
 from cbp.domain.directory import GlobalPayee
 from cbp.domain.errors import NotFound
 from cbp.domain.funding import FundingAccount
@@ -71,6 +72,10 @@ class InMemoryCustomerRepository:
     def save(self, customer: Customer) -> None:
         self.get(customer.tenant_id, customer.id)
         self.tx.put("customers", customer.id, customer)
+
+    def notify_on_of(self, customer_ids: Collection[str]) -> dict[str, tuple[StatusAlert, ...]]:
+        customers = (self.tx.get("customers", customer_id) for customer_id in set(customer_ids))
+        return {c.id: c.notify_on for c in customers if c is not None and c.notify_on}
 
     def hold(self, tenant_id: str, customer_id: str) -> None:
         """Optimistic: a commit after another holder's commit conflicts, and is run again."""

@@ -5,6 +5,7 @@ Also exceptions, notifications, processing jobs and webhook endpoints.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.statements import (
     TRIGRAM,
+    batched,
     escape_glob,
     escape_like,
     insert_row,
@@ -31,7 +33,7 @@ from cbp.adapters.sql.statements import (
     one_row,
     sortable,
 )
-from cbp.domain.customer import Channel, Customer, Tenant
+from cbp.domain.customer import Channel, Customer, StatusAlert, Tenant
 from cbp.domain.directory import GlobalPayee
 from cbp.domain.errors import (
     NotFound,
@@ -126,6 +128,15 @@ class SqlCustomerRepository:
         c = t.customers.c
         query = select(t.customers).where(c.id == customer_id, c.tenant_id == tenant_id)
         return codecs.customer_from_row(one_row(self.conn, query, "customer", customer_id))
+
+    def notify_on_of(self, customer_ids: Collection[str]) -> dict[str, tuple[StatusAlert, ...]]:
+        c = t.customers.c
+        found: dict[str, tuple[StatusAlert, ...]] = {}
+        for batch in batched(sorted(set(customer_ids)), 1000):
+            for row in self.conn.execute(select(c.id, c.notify_on).where(c.id.in_(batch))):
+                if row.notify_on:
+                    found[row.id] = tuple(StatusAlert(a) for a in row.notify_on)
+        return found
 
     def hold(self, tenant_id: str, customer_id: str) -> None:
         """A row lock on PostgreSQL; SQLite has one writer at a time already."""

@@ -66,7 +66,7 @@ def test_a_failing_delivery_backs_off_then_dead_letters_and_can_be_retried(world
 
     app.run_until_idle()
     world.pay()
-    relay_outbox(app.deps, subscribers=app.router.subscriber_names)
+    relay_outbox(app.deps, subscribers=app.router.route)
     broker = app.container.broker()
     for _ in range(app.deps.options.delivery_max_attempts + 2):
         dispatch_due(app.deps, broker)
@@ -100,7 +100,7 @@ def test_a_delivery_consumed_twice_has_one_effect(world: World) -> None:
     app.run_until_idle()
     sent_before = len(app.container.broker().sent)
     payment_id = world.pay()
-    relay_outbox(app.deps, subscribers=app.router.subscriber_names)
+    relay_outbox(app.deps, subscribers=app.router.route)
     dispatch_due(app.deps, app.container.broker())
     (delivery,) = [
         d for d in app.container.broker().sent[sent_before:] if d.subscriber == "payment-processor"
@@ -142,7 +142,7 @@ def test_a_deferred_delivery_never_spends_its_attempts_nor_dead_letters(
 
     app.run_until_idle()
     payment_id = world.pay()
-    relay_outbox(app.deps, subscribers=app.router.subscriber_names)
+    relay_outbox(app.deps, subscribers=app.router.route)
     broker = app.container.broker()
     for _ in range(app.deps.options.delivery_max_attempts * 3):
         dispatch_due(app.deps, broker)
@@ -168,7 +168,7 @@ def test_the_sweep_queues_again_a_due_payment_whose_delivery_died(world: World) 
 
     app.run_until_idle()
     payment_id = world.pay()
-    relay_outbox(app.deps, subscribers=app.router.subscriber_names)
+    relay_outbox(app.deps, subscribers=app.router.route)
     broker = app.container.broker()
     for _ in range(app.deps.options.delivery_max_attempts + 1):
         dispatch_due(app.deps, broker)
@@ -206,7 +206,7 @@ def test_a_local_subscriber_keeps_its_effect_only_with_its_delivery_done(world: 
             )
 
     payment_id = world.pay()
-    relay_outbox(app.deps, subscribers=app.router.subscriber_names)
+    relay_outbox(app.deps, subscribers=app.router.route)
     broker = app.container.broker()
     dispatch_due(app.deps, broker)
     broker.drain(consume)
@@ -232,7 +232,7 @@ def test_deliveries_sent_together_run_in_one_go_and_a_failure_runs_each_alone(
             raise RuntimeError("this one is broken")
         app.router.consume(message, subscriber)
 
-    relay_outbox(app.deps, subscribers=app.router.subscriber_names)
+    relay_outbox(app.deps, subscribers=app.router.route)
     broker = app.container.broker()
     dispatch_due(app.deps, broker, together=app.router.is_local)
     groups: list[tuple[str, ...]] = []

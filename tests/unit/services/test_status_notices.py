@@ -6,7 +6,8 @@ import pytest
 
 from cbp.adapters.memory.outside import InMemoryNotifier
 from cbp.domain.errors import InvalidInput
-from cbp.ports.messages import DeliveryStatus, delivery_id
+from cbp.ports.contracts import PaymentStatusChanged
+from cbp.ports.messages import DeliveryStatus, Message, MessageKind
 from cbp.services import commands as c
 from tests.unit.services.conftest import World
 
@@ -72,18 +73,50 @@ def test_a_customer_who_opted_into_nothing_hears_only_of_exceptions(
     assert [n.template for n in notifier.sent] == ["payment_exception"]
 
 
+def status_changed(world: World, event_type: str) -> Message:
+    change = PaymentStatusChanged(
+        payment_id="pmt_1",
+        tenant_id=world.tenant_id,
+        customer_id=world.customer_id,
+        event_type=event_type,
+        event_id=f"evt_{event_type.lower()}",
+        status="scheduled",
+        version=1,
+    )
+    return Message(
+        message_id=f"msg_{event_type.lower()}",
+        kind=MessageKind.EVENT,
+        destination=change.DESTINATION,
+        type=change.TYPE,
+        payload=change.encode(),
+        created_at=world.app.deps.clock.now(),
+    )
+
+
 def test_a_payment_status_change_fans_out_to_each_of_its_subscribers(world: World) -> None:
+    """The audit log takes every change; the notifier only those the customer opted into."""
+    opt_in(world, "completed", "failed")
+    events = ["PaymentCreated", "PaymentValidated", "PaymentProcessed", "PaymentCompleted"]
+    messages = [status_changed(world, event_type) for event_type in events]
+    with world.app.deps.unit_of_work() as uow:
+        routes = world.app.router.route(uow, messages)
+    assert [routes[m.message_id] for m in messages] == [
+        ["audit-log"],
+        ["audit-log"],
+        ["audit-log"],
+        ["status-notifier", "audit-log"],
+    ]
+
+
+def test_every_status_change_is_audited_and_the_chosen_one_delivered(
+    world: World, notifier: InMemoryNotifier
+) -> None:
     opt_in(world, "completed")
-    world.pay("20.00")
-    with world.app.deps.unit_of_work() as uow:
-        changes = [m for m in uow.outbox.pending(1000) if m.type == "payment.status.changed"]
-    assert changes
+    payment_id = world.pay("20.00")
     world.app.run_until_idle()
+    assert status_notices(notifier) == [(payment_id, "completed", None)]
     with world.app.deps.unit_of_work() as uow:
-        for message in changes:
-            for subscriber in ("audit-log", "status-notifier"):
-                delivery = uow.deliveries.get(delivery_id(message.message_id, subscriber))
-                assert delivery.status is DeliveryStatus.DONE
+        assert uow.deliveries.counts().get(DeliveryStatus.PENDING, 0) == 0
 
 
 @pytest.mark.parametrize(
