@@ -20,15 +20,14 @@ rebuilds exactly the state that produced it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from cbp.domain.errors import IllegalTransition, InvalidInput, InvalidMoney
 from cbp.domain.events import DomainEvent
 from cbp.domain.money import Money
+from cbp.domain.recording import EventSourced
 
 
 class PaymentStatus(enum.StrEnum):
@@ -189,7 +188,7 @@ def _check_terms(amount: Money, send_on: date, deliver_by: date) -> None:
         raise InvalidInput("deliver-by cannot be before send-on")
 
 
-class Payment:
+class Payment(EventSourced):
     """A one-time payment: the unit of money movement and its audit trail."""
 
     def __init__(self, payment_id: str) -> None:
@@ -253,14 +252,8 @@ class Payment:
         return payment
 
     @classmethod
-    def replay(cls, payment_id: str, events: Iterable[DomainEvent]) -> Payment:
-        """Rebuild a payment from its stored stream."""
-        payment = cls(payment_id)
-        for event in events:
-            payment._apply(event)
-        if payment.version == 0:
-            raise ValueError(f"stream {payment_id} has no events")
-        return payment
+    def _empty(cls, stream_id: str) -> Payment:
+        return cls(stream_id)
 
     @classmethod
     def restore(cls, snapshot: PaymentSnapshot) -> Payment:
@@ -367,11 +360,6 @@ class Payment:
         """Whether a scheduled payment should be submitted on ``today``."""
         return self.status is PaymentStatus.SCHEDULED and self.send_on <= today
 
-    def pull_events(self) -> list[DomainEvent]:
-        """Hand over the events recorded since the last save, and forget them."""
-        events, self._pending = self._pending, []
-        return events
-
     @property
     def pending_events(self) -> tuple[DomainEvent, ...]:
         """Events recorded and not yet saved."""
@@ -383,16 +371,7 @@ class Payment:
         if self.status not in _ALLOWED_FROM[action]:
             raise IllegalTransition("payment", self.status.value, action)
 
-    def _record(self, event_type: type[DomainEvent], at: datetime, **data: Any) -> None:
-        event = event_type(stream_id=self.id, version=self.version + 1, occurred_at=at, **data)
-        self._apply(event)
-        self._pending.append(event)
-
-    def _apply(self, event: DomainEvent) -> None:
-        if event.version != self.version + 1:
-            raise ValueError(
-                f"event version {event.version} does not follow {self.version} on {self.id}"
-            )
+    def _when(self, event: DomainEvent) -> None:
         match event:
             case PaymentCreated():
                 self.tenant_id = event.tenant_id
@@ -429,8 +408,6 @@ class Payment:
                 self.failure_code = event.return_code
             case _:
                 raise ValueError(f"{event.type} does not belong to a payment stream")
-        self.version = event.version
-        self.updated_at = event.occurred_at
 
     def _apply_terms(self, event: PaymentCreated | PaymentChanged) -> None:
         self.send_on = date.fromisoformat(event.send_on)

@@ -83,14 +83,20 @@ class PaymentPolicy:
             )
 
     def resolve_send_on(
-        self, requested: date | None, now: datetime, is_business_day: IsBusinessDay
+        self,
+        requested: date | None,
+        now: datetime,
+        is_business_day: IsBusinessDay,
+        *,
+        field: str = "send_on",
     ) -> date:
         """The send-on date to use: the earliest possible when none is asked for.
 
         A requested date that is not a business day (a weekend, a Federal
         Reserve holiday) moves to the next business day, as banks do; the
         caller compares the two to say so. A date before the earliest
-        possible one, or beyond the scheduling window, is refused.
+        possible one, or beyond the scheduling window, is refused, naming
+        the request's ``field``.
         """
         earliest = self.earliest_send_on(now, is_business_day)
         if requested is None:
@@ -99,8 +105,8 @@ class PaymentPolicy:
             requested = next_business_day(requested, is_business_day)
         if requested < earliest:
             raise SendDateNotAllowed(
-                f"send_on must be on or after {earliest.isoformat()} (cut-off and holidays)"
+                f"{field} must be on or after {earliest.isoformat()} (cut-off and holidays)"
             )
         if requested > self.local_now(now).date() + timedelta(days=self.max_days_ahead):
-            raise SendDateNotAllowed(f"send_on must be within {self.max_days_ahead} days")
+            raise SendDateNotAllowed(f"{field} must be within {self.max_days_ahead} days")
         return requested

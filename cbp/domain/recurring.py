@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import calendar
 import enum
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -32,6 +31,7 @@ from cbp.domain.calendar import IsBusinessDay, next_business_day
 from cbp.domain.errors import IllegalTransition, InvalidInput, InvalidMoney
 from cbp.domain.events import DomainEvent
 from cbp.domain.money import Money
+from cbp.domain.recording import EventSourced
 
 
 class Frequency(enum.StrEnum):
@@ -209,7 +209,7 @@ _ALLOWED_FROM: dict[str, frozenset[ScheduleStatus]] = {
 
 
 @dataclass(kw_only=True, eq=False)
-class RecurringSchedule:
+class RecurringSchedule(EventSourced):
     """A recurring payment: the rule, the terms, and how far it has got."""
 
     id: str
@@ -289,14 +289,8 @@ class RecurringSchedule:
         return schedule
 
     @classmethod
-    def replay(cls, schedule_id: str, events: Iterable[DomainEvent]) -> RecurringSchedule:
-        """Rebuild a schedule from its stored stream."""
-        schedule = cls(id=schedule_id)
-        for event in events:
-            schedule._apply(event)
-        if schedule.version == 0:
-            raise ValueError(f"stream {schedule_id} has no events")
-        return schedule
+    def _empty(cls, stream_id: str) -> RecurringSchedule:
+        return cls(id=stream_id)
 
     # -- queries -------------------------------------------------------------
 
@@ -458,11 +452,6 @@ class RecurringSchedule:
         self._check_allowed("cancel")
         self._record(ScheduleCancelled, at, reason=reason)
 
-    def pull_events(self) -> list[DomainEvent]:
-        """Hand over the events recorded since the last save, and forget them."""
-        events, self._pending = self._pending, []
-        return events
-
     # -- snapshots -------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
@@ -537,20 +526,11 @@ class RecurringSchedule:
         if self.status is ScheduleStatus.ACTIVE and self.next_occurrence(is_business_day) is None:
             self._record(ScheduleCompleted, at)
 
-    def _record(self, event_type: type[DomainEvent], at: datetime, **data: Any) -> None:
-        event = event_type(stream_id=self.id, version=self.version + 1, occurred_at=at, **data)
-        self._apply(event)
-        self._pending.append(event)
-
     def _advance(self) -> None:
         self.next_index += 1
         self.next_send_on = self.next_amount = None
 
-    def _apply(self, event: DomainEvent) -> None:
-        if event.version != self.version + 1:
-            raise ValueError(
-                f"event version {event.version} does not follow {self.version} on {self.id}"
-            )
+    def _when(self, event: DomainEvent) -> None:
         match event:
             case ScheduleCreated():
                 self.tenant_id = event.tenant_id
@@ -588,8 +568,6 @@ class RecurringSchedule:
                 self.status = ScheduleStatus.COMPLETED
             case _:
                 raise ValueError(f"{event.type} does not belong to a schedule stream")
-        self.version = event.version
-        self.updated_at = event.occurred_at
 
 
 def _date(value: str | None) -> date | None:

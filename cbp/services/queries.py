@@ -77,10 +77,9 @@ class Queries:
             return uow.schedules.view(tenant_id, schedule_id)
 
     def upcoming_occurrences(
-        self, tenant_id: str, schedule_id: str, *, limit: int = 3
+        self, schedule: RecurringSchedule, *, limit: int = 3
     ) -> list[Occurrence]:
-        """The next occurrences a recurring payment will make, soonest first."""
-        schedule = self.get_recurring_payment(tenant_id, schedule_id)
+        """The next occurrences a recurring payment will make, soonest first (no read)."""
         return schedule.upcoming(self.deps.calendar.is_business_day, limit)
 
     def recurring_payment_events(self, tenant_id: str, schedule_id: str) -> list[DomainEvent]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from cbp.domain import identifiers
-from cbp.domain.errors import ConcurrencyConflict, DomainError, InvalidInput, SendDateNotAllowed
+from cbp.domain.errors import ConcurrencyConflict, DomainError, InvalidInput
 from cbp.domain.money import Money
 from cbp.domain.policy import PaymentPolicy
 from cbp.domain.recurring import Frequency, RecurringSchedule, ScheduleStatus
@@ -51,7 +51,9 @@ def create_recurring_payment(
         policy = parties.tenant.policy
         amount = Money.of(command.amount, command.currency)
         policy.check_amount(amount)
-        _check_starts_on(policy, command.starts_on, now, calendar)
+        policy.resolve_send_on(  # NOTE: refuses a first date no new payment could have
+            command.starts_on, now, calendar.is_business_day, field="starts_on"
+        )
         schedule = RecurringSchedule.create(
             schedule_id=ids.new(identifiers.RECURRING_PAYMENT),
             tenant_id=parties.tenant.id,
@@ -298,18 +300,6 @@ def _make_payment(
         at=at,
     )
     return payment.id
-
-
-def _check_starts_on(
-    policy: PaymentPolicy, starts_on: date, now: datetime, calendar: BusinessCalendar
-) -> None:
-    earliest = policy.earliest_send_on(now, calendar.is_business_day)
-    if starts_on < earliest:
-        raise SendDateNotAllowed(
-            f"starts_on must be on or after {earliest.isoformat()} (cut-off and holidays)"
-        )
-    if starts_on > policy.local_now(now).date() + timedelta(days=policy.max_days_ahead):
-        raise SendDateNotAllowed(f"starts_on must be within {policy.max_days_ahead} days")
 
 
 def _change_status(

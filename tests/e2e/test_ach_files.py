@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -111,18 +110,3 @@ def test_a_cut_off_files_the_payments_and_the_banks_return_file_returns_one(
     assert statuses[returned_ones[0]]["failure_code"] == "R03"
     exceptions: list[dict[str, Any]] = server.call("GET", "/exception").body["items"]
     assert [e["reason_code"] for e in exceptions if e["payment_id"] == returned_ones[0]] == ["R03"]
-
-
-def test_reading_returns_without_the_nacha_processor_is_refused(tmp_path: Path) -> None:
-    from cbp.bootstrap import bootstrap
-    from cbp.domain.errors import InvalidInput
-    from cbp.services import commands as c
-    from cbp.settings import Settings
-
-    app = bootstrap(Settings(database_url="memory://", api_key_secret="s"))
-    try:
-        with pytest.raises(InvalidInput, match="CBP_PROCESSOR=nacha"):
-            app.handle(c.ReadAchReturns(content=""))
-        assert app.handle(c.RunAchCutOff()) == []
-    finally:
-        app.close()

@@ -395,7 +395,7 @@ class RecurringPayments(Api):
 
     def _present(self, tenant: str, schedule_id: str) -> present.RecurringPaymentOut:
         schedule = self.queries.get_recurring_payment(tenant, schedule_id)
-        upcoming = self.queries.upcoming_occurrences(tenant, schedule_id)
+        upcoming = self.queries.upcoming_occurrences(schedule)
         return present.recurring_payment(schedule, upcoming)
 
 

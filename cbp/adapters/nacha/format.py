@@ -99,12 +99,17 @@ class Batch:
     @property
     def service_class(self) -> int:
         """Mixed, credits only or debits only, from the entries."""
-        kinds = {e.is_debit for e in self.entries}
-        if kinds == {True}:
-            return DEBITS_ONLY
-        if kinds == {False}:
-            return CREDITS_ONLY
-        return MIXED
+        return service_class_of(self.entries)
+
+
+def service_class_of(entries: tuple[Entry, ...] | list[Entry]) -> int:
+    """The service class code that fits these entries: mixed, credits only or debits only."""
+    kinds = {e.is_debit for e in entries}
+    if kinds == {True}:
+        return DEBITS_ONLY
+    if kinds == {False}:
+        return CREDITS_ONLY
+    return MIXED
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -472,20 +477,10 @@ def check(text: str) -> Totals:
 def _check_batch_control(
     line: str, header: str, entries: list[Entry], addenda: int, number: int
 ) -> None:
-    batch = Batch(
-        sec_code=header[50:53],
-        company_name="",
-        company_id="",
-        entry_description="",
-        effective_date=date.min,
-        odfi=header[79:87],
-        number=0,
-        entries=tuple(entries),
-    )
     stated_class = line[1:4]
     if stated_class != header[1:4]:
         raise NachaError("the batch control's service class differs from its header's", number)
-    if header[1:4] != "200" and stated_class != str(batch.service_class) and entries:
+    if header[1:4] != "200" and stated_class != str(service_class_of(entries)) and entries:
         raise NachaError(f"service class {stated_class} does not fit its entries", number)
     figures = (
         ("entry count", line[4:10], _digits(len(entries) + addenda, 6)),

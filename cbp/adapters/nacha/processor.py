@@ -175,8 +175,9 @@ class NachaPaymentProcessor:
         name.
         """
         with self._lock:
-            if now or self._cut_off_passed(at):
-                self._file_pending(at)
+            cut_off = self._cut_off_come(at)
+            if now or cut_off is not None:
+                self._file_pending(at, cut_off)
             unannounced = self._db.execute(
                 "SELECT name, content, entries, total_debit, total_credit, effective_date, "
                 "created_at FROM files WHERE announced = 0 ORDER BY name"
@@ -300,32 +301,29 @@ class NachaPaymentProcessor:
     def _today(self) -> date:
         return self.clock.now().astimezone(ZoneInfo(self.settings.timezone)).date()
 
-    def _cut_off_passed(self, at: datetime) -> bool:
-        """Whether a cut-off time has come since the last cut-off, and records it."""
+    def _cut_off_come(self, at: datetime) -> str | None:
+        """Today's latest cut-off time that has come and has not been taken yet, if any."""
         local = at.astimezone(ZoneInfo(self.settings.timezone))
-        due = [
-            datetime.combine(local.date(), t, local.tzinfo)
+        come = [
+            datetime.combine(local.date(), t, local.tzinfo).isoformat()
             for t in self.settings.cutoff_times
             if t <= local.time()
         ]
-        if not due:
-            return False
-        latest = max(due).isoformat()
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            taken = self._db.execute(
-                "INSERT INTO cut_offs (at) VALUES (?) ON CONFLICT (at) DO NOTHING", (latest,)
-            ).rowcount
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        return bool(taken)
+        if not come:
+            return None
+        latest = max(come)
+        taken = self._db.execute("SELECT 1 FROM cut_offs WHERE at = ?", (latest,)).fetchone()
+        return None if taken else latest
 
-    def _file_pending(self, at: datetime) -> None:
+    def _file_pending(self, at: datetime, cut_off: str | None) -> None:
+        """File every pending entry; the cut-off is taken in the same transaction."""
         s = self.settings
         self._db.execute("BEGIN IMMEDIATE")
         try:
+            if cut_off is not None:
+                self._db.execute(
+                    "INSERT INTO cut_offs (at) VALUES (?) ON CONFLICT (at) DO NOTHING", (cut_off,)
+                )
             pending = self._db.execute(
                 "SELECT reference, transaction_code, routing_number, account_number, amount_cents, "
                 "name FROM entries WHERE file_name IS NULL ORDER BY taken_at, reference"

@@ -9,7 +9,10 @@ import pytest
 
 from cbp.adapters.memory.outside import InMemoryClock, InMemoryNotifier
 from cbp.adapters.nacha import format as nacha
+from cbp.bootstrap import bootstrap
+from cbp.domain.errors import InvalidInput
 from cbp.services import commands as c
+from cbp.settings import Settings
 from tests.unit.services.conftest import World
 
 RETURN_CODES = ("R01", "R02", "R03", "R29")
@@ -172,3 +175,13 @@ def test_a_file_recorded_but_not_written_is_written_again_the_same(
     assert path.read_bytes() == first
     assert app.handle(c.RunAchCutOff(now=True)) == [hand_off.name]  # NOTE: announced at last
     assert app.handle(c.RunAchCutOff(now=True)) == []
+
+
+def test_reading_returns_without_the_nacha_processor_is_refused() -> None:
+    app = bootstrap(Settings(database_url="memory://", api_key_secret="s"))
+    try:
+        with pytest.raises(InvalidInput, match="CBP_PROCESSOR=nacha"):
+            app.handle(c.ReadAchReturns(content=""))
+        assert app.handle(c.RunAchCutOff()) == []
+    finally:
+        app.close()

@@ -112,7 +112,8 @@ def test_an_occurrence_due_within_the_days_ahead_is_made_with_the_schedule(world
     schedule_id = schedule(world, "weekly", date(2026, 3, 4), ends_on=date(2026, 3, 25))
     (first,) = payments(world.app, world)
     assert (first.send_on, first.status.value) == (date(2026, 3, 4), "scheduled")
-    upcoming = world.app.queries.upcoming_occurrences(world.tenant_id, schedule_id, limit=10)
+    state = world.app.queries.get_recurring_payment(world.tenant_id, schedule_id)
+    upcoming = world.app.queries.upcoming_occurrences(state, limit=10)
     assert [o.send_on for o in upcoming] == [
         date(2026, 3, 11),
         date(2026, 3, 18),
