@@ -174,8 +174,13 @@ def test_inbound_processor_events_are_signed_fresh_and_applied_once(
 
 
 def add_payee_in_verification(server: Server, simulator: Simulator, customer_id: str) -> str:
-    """A payee whose verification the simulator answers only after a second and a half."""
-    simulator.faults(latency_ms=1500)
+    """A payee whose verification the simulator holds until the test lets it go.
+
+    Every call to the simulator waits behind its gate meanwhile; the payee's
+    verification cannot finish before the payment is made, however slow the
+    machine.
+    """
+    simulator.faults(hang=True)
     biller = server.call("GET", "/payee/global-payee/name/pacific%20gas").body["items"][0]
     payee = server.call(
         "POST",
@@ -197,7 +202,7 @@ def test_a_payment_to_a_payee_in_verification_is_held_then_released_or_failed(
         payee_id = add_payee_in_verification(server, simulator, world["customer_id"])
         held = pay(server, {**world, "payee_id": payee_id}, "31.00")
         assert held["status"] == "held"
-        simulator.faults(latency_ms=0)
+        simulator.faults(hang=False)
         server.wait_for(f"/payment/{held['id']}", "status", "completed")
         history = server.call("GET", f"/payment/{held['id']}/events").body["items"]
         assert [e["type"] for e in history][:3] == [
@@ -209,7 +214,7 @@ def test_a_payment_to_a_payee_in_verification_is_held_then_released_or_failed(
         payee_id = add_payee_in_verification(server, simulator, world["customer_id"])
         refused = pay(server, {**world, "payee_id": payee_id}, "32.00")
         assert refused["status"] == "held"
-        simulator.faults(latency_ms=0, refuse_verifications=True)
+        simulator.faults(hang=False, refuse_verifications=True)
         failed = server.wait_for(f"/payment/{refused['id']}", "status", "failed").body
         assert failed["failure_code"] == "payee_verification_failed"
         exceptions = server.call("GET", "/exception").body["items"]
@@ -217,7 +222,7 @@ def test_a_payment_to_a_payee_in_verification_is_held_then_released_or_failed(
             (e["kind"], e["reason_code"]) for e in exceptions if e["payment_id"] == failed["id"]
         ] == [("invalid_account", "payee_verification_failed")]
     finally:
-        simulator.faults(latency_ms=0, refuse_verifications=False)
+        simulator.faults(hang=False, refuse_verifications=False)
 
 
 def micro_deposit_account(
