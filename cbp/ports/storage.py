@@ -189,6 +189,10 @@ class PaymentRepository(Protocol):
         """Payments of every tenant in ``status``, oldest first (for reconcilers)."""
         ...
 
+    def held_on_answered_payees(self, *, limit: int = 1000) -> list[Payment]:
+        """Held payments of every tenant whose payee is verified or failed, oldest first."""
+        ...
+
     def total_sent_on(self, tenant_id: str, customer_id: str, send_on: date) -> Decimal:
         """The sum of the customer's payments sent on ``send_on``, failed and cancelled aside."""
         ...
@@ -233,6 +237,14 @@ class PaymentViews(Protocol):
 
     def in_status(self, status: PaymentStatus, *, limit: int) -> list[PaymentSnapshot]:
         """Payments in ``status``, every tenant, by id."""
+        ...
+
+    def held_on_answered_payees(self, *, limit: int) -> list[PaymentSnapshot]:
+        """Held payments whose payee's verification has an answer, every tenant, by id.
+
+        Payments held on payees still pending are left out, so however many
+        there are, they never use up ``limit``.
+        """
         ...
 
     def amounts_sent_on(self, tenant_id: str, customer_id: str, send_on: date) -> list[Decimal]:
@@ -301,6 +313,10 @@ class EventSourcedPayments:
     def in_status(self, status: PaymentStatus, *, limit: int = 1000) -> list[Payment]:
         """Payments in ``status`` across tenants."""
         return [Payment.restore(s) for s in self.views.in_status(status, limit=limit)]
+
+    def held_on_answered_payees(self, *, limit: int = 1000) -> list[Payment]:
+        """Held payments that can be settled now: their payee is verified or failed."""
+        return [Payment.restore(s) for s in self.views.held_on_answered_payees(limit=limit)]
 
     def total_sent_on(self, tenant_id: str, customer_id: str, send_on: date) -> Decimal:
         """What the customer's payments sent on ``send_on`` add up to."""

@@ -36,9 +36,10 @@ def settle_held_payments(
     """Release or fail the payments held on payees whose verification has an answer.
 
     Given a payee (its ``AccountVerified`` event), that payee's held payments;
-    without one (the periodic sweep), every held payment, which also settles
-    any payment held while its payee's answer was being committed. A payee
-    still pending keeps its payments held. Returns how many were settled.
+    without one (the periodic sweep), up to ``limit`` held payments of payees
+    that have their answer, which settles any payment held while its payee's
+    answer was being committed. A payee still pending keeps its payments
+    held. Returns how many were settled.
 
     A released payment goes on its own send-on date, or on the earliest
     date it still can if that has passed; one due now is queued at once.
@@ -68,7 +69,7 @@ def settle_held_payments(
 
 def _held(uow: UnitOfWork, command: SettleHeldPayments) -> Iterable[Payment]:
     if command.tenant_id is None or command.payee_id is None:
-        return uow.payments.in_status(PaymentStatus.HELD, limit=command.limit)
+        return uow.payments.held_on_answered_payees(limit=command.limit)
     query = PaymentFilter(
         tenant_id=command.tenant_id, payee_id=command.payee_id, status=PaymentStatus.HELD
     )

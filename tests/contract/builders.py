@@ -92,6 +92,7 @@ def payment(
     tenant_id: str,
     *,
     customer_id: str = "cus_1",
+    payee_id: str = "pye_1",
     send_on: date = date(2026, 3, 2),
     validated: bool = True,
 ) -> Payment:
@@ -99,7 +100,7 @@ def payment(
         payment_id=new_id("pmt"),
         tenant_id=tenant_id,
         customer_id=customer_id,
-        payee_id="pye_1",
+        payee_id=payee_id,
         funding_account_id="fac_1",
         amount=Money.of("12.34", "USD"),
         send_on=send_on,

@@ -228,6 +228,29 @@ class PaymentRepositoryContract:
         assert due_ten_1 == {today.id}
         assert processing == [submitted.id]
 
+    def test_the_held_sweep_finds_only_payments_whose_payee_has_an_answer(
+        self, uow_factory: UowFactory
+    ) -> None:
+        pending, verified, refused = (b.payee("ten_1", "cus_1") for _ in range(3))
+        verified.record_verification(verified=True, reason=None, at=b.NOW)
+        refused.record_verification(verified=False, reason="account_not_found", at=b.NOW)
+        held = []
+        for payee in (pending, verified, refused, verified):
+            payment = b.payment("ten_1", payee_id=payee.id, validated=False)
+            payment.hold(reason="payee_verification_pending", at=b.NOW)
+            held.append(payment)
+        with uow_factory() as uow:
+            for payee in (pending, verified, refused):
+                uow.payees.add(payee)
+            uow.commit()
+        for payment in (*held, b.payment("ten_1", payee_id=verified.id)):
+            self.save(uow_factory, payment)
+        with uow_factory() as uow:
+            found = [p.id for p in uow.payments.held_on_answered_payees()]
+            first_two = [p.id for p in uow.payments.held_on_answered_payees(limit=2)]
+        assert found == sorted(p.id for p in held[1:])
+        assert first_two == found[:2]
+
     def test_a_days_total_counts_the_customers_payments_that_move_money(
         self, uow_factory: UowFactory
     ) -> None:

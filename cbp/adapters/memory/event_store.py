@@ -12,6 +12,7 @@ from cbp.adapters.memory.rows import keyset_page
 from cbp.domain.errors import ConcurrencyConflict
 from cbp.domain.events import DomainEvent
 from cbp.domain.payment import MOVES_NO_MONEY, Payment, PaymentSnapshot, PaymentStatus
+from cbp.domain.verification import VerificationStatus
 from cbp.ports.messages import (
     Headers,
 )
@@ -103,6 +104,15 @@ class InMemoryPaymentViews:
 
     def in_status(self, status: PaymentStatus, *, limit: int) -> list[PaymentSnapshot]:
         return sorted((v for v in self._views() if v.status is status), key=lambda v: v.id)[:limit]
+
+    def held_on_answered_payees(self, *, limit: int) -> list[PaymentSnapshot]:
+        answered = {
+            (p.tenant_id, p.id)
+            for p in self.tx.scan("payees")
+            if p.verification_status is not VerificationStatus.PENDING
+        }
+        held = self.in_status(PaymentStatus.HELD, limit=len(self._views()))
+        return [v for v in held if (v.tenant_id, v.payee_id) in answered][:limit]
 
     def amounts_sent_on(self, tenant_id: str, customer_id: str, send_on: date) -> list[Decimal]:
         return [

@@ -29,6 +29,7 @@ from cbp.domain.errors import (
 )
 from cbp.domain.events import DomainEvent
 from cbp.domain.payment import MOVES_NO_MONEY, Payment, PaymentSnapshot, PaymentStatus
+from cbp.domain.verification import VerificationStatus
 from cbp.ports.messages import (
     Headers,
 )
@@ -180,6 +181,20 @@ class SqlPaymentViews:
     def in_status(self, status: PaymentStatus, *, limit: int) -> list[PaymentSnapshot]:
         v = t.payment_views.c
         query = select(t.payment_views).where(v.status == status.value).order_by(v.id).limit(limit)
+        return [codecs.payment_view_from_row(row) for row in self.conn.execute(query)]
+
+    def held_on_answered_payees(self, *, limit: int) -> list[PaymentSnapshot]:
+        v, payee = t.payment_views.c, t.payees.c
+        query = (
+            select(t.payment_views)
+            .join(t.payees, (payee.id == v.payee_id) & (payee.tenant_id == v.tenant_id))
+            .where(
+                v.status == PaymentStatus.HELD.value,
+                payee.verification_status != VerificationStatus.PENDING.value,
+            )
+            .order_by(v.id)
+            .limit(limit)
+        )
         return [codecs.payment_view_from_row(row) for row in self.conn.execute(query)]
 
     def amounts_sent_on(self, tenant_id: str, customer_id: str, send_on: date) -> list[Decimal]:

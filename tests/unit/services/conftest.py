@@ -139,7 +139,7 @@ class World:
         command = c.CreateOneTimePayment(
             tenant_id=kwargs.pop("tenant_id", self.tenant_id),  # type: ignore[arg-type]
             customer_id=self.customer_id,
-            payee_id=self.payee_id,
+            payee_id=kwargs.pop("payee_id", self.payee_id),  # type: ignore[arg-type]
             funding_account_id=self.funding_id,
             amount=amount,
             **kwargs,  # type: ignore[arg-type]

@@ -99,6 +99,24 @@ def test_the_sweep_leaves_payments_held_while_their_payee_is_pending(world: Worl
     assert world.status(held) == "held"
 
 
+def test_the_sweep_reaches_answered_payees_past_any_number_still_pending(world: World) -> None:
+    """Payments held on a pending payee do not use up the sweep's limit."""
+    change_account(world)
+    waiting = world.pay("40.00")  # NOTE: the oldest held payment, on a payee still pending
+    answered_payee = world.app.handle(
+        c.AddPayee(
+            tenant_id=world.tenant_id,
+            customer_id=world.customer_id,
+            global_payee_id=world.biller_id,
+            account_number="5550002222",
+        )
+    )
+    answered = world.pay("41.00", payee_id=answered_payee)
+    world.app.handle(c.VerifyPayeeAccount(tenant_id=world.tenant_id, payee_id=answered_payee))
+    assert world.app.handle(c.SettleHeldPayments(limit=1)) == 1
+    assert (world.status(waiting), world.status(answered)) == ("held", "scheduled")
+
+
 def test_a_held_payment_can_be_changed_or_cancelled_but_not_sent(world: World) -> None:
     change_account(world)
     changed, cancelled = world.pay("40.00", send_on=date(2026, 3, 9)), world.pay("41.00")
