@@ -185,8 +185,13 @@ class PaymentRepository(Protocol):
         """Scheduled payments whose send-on date is ``on`` or earlier, from the read model."""
         ...
 
-    def in_status(self, status: PaymentStatus, *, limit: int = 1000) -> list[Payment]:
-        """Payments of every tenant in ``status``, oldest first (for reconcilers)."""
+    def in_status(
+        self, status: PaymentStatus, *, limit: int = 1000, after: str | None = None
+    ) -> list[Payment]:
+        """Payments of every tenant in ``status``, oldest first (for reconcilers).
+
+        ``after`` is the last id a previous page ended on: the page starts past it.
+        """
         ...
 
     def held_on_answered_payees(self, *, limit: int = 1000) -> list[Payment]:
@@ -235,8 +240,10 @@ class PaymentViews(Protocol):
         """Scheduled payments whose send-on date is ``on`` or earlier."""
         ...
 
-    def in_status(self, status: PaymentStatus, *, limit: int) -> list[PaymentSnapshot]:
-        """Payments in ``status``, every tenant, by id."""
+    def in_status(
+        self, status: PaymentStatus, *, limit: int, after: str | None = None
+    ) -> list[PaymentSnapshot]:
+        """Payments in ``status``, every tenant, by id, starting past ``after``."""
         ...
 
     def held_on_answered_payees(self, *, limit: int) -> list[PaymentSnapshot]:
@@ -310,9 +317,12 @@ class EventSourcedPayments:
         """Scheduled payments due by ``on`` (one tenant's, if named)."""
         return [Payment.restore(s) for s in self.views.due(on, tenant_id=tenant_id, limit=limit)]
 
-    def in_status(self, status: PaymentStatus, *, limit: int = 1000) -> list[Payment]:
-        """Payments in ``status`` across tenants."""
-        return [Payment.restore(s) for s in self.views.in_status(status, limit=limit)]
+    def in_status(
+        self, status: PaymentStatus, *, limit: int = 1000, after: str | None = None
+    ) -> list[Payment]:
+        """Payments in ``status`` across tenants, by id, starting past ``after``."""
+        views = self.views.in_status(status, limit=limit, after=after)
+        return [Payment.restore(s) for s in views]
 
     def held_on_answered_payees(self, *, limit: int = 1000) -> list[Payment]:
         """Held payments that can be settled now: their payee is verified or failed."""

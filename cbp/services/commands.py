@@ -393,9 +393,14 @@ class SettleHeldPayments(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class ReconcilePayments(Command):
-    """Ask the processor for the outcome of every payment left processing."""
+    """Ask the processor for the outcome of up to ``limit`` payments left processing.
+
+    ``after`` is where the previous pass stopped (its ``resume_after``), so
+    that passes take every processing payment in turn, however many there are.
+    """
 
     limit: int = 500
+    after: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

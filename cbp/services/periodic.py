@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from cbp.services import commands as c
 from cbp.services.bus import CommandBus
+from cbp.services.pipeline import ReconcilePass
 
 logger = logging.getLogger("cbp.periodic")
 
@@ -32,6 +33,27 @@ class Every:
             logger.exception("periodic job failed")
 
 
+class ReconcileInTurn:
+    """The reconciler's passes, each starting where the one before stopped.
+
+    One pass asks about a page of processing payments; the next takes the
+    page after it, and after the last page it starts again from the oldest.
+    However many payments a processor keeps in flight, each is asked about
+    within a bounded number of passes.
+    """
+
+    def __init__(self, bus: CommandBus, *, page: int = c.ReconcilePayments.limit) -> None:
+        self.bus = bus
+        self.page = page
+        self.after: str | None = None
+
+    def __call__(self) -> None:
+        """Run one pass and remember where it stopped."""
+        command = c.ReconcilePayments(limit=self.page, after=self.after)
+        done: ReconcilePass = self.bus.handle(command)
+        self.after = done.resume_after
+
+
 #: How often delivered messages past their retention are purged.
 PURGE_INTERVAL_SECONDS = 3600.0
 
@@ -46,7 +68,7 @@ def periodic_jobs(
     event; the periodic pass settles any held while that answer committed.
     """
     return [
-        Every(interval_seconds, lambda: bus.handle(c.ReconcilePayments())),
+        Every(interval_seconds, ReconcileInTurn(bus)),
         Every(interval_seconds, lambda: bus.handle(c.SettleHeldPayments())),
         Every(interval_seconds, lambda: bus.handle(c.MakeDueOccurrences())),
         Every(interval_seconds, lambda: bus.handle(c.QueueDuePayments())),

@@ -10,6 +10,7 @@ money twice.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from cbp.domain import identifiers
@@ -235,6 +236,16 @@ def process_payment(
     return payment.status
 
 
+@dataclass(frozen=True)
+class ReconcilePass:
+    """What one pass of the reconciler did, and where the next one starts."""
+
+    #: How many payments the processor's answers moved on.
+    moved: int
+    #: The last payment this pass asked about, or None to start again from the oldest.
+    resume_after: str | None
+
+
 def reconcile_payments(
     command: ReconcilePayments,
     *,
@@ -242,19 +253,25 @@ def reconcile_payments(
     clock: Clock,
     ids: IdGenerator,
     processor: PaymentProcessor,
-) -> int:
-    """Settle payments left processing by asking the processor; return how many moved.
+) -> ReconcilePass:
+    """Settle payments left processing by asking the processor.
 
     A reference the processor has never seen was lost on the way there, so
     it is submitted again under the same reference.
 
     A processor that cannot answer now leaves the payments for the next
-    pass; an open breaker ends this pass at once.
+    pass; an open breaker ends this pass at once, and the next pass starts
+    where it stopped. A pass takes up to ``limit`` payments after
+    ``command.after``: payments the processor keeps in flight for days
+    cannot keep the reconciler from the ones after them.
     """
     moved = 0
     with unit_of_work() as uow:
-        processing = uow.payments.in_status(PaymentStatus.PROCESSING, limit=command.limit)
-    for stale in processing:
+        processing = uow.payments.in_status(
+            PaymentStatus.PROCESSING, limit=command.limit, after=command.after
+        )
+    resume_after = processing[-1].id if len(processing) == command.limit else None
+    for index, stale in enumerate(processing):
         try:
             result = processor.outcome(stale.processor_reference or stale.id)
             if result.status is ProcessorStatus.UNKNOWN:
@@ -263,7 +280,8 @@ def reconcile_payments(
                     funding = uow.funding_accounts.get(stale.tenant_id, stale.funding_account_id)
                 result = _submit(processor, _submission(stale, payee, funding, command.traceparent))
         except DependencyDeferred:
-            break
+            # NOTE: the next pass starts with this payment, the first not asked about
+            return ReconcilePass(moved, processing[index - 1].id if index else command.after)
         except DependencyError:
             continue
         with unit_of_work() as uow:
@@ -277,7 +295,7 @@ def reconcile_payments(
                 moved += 1
                 save_payment(uow, payment, command, at=now)
                 uow.commit()
-    return moved
+    return ReconcilePass(moved, resume_after)
 
 
 def record_payment_return(

@@ -216,17 +216,21 @@ class PaymentRepositoryContract:
         other_tenant = b.payment("ten_2", send_on=date(2026, 3, 1))
         later = b.payment("ten_1", send_on=date(2026, 3, 5))
         unvalidated = b.payment("ten_1", validated=False)
-        submitted = b.payment("ten_1")
-        submitted.submit(processor_reference=submitted.id, at=b.NOW)
-        for payment in (today, other_tenant, later, unvalidated, submitted):
+        submitted, also_submitted = b.payment("ten_1"), b.payment("ten_2")
+        for payment in (submitted, also_submitted):
+            payment.submit(processor_reference=payment.id, at=b.NOW)
+        for payment in (today, other_tenant, later, unvalidated, submitted, also_submitted):
             self.save(uow_factory, payment)
         with uow_factory() as uow:
             due = {p.id for p in uow.payments.due(date(2026, 3, 2))}
             due_ten_1 = {p.id for p in uow.payments.due(date(2026, 3, 2), tenant_id="ten_1")}
             processing = [p.id for p in uow.payments.in_status(PaymentStatus.PROCESSING)]
+            first = [p.id for p in uow.payments.in_status(PaymentStatus.PROCESSING, limit=1)]
+            rest = uow.payments.in_status(PaymentStatus.PROCESSING, after=first[-1])
         assert due == {today.id, other_tenant.id}
         assert due_ten_1 == {today.id}
-        assert processing == [submitted.id]
+        assert processing == [submitted.id, also_submitted.id]
+        assert first + [p.id for p in rest] == processing
 
     def test_the_held_sweep_finds_only_payments_whose_payee_has_an_answer(
         self, uow_factory: UowFactory

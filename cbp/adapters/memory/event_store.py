@@ -102,8 +102,11 @@ class InMemoryPaymentViews:
         ]
         return sorted(due, key=lambda v: v.id)[:limit]
 
-    def in_status(self, status: PaymentStatus, *, limit: int) -> list[PaymentSnapshot]:
-        return sorted((v for v in self._views() if v.status is status), key=lambda v: v.id)[:limit]
+    def in_status(
+        self, status: PaymentStatus, *, limit: int, after: str | None = None
+    ) -> list[PaymentSnapshot]:
+        found = (v for v in self._views() if v.status is status and (after is None or v.id > after))
+        return sorted(found, key=lambda v: v.id)[:limit]
 
     def held_on_answered_payees(self, *, limit: int) -> list[PaymentSnapshot]:
         answered = {

@@ -178,9 +178,14 @@ class SqlPaymentViews:
         rows = self.conn.execute(query.order_by(v.id).limit(limit))
         return [codecs.payment_view_from_row(row) for row in rows]
 
-    def in_status(self, status: PaymentStatus, *, limit: int) -> list[PaymentSnapshot]:
+    def in_status(
+        self, status: PaymentStatus, *, limit: int, after: str | None = None
+    ) -> list[PaymentSnapshot]:
         v = t.payment_views.c
-        query = select(t.payment_views).where(v.status == status.value).order_by(v.id).limit(limit)
+        query = select(t.payment_views).where(v.status == status.value)
+        if after is not None:
+            query = query.where(v.id > after)
+        query = query.order_by(v.id).limit(limit)
         return [codecs.payment_view_from_row(row) for row in self.conn.execute(query)]
 
     def held_on_answered_payees(self, *, limit: int) -> list[PaymentSnapshot]:

@@ -10,9 +10,10 @@ from cbp.domain.notification import NotificationStatus
 from cbp.domain.payment_exception import ExceptionKind, ExceptionStatus
 from cbp.domain.processing import JobStatus
 from cbp.ports import messages as m
-from cbp.ports.errors import PaymentRefused
-from cbp.ports.outside import ProcessorResult, Submission
+from cbp.ports.errors import DependencyDeferred, PaymentRefused
+from cbp.ports.outside import ProcessorResult, ProcessorStatus, Submission
 from cbp.services import commands as c
+from cbp.services.periodic import ReconcileInTurn
 from tests.unit.services.conftest import World, make_world, memory_core
 
 
@@ -72,10 +73,10 @@ def test_a_timed_out_submission_is_settled_by_the_reconciler_without_a_second_su
     payment_id = world.pay("25.17")
     world.app.run_until_idle()
     assert world.status(payment_id) == "processing"
-    assert world.app.handle(c.ReconcilePayments()) == 1
+    assert world.app.handle(c.ReconcilePayments()).moved == 1
     assert world.status(payment_id) == "completed"
     assert world.app.container.processor().submissions[payment_id] == 1
-    assert world.app.handle(c.ReconcilePayments()) == 0
+    assert world.app.handle(c.ReconcilePayments()).moved == 0
 
 
 def test_a_processor_outage_leaves_the_payment_scheduled_and_the_retry_completes_it(
@@ -238,4 +239,65 @@ def test_a_submission_the_processor_refuses_fails_the_payment_instead_of_dead_le
     assert world.status(fine) == "completed"
     with app.deps.unit_of_work() as uow:
         assert uow.deliveries.counts()[m.DeliveryStatus.DEAD] == 0
+    app.close()
+
+
+class SlowSettlingProcessor(SimulatedPaymentProcessor):
+    """Keeps the references in ``in_flight`` accepted, as ACH keeps a payment for days."""
+
+    def __init__(self, clock: InMemoryClock) -> None:
+        super().__init__(clock)
+        self.in_flight: set[str] = set()
+
+    def outcome(self, reference: str) -> ProcessorResult:
+        if reference in self.in_flight:
+            return ProcessorResult(reference=reference, status=ProcessorStatus.ACCEPTED)
+        return super().outcome(reference)
+
+
+def test_the_reconciler_takes_its_pages_in_turn_past_payments_still_in_flight() -> None:
+    clock = InMemoryClock()
+    processor = SlowSettlingProcessor(clock)
+    app = memory_core(clock, processor=processor)
+    world = make_world(app)
+    timed_out = [world.pay("25.17") for _ in range(3)]  # NOTE: taken, but no answer came
+    app.run_until_idle()
+    processor.in_flight.update(timed_out[:2])
+    turns = ReconcileInTurn(app.bus, page=2)
+    turns()
+    assert [world.status(p) for p in timed_out] == ["processing"] * 3
+    assert turns.after == max(timed_out[:2])
+    turns()
+    assert [world.status(p) for p in timed_out] == ["processing", "processing", "completed"]
+    assert turns.after is None  # NOTE: the last page was short: the next pass starts over
+    app.close()
+
+
+class DeferringProcessor(SimulatedPaymentProcessor):
+    """Its breaker opens after ``answers`` questions: the rest of the pass is deferred."""
+
+    def __init__(self, clock: InMemoryClock, answers: int) -> None:
+        super().__init__(clock)
+        self.answers = answers
+
+    def outcome(self, reference: str) -> ProcessorResult:
+        if self.answers == 0:
+            raise DependencyDeferred("processor", "breaker open")
+        self.answers -= 1
+        return super().outcome(reference)
+
+
+def test_a_pass_cut_short_by_an_open_breaker_resumes_with_the_first_payment_not_asked() -> None:
+    clock = InMemoryClock()
+    processor = DeferringProcessor(clock, answers=1)
+    app = memory_core(clock, processor=processor)
+    world = make_world(app)
+    timed_out = sorted(world.pay("25.17") for _ in range(3))
+    app.run_until_idle()
+    first = app.handle(c.ReconcilePayments(limit=3))
+    assert (first.moved, first.resume_after) == (1, timed_out[0])
+    processor.answers = 5
+    second = app.handle(c.ReconcilePayments(limit=3, after=first.resume_after))
+    assert (second.moved, second.resume_after) == (2, None)
+    assert [world.status(p) for p in timed_out] == ["completed"] * 3
     app.close()
