@@ -32,6 +32,10 @@ from cbp.ports.messages import DeliveryStore, Headers, Inbox, Outbox
 T = TypeVar("T")
 
 
+#: Where a page of due payments ends: the last one's send-on date and id.
+DueKey = tuple[date, str]
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     """One page of a listing; ``next_cursor`` is None on the last page."""
@@ -181,8 +185,19 @@ class PaymentRepository(Protocol):
         """The status of each of the tenant's payments named, from the read model."""
         ...
 
-    def due(self, on: date, *, tenant_id: str | None = None, limit: int = 1000) -> list[Payment]:
-        """Scheduled payments whose send-on date is ``on`` or earlier, from the read model."""
+    def due(
+        self,
+        on: date,
+        *,
+        tenant_id: str | None = None,
+        limit: int = 1000,
+        after: DueKey | None = None,
+    ) -> list[Payment]:
+        """Scheduled payments whose send-on date is ``on`` or earlier, from the read model.
+
+        Earliest send-on date first, then by id; ``after`` is the key of the
+        last payment of the page before.
+        """
         ...
 
     def in_status(
@@ -236,8 +251,13 @@ class PaymentViews(Protocol):
         """The status of each of the tenant's payments named (unknown ids are left out)."""
         ...
 
-    def due(self, on: date, *, tenant_id: str | None, limit: int) -> list[PaymentSnapshot]:
-        """Scheduled payments whose send-on date is ``on`` or earlier."""
+    def due(
+        self, on: date, *, tenant_id: str | None, limit: int, after: DueKey | None = None
+    ) -> list[PaymentSnapshot]:
+        """Scheduled payments whose send-on date is ``on`` or earlier, by (send-on date, id).
+
+        ``after`` is the (send-on date, id) of the last payment of the page before.
+        """
         ...
 
     def in_status(
@@ -313,9 +333,17 @@ class EventSourcedPayments:
         """The status of each of the tenant's payments named."""
         return self.views.statuses(tenant_id, payment_ids)
 
-    def due(self, on: date, *, tenant_id: str | None = None, limit: int = 1000) -> list[Payment]:
-        """Scheduled payments due by ``on`` (one tenant's, if named)."""
-        return [Payment.restore(s) for s in self.views.due(on, tenant_id=tenant_id, limit=limit)]
+    def due(
+        self,
+        on: date,
+        *,
+        tenant_id: str | None = None,
+        limit: int = 1000,
+        after: DueKey | None = None,
+    ) -> list[Payment]:
+        """Scheduled payments due by ``on`` (one tenant's, if named), earliest date first."""
+        views = self.views.due(on, tenant_id=tenant_id, limit=limit, after=after)
+        return [Payment.restore(s) for s in views]
 
     def in_status(
         self, status: PaymentStatus, *, limit: int = 1000, after: str | None = None

@@ -372,9 +372,14 @@ class ProcessPayment(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class QueueDuePayments(Command):
-    """Queue every scheduled payment due by a date, or due now where its tenant is."""
+    """Queue the scheduled payments due by a date, or due now where their tenant is.
+
+    Up to ``limit`` of them, the earliest send-on dates first: the next
+    sweep takes the rest.
+    """
 
     on: date | None = None
+    limit: int = 1000
 
 
 @dataclass(frozen=True, kw_only=True)

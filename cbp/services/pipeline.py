@@ -75,7 +75,7 @@ def start_processing_job(
                     f"due_on {command.due_on} is after today ({today}): nothing is sent before "
                     "its send-on date unless send_now is true"
                 )
-            payments = uow.payments.due(command.due_on, tenant_id=tenant.id)
+            payments = _every_due(uow, command.due_on, tenant.id)
         else:
             payments = [
                 uow.payments.get(tenant.id, pid) for pid in dict.fromkeys(command.payment_ids)
@@ -117,6 +117,21 @@ def start_processing_job(
     return job.id
 
 
+#: How many due payments one read takes.
+DUE_PAGE = 1000
+
+
+def _every_due(uow: UnitOfWork, on: date, tenant_id: str) -> list[Payment]:
+    """Every scheduled payment of the tenant due by ``on``, read a page at a time."""
+    found: list[Payment] = []
+    while True:
+        after = (found[-1].send_on, found[-1].id) if found else None
+        page = uow.payments.due(on, tenant_id=tenant_id, limit=DUE_PAGE, after=after)
+        found.extend(page)
+        if len(page) < DUE_PAGE:
+            return found
+
+
 def job_progress(
     unit_of_work: UnitOfWorkFactory, tenant_id: str, job_id: str
 ) -> tuple[ProcessJob, JobProgress]:
@@ -143,7 +158,7 @@ def queue_due_payments(
     with unit_of_work() as uow:
         local_today: dict[str, date] = {}
         to_queue = []
-        for payment in uow.payments.due(horizon):
+        for payment in uow.payments.due(horizon, limit=command.limit):
             if uow.inbox.seen(QUEUED, payment.id) and uow.deliveries.owed(
                 m.PAYMENT_PROCESSING, PAYMENT_PROCESSOR, payment.id
             ):
@@ -157,7 +172,7 @@ def queue_due_payments(
         hold_for_queueing(uow, to_queue)
         # NOTE: read again with the customers held: a change that committed meanwhile may
         # have moved a payment's date on, and it must not go on the date it had before
-        still_due = {p.id: p for p in uow.payments.due(horizon)}
+        still_due = {p.id: p for p in uow.payments.due(horizon, limit=command.limit)}
         to_queue = [
             still_due[p.id]
             for p in to_queue

@@ -227,6 +227,10 @@ class PaymentRepositoryContract:
             processing = [p.id for p in uow.payments.in_status(PaymentStatus.PROCESSING)]
             first = [p.id for p in uow.payments.in_status(PaymentStatus.PROCESSING, limit=1)]
             rest = uow.payments.in_status(PaymentStatus.PROCESSING, after=first[-1])
+            by_date = [p.id for p in uow.payments.due(date(2026, 3, 5))]
+            past_today = uow.payments.due(date(2026, 3, 5), after=(today.send_on, today.id))
+        assert by_date == [other_tenant.id, today.id, later.id]
+        assert [p.id for p in past_today] == [later.id]
         assert due == {today.id, other_tenant.id}
         assert due_ten_1 == {today.id}
         assert processing == [submitted.id, also_submitted.id]

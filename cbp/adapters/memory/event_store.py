@@ -16,7 +16,7 @@ from cbp.domain.verification import VerificationStatus
 from cbp.ports.messages import (
     Headers,
 )
-from cbp.ports.storage import Page, PaymentFilter, ScheduleFilter, StoredEvent
+from cbp.ports.storage import DueKey, Page, PaymentFilter, ScheduleFilter, StoredEvent
 
 
 class InMemoryEventStore:
@@ -92,15 +92,18 @@ class InMemoryPaymentViews:
         wanted = set(payment_ids)
         return [v.status for v in self._views() if v.id in wanted and v.tenant_id == tenant_id]
 
-    def due(self, on: date, *, tenant_id: str | None, limit: int) -> list[PaymentSnapshot]:
+    def due(
+        self, on: date, *, tenant_id: str | None, limit: int, after: DueKey | None = None
+    ) -> list[PaymentSnapshot]:
         due = [
             v
             for v in self._views()
             if v.status is PaymentStatus.SCHEDULED
             and v.send_on <= on
             and tenant_id in (None, v.tenant_id)
+            and (after is None or (v.send_on, v.id) > after)
         ]
-        return sorted(due, key=lambda v: v.id)[:limit]
+        return sorted(due, key=lambda v: (v.send_on, v.id))[:limit]
 
     def in_status(
         self, status: PaymentStatus, *, limit: int, after: str | None = None

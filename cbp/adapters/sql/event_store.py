@@ -13,6 +13,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    tuple_,
 )
 from sqlalchemy.exc import IntegrityError
 
@@ -33,7 +34,7 @@ from cbp.domain.verification import VerificationStatus
 from cbp.ports.messages import (
     Headers,
 )
-from cbp.ports.storage import Page, PaymentFilter, ScheduleFilter, StoredEvent
+from cbp.ports.storage import DueKey, Page, PaymentFilter, ScheduleFilter, StoredEvent
 
 
 class SqlEventStore:
@@ -168,14 +169,18 @@ class SqlPaymentViews:
             found.extend(PaymentStatus(status) for status in self.conn.scalars(query))
         return found
 
-    def due(self, on: date, *, tenant_id: str | None, limit: int) -> list[PaymentSnapshot]:
+    def due(
+        self, on: date, *, tenant_id: str | None, limit: int, after: DueKey | None = None
+    ) -> list[PaymentSnapshot]:
         v = t.payment_views.c
         query = select(t.payment_views).where(
             v.status == PaymentStatus.SCHEDULED.value, v.send_on <= on
         )
         if tenant_id is not None:
             query = query.where(v.tenant_id == tenant_id)
-        rows = self.conn.execute(query.order_by(v.id).limit(limit))
+        if after is not None:
+            query = query.where(tuple_(v.send_on, v.id) > tuple_(*after))
+        rows = self.conn.execute(query.order_by(v.send_on, v.id).limit(limit))
         return [codecs.payment_view_from_row(row) for row in rows]
 
     def in_status(

@@ -37,6 +37,19 @@ def test_the_sweep_queues_a_payment_once_its_date_has_come_where_its_tenant_is(
     assert world.status(payment_id) == "completed"
 
 
+def test_the_sweep_takes_the_earliest_dates_first_whatever_the_ids(
+    world: World, clock: InMemoryClock
+) -> None:
+    """Payments made earlier for a later date never crowd today's out of a sweep."""
+    for _ in range(2):
+        world.pay(send_on=date(2026, 3, 4))
+    today = world.pay(send_on=date(2026, 3, 3))  # NOTE: the newest id
+    clock.advance(days=1)  # NOTE: the 3rd in New York; the sweep also reads the 4th
+    assert world.app.handle(c.QueueDuePayments(limit=2)) == 1
+    world.app.run_until_idle()
+    assert world.status(today) == "completed"
+
+
 def test_a_payment_queued_at_creation_is_left_to_that_delivery(world: World) -> None:
     world.pay()
     assert world.app.handle(c.QueueDuePayments()) == 0

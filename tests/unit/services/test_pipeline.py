@@ -13,6 +13,7 @@ from cbp.ports import messages as m
 from cbp.ports.errors import DependencyDeferred, PaymentRefused
 from cbp.ports.outside import ProcessorResult, ProcessorStatus, Submission
 from cbp.services import commands as c
+from cbp.services import pipeline
 from cbp.services.periodic import ReconcileInTurn
 from tests.unit.services.conftest import World, make_world, memory_core
 
@@ -164,6 +165,18 @@ class TestProcessingJobs:
         )
         job, _ = world.app.queries.job_progress(world.tenant_id, job_id)
         assert job.payment_ids == (due,)
+
+    def test_a_job_for_a_date_reads_past_the_first_page_of_due_payments(
+        self, world: World, clock: InMemoryClock, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(pipeline, "DUE_PAGE", 2)
+        due = [world.pay(send_on=date(2026, 3, 3)) for _ in range(5)]
+        clock.advance(days=1)  # NOTE: 2026-03-03 in New York
+        job_id = world.app.handle(
+            c.StartProcessingJob(tenant_id=world.tenant_id, due_on=date(2026, 3, 3))
+        )
+        job, _ = world.app.queries.job_progress(world.tenant_id, job_id)
+        assert sorted(job.payment_ids) == sorted(due)
 
     def test_nothing_goes_before_its_send_on_date_unless_sent_now_on_purpose(
         self, world: World
