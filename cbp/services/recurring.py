@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 
 from cbp.domain import identifiers
@@ -25,6 +26,8 @@ from cbp.services.commands import (
 from cbp.services.dependencies import ServiceOptions
 from cbp.services.outbox import headers_for
 from cbp.services.payments import check_payable, open_payment
+
+logger = logging.getLogger("cbp.recurring")
 
 
 def create_recurring_payment(
@@ -193,7 +196,9 @@ def make_due_occurrences(
     Each schedule is made in a transaction of its own, with its stream's
     version checked: a scheduler that loses a race to another (two
     processes, or a customer's change) has its transaction, payment
-    included, rolled back, so each occurrence becomes one payment.
+    included, rolled back, so each occurrence becomes one payment. A
+    schedule that fails for any other reason is logged and tried again on
+    the next run; the schedules after it are made meanwhile.
     """
     # NOTE: a day more than the days ahead: a tenant's day may be ahead of UTC's
     horizon = clock.now().date() + timedelta(days=options.recurring_days_ahead + 1)
@@ -211,6 +216,11 @@ def make_due_occurrences(
                 uow.commit()
         except ConcurrencyConflict:
             continue  # NOTE: another scheduler made these occurrences; its commit stands
+        except Exception:  # NOTE: one schedule's fault must not hold up every other's
+            logger.exception(
+                "recurring payment not made",
+                extra={"tenant_id": tenant_id, "schedule_id": schedule_id},
+            )
     return made
 
 

@@ -17,6 +17,7 @@ from cbp.domain.errors import (
 )
 from cbp.domain.payment import Payment
 from cbp.services import commands as c
+from cbp.services import recurring
 from tests.unit.services.conftest import World
 
 #: The clock's Monday 2026-03-02 plus the days ahead an occurrence is made before its date.
@@ -180,3 +181,27 @@ def test_a_schedule_is_checked_as_a_payment_is(
     with pytest.raises(error, match=message):
         schedule(world, frequency, starts_on, **terms)  # type: ignore[arg-type]
     assert payments(world.app, world) == []
+
+
+def test_a_schedule_that_fails_does_not_hold_up_the_others(
+    world: World,
+    clock: InMemoryClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken = schedule(world, "weekly", date(2026, 3, 9))
+    healthy = schedule(world, "weekly", date(2026, 3, 9))
+    make = recurring._make_due_and_save
+
+    def failing_for_one(uow, schedule, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if schedule.id == broken:
+            raise RuntimeError("a fault of this schedule alone")
+        return make(uow, schedule, *args, **kwargs)
+
+    monkeypatch.setattr(recurring, "_make_due_and_save", failing_for_one)
+    clock.advance(days=4)  # NOTE: Friday the 6th: the 9th is within the days ahead
+    assert world.app.handle(c.MakeDueOccurrences()) == 1
+    made = world.app.queries.get_recurring_payment(world.tenant_id, healthy)
+    assert made.last_payment_id is not None
+    failure = [r for r in caplog.records if r.getMessage() == "recurring payment not made"]
+    assert [r.schedule_id for r in failure] == [broken]  # type: ignore[attr-defined]
