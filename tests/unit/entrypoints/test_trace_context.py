@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
 
 from cbp.entrypoints.trace_context import Level2TraceContextPropagator
 
@@ -122,3 +123,26 @@ def test_a_tracestate_without_a_traceparent_is_dropped() -> None:
     traceparent, members = relay("foo=1,bar=2", traceparent=None)
     assert members == {}
     assert "12345678901234567890123456789012" not in traceparent
+
+
+@pytest.mark.parametrize(
+    ("received", "sent"),
+    [("00", "00"), ("01", "01"), ("02", "02"), ("03", "03"), ("ff", "03"), ("09", "01")],
+)
+def test_the_random_flag_is_passed_on_as_received_and_unknown_flags_are_cleared(
+    received: str, sent: str
+) -> None:
+    """Level 2: continuing a trace keeps its random-trace-id flag; undefined bits go out as 0."""
+    propagator = Level2TraceContextPropagator()
+    context = propagator.extract({"traceparent": TRACEPARENT[:-2] + received})
+    with TracerProvider().get_tracer("test").start_as_current_span("child", context=context):
+        carrier: dict[str, str] = {}
+        propagator.inject(carrier)
+    assert carrier["traceparent"].split("-")[1::2] == ["12345678901234567890123456789012", sent]
+
+
+def test_a_trace_this_service_starts_says_its_id_is_random() -> None:
+    with TracerProvider().get_tracer("test").start_as_current_span("root"):
+        carrier: dict[str, str] = {}
+        Level2TraceContextPropagator().inject(carrier)
+    assert int(carrier["traceparent"].split("-")[3], 16) & 0x02
