@@ -57,7 +57,7 @@ def server(home: Path, simulator: Simulator) -> Iterator[Server]:
         "CBP_RECONCILE_INTERVAL_SECONDS": "1",
         "CBP_PUMP_INTERVAL_SECONDS": "0.05",
         "CBP_RATE_LIMIT": "1000000",
-        "CBP_MICRO_DEPOSIT_EXPIRY_SECONDS": "15",
+        "CBP_MICRO_DEPOSIT_EXPIRY_SECONDS": "30",
     }
     api_home = home / "api"
     api_home.mkdir()
@@ -282,7 +282,9 @@ def test_micro_deposits_verify_lock_and_expire_over_http(
     assert server.call("POST", path, {"amounts": [first, "0.00"]}).status == 409
 
     expired_id, amounts = micro_deposit_account(server, simulator, customer_id)
-    time.sleep(15)
+    pending = server.call("GET", f"/funding-account/{expired_id}").body["micro_deposits"]
+    expires_at = datetime.fromisoformat(pending["expires_at"].replace("Z", "+00:00"))
+    time.sleep(max(0.0, (expires_at - datetime.now(UTC)).total_seconds()) + 1)
     late = server.call(
         "POST", f"/funding-account/{expired_id}/micro-deposits", {"amounts": amounts}
     )
