@@ -49,10 +49,11 @@ def settle_held_payments(
     with unit_of_work() as uow:
         if already_consumed(uow, _CONSUMER, command.message_id, at=now):
             return 0
-        for (tenant_id, payee_id), group in groupby(
-            sorted(_held(uow, command), key=lambda p: (p.tenant_id, p.payee_id, p.id)),
-            key=lambda p: (p.tenant_id, p.payee_id),
-        ):
+        held = sorted(_held(uow, command), key=lambda p: (p.tenant_id, p.payee_id, p.id))
+        # NOTE: every customer at once, in the one order all holders take, before any
+        # stream is read again: a release queues payments as the sweep does
+        hold_for_queueing(uow, held)
+        for (tenant_id, payee_id), group in groupby(held, key=lambda p: (p.tenant_id, p.payee_id)):
             payee = uow.payees.get(tenant_id, payee_id)
             if payee.verification_status is VerificationStatus.PENDING:
                 continue
@@ -98,7 +99,6 @@ def _release(
     policy = uow.tenants.get(payee.tenant_id).policy
     earliest = policy.earliest_send_on(at, calendar.is_business_day)
     today = policy.local_now(at).date()
-    hold_for_queueing(uow, payments)
     for payment in payments:
         send_on, deliver_by = payment.send_on, payment.deliver_by
         if send_on < earliest:

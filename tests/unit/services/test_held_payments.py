@@ -7,9 +7,17 @@ from datetime import date
 import pytest
 
 from cbp.adapters.memory.outside import InMemoryClock
+from cbp.adapters.memory.records import InMemoryCustomerRepository
 from cbp.domain.errors import InvalidInput
 from cbp.services import commands as c
-from tests.unit.services.conftest import ScriptedVerifier, World
+from tests.unit.services.conftest import (
+    FUNDING_ACCOUNT_NUMBER,
+    ROUTING_NUMBER,
+    ScriptedVerifier,
+    World,
+    make_world,
+    memory_core,
+)
 
 NEW_ACCOUNT = "5550001111"
 
@@ -130,3 +138,58 @@ def test_a_held_payment_can_be_changed_or_cancelled_but_not_sent(world: World) -
     payment = world.app.queries.get_payment(world.tenant_id, changed)
     assert (payment.status.value, str(payment.amount.amount)) == ("scheduled", "45.00")
     assert world.status(cancelled) == "cancelled"
+
+
+def test_the_sweep_holds_every_customer_first_in_the_one_order_all_holders_take(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Customers in one order, whatever order their payees come in: no circle of waits."""
+    app = memory_core(InMemoryClock())
+    world = make_world(app)
+    other = app.handle(
+        c.CreateCustomer(
+            tenant_id=world.tenant_id, external_id="cust-2", name="Bo", email="bo@example.com"
+        )
+    )
+    other_funding = app.handle(
+        c.AddFundingAccount(
+            tenant_id=world.tenant_id,
+            customer_id=other,
+            routing_number=ROUTING_NUMBER,
+            account_number=FUNDING_ACCOUNT_NUMBER,
+            account_type="checking",
+            holder_name="Bo",
+        )
+    )
+    payees = {}
+    for customer_id in (other, world.customer_id):  # NOTE: the later customer's payee first
+        payees[customer_id] = app.handle(
+            c.AddPayee(
+                tenant_id=world.tenant_id,
+                customer_id=customer_id,
+                global_payee_id=world.biller_id,
+                account_number=NEW_ACCOUNT,
+            )
+        )
+    for customer_id, funding_id in ((other, other_funding), (world.customer_id, world.funding_id)):
+        app.handle(
+            c.CreateOneTimePayment(
+                tenant_id=world.tenant_id,
+                customer_id=customer_id,
+                payee_id=payees[customer_id],
+                funding_account_id=funding_id,
+                amount="40.00",
+            )
+        )
+        app.handle(c.VerifyPayeeAccount(tenant_id=world.tenant_id, payee_id=payees[customer_id]))
+    held: list[str] = []
+    hold = InMemoryCustomerRepository.hold
+
+    def recording(self: InMemoryCustomerRepository, tenant_id: str, customer_id: str) -> None:
+        held.append(customer_id)
+        hold(self, tenant_id, customer_id)
+
+    monkeypatch.setattr(InMemoryCustomerRepository, "hold", recording)
+    assert app.handle(c.SettleHeldPayments()) == 2
+    assert held == sorted([world.customer_id, other])
+    app.close()
