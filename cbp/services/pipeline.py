@@ -10,6 +10,7 @@ money twice.
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -49,6 +50,8 @@ from cbp.services.payments import (
     queue_processing,
     save_payment,
 )
+
+logger = logging.getLogger("cbp.pipeline")
 
 _CONSUMER = "process_payment"
 
@@ -294,23 +297,39 @@ def reconcile_payments(
                     payee = uow.payees.get(stale.tenant_id, stale.payee_id)
                     funding = uow.funding_accounts.get(stale.tenant_id, stale.funding_account_id)
                 result = _submit(processor, _submission(stale, payee, funding, command.traceparent))
+            moved += _record_outcome(stale, result, command, unit_of_work, clock=clock, ids=ids)
         except DependencyDeferred:
             # NOTE: the next pass starts with this payment, the first not asked about
             return ReconcilePass(moved, processing[index - 1].id if index else command.after)
         except DependencyError:
             continue
-        with unit_of_work() as uow:
-            payment = uow.payments.get(stale.tenant_id, stale.id)
-            if payment.status is not PaymentStatus.PROCESSING:
-                continue
-            now = clock.now()
-            headers = headers_for(command, payment.tenant_id)
-            _apply_result(uow, payment, result, headers, ids=ids, at=now)
-            if payment.pending_events:
-                moved += 1
-                save_payment(uow, payment, command, at=now)
-                uow.commit()
+        except Exception:  # NOTE: one payment's fault must not keep the pass from the rest
+            logger.exception("payment not reconciled", extra={"payment_id": stale.id})
     return ReconcilePass(moved, resume_after)
+
+
+def _record_outcome(
+    stale: Payment,
+    result: ProcessorResult,
+    command: ReconcilePayments,
+    unit_of_work: UnitOfWorkFactory,
+    *,
+    clock: Clock,
+    ids: IdGenerator,
+) -> int:
+    """Apply the processor's answer to a payment still processing; 1 if it moved on."""
+    with unit_of_work() as uow:
+        payment = uow.payments.get(stale.tenant_id, stale.id)
+        if payment.status is not PaymentStatus.PROCESSING:
+            return 0
+        now = clock.now()
+        headers = headers_for(command, payment.tenant_id)
+        _apply_result(uow, payment, result, headers, ids=ids, at=now)
+        if not payment.pending_events:
+            return 0
+        save_payment(uow, payment, command, at=now)
+        uow.commit()
+        return 1
 
 
 def record_payment_return(

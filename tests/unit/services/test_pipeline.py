@@ -314,3 +314,26 @@ def test_a_pass_cut_short_by_an_open_breaker_resumes_with_the_first_payment_not_
     assert (second.moved, second.resume_after) == (2, None)
     assert [world.status(p) for p in timed_out] == ["completed"] * 3
     app.close()
+
+
+def test_a_payment_the_reconciler_cannot_settle_does_not_keep_it_from_the_others(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = InMemoryClock()
+    app = memory_core(clock)
+    world = make_world(app)
+    broken, fine = sorted(world.pay("25.17") for _ in range(2))
+    app.run_until_idle()
+    apply_result = pipeline._apply_result
+
+    def failing_for_one(uow, payment, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if payment.id == broken:
+            raise RuntimeError("a fault of this payment alone")
+        return apply_result(uow, payment, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_apply_result", failing_for_one)
+    assert app.handle(c.ReconcilePayments()).moved == 1
+    assert [world.status(broken), world.status(fine)] == ["processing", "completed"]
+    failure = [r for r in caplog.records if r.getMessage() == "payment not reconciled"]
+    assert [r.payment_id for r in failure] == [broken]  # type: ignore[attr-defined]
+    app.close()
