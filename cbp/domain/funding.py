@@ -77,12 +77,11 @@ class FundingAccount(VerifiesAccount):
         account's verification; it must be added again to start over.
         """
         challenge = self.micro_deposits
+        if self.expire_micro_deposits(at=at) or self._expired_unconfirmed(at):
+            return Confirmation.EXPIRED
         if challenge is None or self.verification_status is not VerificationStatus.PENDING:
             status = self.verification_status.value
             raise IllegalTransition("funding account", status, "confirm micro-deposits of")
-        if at >= challenge.expires_at:
-            self.record_verification(verified=False, reason="micro_deposits_expired", at=at)
-            return Confirmation.EXPIRED
         if challenge.matches(answer):
             self.record_verification(verified=True, reason=None, at=at)
             return Confirmation.VERIFIED
@@ -91,6 +90,32 @@ class FundingAccount(VerifiesAccount):
             self.record_verification(verified=False, reason="micro_deposits_locked", at=at)
             return Confirmation.LOCKED
         return Confirmation.MISMATCH
+
+    def expire_micro_deposits(self, *, at: datetime) -> bool:
+        """Fail the verification of micro-deposits left unconfirmed past their expiry.
+
+        True if this call failed it; an account verified, failed already, or
+        still within its time is left as it is.
+        """
+        challenge = self.micro_deposits
+        if (
+            challenge is None
+            or self.verification_status is not VerificationStatus.PENDING
+            or at < challenge.expires_at
+        ):
+            return False
+        self.record_verification(verified=False, reason="micro_deposits_expired", at=at)
+        return True
+
+    def _expired_unconfirmed(self, at: datetime) -> bool:
+        """Whether the micro-deposits expired before anyone confirmed them (failed since)."""
+        challenge = self.micro_deposits
+        return (
+            challenge is not None
+            and self.verification_status is VerificationStatus.FAILED
+            and challenge.tries_left > 0
+            and at >= challenge.expires_at
+        )
 
     def correct(
         self,

@@ -566,6 +566,10 @@ class FundingAccountRepository(Protocol):
         """Store the account's changes."""
         ...
 
+    def awaiting_micro_deposits(self, *, limit: int) -> list[FundingAccount]:
+        """Accounts of every tenant whose micro-deposits await confirmation, oldest first."""
+        ...
+
     def hold(self, tenant_id: str, account_id: str) -> None:
         """Hold the account until this unit of work ends, or NotFound.
 

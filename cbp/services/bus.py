@@ -57,6 +57,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.VerifyFundingAccount: funding.verify_funding_account,
     c.SendMicroDeposits: micro_deposits.send_micro_deposits,
     c.ConfirmMicroDeposits: micro_deposits.confirm_micro_deposits,
+    c.ExpireMicroDeposits: micro_deposits.expire_micro_deposits,
     c.CreateOneTimePayment: payments.create_one_time_payment,
     c.ChangePayment: payments.change_payment,
     c.CreateRecurringPayment: recurring.create_recurring_payment,

@@ -239,6 +239,13 @@ class SendMicroDeposits(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ExpireMicroDeposits(Command):
+    """Fail the verification of funding accounts whose micro-deposits expired unconfirmed."""
+
+    limit: int = 1000
+
+
+@dataclass(frozen=True, kw_only=True)
 class ConfirmMicroDeposits(Command):
     """The customer's answer: the two amounts they saw credited."""
 

@@ -11,7 +11,7 @@ from cbp.ports.outside import Credit, PaymentProcessor
 from cbp.ports.storage import UnitOfWorkFactory
 from cbp.ports.system import Clock
 from cbp.services import auditing
-from cbp.services.commands import ConfirmMicroDeposits, SendMicroDeposits
+from cbp.services.commands import ConfirmMicroDeposits, ExpireMicroDeposits, SendMicroDeposits
 from cbp.services.outbox import already_consumed
 
 
@@ -107,3 +107,30 @@ def confirm_micro_deposits(
             "the micro-deposits expired: the account failed verification; add it again"
         )
     return outcome
+
+
+def expire_micro_deposits(
+    command: ExpireMicroDeposits, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+) -> int:
+    """Fail the accounts whose micro-deposits were left unconfirmed past their expiry.
+
+    Without this, an account nobody answers for stays pending for good. Its
+    failure is announced (``AccountVerified``, not verified) like any other.
+    Each account is held and read again first, so an answer being counted
+    at the same moment is either seen or refused as late. Returns how many
+    accounts expired.
+    """
+    now = clock.now()
+    expired = 0
+    with unit_of_work() as uow:
+        for waiting in uow.funding_accounts.awaiting_micro_deposits(limit=command.limit):
+            challenge = waiting.micro_deposits
+            if challenge is None or now < challenge.expires_at:
+                continue
+            uow.funding_accounts.hold(waiting.tenant_id, waiting.id)
+            account = uow.funding_accounts.get(waiting.tenant_id, waiting.id)
+            if account.expire_micro_deposits(at=now):
+                uow.funding_accounts.save(account)
+                expired += 1
+        uow.commit()
+    return expired

@@ -61,7 +61,7 @@ PURGE_INTERVAL_SECONDS = 3600.0
 def periodic_jobs(
     bus: CommandBus, *, interval_seconds: float, retention_days: float = 7.0
 ) -> list[Every]:
-    """Reconcile; settle held payments; make recurring occurrences; queue due ones; purge.
+    """Reconcile; settle held payments; expire micro-deposits; make occurrences; queue; purge.
 
     The sweep queues each payment once its date has come in its tenant's
     time zone. Held payments are settled by their payee's verification
@@ -70,6 +70,7 @@ def periodic_jobs(
     return [
         Every(interval_seconds, ReconcileInTurn(bus)),
         Every(interval_seconds, lambda: bus.handle(c.SettleHeldPayments())),
+        Every(interval_seconds, lambda: bus.handle(c.ExpireMicroDeposits())),
         Every(interval_seconds, lambda: bus.handle(c.MakeDueOccurrences())),
         Every(interval_seconds, lambda: bus.handle(c.QueueDuePayments())),
         Every(interval_seconds, lambda: bus.handle(c.RunAchCutOff())),

@@ -14,10 +14,12 @@ from cbp.domain.customer import Channel, Customer, StatusAlert, Tenant
 from cbp.domain.directory import GlobalPayee
 from cbp.domain.errors import NotFound
 from cbp.domain.funding import FundingAccount
+from cbp.domain.micro_deposits import VerificationMethod
 from cbp.domain.notification import Notification, NotificationStatus
 from cbp.domain.payee import Payee
 from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import ProcessJob
+from cbp.domain.verification import VerificationStatus
 from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.ports.pagination import search_rank
 from cbp.ports.storage import Page
@@ -169,6 +171,15 @@ class InMemoryFundingAccountRepository:
         self.get(account.tenant_id, account.id)
         self.tx.put("funding_accounts", account.id, account)
         self.tx.changes.saw(account)
+
+    def awaiting_micro_deposits(self, *, limit: int) -> list[FundingAccount]:
+        awaiting = [
+            account
+            for account in self.tx.scan("funding_accounts")
+            if account.verification_method is VerificationMethod.MICRO_DEPOSITS
+            and account.verification_status is VerificationStatus.PENDING
+        ]
+        return sorted(awaiting, key=lambda account: account.id)[:limit]
 
     def hold(self, tenant_id: str, account_id: str) -> None:
         """Optimistic: a commit after another holder's commit conflicts, and is run again."""

@@ -39,10 +39,12 @@ from cbp.domain.errors import (
     NotFound,
 )
 from cbp.domain.funding import FundingAccount
+from cbp.domain.micro_deposits import VerificationMethod
 from cbp.domain.notification import Notification, NotificationStatus
 from cbp.domain.payee import Payee
 from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import ProcessJob
+from cbp.domain.verification import VerificationStatus
 from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.ports.storage import Changes, Page
 
@@ -316,6 +318,20 @@ class SqlFundingAccountRepository:
         query = select(t.funding_accounts).where(c.id == account_id, c.tenant_id == tenant_id)
         row = one_row(self.conn, query, "funding account", account_id)
         return codecs.funding_account_from_row(row, self.cipher.decrypt)
+
+    def awaiting_micro_deposits(self, *, limit: int) -> list[FundingAccount]:
+        c = t.funding_accounts.c
+        query = (
+            select(t.funding_accounts)
+            .where(
+                c.verification_method == VerificationMethod.MICRO_DEPOSITS.value,
+                c.verification_status == VerificationStatus.PENDING.value,
+            )
+            .order_by(c.id)
+            .limit(limit)
+        )
+        rows = self.conn.execute(query)
+        return [codecs.funding_account_from_row(row, self.cipher.decrypt) for row in rows]
 
     def hold(self, tenant_id: str, account_id: str) -> None:
         """A row lock on PostgreSQL; SQLite has one writer at a time already."""

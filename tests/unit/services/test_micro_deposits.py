@@ -94,6 +94,33 @@ def test_the_amounts_expire(world: World, clock: InMemoryClock) -> None:
     assert status(world, account_id) == "failed"
 
 
+def test_micro_deposits_nobody_confirms_expire_on_their_own(
+    world: World, clock: InMemoryClock
+) -> None:
+    unanswered, answered = add_by_micro_deposits(world), add_by_micro_deposits(world)
+    world.app.run_until_idle()
+    confirm(world, answered, *credited(world.app, answered))
+    clock.advance(days=6)
+    recent = add_by_micro_deposits(world)
+    world.app.run_until_idle()
+    assert world.app.handle(c.ExpireMicroDeposits()) == 0
+    clock.advance(days=1)  # NOTE: a week after the first two; the recent one has six days left
+    assert world.app.handle(c.ExpireMicroDeposits()) == 1
+    assert [status(world, a) for a in (unanswered, answered, recent)] == [
+        "failed",
+        "verified",
+        "pending",
+    ]
+    assert world.app.handle(c.ExpireMicroDeposits()) == 0
+    with pytest.raises(MicroDepositsNotConfirmed, match="expired"):
+        confirm(world, unanswered, *credited(world.app, unanswered))
+    with world.app.deps.unit_of_work() as uow:
+        verified = [m for m in uow.outbox.pending(1000) if m.type == "AccountVerified"]
+    assert [m.payload.get("reason") for m in verified if m.ordering_key == unanswered] == [
+        "micro_deposits_expired"
+    ]
+
+
 def test_each_credit_is_sent_once_whatever_the_redeliveries(world: World) -> None:
     account_id = add_by_micro_deposits(world)
     world.app.run_until_idle()
