@@ -22,6 +22,7 @@ from standardwebhooks.webhooks import Webhook
 from cbp.adapters.dns.discovery import ServiceDiscovery
 from cbp.adapters.http.client import HttpClientSettings, build_client
 from cbp.adapters.http.processor import HttpPaymentProcessor
+from cbp.adapters.http.sms import HttpSmsNotifier
 from cbp.adapters.http.webhooks import HttpWebhookSender, UnsafeWebhookUrl, check_webhook_url
 from cbp.adapters.memory.breakers import InMemoryBreakerStore
 from cbp.adapters.resilience.breaker import BreakerSettings
@@ -100,6 +101,39 @@ def test_an_email_arrives_at_the_smtp_server_with_its_recipient_and_template() -
     text = envelope.content.decode()
     assert "Subject: A payment needs your attention" in text
     assert "pmt_9" in text and "nsf" in text
+
+
+def test_a_text_message_says_what_its_notice_is_about() -> None:
+    received: list[dict[str, Any]] = []
+
+    class Provider(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(202)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Provider)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    completed = notification(Channel.SMS, "+14155550100")
+    completed.template, completed.payload = (
+        "payment_status",
+        {
+            "payment_id": "pmt_9",
+            "status": "completed",
+        },
+    )
+    try:
+        with httpx.Client() as client:
+            base = f"http://127.0.0.1:{httpd.server_address[1]}"
+            HttpSmsNotifier(client, policy("sms", [base])).send(completed)
+    finally:
+        httpd.shutdown()
+    assert received == [
+        {"to": "+14155550100", "body": "Your payment pmt_9 has completed.", "reference": "ntf_01"}
+    ]
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from cbp.adapters.http.client import send
+from cbp.domain.notice_text import notice_text
 from cbp.domain.notification import Notification
 from cbp.ports.errors import DeliveryRejected
 from cbp.ports.resilience import OutboundCall
@@ -25,8 +26,7 @@ class HttpSmsNotifier:
             raise DeliveryRejected(DEPENDENCY, "no phone number")
         body = {
             "to": notification.recipient,
-            "body": f"Payment {notification.payload.get('payment_id', '')} needs your attention "
-            f"({notification.payload.get('kind', notification.template)}).",
+            "body": notice_text(notification).line,
             "reference": notification.id,
         }
 

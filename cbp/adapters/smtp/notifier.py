@@ -7,21 +7,12 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from cbp.domain.notice_text import notice_text
 from cbp.domain.notification import Notification
 from cbp.ports.errors import DeliveryRejected, DependencyTimeout, DependencyUnavailable
 from cbp.ports.resilience import OutboundCall
 
 DEPENDENCY = "email"
-
-#: Subject and body of each template; the payload's fields fill them in.
-TEMPLATES = {
-    "payment_exception": (
-        "A payment needs your attention",
-        "Your payment {payment_id} could not be completed ({kind}, code {reason_code}).\n"
-        "Reference: {exception_id}\n",
-    ),
-}
-_FALLBACK = ("A message about your payments", "Reference: {exception_id}\n")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,14 +29,6 @@ class SmtpSettings:
     ca_file: str | None = None
 
 
-def render(notification: Notification) -> tuple[str, str]:
-    """The subject and text body of a notification, from its template."""
-    subject, body = TEMPLATES.get(notification.template, _FALLBACK)
-    fields = {"payment_id": "", "kind": "", "reason_code": "", "exception_id": ""}
-    fields.update({k: str(v) for k, v in notification.payload.items()})
-    return subject, body.format(**fields)
-
-
 class SmtpEmailNotifier:
     """Sends each email notification as one SMTP transaction."""
 
@@ -57,13 +40,13 @@ class SmtpEmailNotifier:
         """Deliver to the notification's recipient; a refused address is ``DeliveryRejected``."""
         if not notification.recipient:
             raise DeliveryRejected(DEPENDENCY, "no email recipient")
-        subject, body = render(notification)
+        text = notice_text(notification)
         message = EmailMessage()
         message["From"] = self.settings.sender
         message["To"] = notification.recipient
-        message["Subject"] = subject
+        message["Subject"] = text.subject
         message["Message-ID"] = f"<{notification.id}@cbp>"
-        message.set_content(body)
+        message.set_content(text.body + "\n")
         # NOTE: not retried here: a repeat could send the mail twice; the delivery retries
         self.call(lambda _: self._deliver(message), retryable=False)
 

@@ -1,0 +1,74 @@
+"""What each notification says: an email's subject and body, and the line a text message carries.
+
+One wording per template, shared by every channel, so that a customer told
+of a completed payment by text reads the same news as by email. A template
+this module does not know (a tenant's own, sent through the API) gets a
+neutral message with its reference, never another template's words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cbp.domain.notification import Notification
+
+
+@dataclass(frozen=True)
+class NoticeText:
+    """The words of one notification."""
+
+    subject: str
+    body: str
+
+    @property
+    def line(self) -> str:
+        """The body's first line: what a text message says."""
+        return self.body.splitlines()[0]
+
+
+#: Subject and body by template (a status notice by ``payment_status.<status>``).
+TEMPLATES: dict[str, tuple[str, str]] = {
+    "payment_exception": (
+        "A payment needs your attention",
+        "Your payment {payment_id} could not be completed ({kind}, code {reason_code}).\n"
+        "Reference: {exception_id}",
+    ),
+    "payment_status.scheduled": ("Payment scheduled", "Your payment {payment_id} is scheduled."),
+    "payment_status.sent": ("Payment sent", "Your payment {payment_id} has been sent."),
+    "payment_status.completed": ("Payment completed", "Your payment {payment_id} has completed."),
+    "payment_status.failed": ("Payment failed", "Your payment {payment_id} failed{code}."),
+    "payment_status.returned": (
+        "Payment returned",
+        "Your payment {payment_id} was returned by the bank{code}.",
+    ),
+    "account_corrected": (
+        "Your bank account details were corrected",
+        "Your bank corrected the details of funding account {funding_account_id} "
+        "(change {change_code}); it is being verified again.",
+    ),
+    "webhook_endpoint_paused": (
+        "Webhook deliveries paused",
+        "Deliveries to webhook endpoint {endpoint_id} failed from {failing_since} "
+        "and were paused at {paused_at}.\nMend the endpoint, then resume it.",
+    ),
+}
+_OTHER = ("A message about your payments", "Reference: {reference}")
+
+
+class _Fields(dict[str, str]):
+    """The payload's fields as text; a field the payload lacks reads as empty."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def notice_text(notification: Notification) -> NoticeText:
+    """The subject and body of ``notification``, filled in from its payload."""
+    fields = _Fields({key: str(value) for key, value in notification.payload.items()})
+    fields["reference"] = notification.exception_id or notification.id
+    fields["code"] = f" (code {fields['failure_code']})" if fields["failure_code"] else ""
+    key = notification.template
+    if key == "payment_status":
+        key = f"payment_status.{fields['status']}"
+    subject, body = TEMPLATES.get(key, _OTHER)
+    return NoticeText(subject, body.format_map(fields))
