@@ -46,6 +46,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Your bank corrected the details of funding account {funding_account_id} "
         "(change {change_code}); it is being verified again.",
     ),
+    "micro_deposits_expired": (
+        "Your bank account was not verified",
+        "The two small deposits to funding account {funding_account_id} were not confirmed "
+        "in time; add the account again to verify it.",
+    ),
     "webhook_endpoint_paused": (
         "Webhook deliveries paused",
         "Deliveries to webhook endpoint {endpoint_id} failed from {failing_since} "

@@ -9,10 +9,14 @@ from cbp.domain.micro_deposits import Confirmation
 from cbp.domain.money import Money
 from cbp.ports.outside import Credit, PaymentProcessor
 from cbp.ports.storage import UnitOfWorkFactory
-from cbp.ports.system import Clock
+from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.commands import ConfirmMicroDeposits, ExpireMicroDeposits, SendMicroDeposits
-from cbp.services.outbox import already_consumed
+from cbp.services.notifications import notify_customer
+from cbp.services.outbox import already_consumed, headers_for
+
+#: The template of the notice a customer gets when their micro-deposits expire unconfirmed.
+MICRO_DEPOSITS_EXPIRED = "micro_deposits_expired"
 
 
 def micro_deposit_amounts() -> tuple[Money, Money]:
@@ -110,15 +114,15 @@ def confirm_micro_deposits(
 
 
 def expire_micro_deposits(
-    command: ExpireMicroDeposits, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+    command: ExpireMicroDeposits, *, unit_of_work: UnitOfWorkFactory, clock: Clock, ids: IdGenerator
 ) -> int:
     """Fail the accounts whose micro-deposits were left unconfirmed past their expiry.
 
     Without this, an account nobody answers for stays pending for good. Its
-    failure is announced (``AccountVerified``, not verified) like any other.
-    Each account is held and read again first, so an answer being counted
-    at the same moment is either seen or refused as late. Returns how many
-    accounts expired.
+    failure is announced (``AccountVerified``, not verified) like any other,
+    and the customer is told on their channels. Each account is held and
+    read again first, so an answer being counted at the same moment is
+    either seen or refused as late. Returns how many accounts expired.
     """
     now = clock.now()
     expired = 0
@@ -131,6 +135,17 @@ def expire_micro_deposits(
             account = uow.funding_accounts.get(waiting.tenant_id, waiting.id)
             if account.expire_micro_deposits(at=now):
                 uow.funding_accounts.save(account)
+                customer = uow.customers.get(account.tenant_id, account.customer_id)
+                notify_customer(
+                    uow,
+                    customer,
+                    headers_for(command, account.tenant_id),
+                    channels=customer.notification_channels,
+                    template=MICRO_DEPOSITS_EXPIRED,
+                    payload={"funding_account_id": account.id},
+                    ids=ids,
+                    at=now,
+                )
                 expired += 1
         uow.commit()
     return expired

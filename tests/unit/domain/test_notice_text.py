@@ -92,3 +92,9 @@ def test_a_template_of_the_tenants_own_gets_neutral_words_and_its_reference() ->
     text = notice_text(notification("loyalty_bonus", {"payment_id": "pmt_7"}, exception_id="exc_9"))
     assert (text.subject, text.body) == ("A message about your payments", "Reference: exc_9")
     assert notice_text(notification("loyalty_bonus", {})).body == "Reference: ntf_1"
+
+
+def test_expired_micro_deposits_tell_the_customer_what_to_do() -> None:
+    text = notice_text(notification("micro_deposits_expired", {"funding_account_id": "fac_2"}))
+    assert text.subject == "Your bank account was not verified"
+    assert "fac_2" in text.line and "add the account again" in text.line

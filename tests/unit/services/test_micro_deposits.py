@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cbp.adapters.memory.outside import InMemoryClock
+from cbp.adapters.memory.outside import InMemoryClock, InMemoryNotifier
 from cbp.bootstrap import Cbp
 from cbp.domain.errors import (
     FundingAccountNotUsable,
@@ -95,7 +95,7 @@ def test_the_amounts_expire(world: World, clock: InMemoryClock) -> None:
 
 
 def test_micro_deposits_nobody_confirms_expire_on_their_own(
-    world: World, clock: InMemoryClock
+    world: World, clock: InMemoryClock, notifier: InMemoryNotifier
 ) -> None:
     unanswered, answered = add_by_micro_deposits(world), add_by_micro_deposits(world)
     world.app.run_until_idle()
@@ -118,6 +118,11 @@ def test_micro_deposits_nobody_confirms_expire_on_their_own(
         verified = [m for m in uow.outbox.pending(1000) if m.type == "AccountVerified"]
     assert [m.payload.get("reason") for m in verified if m.ordering_key == unanswered] == [
         "micro_deposits_expired"
+    ]
+    world.app.run_until_idle()
+    told = [n for n in notifier.sent if n.template == "micro_deposits_expired"]
+    assert [(n.customer_id, n.payload) for n in told] == [
+        (world.customer_id, {"funding_account_id": unanswered})
     ]
 
 
