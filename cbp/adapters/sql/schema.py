@@ -123,6 +123,8 @@ funding_accounts = Table(
     Column("micro_deposits_enc", Text),
     Column("version", Integer, nullable=False),
     Column("created_at", Moment, nullable=False),
+    # NOTE: the expiry job reads the few awaiting micro-deposits among many verified
+    Index(None, "verification_method", "verification_status", "id"),
 )
 
 events = Table(
