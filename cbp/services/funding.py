@@ -88,7 +88,11 @@ def verify_funding_account(
     clock: Clock,
     verifier: AccountVerifier,
 ) -> None:
-    """Ask the verifier about a pending funding account and record the answer."""
+    """Ask the verifier about a pending funding account and record the answer.
+
+    The answer is recorded only for the numbers it was asked about: a bank's
+    correction made meanwhile is verified by its own message.
+    """
     with unit_of_work() as uow:
         account = uow.funding_accounts.get(command.tenant_id, command.account_id)
     if account.verification_status is not VerificationStatus.PENDING:
@@ -97,7 +101,11 @@ def verify_funding_account(
     with unit_of_work() as uow:
         if already_consumed(uow, "verify_funding_account", command.message_id, at=clock.now()):
             return
+        asked_about = (account.routing_number, account.account_number)
         account = uow.funding_accounts.get(command.tenant_id, command.account_id)
+        if (account.routing_number, account.account_number) != asked_about:
+            uow.commit()  # NOTE: corrected meanwhile: the correction's verification answers
+            return
         account.record_verification(verified=result.verified, reason=result.reason, at=clock.now())
         uow.funding_accounts.save(account)
         auditing.record(

@@ -7,6 +7,7 @@ from cbp.domain.banking import check_account_against_masks, normalize_account_nu
 from cbp.domain.directory import PayeeStatus
 from cbp.domain.errors import InvalidInput, PayeeNotPayable
 from cbp.domain.payee import Payee
+from cbp.domain.verification import VerificationStatus
 from cbp.ports.outside import AccountVerifier
 from cbp.ports.storage import UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
@@ -105,15 +106,29 @@ def verify_payee_account(
     clock: Clock,
     verifier: AccountVerifier,
 ) -> None:
-    """Ask the verifier about a payee's account number and record the answer."""
+    """Ask the verifier about a payee's account number and record the answer.
+
+    The verifier is called outside any transaction (a network call must
+    not hold one open). The answer is recorded only for the number it was
+    asked about: if the customer changed it meanwhile, the change's own
+    verification will answer for the new one.
+    """
     with unit_of_work() as uow:
-        if already_consumed(uow, "verify_payee_account", command.message_id, at=clock.now()):
-            return
         payee = uow.payees.get(command.tenant_id, command.payee_id)
         masks = (
             uow.directory.get(payee.global_payee_id).account_masks if payee.global_payee_id else ()
         )
-        result = verifier.verify_payee_account(payee.account_number, masks)
+    if payee.verification_status is not VerificationStatus.PENDING:
+        return  # NOTE: a repeated message: answered already
+    result = verifier.verify_payee_account(payee.account_number, masks)
+    with unit_of_work() as uow:
+        if already_consumed(uow, "verify_payee_account", command.message_id, at=clock.now()):
+            return
+        asked_about = payee.account_number
+        payee = uow.payees.get(command.tenant_id, command.payee_id)
+        if payee.account_number != asked_about:
+            uow.commit()  # NOTE: this message is done; the newer number has its own
+            return
         payee.record_verification(verified=result.verified, reason=result.reason, at=clock.now())
         uow.payees.save(payee)
         auditing.record(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -47,17 +47,34 @@ def webhooks() -> InMemoryWebhookSender:
 
 
 class ScriptedVerifier(RulesAccountVerifier):
-    """The rules verifier, except that it refuses the payee account numbers in ``refused``."""
+    """The rules verifier, except that it refuses the payee account numbers in ``refused``.
+
+    ``meanwhile``, when set, runs while a call is being answered: what a
+    customer or a bank does while the verifier is thinking.
+    """
 
     def __init__(self) -> None:
         self.refused: set[str] = set()
+        self.meanwhile: Callable[[], object] | None = None
+
+    def _think(self) -> None:
+        if self.meanwhile is not None:
+            meanwhile, self.meanwhile = self.meanwhile, None
+            meanwhile()
 
     def verify_payee_account(
         self, account_number: str, masks: tuple[AccountMask, ...]
     ) -> VerificationResult:
+        self._think()
         if account_number in self.refused:
             return VerificationResult(verified=False, reason="account_not_found")
         return super().verify_payee_account(account_number, masks)
+
+    def verify_funding_account(
+        self, routing_number: str, account_number: str
+    ) -> VerificationResult:
+        self._think()
+        return super().verify_funding_account(routing_number, account_number)
 
 
 @pytest.fixture

@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 
 from cbp.adapters.memory.outside import InMemoryClock
@@ -15,7 +17,13 @@ from cbp.domain.verification import VerificationStatus
 from cbp.ports.errors import DependencyDeferred
 from cbp.ports.messages import DeliveryStatus
 from cbp.services import commands as c
-from tests.unit.services.conftest import World, address, make_world, memory_core
+from tests.unit.services.conftest import (
+    ScriptedVerifier,
+    World,
+    address,
+    make_world,
+    memory_core,
+)
 
 
 class TestPayees:
@@ -92,6 +100,30 @@ class TestPayees:
         assert (payee.verification_status, payee.account_number_masked) == (
             VerificationStatus.PENDING,
             "****9999",
+        )
+        app.run_until_idle()
+        assert app.queries.get_payee(world.tenant_id, world.payee_id).is_payable
+
+    def test_an_answer_about_a_number_changed_meanwhile_is_not_recorded(
+        self, world: World, verifier: ScriptedVerifier
+    ) -> None:
+        app = world.app
+
+        def change_to(number: str) -> None:
+            app.handle(
+                c.UpdatePayee(
+                    tenant_id=world.tenant_id, payee_id=world.payee_id, account_number=number
+                )
+            )
+
+        change_to("9999999999")
+        verifier.refused.add("9999999999")
+        verifier.meanwhile = lambda: change_to("8888888888")
+        app.handle(c.VerifyPayeeAccount(tenant_id=world.tenant_id, payee_id=world.payee_id))
+        payee = app.queries.get_payee(world.tenant_id, world.payee_id)
+        assert (payee.verification_status, payee.account_number_masked) == (
+            VerificationStatus.PENDING,
+            "****8888",
         )
         app.run_until_idle()
         assert app.queries.get_payee(world.tenant_id, world.payee_id).is_payable
@@ -185,6 +217,36 @@ class TestFundingAccounts:
             world.tenant_id, self.add(world, account_number="12")
         )
         assert account.verification_status is VerificationStatus.FAILED
+
+
+def test_an_answer_about_funding_numbers_corrected_meanwhile_is_not_recorded(
+    world: World, verifier: ScriptedVerifier
+) -> None:
+    app = world.app
+
+    def correct_to(account_number: str) -> None:
+        with app.deps.unit_of_work() as uow:
+            account = uow.funding_accounts.get(world.tenant_id, world.funding_id)
+            account.correct(
+                routing_number=None,
+                account_number=account_number,
+                account_type=None,
+                holder_name=None,
+                at=datetime(2026, 3, 2, 15, tzinfo=UTC),
+            )
+            uow.funding_accounts.save(account)
+            uow.commit()
+
+    correct_to("12")  # NOTE: a number the verifier refuses
+    verifier.meanwhile = lambda: correct_to("000111222333")
+    app.handle(c.VerifyFundingAccount(tenant_id=world.tenant_id, account_id=world.funding_id))
+    account = app.queries.get_funding_account(world.tenant_id, world.funding_id)
+    assert (account.verification_status, account.account_number_masked) == (
+        VerificationStatus.PENDING,
+        "****2333",
+    )
+    app.run_until_idle()
+    assert app.queries.get_funding_account(world.tenant_id, world.funding_id).is_usable
 
 
 class VerifierDown(RulesAccountVerifier):
