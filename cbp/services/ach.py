@@ -13,7 +13,7 @@ from cbp.ports.storage import UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.commands import ApplyProcessorEvent, ReadAchReturns, RunAchCutOff
-from cbp.services.notifications import notify_customer
+from cbp.services.notifications import notify_account_holder
 from cbp.services.outbox import already_consumed, headers_for, send
 from cbp.services.pipeline import apply_processor_event
 
@@ -158,12 +158,10 @@ def _apply_change(
             at=now,
         )
         uow.funding_accounts.save(account)
-        customer = uow.customers.get(account.tenant_id, account.customer_id)
-        notify_customer(
+        notify_account_holder(
             uow,
-            customer,
+            account,
             headers_for(command, account.tenant_id),
-            channels=customer.notification_channels,
             template=ACCOUNT_CORRECTED,
             payload={"funding_account_id": account.id, "change_code": change.code},
             ids=ids,

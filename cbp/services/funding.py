@@ -97,11 +97,11 @@ def verify_funding_account(
         account = uow.funding_accounts.get(command.tenant_id, command.account_id)
     if account.verification_status is not VerificationStatus.PENDING:
         return  # NOTE: a repeated message: verified already
-    result = verifier.verify_funding_account(account.routing_number, account.account_number)
+    asked_about = (account.routing_number, account.account_number)
+    result = verifier.verify_funding_account(*asked_about)
     with unit_of_work() as uow:
         if already_consumed(uow, "verify_funding_account", command.message_id, at=clock.now()):
             return
-        asked_about = (account.routing_number, account.account_number)
         account = uow.funding_accounts.get(command.tenant_id, command.account_id)
         if (account.routing_number, account.account_number) != asked_about:
             uow.commit()  # NOTE: corrected meanwhile: the correction's verification answers

@@ -12,7 +12,7 @@ from cbp.ports.storage import UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.commands import ConfirmMicroDeposits, ExpireMicroDeposits, SendMicroDeposits
-from cbp.services.notifications import notify_customer
+from cbp.services.notifications import notify_account_holder
 from cbp.services.outbox import already_consumed, headers_for
 
 #: The template of the notice a customer gets when their micro-deposits expire unconfirmed.
@@ -135,12 +135,10 @@ def expire_micro_deposits(
             account = uow.funding_accounts.get(waiting.tenant_id, waiting.id)
             if account.expire_micro_deposits(at=now):
                 uow.funding_accounts.save(account)
-                customer = uow.customers.get(account.tenant_id, account.customer_id)
-                notify_customer(
+                notify_account_holder(
                     uow,
-                    customer,
+                    account,
                     headers_for(command, account.tenant_id),
-                    channels=customer.notification_channels,
                     template=MICRO_DEPOSITS_EXPIRED,
                     payload={"funding_account_id": account.id},
                     ids=ids,

@@ -9,6 +9,7 @@ from typing import Any
 from cbp.domain import identifiers
 from cbp.domain.customer import Channel, Customer
 from cbp.domain.errors import IllegalTransition
+from cbp.domain.funding import FundingAccount
 from cbp.domain.notification import Notification, NotificationStatus
 from cbp.domain.webhook_endpoint import EndpointStatus, WebhookEndpoint, next_retry
 from cbp.ports import messages as m
@@ -78,6 +79,30 @@ def notify_customer(
         queue_notification(uow, notification, headers, ids=ids, at=at)
         created.append(notification.id)
     return created
+
+
+def notify_account_holder(
+    uow: UnitOfWork,
+    account: FundingAccount,
+    headers: m.Headers,
+    *,
+    template: str,
+    payload: dict[str, Any],
+    ids: IdGenerator,
+    at: datetime,
+) -> list[str]:
+    """Tell the customer who owns a funding account, on the channels they chose."""
+    customer = uow.customers.get(account.tenant_id, account.customer_id)
+    return notify_customer(
+        uow,
+        customer,
+        headers,
+        channels=customer.notification_channels,
+        template=template,
+        payload=payload,
+        ids=ids,
+        at=at,
+    )
 
 
 def queue_delivery(

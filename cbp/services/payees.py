@@ -120,11 +120,11 @@ def verify_payee_account(
         )
     if payee.verification_status is not VerificationStatus.PENDING:
         return  # NOTE: a repeated message: answered already
-    result = verifier.verify_payee_account(payee.account_number, masks)
+    asked_about = payee.account_number
+    result = verifier.verify_payee_account(asked_about, masks)
     with unit_of_work() as uow:
         if already_consumed(uow, "verify_payee_account", command.message_id, at=clock.now()):
             return
-        asked_about = payee.account_number
         payee = uow.payees.get(command.tenant_id, command.payee_id)
         if payee.account_number != asked_about:
             uow.commit()  # NOTE: this message is done; the newer number has its own

@@ -117,8 +117,12 @@ class InMemoryPaymentViews:
             for p in self.tx.scan("payees")
             if p.verification_status is not VerificationStatus.PENDING
         }
-        held = self.in_status(PaymentStatus.HELD, limit=len(self._views()))
-        return [v for v in held if (v.tenant_id, v.payee_id) in answered][:limit]
+        held = (
+            v
+            for v in self._views()
+            if v.status is PaymentStatus.HELD and (v.tenant_id, v.payee_id) in answered
+        )
+        return sorted(held, key=lambda v: v.id)[:limit]
 
     def amounts_sent_on(self, tenant_id: str, customer_id: str, send_on: date) -> list[Decimal]:
         return [
