@@ -120,8 +120,17 @@ def serving(env: dict[str, str], home: Path) -> Iterator[int]:
         wait_until_up(port, "/health/live")
         yield port
     finally:
-        served.terminate()
-        served.wait(timeout=60)
+        stop(served)
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """SIGTERM, then SIGKILL if the process has not stopped within ``timeout``."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def cbp_world(port: int, key: str) -> dict[str, str]:
@@ -183,7 +192,8 @@ def main() -> None:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     database = make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False)
-    home = Path(tempfile.mkdtemp())
+    folder = tempfile.TemporaryDirectory()
+    home = Path(folder.name)
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("CBP_", "BENCH_"))}
     rows = []
     try:
@@ -225,8 +235,7 @@ def main() -> None:
                 )
             )
         finally:
-            bare.terminate()
-            bare.wait(timeout=30)
+            stop(bare)
 
         env = base_env | {
             "CBP_DATABASE_URL": database,
@@ -259,6 +268,7 @@ def main() -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+        folder.cleanup()
 
     print_table(rows)
 

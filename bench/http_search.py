@@ -35,6 +35,7 @@ from http_payments import (
     load_with,
     print_table,
     serving,
+    stop,
     wait_until_up,
 )
 
@@ -69,7 +70,8 @@ def main() -> None:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     database = make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False)
-    home = Path(tempfile.mkdtemp())
+    folder = tempfile.TemporaryDirectory()
+    home = Path(folder.name)
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("CBP_", "BENCH_"))}
     rows = []
     try:
@@ -90,8 +92,7 @@ def main() -> None:
                 ("bare Falcon, page from memory", *load(port, args.requests, args.clients, {}))
             )
         finally:
-            bare.terminate()
-            bare.wait(timeout=30)
+            stop(bare)
         env = base_env | {
             "CBP_DATABASE_URL": database,
             "CBP_AUTO_MIGRATE": "true",
@@ -117,6 +118,7 @@ def main() -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+        folder.cleanup()
     print_table(rows)
 
 

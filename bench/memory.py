@@ -142,7 +142,11 @@ def cbp_processes(url: str, database: str, home: Path) -> dict[str, tuple[float,
         for process in started.values():
             process.terminate()
         for process in started.values():
-            process.wait(timeout=60)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def main() -> None:
@@ -161,10 +165,9 @@ def main() -> None:
         try:
             baseline = bare_worker(url)
             rows.append((broker, "bare Dramatiq worker", *baseline, baseline[0]))
-            for process, (rss, uss) in cbp_processes(
-                url, database, Path(tempfile.mkdtemp())
-            ).items():
-                rows.append((broker, process, rss, uss, baseline[0]))
+            with tempfile.TemporaryDirectory() as home:
+                for process, (rss, uss) in cbp_processes(url, database, Path(home)).items():
+                    rows.append((broker, process, rss, uss, baseline[0]))
         finally:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

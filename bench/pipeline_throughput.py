@@ -20,11 +20,12 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 
 import dramatiq
 import psutil
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from cbp.adapters.dramatiq.brokers import open_broker
@@ -72,47 +73,52 @@ def cbp_pipeline(url: str, payments: int) -> tuple[float, int, dict[str, float]]
     """Payments per second through relay and worker processes, and what it took.
 
     Also returns the deliveries made and the resident memory (MiB) of the
-    relay, the worker and an API process after the run.
+    relay, the worker and an API process after the run. Whatever happens,
+    the processes are stopped and the database and folder removed.
     """
     name = f"cbp_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     database = make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False)
-    home = Path(tempfile.mkdtemp())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CBP_")} | {
-        "CBP_DATABASE_URL": database,
-        "CBP_AUTO_MIGRATE": "true",
-        "CBP_API_KEY_SECRET": "bench",
-        "CBP_ENCRYPTION_KEYS": FieldCipher.generate_key(),
-        "CBP_BROKER_URL": url,
-        "CBP_QUEUE_PREFIX": f"bench{uuid.uuid4().hex[:8]}.",
-        "CBP_REDIS_PREFIX": f"bench{uuid.uuid4().hex[:8]}:",
-        "CBP_PROCESSOR_LEDGER_PATH": str(home / "ledger.sqlite3"),
-        "CBP_WORKER_THREADS": str(THREADS),
-        "CBP_RELAY_INTERVAL_SECONDS": "0.05",
-        "CBP_LOG_LEVEL": "WARNING",
-    }
-    app = bootstrap(
-        Settings(
-            database_url=database,
-            auto_migrate=True,
-            api_key_secret=env["CBP_API_KEY_SECRET"],
-            encryption_keys=env["CBP_ENCRYPTION_KEYS"],
-        )
-    )
-    try:
-        world = _world(app)
-        processes = [
-            subprocess.Popen(
-                [sys.executable, "-m", "cbp.entrypoints.cli", *command],
-                env=env,
-                cwd=home,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+    processes: list[subprocess.Popen[bytes]] = []
+    with ExitStack() as cleanup:
+        cleanup.callback(_drop_database, admin, name)
+        home = Path(cleanup.enter_context(tempfile.TemporaryDirectory()))
+        cleanup.callback(_stop_all, processes)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CBP_")} | {
+            "CBP_DATABASE_URL": database,
+            "CBP_AUTO_MIGRATE": "true",
+            "CBP_API_KEY_SECRET": "bench",
+            "CBP_ENCRYPTION_KEYS": FieldCipher.generate_key(),
+            "CBP_BROKER_URL": url,
+            "CBP_QUEUE_PREFIX": f"bench{uuid.uuid4().hex[:8]}.",
+            "CBP_REDIS_PREFIX": f"bench{uuid.uuid4().hex[:8]}:",
+            "CBP_PROCESSOR_LEDGER_PATH": str(home / "ledger.sqlite3"),
+            "CBP_WORKER_THREADS": str(THREADS),
+            "CBP_RELAY_INTERVAL_SECONDS": "0.05",
+            "CBP_LOG_LEVEL": "WARNING",
+        }
+        app = bootstrap(
+            Settings(
+                database_url=database,
+                auto_migrate=True,
+                api_key_secret=env["CBP_API_KEY_SECRET"],
+                encryption_keys=env["CBP_ENCRYPTION_KEYS"],
             )
-            for command in (["relay"], ["worker"], ["serve", "--port", str(_free_port())])
-        ]
+        )
+        cleanup.callback(app.close)
+        world = _world(app)
+        for command in (["relay"], ["worker"], ["serve", "--port", str(_free_port())]):
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "cbp.entrypoints.cli", *command],
+                    env=env,
+                    cwd=home,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         time.sleep(3)  # NOTE: let both processes connect before the clock starts
         start = time.perf_counter()
         created = []
@@ -121,9 +127,12 @@ def cbp_pipeline(url: str, payments: int) -> tuple[float, int, dict[str, float]]
             amount = f"{10 + n % 50}.{cents:02d}"
             created.append(app.handle(c.CreateOneTimePayment(**world, amount=amount)))
         send_on = app.queries.get_payment(world["tenant_id"], created[0]).send_on
-        # NOTE: after the cut-off the payments wait for their date; process them now
-        app.handle(c.StartProcessingJob(tenant_id=world["tenant_id"], due_on=send_on))
+        # NOTE: on a weekend, a holiday or after the cut-off that date is ahead: send them now
+        app.handle(
+            c.StartProcessingJob(tenant_id=world["tenant_id"], due_on=send_on, send_now=True)
+        )
         engine = create_engine(database)
+        cleanup.callback(engine.dispose)
         terminal = "('completed', 'failed', 'returned')"
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
@@ -139,18 +148,27 @@ def cbp_pipeline(url: str, payments: int) -> tuple[float, int, dict[str, float]]
         elapsed = time.perf_counter() - start
         with engine.connect() as conn:
             messages = conn.execute(text("SELECT count(*) FROM deliveries")).scalar_one()
-        engine.dispose()
         names = ("relay", "worker", "serve")
         memory = {name: _rss_mib(p.pid) for name, p in zip(names, processes, strict=True)}
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=60)
         return payments / elapsed, int(messages), memory
-    finally:
-        app.close()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+
+
+def _stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each process, and SIGKILL one that has not stopped within a minute."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _drop_database(admin: Engine, name: str) -> None:
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _free_port() -> int:

@@ -87,18 +87,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--payments", type=int, default=20000)
     args = parser.parse_args()
-    rows = [("SQLite", *measure(f"sqlite:///{Path(tempfile.mkdtemp())}/replay.db", args.payments))]
+    with tempfile.TemporaryDirectory() as folder:
+        rows = [("SQLite", *measure(f"sqlite:///{Path(folder)}/replay.db", args.payments))]
     name = f"cbp_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False)
-        rows.append(("PostgreSQL", *measure(url, args.payments)))
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     except OperationalError as error:
         print(f"PostgreSQL skipped: {error}")
+    else:
+        try:
+            url = make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False)
+            rows.append(("PostgreSQL", *measure(url, args.payments)))
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
     print("| database | events | replay events/s | raw read events/s | ratio |")
     print("|---|---|---|---|---|")
     for label, events, replay, raw in rows:

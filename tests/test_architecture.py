@@ -7,9 +7,16 @@ from pathlib import Path
 CBP = Path(__file__).parents[1] / "cbp"
 
 
+def modules_in(package: Path) -> list[Path]:
+    """The package's Python files; none found means the test is looking in the wrong place."""
+    modules = sorted(package.rglob("*.py"))
+    assert len(modules) > 10, f"too few modules under {package}: has it moved?"
+    return modules
+
+
 def imported_top_level_modules(package: Path) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
-    for path in package.rglob("*.py"):
+    for path in modules_in(package):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
@@ -33,7 +40,7 @@ def test_the_domain_imports_only_the_standard_library() -> None:
 
 
 def test_the_domain_never_reaches_outward_into_the_hexagon() -> None:
-    for path in (CBP / "domain").rglob("*.py"):
+    for path in modules_in(CBP / "domain"):
         source = path.read_text()
         for layer in (
             "cbp.ports",

@@ -13,13 +13,21 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+
+from cbp.adapters.calendar.federal_reserve import FederalReserveCalendar
+from cbp.domain.calendar import next_business_day
+
+#: The demo tenant's time zone: its "today" decides which payments are due.
+TENANT_TIME_ZONE = ZoneInfo("America/New_York")
 
 
 def free_port() -> int:
@@ -76,6 +84,41 @@ class Server:
             json.loads(payload) if payload and "json" in lowered.get("content-type", "") else None
         )
         return Response(status, lowered, parsed, payload)
+
+    def send_now(self, payment_ids: Iterable[str], headers: dict[str, str] | None = None) -> str:
+        """Send scheduled payments at once, before their send-on date; returns the job's id.
+
+        Tests send payments this way, explicitly, so that none depends on
+        today being a business day before the cut-off.
+        """
+        job = {"payment_ids": list(payment_ids), "send_now": True}
+        response = self.call("POST", "/payment/process", job, headers=headers)
+        assert response.status == 202, response.body
+        return str(response.body["id"])
+
+    def pay(
+        self,
+        world: dict[str, Any],
+        amount: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """A one-time payment made for a later business day and sent now, on any day.
+
+        ``headers`` go with both requests (a ``traceparent`` joins both to
+        one trace); ``fields`` are added to the payment's body. A payment
+        that is not ``scheduled`` (held for its payee) is returned unsent.
+        """
+        sent = {"Idempotency-Key": uuid.uuid4().hex} | (headers or {})
+        body = {**world, "amount": amount, "send_on": business_day_ahead(), **fields}
+        created = self.call("POST", "/payment/one-time", body, headers=sent)
+        assert created.status == 201, created.body
+        payment = dict(created.body)
+        if payment["status"] == "scheduled":
+            joined = {k: v for k, v in (headers or {}).items() if k.lower() != "idempotency-key"}
+            self.send_now([payment["id"]], headers=joined)
+        return payment
 
     def cli(self, *args: str) -> str:
         """The last line a successful ``cbp`` command printed."""
@@ -195,6 +238,17 @@ def make_world(server: Server, external_id: str = "ada-1") -> dict[str, Any]:
         "payee_id": payee.body["id"],
         "funding_account_id": funding.body["id"],
     }
+
+
+def business_day_ahead(days: int = 14) -> str:
+    """The first Federal Reserve business day ``days`` or more after the tenant's today.
+
+    No sweep sends a payment made for it during a test, whatever the day
+    or hour the test runs: it goes only when the test sends it now.
+    """
+    today = datetime.now(TENANT_TIME_ZONE).date()
+    day = next_business_day(today + timedelta(days=days), FederalReserveCalendar().is_business_day)
+    return day.isoformat()
 
 
 def log_records(home: Path) -> list[dict[str, Any]]:

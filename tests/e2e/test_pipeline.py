@@ -30,7 +30,7 @@ from cbp.ports.contracts import ProcessPaymentTask
 from cbp.ports.messages import Headers, Message, MessageKind
 from tests.brokers import REDIS_URL
 from tests.e2e.deployment import Deployment, deployment
-from tests.e2e.server import Server, make_world
+from tests.e2e.server import Server, business_day_ahead, make_world
 
 pytestmark = pytest.mark.slow
 
@@ -72,12 +72,14 @@ def create_payments(
     """Create ``count`` payments over HTTP in parallel; return their amounts by id."""
     server = running.server
 
+    send_on = business_day_ahead()
+
     def create(n_amount: tuple[int, str]) -> tuple[str, str]:
         n, amount = n_amount
         created = server.call(
             "POST",
             "/payment/one-time",
-            {**world, "amount": amount},
+            {**world, "amount": amount, "send_on": send_on},
             headers={"Idempotency-Key": f"pipe-{batch}-{n}"},
         )
         assert created.status == 201, created.body
@@ -85,10 +87,9 @@ def create_payments(
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         created = dict(pool.map(create, enumerate(amounts(count))))
-    dates = {server.call("GET", f"/payment/{pid}").body["send_on"] for pid in list(created)[:1]}
-    for due_on in dates:  # NOTE: after the cut-off they wait for their date; run it now
-        job = {"due_on": due_on, "send_now": True}  # NOTE: the date may be tomorrow
-        assert server.call("POST", "/payment/process", job).status == 202
+    ids = list(created)
+    for start in range(0, len(ids), 1000):  # NOTE: a job takes at most 1,000 payments
+        server.send_now(ids[start : start + 1000])
     return created
 
 
@@ -208,12 +209,9 @@ def _compare_audit_with_events(database_url: str, payments: dict[str, str]) -> N
 def test_every_payment_ends_once_even_when_a_worker_is_killed(tmp_path: Path, kind: str) -> None:
     with deployment(tmp_path, kind) as running:
         world = make_world(running.server)
-        traced = running.server.call(
-            "POST",
-            "/payment/one-time",
-            {**world, "amount": "77.00"},
-            headers={"Idempotency-Key": "traced", "traceparent": TRACEPARENT},
-        ).body["id"]
+        traced = running.server.pay(
+            world, "77.00", headers={"Idempotency-Key": "traced", "traceparent": TRACEPARENT}
+        )["id"]
         payments = create_payments(running, world, PAYMENTS) | {traced: "77.00"}
         time.sleep(1.0)
         running.stop("worker", signal.SIGKILL)  # NOTE: mid-run, holding leased deliveries
@@ -312,7 +310,7 @@ def test_a_broker_outage_loses_nothing_and_a_poison_message_waits_in_dead_letter
         later = server.call(
             "POST",
             "/payment/one-time",
-            {**world, "amount": "5.00", "send_on": "2027-01-05"},
+            {**world, "amount": "5.00", "send_on": business_day_ahead(60)},
             headers={"Idempotency-Key": "poisoned"},
         ).body
         poison = insert_poison(running.env["CBP_DATABASE_URL"], later["id"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,14 +44,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def pay(server: Server, world: dict[str, Any], amount: str) -> str:
-    response = server.call(
-        "POST",
-        "/payment/one-time",
-        {**world, "amount": amount},
-        headers={"Idempotency-Key": uuid.uuid4().hex},
-    )
-    assert response.status == 201, response.body
-    return str(response.body["id"])
+    return str(server.pay(world, amount)["id"])
 
 
 def test_settlements_failures_and_returns_arrive_as_events(server: Server) -> None:

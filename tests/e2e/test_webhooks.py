@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -79,17 +78,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def exception_id(server: Server) -> str:
-    world = make_world(server)
-    payment = server.call(
-        "POST",
-        "/payment/one-time",
-        {**world, "amount": "25.13"},
-        headers={"Idempotency-Key": uuid.uuid4().hex},
-    )
-    assert payment.status == 201, payment.body
-    server.wait_for(f"/payment/{payment.body['id']}", "status", "failed")
+    payment = server.pay(make_world(server), "25.13")
+    server.wait_for(f"/payment/{payment['id']}", "status", "failed")
     items = server.call("GET", "/exception?limit=100").body["items"]
-    return str(next(e["id"] for e in items if e["payment_id"] == payment.body["id"]))
+    return str(next(e["id"] for e in items if e["payment_id"] == payment["id"]))
 
 
 def notify(server: Server, exception_id: str) -> str:

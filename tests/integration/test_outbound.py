@@ -298,25 +298,33 @@ def test_three_instances_behind_srv_one_killed_then_probed_back_in(
 
 def test_a_slow_processor_fills_its_own_bulkhead_and_notifications_still_go() -> None:
     release = threading.Event()
+    entered = threading.Barrier(3)
     processor = policy("processor", ["p"], concurrency=2, waiting=0)
     email = policy("email", ["e"], concurrency=2)
 
     def slow(_: str) -> None:
-        release.wait(5)
+        entered.wait()
+        release.wait(60)
 
     holders = [threading.Thread(target=lambda: processor(slow, retryable=False)) for _ in range(2)]
     for t in holders:
         t.start()
-    time.sleep(0.1)
-    started = time.monotonic()
-    with pytest.raises(DependencyDeferred):
-        processor(slow, retryable=False)
-    sent = [email(lambda _: "sent", retryable=False) for _ in range(10)]
-    assert sent == ["sent"] * 10
-    assert time.monotonic() - started < 0.5, "notifications did not wait on the processor"
-    release.set()
-    for t in holders:
-        t.join()
+    entered.wait()
+    try:
+        with pytest.raises(DependencyDeferred):
+            processor(slow, retryable=False)
+        sent: list[str] = []
+        notifying = threading.Thread(
+            target=lambda: sent.extend(email(lambda _: "sent", retryable=False) for _ in range(10))
+        )
+        notifying.start()
+        # NOTE: the processor's calls hold until released below; 30 s only bounds a failure
+        notifying.join(30)
+        assert sent == ["sent"] * 10, "notifications waited on the processor"
+    finally:
+        release.set()
+        for t in holders:
+            t.join()
 
 
 class Answering(BaseHTTPRequestHandler):

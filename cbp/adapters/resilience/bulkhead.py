@@ -35,6 +35,11 @@ class Bulkhead:
         """Calls running now."""
         return self._active
 
+    @property
+    def waiting(self) -> int:
+        """Callers waiting for a slot now."""
+        return self._waiting
+
     @contextmanager
     def slot(self) -> Iterator[None]:
         """Hold one slot for the duration of a call, or raise ``DependencyDeferred``."""
