@@ -111,6 +111,11 @@ class Secrets:
             return self.audit_key_setting
         return hmac.new(self.api_key_secret, b"cbp audit chain", hashlib.sha256).digest()
 
+    @property
+    def cursor_key(self) -> bytes:
+        """The key that signs the API's page cursors, derived from the server secret."""
+        return hmac.new(self.api_key_secret, b"cbp page cursors", hashlib.sha256).digest()
+
 
 def resolve_secrets(settings: Settings) -> Secrets:
     """Secrets from settings; else the embedded file (SQLite) or random ones (memory).

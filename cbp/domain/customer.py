@@ -76,6 +76,25 @@ class Customer:
             return self.phone
         return None
 
+    def reachable_on(self, channel: Channel, *, webhook_endpoint: bool) -> bool:
+        """Whether a notification on ``channel`` can reach the customer."""
+        if channel is Channel.WEBHOOK:
+            return webhook_endpoint
+        return self.recipient_for(channel) is not None
+
+    def channels_kept(self, *, webhook_endpoint: bool) -> tuple[Channel, ...]:
+        """The chosen channels that still reach the customer, else email or SMS, as they can.
+
+        What a change that names no channels keeps: a customer who has only
+        a phone number is not held to an email channel they cannot have.
+        """
+        kept = tuple(
+            channel
+            for channel in self.notification_channels
+            if self.reachable_on(channel, webhook_endpoint=webhook_endpoint)
+        )
+        return kept or default_channels(self.email, self.phone)
+
     def set_notification_preferences(
         self,
         channels: tuple[Channel, ...],
@@ -91,12 +110,21 @@ class Customer:
         if not channels:
             raise InvalidInput("choose at least one channel")
         unreachable = {
-            Channel.EMAIL: None if self.email else "the customer has no email address",
-            Channel.SMS: None if self.phone else "the customer has no phone number",
-            Channel.WEBHOOK: None if webhook_endpoint else "the tenant has no webhook endpoint",
+            Channel.EMAIL: "the customer has no email address",
+            Channel.SMS: "the customer has no phone number",
+            Channel.WEBHOOK: "the tenant has no webhook endpoint",
         }
         for channel in channels:
-            if unreachable[channel]:
+            if not self.reachable_on(channel, webhook_endpoint=webhook_endpoint):
                 raise InvalidInput(f"cannot notify on {channel.value}: {unreachable[channel]}")
         self.notification_channels = tuple(dict.fromkeys(channels))
         self.notify_on = tuple(dict.fromkeys(notify_on))
+
+
+def default_channels(email: str | None, phone: str | None) -> tuple[Channel, ...]:
+    """The channels a new customer is told on: email if they gave an address, else SMS."""
+    if email:
+        return (Channel.EMAIL,)
+    if phone:
+        return (Channel.SMS,)
+    return (Channel.EMAIL,)

@@ -78,6 +78,7 @@ def create_with_core(settings: Settings) -> tuple[falcon.App[falcon.Request, fal
                 if secret.strip()
             ),
             processor_webhook_tolerance_seconds=settings.processor_webhook_tolerance_seconds,
+            cursor_key=core.container.secrets().cursor_key,
         ),
         probes=readiness_probes(core),
         metrics=ApiMetrics(

@@ -11,7 +11,7 @@ from cbp.domain.errors import InvalidInput
 
 def encode_cursor(position: list[Any]) -> str:
     """Wrap the sort key of the last item of a page as an opaque string."""
-    raw = json.dumps(position, separators=(",", ":")).encode()
+    raw = json.dumps(position, separators=(",", ":"), ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -22,9 +22,24 @@ def decode_cursor(cursor: str) -> list[Any]:
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("cursor is not valid") from None
-    if not isinstance(value, list):
+    if not isinstance(value, list) or not all(_is_sort_key(item) for item in value):
         raise InvalidInput("cursor is not valid")
     return value
+
+
+def _is_sort_key(item: Any) -> bool:
+    """What a page's sort key holds: text a database stores, or a 64-bit whole number."""
+    if isinstance(item, bool):
+        return False
+    if isinstance(item, int):
+        return -(2**63) <= item < 2**63
+    if isinstance(item, str):
+        try:
+            item.encode("utf-8")  # NOTE: a lone surrogate is no text a database takes
+        except UnicodeEncodeError:
+            return False
+        return "\x00" not in item
+    return False
 
 
 def search_rank(name: str, aliases: tuple[str, ...], text: str) -> int | None:

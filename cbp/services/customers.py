@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cbp.domain import identifiers
-from cbp.domain.customer import Channel, Customer, StatusAlert
+from cbp.domain.customer import Channel, Customer, StatusAlert, default_channels
 from cbp.ports.storage import UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
@@ -23,6 +23,7 @@ def create_customer(
         email=command.email,
         phone=command.phone,
         created_at=clock.now(),
+        notification_channels=default_channels(command.email, command.phone),
     )
     with unit_of_work() as uow:
         uow.tenants.get(command.tenant_id)
@@ -40,13 +41,13 @@ def set_notification_preferences(
     """Store the channels a customer is told on and the payment changes they opted into."""
     with unit_of_work() as uow:
         customer = uow.customers.get(command.tenant_id, command.customer_id)
-        channels = customer.notification_channels
+        endpoint = uow.webhook_endpoints.for_tenant(customer.tenant_id) is not None
+        channels = customer.channels_kept(webhook_endpoint=endpoint)
         if command.notification_channels is not None:
             channels = all_of(Channel, command.notification_channels, "notification_channels")
         notify_on = customer.notify_on
         if command.notify_on is not None:
             notify_on = all_of(StatusAlert, command.notify_on, "notify_on")
-        endpoint = uow.webhook_endpoints.for_tenant(customer.tenant_id) is not None
         customer.set_notification_preferences(channels, notify_on, webhook_endpoint=endpoint)
         uow.customers.save(customer)
         auditing.record(

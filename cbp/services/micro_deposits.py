@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from cbp.domain.errors import MicroDepositsNotConfirmed
+from cbp.domain.errors import InvalidInput, MicroDepositsNotConfirmed
 from cbp.domain.micro_deposits import Confirmation
 from cbp.domain.money import Money
 from cbp.ports.outside import Credit, PaymentProcessor
@@ -82,6 +82,9 @@ def confirm_micro_deposits(
     answer is committed before it is refused.
     """
     answer = tuple(Money.of(amount, "USD") for amount in command.amounts)
+    if len(answer) != 2 or not all(1 <= amount.minor <= 99 for amount in answer):
+        # NOTE: no micro-deposit looks like this; refused without spending a try
+        raise InvalidInput("answer with the two amounts credited, each from 0.01 to 0.99")
     with unit_of_work() as uow:
         uow.funding_accounts.hold(command.tenant_id, command.account_id)
         account = uow.funding_accounts.get(command.tenant_id, command.account_id)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.e2e.server import DATABASES, Server, make_world, server_on
 
@@ -180,3 +185,127 @@ def test_the_shared_directory_and_the_status_page_belong_to_the_operator(
     assert server.call("GET", "/health/status", key=operator).status == 200
     assert server.call("GET", "/payment", key=operator).status == 403  # NOTE: no tenant's data
     assert server.call("GET", "/dead-letter", key=operator).status == 200
+
+
+#: Every listing that pages, by its path (the directory search takes its text in the path).
+LISTS = [
+    "/payment",
+    "/payment/recurring",
+    "/payee",
+    "/exception",
+    "/payee/global-payee/name/pacific",
+]
+
+
+def forged(value: Any) -> str:
+    """A cursor as a storage adapter makes one, for a sort key of the forger's choosing."""
+    raw = json.dumps(value).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+CRAFTED_CURSORS = [
+    forged([1]),
+    forged([{"a": 1}]),
+    forged([True, "x"]),
+    forged([1.5, "x"]),
+    forged(["\u0000", "x"]),
+    forged(["2026-01-01", 10**30]),
+    forged([[], {}]),
+    "v1." + forged(["2026-01-01", "pmt_x"]) + ".AAAAAAAAAAAAAAAAAAAAAA",
+    "v2.abc.def",
+    "%00",
+    "\udc80",
+    "x" * 5000,
+]
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_a_cursor_the_api_did_not_make_is_refused_before_any_query(
+    server: Server, world: dict[str, Any], path: str
+) -> None:
+    for cursor in CRAFTED_CURSORS:
+        query = urllib.parse.urlencode({"cursor": cursor}, errors="surrogatepass")
+        response = server.call("GET", f"{path}?{query}")
+        assert code_of(response) == (422, "invalid_input"), (cursor, response.body)
+
+
+@pytest.mark.parametrize("limit", ["²", "①", "٣", "３", "-1", "1e2", "", " 3", "9" * 40])
+def test_only_ascii_digits_make_a_limit(server: Server, limit: str) -> None:
+    for path in [*LISTS, "/dead-letter"]:
+        query = urllib.parse.urlencode({"limit": limit})
+        response = server.call("GET", f"{path}?{query}")
+        assert response.status == 422 or (limit == "" and response.status == 200), (path, limit)
+
+
+def test_a_next_cursor_pages_on_and_a_changed_one_is_refused(
+    server: Server, world: dict[str, Any]
+) -> None:
+    for n in range(3):
+        assert pay(server, world, memo=f"page {n}").status == 201
+    first = server.call("GET", f"/payment?customer_id={world['customer_id']}&limit=2").body
+    cursor = first["next_cursor"]
+    assert cursor and cursor.startswith("v1.")
+    second = server.call(
+        "GET", f"/payment?customer_id={world['customer_id']}&limit=2&cursor={cursor}"
+    )
+    assert second.status == 200 and second.body["items"], second.body
+    assert {p["id"] for p in first["items"]}.isdisjoint(p["id"] for p in second.body["items"])
+    version, inner, tag = cursor.split(".")
+    changed = ".".join([version, inner[:-1] + ("A" if inner[-1] != "A" else "B"), tag])
+    refused = server.call("GET", f"/payment?limit=2&cursor={changed}")
+    assert code_of(refused) == (422, "invalid_input")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    path=st.sampled_from([*LISTS, "/dead-letter"]),
+    name=st.sampled_from(["cursor", "limit", "status", "customer_id", "partial_name"]),
+    value=st.text(max_size=300),
+)
+def test_any_text_in_any_query_parameter_of_a_list_is_never_a_5xx(
+    server: Server, path: str, name: str, value: str
+) -> None:
+    query = urllib.parse.urlencode({name: value}, errors="surrogatepass")
+    response = server.call("GET", f"{path}?{query}")
+    assert response.status in (200, 400, 422), (
+        name,
+        value,
+        response.body,
+    )
+
+
+@pytest.mark.parametrize("raw", [b"\x0b", b"\x0c", b" \x0b\n", b"\x1c"])
+def test_only_json_white_space_makes_an_empty_body(server: Server, raw: bytes) -> None:
+    customer = server.call(
+        "POST",
+        "/customer",
+        {"external_id": f"ws-{uuid.uuid4().hex[:8]}", "name": "W", "email": "w@example.com"},
+    ).body
+    response = server.call("PATCH", f"/customer/{customer['id']}", raw=raw)
+    assert code_of(response)[0] == 400, response.body
+    assert server.call("PATCH", f"/customer/{customer['id']}", raw=b" \r\n\t").status == 200
+
+
+def test_a_key_given_twice_is_400(server: Server) -> None:
+    raw = b'{"external_id": "twice", "name": "A", "name": "B", "email": "a@example.com"}'
+    response = server.call("POST", "/customer", raw=raw)
+    assert response.status == 400 and '"name"' in response.body["detail"], response.body
+    nested = b'{"external_id": "twice", "name": "A", "address": {"city": "x", "city": "y"}}'
+    assert server.call("POST", "/customer", raw=nested).status == 400
+
+
+def test_a_customer_with_only_a_phone_can_change_their_choices(server: Server) -> None:
+    created = server.call(
+        "POST",
+        "/customer",
+        {"external_id": f"sms-{uuid.uuid4().hex[:8]}", "name": "Bo", "phone": "+15550100"},
+    )
+    assert created.status == 201, created.body
+    path = f"/customer/{created.body['id']}"
+    for change in ({}, {"notify_on": ["failed"]}):
+        changed = server.call("PATCH", path, change)
+        assert changed.status == 200, changed.body
+    assert (changed.body["notification_channels"], changed.body["notify_on"]) == (
+        ["sms"],
+        ["failed"],
+    )

@@ -252,28 +252,37 @@ def micro_deposit_account(
         time.sleep(0.1)
 
 
+def unlike(*amounts: str) -> str:
+    """A micro-deposit amount that is none of ``amounts``."""
+    return next(f"0.{n:02d}" for n in range(1, 100) if f"0.{n:02d}" not in amounts)
+
+
 def test_micro_deposits_verify_lock_and_expire_over_http(
     server: Server, simulator: Simulator, world: dict[str, Any]
 ) -> None:
     customer_id = world["customer_id"]
     account_id, (first, second) = micro_deposit_account(server, simulator, customer_id)
     path = f"/funding-account/{account_id}/micro-deposits"
-    wrong = server.call("POST", path, {"amounts": [first, "0.00"]})
+    impossible = server.call("POST", path, {"amounts": [first, "0.00"]})
+    assert (impossible.status, impossible.body["code"]) == (422, "validation_failed")
+    other = unlike(first, second)
+    wrong = server.call("POST", path, {"amounts": [first, other]})
     assert (wrong.status, wrong.body["code"]) == (422, "micro_deposits_not_confirmed")
     assert wrong.body["detail"] == "the amounts do not match; 2 tries left"
-    assert first not in wrong.raw.decode() or first == "0.00"
+    assert first not in wrong.raw.decode()
     right = server.call("POST", path, {"amounts": [second, first]})
     assert right.status == 200, right.body
     assert (right.body["verification_status"], right.body["micro_deposits"]) == ("verified", None)
 
-    locked_id, (first, _) = micro_deposit_account(server, simulator, customer_id)
+    locked_id, (first, second) = micro_deposit_account(server, simulator, customer_id)
     path = f"/funding-account/{locked_id}/micro-deposits"
+    other = unlike(first, second)
     for _ in range(3):
-        assert server.call("POST", path, {"amounts": [first, "0.00"]}).status == 422
+        assert server.call("POST", path, {"amounts": [first, other]}).status == 422
     assert server.call("GET", f"/funding-account/{locked_id}").body["verification_status"] == (
         "failed"
     )
-    assert server.call("POST", path, {"amounts": [first, "0.00"]}).status == 409
+    assert server.call("POST", path, {"amounts": [first, other]}).status == 409
 
     expired_id, amounts = micro_deposit_account(server, simulator, customer_id)
     pending = server.call("GET", f"/funding-account/{expired_id}").body["micro_deposits"]

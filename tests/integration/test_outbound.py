@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import threading
 import time
@@ -262,6 +263,33 @@ def dns_server(request: pytest.FixtureRequest) -> Iterator[tuple[str, list[int]]
     stop.set()
     thread.join()
     sock.close()
+
+
+def test_the_last_answer_is_kept_while_the_dns_server_is_away(
+    dns_server: tuple[str, list[int]], caplog: pytest.LogCaptureFixture
+) -> None:
+    nameserver, ports = dns_server
+    clock = [0.0]
+    discovery = ServiceDiscovery(
+        {"processor": "srv://_processor._tcp.cbp.test"},
+        nameserver=nameserver,
+        now=lambda: clock[0],
+    )
+    known = discovery.endpoints("processor")
+    assert known == [f"http://127.0.0.1:{p}" for p in ports]
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # NOTE: a server that never answers
+    silent.bind(("127.0.0.1", 0))
+    try:
+        discovery._resolver.nameservers = ["127.0.0.1"]
+        discovery._resolver.port = silent.getsockname()[1]
+        discovery._resolver.lifetime = 0.3
+        clock[0] += 3600  # NOTE: far past the answer's TTL
+        with caplog.at_level(logging.WARNING, logger="cbp.discovery"):
+            assert discovery.endpoints("processor") == known
+        (record,) = [r for r in caplog.records if r.getMessage() == "SRV lookup failed"]
+        assert record.srv_name == "_processor._tcp.cbp.test"  # type: ignore[attr-defined]
+    finally:
+        silent.close()
 
 
 def test_three_instances_behind_srv_one_killed_then_probed_back_in(

@@ -64,7 +64,9 @@ class ServiceDiscovery:
         try:
             answer = self._resolver.resolve(name, "SRV")
         except dns.exception.DNSException as error:
-            logger.warning("SRV lookup failed", extra={"name": name, "error": type(error).__name__})
+            logger.warning(
+                "SRV lookup failed", extra={"srv_name": name, "error": type(error).__name__}
+            )
             return cached[1] if cached else []
         records = sorted(answer, key=lambda r: (r.priority, -r.weight, str(r.target)))
         urls = [f"{scheme}://{self._address(str(r.target), scheme)}:{r.port}" for r in records]

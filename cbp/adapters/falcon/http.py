@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import falcon
@@ -35,6 +36,13 @@ class ApiOptions:
     trace_context_test: bool = False
     processor_webhook_secrets: tuple[str, ...] = ()
     processor_webhook_tolerance_seconds: float = 300.0
+    #: Signs page cursors; a process with its own random key accepts only its own.
+    cursor_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+
+
+def is_ascii_number(text: str) -> bool:
+    """Whether ``text`` is a whole number in ASCII digits (``str.isdigit`` also takes ² and ①)."""
+    return 0 < len(text) <= 18 and text.isascii() and text.isdigit()
 
 
 #: Routes anyone may call.
@@ -215,12 +223,25 @@ def raw_body(req: falcon.Request, limit: int) -> bytes:
     return req.context.raw_body  # type: ignore[no-any-return]
 
 
+#: The only characters JSON counts as white space (``bytes.strip`` also takes \x0b, \x0c).
+JSON_WHITESPACE = b" \t\n\r"
+
+
+def is_blank(raw: bytes) -> bool:
+    """Whether a body holds nothing but JSON's white space: it then stands for ``{}``."""
+    return not raw.strip(JSON_WHITESPACE)
+
+
 def parse_json(raw: bytes) -> Any:
-    """The JSON document in ``raw``; 400 for anything that is not JSON."""
-    if not raw.strip():
+    """The JSON document in ``raw``; 400 for anything that is not JSON, or repeats a key."""
+    if is_blank(raw):
         return {}
     try:
-        return json.loads(raw, parse_constant=_no_constant)
+        return json.loads(raw, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+    except DuplicateKey as duplicate:
+        raise falcon.HTTPBadRequest(
+            title="Malformed JSON", description=f"the key {duplicate} appears more than once"
+        ) from None
     except (ValueError, UnicodeDecodeError):
         raise falcon.HTTPBadRequest(
             title="Malformed JSON", description="the request body is not valid JSON"
@@ -233,6 +254,19 @@ def parse_json(raw: bytes) -> Any:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+class DuplicateKey(ValueError):
+    """A JSON object names one key twice: which value was meant cannot be known."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise DuplicateKey(json.dumps(key[:100]))
+        found[key] = value
+    return found
 
 
 Responder = Callable[..., None]

@@ -27,7 +27,15 @@ _TEXT = {
 _ID = {"type": "string", "maxLength": 40, "pattern": ID_PATTERN}
 _QUERY = {
     "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
-    "cursor": {"type": "string", "maxLength": 500, "pattern": r"^[A-Za-z0-9_=-]*$"},
+    "cursor": {
+        "type": "string",
+        "maxLength": 2048,
+        "pattern": r"^[A-Za-z0-9_.=-]*$",
+        "description": (
+            "Opaque and signed: the next_cursor of the page before, exactly as it was given."
+            " Any other value, or one from another deployment, is 422 invalid_input."
+        ),
+    },
     "customer_id": _ID,
     "partial_name": _TEXT,
 }

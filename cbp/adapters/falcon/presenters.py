@@ -351,11 +351,9 @@ class StatusOut(HealthOut):
     breakers: list[BreakerOut] = []
 
 
-def page(items: Page[Any], present: Any) -> PageOut[Any]:
-    """A page of presented items."""
-    return PageOut[Any](
-        items=[present(item) for item in items.items], next_cursor=items.next_cursor
-    )
+def page(items: Page[Any], present: Any, next_cursor: str | None) -> PageOut[Any]:
+    """A page of presented items, with the cursor the client is to send for the next."""
+    return PageOut[Any](items=[present(item) for item in items.items], next_cursor=next_cursor)
 
 
 def customer(c: Customer) -> CustomerOut:

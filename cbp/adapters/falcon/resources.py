@@ -15,10 +15,19 @@ from pydantic import BaseModel
 
 from cbp.adapters.falcon import presenters as present
 from cbp.adapters.falcon import schemas as s
-from cbp.adapters.falcon.http import ApiOptions, parse_json, principal, raw_body
+from cbp.adapters.falcon.cursors import CursorSeal
+from cbp.adapters.falcon.http import (
+    ApiOptions,
+    is_ascii_number,
+    is_blank,
+    parse_json,
+    principal,
+    raw_body,
+)
 from cbp.adapters.falcon.telemetry import outgoing_context
 from cbp.domain.errors import InvalidInput, Unauthenticated
 from cbp.domain.webhook_signature import SignatureInvalid, verify
+from cbp.ports.storage import Page
 from cbp.services import commands as c
 from cbp.services.bus import CommandBus
 from cbp.services.dependencies import Dependencies
@@ -48,23 +57,28 @@ class Api:
         self.queries = queries
         self.deps = deps
         self.options = options
+        self.cursors = CursorSeal(options.cursor_key)
 
     def body(self, req: falcon.Request, model: type[M]) -> M:
         """The request body, parsed and validated against ``model`` (strictly, as JSON)."""
         raw = raw_body(req, self.options.max_body_bytes)
         parse_json(raw)  # NOTE: malformed or too deep is 400; the schema's verdict is 422
-        return model.model_validate_json(raw if raw.strip() else b"{}", strict=True)
+        return model.model_validate_json(b"{}" if is_blank(raw) else raw, strict=True)
 
     def send(self, resp: falcon.Response, status: int, data: BaseModel) -> None:
         """A JSON response that no cache may keep (it holds account data)."""
         _write(resp, status, encode(data))
 
     def paging(self, req: falcon.Request) -> tuple[str | None, int | None]:
-        """The ``cursor`` and ``limit`` query parameters."""
+        """The ``cursor`` (opened: only the API's own are taken) and ``limit`` parameters."""
         limit = req.get_param("limit")
-        if limit is not None and not limit.isdigit():
+        if limit is not None and not is_ascii_number(limit):
             raise InvalidInput("limit must be a whole number between 1 and 100")
-        return req.get_param("cursor") or None, None if limit is None else int(limit)
+        return self.cursors.open(req.get_param("cursor")), None if limit is None else int(limit)
+
+    def page(self, items: Page[Any], present_item: Any) -> present.PageOut[Any]:
+        """A page of presented items, its next cursor sealed."""
+        return present.page(items, present_item, self.cursors.seal(items.next_cursor))
 
     def actor(self, req: falcon.Request) -> dict[str, Any]:
         """Who acts, and the correlation to carry into messages."""
@@ -124,7 +138,7 @@ class Directory(Api):
     def on_get_search(self, req: falcon.Request, resp: falcon.Response, partial_name: str) -> None:
         cursor, limit = self.paging(req)
         result = self.queries.search_directory(partial_name, cursor=cursor, limit=limit)
-        body = encode(present.page(result, present.global_payee))
+        body = encode(self.page(result, present.global_payee))
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         resp.etag = etag
         resp.cache_control = ["private", "max-age=60"]
@@ -197,7 +211,7 @@ class Payees(Api):
             cursor=cursor,
             limit=limit,
         )
-        self.send(resp, 200, present.page(result, present.payee))
+        self.send(resp, 200, self.page(result, present.payee))
 
     def on_get_one(self, req: falcon.Request, resp: falcon.Response, payee_id: str) -> None:
         self.send(resp, 200, present.payee(self.queries.get_payee(principal(req).tenant, payee_id)))
@@ -282,7 +296,7 @@ class Payments(Api):
             cursor=cursor,
             limit=limit,
         )
-        self.send(resp, 200, present.page(result, present.payment))
+        self.send(resp, 200, self.page(result, present.payment))
 
     def on_get_one(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
         payment = self.queries.get_payment(principal(req).tenant, payment_id)
@@ -347,7 +361,7 @@ class RecurringPayments(Api):
             cursor=cursor,
             limit=limit,
         )
-        self.send(resp, 200, present.page(result, present.recurring_payment))
+        self.send(resp, 200, self.page(result, present.recurring_payment))
 
     def on_get_one(self, req: falcon.Request, resp: falcon.Response, schedule_id: str) -> None:
         self.send(resp, 200, self._present(principal(req).tenant, schedule_id))
@@ -407,7 +421,7 @@ class Exceptions(Api):
         result = self.queries.list_exceptions(
             principal(req).tenant, status=req.get_param("status"), cursor=cursor, limit=limit
         )
-        self.send(resp, 200, present.page(result, present.exception))
+        self.send(resp, 200, self.page(result, present.exception))
 
     def on_get_one(self, req: falcon.Request, resp: falcon.Response, exception_id: str) -> None:
         exception = self.queries.get_exception(principal(req).tenant, exception_id)

@@ -29,6 +29,8 @@ AccountNumber = Annotated[
     str, StringConstraints(max_length=40, pattern=r"^[ -]*(?:[A-Za-z0-9][ -]*){1,34}$")
 ]
 Mask = Annotated[str, StringConstraints(min_length=1, max_length=34, pattern=r"^[0-9A-Z]+$")]
+#: A micro-deposit is a credit of 0.01 to 0.99: no sign, no whole dollars, cents only.
+MicroDepositAmount = Annotated[str, StringConstraints(pattern=r"^0?\.(0[1-9]|[1-9][0-9]?)$")]
 
 
 class Strict(BaseModel):
@@ -167,7 +169,7 @@ class FundingAccountIn(Strict):
 class MicroDepositsIn(Strict):
     """POST /funding-account/{id}/micro-deposits: the two amounts seen, in either order."""
 
-    amounts: Annotated[list[Money], Field(min_length=2, max_length=2)]
+    amounts: Annotated[list[MicroDepositAmount], Field(min_length=2, max_length=2)]
 
 
 class PaymentIn(Strict):

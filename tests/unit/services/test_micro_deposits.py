@@ -12,6 +12,7 @@ from cbp.bootstrap import Cbp
 from cbp.domain.errors import (
     FundingAccountNotUsable,
     IllegalTransition,
+    InvalidInput,
     MicroDepositsNotConfirmed,
 )
 from cbp.services import commands as c
@@ -74,7 +75,7 @@ def test_three_wrong_answers_lock_the_account(world: World) -> None:
     account_id = add_by_micro_deposits(world)
     world.app.run_until_idle()
     first, second = credited(world.app, account_id)
-    wrong = "0.00" if first != "0.00" else "0.98"
+    wrong = next(f"0.{n:02d}" for n in range(1, 100) if f"0.{n:02d}" not in (first, second))
     for left in ("2 tries left", "1 try left"):
         with pytest.raises(MicroDepositsNotConfirmed, match=left):
             confirm(world, account_id, first, wrong)
@@ -83,6 +84,19 @@ def test_three_wrong_answers_lock_the_account(world: World) -> None:
     assert status(world, account_id) == "failed"
     with pytest.raises(IllegalTransition, match="failed"):
         confirm(world, account_id, first, second)  # NOTE: right, but too late
+
+
+@pytest.mark.parametrize("amount", ["0.00", "1.00", "-0.05", "12.34"])
+def test_an_answer_no_micro_deposit_could_be_uses_no_try(world: World, amount: str) -> None:
+    account_id = add_by_micro_deposits(world)
+    world.app.run_until_idle()
+    first, _ = credited(world.app, account_id)
+    for _ in range(4):
+        with pytest.raises(InvalidInput, match=r"each from 0\.01 to 0\.99"):
+            confirm(world, account_id, first, amount)
+    assert status(world, account_id) == "pending"
+    challenge = world.app.queries.get_funding_account(world.tenant_id, account_id).micro_deposits
+    assert challenge is not None and challenge.tries_left == 3
 
 
 def test_the_amounts_expire(world: World, clock: InMemoryClock) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cbp.adapters.memory.outside import InMemoryNotifier
+from cbp.domain.customer import Channel
 from cbp.domain.errors import InvalidInput
 from cbp.ports.contracts import PaymentStatusChanged
 from cbp.ports.messages import DeliveryStatus, Message, MessageKind
@@ -152,3 +153,42 @@ def test_preferences_left_out_stay_as_they_were(world: World) -> None:
     )
     customer = world.app.queries.get_customer(world.tenant_id, world.customer_id)
     assert [a.value for a in customer.notify_on] == ["failed"]
+
+
+def test_a_customer_with_only_a_phone_is_told_by_text_and_can_change_their_choices(
+    world: World,
+) -> None:
+    texted = world.app.handle(
+        c.CreateCustomer(
+            tenant_id=world.tenant_id, external_id="phone-only", name="Bo", phone="+15550100"
+        )
+    )
+    assert [
+        ch.value
+        for ch in world.app.queries.get_customer(world.tenant_id, texted).notification_channels
+    ] == ["sms"]
+    world.app.handle(
+        c.SetNotificationPreferences(
+            tenant_id=world.tenant_id, customer_id=texted, notify_on=("failed",)
+        )
+    )
+    world.app.handle(c.SetNotificationPreferences(tenant_id=world.tenant_id, customer_id=texted))
+    customer = world.app.queries.get_customer(world.tenant_id, texted)
+    assert (
+        [ch.value for ch in customer.notification_channels],
+        [a.value for a in customer.notify_on],
+    ) == (
+        ["sms"],
+        ["failed"],
+    )
+
+
+def test_a_change_that_names_no_channel_drops_those_that_no_longer_reach_the_customer(
+    world: World,
+) -> None:
+    customer = world.app.queries.get_customer(world.tenant_id, world.customer_id)
+    customer.notification_channels = (Channel.EMAIL, Channel.WEBHOOK)  # NOTE: its endpoint removed
+    assert customer.channels_kept(webhook_endpoint=False) == (Channel.EMAIL,)
+    customer.email = None
+    customer.phone = "+15550100"
+    assert customer.channels_kept(webhook_endpoint=False) == (Channel.SMS,)
