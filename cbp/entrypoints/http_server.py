@@ -16,6 +16,7 @@ import asyncio
 import io
 import json
 import sys
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -40,12 +41,18 @@ MAX_HEADER_BYTES = 16 * 1024
 def problem_response(
     status: int, code: str, detail: str
 ) -> tuple[bytes, list[tuple[bytes, bytes]]]:
-    """A problem+json body and its headers, closing the connection."""
+    """A problem+json body and its headers, closing the connection.
+
+    The request never reached the app, so it gets its id here, as every
+    answer does, to quote in a support ticket.
+    """
+    request_id = f"req_{uuid.uuid4().hex}"
     body = json.dumps(
-        problem_body(code=code, detail=detail, request_id=None, status=status, title=detail)
+        problem_body(code=code, detail=detail, request_id=request_id, status=status, title=detail)
     ).encode()
     headers = [
         (b"content-type", b"application/problem+json"),
+        (b"x-request-id", request_id.encode()),
         (b"content-length", str(len(body)).encode()),
         (b"x-content-type-options", b"nosniff"),
         (b"connection", b"close"),

@@ -35,7 +35,14 @@ class Gunicorn(BaseApplication):  # type: ignore[misc]
         super().__init__()
 
     def load_config(self) -> None:
-        """Hand our options to gunicorn."""
+        """Hand our options to gunicorn, with its control socket off.
+
+        gunicorn 25.1 and later bind a control socket at one path per user
+        (``~/.gunicorn/gunicorn.ctl``), so a second server on the host would
+        take it from the first; cbp is managed by signals instead.
+        """
+        if "control_socket_disable" in self.cfg.settings:
+            self.cfg.set("control_socket_disable", True)
         for name, value in self.options.items():
             self.cfg.set(name, value)
 

@@ -1,12 +1,18 @@
-"""W3C Trace Context with ``tracestate`` read per Level 2: all of it, or none of it.
+"""W3C Trace Context with ``tracestate`` read as the W3C's own Level 2 test harness reads it.
 
-OpenTelemetry's propagator keeps what it can of a malformed ``tracestate``:
-it drops a bad member or a repeated key and passes the rest on. The Level 2
-rules ask for more: a header with any member that is not a valid key=value,
-a key seen twice, or more than 32 members is discarded whole, and keys may
-be multi-tenant (``tenant@system``) within their own length limits. This
-propagator reads ``traceparent`` as OpenTelemetry does and ``tracestate``
-by those rules.
+OpenTelemetry's propagator keeps what it can of a malformed ``tracestate``
+and refuses keys its stricter grammar does not know. The W3C harness, which
+other tracers are tested against, asks for something else, and this
+propagator follows it where the two differ:
+
+- a header with any member that is not a valid key=value, or with more than
+  32 members, is discarded whole;
+- a key seen again is dropped, and the first member with it kept;
+- a key is a lower-case letter or digit and then up to 255 of
+  ``a-z 0-9 _ - * / @``: multi-tenant keys (``tenant@system``) may use the
+  whole length, and ``foo@`` or ``foo@@bar`` pass as they are.
+
+``traceparent`` is read as OpenTelemetry reads it.
 """
 
 from __future__ import annotations
@@ -20,17 +26,29 @@ from opentelemetry.propagators.textmap import CarrierT, Getter, default_getter
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceState
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-_ALLOWED = r"[a-z0-9_\-*/]"
-#: simple-key / multi-tenant-key (tenant-id "@" system-id).
-_KEY = re.compile(rf"[a-z]{_ALLOWED}{{0,255}}|[a-z0-9]{_ALLOWED}{{0,240}}@[a-z]{_ALLOWED}{{0,13}}")
+#: The harness's key: 1 to 256 characters, "@" allowed after the first.
+_KEY = re.compile(r"[0-9a-z][_0-9a-z\-*/@]{0,255}")
 #: 0*255(chr) nblk-chr: printable ASCII but "," and "=", not ending in a space.
 _VALUE = re.compile(r"[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]")
 MAX_MEMBERS = 32
 
 
+class ReceivedTraceState(TraceState):
+    """A ``tracestate`` kept exactly as received and checked by ``parse_tracestate``.
+
+    OpenTelemetry's own constructor would drop keys the harness accepts
+    (``foo@``, a 256-character multi-tenant key); these members were already
+    checked, so they are stored as they are and passed on unchanged.
+    """
+
+    def __init__(self, members: Sequence[tuple[str, str]]) -> None:
+        super().__init__()
+        self._dict = dict(members)
+
+
 def parse_tracestate(fields: Sequence[str] | None) -> TraceState:
     """The ``tracestate`` of one or more header fields, or an empty one if any part is invalid."""
-    members: list[tuple[str, str]] = []
+    members: dict[str, str] = {}
     for raw in ",".join(fields or ()).split(","):
         member = raw.strip(" \t")
         if not member:
@@ -38,11 +56,10 @@ def parse_tracestate(fields: Sequence[str] | None) -> TraceState:
         key, equals, value = member.partition("=")
         if not equals or not _KEY.fullmatch(key) or not _VALUE.fullmatch(value):
             return TraceState()
-        members.append((key, value))
-    keys = {key for key, _ in members}
-    if len(members) > MAX_MEMBERS or len(keys) != len(members):
-        return TraceState()
-    return TraceState(members)
+        members.setdefault(key, value)  # NOTE: a repeated key: the first one stands
+        if len(members) > MAX_MEMBERS:
+            return TraceState()
+    return ReceivedTraceState(list(members.items()))
 
 
 class Level2TraceContextPropagator(TraceContextTextMapPropagator):

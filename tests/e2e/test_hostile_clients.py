@@ -142,8 +142,10 @@ def test_a_413_says_close_and_closes(server: Server) -> None:
         b"POST /customer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         b"Content-Length: 9999999\r\n\r\n"
     )
-    status, headers, _ = read_response(sock)
+    status, headers, body = read_response(sock)
     assert (status, headers["connection"]) == (413, "close")
+    request_id = json.loads(body)["request_id"]
+    assert request_id and request_id.startswith("req_") and headers["x-request-id"] == request_id
     assert closed_within(sock, CLOSE_WAIT_SECONDS)
 
 

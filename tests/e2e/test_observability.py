@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -13,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.server import Server, log_records, running_server
+from tests.conftest import services_required
+from tests.e2e.server import Server, free_port, log_records, running_server
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER_SPAN = "00f067aa0ba902b7"
@@ -204,7 +208,38 @@ def test_the_trace_context_test_endpoint_propagates_one_trace(tmp_path: Path) ->
         assert duplicated.status == 200
         (*_, fourth) = peer.wait_for(4)
         assert fourth.headers["traceparent"].split("-")[1] == TRACE_ID
-        assert "tracestate" not in fourth.headers  # NOTE: Level 2: a repeated key drops it all
+        assert fourth.headers["tracestate"] == "foo=1"  # NOTE: a repeated key: the first stands
+
+
+#: The W3C's own Trace Context test suite, kept in the shared tools beside the checkout.
+HARNESS = Path(__file__).resolve().parents[3] / "shared" / "tools" / "w3c-trace-context"
+
+
+def test_the_w3c_harness_passes_at_level_2_strictly(tmp_path: Path) -> None:
+    if not (HARNESS / "test.py").is_file():
+        message = f"the W3C Trace Context harness is not at {HARNESS}"
+        if services_required():
+            pytest.fail(f"{message}; CBP_REQUIRE_SERVICES=1 requires it")
+        pytest.skip(message)
+    env = {"CBP_TRACE_CONTEXT_TEST_ENDPOINT": "true"}
+    with running_server(tmp_path, env) as served:
+        harness_env = {k: v for k, v in os.environ.items() if not k.startswith("CBP_")} | {
+            "SPEC_LEVEL": "2",
+            "STRICT_LEVEL": "2",
+            "HARNESS_PORT": str(free_port()),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        done = subprocess.run(
+            [sys.executable, "test.py", f"{served.base_url}/_test/trace-context"],
+            cwd=HARNESS,
+            env=harness_env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    report = done.stdout + done.stderr
+    assert done.returncode == 0, report[-4000:]
+    assert "Ran 41 tests" in report and report.rstrip().endswith("OK"), report[-4000:]
 
 
 def test_spans_are_exported_over_otlp_when_an_endpoint_is_set(tmp_path: Path) -> None:

@@ -58,6 +58,11 @@ def test_the_first_run_creates_migrates_and_secures_the_embedded_database(home: 
     assert cbp(home, "migrate").stdout.strip() == f"database at revision {HEAD}"
 
 
+def test_a_database_made_by_migrate_is_readable_by_its_owner_only(home: Path) -> None:
+    assert cbp(home, "migrate").stdout.strip() == f"database at revision {HEAD}"
+    assert oct((home / "cbp.db").stat().st_mode & 0o777) == "0o600"
+
+
 def test_tenant_and_api_key_commands_print_the_value_alone_on_the_last_line(home: Path) -> None:
     tenant_id = cbp(home, "tenant", "create", "Acme Bank").stdout.splitlines()[-1]
     assert tenant_id.startswith("ten_")

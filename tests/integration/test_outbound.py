@@ -21,6 +21,7 @@ from aiosmtpd.controller import Controller
 from standardwebhooks.webhooks import Webhook
 
 from cbp.adapters.dns.discovery import ServiceDiscovery
+from cbp.adapters.http import webhooks
 from cbp.adapters.http.client import HttpClientSettings, build_client
 from cbp.adapters.http.processor import HttpPaymentProcessor
 from cbp.adapters.http.sms import HttpSmsNotifier
@@ -146,6 +147,14 @@ def test_a_text_message_says_what_its_notice_is_about() -> None:
         "http://localhost:8080/hook",
         "http://[::1]/hook",
         "ftp://example.com/hook",
+        "http://100.100.100.200/latest/meta-data/",  # NOTE: a cloud's metadata, in shared space
+        "http://100.64.0.1/",
+        "http://[2002:a9fe:a9fe::1]/",  # NOTE: 6to4 of 169.254.169.254
+        "http://[::ffff:10.0.0.1]/",
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",  # NOTE: Teredo
+        "http://1.1.1.1:0/",
+        "http://0.0.0.0/",
+        "http://224.0.0.1/",
     ],
 )
 def test_webhook_urls_to_internal_addresses_are_refused(url: str) -> None:
@@ -153,6 +162,20 @@ def test_webhook_urls_to_internal_addresses_are_refused(url: str) -> None:
         check_webhook_url(url)
     with httpx.Client() as client, pytest.raises(InvalidInput):
         HttpWebhookSender(client, policy("webhook", ["webhook"])).vet(url)
+
+
+def test_a_public_address_passes_and_a_name_that_never_resolves_is_refused_in_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert check_webhook_url("http://1.1.1.1/hook") == ("http://1.1.1.1/hook", "1.1.1.1")
+    stuck = threading.Event()
+    monkeypatch.setattr(webhooks, "LOOKUP_SECONDS", 0.2)
+    monkeypatch.setattr(webhooks.socket, "getaddrinfo", lambda *a, **k: stuck.wait(30))
+    try:
+        with pytest.raises(UnsafeWebhookUrl, match="did not resolve in time"):
+            check_webhook_url("http://slow.example/hook")
+    finally:
+        stuck.set()
 
 
 def test_a_signed_webhook_verifies_with_the_reference_library_on_either_secret() -> None:

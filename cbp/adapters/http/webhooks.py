@@ -1,11 +1,13 @@
 """Signed webhooks to a tenant's endpoint (Standard Webhooks), guarded against SSRF.
 
-The URL's host is resolved and every address it resolves to is checked:
-loopback, private, link-local (cloud metadata), multicast and reserved
-ranges are refused unless a setting allows them (for tests and private
-deployments). The request then goes to the address that was checked, so a
-name that re-resolves elsewhere between check and use (DNS rebinding)
-cannot redirect it.
+The URL's host is resolved, within a time limit, and every address it
+resolves to must be global: loopback, private, shared (100.64.0.0/10),
+link-local (cloud metadata), multicast and reserved ranges are refused,
+and so is an IPv4 address carried inside IPv6 (mapped, 6to4, Teredo) that
+is not global itself, unless a setting allows them (for tests and private
+deployments). The check runs again on every delivery, and the request goes
+to the address that was checked, so a name that re-resolves elsewhere
+between check and use (DNS rebinding) cannot redirect it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as LookupTimedOut
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
@@ -26,6 +30,12 @@ from cbp.ports.errors import DeliveryRejected
 from cbp.ports.resilience import OutboundCall
 
 DEPENDENCY = "webhook"
+#: How long a webhook host's name may take to resolve.
+LOOKUP_SECONDS = 2.0
+#: Look-ups run here, so a resolver that never answers holds no request thread past the limit.
+_RESOLVER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class UnsafeWebhookUrl(DeliveryRejected):
@@ -41,22 +51,11 @@ def check_webhook_url(url: str, *, allow_private: bool = False) -> tuple[str, st
         raise UnsafeWebhookUrl(DEPENDENCY, "the webhook URL is malformed") from None
     if parts.scheme not in ("http", "https") or not host:
         raise UnsafeWebhookUrl(DEPENDENCY, "a webhook URL must be http(s) with a host")
-    try:
-        infos = socket.getaddrinfo(host, port or None, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError, ValueError):  # NOTE: "0..0" fails IDNA encoding
-        raise UnsafeWebhookUrl(DEPENDENCY, "the webhook host does not resolve") from None
-    addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
-    for address in addresses:
-        internal = (
-            address.is_loopback
-            or address.is_private
-            or address.is_link_local
-            or address.is_multicast
-            or address.is_reserved
-            or address.is_unspecified
-        )
-        if internal and not allow_private:
-            raise UnsafeWebhookUrl(DEPENDENCY, "the webhook URL resolves to an internal address")
+    if port == 0:
+        raise UnsafeWebhookUrl(DEPENDENCY, "a webhook URL cannot use port 0")
+    addresses = _resolve(host, port)
+    if not allow_private and not all(_is_global(address) for address in addresses):
+        raise UnsafeWebhookUrl(DEPENDENCY, "the webhook URL resolves to an internal address")
     host_header = parts.netloc.rpartition("@")[2]
     if parts.scheme == "https":
         return url, host_header  # NOTE: TLS verifies the name, which pins the peer
@@ -64,6 +63,27 @@ def check_webhook_url(url: str, *, allow_private: bool = False) -> tuple[str, st
     literal = f"[{first}]" if first.version == 6 else str(first)
     netloc = f"{literal}:{port}" if port else literal
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")), host_header
+
+
+def _resolve(host: str, port: int | None) -> set[Address]:
+    """Every address ``host`` resolves to, or UnsafeWebhookUrl within ``LOOKUP_SECONDS``."""
+    lookup = _RESOLVER.submit(socket.getaddrinfo, host, port or None, type=socket.SOCK_STREAM)
+    try:
+        infos = lookup.result(timeout=LOOKUP_SECONDS)
+    except LookupTimedOut:
+        raise UnsafeWebhookUrl(DEPENDENCY, "the webhook host did not resolve in time") from None
+    except (OSError, UnicodeError, ValueError):  # NOTE: "0..0" fails IDNA encoding
+        raise UnsafeWebhookUrl(DEPENDENCY, "the webhook host does not resolve") from None
+    return {ipaddress.ip_address(info[4][0]) for info in infos}
+
+
+def _is_global(address: Address) -> bool:
+    """Whether ``address``, and any IPv4 address it carries, is on the public internet."""
+    if isinstance(address, ipaddress.IPv6Address):
+        carried = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+        if any(inner is not None and not _is_global(inner) for inner in carried):
+            return False
+    return address.is_global and not address.is_multicast
 
 
 class HttpWebhookSender:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -24,6 +27,7 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
+        _create_private(parsed.database)  # NOTE: it holds encrypted accounts and key hashes
         engine = create_engine(
             parsed, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}
         )
@@ -47,3 +51,15 @@ def _make_sqlite_transactional(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _create_private(database: str | None) -> None:
+    """Create the SQLite file with mode 0600 if it does not exist (SQLite keeps the mode)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # NOTE: another process made it, same mode
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -26,8 +25,6 @@ def open_engine(url: str, *, auto_migrate: bool, pool_size: int = 10) -> Engine:
     A SQLite file is created readable by its owner only (0600), as the
     secrets file beside it: it holds encrypted accounts and key hashes.
     """
-    if is_sqlite(url):
-        _create_private(make_url(url).database)
     engine = build_engine(url, pool_size=pool_size)
     if not schema_version.is_up_to_date(engine):
         if not auto_migrate:
@@ -68,15 +65,3 @@ def local_secrets(database_url: str) -> LocalSecrets:
             json.dump(fresh, handle)
     data = json.loads(path.read_text())
     return LocalSecrets(data["api_key_secret"], list(data["encryption_keys"]))
-
-
-def _create_private(database: str | None) -> None:
-    """Create the SQLite file with mode 0600 if it does not exist (SQLite keeps the mode)."""
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    path = Path(database)
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):  # NOTE: another process made it, same mode
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
