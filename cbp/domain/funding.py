@@ -107,6 +107,22 @@ class FundingAccount(VerifiesAccount):
         self.record_verification(verified=False, reason="micro_deposits_expired", at=at)
         return True
 
+    def fail_returned_micro_deposits(self, return_code: str, *, at: datetime) -> bool:
+        """Fail the verification whose micro-deposits the bank returned (no such account, say).
+
+        True if this call failed it; an account no longer waiting for its
+        micro-deposits (verified, failed already) is left as it is.
+        """
+        if (
+            self.micro_deposits is None
+            or self.verification_status is not VerificationStatus.PENDING
+        ):
+            return False
+        self.record_verification(
+            verified=False, reason=f"micro_deposits_returned_{return_code}", at=at
+        )
+        return True
+
     def _expired_unconfirmed(self, at: datetime) -> bool:
         """Whether the micro-deposits expired before anyone confirmed them (failed since)."""
         challenge = self.micro_deposits

@@ -51,6 +51,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "The two small deposits to funding account {funding_account_id} were not confirmed "
         "in time; add the account again to verify it.",
     ),
+    "micro_deposits_returned": (
+        "Your bank account was not verified",
+        "Your bank returned the two small deposits to funding account {funding_account_id} "
+        "({reason}, code {return_code}); check the account's details and add it again.",
+    ),
     "webhook_endpoint_paused": (
         "Webhook deliveries paused",
         "Deliveries to webhook endpoint {endpoint_id} failed from {failing_since} "

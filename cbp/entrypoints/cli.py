@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.setup import DatabaseNotReady
 from cbp.bootstrap import Cbp, bootstrap
-from cbp.domain.errors import DomainError
+from cbp.domain.errors import DomainError, InvalidInput
 from cbp.entrypoints.progress import ProgressBar
 from cbp.services import commands as c
 from cbp.services.auditing import audit_checkpoint, check_checkpoint, verify_audit_log
@@ -263,13 +263,26 @@ def cmd_ach_cut_off(_: argparse.Namespace) -> int:
 
 
 def cmd_ach_read_returns(args: argparse.Namespace) -> int:
-    """Apply an ODFI's return file: returns to payments, changes to funding accounts."""
-    content = Path(args.file).read_text(encoding="ascii")
+    """Apply an ODFI's return file: returns to payments, changes to funding accounts.
+
+    Each entry is printed with what became of it, by its trace number; the
+    last line counts them.
+    """
+    try:
+        content = Path(args.file).read_text(encoding="ascii")
+    except FileNotFoundError:
+        raise InvalidInput(f"no such file: {args.file}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        reason = "it is not ASCII" if isinstance(error, UnicodeDecodeError) else error.strerror
+        raise InvalidInput(f"cannot read {args.file}: {reason}") from None
     with opened() as app:
         applied = app.handle(c.ReadAchReturns(content=content, name=args.file, actor="cli"))
+    for trace_number, outcome in applied.outcomes:
+        print(f"{trace_number} {outcome}")
     print(
         f"{applied.returned} returned, {applied.changed} changed, "
-        f"{applied.already_applied} applied before, {applied.unknown} not ours"
+        f"{applied.already_applied} applied before, {applied.noted} noted, "
+        f"{applied.unknown} not ours"
     )
     return 0
 

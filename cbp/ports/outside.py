@@ -66,6 +66,8 @@ class Credit:
     account_number: str = field(repr=False)
     amount: Money
     traceparent: str | None = None
+    #: The account holder's name, which an ACH micro-entry carries.
+    holder_name: str = field(default="", repr=False)
 
 
 class PaymentProcessor(Protocol):
@@ -223,11 +225,17 @@ class AchChange:
 
 @dataclass(frozen=True, kw_only=True)
 class AchReturns:
-    """What a return file held: returns, changes, and entries that match none of ours."""
+    """What a return file held: returns, changes, and entries that match none of ours.
+
+    ``unmatched`` names the trace numbers (the original entry's, where the
+    entry says) that are none of ours; ``noted`` the changes that correct
+    nothing kept of an account (a company name, an identification number).
+    """
 
     returns: tuple[AchReturn, ...]
     changes: tuple[AchChange, ...]
-    unknown: int = 0
+    unmatched: tuple[str, ...] = ()
+    noted: tuple[str, ...] = ()
 
 
 @runtime_checkable

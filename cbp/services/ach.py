@@ -8,7 +8,7 @@ from cbp.domain import identifiers
 from cbp.domain.errors import InvalidInput
 from cbp.domain.funding import AccountType
 from cbp.ports.contracts import AchFileHandedOff
-from cbp.ports.outside import AchChange, AchOriginator, PaymentProcessor
+from cbp.ports.outside import AchChange, AchOriginator, AchReturn, PaymentProcessor
 from cbp.ports.storage import UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
@@ -19,16 +19,57 @@ from cbp.services.pipeline import apply_processor_event
 
 #: The template of the notice a customer gets when the bank corrects their account.
 ACCOUNT_CORRECTED = "account_corrected"
+#: The template of the notice a customer gets when the bank returns their micro-deposits.
+MICRO_DEPOSITS_RETURNED = "micro_deposits_returned"
+
+#: What became of an entry of a return file.
+RETURNED, CHANGED, APPLIED_BEFORE, NOTED, NOT_OURS = (
+    "returned",
+    "changed",
+    "applied before",
+    "noted",
+    "not ours",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
 class ReturnsApplied:
-    """What reading a return file did: returns and changes applied now, and the rest."""
+    """What reading a return file did to each entry, by the original entry's trace number.
 
-    returned: int
-    changed: int
-    already_applied: int
-    unknown: int
+    ``noted`` is a change that corrects nothing kept of an account (a
+    company name, an identification number): recorded, not applied.
+    """
+
+    outcomes: tuple[tuple[str, str], ...]
+
+    def count(self, outcome: str) -> int:
+        """How many entries had this outcome."""
+        return sum(1 for _, had in self.outcomes if had == outcome)
+
+    @property
+    def returned(self) -> int:
+        """Returns applied now."""
+        return self.count(RETURNED)
+
+    @property
+    def changed(self) -> int:
+        """Changes applied now."""
+        return self.count(CHANGED)
+
+    @property
+    def already_applied(self) -> int:
+        """Returns and changes applied by an earlier reading."""
+        return self.count(APPLIED_BEFORE)
+
+    @property
+    def noted(self) -> int:
+        """Changes that correct nothing kept of an account."""
+        return self.count(NOTED)
+
+    @property
+    def unknown(self) -> int:
+        """Entries that are none of ours."""
+        return self.count(NOT_OURS)
 
 
 def run_ach_cut_off(
@@ -100,34 +141,79 @@ def read_ach_returns(
             "ACH return files are read by the nacha processor: set CBP_PROCESSOR=nacha"
         )
     found = processor.read_returns(command.content)
-    returned = changed = already = 0
-    unknown = found.unknown
+    outcomes: list[tuple[str, str]] = []
     for ach_return in found.returns:
-        if not identifiers.has_prefix(ach_return.reference, identifiers.PAYMENT):
-            unknown += 1  # NOTE: a returned micro-deposit: the customer never confirms it
-            continue
-        applied = apply_processor_event(
-            ApplyProcessorEvent(
-                event_id=f"ach.{ach_return.trace_number}.{ach_return.code}",
-                event_type="payment.returned",
-                tenant_id=ach_return.tenant_id,
-                payment_id=ach_return.reference,
-                code=ach_return.code,
-                reason=ach_return.reason,
-                actor="ach-returns",
-                traceparent=command.traceparent,
-            ),
-            unit_of_work=unit_of_work,
-            clock=clock,
-            ids=ids,
-        )
-        returned, already = returned + applied, already + (not applied)
+        if identifiers.has_prefix(ach_return.reference, identifiers.PAYMENT):
+            applied = apply_processor_event(
+                ApplyProcessorEvent(
+                    event_id=f"ach.{ach_return.trace_number}.{ach_return.code}",
+                    event_type="payment.returned",
+                    tenant_id=ach_return.tenant_id,
+                    payment_id=ach_return.reference,
+                    code=ach_return.code,
+                    reason=ach_return.reason,
+                    actor="ach-returns",
+                    traceparent=command.traceparent,
+                ),
+                unit_of_work=unit_of_work,
+                clock=clock,
+                ids=ids,
+            )
+        else:
+            applied = _apply_micro_deposit_return(
+                command, ach_return, unit_of_work=unit_of_work, clock=clock, ids=ids
+            )
+        outcomes.append((ach_return.trace_number, RETURNED if applied else APPLIED_BEFORE))
     for change in found.changes:
         applied = _apply_change(command, change, unit_of_work=unit_of_work, clock=clock, ids=ids)
-        changed, already = changed + applied, already + (not applied)
-    return ReturnsApplied(
-        returned=returned, changed=changed, already_applied=already, unknown=unknown
-    )
+        outcomes.append((change.trace_number, CHANGED if applied else APPLIED_BEFORE))
+    outcomes += [(trace, NOTED) for trace in found.noted]
+    outcomes += [(trace, NOT_OURS) for trace in found.unmatched]
+    return ReturnsApplied(outcomes=tuple(outcomes))
+
+
+def _apply_micro_deposit_return(
+    command: ReadAchReturns,
+    ach_return: AchReturn,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+) -> bool:
+    """Fail the verification whose micro-deposit came back, and tell the customer once."""
+    with unit_of_work() as uow:
+        now = clock.now()
+        key = f"ach.{ach_return.trace_number}.{ach_return.code}"
+        if already_consumed(uow, "ach_returns", key, at=now):
+            return False
+        account_id = ach_return.reference.split(".")[0]  # NOTE: a credit is "<account>.<n>"
+        uow.funding_accounts.hold(ach_return.tenant_id, account_id)
+        account = uow.funding_accounts.get(ach_return.tenant_id, account_id)
+        if account.fail_returned_micro_deposits(ach_return.code, at=now):
+            uow.funding_accounts.save(account)
+            notify_account_holder(
+                uow,
+                account,
+                headers_for(command, account.tenant_id),
+                template=MICRO_DEPOSITS_RETURNED,
+                payload={
+                    "funding_account_id": account.id,
+                    "return_code": ach_return.code,
+                    "reason": ach_return.reason,
+                },
+                ids=ids,
+                at=now,
+            )
+        auditing.record(
+            uow,
+            command,
+            at=now,
+            tenant_id=account.tenant_id,
+            subject_id=account.id,
+            data={"return_code": ach_return.code, "trace_number": ach_return.trace_number},
+        )
+        uow.commit()
+    return True
 
 
 def _apply_change(

@@ -53,6 +53,7 @@ def send_micro_deposits(
                 account_number=account.account_number,
                 amount=amount,
                 traceparent=command.traceparent,
+                holder_name=account.holder_name,
             )
         )
     with unit_of_work() as uow:

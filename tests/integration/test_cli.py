@@ -273,3 +273,18 @@ def test_several_scopes_follow_one_flag_and_keys_are_listed_without_secrets(home
     assert listed.splitlines()[-1] == "1 keys"
     tenants = cbp(home, "tenant", "list").stdout
     assert tenant_id in tenants and "Acme Bank" in tenants
+
+
+def test_a_return_file_that_is_missing_or_broken_is_one_line_and_exit_2(home: Path) -> None:
+    env = {
+        "CBP_PROCESSOR": "nacha",
+        "CBP_NACHA_LEDGER_PATH": str(home / "ach.db"),
+        "CBP_NACHA_OUTBOUND_DIR": str(home / "outbound"),
+    }
+    missing = cbp(home, "ach", "read-returns", "nowhere.ach", env=env, check=False)
+    assert (missing.returncode, missing.stderr) == (2, "cbp: no such file: nowhere.ach\n")
+    (home / "broken.ach").write_text("1" + "0" * 93 + "\n" + "5" * 50 + "\n")
+    broken = cbp(home, "ach", "read-returns", "broken.ach", env=env, check=False)
+    assert broken.returncode == 2 and "Traceback" not in broken.stderr, broken.stderr
+    assert broken.stderr.startswith("cbp: the return file is not valid: record ")
+    assert len(broken.stderr.splitlines()) == 1

@@ -75,7 +75,17 @@ CHANGE_REASONS = {
     "C05": "incorrect transaction code",
     "C06": "incorrect DFI account number and incorrect transaction code",
     "C07": "incorrect routing number, DFI account number and transaction code",
+    "C08": "incorrect receiving DFI identification (IAT only)",
+    "C09": "incorrect individual identification number",
+    "C10": "incorrect company name",
+    "C11": "incorrect company identification",
+    "C12": "incorrect company name and company identification",
+    "C13": "addenda format error",
+    "C14": "incorrect SEC code for outbound international payment",
 }
+
+#: The changes that correct what cbp keeps of a funding account (the others correct nothing of it).
+ACCOUNT_CHANGES = frozenset({"C01", "C02", "C03", "C04", "C05", "C06", "C07"})
 
 
 def reason_of(code: str) -> str:

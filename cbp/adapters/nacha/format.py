@@ -5,7 +5,10 @@ writes, and the return files an ODFI sends (return entries with their
 ``99`` addenda, and notifications of change: ``COR`` entries with ``98``
 addenda). ``check`` validates a file against the rules a bank applies
 before taking it: record lengths and types, counts, entry hash, debit and
-credit totals, and padding to a multiple of ten records.
+credit totals, routing check digits, return and change codes, and padding
+to a multiple of ten records. A file received from a bank may come as
+banks send them: CRLF or LF line ends, trailing spaces trimmed, no padding
+block, and a zero or blank effective date on a return batch.
 
 No maintained Python library both writes and reads the format, returns
 and changes included, so it is written here, to the NACHA Operating Rules'
@@ -17,6 +20,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
+
+from anyascii import anyascii
+
+from cbp.adapters.nacha.codes import CHANGE_REASONS, RETURN_REASONS
+from cbp.domain.banking import is_valid_routing_number
 
 RECORD_LENGTH = 94
 BLOCKING_FACTOR = 10
@@ -91,7 +100,8 @@ class Batch:
     company_name: str
     company_id: str
     entry_description: str
-    effective_date: date
+    #: ``None`` where a return or change batch leaves it zero or blank, as banks may.
+    effective_date: date | None
     odfi: str
     number: int
     entries: tuple[Entry, ...]
@@ -141,8 +151,12 @@ class Totals:
 
 
 def _alpha(value: str, width: int) -> str:
-    """Upper-case, ASCII letters, digits and simple punctuation; left-justified."""
-    cleaned = re.sub(r"[^A-Z0-9 .,&/'()-]", " ", value.upper())
+    """Upper-case, ASCII letters, digits and simple punctuation; left-justified.
+
+    Letters outside ASCII are transliterated ("Zoë Ñandú" is "ZOE NANDU"),
+    not blanked; what has no ASCII form becomes a space.
+    """
+    cleaned = re.sub(r"[^A-Z0-9 .,&/'()-]", " ", anyascii(value).upper())
     return cleaned[:width].ljust(width)
 
 
@@ -217,7 +231,7 @@ def _batch_records(batch: Batch) -> list[str]:
             batch.sec_code,
             _alpha(batch.entry_description, 10),
             " " * 6,
-            batch.effective_date.strftime("%y%m%d"),
+            batch.effective_date.strftime("%y%m%d") if batch.effective_date else "000000",
             "   ",
             "1",
             odfi,
@@ -304,10 +318,25 @@ def totals_of(batches: tuple[Batch, ...], *, records_before_control: int) -> Tot
 # -- reading ----------------------------------------------------------------------
 
 
+def records(text: str, *, received: bool = False) -> list[str]:
+    """The file's records; a ``received`` file's as banks send them.
+
+    Line ends may be CRLF or LF. A received file may also have lost the
+    trailing spaces of its records to a transfer tool (they are put back)
+    and end in blank lines.
+    """
+    lines = text.splitlines()
+    if not received:
+        return lines
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return [line.ljust(RECORD_LENGTH) for line in lines]
+
+
 def read(text: str) -> NachaFile:
-    """Parse a file, after ``check`` has found it sound."""
-    check(text)
-    lines = [line for line in text.splitlines() if line and line != FILLER]
+    """Parse a file, ours or one received from a bank, after ``check`` has found it sound."""
+    check(text, received=True)
+    lines = [line for line in records(text, received=True) if line != FILLER]
     header = lines[0]
     batches: list[Batch] = []
     index = 1
@@ -341,7 +370,7 @@ def read(text: str) -> NachaFile:
                 company_name=batch_header[4:20].strip(),
                 company_id=batch_header[40:50].strip(),
                 entry_description=batch_header[53:63].strip(),
-                effective_date=datetime.strptime(batch_header[69:75], "%y%m%d").date(),
+                effective_date=_effective_date(batch_header[69:75]),
                 odfi=batch_header[79:87],
                 number=int(batch_header[87:94]),
                 entries=tuple(entries),
@@ -352,10 +381,22 @@ def read(text: str) -> NachaFile:
         origin_id=header[13:23].strip(),
         destination_name=header[40:63].strip(),
         origin_name=header[63:86].strip(),
-        created_at=datetime.strptime(header[23:33], "%y%m%d%H%M"),
+        created_at=_created_at(header[23:33]),
         file_id_modifier=header[33],
         batches=tuple(batches),
     )
+
+
+def _effective_date(text: str) -> date | None:
+    """A batch's effective entry date: YYMMDD, or zero or blank on a return batch."""
+    if text.strip(" 0") == "":
+        return None
+    return datetime.strptime(text, "%y%m%d").date()
+
+
+def _created_at(text: str) -> datetime:
+    """A file's creation date and time (YYMMDDHHMM; the time may be blank)."""
+    return datetime.strptime(text[:6] + (text[6:].strip() or "0000"), "%y%m%d%H%M")
 
 
 def _read_addenda(line: str) -> Addenda:
@@ -375,23 +416,27 @@ def _read_addenda(line: str) -> Addenda:
 _EXPECTED_NEXT = {"1": "5", "5": "6", "6": "678", "7": "68", "8": "59"}
 
 
-def check(text: str) -> Totals:
+def check(text: str, *, received: bool = False) -> Totals:
     """Validate a whole file; return its control totals. Raises NachaError at the first fault.
 
     Every record is 94 characters; records come in the order header,
     batches (header, entries with their addenda, control), file control,
     then filler to a multiple of ten; each batch control and the file
     control agree with the entries (counts, entry hash, debit and credit
-    totals) and with the batch's service class and number.
+    totals) and with the batch's service class and number. Every receiving
+    DFI's check digit is right, dates are dates, and every addenda's return
+    or change code is one the Nacha rules define. A ``received`` file may
+    have the shapes ``records`` accepts, and no padding block.
     """
-    lines = text.splitlines()
+    lines = records(text, received=received)
     if not lines or lines[0][:1] != "1":
         raise NachaError("a file starts with its file header (record type 1)", 1)
     for number, line in enumerate(lines, start=1):
         if len(line) != RECORD_LENGTH:
             raise NachaError(f"{len(line)} characters, not {RECORD_LENGTH}", number)
-    if len(lines) % BLOCKING_FACTOR:
+    if len(lines) % BLOCKING_FACTOR and not received:
         raise NachaError(f"{len(lines)} records is not a multiple of {BLOCKING_FACTOR}")
+    _check_dates(lines[0][23:33], 1, _created_at, "file creation date and time")
     if lines[0][34:40] != "094101":
         raise NachaError("the file header must say record size 094, blocking 10, format 1", 1)
     all_entries: list[Entry] = []
@@ -413,6 +458,7 @@ def check(text: str) -> Totals:
         if kind == "5":
             batch_header, batch_entries, batch_addenda = line, [], 0
             batches += 1
+            _check_dates(line[69:75], number, _effective_date, "effective entry date")
         elif kind == "6":
             if not line[1:3].isdigit() or not line[29:39].isdigit():
                 raise NachaError("an entry's transaction code and amount are digits", number)
@@ -429,9 +475,12 @@ def check(text: str) -> Totals:
             )
             if not line[3:12].isdigit():
                 raise NachaError("an entry's receiving DFI is 9 digits", number)
+            if not is_valid_routing_number(line[3:12]):
+                raise NachaError("the receiving DFI's check digit is wrong", number)
         elif kind == "7":
             if lines[number - 2][78] != "1":
                 raise NachaError("an addenda follows an entry whose indicator is not 1", number)
+            _check_codes(line, number)
             batch_addenda += 1
         elif kind == "8":
             _check_batch_control(line, batch_header, batch_entries, batch_addenda, number)
@@ -445,7 +494,7 @@ def check(text: str) -> Totals:
     control = lines[position - 1]
     totals = Totals(
         batches=batches,
-        blocks=len(lines) // BLOCKING_FACTOR,
+        blocks=-(-len(lines) // BLOCKING_FACTOR),
         entries_and_addenda=len(all_entries) + addenda_count,
         entry_hash=entry_hash(all_entries),
         total_debit=sum(e.amount_cents for e in all_entries if e.is_debit),
@@ -472,6 +521,24 @@ def check(text: str) -> Totals:
         if says != is_:
             raise NachaError(f"the file control's {name} is {says}, the file's is {is_}", position)
     return totals
+
+
+def _check_dates(text: str, number: int, parse: Any, name: str) -> None:
+    try:
+        parse(text)
+    except ValueError:
+        raise NachaError(f"the {name} {text.strip()!r} is not a date", number) from None
+
+
+def _check_codes(line: str, number: int) -> None:
+    """A return's (99) or a change's (98) code must be one the Nacha rules define."""
+    type_code, code = line[1:3], line[3:6]
+    known = {"99": RETURN_REASONS, "98": CHANGE_REASONS}.get(type_code)
+    if known is None:
+        return  # NOTE: another addenda (05, 02): no code to check
+    if code not in known:
+        kind = "return reason" if type_code == "99" else "change code"
+        raise NachaError(f"{code!r} is not a Nacha {kind}", number)
 
 
 def _check_batch_control(

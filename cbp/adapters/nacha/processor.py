@@ -28,8 +28,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from cbp.adapters.nacha import format as nacha
-from cbp.adapters.nacha.codes import reason_of
+from cbp.adapters.nacha.codes import ACCOUNT_CHANGES, reason_of
 from cbp.domain.calendar import IsBusinessDay, next_business_day
+from cbp.domain.errors import InvalidInput
 from cbp.ports.outside import (
     AchChange,
     AchReturn,
@@ -72,6 +73,10 @@ CREATE TABLE IF NOT EXISTS cut_offs (
     at TEXT PRIMARY KEY
 );
 """
+
+
+#: Nacha's Micro-Entry rule: micro-deposits are described exactly so.
+MICRO_ENTRY_DESCRIPTION = "ACCTVERIFY"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,7 +146,7 @@ class NachaPaymentProcessor:
             routing=credit.routing_number,
             account=credit.account_number,
             cents=credit.amount.minor,
-            name="MICRO-DEPOSIT",
+            name=credit.holder_name or "ACCOUNT HOLDER",
         )
 
     def outcome(self, reference: str) -> ProcessorResult:
@@ -207,27 +212,32 @@ class NachaPaymentProcessor:
     def read_returns(self, content: str) -> AchReturns:
         """The returns and notifications of change in an ODFI's file, matched to their entries.
 
-        A return is noted in the ledger, so ``outcome`` says so for a payment
-        still being settled. Entries whose original trace number is none of
-        this ledger's are counted, not guessed at.
+        A file that breaks any rule applies nothing: InvalidInput names the
+        record and the rule. A return is noted in the ledger, so ``outcome``
+        says so for a payment still being settled. Entries whose original
+        trace number is none of this ledger's are named, not guessed at.
         """
-        parsed = nacha.read(content)
+        try:
+            parsed = nacha.read(content)
+        except nacha.NachaError as error:
+            raise InvalidInput(f"the return file is not valid: {error}") from None
         returns: list[AchReturn] = []
         changes: list[AchChange] = []
-        unknown = 0
+        unmatched: list[str] = []
+        noted: list[str] = []
         with self._lock:
             for batch in parsed.batches:
                 for entry in batch.entries:
                     addenda = entry.addenda
                     if addenda is None:
-                        unknown += 1
+                        unmatched.append(entry.trace_number)
                         continue
                     row = self._db.execute(
                         "SELECT reference, tenant_id FROM entries WHERE trace_number = ?",
                         (addenda.original_trace,),
                     ).fetchone()
                     if row is None:
-                        unknown += 1
+                        unmatched.append(addenda.original_trace)
                         continue
                     reference, tenant_id = row
                     if addenda.type_code == "99":
@@ -244,9 +254,16 @@ class NachaPaymentProcessor:
                                 reason=reason_of(addenda.reason_code),
                             )
                         )
-                    else:
+                    elif addenda.reason_code in ACCOUNT_CHANGES:
                         changes.append(_change(reference, tenant_id, addenda))
-        return AchReturns(returns=tuple(returns), changes=tuple(changes), unknown=unknown)
+                    else:
+                        noted.append(addenda.original_trace)
+        return AchReturns(
+            returns=tuple(returns),
+            changes=tuple(changes),
+            unmatched=tuple(unmatched),
+            noted=tuple(noted),
+        )
 
     def file(self, name: str) -> str:
         """A file's content as recorded (what was handed to the bank)."""
@@ -371,7 +388,14 @@ class NachaPaymentProcessor:
                     entries=tuple(entries),
                 )
                 for number, (description, entries) in enumerate(
-                    [(d, e) for d, e in ((s.entry_description, debits), ("VERIFY", credits)) if e],
+                    [
+                        (d, e)
+                        for d, e in (
+                            (s.entry_description, debits),
+                            (MICRO_ENTRY_DESCRIPTION, credits),
+                        )
+                        if e
+                    ],
                     start=1,
                 )
             )

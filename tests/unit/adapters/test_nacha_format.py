@@ -93,7 +93,8 @@ def corrupt(text: str, line: int, column: int, replacement: str) -> str:
     [
         (lambda t: t.replace("\n", "X\n", 1), "95 characters"),
         (lambda t: corrupt(t, 2, 29, "0000009999"), "debits"),
-        (lambda t: corrupt(t, 2, 3, "02100002"), "entry hash"),
+        (lambda t: corrupt(t, 2, 3, "021000021"), "entry hash"),
+        (lambda t: corrupt(t, 2, 11, "0" if t.splitlines()[2][11] != "0" else "1"), "check digit"),
         (lambda t: "\n".join(t.splitlines()[:-1]) + "\n", "multiple of 10"),
         (lambda t: corrupt(t, 1, 1, "220"), "service class"),
         (lambda t: corrupt(t, 5, 1, "000002"), "batch count"),
@@ -146,7 +147,64 @@ def test_every_return_code_family_and_every_change_code_reads_back() -> None:
     assert sorted(a.reason_code for a in read if a) == sorted(codes)
     families = {code[:2] for code in RETURN_REASONS}
     assert families >= {"R0", "R1", "R2", "R3", "R5", "R6", "R7", "R8"}
-    assert sorted(CHANGE_REASONS) == [f"C0{n}" for n in range(1, 8)]
+    assert sorted(CHANGE_REASONS) == [f"C{n:02d}" for n in range(1, 15)]
     assert all(a is not None and a.original_trace.startswith(ODFI) for a in read)
     assert reason_of("R03") == "no account / unable to locate account"
     assert reason_of("R99") == "returned (R99)"
+
+
+def as_a_bank_sends_it(text: str, *, effective: str = "000000") -> str:
+    """The same file with trailing spaces trimmed, CRLF line ends, no padding block, and
+    the batches' effective date zero or blank, as return files come."""
+    lines = [line for line in text.splitlines() if line != nacha.FILLER]
+    lines = [line[:69] + effective + line[75:] if line[0] == "5" else line for line in lines]
+    return "\r\n".join(line.rstrip() for line in lines) + "\r\n"
+
+
+@pytest.mark.parametrize("effective", ["000000", "      "])
+def test_a_return_file_as_banks_send_it_reads_the_same(effective: str) -> None:
+    text = return_file(["R01", "R03", "C01", "C09"])
+    sent = as_a_bank_sends_it(text, effective=effective)
+    assert min(len(line) for line in sent.splitlines()) < nacha.RECORD_LENGTH
+    assert len(sent.splitlines()) % nacha.BLOCKING_FACTOR
+    parsed, original = nacha.read(sent), nacha.read(text)
+    assert [b.effective_date for b in parsed.batches] == [None, None]
+    assert [e.addenda for b in parsed.batches for e in b.entries] == [
+        e.addenda for b in original.batches for e in b.entries
+    ]
+    with pytest.raises(nacha.NachaError, match="characters, not 94"):
+        nacha.check(sent)  # NOTE: what cbp itself writes is held to more
+
+
+@pytest.mark.parametrize(
+    ("codes", "message"),
+    [
+        (["R97"], "'R97' is not a Nacha return reason"),
+        (["C99"], "'C99' is not a Nacha change code"),
+    ],
+)
+def test_a_code_the_rules_do_not_define_is_an_error_naming_its_record(
+    codes: list[str], message: str
+) -> None:
+    with pytest.raises(nacha.NachaError, match=rf"record 4: {message}"):
+        nacha.read(return_file(codes))
+
+
+def test_a_date_that_is_no_date_is_an_error_naming_its_record() -> None:
+    text = return_file(["R01"])
+    with pytest.raises(nacha.NachaError, match="record 2: the effective entry date '261399'"):
+        nacha.read(corrupt(text, 1, 69, "261399"))
+
+
+def test_names_are_transliterated_not_blanked() -> None:
+    named = nacha.Entry(
+        transaction_code=nacha.CHECKING_DEBIT,
+        routing_number="011000015",
+        account_number="12345",
+        amount_cents=100,
+        individual_id="pmt_1",
+        individual_name="Zoë Ñandú-O'Brien",
+        trace_number=f"{ODFI}0000001",
+    )
+    (read_back,) = nacha.read(nacha.write(document(batch([named])))).batches[0].entries
+    assert read_back.individual_name == "ZOE NANDU-O'BRIEN"

@@ -185,3 +185,73 @@ def test_reading_returns_without_the_nacha_processor_is_refused() -> None:
         assert app.handle(c.RunAchCutOff()) == []
     finally:
         app.close()
+
+
+def test_each_entry_is_reported_by_trace_and_a_change_of_nothing_kept_is_only_noted(
+    world: World, notifier: InMemoryNotifier, core_settings: dict[str, Any]
+) -> None:
+    app = world.app
+    paid = [world.pay(f"3{n}.00") for n in range(3)]
+    app.run_until_idle()
+    app.handle(c.RunAchCutOff(now=True))
+    (path,) = outbound(core_settings)
+    filed = nacha.read(path.read_text())
+    traces = [e.trace_number for e in filed.batches[0].entries]
+    returns = return_file(filed, {0: "R01", 1: "C09"})
+    foreign = returns.replace(traces[0], traces[0][:-7] + "9999999")  # NOTE: none of ours
+    applied = app.handle(c.ReadAchReturns(content=returns))
+    assert applied.outcomes == ((traces[0], "returned"), (traces[1], "noted"))
+    assert not [n for n in notifier.sent if n.template == "account_corrected"]
+    assert world.status(paid[1]) == "processing"
+    again = app.handle(c.ReadAchReturns(content=foreign))
+    assert again.outcomes == ((traces[1], "noted"), (traces[0][:-7] + "9999999", "not ours"))
+
+
+def test_a_file_that_breaks_a_rule_applies_nothing_and_names_the_record(
+    world: World, core_settings: dict[str, Any]
+) -> None:
+    app = world.app
+    paid = world.pay("40.00")
+    app.run_until_idle()
+    app.handle(c.RunAchCutOff(now=True))
+    (path,) = outbound(core_settings)
+    returns = return_file(nacha.read(path.read_text()), {0: "R01"}).splitlines()
+    returns[2] = returns[2][:3] + "011000016" + returns[2][12:]  # NOTE: a wrong check digit
+    with pytest.raises(InvalidInput, match="record 3: the receiving DFI's check digit is wrong"):
+        app.handle(c.ReadAchReturns(content="\n".join(returns) + "\n"))
+    assert world.status(paid) == "processing"
+
+
+def test_returned_micro_deposits_fail_the_account_and_the_customer_is_told_once(
+    world: World, notifier: InMemoryNotifier, core_settings: dict[str, Any]
+) -> None:
+    app = world.app
+    account_id = app.handle(
+        c.AddFundingAccount(
+            tenant_id=world.tenant_id,
+            customer_id=world.customer_id,
+            routing_number="011000015",
+            account_number="55512345",
+            account_type="checking",
+            holder_name="Zoë Ñandú-O'Brien",
+            verification="micro_deposits",
+        )
+    )
+    app.run_until_idle()
+    app.handle(c.RunAchCutOff(now=True))
+    (path,) = outbound(core_settings)
+    filed = nacha.read(path.read_text())
+    (micro,) = [b for b in filed.batches if b.entry_description == "ACCTVERIFY"]
+    assert {e.individual_name for e in micro.entries} == {"ZOE NANDU-O'BRIEN"}
+    assert {e.transaction_code for e in micro.entries} == {nacha.CHECKING_CREDIT}
+    entries = [e for b in filed.batches for e in b.entries]
+    credits = {n: "R03" for n, e in enumerate(entries) if e.transaction_code == 22}
+    applied = app.handle(c.ReadAchReturns(content=return_file(filed, credits)))
+    assert [outcome for _, outcome in applied.outcomes] == ["returned", "returned"]
+    account = app.queries.get_funding_account(world.tenant_id, account_id)
+    assert account.verification_status.value == "failed"
+    app.run_until_idle()
+    told = [n for n in notifier.sent if n.template == "micro_deposits_returned"]
+    assert len({n.id for n in told}) == len(told) >= 1
+    assert {n.payload["return_code"] for n in told} == {"R03"}
+    assert len({n.channel for n in told}) == len(told)  # NOTE: once on each channel
