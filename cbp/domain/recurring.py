@@ -3,8 +3,10 @@
 A schedule names its payee, funding account, amount and rule (weekly,
 every two weeks, monthly on a day of the month or on the last business
 day, yearly) and ends on a date, after a count of occurrences, or never.
-Occurrences are numbered from 0; each is sent on a business day, rolled
-forward from its rule's date when that is not one.
+Occurrences are numbered from 0; each is sent on a business day. A weekly
+rule's date that is not one rolls forward; a monthly or yearly one rolls
+forward unless that leaves its month, and then back ("modified
+following"), so that every month has its one payment.
 
 The schedule is event sourced like a payment: its stream records each
 occurrence made into a payment, skipped, changed or missed, so making
@@ -69,34 +71,60 @@ def last_business_day(year: int, month: int, is_business_day: IsBusinessDay) -> 
     return day
 
 
-def occurrence_date(
+def rule_date(
     frequency: Frequency, starts_on: date, index: int, is_business_day: IsBusinessDay
 ) -> date:
-    """The business day occurrence ``index`` (from 0) of a rule starting on ``starts_on`` is sent.
+    """The date the rule names for occurrence ``index`` (from 0), before any move.
 
     Monthly and yearly rules keep ``starts_on``'s day of the month, or the
     month's last day when it has fewer (the 31st is the 30th in April, the
-    28th or 29th in February). A date that is not a business day rolls to
-    the next one. The last-business-day rule starts with ``starts_on``'s
-    month, or the next month if that month's last business day has passed.
+    28th or 29th in February). The last-business-day rule starts with
+    ``starts_on``'s month, or the next month if that month's last business
+    day has passed.
     """
     if index < 0:
         raise ValueError("occurrences are numbered from 0")
     match frequency:
         case Frequency.WEEKLY:
-            nominal = starts_on + timedelta(weeks=index)
+            return starts_on + timedelta(weeks=index)
         case Frequency.EVERY_TWO_WEEKS:
-            nominal = starts_on + timedelta(weeks=2 * index)
+            return starts_on + timedelta(weeks=2 * index)
         case Frequency.MONTHLY:
-            nominal = add_months(starts_on, index, starts_on.day)
+            return add_months(starts_on, index, starts_on.day)
         case Frequency.YEARLY:
-            nominal = add_months(starts_on, 12 * index, starts_on.day)
+            return add_months(starts_on, 12 * index, starts_on.day)
         case Frequency.MONTHLY_LAST_BUSINESS_DAY:
             first = last_business_day(starts_on.year, starts_on.month, is_business_day)
             shift = index if first >= starts_on else index + 1
             month = add_months(starts_on, shift, 1)
             return last_business_day(month.year, month.month, is_business_day)
-    return next_business_day(nominal, is_business_day)
+
+
+def occurrence_date(
+    frequency: Frequency, starts_on: date, index: int, is_business_day: IsBusinessDay
+) -> date:
+    """The business day occurrence ``index`` (from 0) of a rule starting on ``starts_on`` is sent.
+
+    A weekly rule's date rolls forward to the next business day. A monthly
+    or yearly one does too unless that leaves its month; then it rolls back
+    to the month's last business day before it (modified following), so a
+    bill due on the 31st is never paid in the next month.
+    """
+    day = rule_date(frequency, starts_on, index, is_business_day)
+    if frequency in (Frequency.WEEKLY, Frequency.EVERY_TWO_WEEKS):
+        return next_business_day(day, is_business_day)
+    return modified_following(day, is_business_day)
+
+
+def modified_following(day: date, is_business_day: IsBusinessDay) -> date:
+    """The next business day from ``day``, unless in the next month: then the one before."""
+    forward = next_business_day(day, is_business_day)
+    if forward.month == day.month:
+        return forward
+    back = day
+    while not is_business_day(back):
+        back -= timedelta(days=1)
+    return back
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,6 +134,8 @@ class Occurrence:
     index: int
     send_on: date
     amount: Money
+    #: The rule's own date, where it was moved to ``send_on`` (not a business day).
+    requested_send_on: date | None = None
 
 
 # -- events ---------------------------------------------------------------------
@@ -301,13 +331,18 @@ class RecurringSchedule(EventSourced):
         send_on = occurrence_date(self.frequency, self.starts_on, index, is_business_day)
         if self.ends_on is not None and send_on > self.ends_on:
             return None
-        if index == self.next_index:
+        named = rule_date(self.frequency, self.starts_on, index, is_business_day)
+        requested = named if named != send_on else None
+        if index == self.next_index and (self.next_send_on or self.next_amount):
             return Occurrence(
                 index=index,
                 send_on=self.next_send_on or send_on,
                 amount=self.next_amount or self.amount,
+                requested_send_on=None if self.next_send_on else requested,
             )
-        return Occurrence(index=index, send_on=send_on, amount=self.amount)
+        return Occurrence(
+            index=index, send_on=send_on, amount=self.amount, requested_send_on=requested
+        )
 
     def next_occurrence(self, is_business_day: IsBusinessDay) -> Occurrence | None:
         """The next occurrence to make, or None once the schedule has ended."""

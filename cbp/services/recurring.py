@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from cbp.domain import identifiers
 from cbp.domain.errors import ConcurrencyConflict, DomainError, InvalidInput
 from cbp.domain.money import Money
 from cbp.domain.policy import PaymentPolicy
-from cbp.domain.recurring import Frequency, RecurringSchedule, ScheduleStatus
+from cbp.domain.recurring import Frequency, Occurrence, RecurringSchedule, ScheduleStatus
 from cbp.ports import messages as m
 from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
@@ -253,8 +253,7 @@ def _make_due_and_save(
                 payment_id = _make_payment(
                     uow,
                     schedule,
-                    occurrence.amount,
-                    occurrence.send_on,
+                    occurrence,
                     headers,
                     ids=ids,
                     calendar=calendar,
@@ -280,8 +279,7 @@ def _make_due_and_save(
 def _make_payment(
     uow: UnitOfWork,
     schedule: RecurringSchedule,
-    amount: Money,
-    send_on: date,
+    occurrence: Occurrence,
     headers: m.Headers,
     *,
     ids: IdGenerator,
@@ -290,8 +288,11 @@ def _make_payment(
 ) -> str:
     """One occurrence's payment, after the checks any payment passes.
 
-    Made late (the job was down), it goes on the earliest date left.
+    Made late (the job was down), it goes on the earliest date left. A date
+    moved off the rule's own says so in ``requested_send_on``, as a
+    one-time payment's does.
     """
+    amount = occurrence.amount
     parties = uow.parties.for_payment(
         schedule.tenant_id, schedule.customer_id, schedule.payee_id, schedule.funding_account_id
     )
@@ -302,7 +303,8 @@ def _make_payment(
         uow,
         parties,
         amount=amount,
-        send_on=max(send_on, policy.earliest_send_on(at, calendar.is_business_day)),
+        send_on=max(occurrence.send_on, policy.earliest_send_on(at, calendar.is_business_day)),
+        requested_send_on=occurrence.requested_send_on,
         memo=schedule.memo,
         headers=headers,
         ids=ids,

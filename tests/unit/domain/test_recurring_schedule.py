@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cbp.adapters.calendar.federal_reserve import FederalReserveCalendar
+from cbp.domain.calendar import next_business_day
 from cbp.domain.errors import IllegalTransition, InvalidInput
 from cbp.domain.money import Money
 from cbp.domain.recurring import (
@@ -86,8 +87,29 @@ def test_monthly_and_yearly_keep_the_day_of_the_month_or_the_months_last_day(
     assert nominal.day == min(starts_on.day, month_length)
     assert (nominal.year * 12 + nominal.month) - (starts_on.year * 12 + starts_on.month) == months
     sent = occurrence_date(frequency, starts_on, index, FED)
-    assert timedelta(0) <= sent - nominal <= timedelta(days=4)  # NOTE: rolled past a long weekend
-    assert all(not FED(nominal + timedelta(days=d)) for d in range((sent - nominal).days))
+    assert FED(sent) and (sent.year, sent.month) == (nominal.year, nominal.month)
+    closed = range(1, abs((sent - nominal).days))
+    assert all(not FED(min(sent, nominal) + timedelta(days=d)) for d in closed)
+    if FED(nominal):
+        assert sent == nominal
+    elif sent < nominal:  # NOTE: rolled back only when rolling forward would leave the month
+        assert next_business_day(nominal, FED).month != nominal.month
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dates(min_value=date(2026, 1, 1), max_value=date(2036, 12, 31)),
+    st.integers(min_value=1, max_value=31),
+)
+def test_a_monthly_rule_pays_once_in_every_month_for_ten_years(
+    any_day: date, day_of_month: int
+) -> None:
+    last = calendar.monthrange(any_day.year, any_day.month)[1]
+    starts_on = any_day.replace(day=min(day_of_month, last))
+    sent = [occurrence_date(Frequency.MONTHLY, starts_on, n, FED) for n in range(120)]
+    months = [(d.year * 12 + d.month) - (starts_on.year * 12 + starts_on.month) for d in sent]
+    assert months == list(range(120)), "a month without its payment, or with two"
+    assert all(FED(d) for d in sent)
 
 
 @settings(max_examples=300)
@@ -144,16 +166,16 @@ def test_an_end_date_is_never_passed(starts_on: date, frequency: Frequency, days
 def test_a_year_monthly_on_the_31st_and_on_the_last_business_day() -> None:
     on_31st = make_all(schedule(Frequency.MONTHLY, date(2027, 1, 31), count=12))
     assert on_31st == [
-        date(2027, 2, 1),  # NOTE: Sunday the 31st rolls to Monday
-        date(2027, 3, 1),  # NOTE: February's last day, Sunday the 28th
+        date(2027, 1, 29),  # NOTE: Sunday the 31st; Monday would be February
+        date(2027, 2, 26),  # NOTE: February's last day, Sunday the 28th
         date(2027, 3, 31),
         date(2027, 4, 30),
-        date(2027, 6, 1),  # NOTE: May 31st is Memorial Day
+        date(2027, 5, 28),  # NOTE: May 31st is Memorial Day
         date(2027, 6, 30),
-        date(2027, 8, 2),  # NOTE: Saturday the 31st of July
+        date(2027, 7, 30),  # NOTE: Saturday the 31st of July
         date(2027, 8, 31),
         date(2027, 9, 30),
-        date(2027, 11, 1),  # NOTE: Sunday the 31st of October
+        date(2027, 10, 29),  # NOTE: Sunday the 31st of October
         date(2027, 11, 30),
         date(2027, 12, 31),
     ]

@@ -78,17 +78,24 @@ def test_a_year_monthly_on_the_31st_under_two_schedulers(
     assert [p.send_on for p in made] == [
         date(2026, 3, 31),
         date(2026, 4, 30),
-        date(2026, 6, 1),  # NOTE: Sunday the 31st of May
+        date(2026, 5, 29),  # NOTE: Sunday the 31st of May; June 1st would leave the month
         date(2026, 6, 30),
         date(2026, 7, 31),
         date(2026, 8, 31),
         date(2026, 9, 30),
-        date(2026, 11, 2),  # NOTE: Saturday the 31st of October
+        date(2026, 10, 30),  # NOTE: Saturday the 31st of October
         date(2026, 11, 30),
         date(2026, 12, 31),
-        date(2027, 2, 1),  # NOTE: Sunday the 31st of January
-        date(2027, 3, 1),  # NOTE: February's last day, Sunday the 28th
+        date(2027, 1, 29),  # NOTE: Sunday the 31st of January
+        date(2027, 2, 26),  # NOTE: February's last day, Sunday the 28th
     ]
+    moved = {p.send_on: p.requested_send_on for p in made if p.requested_send_on}
+    assert moved == {
+        date(2026, 5, 29): date(2026, 5, 31),
+        date(2026, 10, 30): date(2026, 10, 31),
+        date(2027, 1, 29): date(2027, 1, 31),
+        date(2027, 2, 26): date(2027, 2, 28),
+    }
     assert all(str(p.amount.amount) == "80.00" for p in made)
     assert all((p.send_on - p.created_at.date()).days == DAYS_AHEAD for p in made)
     state = world.app.queries.get_recurring_payment(world.tenant_id, schedule_id)
