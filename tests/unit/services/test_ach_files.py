@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import achkit
 import pytest
 
 from cbp.adapters.memory.outside import InMemoryClock, InMemoryNotifier
@@ -255,3 +256,31 @@ def test_returned_micro_deposits_fail_the_account_and_the_customer_is_told_once(
     assert len({n.id for n in told}) == len(told) >= 1
     assert {n.payload["return_code"] for n in told} == {"R03"}
     assert len({n.channel for n in told}) == len(told)  # NOTE: once on each channel
+
+
+def test_an_independent_parser_accepts_the_files_cbp_writes(
+    world: World, core_settings: dict[str, Any]
+) -> None:
+    app = world.app
+    for n in range(12):
+        world.pay(f"{20 + n}.{n:02d}")
+    app.handle(
+        c.AddFundingAccount(
+            tenant_id=world.tenant_id,
+            customer_id=world.customer_id,
+            routing_number="021000021",
+            account_number="7700123",
+            account_type="savings",
+            holder_name="Zoë Ñandú-O'Brien",
+            verification="micro_deposits",
+        )
+    )
+    app.run_until_idle()
+    app.handle(c.RunAchCutOff(now=True))
+    (path,) = outbound(core_settings)
+    text = path.read_text()
+    assert achkit.validate(text) == {"ok": True, "errors": []}
+    theirs, ours = achkit.parse(text)["control"], nacha.check(text)
+    assert (theirs["batch_count"], theirs["block_count"]) == (ours.batches, ours.blocks) == (2, 2)
+    assert (theirs["total_debit"], theirs["total_credit"]) == (ours.total_debit, ours.total_credit)
+    assert theirs["entry_addenda_count"] == ours.entries_and_addenda == 14
