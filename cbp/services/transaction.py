@@ -15,12 +15,14 @@ the stored response. No key is ever left "in flight" by a dead process.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Self, cast
 
 from cbp.domain.idempotency import IdempotencyRecord
 from cbp.ports.storage import UnitOfWork
+from cbp.services.commands import Command, current_command, handling
 
 _current: ContextVar[RequestTransaction | None] = ContextVar("cbp_request_tx", default=None)
 
@@ -74,6 +76,8 @@ class RequestTransaction:
         self.before_commit = joining.before_commit
         self.claim = claim
         self.uow: UnitOfWork | None = None
+        #: The command whose changes are kept: its trace and correlation go with its events.
+        self.command: Command | None = None
         self.keep = False
         self.doomed = False
         self.active = False
@@ -149,7 +153,9 @@ class RequestTransaction:
 
     def _commit(self, uow: UnitOfWork) -> None:
         if self.before_commit is not None:
-            self.before_commit(uow)
+            # NOTE: the command was handled earlier; its events are published now, with it
+            with handling(self.command) if self.command else nullcontext():
+                self.before_commit(uow)
         uow.commit()
 
     def _claim_in(self, uow: UnitOfWork) -> IdempotencyRecord | None:
@@ -223,8 +229,9 @@ class _Joined:
         return getattr(self._uow, name)
 
     def commit(self) -> None:
-        """Keep this block's changes when the request commits."""
+        """Keep this block's changes when the request commits, published with its command."""
         self._request.keep = True
+        self._request.command = self._request.command or current_command()
 
     def rollback(self) -> None:
         """Give up the request's changes so far."""

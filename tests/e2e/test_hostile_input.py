@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.e2e.server import DATABASES, Server, make_world, server_on
+from tests.e2e.server import DATABASES, Server, business_day_ahead, make_world, server_on
 
 #: Few bad keys before an address is limited; requests themselves are not.
 LIMITS = {"CBP_AUTH_FAILURE_LIMIT": "5", "CBP_RATE_LIMIT": "1000000"}
@@ -309,3 +309,14 @@ def test_a_customer_with_only_a_phone_can_change_their_choices(server: Server) -
         ["sms"],
         ["failed"],
     )
+
+
+def test_a_change_names_a_field_and_no_field_is_null(server: Server, world: dict[str, Any]) -> None:
+    payment = pay(server, world, send_on=business_day_ahead(30)).body
+    path = f"/payment/{payment['id']}"
+    for body in ({}, {"amount": None}, {"memo": None, "amount": "13.00"}):
+        response = server.call("PATCH", path, body)
+        assert code_of(response) == (422, "validation_failed"), (body, response.body)
+    assert server.call("GET", path).body["amount"] == "12.00"
+    changed = server.call("PATCH", path, {"amount": "13.00"})
+    assert (changed.status, changed.body["amount"]) == (200, "13.00"), changed.body

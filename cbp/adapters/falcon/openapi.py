@@ -10,7 +10,7 @@ from pydantic.json_schema import models_json_schema
 from cbp.adapters.falcon import presenters as out
 from cbp.adapters.falcon.http import id_pattern
 from cbp.adapters.falcon.routes import ROUTES, Route
-from cbp.adapters.falcon.schemas import ID_PATTERN
+from cbp.adapters.falcon.schemas import ID_PATTERN, Change
 from cbp.domain.payment import PaymentStatus
 from cbp.domain.payment_exception import ExceptionStatus
 from cbp.domain.recurring import ScheduleStatus
@@ -25,6 +25,13 @@ _TEXT = {
     "pattern": r"^[^\u0000-\u001f\u007f]+$",
 }
 _ID = {"type": "string", "maxLength": 40, "pattern": ID_PATTERN}
+#: Search text: no control characters, and something besides white space.
+_SEARCH = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 200,
+    "pattern": r"^[^\u0000-\u001f\u007f]*[^\s\u0000-\u001f\u007f][^\u0000-\u001f\u007f]*$",
+}
 _QUERY = {
     "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
     "cursor": {
@@ -37,8 +44,10 @@ _QUERY = {
         ),
     },
     "customer_id": _ID,
-    "partial_name": _TEXT,
+    "partial_name": _SEARCH,
 }
+#: Query parameters an operation cannot do without.
+_REQUIRED_QUERY = frozenset({"partial_name"})
 #: The statuses each listing filters by.
 _STATUSES = {
     "payments": [s.value for s in PaymentStatus],
@@ -56,7 +65,7 @@ def _query(route: Route, name: str) -> dict[str, Any]:
 def _path_parameter(name: str) -> dict[str, Any]:
     if name.endswith("_id"):
         return {"type": "string", "maxLength": 200, "pattern": id_pattern(name)}
-    return _TEXT
+    return _SEARCH if name == "partial_name" else _TEXT
 
 
 def build_spec(version: str = API_VERSION) -> dict[str, Any]:
@@ -108,7 +117,12 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
             for name in _PARAMETER.findall(route.path)
         ]
         + [
-            {"name": name, "in": "query", "required": False, "schema": _query(route, name)}
+            {
+                "name": name,
+                "in": "query",
+                "required": name in _REQUIRED_QUERY,
+                "schema": _query(route, name),
+            }
             for name in route.query
         ],
         "responses": _responses(route, refs),
@@ -124,7 +138,9 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
         )
     if route.body is not None:
         operation["requestBody"] = {
-            "required": any(f.is_required() for f in route.body.model_fields.values()),
+            "required": any(f.is_required() for f in route.body.model_fields.values())
+            or "oneOf" in route.body.model_json_schema()
+            or issubclass(route.body, Change),
             "content": {"application/json": {"schema": _ref(refs, route.body, "validation")}},
         }
     if route.public:

@@ -6,7 +6,15 @@ import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 #: Text without control characters (C0, DEL, C1), as the API publishes it.
 PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*$"
@@ -49,6 +57,50 @@ class Strict(BaseModel):
             if isinstance(text, str) and not is_clean_text(text):
                 raise ValueError("must not contain control characters")
         return value
+
+
+def _whole(value: Any) -> Any:
+    """732.0 is the integer 732 to JSON Schema, so it is taken as one; 732.5 is not."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+#: A whole number, written as JSON Schema counts one: 732 or 732.0.
+Whole = Annotated[int, BeforeValidator(_whole)]
+
+
+def _change_schema(schema: dict[str, Any]) -> None:
+    """A change's schema says what the server holds it to: a field or more, never null."""
+    schema["minProperties"] = 1
+    for prop in schema.get("properties", {}).values():
+        prop.pop("default", None)
+        kinds = [kind for kind in prop.pop("anyOf", []) if kind.get("type") != "null"]
+        if len(kinds) == 1:
+            prop.update(kinds[0])
+        elif kinds:
+            prop["anyOf"] = kinds
+
+
+class Change(Strict):
+    """A PATCH body that changes some fields: at least one, and none null.
+
+    A field left out stays as it is; null would say nothing else, so it is
+    refused rather than read as "left out".
+    """
+
+    model_config = ConfigDict(json_schema_extra=_change_schema)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named_and_not_null(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            if not data:
+                raise ValueError("name at least one field to change")
+            nulls = sorted(name for name, value in data.items() if value is None)
+            if nulls:
+                raise ValueError(f"{', '.join(nulls)} cannot be null: leave a field out to keep it")
+        return data
 
 
 def is_clean_text(text: str) -> bool:
@@ -111,9 +163,9 @@ class GlobalPayeeIn(Strict):
     address: AddressIn
     aliases: list[Text] = Field(default_factory=list, max_length=20)
     payment_method: Literal["electronic", "check"] = "electronic"
-    lead_days: int = Field(default=2, ge=0, le=30)
+    lead_days: Whole = Field(default=2, ge=0, le=30)
     account_masks: list[Mask] = Field(default_factory=list, max_length=20)
-    popularity: int = Field(
+    popularity: Whole = Field(
         default=0, ge=0, le=1_000_000_000, description="Searches rank higher first"
     )
 
@@ -126,14 +178,32 @@ class GlobalPayeePatch(Strict):
     address: AddressIn | None = None
     aliases: list[Text] | None = None
     payment_method: Literal["electronic", "check"] | None = None
-    lead_days: int | None = Field(default=None, ge=0, le=30)
+    lead_days: Whole | None = Field(default=None, ge=0, le=30)
     account_masks: list[Mask] | None = None
     status: Literal["active", "inactive", "suspended"] | None = None
-    popularity: int | None = Field(default=None, ge=0, le=1_000_000_000)
+    popularity: Whole | None = Field(default=None, ge=0, le=1_000_000_000)
 
 
 class PayeeIn(Strict):
-    """POST /payee: a directory biller, or a personal payee by name and address."""
+    """POST /payee: a directory biller, or a personal payee by name and address.
+
+    With a directory id, the biller's own name and address are used.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "required": ["global_payee_id"],
+                    "properties": {"global_payee_id": {"type": "string"}},
+                },
+                {
+                    "required": ["name", "address"],
+                    "properties": {"name": {"type": "string"}, "address": {"type": "object"}},
+                },
+            ]
+        }
+    )
 
     customer_id: Id
     account_number: AccountNumber
@@ -184,7 +254,7 @@ class PaymentIn(Strict):
     memo: Memo | None = None
 
 
-class PaymentPatch(Strict):
+class PaymentPatch(Change):
     """PATCH /payment/{id}: the terms to change; those left out stay as they are."""
 
     amount: Money | None = None
@@ -206,12 +276,12 @@ class RecurringPaymentIn(Strict):
     ] = Field(description="monthly and yearly keep starts_on's day of the month")
     starts_on: date = Field(description="The first occurrence's date (before rolling)")
     ends_on: date | None = Field(default=None, description="No occurrence is sent after it")
-    count: Annotated[int, Field(ge=1, le=1000)] | None = Field(
+    count: Annotated[Whole, Field(ge=1, le=1000)] | None = Field(
         default=None, description="How many occurrences in all"
     )
 
 
-class RecurringPaymentPatch(Strict):
+class RecurringPaymentPatch(Change):
     """PATCH /payment/recurring/{id}: future occurrences' terms, or pause, resume, cancel."""
 
     amount: Money | None = None
@@ -221,7 +291,7 @@ class RecurringPaymentPatch(Strict):
     )
 
 
-class NextOccurrencePatch(Strict):
+class NextOccurrencePatch(Change):
     """PATCH /payment/recurring/{id}/next: the next occurrence alone."""
 
     amount: Money | None = None
@@ -250,6 +320,7 @@ class ProcessIn(Strict):
     due_on: date = Field(
         default=None,  # type: ignore[assignment]  # NOTE: absent, never null
         description="Every payment due by this date (not after today)",
+        json_schema_extra=lambda schema: schema.pop("default", None),  # type: ignore[arg-type]
     )
     send_now: bool = Field(
         default=False, description="Send payments before their send-on date (audited)"

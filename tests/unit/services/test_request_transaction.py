@@ -10,6 +10,7 @@ from cbp.domain.idempotency import IdempotencyRecord
 from cbp.services import commands as c
 from cbp.services.bus import retry_on_conflict
 from cbp.services.transaction import KeyHeld, RequestTransaction
+from tests.unit.services.conftest import World
 
 
 def claim(app: Cbp, key: str = "k-1", fingerprint: str = "f1") -> IdempotencyRecord:
@@ -86,3 +87,23 @@ def test_a_write_conflict_retries_the_command_in_a_clean_transaction(app: Cbp) -
     assert attempts == ["x", "x"]
     with RequestTransaction(app.deps.unit_of_work, claim(app)), pytest.raises(KeyHeld):
         app.handle(c.CreateTenant(name="y"))
+
+
+def test_events_published_at_the_requests_commit_carry_its_trace_and_correlation(
+    world: World,
+) -> None:
+    app = world.app
+    trace = f"00-{'a' * 32}-{'b' * 16}-01"
+    with RequestTransaction(app.deps.unit_of_work, claim(app)) as request:
+        payment_id = world.pay("12.00", traceparent=trace, correlation_id="req-42")
+        request.finish(status=201, body=b"{}")
+    with app.deps.unit_of_work() as uow:
+        changed = [
+            m
+            for m in uow.outbox.pending(1000)
+            if m.type == "payment.status.changed" and m.payload["payment_id"] == payment_id
+        ]
+    assert changed, "the payment's events were not published"
+    assert {(m.headers.traceparent, m.headers.correlation_id) for m in changed} == {
+        (trace, "req-42")
+    }
