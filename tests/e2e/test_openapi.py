@@ -23,6 +23,10 @@ def test_the_checked_in_api_json_matches_the_code() -> None:
     )
 
 
+def test_the_api_document_is_valid_openapi() -> None:
+    validate(json.loads(API_JSON.read_text()))
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with running_server(tmp_path_factory.mktemp("docs")) as running:
