@@ -119,6 +119,15 @@ class DeliveryPostponed(Exception):
         self.until = until
 
 
+class Undeliverable(Exception):
+    """The subscriber's work failed for good: dead-letter the delivery now, and say so.
+
+    Retrying the delivery could not change the outcome (the subscriber
+    counted its own attempts, and they are spent), but an operator must
+    hear of it: a dead letter and its announcement on ``system.events``.
+    """
+
+
 class DeliveryStatus(enum.StrEnum):
     """Where one subscriber's delivery of one message stands."""
 

@@ -33,6 +33,7 @@ from cbp.ports.messages import (
     DeliveryTransport,
     Headers,
     Message,
+    Undeliverable,
 )
 from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock
@@ -207,7 +208,7 @@ def _settle_failure(deps: Dependencies, delivery: Delivery, error: Exception) ->
         return _defer(deps, delivery, error)
     if isinstance(error, DeliveryPostponed):
         return _postpone(deps, delivery, error)
-    return _record_failure(deps, delivery, error)
+    return _record_failure(deps, delivery, error, last=isinstance(error, Undeliverable))
 
 
 def retry_delay(options: ServiceOptions, attempts: int) -> float:
@@ -256,9 +257,11 @@ def _postpone(
     return DeliveryStatus.PENDING
 
 
-def _record_failure(deps: Dependencies, delivery: Delivery, error: Exception) -> DeliveryStatus:
+def _record_failure(
+    deps: Dependencies, delivery: Delivery, error: Exception, *, last: bool = False
+) -> DeliveryStatus:
     reason = f"{type(error).__name__}: {error}"[:500]
-    last = delivery.attempts >= deps.options.delivery_max_attempts
+    last = last or delivery.attempts >= deps.options.delivery_max_attempts
     retry_at = None
     if not last:
         delay = retry_delay(deps.options, delivery.attempts)

@@ -14,14 +14,22 @@ from cbp.domain.notification import Notification, NotificationStatus
 from cbp.domain.webhook_endpoint import EndpointStatus, WebhookEndpoint, next_retry
 from cbp.ports import messages as m
 from cbp.ports.contracts import DeliverNotificationTask, WebhookEndpointPaused
-from cbp.ports.errors import DependencyDeferred, DependencyError
-from cbp.ports.messages import DeliveryPostponed
+from cbp.ports.errors import (
+    DependencyDeferred,
+    DependencyError,
+    DependencyTimeout,
+    DependencyUnavailable,
+)
+from cbp.ports.messages import DeliveryPostponed, Undeliverable
 from cbp.ports.outside import Notifier, WebhookSender
 from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import DeliverNotification
 from cbp.services.dependencies import ServiceOptions
 from cbp.services.outbox import send
+
+#: How long a notice waits before trying a channel that is down again (capped by settings).
+CHANNEL_OUTAGE_RETRY_SECONDS = 5.0
 
 
 class DeliveryOutcome(enum.StrEnum):
@@ -148,6 +156,13 @@ def deliver_notification(
     send and the record means one more send, which receivers de-duplicate
     by the notification id (at-least-once delivery). Webhooks keep their
     own, longer schedule.
+
+    Only the provider's refusal of this notification (a bad address) spends
+    one of its attempts. A channel that is down or slow (the mail server
+    gone, its breaker open or probing) defers the delivery instead, however
+    long the outage lasts, so the notice goes out once the channel is back.
+    A notification whose attempts are spent is dead, and its delivery a
+    dead letter that operators are told of.
     """
     with unit_of_work() as uow:
         notification = uow.notifications.get_any(command.notification_id)
@@ -167,6 +182,11 @@ def deliver_notification(
         notifier.send(notification)
     except DependencyDeferred:
         raise  # NOTE: not an attempt: the delivery comes back when the channel can take it
+    except (DependencyUnavailable, DependencyTimeout) as outage:
+        # NOTE: the channel's outage, not this notice's fault: wait for it, spend nothing
+        raise DependencyDeferred(
+            outage.dependency, outage.detail, retry_after=CHANNEL_OUTAGE_RETRY_SECONDS
+        ) from None
     except DependencyError as failure:
         error = failure.detail
     with unit_of_work() as uow:
@@ -179,7 +199,12 @@ def deliver_notification(
             notification.record_failure(error=error, max_attempts=options.max_notification_attempts)
         uow.notifications.save(notification)
         uow.commit()
-    return outcome_of(notification)
+    outcome = outcome_of(notification)
+    if outcome is DeliveryOutcome.DEAD:
+        raise Undeliverable(
+            f"notification {notification.id} failed {notification.attempts} times: {error}"
+        )
+    return outcome
 
 
 def _record_sent(uow: UnitOfWork, notification: Notification, *, at: datetime) -> None:

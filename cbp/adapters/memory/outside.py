@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from cbp.domain.errors import InvalidInput
 from cbp.domain.notification import Notification
 from cbp.domain.webhook_endpoint import WebhookEndpoint
-from cbp.ports.errors import DeliveryRejected
+from cbp.ports.errors import DeliveryRejected, DependencyUnavailable
 from cbp.ports.messages import Delivery, Message
 from cbp.ports.outside import RateLimitDecision
 from cbp.ports.system import Clock
@@ -109,14 +109,17 @@ class InMemoryRateLimiter:
 
 
 class InMemoryNotifier:
-    """Records what it sends; can be told to fail for some recipients."""
+    """Records what it sends; can be told to fail for some recipients, or to be down."""
 
     def __init__(self) -> None:
         self.sent: list[Notification] = []
         self.failing_recipients: set[str] = set()
+        self.down = False
 
     def send(self, notification: Notification) -> None:
-        """Record the notification, or refuse it like a real provider would."""
+        """Record the notification, or refuse it (or be down) like a real provider."""
+        if self.down:
+            raise DependencyUnavailable("memory", "the provider is not answering")
         if not notification.recipient or notification.recipient in self.failing_recipients:
             raise DeliveryRejected("memory", "recipient refused the message")
         self.sent.append(notification)

@@ -98,3 +98,51 @@ def test_an_exception_is_resolved_once(world: World) -> None:
     assert world.app.queries.list_exceptions(world.tenant_id, status="open").items == []
     with pytest.raises(InvalidInput):
         world.app.queries.list_exceptions(world.tenant_id, status="closed")
+
+
+def test_a_channel_down_for_longer_than_every_attempt_spends_none_and_sends_after(
+    world: World, notifier, clock
+) -> None:  # type: ignore[no-untyped-def]
+    exception_id = failed_payment_exception(world)
+    notifier.sent.clear()
+    notifier.down = True
+    (notification_id,) = world.app.handle(
+        c.SendCustomerNotification(
+            tenant_id=world.tenant_id, exception_id=exception_id, channels=("email",)
+        )
+    )
+    for _ in range(20):  # NOTE: far more tries than the notice's or its delivery's attempts
+        world.app.run_until_idle()
+        clock.advance(minutes=10)
+    notification = world.app.queries.get_notification(world.tenant_id, notification_id)
+    assert (notification.status, notification.attempts) == (NotificationStatus.PENDING, 0)
+    assert world.app.queries.dead_letters() == []
+    notifier.down = False
+    clock.advance(minutes=10)
+    world.app.run_until_idle()
+    notification = world.app.queries.get_notification(world.tenant_id, notification_id)
+    assert notification.status is NotificationStatus.SENT
+    assert [n.id for n in notifier.sent] == [notification_id]
+
+
+def test_a_notice_that_fails_for_good_is_a_dead_letter_and_announced(
+    world: World, notifier
+) -> None:  # type: ignore[no-untyped-def]
+    notifier.failing_recipients.add("ada@example.com")
+    world.pay("25.13")
+    world.app.run_until_idle()
+    (dead,) = world.app.queries.dead_letters()
+    assert dead.subscriber.startswith("notification") and "failed 3 times" in (
+        dead.last_error or ""
+    )
+    with world.app.deps.unit_of_work() as uow:
+        announced = [
+            m.payload["delivery_id"]
+            for m in uow.outbox.pending(1000)
+            if m.type == "delivery.dead_lettered"
+        ] + [
+            m.payload["delivery_id"]
+            for m in world.app.container.broker().messages
+            if m.type == "delivery.dead_lettered"
+        ]
+    assert dead.id in announced
