@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
-from tests.e2e.server import DATABASES, Server, make_world, server_on
+from tests.e2e.server import DATABASES, Server, business_day_ahead, make_world, server_on
 
 
 @pytest.fixture(scope="module", params=DATABASES)
@@ -33,7 +32,7 @@ def test_concurrent_payments_that_together_pass_the_daily_limit_are_cut_at_it(
     )
     assert printed == f"limits of {tenant}: daily 100.00, per payment 50"
     world = make_world(server, external_id="limited-1")
-    send_on = (date.today() + timedelta(days=14)).isoformat()  # NOTE: one day for all of them
+    send_on = business_day_ahead()  # NOTE: one day for all of them
 
     def pay(n: int) -> tuple[int, Any]:
         reply = server.call(

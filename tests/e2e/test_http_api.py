@@ -5,13 +5,20 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.server import DATABASES, Server, log_records, make_world, running_server, server_on
+from tests.e2e.server import (
+    DATABASES,
+    Server,
+    business_day_ahead,
+    log_records,
+    make_world,
+    running_server,
+    server_on,
+)
 
 
 @pytest.fixture(scope="module", params=DATABASES)
@@ -86,7 +93,7 @@ def test_a_customer_pays_a_bill_and_follows_it_to_the_end(
 def test_a_scheduled_payment_is_changed_until_it_is_sent(
     server: Server, world: dict[str, Any]
 ) -> None:
-    later = (date.today() + timedelta(days=20)).isoformat()
+    later = business_day_ahead(20)
     payment = pay(server, world, "42.00", f"change-{later}", send_on=later, memo="May").body
     path = f"/payment/{payment['id']}"
     changed = server.call("PATCH", path, {"amount": "45.10", "memo": ""})
