@@ -36,13 +36,34 @@ Command = Callable[[argparse.Namespace], int]
 
 
 @contextmanager
-def opened() -> Iterator[Cbp]:
-    """A core on the configured adapters, closed afterwards."""
-    app = bootstrap(Settings())
+def opened(*, may_create: bool = False) -> Iterator[Cbp]:
+    """A core on the configured adapters, closed afterwards.
+
+    Only a command that sets a database up (``demo`` here; ``migrate`` and
+    ``serve`` on their own) may create a SQLite file; the others, run where
+    there is none, say where they looked instead of answering from an empty
+    new one.
+    """
+    settings = Settings()
+    if not may_create:
+        _require_existing_database(settings.database_url)
+    app = bootstrap(settings)
     try:
         yield app
     finally:
         app.close()
+
+
+def _require_existing_database(database_url: str) -> None:
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    path = Path(url.database)
+    if not path.exists():
+        raise ConfigurationError(
+            f"no database at {path.resolve()}: run this where cbp keeps its data, set "
+            "CBP_DATABASE_URL, or create one with `cbp migrate`"
+        )
 
 
 def _uses_sql(app: Cbp) -> bool:
@@ -59,7 +80,7 @@ def cmd_demo(_: argparse.Namespace) -> int:
     """Run a scripted payment's life."""
     from cbp.demo import run_demo
 
-    with opened() as app:
+    with opened(may_create=True) as app:
         run_demo(app)
     return 0
 
@@ -71,7 +92,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = Settings(**overrides)
     if settings.seeds_demo:
-        with opened() as app:
+        with opened(may_create=True) as app:
             keys = seed_first_run(app)
         if keys is not None:
             operator_file = _write_private(_operator_key_path(settings), keys.operator)

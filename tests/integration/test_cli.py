@@ -41,11 +41,20 @@ def cbp(
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
+def fresh(tmp_path: Path) -> Path:
+    """A folder with no database yet."""
     return tmp_path
 
 
-def test_the_first_run_creates_migrates_and_secures_the_embedded_database(home: Path) -> None:
+@pytest.fixture
+def home(fresh: Path) -> Path:
+    """A folder with a migrated embedded database."""
+    cbp(fresh, "migrate")
+    return fresh
+
+
+def test_the_first_run_creates_migrates_and_secures_the_embedded_database(fresh: Path) -> None:
+    home = fresh
     result = cbp(home, "demo")
     statuses = [
         line.split()[3] for line in result.stdout.splitlines() if line.startswith("payment ")
@@ -58,9 +67,19 @@ def test_the_first_run_creates_migrates_and_secures_the_embedded_database(home: 
     assert cbp(home, "migrate").stdout.strip() == f"database at revision {HEAD}"
 
 
-def test_a_database_made_by_migrate_is_readable_by_its_owner_only(home: Path) -> None:
-    assert cbp(home, "migrate").stdout.strip() == f"database at revision {HEAD}"
-    assert oct((home / "cbp.db").stat().st_mode & 0o777) == "0o600"
+def test_a_database_made_by_migrate_is_readable_by_its_owner_only(fresh: Path) -> None:
+    assert cbp(fresh, "migrate").stdout.strip() == f"database at revision {HEAD}"
+    assert oct((fresh / "cbp.db").stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_command_where_there_is_no_database_says_where_it_looked(fresh: Path) -> None:
+    listed = cbp(fresh, "api-key", "list", check=False)
+    assert listed.returncode == 2 and listed.stdout == ""
+    assert listed.stderr == (
+        f"cbp: no database at {fresh.resolve() / 'cbp.db'}: run this where cbp keeps its "
+        "data, set CBP_DATABASE_URL, or create one with `cbp migrate`\n"
+    )
+    assert not (fresh / "cbp.db").exists()
 
 
 def test_tenant_and_api_key_commands_print_the_value_alone_on_the_last_line(home: Path) -> None:
@@ -192,7 +211,8 @@ def test_a_rewritten_chain_and_a_cut_tail_are_caught(home: Path) -> None:
 
 
 @pytest.mark.services
-def test_on_postgresql_the_command_needs_secrets_and_an_explicit_migration(home: Path) -> None:
+def test_on_postgresql_the_command_needs_secrets_and_an_explicit_migration(fresh: Path) -> None:
+    home = fresh
     require_service("PostgreSQL", POSTGRES_ADMIN_URL.replace("postgresql+psycopg", "postgresql"))
     name = f"cbp_cli_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
