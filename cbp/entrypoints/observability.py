@@ -97,6 +97,8 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    # NOTE: pika narrates every step of every connection at INFO; its warnings still show
+    logging.getLogger("pika").setLevel(max(level, logging.WARNING))
 
 
 def configure_tracing(*, service_name: str, otlp_endpoint: str | None) -> None:
