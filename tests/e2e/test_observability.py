@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -15,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import services_required
 from tests.e2e.server import Server, free_port, log_records, running_server
@@ -259,3 +261,24 @@ def test_spans_are_exported_over_otlp_when_an_endpoint_is_set(tmp_path: Path) ->
     assert exported[0].path == "/v1/traces"
     assert exported[0].headers["content-type"] == "application/x-protobuf"
     assert any(bytes.fromhex(TRACE_ID) in got.body for got in exported)
+
+
+OPERATIONS = Path(__file__).resolve().parents[2] / "docs" / "operations"
+
+
+def queried_metrics() -> set[str]:
+    """Every metric the Grafana dashboard's panels and the alert rules query."""
+    dashboard = json.loads((OPERATIONS / "grafana-dashboard.json").read_text())
+    expressions = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    rules = yaml.safe_load((OPERATIONS / "alerts.yml").read_text())
+    expressions += [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    return set(re.findall(r"\bcbp_[a-z_]+", " ".join(expressions)))
+
+
+def test_the_dashboard_and_alerts_query_only_metrics_cbp_exports(server: Server) -> None:
+    server.call("GET", "/health/live", key="")  # NOTE: the request metrics have a sample
+    text = server.call("GET", "/metrics", key="").raw.decode()
+    exported = set(re.findall(r"^(?:# TYPE )?(cbp_[a-z_]+)", text, re.MULTILINE))
+    queried = queried_metrics()
+    assert len(queried) >= 8
+    assert queried - exported == set(), f"not exported: {sorted(queried - exported)}"
