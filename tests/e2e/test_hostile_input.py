@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import urllib.parse
 import uuid
 from collections.abc import Iterator
@@ -13,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cbp.ports.pagination import encode_cursor
 from tests.e2e.server import DATABASES, Server, business_day_ahead, make_world, server_on
 
 #: Few bad keys before an address is limited; requests themselves are not.
@@ -199,8 +198,7 @@ LISTS = [
 
 def forged(value: Any) -> str:
     """A cursor as a storage adapter makes one, for a sort key of the forger's choosing."""
-    raw = json.dumps(value).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_cursor(value)
 
 
 CRAFTED_CURSORS = [
