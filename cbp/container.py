@@ -27,7 +27,6 @@ from cbp.adapters.memory.outside import (
     InMemoryBroker,
     InMemoryCache,
     InMemoryNotifier,
-    InMemoryRateLimiter,
 )
 from cbp.adapters.memory.unit_of_work import InMemoryUnitOfWork
 from cbp.adapters.resilience.breaker import BreakerSettings
@@ -409,9 +408,11 @@ class Container(containers.DeclarativeContainer):
     )
     rate_limiter = providers.Selector(
         config.rate_limit,
-        memory=providers.Singleton(InMemoryRateLimiter, clock=clock),
+        memory=providers.Singleton(
+            lazy("cbp.adapters.rate_limits.moving_window:memory_rate_limiter")
+        ),
         redis=providers.Singleton(
-            lazy("cbp.adapters.redis.outside:RedisRateLimiter"),
+            lazy("cbp.adapters.rate_limits.moving_window:redis_rate_limiter"),
             client=rate_limit_redis,
             prefix=config.redis_prefix,
         ),

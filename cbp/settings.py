@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cbp.domain.webhook_endpoint import DEFAULT_RETRY_SCHEDULE
@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=10 * 1024 * 1024)
     rate_limit: int = Field(default=600, ge=1)
     auth_failure_limit: int = Field(default=100, ge=1)
-    rate_window_seconds: float = Field(default=60.0, gt=0)
+    rate_window_seconds: int = Field(default=60, ge=1)
     pump_interval_seconds: float = Field(default=0.2, gt=0)
     delivery_lease_seconds: float = Field(default=60.0, gt=0)
     delivery_max_attempts: int = Field(default=8, ge=1, le=100)
@@ -132,6 +132,15 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     otlp_endpoint: str | None = None
     trace_context_test_endpoint: bool = False
+
+    @field_validator("redis_prefix")
+    @classmethod
+    def _redis_namespace(cls, prefix: str) -> str:
+        """A namespace ending in ``:``, so ``cbp`` and ``cbp:`` both give ``cbp:cache...``."""
+        prefix = prefix.strip()
+        if not prefix.rstrip(":"):
+            raise ValueError("must name a namespace, such as cbp")
+        return prefix if prefix.endswith(":") else f"{prefix}:"
 
     def backend(self, url: str) -> str:
         """The adapter family a URL names: ``memory``, ``sqlite``, ``postgresql``..."""

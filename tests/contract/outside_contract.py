@@ -7,6 +7,8 @@ a real sleep), and ``transport_and_receive`` for the delivery transport.
 
 from __future__ import annotations
 
+import time
+
 from collections.abc import Callable
 
 from cbp.ports.messages import DeliveryTransport, MessageKind
@@ -57,6 +59,24 @@ class RateLimiterContract:
         assert all(d.limit == 3 and 0 <= d.reset_seconds <= 1 for d in decisions)
         advance(1.1)
         assert limiter.hit("contract:key", limit=3, window_seconds=1).allowed
+
+    def test_no_more_than_the_limit_passes_across_a_window_edge(
+        self, limiter_and_clock: tuple[RateLimiter, Advance]
+    ) -> None:
+        # NOTE: a fixed window lets a burst through at the end of one window and
+        # another at the start of the next; any two seconds here hold one burst.
+        # The first burst comes late in a two-second window of the epoch, so the
+        # second falls in the next one.
+        limiter, advance = limiter_and_clock
+        advance((1.6 - time.time() % 2) % 2)
+        passed = sum(
+            limiter.hit("contract:edge", limit=3, window_seconds=2).allowed for _ in range(3)
+        )
+        advance(1.0)
+        passed += sum(
+            limiter.hit("contract:edge", limit=3, window_seconds=2).allowed for _ in range(3)
+        )
+        assert passed == 3
 
     def test_keys_are_counted_apart(self, limiter_and_clock: tuple[RateLimiter, Advance]) -> None:
         limiter, _ = limiter_and_clock

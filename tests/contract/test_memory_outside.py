@@ -1,4 +1,6 @@
-"""The cache, rate limiter and broker contracts on the in-memory adapters."""
+"""The cache, rate limiter and broker contracts on the in-process adapters."""
+
+import time
 
 import pytest
 
@@ -7,8 +9,8 @@ from cbp.adapters.memory.outside import (
     InMemoryBroker,
     InMemoryCache,
     InMemoryClock,
-    InMemoryRateLimiter,
 )
+from cbp.adapters.rate_limits.moving_window import memory_rate_limiter
 from tests.contract.outside_contract import (
     BreakerStoreContract,
     CacheContract,
@@ -34,10 +36,10 @@ class TestInMemoryCache(CacheContract):
         assert (cache.get("a"), cache.get("c")) == (None, b"c")
 
 
-class TestInMemoryRateLimiter(RateLimiterContract):
+class TestMemoryRateLimiter(RateLimiterContract):
     @pytest.fixture
-    def limiter_and_clock(self, clock: InMemoryClock):  # type: ignore[no-untyped-def]
-        return InMemoryRateLimiter(clock), lambda seconds: clock.advance(seconds=seconds)
+    def limiter_and_clock(self):  # type: ignore[no-untyped-def]
+        return memory_rate_limiter(), time.sleep
 
 
 class TestInMemoryBroker(TransportContract):

@@ -9,7 +9,8 @@ import pytest
 import redis
 
 from cbp.adapters.redis.breakers import RedisBreakerStore
-from cbp.adapters.redis.outside import RedisCache, RedisRateLimiter
+from cbp.adapters.rate_limits.moving_window import redis_rate_limiter
+from cbp.adapters.redis.outside import RedisCache
 from tests.conftest import require_service
 from tests.contract.outside_contract import (
     BreakerStoreContract,
@@ -32,11 +33,6 @@ def client_and_prefix() -> Iterator[tuple[redis.Redis, str]]:
     client.close()
 
 
-def sleep_until_next_window(window: float) -> None:
-    """Start at the beginning of a window, so a test's hits share one."""
-    time.sleep(window - (time.time() % window) + 0.01)
-
-
 @pytest.mark.services
 class TestRedisCache(CacheContract):
     @pytest.fixture
@@ -50,14 +46,13 @@ class TestRedisRateLimiter(RateLimiterContract):
     @pytest.fixture
     def limiter_and_clock(self, client_and_prefix):  # type: ignore[no-untyped-def]
         client, prefix = client_and_prefix
-        sleep_until_next_window(1)
-        return RedisRateLimiter(client, prefix=prefix), time.sleep
+        return redis_rate_limiter(client, prefix=prefix), time.sleep
 
     def test_two_processes_share_one_count(self, client_and_prefix) -> None:  # type: ignore[no-untyped-def]
         client, prefix = client_and_prefix
         first, second = (
-            RedisRateLimiter(client, prefix=prefix),
-            RedisRateLimiter(redis.Redis.from_url(REDIS_URL), prefix=prefix),
+            redis_rate_limiter(client, prefix=prefix),
+            redis_rate_limiter(redis.Redis.from_url(REDIS_URL), prefix=prefix),
         )
         assert first.hit("shared", limit=2, window_seconds=60).allowed
         assert second.hit("shared", limit=2, window_seconds=60).allowed

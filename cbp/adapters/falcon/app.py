@@ -10,7 +10,7 @@ import falcon
 from cbp.adapters.falcon import operations as ops
 from cbp.adapters.falcon import problems
 from cbp.adapters.falcon import resources as r
-from cbp.adapters.falcon.http import ApiOptions, Guard, RequestContext
+from cbp.adapters.falcon.http import ApiOptions, EncodedSlashes, Guard, RequestContext
 from cbp.adapters.falcon.idempotency import IdempotencyKeys
 from cbp.adapters.falcon.metrics import ApiMetrics
 from cbp.adapters.falcon.routes import DOCS_ASSETS, ROUTES, TRACE_CONTEXT_TEST
@@ -39,6 +39,7 @@ def create_app(
     metrics = metrics or ApiMetrics()
     idempotency = IdempotencyKeys(deps, options)
     middleware: list[Any] = [
+        EncodedSlashes(),
         RequestContext(),
         Telemetry(metrics),
         Guard(deps, options),

@@ -7,6 +7,7 @@ import logging
 import re
 import secrets
 import uuid
+from urllib.parse import unquote
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +70,32 @@ def bearer_token(req: falcon.Request) -> str:
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
     return (req.get_header("X-API-Key") or "").strip()
+
+
+#: The directory search whose name is one path segment, which may hold an encoded ``/``.
+SEARCH_BY_PATH = "/payee/global-payee/name/"
+
+
+class EncodedSlashes:
+    """Routes a directory search on the raw path, so ``%2F`` in a name is a ``/`` of it.
+
+    A WSGI server decodes the path before routing, and "AT&T%20%2F%20DirecTV"
+    then reads as two segments (a 404). When the server passes the raw path
+    (gunicorn's ``RAW_URI``, uWSGI's ``REQUEST_URI``), a search whose name
+    holds an encoded slash is answered as ``?partial_name=`` with that name.
+    """
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Rewrite an encoded-slash search before it is routed."""
+        raw = req.env.get("RAW_URI") or req.env.get("REQUEST_URI") or ""
+        raw_path = raw.partition("?")[0]
+        if not raw_path.startswith(SEARCH_BY_PATH):
+            return
+        segment = raw_path[len(SEARCH_BY_PATH) :]
+        if "/" in segment or "%2f" not in segment.lower():
+            return
+        req.path = SEARCH_BY_PATH.rstrip("/")
+        req.params["partial_name"] = unquote(segment)
 
 
 class RequestContext:

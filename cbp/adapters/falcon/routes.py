@@ -78,7 +78,7 @@ ROUTES: tuple[Route, ...] = (
         suffix="search",
         scope=Scope.PAYEES_READ,
         tag="directory",
-        summary="Search the biller directory (prefix matches first; ETag, cached)",
+        summary="Search the biller directory (prefix matches first; ETag, cached; %2F for a / in it)",
         response=out.PageOut[out.GlobalPayeeOut],
         query=PAGE,
     ),

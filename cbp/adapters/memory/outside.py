@@ -1,8 +1,7 @@
-"""In-memory fakes of the outside world: clock, cache, limiter, notifiers, broker."""
+"""In-memory fakes of the outside world: clock, cache, notifiers, broker."""
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -14,7 +13,6 @@ from cbp.domain.notification import Notification
 from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.ports.errors import DeliveryRejected, DependencyUnavailable
 from cbp.ports.messages import Delivery, Message
-from cbp.ports.outside import RateLimitDecision
 from cbp.ports.system import Clock
 
 
@@ -79,33 +77,6 @@ class InMemoryCache:
         """Forget ``key``."""
         with self._lock:
             self._entries.pop(key, None)
-
-
-class InMemoryRateLimiter:
-    """Fixed-window counters per key in one process's memory."""
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self._windows: dict[str, tuple[int, int]] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, key: str, *, limit: int, window_seconds: float) -> RateLimitDecision:
-        """Count one call in the current window."""
-        now = self.clock.now().timestamp()
-        window = int(now // window_seconds)
-        with self._lock:
-            current, count = self._windows.get(key, (window, 0))
-            if current != window:
-                count = 0
-            count += 1
-            self._windows[key] = (window, count)
-        reset = (window + 1) * window_seconds - now
-        return RateLimitDecision(
-            allowed=count <= limit,
-            limit=limit,
-            remaining=max(0, limit - count),
-            reset_seconds=math.ceil(reset),
-        )
 
 
 class InMemoryNotifier:

@@ -1,16 +1,13 @@
-"""A cache and a rate limiter on Redis, shared by every process."""
+"""A cache on Redis, shared by every process."""
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import redis
 
 from cbp.ports.errors import DependencyTimeout, DependencyUnavailable
-from cbp.ports.outside import RateLimitDecision
 
 
 @contextmanager
@@ -46,29 +43,3 @@ class RedisCache:
         """Forget ``key``."""
         with _reported("cache"):
             self.client.delete(self.prefix + key)
-
-
-class RedisRateLimiter:
-    """Fixed windows counted with INCR, so every process shares one count."""
-
-    def __init__(self, client: redis.Redis, *, prefix: str = "cbp:") -> None:
-        self.client = client
-        self.prefix = prefix
-
-    def hit(self, key: str, *, limit: int, window_seconds: float) -> RateLimitDecision:
-        """Count one call in the current window, atomically."""
-        now = time.time()
-        window = int(now // window_seconds)
-        counter = f"{self.prefix}rate:{key}:{window}"
-        pipeline = self.client.pipeline(transaction=True)
-        pipeline.incr(counter)
-        pipeline.pexpire(counter, int(window_seconds * 1000) + 1000)
-        with _reported("rate limiter"):
-            count = int(pipeline.execute()[0])
-        reset = (window + 1) * window_seconds - now
-        return RateLimitDecision(
-            allowed=count <= limit,
-            limit=limit,
-            remaining=max(0, limit - count),
-            reset_seconds=math.ceil(reset),
-        )

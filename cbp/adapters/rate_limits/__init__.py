@@ -1,0 +1,1 @@
+"""Rate limits counted by the ``limits`` package, in one process or shared through Redis."""
