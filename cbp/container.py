@@ -21,6 +21,7 @@ from dependency_injector import containers, providers
 from sqlalchemy import Engine
 
 from cbp.adapters.calendar.federal_reserve import FederalReserveCalendar
+from cbp.adapters.http.networks import allowed_networks
 from cbp.adapters.memory.breakers import InMemoryBreakerStore
 from cbp.adapters.memory.database import InMemoryDatabase
 from cbp.adapters.memory.outside import (
@@ -479,7 +480,7 @@ class Container(containers.DeclarativeContainer):
         lazy("cbp.adapters.http.webhooks:HttpWebhookSender"),
         client=webhook_client,
         call=webhook_call,
-        allow_private=config.webhook_allow_private_addresses,
+        allowed_networks=providers.Callable(allowed_networks, config.webhook_allowed_networks),
     )
     webhooks = providers.Singleton(OnFirstUse, http_webhooks.provider)
 

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cbp.adapters.http.networks import allowed_networks
 from cbp.domain.webhook_endpoint import DEFAULT_RETRY_SCHEDULE
 
 
@@ -62,7 +63,7 @@ class Settings(BaseSettings):
     sms_token: SecretStr | None = None
     sms_connect_timeout_seconds: float = Field(default=2.0, gt=0)
     sms_read_timeout_seconds: float = Field(default=5.0, gt=0)
-    webhook_allow_private_addresses: bool = False
+    webhook_allowed_networks: str = ""
     webhook_retry_schedule: tuple[float, ...] = Field(
         default=DEFAULT_RETRY_SCHEDULE, min_length=1, max_length=50
     )
@@ -141,6 +142,13 @@ class Settings(BaseSettings):
         if not prefix.rstrip(":"):
             raise ValueError("must name a namespace, such as cbp")
         return prefix if prefix.endswith(":") else f"{prefix}:"
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _webhook_networks(cls, text: str) -> str:
+        """Refused at start-up: a typo, or a network overlapping loopback or link-local."""
+        allowed_networks(text)
+        return text
 
     def backend(self, url: str) -> str:
         """The adapter family a URL names: ``memory``, ``sqlite``, ``postgresql``..."""

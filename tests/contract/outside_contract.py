@@ -8,7 +8,6 @@ a real sleep), and ``transport_and_receive`` for the delivery transport.
 from __future__ import annotations
 
 import time
-
 from collections.abc import Callable
 
 from cbp.ports.messages import DeliveryTransport, MessageKind

@@ -15,10 +15,15 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from tests.e2e.server import Server, make_world, running_server
+from tests.network import outward_address
 
 
 class Receiver:
-    """A tenant's webhook endpoint on loopback: records what arrives, can be made to fail."""
+    """A tenant's webhook endpoint on this machine's network address.
+
+    It records what arrives and can be made to fail. Webhooks never go to
+    loopback, so it listens where the server reaches it through an allowed network.
+    """
 
     def __init__(self) -> None:
         self.received: list[tuple[dict[str, str], bytes]] = []
@@ -40,8 +45,9 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        self.address = outward_address()
+        self.server = ThreadingHTTPServer((self.address, 0), Handler)
+        self.url = f"http://{self.address}:{self.server.server_address[1]}/hooks"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def ids(self) -> list[str]:
@@ -65,9 +71,9 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Iterator[Server]:
     env = {
-        "CBP_WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true",  # NOTE: the receiver is on loopback
+        "CBP_WEBHOOK_ALLOWED_NETWORKS": f"{receiver.address}/32",
         "CBP_WEBHOOK_RETRY_SCHEDULE": "[0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]",
         "CBP_WEBHOOK_PAUSE_AFTER_SECONDS": "1.5",
         "CBP_PUMP_INTERVAL_SECONDS": "0.05",

@@ -18,11 +18,13 @@ import dns.rrset
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook
 
 from cbp.adapters.dns.discovery import ServiceDiscovery
 from cbp.adapters.http import webhooks
 from cbp.adapters.http.client import HttpClientSettings, build_client
+from cbp.adapters.http.networks import allowed_networks
 from cbp.adapters.http.processor import HttpPaymentProcessor
 from cbp.adapters.http.sms import HttpSmsNotifier
 from cbp.adapters.http.webhooks import HttpWebhookSender, UnsafeWebhookUrl, check_webhook_url
@@ -39,7 +41,9 @@ from cbp.domain.webhook_endpoint import SigningSecret, WebhookEndpoint
 from cbp.domain.webhook_signature import new_secret
 from cbp.ports.errors import DependencyDeferred, DependencyError, PaymentRefused
 from cbp.ports.outside import ProcessorStatus, Submission
+from cbp.settings import Settings
 from tests.e2e.server import free_port
+from tests.network import outward_address
 
 
 def policy(
@@ -164,6 +168,32 @@ def test_webhook_urls_to_internal_addresses_are_refused(url: str) -> None:
         HttpWebhookSender(client, policy("webhook", ["webhook"])).vet(url)
 
 
+@pytest.mark.parametrize(
+    "networks", ["127.0.0.0/8", "127.0.0.1/32", "169.254.0.0/16", "0.0.0.0/0", "::/0", "fe80::/64"]
+)
+def test_no_allowed_network_opens_loopback_or_link_local(networks: str) -> None:
+    with pytest.raises(ValueError, match="can never reach"):
+        allowed_networks(networks)
+    with pytest.raises(ValidationError, match="can never reach"):
+        Settings(webhook_allowed_networks=networks)
+
+
+def test_an_allowed_network_opens_itself_and_nothing_else() -> None:
+    allowed = allowed_networks("10.20.0.0/16, fd00:20::/32")
+    for url in ("http://10.20.3.4/hook", "http://[fd00:20::5]/hook", "http://[::ffff:10.20.0.9]/"):
+        check_webhook_url(url, allowed=allowed)
+    for url in (
+        "http://10.21.0.1/",
+        "http://127.0.0.1/",
+        "http://169.254.169.254/",
+        "http://[::1]/",
+    ):
+        with pytest.raises(UnsafeWebhookUrl):
+            check_webhook_url(url, allowed=allowed)
+    with pytest.raises(ValueError, match="not a network"):
+        allowed_networks("10.20.0.0/33")
+
+
 def test_a_public_address_passes_and_a_name_that_never_resolves_is_refused_in_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -192,10 +222,11 @@ def test_a_signed_webhook_verifies_with_the_reference_library_on_either_secret()
         def log_message(self, *args: Any) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    address = outward_address()
+    httpd = ThreadingHTTPServer((address, 0), Receiver)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
-        url = f"http://localhost:{httpd.server_address[1]}/hook"
+        url = f"http://{address}:{httpd.server_address[1]}/hook"
         now = datetime.now(UTC)
         endpoint = WebhookEndpoint(
             id="whe_1",
@@ -206,9 +237,11 @@ def test_a_signed_webhook_verifies_with_the_reference_library_on_either_secret()
         )
         endpoint.rotate_secret(secret, at=now, overlap=timedelta(hours=1))
         with httpx.Client() as client:
-            HttpWebhookSender(client, policy("webhook", ["webhook"]), allow_private=True).send(
-                endpoint, notification(Channel.WEBHOOK, None), at=now
+            allowed = allowed_networks(f"{address}/32")
+            sender = HttpWebhookSender(
+                client, policy("webhook", ["webhook"]), allowed_networks=allowed
             )
+            sender.send(endpoint, notification(Channel.WEBHOOK, None), at=now)
     finally:
         httpd.shutdown()
     ((headers, body),) = received

@@ -7,10 +7,10 @@ import logging
 import re
 import secrets
 import uuid
-from urllib.parse import unquote
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
+from urllib.parse import unquote
 
 import falcon
 import structlog
@@ -95,7 +95,7 @@ class EncodedSlashes:
         if "/" in segment or "%2f" not in segment.lower():
             return
         req.path = SEARCH_BY_PATH.rstrip("/")
-        req.params["partial_name"] = unquote(segment)
+        cast(dict[str, Any], req.params)["partial_name"] = unquote(segment)
 
 
 class RequestContext:

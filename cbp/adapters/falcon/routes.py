@@ -78,7 +78,7 @@ ROUTES: tuple[Route, ...] = (
         suffix="search",
         scope=Scope.PAYEES_READ,
         tag="directory",
-        summary="Search the biller directory (prefix matches first; ETag, cached; %2F for a / in it)",
+        summary="Search the biller directory (prefix first; ETag, cached; %2F is a / of the name)",
         response=out.PageOut[out.GlobalPayeeOut],
         query=PAGE,
     ),

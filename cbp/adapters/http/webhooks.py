@@ -4,10 +4,11 @@ The URL's host is resolved, within a time limit, and every address it
 resolves to must be global: loopback, private, shared (100.64.0.0/10),
 link-local (cloud metadata), multicast and reserved ranges are refused,
 and so is an IPv4 address carried inside IPv6 (mapped, 6to4, Teredo) that
-is not global itself, unless a setting allows them (for tests and private
-deployments). The check runs again on every delivery, and the request goes
-to the address that was checked, so a name that re-resolves elsewhere
-between check and use (DNS rebinding) cannot redirect it.
+is not global itself, unless it lies in a network the operator allows
+(never loopback or link-local: see ``networks``). The check runs again on
+every delivery, and the request goes to the address that was checked, so
+a name that re-resolves elsewhere between check and use (DNS rebinding)
+cannot redirect it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from cbp.adapters.http.networks import Address, Network, may_receive
 from cbp.domain.errors import InvalidInput
 from cbp.domain.notification import Notification
 from cbp.domain.webhook_endpoint import WebhookEndpoint
@@ -35,15 +37,13 @@ LOOKUP_SECONDS = 2.0
 #: Look-ups run here, so a resolver that never answers holds no request thread past the limit.
 _RESOLVER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-
 
 class UnsafeWebhookUrl(DeliveryRejected):
     """The webhook URL points where cbp must not send (an internal address)."""
 
 
-def check_webhook_url(url: str, *, allow_private: bool = False) -> tuple[str, str]:
-    """The URL to call and its Host header, once the host's every address is safe."""
+def check_webhook_url(url: str, *, allowed: tuple[Network, ...] = ()) -> tuple[str, str]:
+    """The URL to call and its Host header, once the host's every address may receive."""
     try:
         parts = urlsplit(url)
         host, port = parts.hostname, parts.port
@@ -54,7 +54,7 @@ def check_webhook_url(url: str, *, allow_private: bool = False) -> tuple[str, st
     if port == 0:
         raise UnsafeWebhookUrl(DEPENDENCY, "a webhook URL cannot use port 0")
     addresses = _resolve(host, port)
-    if not allow_private and not all(_is_global(address) for address in addresses):
+    if not all(may_receive(address, allowed) for address in addresses):
         raise UnsafeWebhookUrl(DEPENDENCY, "the webhook URL resolves to an internal address")
     host_header = parts.netloc.rpartition("@")[2]
     if parts.scheme == "https":
@@ -77,15 +77,6 @@ def _resolve(host: str, port: int | None) -> set[Address]:
     return {ipaddress.ip_address(info[4][0]) for info in infos}
 
 
-def _is_global(address: Address) -> bool:
-    """Whether ``address``, and any IPv4 address it carries, is on the public internet."""
-    if isinstance(address, ipaddress.IPv6Address):
-        carried = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
-        if any(inner is not None and not _is_global(inner) for inner in carried):
-            return False
-    return address.is_global and not address.is_multicast
-
-
 class HttpWebhookSender:
     """POSTs each notification as JSON to the tenant's endpoint, signed with its secrets.
 
@@ -95,22 +86,26 @@ class HttpWebhookSender:
     """
 
     def __init__(
-        self, client: httpx.Client, call: OutboundCall, *, allow_private: bool = False
+        self,
+        client: httpx.Client,
+        call: OutboundCall,
+        *,
+        allowed_networks: tuple[Network, ...] = (),
     ) -> None:
         self.client = client
         self.call = call
-        self.allow_private = allow_private
+        self.allowed_networks = allowed_networks
 
     def vet(self, url: str) -> None:
         """Refuse a URL that points inside (checked again on every send)."""
         try:
-            check_webhook_url(url, allow_private=self.allow_private)
+            check_webhook_url(url, allowed=self.allowed_networks)
         except UnsafeWebhookUrl as error:
             raise InvalidInput(f"url refused: {error.detail}") from None
 
     def send(self, endpoint: WebhookEndpoint, notification: Notification, *, at: datetime) -> None:
         """Deliver once; the receiver de-duplicates by ``webhook-id`` (the notification id)."""
-        target, host = check_webhook_url(endpoint.url, allow_private=self.allow_private)
+        target, host = check_webhook_url(endpoint.url, allowed=self.allowed_networks)
         body = json.dumps(
             {
                 "type": f"notification.{notification.template}",
