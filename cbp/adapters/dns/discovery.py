@@ -5,7 +5,9 @@ A dependency's setting is either ``http://a:8100,http://b:8100`` or
 targets are ordered by priority, then weight; their addresses are looked up
 on the same name server, so a private zone (Consul, Kubernetes) works
 without touching the host's resolver. A failed lookup keeps serving the last
-answer rather than leaving the dependency with no instance.
+answer rather than leaving the dependency with no instance, and is not tried
+again for ``RETRY_FAILED_LOOKUP_SECONDS``, so that calls made while the name
+server is away do not each wait for its time-out.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ import dns.exception
 import dns.resolver
 
 logger = logging.getLogger("cbp.discovery")
+
+#: How long the last answer is served, unasked, after a lookup failed.
+RETRY_FAILED_LOOKUP_SECONDS = 5.0
 
 
 class ServiceDiscovery:
@@ -67,7 +72,11 @@ class ServiceDiscovery:
             logger.warning(
                 "SRV lookup failed", extra={"srv_name": name, "error": type(error).__name__}
             )
-            return cached[1] if cached else []
+            if not cached:
+                return []
+            with self._lock:
+                self._cache[name] = (self.now() + RETRY_FAILED_LOOKUP_SECONDS, cached[1])
+            return cached[1]
         records = sorted(answer, key=lambda r: (r.priority, -r.weight, str(r.target)))
         urls = [f"{scheme}://{self._address(str(r.target), scheme)}:{r.port}" for r in records]
         ttl = max(self.min_ttl, float(answer.rrset.ttl if answer.rrset else 0))
