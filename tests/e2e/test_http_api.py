@@ -105,17 +105,23 @@ def test_a_scheduled_payment_is_changed_until_it_is_sent(
         3,
     )
     assert changed.body["send_on"] == payment["send_on"]
+    moved_to = business_day_ahead(25)
+    moved = server.call("PATCH", path, {"send_on": moved_to})
+    assert (moved.status, moved.body["send_on"]) == (200, moved_to), moved.body
     refused = {
         "status": {"status": "completed"},
         "nul": {"memo": "a\u0000b"},
         "amount": {"amount": 45},
+        "negative": {"amount": "-45.10"},
+        "no such day": {"send_on": "2031-02-30"},
+        "a number for a day": {"send_on": 20310203},
         "empty": {},
     }
     for name, body in refused.items():
         answer = server.call("PATCH", path, body)
         assert answer.status == 422, (name, answer.body)
         assert answer.headers["content-type"] == "application/problem+json"
-    done = process(server, changed.body, "completed")
+    done = process(server, moved.body, "completed")
     assert done["amount"] == "45.10"
     late = server.call("PATCH", path, {"memo": "too late"})
     assert (late.status, late.body["code"]) == (409, "illegal_transition"), late.body

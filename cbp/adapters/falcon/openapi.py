@@ -36,7 +36,7 @@ _QUERY = {
     "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
     "cursor": {
         "type": "string",
-        "maxLength": 2048,
+        "maxLength": 500,
         "pattern": r"^[A-Za-z0-9_.=-]*$",
         "description": (
             "Opaque and signed: the next_cursor of the page before, exactly as it was given."

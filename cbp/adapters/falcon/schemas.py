@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -15,6 +16,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from cbp.domain.money import MINOR_UNITS
 
 #: Text without control characters (C0, DEL, C1), as the API publishes it.
 PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*$"
@@ -32,7 +35,32 @@ ID_PATTERN = r"^[a-z]{3}_[0-9a-z]{1,36}$"
 #: A delivery is its message and its subscriber: ``msg_....audit-log``.
 DELIVERY_ID_PATTERN = r"^[a-z]{3}_[0-9a-z]{1,36}\.[a-z0-9_-]{1,100}$"
 Id = Annotated[str, StringConstraints(min_length=5, max_length=40, pattern=ID_PATTERN)]
-Money = Annotated[str, StringConstraints(pattern=r"^-?[0-9]{1,13}(\.[0-9]{1,4})?$")]
+#: An amount greater than zero, in at most three decimals (the finest currency's).
+Money = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(?:[1-9][0-9]{0,12}(?:\.[0-9]{1,3})?|0?\.(?:[1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))$"
+    ),
+]
+#: A currency cbp can hold amounts in (a tenant pays in one of them).
+Currency = Annotated[str, StringConstraints(pattern=f"^(?:{'|'.join(sorted(MINOR_UNITS))})$")]
+
+
+def _day(value: Any) -> Any:
+    """A calendar day written as JSON carries one: ``YYYY-MM-DD`` and nothing else."""
+    if isinstance(value, str):
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            raise ValueError("must be a date written YYYY-MM-DD")
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("must be a date that exists") from None
+    return value
+
+
+#: A date from a JSON string, however the model is validated (a PATCH body checks
+#: its fields before they are read, and strict validation of Python data takes no text).
+Day = Annotated[date, BeforeValidator(_day)]
 AccountNumber = Annotated[
     str, StringConstraints(max_length=40, pattern=r"^[ -]*(?:[A-Za-z0-9][ -]*){1,34}$")
 ]
@@ -249,8 +277,8 @@ class PaymentIn(Strict):
     payee_id: Id
     funding_account_id: Id
     amount: Money
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
-    send_on: date | None = None
+    currency: Currency = "USD"
+    send_on: Day | None = None
     memo: Memo | None = None
 
 
@@ -258,7 +286,7 @@ class PaymentPatch(Change):
     """PATCH /payment/{id}: the terms to change; those left out stay as they are."""
 
     amount: Money | None = None
-    send_on: date | None = None
+    send_on: Day | None = None
     memo: Memo | None = Field(default=None, description="An empty memo clears it")
 
 
@@ -269,13 +297,13 @@ class RecurringPaymentIn(Strict):
     payee_id: Id
     funding_account_id: Id
     amount: Money
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+    currency: Currency = "USD"
     memo: Memo | None = None
     frequency: Literal[
         "weekly", "every_two_weeks", "monthly", "monthly_last_business_day", "yearly"
     ] = Field(description="monthly and yearly keep starts_on's day of the month")
-    starts_on: date = Field(description="The first occurrence's date (before rolling)")
-    ends_on: date | None = Field(default=None, description="No occurrence is sent after it")
+    starts_on: Day = Field(description="The first occurrence's date (before rolling)")
+    ends_on: Day | None = Field(default=None, description="No occurrence is sent after it")
     count: Annotated[Whole, Field(ge=1, le=1000)] | None = Field(
         default=None, description="How many occurrences in all"
     )
@@ -295,7 +323,7 @@ class NextOccurrencePatch(Change):
     """PATCH /payment/recurring/{id}/next: the next occurrence alone."""
 
     amount: Money | None = None
-    send_on: date | None = None
+    send_on: Day | None = None
 
 
 class CancelIn(Strict):
@@ -317,7 +345,7 @@ class ProcessIn(Strict):
     )
 
     payment_ids: list[Id] = Field(default_factory=list, min_length=1, max_length=1000)
-    due_on: date = Field(
+    due_on: Day = Field(
         default=None,  # type: ignore[assignment]  # NOTE: absent, never null
         description="Every payment due by this date (not after today)",
         json_schema_extra=lambda schema: schema.pop("default", None),  # type: ignore[arg-type]
