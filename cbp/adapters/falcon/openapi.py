@@ -133,7 +133,13 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": route.idempotency == "required",
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 255,
+                    # NOTE: visible ASCII; HTTP trims the spaces around a header's value
+                    "pattern": r"^[!-~](?:[ -~]*[!-~])?$",
+                },
             }
         )
     if route.body is not None:

@@ -94,8 +94,11 @@ def _whole(value: Any) -> Any:
     return value
 
 
-#: A whole number, written as JSON Schema counts one: 732 or 732.0.
-Whole = Annotated[int, BeforeValidator(_whole)]
+# NOTE: a whole number written as JSON Schema counts one: 732 or 732.0. The bounds
+# come before the validator, or the published schema says "ge" for "minimum".
+LeadDays = Annotated[int, Field(ge=0, le=30), BeforeValidator(_whole)]
+Popularity = Annotated[int, Field(ge=0, le=1_000_000_000), BeforeValidator(_whole)]
+Occurrences = Annotated[int, Field(ge=1, le=1000), BeforeValidator(_whole)]
 
 
 def _change_schema(schema: dict[str, Any]) -> None:
@@ -191,25 +194,23 @@ class GlobalPayeeIn(Strict):
     address: AddressIn
     aliases: list[Text] = Field(default_factory=list, max_length=20)
     payment_method: Literal["electronic", "check"] = "electronic"
-    lead_days: Whole = Field(default=2, ge=0, le=30)
+    lead_days: LeadDays = 2
     account_masks: list[Mask] = Field(default_factory=list, max_length=20)
-    popularity: Whole = Field(
-        default=0, ge=0, le=1_000_000_000, description="Searches rank higher first"
-    )
+    popularity: Popularity = Field(default=0, description="Searches rank higher first")
 
 
-class GlobalPayeePatch(Strict):
-    """PATCH /payee/global-payee/{id}."""
+class GlobalPayeePatch(Change):
+    """PATCH /payee/global-payee/{id}: the fields to change; those left out stay as they are."""
 
     name: Text | None = None
     category: Category | None = None
     address: AddressIn | None = None
     aliases: list[Text] | None = None
     payment_method: Literal["electronic", "check"] | None = None
-    lead_days: Whole | None = Field(default=None, ge=0, le=30)
+    lead_days: LeadDays | None = None
     account_masks: list[Mask] | None = None
     status: Literal["active", "inactive", "suspended"] | None = None
-    popularity: Whole | None = Field(default=None, ge=0, le=1_000_000_000)
+    popularity: Popularity | None = None
 
 
 class PayeeIn(Strict):
@@ -304,9 +305,7 @@ class RecurringPaymentIn(Strict):
     ] = Field(description="monthly and yearly keep starts_on's day of the month")
     starts_on: Day = Field(description="The first occurrence's date (before rolling)")
     ends_on: Day | None = Field(default=None, description="No occurrence is sent after it")
-    count: Annotated[Whole, Field(ge=1, le=1000)] | None = Field(
-        default=None, description="How many occurrences in all"
-    )
+    count: Occurrences | None = Field(default=None, description="How many occurrences in all")
 
 
 class RecurringPaymentPatch(Change):
