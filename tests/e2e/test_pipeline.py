@@ -28,6 +28,7 @@ from sqlalchemy import create_engine, insert, select, text, update
 from cbp.adapters.sql import codecs, schema
 from cbp.ports.contracts import ProcessPaymentTask
 from cbp.ports.messages import Headers, Message, MessageKind
+from cbp.settings import Settings
 from tests.brokers import REDIS_URL
 from tests.e2e.deployment import Deployment, deployment
 from tests.e2e.server import Server, business_day_ahead, make_world
@@ -291,8 +292,9 @@ def disrupt(kind: str, prefix: str) -> None:
     else:
         import redis
 
+        namespace = Settings(redis_prefix=prefix).redis_prefix  # NOTE: as cbp writes it
         client = redis.Redis.from_url(REDIS_URL)
-        keys = list(client.scan_iter(match=f"{prefix}dramatiq*"))
+        keys = list(client.scan_iter(match=f"{namespace}dramatiq*"))
         assert keys, "nothing was queued on Redis to lose"
         client.delete(*keys)
         client.close()
