@@ -155,6 +155,10 @@ def test_a_name_with_a_slash_is_found_and_an_empty_one_is_asked_for(server: Serv
     assert added.status == 201, added.body
     found = server.call("GET", "/payee/global-payee/name?partial_name=A/C")
     assert [b["name"] for b in found.body["items"]] == ["A/C Heating"], found.body
+    in_path = server.call("GET", "/payee/global-payee/name/A%2fC%20Heat")  # NOTE: on the raw path
+    assert [b["name"] for b in in_path.body["items"]] == ["A/C Heating"], in_path.body
+    assert server.call("GET", "/payee/global-payee/name/A/C").status == 404
+    assert server.call("GET", "/payee/global-payee/name/A%2F%00C").status == 422
     assert server.call("GET", "/payee/global-payee/name/").status == 422
     assert server.call("GET", "/payee/global-payee/name").status == 422
 

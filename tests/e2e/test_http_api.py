@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -304,17 +303,6 @@ class TestBadRequests:
         response = server.call("GET", f"/payee/global-payee/name/{quote(text, safe='')}")
         assert response.status == 200 and response.body["items"] == []
         assert server.call("GET", "/payee/global-payee/name/pacific").body["items"]
-
-    def test_an_encoded_slash_is_part_of_the_name_searched(self, server: Server) -> None:
-        server.cli_run("directory", "generate", "1", "--output", "slashed.json")
-        billers = json.loads((server.home / "slashed.json").read_text())
-        billers[0]["name"] = "AT&T / DirecTV"
-        (server.home / "slashed.json").write_text(json.dumps(billers))
-        server.cli_run("directory", "import", "slashed.json")
-        found = server.call("GET", "/payee/global-payee/name/AT%26T%20%2F%20Direc")
-        assert found.status == 200, found.body
-        assert [item["name"] for item in found.body["items"]] == ["AT&T / DirecTV"]
-        assert server.call("GET", "/payee/global-payee/name/AT%26T%20/%20Direc").status == 404
 
     def test_directory_search_has_an_etag_and_answers_304(self, server: Server) -> None:
         first = server.call("GET", "/payee/global-payee/name/water")
