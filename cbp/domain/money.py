@@ -118,20 +118,6 @@ class Money:
         self._same_currency(other)
         return self.amount >= other.amount
 
-    def allocate(self, parts: int) -> list[Money]:
-        """Split into ``parts`` amounts that differ by at most one minor unit.
-
-        The sum of the parts always equals the whole: no cent is created or lost.
-        """
-        if parts < 1:
-            raise InvalidMoney("cannot allocate into fewer than one part")
-        base, remainder = divmod(self.minor, parts)
-        scale = minor_units(self.currency)
-        return [
-            Money(Decimal(base + (1 if i < remainder else 0)).scaleb(-scale), self.currency)
-            for i in range(parts)
-        ]
-
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
 

@@ -43,8 +43,6 @@ class PaymentStatus(enum.StrEnum):
     RETURNED = "returned"
 
 
-#: States a payment never leaves.
-FINAL_STATUSES = frozenset({PaymentStatus.FAILED, PaymentStatus.CANCELLED, PaymentStatus.RETURNED})
 #: States in which a payment has moved, or will move, no money.
 MOVES_NO_MONEY = frozenset({PaymentStatus.FAILED, PaymentStatus.CANCELLED})
 #: States in which a payment waits, unsent, and its terms may still change.
@@ -350,11 +348,6 @@ class Payment(EventSourced):
         self._record(PaymentReturned, at, return_code=return_code, reason=reason)
 
     # -- queries -------------------------------------------------------------
-
-    @property
-    def is_final(self) -> bool:
-        """Whether the payment will never change again."""
-        return self.status in FINAL_STATUSES
 
     def is_due(self, today: date) -> bool:
         """Whether a scheduled payment should be submitted on ``today``."""

@@ -122,10 +122,6 @@ class EventStore(Protocol):
         """Every event of one stream, in version order."""
         ...
 
-    def load_many(self, stream_ids: list[str]) -> dict[str, list[DomainEvent]]:
-        """Every event of each stream named, in version order, in one read."""
-        ...
-
     def read_all(self, *, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
         """Events of every stream in position order, for replay."""
         ...
@@ -708,8 +704,8 @@ class IdempotencyStore(Protocol):
         """Forget a key whose request failed on our side, so a retry may run."""
         ...
 
-    def purge_expired(self, now: datetime) -> int:
-        """Forget keys past their retention; return how many."""
+    def purge_expired(self, now: datetime, *, limit: int) -> int:
+        """Forget up to ``limit`` keys past their retention; return how many."""
         ...
 
 

@@ -492,6 +492,13 @@ class PurgeDeliveredMessages(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PurgeExpiredIdempotencyKeys(Command):
+    """Forget Idempotency-Keys past their retention, a batch at a time."""
+
+    batch: int = 1000
+
+
+@dataclass(frozen=True, kw_only=True)
 class RetryDeadLetter(Command):
     """Give a dead-lettered delivery fresh attempts, once its cause is fixed."""
 

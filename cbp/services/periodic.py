@@ -63,6 +63,9 @@ def periodic_jobs(
 ) -> list[Every]:
     """Reconcile; settle held payments; expire micro-deposits; make occurrences; queue; purge.
 
+    Purging forgets delivered messages past ``retention_days`` and
+    Idempotency-Keys past their own retention.
+
     The sweep queues each payment once its date has come in its tenant's
     time zone. Held payments are settled by their payee's verification
     event; the periodic pass settles any held while that answer committed.
@@ -78,4 +81,5 @@ def periodic_jobs(
             PURGE_INTERVAL_SECONDS,
             lambda: bus.handle(c.PurgeDeliveredMessages(older_than_days=retention_days)),
         ),
+        Every(PURGE_INTERVAL_SECONDS, lambda: bus.handle(c.PurgeExpiredIdempotencyKeys())),
     ]

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import pytest
 
+from cbp.adapters.memory.outside import InMemoryClock
 from cbp.domain.audit import AuditDraft, first_broken_link
 from cbp.domain.customer import Channel
 from cbp.domain.errors import AlreadyExists, ConcurrencyConflict, IllegalTransition, NotFound
@@ -32,6 +33,8 @@ from cbp.ports.messages import (
 )
 from cbp.ports.storage import PaymentFilter, UnitOfWork
 from cbp.services.bus import retry_on_conflict
+from cbp.services.commands import PurgeExpiredIdempotencyKeys
+from cbp.services.idempotency import purge_expired_idempotency_keys
 from tests.contract import builders as b
 
 KEY = b"chain-key"
@@ -91,24 +94,6 @@ class EventStoreContract:
         ]
         assert loaded[0].data() == events[0].data()
         assert loaded[0].occurred_at == events[0].occurred_at
-
-    def test_many_streams_load_in_one_read_each_in_version_order(
-        self, uow_factory: UowFactory
-    ) -> None:
-        first, second = b.payment("ten_1"), b.payment("ten_1")
-        with uow_factory() as uow:
-            for payment in (first, second):
-                uow.events.append(
-                    payment.id, payment.pull_events(), expected_version=0, headers=HEADERS
-                )
-            uow.commit()
-        with uow_factory() as uow:
-            streams = uow.events.load_many([second.id, first.id, "pmt_none"])
-        assert set(streams) == {first.id, second.id, "pmt_none"}
-        assert streams["pmt_none"] == []
-        for stream_id in (first.id, second.id):
-            versions = [e.version for e in streams[stream_id]]
-            assert versions == sorted(versions) and versions[0] == 1
 
     def test_appending_at_a_stale_version_is_a_conflict(self, uow_factory: UowFactory) -> None:
         payment = b.payment("ten_1")
@@ -705,11 +690,37 @@ class IdempotencyStoreContract:
             uow.idempotency.claim(b.idempotency("ten_1", "new", b.NOW))
             uow.commit()
         with uow_factory() as uow:
-            assert uow.idempotency.purge_expired(b.NOW) == 1
+            assert uow.idempotency.purge_expired(b.NOW, limit=10) == 1
             uow.commit()
         with uow_factory() as uow:
             assert uow.idempotency.claim(b.idempotency("ten_1", "old")) is None
             assert uow.idempotency.claim(b.idempotency("ten_1", "new")) is not None
+
+    def test_the_periodic_purge_keeps_the_table_bounded_under_a_steady_load(
+        self, uow_factory: UowFactory
+    ) -> None:
+        # NOTE: a day and a half of new keys, 40 an hour, purged hourly in batches of 25
+        # (more than one batch each time): only the keys of the last 24 hours are kept
+        clock = InMemoryClock(b.NOW)
+        held: list[int] = []
+        for hour in range(36):
+            with uow_factory() as uow:
+                for n in range(40):
+                    uow.idempotency.claim(b.idempotency("ten_1", f"h{hour}-{n}", clock.now()))
+                uow.commit()
+            purge = PurgeExpiredIdempotencyKeys(batch=25)
+            purge_expired_idempotency_keys(purge, unit_of_work=uow_factory, clock=clock)
+            with uow_factory() as uow:
+                held.append(
+                    sum(
+                        uow.idempotency.claim(b.idempotency("ten_1", f"h{h}-0")) is not None
+                        for h in range(hour + 1)
+                    )
+                )
+                uow.rollback()
+            clock.advance(hours=1)
+        assert held[:24] == list(range(1, 25))
+        assert held[24:] == [24] * 12  # NOTE: the first key of each of the last 24 hours
 
 
 class AuditLogContract:

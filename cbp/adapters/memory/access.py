@@ -53,8 +53,11 @@ class InMemoryIdempotencyStore:
     def release(self, tenant_id: str, key: str) -> None:
         self.tx.delete("idempotency", (tenant_id, key))
 
-    def purge_expired(self, now: datetime) -> int:
-        expired = [r for r in self.tx.scan("idempotency") if r.expires_at <= now]
+    def purge_expired(self, now: datetime, *, limit: int) -> int:
+        expired = sorted(
+            (r for r in self.tx.scan("idempotency") if r.expires_at <= now),
+            key=lambda r: r.expires_at,
+        )[:limit]
         for record in expired:
             self.tx.delete("idempotency", (record.tenant_id, record.key))
         return len(expired)

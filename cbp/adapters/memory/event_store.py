@@ -39,9 +39,6 @@ class InMemoryEventStore:
         staged = [StoredEvent(position=0, event=e) for e in events]
         self.tx.appends.append((stream_id, expected_version, staged))
 
-    def load_many(self, stream_ids: list[str]) -> dict[str, list[DomainEvent]]:
-        return {stream_id: self.load(stream_id) for stream_id in stream_ids}
-
     def load(self, stream_id: str) -> list[DomainEvent]:
         return [stored.event for stored in self.tx.stream(stream_id)]
 

@@ -273,14 +273,6 @@ class NachaPaymentProcessor:
             raise LookupError(f"no ACH file {name}")
         return str(row[0])
 
-    def trace_of(self, reference: str) -> str | None:
-        """The trace number an entry was filed under, if it was."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT trace_number FROM entries WHERE reference = ?", (reference,)
-            ).fetchone()
-        return None if row is None else row[0]
-
     def close(self) -> None:
         """Close the ledger."""
         self._db.close()

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Connection,
     delete,
     select,
+    tuple_,
     update,
 )
 
@@ -114,8 +115,15 @@ class SqlIdempotencyStore:
             delete(t.idempotency_records).where(c.tenant_id == tenant_id, c.key == key)
         )
 
-    def purge_expired(self, now: datetime) -> int:
+    def purge_expired(self, now: datetime, *, limit: int) -> int:
+        c = t.idempotency_records.c
+        oldest = (
+            select(c.tenant_id, c.key)
+            .where(c.expires_at <= now)
+            .order_by(c.expires_at)
+            .limit(limit)
+        )
         result = self.conn.execute(
-            delete(t.idempotency_records).where(t.idempotency_records.c.expires_at <= now)
+            delete(t.idempotency_records).where(tuple_(c.tenant_id, c.key).in_(oldest))
         )
         return int(result.rowcount)

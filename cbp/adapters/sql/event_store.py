@@ -75,18 +75,6 @@ class SqlEventStore:
         except IntegrityError:
             raise ConcurrencyConflict(f"stream {stream_id} was appended to concurrently") from None
 
-    def load_many(self, stream_ids: list[str]) -> dict[str, list[DomainEvent]]:
-        if not stream_ids:
-            return {}
-        e = t.events.c
-        rows = self.conn.execute(
-            select(t.events).where(e.stream_id.in_(stream_ids)).order_by(e.stream_id, e.version)
-        )
-        streams: dict[str, list[DomainEvent]] = {sid: [] for sid in stream_ids}
-        for row in rows:
-            streams[row.stream_id].append(codecs.event_from_row(row))
-        return streams
-
     def load(self, stream_id: str) -> list[DomainEvent]:
         e = t.events.c
         rows = self.conn.execute(

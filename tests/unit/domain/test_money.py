@@ -25,14 +25,6 @@ def test_addition_and_subtraction_are_exact_inverses(data: st.DataObject) -> Non
     assert a + b == b + a
 
 
-@given(money(), st.integers(min_value=1, max_value=97))
-def test_allocation_never_creates_or_loses_a_minor_unit(amount: Money, parts: int) -> None:
-    shares = amount.allocate(parts)
-    assert len(shares) == parts
-    assert sum(s.minor for s in shares) == amount.minor
-    assert max(s.minor for s in shares) - min(s.minor for s in shares) <= 1
-
-
 @given(st.decimals(min_value=-(10**14), max_value=10**14, places=6), currencies)
 def test_rounding_lands_on_the_currency_minor_units_and_is_within_half_a_unit(
     value: Decimal, currency: str
