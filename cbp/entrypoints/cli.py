@@ -91,18 +91,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = Settings(**overrides)
-    if settings.seeds_demo:
-        with opened(may_create=True) as app:
-            keys = seed_first_run(app)
+    if bool(args.certfile) != bool(args.keyfile):
+        raise SystemExit("give both --certfile and --keyfile for TLS")
+
+    def first_run(app: Cbp) -> None:
+        keys = seed_first_run(app)
         if keys is not None:
             operator_file = _write_private(_operator_key_path(settings), keys.operator)
             print("First run: a demo directory and the tenant 'Demo Bank' were created.")
             print(f"An operator key (directory, status, all dead letters) is in {operator_file}.")
             print("The tenant's API key has every tenant scope; it is shown only now:")
             print(keys.tenant, flush=True)
-    if bool(args.certfile) != bool(args.keyfile):
-        raise SystemExit("give both --certfile and --keyfile for TLS")
-    api_server(settings, certfile=args.certfile, keyfile=args.keyfile).run()
+
+    in_memory = settings.backend(settings.database_url) == "memory"
+    if in_memory and settings.http_workers != 1:
+        raise ConfigurationError("an in-memory store lives in one process: set CBP_HTTP_WORKERS=1")
+    if settings.seeds_demo and not in_memory:
+        with opened(may_create=True) as app:
+            first_run(app)
+    seed_in_server = first_run if settings.seeds_demo and in_memory else None
+    server = api_server(
+        settings, certfile=args.certfile, keyfile=args.keyfile, on_start=seed_in_server
+    )
+    server.run()
     return 0
 
 

@@ -51,11 +51,19 @@ class Gunicorn(BaseApplication):  # type: ignore[misc]
         return self._load()
 
 
-def api_server(settings: Settings, *, certfile: str | None, keyfile: str | None) -> Gunicorn:
+def api_server(
+    settings: Settings,
+    *,
+    certfile: str | None,
+    keyfile: str | None,
+    on_start: Callable[[Cbp], object] | None = None,
+) -> Gunicorn:
     """The API: gunicorn's processes, each an event loop in front of the app's threads.
 
     Requests are read whole by the event loop before a thread runs them (see
-    ``http_server``), so slow clients never hold a thread.
+    ``http_server``), so slow clients never hold a thread. ``on_start`` runs
+    with each serving process's core once it is built (an in-memory store's
+    first run is seeded there, in the process that serves it).
     """
     options: dict[str, Any] = {
         "bind": f"{settings.host}:{settings.port}",
@@ -70,6 +78,8 @@ def api_server(settings: Settings, *, certfile: str | None, keyfile: str | None)
 
     def load() -> Any:
         app, core = create_with_core(settings)
+        if on_start is not None:
+            on_start(core)
         return BufferedWsgi(
             app,
             threads=settings.http_threads,

@@ -42,6 +42,12 @@ class Headers:
         """The headers that are set, for a broker or a JSON column."""
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
+    @property
+    def trace_id(self) -> str | None:
+        """The W3C trace id of ``traceparent``, for log lines: ``00-<trace id>-<span>-<flags>``."""
+        parts = (self.traceparent or "").split("-")
+        return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
+
 
 @dataclass(frozen=True, kw_only=True)
 class Message:

@@ -158,6 +158,9 @@ def consume_delivery(
             "subscriber": delivery.subscriber,
             "message_type": delivery.message.type,
             "attempts": delivery.attempts,
+            # NOTE: the cause's trace, wherever the worker runs (a span, if any, says the same)
+            "trace_id": delivery.message.headers.trace_id,
+            "correlation_id": delivery.message.headers.correlation_id,
         },
     )
     return DeliveryStatus.DONE
