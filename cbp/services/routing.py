@@ -71,16 +71,27 @@ class Subscription:
         return message.destination == self.destination and message.type in self.types
 
 
+def caused_by(message: m.Message, *, actor: str) -> dict[str, Any]:
+    """What a command handled for ``message`` carries on, the one place it is copied.
+
+    Its id (the consumer's inbox key), the correlation and the trace, so the
+    messages the command causes in turn are joined to the first cause.
+    """
+    return {
+        "message_id": message.message_id,
+        "correlation_id": message.headers.correlation_id,
+        "traceparent": message.headers.traceparent,
+        "actor": actor,
+    }
+
+
 def _process_payment(task: ct.ProcessPaymentTask, message: m.Message, bus: CommandBus) -> None:
     bus.handle(
         c.ProcessPayment(
             tenant_id=task.tenant_id,
             payment_id=task.payment_id,
             job_id=task.job_id,
-            message_id=message.message_id,
-            correlation_id=message.headers.correlation_id,
-            traceparent=message.headers.traceparent,
-            actor="worker",
+            **caused_by(message, actor="worker"),
         )
     )
 
@@ -90,10 +101,7 @@ def _handle_exception(task: ct.HandleExceptionTask, message: m.Message, bus: Com
         c.HandleException(
             tenant_id=task.tenant_id,
             exception_id=task.exception_id,
-            message_id=message.message_id,
-            correlation_id=message.headers.correlation_id,
-            traceparent=message.headers.traceparent,
-            actor="worker",
+            **caused_by(message, actor="worker"),
         )
     )
 
@@ -104,9 +112,7 @@ def _deliver_notification(
     outcome = bus.handle(
         c.DeliverNotification(
             notification_id=task.notification_id,
-            message_id=message.message_id,
-            traceparent=message.headers.traceparent,
-            actor="worker",
+            **caused_by(message, actor="worker"),
         )
     )
     if outcome is DeliveryOutcome.RETRY:
@@ -124,10 +130,7 @@ def _notify_payment_status(
             event_type=event.event_type,
             event_id=event.event_id,
             failure_code=event.failure_code,
-            message_id=message.message_id,
-            correlation_id=message.headers.correlation_id,
-            traceparent=message.headers.traceparent,
-            actor="status-notifier",
+            **caused_by(message, actor="status-notifier"),
         )
     )
 
@@ -149,12 +152,7 @@ def _opted_into(uow: UnitOfWork, messages: list[m.Message]) -> set[str]:
 
 
 def _verify_account(event: ct.AccountUpdated, message: m.Message, bus: CommandBus) -> None:
-    common: dict[str, Any] = {
-        "tenant_id": event.tenant_id,
-        "message_id": message.message_id,
-        "traceparent": message.headers.traceparent,
-        "actor": "validation-service",
-    }
+    common = {"tenant_id": event.tenant_id, **caused_by(message, actor="validation-service")}
     if event.account_kind == "payee":
         bus.handle(c.VerifyPayeeAccount(payee_id=event.subject_id, **common))
     elif event.account_kind == "funding_account":
@@ -167,10 +165,7 @@ def _settle_held_payments(event: ct.AccountVerified, message: m.Message, bus: Co
             c.SettleHeldPayments(
                 tenant_id=event.tenant_id,
                 payee_id=event.subject_id,
-                message_id=message.message_id,
-                correlation_id=message.headers.correlation_id,
-                traceparent=message.headers.traceparent,
-                actor="held-payments",
+                **caused_by(message, actor="held-payments"),
             )
         )
 
@@ -182,10 +177,7 @@ def _send_micro_deposits(
         c.SendMicroDeposits(
             tenant_id=event.tenant_id,
             account_id=event.subject_id,
-            message_id=message.message_id,
-            correlation_id=message.headers.correlation_id,
-            traceparent=message.headers.traceparent,
-            actor="micro-deposits",
+            **caused_by(message, actor="micro-deposits"),
         )
     )
 
@@ -216,10 +208,7 @@ def _record_payment_activity(
             payment_id=event.payment_id,
             event_type=event_type,
             data={k: v for k, v in facts.items() if v is not None},
-            message_id=message.message_id,
-            correlation_id=message.headers.correlation_id,
-            traceparent=message.headers.traceparent,
-            actor="audit-log",
+            **caused_by(message, actor="audit-log"),
         )
     )
 
@@ -236,10 +225,7 @@ def _record_payee_activity(event: ct.PayeeEvent, message: m.Message, bus: Comman
             subject_id=event.subject_id,
             event_type=event.TYPE,
             data=facts,
-            message_id=message.message_id,
-            correlation_id=message.headers.correlation_id,
-            traceparent=message.headers.traceparent,
-            actor="audit-log",
+            **caused_by(message, actor="audit-log"),
         )
     )
 

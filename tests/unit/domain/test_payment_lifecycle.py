@@ -9,10 +9,12 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from cbp.domain.errors import IllegalTransition, InvalidInput, InvalidMoney
 from cbp.domain.money import Money
-from cbp.domain.payment import FINAL_STATUSES, Payment, PaymentStatus
+from cbp.domain.payment import Payment, PaymentStatus
 
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
+#: The statuses a payment never leaves.
+FINAL_STATUSES = {PaymentStatus.FAILED, PaymentStatus.CANCELLED, PaymentStatus.RETURNED}
 #: The statuses each action may be taken from: the model the aggregate must follow.
 ALLOWED = {
     "validate": {PaymentStatus.CREATED},
