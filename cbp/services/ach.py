@@ -9,7 +9,7 @@ from cbp.domain.errors import InvalidInput
 from cbp.domain.funding import AccountType
 from cbp.ports.contracts import AchFileHandedOff
 from cbp.ports.outside import AchChange, AchOriginator, AchReturn, PaymentProcessor
-from cbp.ports.storage import UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.commands import ApplyProcessorEvent, ReadAchReturns, RunAchCutOff

@@ -8,7 +8,7 @@ from typing import Any
 
 from cbp.domain.audit import AuditDraft, ChainVerifier
 from cbp.domain.errors import InvalidInput
-from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock
 from cbp.services.commands import Command, RecordPayeeActivity, RecordPaymentActivity
 from cbp.services.dependencies import Dependencies

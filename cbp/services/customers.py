@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cbp.domain import identifiers
 from cbp.domain.customer import Channel, Customer, StatusAlert, default_channels
-from cbp.ports.storage import UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.choices import all_of

@@ -35,7 +35,7 @@ from cbp.ports.messages import (
     Message,
     Undeliverable,
 )
-from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock
 from cbp.services import auditing
 from cbp.services.commands import PurgeDeliveredMessages, RetryDeadLetter

@@ -13,7 +13,7 @@ from cbp.ports.outside import (
     RateLimiter,
     WebhookSender,
 )
-from cbp.ports.storage import UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
 
 

@@ -14,7 +14,8 @@ from cbp.domain.directory import Address, GlobalPayee, PayeeStatus, PaymentMetho
 from cbp.domain.errors import InvalidInput
 from cbp.ports.errors import DependencyError
 from cbp.ports.outside import Cache
-from cbp.ports.storage import Page, UnitOfWorkFactory
+from cbp.ports.storage.pages import Page
+from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.choices import one_of

@@ -11,7 +11,7 @@ from cbp.domain.payment import Payment
 from cbp.domain.payment_exception import ExceptionKind, PaymentException
 from cbp.ports import messages as m
 from cbp.ports.contracts import ExceptionCreated, HandleExceptionTask
-from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.commands import (

@@ -11,7 +11,8 @@ from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment, PaymentStatus
 from cbp.domain.payment_exception import ExceptionKind
 from cbp.domain.verification import VerificationStatus
-from cbp.ports.storage import PaymentFilter, UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.payments import PaymentFilter
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
 from cbp.services.commands import SettleHeldPayments
 from cbp.services.exceptions import fail_with_exception

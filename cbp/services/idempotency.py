@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from cbp.ports.storage import UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
 from cbp.ports.system import Clock
 from cbp.services.commands import PurgeExpiredIdempotencyKeys
 

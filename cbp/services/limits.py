@@ -8,7 +8,7 @@ from datetime import date
 from cbp.domain.customer import Tenant
 from cbp.domain.money import Money
 from cbp.domain.payment import Payment
-from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock
 from cbp.services import auditing
 from cbp.services.commands import SetCustomerLimits

@@ -22,7 +22,7 @@ from cbp.ports.errors import (
 )
 from cbp.ports.messages import DeliveryPostponed, Undeliverable
 from cbp.ports.outside import Notifier, WebhookSender
-from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import DeliverNotification
 from cbp.services.dependencies import ServiceOptions

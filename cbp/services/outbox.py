@@ -10,7 +10,7 @@ from cbp.domain.events import DomainEvent
 from cbp.domain.payment import PaymentSnapshot
 from cbp.ports import messages as m
 from cbp.ports.contracts import BreakerStateChanged, Contract, PayeeEvent, PaymentStatusChanged
-from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import AnnounceBreakerChange, Command, current_command
 

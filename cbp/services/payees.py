@@ -9,7 +9,7 @@ from cbp.domain.errors import InvalidInput, PayeeNotPayable
 from cbp.domain.payee import Payee
 from cbp.domain.verification import VerificationStatus
 from cbp.ports.outside import AccountVerifier
-from cbp.ports.storage import UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.choices import one_of

@@ -18,7 +18,8 @@ from cbp.domain.money import Money
 from cbp.domain.payment import WAITING, Payment
 from cbp.ports import messages as m
 from cbp.ports.contracts import ProcessPaymentTask
-from cbp.ports.storage import PaymentParties, UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.payments import PaymentParties
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.commands import CancelPayment, ChangePayment, Command, CreateOneTimePayment

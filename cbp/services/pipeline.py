@@ -29,7 +29,7 @@ from cbp.ports.errors import (
     PaymentRefused,
 )
 from cbp.ports.outside import PaymentProcessor, ProcessorResult, ProcessorStatus, Submission
-from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.commands import (

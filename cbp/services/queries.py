@@ -16,7 +16,8 @@ from cbp.domain.processing import JobProgress, ProcessJob
 from cbp.domain.recurring import Occurrence, RecurringSchedule, ScheduleStatus
 from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.ports.messages import Delivery
-from cbp.ports.storage import Page, PaymentFilter, ScheduleFilter
+from cbp.ports.storage.pages import Page
+from cbp.ports.storage.payments import PaymentFilter, ScheduleFilter
 from cbp.services.choices import one_of
 from cbp.services.delivery import dead_letters
 from cbp.services.dependencies import Dependencies

@@ -11,7 +11,7 @@ from cbp.domain.money import Money
 from cbp.domain.policy import PaymentPolicy
 from cbp.domain.recurring import Frequency, Occurrence, RecurringSchedule, ScheduleStatus
 from cbp.ports import messages as m
-from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.choices import one_of

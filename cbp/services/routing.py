@@ -15,7 +15,7 @@ from typing import Any
 
 from cbp.ports import contracts as ct
 from cbp.ports import messages as m
-from cbp.ports.storage import UnitOfWork
+from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.services import commands as c
 from cbp.services.bus import CommandBus
 from cbp.services.directory import invalidate_directory_cache

@@ -11,7 +11,7 @@ from cbp.domain.payment import (
     PaymentReturned,
     PaymentValidated,
 )
-from cbp.ports.storage import UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import NotifyPaymentStatus
 from cbp.services.notifications import notify_customer

@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Any, Self, cast
 
 from cbp.domain.idempotency import IdempotencyRecord
-from cbp.ports.storage import UnitOfWork
+from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.services.commands import Command, current_command, handling
 
 _current: ContextVar[RequestTransaction | None] = ContextVar("cbp_request_tx", default=None)

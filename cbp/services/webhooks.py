@@ -16,7 +16,7 @@ from cbp.domain.webhook_endpoint import (
 )
 from cbp.domain.webhook_signature import new_secret
 from cbp.ports.outside import WebhookSender
-from cbp.ports.storage import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
 from cbp.services.commands import (

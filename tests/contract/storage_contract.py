@@ -31,7 +31,8 @@ from cbp.ports.messages import (
     Message,
     delivery_id,
 )
-from cbp.ports.storage import PaymentFilter, UnitOfWork
+from cbp.ports.storage.payments import PaymentFilter
+from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.services.bus import retry_on_conflict
 from cbp.services.commands import PurgeExpiredIdempotencyKeys
 from cbp.services.idempotency import purge_expired_idempotency_keys

@@ -25,7 +25,7 @@ from cbp.domain.recurring import Occurrence, RecurringSchedule
 from cbp.domain.verification import VerificationStatus
 from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.ports.messages import Delivery
-from cbp.ports.storage import Page
+from cbp.ports.storage.pages import Page
 
 T = TypeVar("T", bound=BaseModel)
 

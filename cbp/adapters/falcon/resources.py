@@ -27,7 +27,7 @@ from cbp.adapters.falcon.http import (
 from cbp.adapters.falcon.telemetry import outgoing_context
 from cbp.domain.errors import InvalidInput, Unauthenticated
 from cbp.domain.webhook_signature import SignatureInvalid, verify
-from cbp.ports.storage import Page
+from cbp.ports.storage.pages import Page
 from cbp.services import commands as c
 from cbp.services.bus import CommandBus
 from cbp.services.dependencies import Dependencies

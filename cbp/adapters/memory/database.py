@@ -19,7 +19,7 @@ from cbp.domain.audit import AuditDraft, AuditEntry
 from cbp.domain.errors import AlreadyExists, ConcurrencyConflict
 from cbp.domain.recording import RecordsEvents
 from cbp.ports.messages import Message
-from cbp.ports.storage import Changes, StoredEvent
+from cbp.ports.storage.events import Changes, StoredEvent
 
 #: The version a compare-and-set expects of a row that does not exist yet.
 ABSENT = -1

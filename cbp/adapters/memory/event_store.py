@@ -16,7 +16,9 @@ from cbp.domain.verification import VerificationStatus
 from cbp.ports.messages import (
     Headers,
 )
-from cbp.ports.storage import DueKey, Page, PaymentFilter, ScheduleFilter, StoredEvent
+from cbp.ports.storage.events import StoredEvent
+from cbp.ports.storage.pages import Page
+from cbp.ports.storage.payments import DueKey, PaymentFilter, ScheduleFilter
 
 
 class InMemoryEventStore:

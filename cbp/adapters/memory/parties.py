@@ -9,7 +9,7 @@ from cbp.adapters.memory.records import (
     InMemoryPayeeRepository,
     InMemoryTenantRepository,
 )
-from cbp.ports.storage import PaymentParties
+from cbp.ports.storage.payments import PaymentParties
 
 
 class InMemoryPartyLookup:

@@ -22,7 +22,7 @@ from cbp.domain.processing import ProcessJob
 from cbp.domain.verification import VerificationStatus
 from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.ports.pagination import search_rank
-from cbp.ports.storage import Page
+from cbp.ports.storage.pages import Page
 
 
 class InMemoryTenantRepository:

@@ -6,7 +6,7 @@ from typing import Any
 
 from cbp.domain.errors import NotFound
 from cbp.ports.pagination import decode_cursor, encode_cursor
-from cbp.ports.storage import Page
+from cbp.ports.storage.pages import Page
 
 
 def keyset_page(

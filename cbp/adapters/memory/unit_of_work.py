@@ -7,7 +7,8 @@ from typing import Self
 
 from cbp.adapters.memory import access, audit, event_store, messaging, parties, records
 from cbp.adapters.memory.database import InMemoryDatabase, Transaction
-from cbp.ports.storage import EventSourcedPayments, EventSourcedSchedules, Recorded
+from cbp.ports.storage.events import Recorded
+from cbp.services.event_sourced import EventSourcedPayments, EventSourcedSchedules
 
 
 class InMemoryUnitOfWork:

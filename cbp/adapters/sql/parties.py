@@ -11,7 +11,7 @@ from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.statements import Prefixed
 from cbp.domain.errors import NotFound
-from cbp.ports.storage import PaymentParties
+from cbp.ports.storage.payments import PaymentParties
 
 
 def _labelled(table: Table, prefix: str) -> list[Any]:

@@ -46,7 +46,8 @@ from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import ProcessJob
 from cbp.domain.verification import VerificationStatus
 from cbp.domain.webhook_endpoint import WebhookEndpoint
-from cbp.ports.storage import Changes, Page
+from cbp.ports.storage.events import Changes
+from cbp.ports.storage.pages import Page
 
 
 class SqlTenantRepository:

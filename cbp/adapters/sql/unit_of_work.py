@@ -11,7 +11,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from cbp.adapters.sql import access, audit, event_store, messaging, parties, records
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.domain.errors import ConcurrencyConflict
-from cbp.ports.storage import Changes, EventSourcedPayments, EventSourcedSchedules, Recorded
+from cbp.ports.storage.events import Changes, Recorded
+from cbp.services.event_sourced import EventSourcedPayments, EventSourcedSchedules
 
 
 class SqlAlchemyUnitOfWork:

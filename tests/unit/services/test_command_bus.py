@@ -8,7 +8,7 @@ from dataclasses import fields
 import pytest
 
 from cbp.bootstrap import Cbp
-from cbp.ports.storage import UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
 from cbp.ports.system import Clock
 from cbp.services import commands as c
 from cbp.services.bus import HANDLERS, inject

@@ -1,0 +1,1 @@
+"""Persistence ports: the event store, the repositories and the unit of work, a module per group."""

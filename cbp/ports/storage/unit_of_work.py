@@ -1,0 +1,81 @@
+"""The unit of work: every repository of one transaction, committed together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Protocol, Self
+
+from cbp.ports.messages import DeliveryStore, Inbox, Outbox
+from cbp.ports.storage.access import ApiKeyRepository, AuditLog, IdempotencyStore
+from cbp.ports.storage.customers import (
+    CustomerRepository,
+    DirectoryRepository,
+    FundingAccountRepository,
+    PayeeRepository,
+    TenantRepository,
+)
+from cbp.ports.storage.events import EventStore, Recorded
+from cbp.ports.storage.notices import (
+    ExceptionRepository,
+    NotificationRepository,
+    WebhookEndpointRepository,
+)
+from cbp.ports.storage.payments import PartyLookup, PaymentRepository, ScheduleRepository
+from cbp.ports.storage.processing import ProcessJobRepository
+
+
+class UnitOfWork(Protocol):
+    """One atomic transaction over every repository, the outbox and the inbox.
+
+    Leaving the ``with`` block without ``commit()`` rolls everything back.
+    """
+
+    tenants: TenantRepository
+    parties: PartyLookup
+    customers: CustomerRepository
+    directory: DirectoryRepository
+    payees: PayeeRepository
+    funding_accounts: FundingAccountRepository
+    payments: PaymentRepository
+    schedules: ScheduleRepository
+    events: EventStore
+    exceptions: ExceptionRepository
+    notifications: NotificationRepository
+    jobs: ProcessJobRepository
+    api_keys: ApiKeyRepository
+    webhook_endpoints: WebhookEndpointRepository
+    idempotency: IdempotencyStore
+    audit: AuditLog
+    outbox: Outbox
+    inbox: Inbox
+    deliveries: DeliveryStore
+
+    def __enter__(self) -> Self:
+        """Begin the transaction."""
+        ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed."""
+        ...
+
+    def collect_new_events(self) -> list[Recorded]:
+        """The events the aggregates saved in this unit of work recorded, each once."""
+        ...
+
+    def commit(self) -> None:
+        """Make every change of this unit of work durable, all or nothing."""
+        ...
+
+    def rollback(self) -> None:
+        """Discard every change since the last commit."""
+        ...
+
+
+#: Opens a new unit of work: what handlers are given to begin a transaction.
+UnitOfWorkFactory = Callable[[], UnitOfWork]
