@@ -47,6 +47,7 @@ def test_the_domain_never_reaches_outward_into_the_hexagon() -> None:
             "cbp.services",
             "cbp.adapters",
             "cbp.container",
+            "cbp.wiring",
             "cbp.entrypoints",
         ):
             assert layer not in source, f"{path.name} mentions {layer}"

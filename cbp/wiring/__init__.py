@@ -1,0 +1,1 @@
+"""What the container builds adapters from: secrets, connections, outside dependencies."""
