@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import os
+import secrets
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -192,6 +193,14 @@ def cmd_replay(_: argparse.Namespace) -> int:
 def cmd_keys_generate(_: argparse.Namespace) -> int:
     """Print a new encryption key."""
     print(FieldCipher.generate_key())
+    return 0
+
+
+def cmd_secrets_generate(_: argparse.Namespace) -> int:
+    """Print the secret settings of a new deployment, ready to set on every process."""
+    print(f"CBP_API_KEY_SECRET={secrets.token_urlsafe(48)}")
+    print(f"CBP_ENCRYPTION_KEYS={FieldCipher.generate_key()}")
+    print(f"CBP_AUDIT_KEY={secrets.token_urlsafe(48)}")
     return 0
 
 
@@ -564,6 +573,10 @@ def build_parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("keys", help="encryption keys").add_subparsers(dest="keys", required=True)
     add("generate", cmd_keys_generate, "print a new key for CBP_ENCRYPTION_KEYS", keys)
     add("rotate", cmd_keys_rotate, "re-encrypt stored numbers under the first key", keys)
+    secret_settings = sub.add_parser("secrets", help="a deployment's secrets").add_subparsers(
+        dest="secrets", required=True
+    )
+    add("generate", cmd_secrets_generate, "print new secret settings to set", secret_settings)
 
     directory = sub.add_parser("directory", help="the biller directory").add_subparsers(
         dest="directory", required=True

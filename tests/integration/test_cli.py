@@ -244,6 +244,19 @@ def test_on_postgresql_the_command_needs_secrets_and_an_explicit_migration(fresh
         admin.dispose()
 
 
+def test_secrets_generate_prints_settings_a_deployment_starts_with(fresh: Path) -> None:
+    lines = [cbp(fresh, "secrets", "generate").stdout.splitlines() for _ in range(2)]
+    settings = [dict(line.split("=", 1) for line in run) for run in lines]
+    assert [sorted(s) for s in settings] == [
+        ["CBP_API_KEY_SECRET", "CBP_AUDIT_KEY", "CBP_ENCRYPTION_KEYS"]
+    ] * 2
+    assert settings[0] != settings[1]  # NOTE: new every time
+    assert all(len(value) >= 43 for value in settings[0].values())
+    FieldCipher([settings[0]["CBP_ENCRYPTION_KEYS"]]).encrypt("000123456789")
+    memory = {"CBP_DATABASE_URL": "memory://", **settings[0]}
+    assert cbp(fresh, "tenant", "create", "Bank A", env=memory).stdout.strip()
+
+
 def test_workers_and_the_relay_need_a_real_broker(home: Path) -> None:
     for command in ("worker", "relay"):
         result = cbp(home, command, check=False)
