@@ -162,14 +162,21 @@ class Queries:
         tenant_id: str,
         *,
         status: str | None = None,
+        payment_id: str | None = None,
+        customer_id: str | None = None,
         cursor: str | None = None,
         limit: int | None = None,
     ) -> Page[PaymentException]:
-        """The tenant's exceptions, newest first."""
+        """The tenant's exceptions, newest first: of one payment or customer, if named."""
         wanted = None if status is None else one_of(ExceptionStatus, status, "status")
         with self.deps.unit_of_work() as uow:
             return uow.exceptions.find(
-                tenant_id, status=wanted, cursor=cursor, limit=self.page_size(limit)
+                tenant_id,
+                status=wanted,
+                payment_id=payment_id,
+                customer_id=customer_id,
+                cursor=cursor,
+                limit=self.page_size(limit),
             )
 
     def get_notification(self, tenant_id: str, notification_id: str) -> Notification:

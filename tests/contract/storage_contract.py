@@ -552,6 +552,24 @@ class RecordRepositoriesContract:
         assert {e.id for e in open_.items} == {exceptions[1].id, exceptions[2].id}
         assert [p.id for p in payee_page.items] == [p.id for p in payees]
 
+    def test_exceptions_are_found_by_payment_and_by_customer(self, uow_factory: UowFactory) -> None:
+        exceptions = [replace(b.exception("ten_1"), customer_id=f"cus_{i % 2}") for i in range(4)]
+        other_tenant = replace(b.exception("ten_2"), payment_id=exceptions[0].payment_id)
+        with uow_factory() as uow:
+            for exception in [*exceptions, other_tenant]:
+                uow.exceptions.add(exception)
+            uow.commit()
+
+        def found(**where: str) -> list[str]:
+            with uow_factory() as uow:
+                page = uow.exceptions.find("ten_1", status=None, cursor=None, limit=10, **where)
+            return [e.id for e in page.items]
+
+        assert found(payment_id=exceptions[0].payment_id) == [exceptions[0].id]
+        assert found(customer_id="cus_1") == [exceptions[3].id, exceptions[1].id]
+        assert found(customer_id="cus_1", payment_id=exceptions[0].payment_id) == []
+        assert found(payment_id="pmt_none") == []
+
 
 class DirectoryContract:
     """Biller search: partial, case-insensitive, prefix first, paginated."""

@@ -139,8 +139,12 @@ def test_a_failed_payment_opens_an_exception_and_notifies_the_customer(
 ) -> None:
     payment = pay(server, world, "42.13", "fail-1").body
     process(server, payment, "failed")
-    opened = server.call("GET", "/exception").body["items"]
-    exception = next(e for e in opened if e["payment_id"] == payment["id"])
+    of_payment = server.call("GET", f"/exception?payment_id={payment['id']}").body["items"]
+    (exception,) = of_payment
+    assert exception["payment_id"] == payment["id"]
+    of_customer = server.call("GET", f"/exception?customer_id={world['customer_id']}")
+    assert exception["id"] in [e["id"] for e in of_customer.body["items"]]
+    assert server.call("GET", "/exception?customer_id=cus_nobody").body["items"] == []
     assert (exception["kind"], exception["reason_code"]) == ("nsf", "nsf")
     server.wait_for(f"/exception/{exception['id']}", "status", "notified")  # NOTE: async
     sent = server.call(

@@ -44,6 +44,7 @@ _QUERY = {
         ),
     },
     "customer_id": _ID,
+    "payment_id": _ID,
     "partial_name": _SEARCH,
 }
 #: Query parameters an operation cannot do without.

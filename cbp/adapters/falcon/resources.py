@@ -419,7 +419,12 @@ class Exceptions(Api):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         cursor, limit = self.paging(req)
         result = self.queries.list_exceptions(
-            principal(req).tenant, status=req.get_param("status"), cursor=cursor, limit=limit
+            principal(req).tenant,
+            status=req.get_param("status"),
+            payment_id=req.get_param("payment_id"),
+            customer_id=req.get_param("customer_id"),
+            cursor=cursor,
+            limit=limit,
         )
         self.send(resp, 200, self.page(result, present.exception))
 

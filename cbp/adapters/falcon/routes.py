@@ -364,10 +364,10 @@ ROUTES: tuple[Route, ...] = (
         resource="exceptions",
         suffix=None,
         scope=Scope.EXCEPTIONS_READ,
-        summary="List payment exceptions",
+        summary="List payment exceptions, of one payment or customer if named",
         tag="exceptions",
         response=out.PageOut[out.ExceptionOut],
-        query=("status", *PAGE),
+        query=("status", "payment_id", "customer_id", *PAGE),
     ),
     Route(
         method="GET",

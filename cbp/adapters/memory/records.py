@@ -207,12 +207,22 @@ class InMemoryExceptionRepository:
         self.tx.put("exceptions", exception.id, exception)
 
     def find(
-        self, tenant_id: str, *, status: ExceptionStatus | None, cursor: str | None, limit: int
+        self,
+        tenant_id: str,
+        *,
+        status: ExceptionStatus | None,
+        cursor: str | None,
+        limit: int,
+        payment_id: str | None = None,
+        customer_id: str | None = None,
     ) -> Page[PaymentException]:
         rows = [
             e
             for e in self.tx.scan("exceptions")
-            if e.tenant_id == tenant_id and status in (None, e.status)
+            if e.tenant_id == tenant_id
+            and status in (None, e.status)
+            and payment_id in (None, e.payment_id)
+            and customer_id in (None, e.customer_id)
         ]
         return keyset_page(rows, lambda e: (e.id,), cursor, limit, newest_first=True)
 

@@ -377,12 +377,23 @@ class SqlExceptionRepository:
             raise NotFound("exception", exception.id)
 
     def find(
-        self, tenant_id: str, *, status: ExceptionStatus | None, cursor: str | None, limit: int
+        self,
+        tenant_id: str,
+        *,
+        status: ExceptionStatus | None,
+        cursor: str | None,
+        limit: int,
+        payment_id: str | None = None,
+        customer_id: str | None = None,
     ) -> Page[PaymentException]:
         c = t.payment_exceptions.c
         query = select(t.payment_exceptions).where(c.tenant_id == tenant_id)
         if status is not None:
             query = query.where(c.status == status.value)
+        if payment_id is not None:
+            query = query.where(c.payment_id == payment_id)
+        if customer_id is not None:
+            query = query.where(c.customer_id == customer_id)
         keys = [c.id]
         rows, next_cursor = keyset_page(
             self.conn, sortable(query, keys), keys, cursor, limit, newest_first=True

@@ -193,6 +193,8 @@ payment_exceptions = Table(
     Column("created_at", Moment, nullable=False),
     Column("resolved_at", Moment),
     Index(None, "tenant_id", "status", "id"),
+    Index(None, "tenant_id", "payment_id", "id"),
+    Index(None, "tenant_id", "customer_id", "id"),
 )
 
 notifications = Table(

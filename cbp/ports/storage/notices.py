@@ -34,8 +34,10 @@ class ExceptionRepository(Protocol):
         status: ExceptionStatus | None,
         cursor: str | None,
         limit: int,
+        payment_id: str | None = None,
+        customer_id: str | None = None,
     ) -> Page[PaymentException]:
-        """A tenant's exceptions, newest first."""
+        """A tenant's exceptions, newest first: of one payment or customer, if named."""
         ...
 
 
