@@ -64,6 +64,8 @@ def test_every_operation_keeps_its_documented_contract(
     case.validate_response(response)
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # every phase at its default size: minutes on a loaded machine
 def test_schemathesis_in_its_default_configuration_finds_only_the_listed_rules(
     fuzz_server: Server,
 ) -> None:
