@@ -16,6 +16,7 @@ from dependency_injector import containers, providers
 
 from cbp.adapters.calendar.federal_reserve import FederalReserveCalendar
 from cbp.adapters.http.networks import allowed_networks
+from cbp.adapters.memory.ach_ledger import InMemoryAchLedger
 from cbp.adapters.memory.breakers import InMemoryBreakerStore
 from cbp.adapters.memory.database import InMemoryDatabase
 from cbp.adapters.memory.outside import (
@@ -26,6 +27,7 @@ from cbp.adapters.memory.outside import (
 from cbp.adapters.memory.unit_of_work import InMemoryUnitOfWork
 from cbp.adapters.rules.verifier import RulesAccountVerifier
 from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
+from cbp.adapters.sql.ach_ledger import SqlAchLedger
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
 from cbp.adapters.system.clock import SystemClock, UuidV7IdGenerator
@@ -109,6 +111,13 @@ class Container(containers.DeclarativeContainer):
         sqlite=sql_unit_of_work,
         postgresql=sql_unit_of_work,
     )
+    sql_ach_ledger = providers.Singleton(SqlAchLedger, engine=engine, cipher=cipher)
+    ach_ledger = providers.Selector(
+        config.storage,
+        memory=providers.Singleton(InMemoryAchLedger),
+        sqlite=sql_ach_ledger,
+        postgresql=sql_ach_ledger,
+    )
     dramatiq_broker = providers.Resource(dramatiq_broker, config.broker_url, config.redis_prefix)
     dramatiq_transport = providers.Singleton(
         lazy("cbp.adapters.dramatiq.transport:DramatiqDeliveryTransport"),
@@ -178,7 +187,7 @@ class Container(containers.DeclarativeContainer):
             settle_after_seconds=config.processor_settle_after_seconds,
             ledger_path=config.processor_ledger_path,
         ),
-        nacha=providers.Singleton(nacha_processor, settings, clock, calendar),
+        nacha=providers.Singleton(nacha_processor, settings, clock, calendar, ach_ledger),
     )
     verifier = providers.Selector(
         config.verifier,

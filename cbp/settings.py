@@ -115,7 +115,6 @@ class Settings(BaseSettings):
     relay_interval_seconds: float = Field(default=0.2, gt=0)
     reconcile_interval_seconds: float = Field(default=30.0, gt=0)
     processor_ledger_path: str | None = None
-    nacha_ledger_path: str = "cbp-ach.db"
     nacha_outbound_dir: str = "ach/outbound"
     nacha_odfi_routing: str = Field(default="011000015", pattern=r"^[0-9]{9}$")
     nacha_destination_routing: str = Field(default="011000015", pattern=r"^[0-9]{9}$")

@@ -328,6 +328,25 @@ def cmd_ach_read_returns(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ach_import_ledger(args: argparse.Namespace) -> int:
+    """Move an earlier version's ledger file (its own SQLite file) into the database, once."""
+    from cbp.adapters.sql.ach_ledger import import_ledger_file
+
+    with opened() as app:
+        _require_sql(app)
+        try:
+            moved = import_ledger_file(
+                app.container.engine(), app.container.cipher(), Path(args.file)
+            )
+        except ValueError as error:
+            raise InvalidInput(str(error)) from None
+    print(
+        f"moved {moved.entries} entries, {moved.files} files and {moved.cut_offs} cut-offs "
+        f"from {args.file}"
+    )
+    return 0
+
+
 def _amount(text: str) -> Decimal:
     """A positive amount given on the command line."""
     try:
@@ -596,6 +615,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("read-returns", cmd_ach_read_returns, "apply an ODFI's return file", ach).add_argument(
         "file"
     )
+    add(
+        "import-ledger", cmd_ach_import_ledger, "move an earlier version's ledger file in", ach
+    ).add_argument("file")
 
     tenant = sub.add_parser("tenant", help="tenants").add_subparsers(dest="tenant", required=True)
     tenant_create = add("create", cmd_tenant_create, "create a tenant", tenant)

@@ -13,6 +13,7 @@ from cbp.adapters.resilience.bulkhead import Bulkhead
 from cbp.adapters.resilience.outbound import ResilientDependency, RetrySettings
 from cbp.adapters.system.channels import ChannelNotifier
 from cbp.domain.customer import Channel
+from cbp.ports.ach_ledger import AchLedger
 from cbp.ports.outside import Notifier, ServiceRegistry
 from cbp.ports.resilience import BreakerState, BreakerStore
 from cbp.ports.system import BusinessCalendar, Clock
@@ -183,8 +184,10 @@ def provider_notifier(
     return ChannelNotifier(channels)
 
 
-def nacha_processor(settings: Settings, clock: Clock, calendar: BusinessCalendar) -> Any:
-    """The nacha processor, from the ``nacha_*`` settings (imported only when chosen)."""
+def nacha_processor(
+    settings: Settings, clock: Clock, calendar: BusinessCalendar, ledger: AchLedger
+) -> Any:
+    """The nacha processor, from the ``nacha_*`` settings, keeping its books in ``ledger``."""
     from cbp.adapters.nacha.processor import NachaPaymentProcessor, NachaSettings
 
     return NachaPaymentProcessor(
@@ -203,6 +206,6 @@ def nacha_processor(settings: Settings, clock: Clock, calendar: BusinessCalendar
                 time.fromisoformat(t) for t in settings.nacha_cutoff_times.split(",")
             ),
         ),
-        ledger_path=settings.nacha_ledger_path,
+        ledger=ledger,
         outbound_dir=settings.nacha_outbound_dir,
     )

@@ -22,7 +22,6 @@ def server(
     home = tmp_path_factory.mktemp("ach")
     settings = {
         "CBP_PROCESSOR": "nacha",
-        "CBP_NACHA_LEDGER_PATH": str(home / "ach.db"),
         "CBP_NACHA_OUTBOUND_DIR": str(home / "outbound"),
         "CBP_NACHA_CUTOFF_TIMES": "23:59",  # NOTE: the test's own cut-off is the only one
         "CBP_RECONCILE_INTERVAL_SECONDS": "1",

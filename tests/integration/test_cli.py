@@ -311,7 +311,6 @@ def test_several_scopes_follow_one_flag_and_keys_are_listed_without_secrets(home
 def test_a_return_file_that_is_missing_or_broken_is_one_line_and_exit_2(home: Path) -> None:
     env = {
         "CBP_PROCESSOR": "nacha",
-        "CBP_NACHA_LEDGER_PATH": str(home / "ach.db"),
         "CBP_NACHA_OUTBOUND_DIR": str(home / "outbound"),
     }
     missing = cbp(home, "ach", "read-returns", "nowhere.ach", env=env, check=False)
@@ -321,3 +320,5 @@ def test_a_return_file_that_is_missing_or_broken_is_one_line_and_exit_2(home: Pa
     assert broken.returncode == 2 and "Traceback" not in broken.stderr, broken.stderr
     assert broken.stderr.startswith("cbp: the return file is not valid: record ")
     assert len(broken.stderr.splitlines()) == 1
+    no_ledger = cbp(home, "ach", "import-ledger", "cbp-ach.db", env=env, check=False)
+    assert (no_ledger.returncode, no_ledger.stderr) == (2, "cbp: no such file: cbp-ach.db\n")

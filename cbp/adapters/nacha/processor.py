@@ -1,7 +1,8 @@
 """The ``nacha`` processor: payments become ACH debits, filed at each cut-off for the bank.
 
-A submission is taken into the adapter's own ledger (SQLite, a file the
-deployment's processes share) and answered ``accepted``. At each cut-off
+A submission is taken into the originator's books (an ``AchLedger``: tables
+of the deployment's database, shared by every process) and answered
+``accepted``. At each cut-off
 the pending entries are written into one NACHA file in the outbound
 directory, the hand-off to the bank's transmission system: a PPD (or CCD)
 batch of debits from the customers' funding accounts, and one of credits
@@ -11,17 +12,15 @@ has come, unless the ODFI's return file says otherwise.
 The ledger records each file before it is written, with the entries it
 holds; a crash between the two is mended by writing the recorded file
 again, byte for byte, under the same name. A file is never made twice
-from the same entries, so nothing is sent twice. The ledger and the files
-hold account numbers in the clear, as the bank's files must: keep the
-directory private (it is created with mode 0700, each file 0600).
+from the same entries, so nothing is sent twice. The files hold account
+numbers in the clear, as the bank's files must: keep the directory private
+(it is created with mode 0700, each file 0600). The ledger keeps them
+encrypted.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import sqlite3
-import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -31,6 +30,7 @@ from cbp.adapters.nacha import format as nacha
 from cbp.adapters.nacha.codes import ACCOUNT_CHANGES, reason_of
 from cbp.domain.calendar import IsBusinessDay, next_business_day
 from cbp.domain.errors import InvalidInput
+from cbp.ports.ach_ledger import AchFileRecord, AchLedger, Backlog, Filing, LedgerEntry
 from cbp.ports.outside import (
     AchChange,
     AchReturn,
@@ -42,38 +42,6 @@ from cbp.ports.outside import (
     Submission,
 )
 from cbp.ports.system import Clock
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS entries (
-    reference TEXT PRIMARY KEY,
-    tenant_id TEXT NOT NULL,
-    transaction_code INTEGER NOT NULL,
-    routing_number TEXT NOT NULL,
-    account_number TEXT NOT NULL,
-    amount_cents INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    taken_at TEXT NOT NULL,
-    file_name TEXT,
-    trace_number TEXT UNIQUE,
-    effective_date TEXT,
-    return_code TEXT
-);
-CREATE TABLE IF NOT EXISTS files (
-    name TEXT PRIMARY KEY,
-    created_at TEXT NOT NULL,
-    content TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    entries INTEGER NOT NULL,
-    total_debit INTEGER NOT NULL,
-    total_credit INTEGER NOT NULL,
-    effective_date TEXT NOT NULL,
-    announced INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS cut_offs (
-    at TEXT PRIMARY KEY
-);
-"""
-
 
 #: Nacha's Micro-Entry rule: micro-deposits are described exactly so.
 MICRO_ENTRY_DESCRIPTION = "ACCTVERIFY"
@@ -105,7 +73,7 @@ class NachaPaymentProcessor:
         is_business_day: IsBusinessDay,
         settings: NachaSettings,
         *,
-        ledger_path: str,
+        ledger: AchLedger,
         outbound_dir: str,
     ) -> None:
         if settings.sec_code not in ("PPD", "CCD"):
@@ -115,12 +83,7 @@ class NachaPaymentProcessor:
         self.settings = settings
         self.outbound = Path(outbound_dir)
         self.outbound.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(
-            ledger_path, timeout=30, isolation_level=None, check_same_thread=False
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self.ledger = ledger
 
     # -- the processor port --------------------------------------------------
 
@@ -151,22 +114,17 @@ class NachaPaymentProcessor:
 
     def outcome(self, reference: str) -> ProcessorResult:
         """Accepted until its file's effective date, settled from then, or returned."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT effective_date, return_code FROM entries WHERE reference = ?",
-                (reference,),
-            ).fetchone()
-        if row is None:
+        standing = self.ledger.standing(reference)
+        if standing is None:
             return ProcessorResult(reference=reference, status=ProcessorStatus.UNKNOWN)
-        effective, return_code = row
-        if return_code is not None:
+        if standing.return_code is not None:
             return ProcessorResult(
                 reference=reference,
                 status=ProcessorStatus.RETURNED,
-                failure_code=return_code,
-                reason=reason_of(return_code),
+                failure_code=standing.return_code,
+                reason=reason_of(standing.return_code),
             )
-        if effective is not None and date.fromisoformat(effective) <= self._today():
+        if standing.effective_date is not None and standing.effective_date <= self._today():
             return ProcessorResult(reference=reference, status=ProcessorStatus.SETTLED)
         return ProcessorResult(reference=reference, status=ProcessorStatus.ACCEPTED)
 
@@ -179,35 +137,32 @@ class NachaPaymentProcessor:
         after the record) are written again, the same bytes under the same
         name.
         """
-        with self._lock:
-            cut_off = self._cut_off_come(at)
-            if now or cut_off is not None:
-                self._file_pending(at, cut_off)
-            unannounced = self._db.execute(
-                "SELECT name, content, entries, total_debit, total_credit, effective_date, "
-                "created_at FROM files WHERE announced = 0 ORDER BY name"
-            ).fetchall()
+        cut_off = self._cut_off_come(at)
+        if now or cut_off is not None:
+            local = at.astimezone(ZoneInfo(self.settings.timezone))
+            self.ledger.file_pending(
+                cut_off=cut_off,
+                day_prefix=f"ach-{self.settings.odfi_routing}-{local:%Y%m%d}-",
+                make=lambda backlog: self._make_file(at, backlog),
+            )
         handed = []
-        for name, content, entries, debit, credit, effective, created in unannounced:
-            self._materialize(name, content)
+        for recorded in self.ledger.unannounced():
+            self._materialize(recorded.name, recorded.content)
             handed.append(
                 HandOff(
-                    name=name,
-                    entries=entries,
-                    total_debit_cents=debit,
-                    total_credit_cents=credit,
-                    effective_date=date.fromisoformat(effective),
-                    created_at=datetime.fromisoformat(created),
+                    name=recorded.name,
+                    entries=recorded.entries,
+                    total_debit_cents=recorded.total_debit_cents,
+                    total_credit_cents=recorded.total_credit_cents,
+                    effective_date=recorded.effective_date,
+                    created_at=recorded.created_at,
                 )
             )
         return handed
 
     def mark_announced(self, names: list[str]) -> None:
         """The hand-offs of these files were recorded: do not return them again."""
-        with self._lock:
-            self._db.executemany(
-                "UPDATE files SET announced = 1 WHERE name = ?", [(n,) for n in names]
-            )
+        self.ledger.mark_announced(names)
 
     def read_returns(self, content: str) -> AchReturns:
         """The returns and notifications of change in an ODFI's file, matched to their entries.
@@ -225,39 +180,32 @@ class NachaPaymentProcessor:
         changes: list[AchChange] = []
         unmatched: list[str] = []
         noted: list[str] = []
-        with self._lock:
-            for batch in parsed.batches:
-                for entry in batch.entries:
-                    addenda = entry.addenda
-                    if addenda is None:
-                        unmatched.append(entry.trace_number)
-                        continue
-                    row = self._db.execute(
-                        "SELECT reference, tenant_id FROM entries WHERE trace_number = ?",
-                        (addenda.original_trace,),
-                    ).fetchone()
-                    if row is None:
-                        unmatched.append(addenda.original_trace)
-                        continue
-                    reference, tenant_id = row
-                    if addenda.type_code == "99":
-                        self._db.execute(
-                            "UPDATE entries SET return_code = ? WHERE reference = ?",
-                            (addenda.reason_code, reference),
+        for batch in parsed.batches:
+            for entry in batch.entries:
+                addenda = entry.addenda
+                if addenda is None:
+                    unmatched.append(entry.trace_number)
+                    continue
+                found = self.ledger.by_trace(addenda.original_trace)
+                if found is None:
+                    unmatched.append(addenda.original_trace)
+                    continue
+                reference, tenant_id = found
+                if addenda.type_code == "99":
+                    self.ledger.note_return(reference, addenda.reason_code)
+                    returns.append(
+                        AchReturn(
+                            reference=reference,
+                            tenant_id=tenant_id,
+                            trace_number=addenda.original_trace,
+                            code=addenda.reason_code,
+                            reason=reason_of(addenda.reason_code),
                         )
-                        returns.append(
-                            AchReturn(
-                                reference=reference,
-                                tenant_id=tenant_id,
-                                trace_number=addenda.original_trace,
-                                code=addenda.reason_code,
-                                reason=reason_of(addenda.reason_code),
-                            )
-                        )
-                    elif addenda.reason_code in ACCOUNT_CHANGES:
-                        changes.append(_change(reference, tenant_id, addenda))
-                    else:
-                        noted.append(addenda.original_trace)
+                    )
+                elif addenda.reason_code in ACCOUNT_CHANGES:
+                    changes.append(_change(reference, tenant_id, addenda))
+                else:
+                    noted.append(addenda.original_trace)
         return AchReturns(
             returns=tuple(returns),
             changes=tuple(changes),
@@ -267,15 +215,10 @@ class NachaPaymentProcessor:
 
     def file(self, name: str) -> str:
         """A file's content as recorded (what was handed to the bank)."""
-        with self._lock:
-            row = self._db.execute("SELECT content FROM files WHERE name = ?", (name,)).fetchone()
-        if row is None:
+        recorded = self.ledger.file(name)
+        if recorded is None:
             raise LookupError(f"no ACH file {name}")
-        return str(row[0])
-
-    def close(self) -> None:
-        """Close the ledger."""
-        self._db.close()
+        return recorded.content
 
     # -- internals -------------------------------------------------------------
 
@@ -290,22 +233,18 @@ class NachaPaymentProcessor:
         cents: int,
         name: str,
     ) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO entries (reference, tenant_id, transaction_code, routing_number, "
-                "account_number, amount_cents, name, taken_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (reference) DO NOTHING",
-                (
-                    reference,
-                    tenant_id,
-                    code,
-                    routing,
-                    account,
-                    cents,
-                    name,
-                    self.clock.now().isoformat(),
-                ),
+        self.ledger.take(
+            LedgerEntry(
+                reference=reference,
+                tenant_id=tenant_id,
+                transaction_code=code,
+                routing_number=routing,
+                account_number=account,
+                amount_cents=cents,
+                name=name,
+                taken_at=self.clock.now(),
             )
+        )
 
     def _today(self) -> date:
         return self.clock.now().astimezone(ZoneInfo(self.settings.timezone)).date()
@@ -321,115 +260,76 @@ class NachaPaymentProcessor:
         if not come:
             return None
         latest = max(come)
-        taken = self._db.execute("SELECT 1 FROM cut_offs WHERE at = ?", (latest,)).fetchone()
-        return None if taken else latest
+        return None if self.ledger.cut_off_taken(latest) else latest
 
-    def _file_pending(self, at: datetime, cut_off: str | None) -> None:
-        """File every pending entry; the cut-off is taken in the same transaction."""
+    def _make_file(self, at: datetime, backlog: Backlog) -> Filing:
+        """The file of a backlog: a batch of debits and one of micro-deposit credits."""
         s = self.settings
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            if cut_off is not None:
-                self._db.execute(
-                    "INSERT INTO cut_offs (at) VALUES (?) ON CONFLICT (at) DO NOTHING", (cut_off,)
-                )
-            pending = self._db.execute(
-                "SELECT reference, transaction_code, routing_number, account_number, amount_cents, "
-                "name FROM entries WHERE file_name IS NULL ORDER BY taken_at, reference"
-            ).fetchall()
-            if not pending:
-                self._db.execute("COMMIT")
-                return
-            local = at.astimezone(ZoneInfo(s.timezone))
-            effective = next_business_day(local.date() + timedelta(days=1), self.is_business_day)
-            modifier = self._modifier(local.date())
-            name = f"ach-{s.odfi_routing}-{local:%Y%m%d-%H%M%S}-{modifier}.ach"
-            sequence = self._db.execute(
-                "SELECT count(*) FROM entries WHERE trace_number IS NOT NULL"
-            ).fetchone()[0]
-            debits: list[nacha.Entry] = []
-            credits: list[nacha.Entry] = []
-            for offset, (reference, code, routing, account, cents, holder) in enumerate(
-                pending, start=1
-            ):
-                trace = f"{s.odfi_routing[:8]}{(sequence + offset) % 10**7:07d}"
-                entry = nacha.Entry(
-                    transaction_code=code,
-                    routing_number=routing,
-                    account_number=account,
-                    amount_cents=cents,
-                    individual_id=reference[-15:],
-                    individual_name=holder,
-                    trace_number=trace,
-                )
-                (debits if entry.is_debit else credits).append(entry)
-                self._db.execute(
-                    "UPDATE entries SET file_name = ?, trace_number = ?, effective_date = ? "
-                    "WHERE reference = ?",
-                    (name, trace, effective.isoformat(), reference),
-                )
-            batches = tuple(
-                nacha.Batch(
-                    sec_code=s.sec_code,
-                    company_name=s.company_name,
-                    company_id=s.company_id,
-                    entry_description=description,
-                    effective_date=effective,
-                    odfi=s.odfi_routing[:8],
-                    number=number,
-                    entries=tuple(entries),
-                )
-                for number, (description, entries) in enumerate(
-                    [
-                        (d, e)
-                        for d, e in (
-                            (s.entry_description, debits),
-                            (MICRO_ENTRY_DESCRIPTION, credits),
-                        )
-                        if e
-                    ],
-                    start=1,
-                )
+        local = at.astimezone(ZoneInfo(s.timezone))
+        effective = next_business_day(local.date() + timedelta(days=1), self.is_business_day)
+        modifier = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[backlog.files_today % 36]
+        name = f"ach-{s.odfi_routing}-{local:%Y%m%d-%H%M%S}-{modifier}.ach"
+        debits: list[nacha.Entry] = []
+        credits: list[nacha.Entry] = []
+        traces: dict[str, str] = {}
+        for offset, taken in enumerate(backlog.pending, start=1):
+            trace = f"{s.odfi_routing[:8]}{(backlog.traced + offset) % 10**7:07d}"
+            entry = nacha.Entry(
+                transaction_code=taken.transaction_code,
+                routing_number=taken.routing_number,
+                account_number=taken.account_number,
+                amount_cents=taken.amount_cents,
+                individual_id=taken.reference[-15:],
+                individual_name=taken.name,
+                trace_number=trace,
             )
-            content = nacha.write(
-                nacha.NachaFile(
-                    destination_routing=s.destination_routing,
-                    origin_id=s.origin_id,
-                    destination_name=s.destination_name,
-                    origin_name=s.origin_name,
-                    created_at=local.replace(tzinfo=None),
-                    file_id_modifier=modifier,
-                    batches=batches,
-                )
+            (debits if entry.is_debit else credits).append(entry)
+            traces[taken.reference] = trace
+        described = [
+            (description, entries)
+            for description, entries in (
+                (s.entry_description, debits),
+                (MICRO_ENTRY_DESCRIPTION, credits),
             )
-            totals = nacha.check(content)
-            self._db.execute(
-                "INSERT INTO files (name, created_at, content, sha256, entries, total_debit, "
-                "total_credit, effective_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    name,
-                    at.isoformat(),
-                    content,
-                    hashlib.sha256(content.encode()).hexdigest(),
-                    len(pending),
-                    totals.total_debit,
-                    totals.total_credit,
-                    effective.isoformat(),
-                ),
+            if entries
+        ]
+        batches = tuple(
+            nacha.Batch(
+                sec_code=s.sec_code,
+                company_name=s.company_name,
+                company_id=s.company_id,
+                entry_description=description,
+                effective_date=effective,
+                odfi=s.odfi_routing[:8],
+                number=number,
+                entries=tuple(entries),
             )
-            self._db.execute("COMMIT")
-        except BaseException:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
-
-    def _modifier(self, day: date) -> str:
-        """The file id modifier: A to Z, then 0 to 9, for each file of the day."""
-        prefix = f"ach-{self.settings.odfi_routing}-{day:%Y%m%d}-%"
-        (made,) = self._db.execute(
-            "SELECT count(*) FROM files WHERE name LIKE ?", (prefix,)
-        ).fetchone()
-        return "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[made % 36]
+            for number, (description, entries) in enumerate(described, start=1)
+        )
+        content = nacha.write(
+            nacha.NachaFile(
+                destination_routing=s.destination_routing,
+                origin_id=s.origin_id,
+                destination_name=s.destination_name,
+                origin_name=s.origin_name,
+                created_at=local.replace(tzinfo=None),
+                file_id_modifier=modifier,
+                batches=batches,
+            )
+        )
+        totals = nacha.check(content)
+        return Filing(
+            AchFileRecord(
+                name=name,
+                created_at=at,
+                content=content,
+                entries=len(backlog.pending),
+                total_debit_cents=totals.total_debit,
+                total_credit_cents=totals.total_credit,
+                effective_date=effective,
+            ),
+            traces,
+        )
 
     def _materialize(self, name: str, content: str) -> None:
         """Write a recorded file into the outbound directory, atomically, if it is not there."""

@@ -14,6 +14,8 @@ ENCRYPTED_COLUMNS: dict[Table, tuple[str, ...]] = {
     t.payees: ("account_number_enc",),
     t.funding_accounts: ("routing_number_enc", "account_number_enc", "micro_deposits_enc"),
     t.webhook_endpoints: ("secrets_enc",),
+    t.ach_entries: ("account_number_enc",),
+    t.ach_files: ("content_enc",),
 }
 
 
@@ -37,22 +39,23 @@ def rotate_encryption_keys(
         )
     done = 0
     for table, columns in ENCRYPTED_COLUMNS.items():
-        last_id = ""
+        (key,) = table.primary_key.columns
+        last_key = ""
         while True:
             with engine.begin() as conn:
                 rows = conn.execute(
-                    select(table.c.id, *(table.c[c] for c in columns))
-                    .where(table.c.id > last_id)
-                    .order_by(table.c.id)
+                    select(key, *(table.c[c] for c in columns))
+                    .where(key > last_key)
+                    .order_by(key)
                     .limit(batch)
                 ).all()
                 for row in rows:
                     stored = {c: getattr(row, c) for c in columns}
                     rotated = {c: cipher.rotate(v) for c, v in stored.items() if v is not None}
-                    conn.execute(update(table).where(table.c.id == row.id).values(rotated))
+                    conn.execute(update(table).where(key == row[0]).values(rotated))
             if not rows:
                 break
-            last_id = rows[-1].id
+            last_key = rows[-1][0]
             done += len(rows)
             if progress:
                 progress(done, total)

@@ -333,3 +333,45 @@ deliveries = Table(
     Index(None, "subscriber", "ordering_key", "seq"),
     Index(None, "message_id"),
 )
+
+# -- the nacha processor's books -------------------------------------------
+
+#: Each debit or credit taken for a NACHA file, keyed by its payment's reference.
+ach_entries = Table(
+    "ach_entries",
+    metadata,
+    Column("reference", String(64), primary_key=True),
+    Column("tenant_id", Id, nullable=False),
+    Column("transaction_code", Integer, nullable=False),
+    Column("routing_number", String(9), nullable=False),
+    Column("account_number_enc", Text, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("taken_at", Moment, nullable=False),
+    Column("file_name", String(100)),
+    Column("trace_number", String(15), unique=True),
+    Column("effective_date", Date),
+    Column("return_code", String(3)),
+    Index(None, "file_name", "taken_at"),
+)
+
+#: Each NACHA file as made, recorded before it is written out (its content encrypted).
+ach_files = Table(
+    "ach_files",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("created_at", Moment, nullable=False),
+    Column("content_enc", Text, nullable=False),
+    Column("entries", Integer, nullable=False),
+    Column("total_debit_cents", BigInteger, nullable=False),
+    Column("total_credit_cents", BigInteger, nullable=False),
+    Column("effective_date", Date, nullable=False),
+    Column("announced", Boolean, nullable=False, server_default=false()),
+)
+
+#: The cut-offs filed, so that each is filed once.
+ach_cut_offs = Table(
+    "ach_cut_offs",
+    metadata,
+    Column("at", String(40), primary_key=True),
+)

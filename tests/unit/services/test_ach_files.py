@@ -23,7 +23,6 @@ RETURN_CODES = ("R01", "R02", "R03", "R29")
 def core_settings(tmp_path: Path) -> dict[str, Any]:
     return {
         "processor": "nacha",
-        "nacha_ledger_path": str(tmp_path / "ach.db"),
         "nacha_outbound_dir": str(tmp_path / "outbound"),
     }
 
