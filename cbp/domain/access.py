@@ -72,10 +72,9 @@ class ApiKey:
     name: str = ""
     revoked_at: datetime | None = None
 
-    @property
-    def is_active(self) -> bool:
-        """Whether the key may still be used."""
-        return self.revoked_at is None
+    def is_active_at(self, now: datetime) -> bool:
+        """Whether the key may be used at ``now``: not revoked, or retiring later."""
+        return self.revoked_at is None or now < self.revoked_at
 
     def require(self, scope: Scope) -> None:
         """Refuse the call unless the key carries ``scope``."""
@@ -83,8 +82,8 @@ class ApiKey:
             raise Forbidden(f"this API key lacks the {scope.value} scope")
 
     def revoke(self, *, at: datetime) -> None:
-        """Stop accepting the key; revoking twice keeps the first time."""
-        if self.revoked_at is None:
+        """Stop accepting the key from ``at``; a key already retiring sooner keeps its time."""
+        if self.revoked_at is None or at < self.revoked_at:
             self.revoked_at = at
 
 

@@ -15,7 +15,7 @@ import secrets
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -347,6 +347,17 @@ def cmd_ach_import_ledger(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hours(text: str) -> float:
+    """A number of hours, zero or more, given on the command line."""
+    try:
+        hours = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of hours: {text!r}") from None
+    if not 0 <= hours <= 24 * 365:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 8760 hours: {text!r}")
+    return hours
+
+
 def _amount(text: str) -> Decimal:
     """A positive amount given on the command line."""
     try:
@@ -457,11 +468,29 @@ def cmd_api_key_list(args: argparse.Namespace) -> int:
     """Print the keys: id, tenant, scopes, name, and whether revoked (never a secret)."""
     with opened() as app:
         keys = app.queries.api_keys(args.tenant)
+    now = datetime.now(UTC)
     for key in keys:
-        state = f"revoked {key.revoked_at.isoformat()}" if key.revoked_at else "active"
+        state = "active"
+        if key.revoked_at is not None:
+            retiring = key.is_active_at(now)
+            state = f"{'retires' if retiring else 'revoked'} {key.revoked_at.isoformat()}"
         scopes = ",".join(sorted(s.value for s in key.scopes))
         print(f"{key.id}\t{key.tenant_id}\t{scopes}\t{key.name or '-'}\t{state}")
     print(f"{len(keys)} keys")
+    return 0
+
+
+def cmd_api_key_rotate(args: argparse.Namespace) -> int:
+    """Issue a key's successor; the old key works until the overlap ends. Key last."""
+    with opened() as app:
+        issued = app.handle(
+            c.RotateApiKey(
+                key_id=args.key_id, overlap_seconds=round(args.overlap_hours * 3600), actor="cli"
+            )
+        )
+    print(f"{args.key_id} stops working in {args.overlap_hours:g} hours")
+    print(f"key id {issued.key_id} (store the key below now; it is not shown again)")
+    print(issued.token)
     return 0
 
 
@@ -675,6 +704,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--name", default="")
     add("revoke", cmd_api_key_revoke, "revoke an API key", api_key).add_argument("key_id")
+    rotate = add("rotate", cmd_api_key_rotate, "issue a key's successor, retire it later", api_key)
+    rotate.add_argument("key_id")
+    rotate.add_argument(
+        "--overlap-hours",
+        type=_hours,
+        default=24.0,
+        help="how long the old key keeps working (default 24)",
+    )
     add("list", cmd_api_key_list, "list API keys (never their secrets)", api_key).add_argument(
         "--tenant", help="only this tenant's"
     )

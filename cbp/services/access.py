@@ -6,15 +6,22 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 from cbp.domain import identifiers
 from cbp.domain.access import ApiKey, Principal, Scope, check_scopes
 from cbp.domain.customer import Tenant
-from cbp.domain.errors import NotFound, Unauthenticated
+from cbp.domain.errors import InvalidInput, NotFound, Unauthenticated
 from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
-from cbp.services.commands import CreateApiKey, CreateTenant, RevokeApiKey, SetTenantContact
+from cbp.services.commands import (
+    CreateApiKey,
+    CreateTenant,
+    RevokeApiKey,
+    RotateApiKey,
+    SetTenantContact,
+)
 from cbp.services.dependencies import Dependencies, ServiceOptions
 
 _SEPARATOR = "."
@@ -72,15 +79,7 @@ def create_api_key(
 ) -> IssuedKey:
     """Issue a key with the given scopes; the token is never stored."""
     scopes = check_scopes(Scope.parse(command.scopes), operator=command.tenant_id is None)
-    secret = secrets.token_urlsafe(32)
-    key = ApiKey(
-        id=ids.new(identifiers.API_KEY),
-        tenant_id=command.tenant_id,
-        secret_hash=hash_secret(secret, options.api_key_secret),
-        scopes=scopes,
-        created_at=clock.now(),
-        name=command.name,
-    )
+    key, secret = _new_key(command.tenant_id, scopes, command.name, clock, ids, options)
     with unit_of_work() as uow:
         if command.tenant_id is not None:
             uow.tenants.get(command.tenant_id)
@@ -95,6 +94,64 @@ def create_api_key(
         )
         uow.commit()
     return IssuedKey(key_id=key.id, token=f"{key.id}{_SEPARATOR}{secret}")
+
+
+def rotate_api_key(
+    command: RotateApiKey,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    options: ServiceOptions,
+) -> IssuedKey:
+    """Issue the key's successor, and retire the key once the overlap has passed.
+
+    Both keys work during the overlap, so every client can move to the new
+    one before the old stops; a revoked or retired key has no successor.
+    """
+    if command.overlap_seconds < 0:
+        raise InvalidInput("the overlap must not be negative")
+    now = clock.now()
+    with unit_of_work() as uow:
+        old = uow.api_keys.get(command.key_id)
+        if not old.is_active_at(now):
+            raise InvalidInput(f"API key {old.id} is revoked: issue a new key instead")
+        key, secret = _new_key(old.tenant_id, old.scopes, old.name, clock, ids, options)
+        retires_at = now + timedelta(seconds=command.overlap_seconds)
+        old.revoke(at=retires_at)
+        uow.api_keys.save(old)
+        uow.api_keys.add(key)
+        auditing.record(
+            uow,
+            command,
+            at=now,
+            tenant_id=key.tenant_id,
+            subject_id=old.id,
+            data={"successor": key.id, "retires_at": retires_at.isoformat()},
+        )
+        uow.commit()
+    return IssuedKey(key_id=key.id, token=f"{key.id}{_SEPARATOR}{secret}")
+
+
+def _new_key(
+    tenant_id: str | None,
+    scopes: frozenset[Scope],
+    name: str,
+    clock: Clock,
+    ids: IdGenerator,
+    options: ServiceOptions,
+) -> tuple[ApiKey, str]:
+    """A new key and its secret, which only the caller will ever see."""
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey(
+        id=ids.new(identifiers.API_KEY),
+        tenant_id=tenant_id,
+        secret_hash=hash_secret(secret, options.api_key_secret),
+        scopes=scopes,
+        created_at=clock.now(),
+        name=name,
+    )
+    return key, secret
 
 
 def revoke_api_key(command: RevokeApiKey, *, unit_of_work: UnitOfWorkFactory, clock: Clock) -> None:
@@ -122,6 +179,6 @@ def authenticate(token: str, deps: Dependencies) -> Principal:
         except NotFound:
             raise Unauthenticated("API key is missing or not valid") from None
     expected = hash_secret(secret, deps.options.api_key_secret)
-    if not hmac.compare_digest(expected, key.secret_hash) or not key.is_active:
+    if not hmac.compare_digest(expected, key.secret_hash) or not key.is_active_at(deps.clock.now()):
         raise Unauthenticated("API key is missing or not valid")
     return Principal(tenant_id=key.tenant_id, key_id=key.id, scopes=key.scopes)

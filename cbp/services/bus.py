@@ -46,6 +46,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.SetCustomerLimits: limits.set_customer_limits,
     c.CreateApiKey: access.create_api_key,
     c.RevokeApiKey: access.revoke_api_key,
+    c.RotateApiKey: access.rotate_api_key,
     c.CreateCustomer: customers.create_customer,
     c.SetNotificationPreferences: customers.set_notification_preferences,
     c.NotifyPaymentStatus: status_notices.notify_payment_status,

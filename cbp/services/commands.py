@@ -100,6 +100,14 @@ class RevokeApiKey(Command):
     key_id: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class RotateApiKey(Command):
+    """Issue a key with the same tenant, scopes and name; the old one retires after the overlap."""
+
+    key_id: str
+    overlap_seconds: int
+
+
 # -- customers, directory, payees, funding -----------------------------------
 
 

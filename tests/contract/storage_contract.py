@@ -521,7 +521,7 @@ class RecordRepositoriesContract:
         with uow_factory() as uow:
             assert uow.exceptions.get("ten_1", exception.id).status is ExceptionStatus.RESOLVED
             assert uow.notifications.get("ten_1", notification.id).sent_at == b.NOW
-            assert not uow.api_keys.get(key.id).is_active
+            assert not uow.api_keys.get(key.id).is_active_at(b.NOW)
 
     def test_a_customers_external_id_is_unique_per_tenant(self, uow_factory: UowFactory) -> None:
         with uow_factory() as uow:

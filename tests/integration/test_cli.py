@@ -304,6 +304,13 @@ def test_several_scopes_follow_one_flag_and_keys_are_listed_without_secrets(home
     assert token.split(".")[0] in listed and "payments:read,payments:write" in listed
     assert token.split(".")[1] not in listed
     assert listed.splitlines()[-1] == "1 keys"
+    rotated = cbp(home, "api-key", "rotate", token.split(".")[0], "--overlap-hours", "2").stdout
+    successor = rotated.splitlines()[-1]
+    assert successor.split(".")[0] != token.split(".")[0]
+    listed = cbp(home, "api-key", "list", "--tenant", tenant_id).stdout
+    assert "\tretires " in listed and listed.splitlines()[-1] == "2 keys"
+    refused = cbp(home, "api-key", "rotate", "key_x", "--overlap-hours", "-1", check=False)
+    assert refused.returncode == 2 and "must be from 0 to 8760 hours" in refused.stderr
     tenants = cbp(home, "tenant", "list").stdout
     assert tenant_id in tenants and "Acme Bank" in tenants
 

@@ -1,5 +1,6 @@
 import pytest
 
+from cbp.adapters.memory.outside import InMemoryClock
 from cbp.bootstrap import Cbp
 from cbp.domain.access import Scope
 from cbp.domain.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
@@ -76,3 +77,39 @@ def test_operator_scopes_belong_to_operator_keys_and_tenant_scopes_to_tenants(ap
     assert operator.tenant_id is None and Scope.DIRECTORY_ADMIN in operator.scopes
     with pytest.raises(Forbidden):
         _ = operator.tenant
+
+
+def test_a_rotated_key_works_beside_its_successor_until_the_overlap_ends(
+    app: Cbp, clock: InMemoryClock
+) -> None:
+    tenant_id = app.handle(c.CreateTenant(name="Acme"))
+    old = app.handle(
+        c.CreateApiKey(tenant_id=tenant_id, scopes=("payments:read",), name="mobile app")
+    )
+    new = app.handle(c.RotateApiKey(key_id=old.key_id, overlap_seconds=3600))
+    assert new.key_id != old.key_id
+    successor = authenticate(new.token, app.deps)
+    assert (successor.tenant_id, successor.scopes) == (tenant_id, {Scope.PAYMENTS_READ})
+    assert authenticate(old.token, app.deps).key_id == old.key_id
+    clock.advance(minutes=59)
+    assert authenticate(old.token, app.deps).key_id == old.key_id
+    clock.advance(minutes=1)
+    with pytest.raises(Unauthenticated):
+        authenticate(old.token, app.deps)
+    assert authenticate(new.token, app.deps).key_id == new.key_id
+    assert [k.name for k in app.queries.api_keys(tenant_id)] == ["mobile app", "mobile app"]
+
+
+def test_a_revoked_key_has_no_successor_and_a_revocation_cuts_an_overlap_short(
+    app: Cbp,
+) -> None:
+    tenant_id = app.handle(c.CreateTenant(name="Acme"))
+    old = app.handle(c.CreateApiKey(tenant_id=tenant_id, scopes=("payments:read",)))
+    app.handle(c.RotateApiKey(key_id=old.key_id, overlap_seconds=86400))
+    app.handle(c.RevokeApiKey(key_id=old.key_id))
+    with pytest.raises(Unauthenticated):
+        authenticate(old.token, app.deps)
+    with pytest.raises(InvalidInput, match="is revoked"):
+        app.handle(c.RotateApiKey(key_id=old.key_id, overlap_seconds=60))
+    with pytest.raises(InvalidInput, match="negative"):
+        app.handle(c.RotateApiKey(key_id=old.key_id, overlap_seconds=-1))
