@@ -27,7 +27,12 @@ from cbp.bootstrap import Cbp, bootstrap
 from cbp.domain.errors import DomainError, InvalidInput
 from cbp.entrypoints.progress import ProgressBar
 from cbp.services import commands as c
-from cbp.services.auditing import audit_checkpoint, check_checkpoint, verify_audit_log
+from cbp.services.auditing import (
+    audit_checkpoint,
+    chain_audit_log,
+    check_checkpoint,
+    verify_audit_log,
+)
 from cbp.services.directory import import_directory
 from cbp.services.replay import rebuild_payment_views
 from cbp.services.routing import SERVICES
@@ -559,6 +564,21 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_show(args: argparse.Namespace) -> int:
+    """Print a record's audit trail: each entry's sequence, time, actor, action and data."""
+    with opened() as app:
+        chain_audit_log(app.deps)  # NOTE: what was recorded a moment ago shows too
+        entries = app.queries.audit_trail(args.subject_id)
+    for entry in entries:
+        data = json.dumps(entry.data, sort_keys=True, default=str)
+        print(
+            f"{entry.sequence}\t{entry.recorded_at.isoformat()}\t{entry.actor}\t"
+            f"{entry.action}\t{data}"
+        )
+    print(f"{len(entries)} entries about {args.subject_id}")
+    return 0
+
+
 def cmd_audit_checkpoint(_: argparse.Namespace) -> int:
     """Print the chain's head (SEQUENCE:HASH) to keep outside the database."""
     with opened() as app:
@@ -723,6 +743,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--checkpoint", help="SEQUENCE:HASH from `cbp audit checkpoint`: also catch a cut tail"
     )
     add("checkpoint", cmd_audit_checkpoint, "print the chain's head, to keep elsewhere", audit)
+    add(
+        "show", cmd_audit_show, "print a record's audit trail (a payment, payee...)", audit
+    ).add_argument("subject_id")
 
     add(
         "worker", cmd_worker, "consume the broker's queues (CBP_WORKER_PROCESSES, _THREADS)"

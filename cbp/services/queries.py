@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cbp.domain.access import ApiKey
+from cbp.domain.audit import AuditEntry
 from cbp.domain.customer import Customer, Tenant
 from cbp.domain.directory import GlobalPayee
 from cbp.domain.errors import InvalidInput, NotFound
@@ -136,6 +137,17 @@ class Queries:
         with self.deps.unit_of_work() as uow:
             uow.payments.view(tenant_id, payment_id)
             return uow.events.load(payment_id)
+
+    def payment_audit(self, tenant_id: str, payment_id: str) -> list[AuditEntry]:
+        """Who did what to a payment, from the audit log, oldest first (chained entries only)."""
+        with self.deps.unit_of_work() as uow:
+            uow.payments.view(tenant_id, payment_id)
+            return uow.audit.for_subject(payment_id, tenant_id=tenant_id)
+
+    def audit_trail(self, subject_id: str) -> list[AuditEntry]:
+        """Every chained audit entry about one record, whatever its tenant: for operators."""
+        with self.deps.unit_of_work() as uow:
+            return uow.audit.for_subject(subject_id, tenant_id=None)
 
     def list_payments(
         self,

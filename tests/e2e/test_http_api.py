@@ -132,6 +132,18 @@ def test_a_scheduled_payment_is_changed_until_it_is_sent(
     ]
     missing = server.call("PATCH", "/payment/pmt_missing", {"memo": "x"})
     assert missing.status == 404, missing.body
+    deadline = time.monotonic() + 30  # NOTE: entries join the chain at the relay's next round
+    key_id = server.key.split(".")[0]
+    while len(by_key := [e for e in server.call("GET", f"{path}/audit").body["items"]
+                         if e["actor"] == key_id]) < 3:  # fmt: skip
+        assert time.monotonic() < deadline, by_key
+        time.sleep(0.2)
+    assert [e["action"] for e in by_key] == [
+        "CreateOneTimePayment",
+        "ChangePayment",
+        "ChangePayment",
+    ]
+    assert server.call("GET", "/payment/pmt_missing/audit").status == 404
 
 
 def test_a_failed_payment_opens_an_exception_and_notifies_the_customer(

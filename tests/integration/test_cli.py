@@ -60,6 +60,11 @@ def test_the_first_run_creates_migrates_and_secures_the_embedded_database(fresh:
         line.split()[3] for line in result.stdout.splitlines() if line.startswith("payment ")
     ]
     assert statuses == ["completed", "failed", "returned", "completed"]
+    payee = next(line.split()[1] for line in result.stdout.splitlines() if line.startswith("payee"))
+    trail = cbp(home, "audit", "show", payee).stdout.splitlines()
+    assert "\tsystem\tAddPayee\t" in trail[0] and "****3456" in trail[0]
+    assert trail[-1] == f"{len(trail) - 1} entries about {payee}"
+    assert cbp(home, "audit", "show", "pmt_none").stdout == "0 entries about pmt_none\n"
     assert (home / "cbp.db").is_file()
     assert oct((home / "cbp.db").stat().st_mode & 0o777) == "0o600"
     secrets = home / "cbp.db.secrets.json"

@@ -12,6 +12,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cbp.domain.audit import AuditEntry
 from cbp.domain.customer import Customer
 from cbp.domain.directory import GlobalPayee
 from cbp.domain.events import DomainEvent
@@ -194,6 +195,18 @@ class EventOut(Out):
     version: int
     occurred_at: datetime
     data: dict[str, Any]
+
+
+class AuditEntryOut(Out):
+    """AuditEntry: who did what, when, in the hash-chained audit log."""
+
+    sequence: int
+    actor: str
+    action: str
+    subject_id: str
+    recorded_at: datetime
+    data: dict[str, Any]
+    entry_hash: str
 
 
 class JobOut(Out):
@@ -452,6 +465,19 @@ def event(e: DomainEvent) -> EventOut:
         version=e.version,
         occurred_at=e.occurred_at,
         data=e.data(),
+    )
+
+
+def audit_entry(e: AuditEntry) -> AuditEntryOut:
+    """AuditEntry."""
+    return AuditEntryOut(
+        sequence=e.sequence,
+        actor=e.actor,
+        action=e.action,
+        subject_id=e.subject_id,
+        recorded_at=e.recorded_at,
+        data=e.data,
+        entry_hash=e.entry_hash,
     )
 
 

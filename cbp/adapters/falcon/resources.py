@@ -310,6 +310,14 @@ class Payments(Api):
             present.PageOut[Any](items=[present.event(e) for e in events], next_cursor=None),
         )
 
+    def on_get_audit(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
+        entries = self.queries.payment_audit(principal(req).tenant, payment_id)
+        self.send(
+            resp,
+            200,
+            present.PageOut[Any](items=[present.audit_entry(e) for e in entries], next_cursor=None),
+        )
+
     def on_post_cancel(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
         body = self.body(req, s.CancelIn)
         tenant = principal(req).tenant

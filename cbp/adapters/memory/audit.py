@@ -40,3 +40,14 @@ class InMemoryAuditLog:
     def entries(self, *, after_sequence: int = 0, limit: int = 1000) -> list[AuditEntry]:
         with self.tx.db.lock:
             return self.tx.db.audit[after_sequence : after_sequence + limit]
+
+    def for_subject(
+        self, subject_id: str, *, tenant_id: str | None, limit: int = 1000
+    ) -> list[AuditEntry]:
+        with self.tx.db.lock:
+            about = [
+                e
+                for e in self.tx.db.audit
+                if e.subject_id == subject_id and tenant_id in (None, e.tenant_id)
+            ]
+        return about[:limit]

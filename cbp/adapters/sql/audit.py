@@ -66,6 +66,16 @@ class SqlAuditLog:
         )
         return [codecs.audit_from_row(row) for row in rows]
 
+    def for_subject(
+        self, subject_id: str, *, tenant_id: str | None, limit: int = 1000
+    ) -> list[AuditEntry]:
+        a = t.audit_log.c
+        query = select(t.audit_log).where(a.subject_id == subject_id)
+        if tenant_id is not None:
+            query = query.where(a.tenant_id == tenant_id)
+        rows = self.conn.execute(query.order_by(a.sequence).limit(limit))
+        return [codecs.audit_from_row(row) for row in rows]
+
 
 #: The advisory lock id that keeps a single chainer on PostgreSQL.
 _AUDIT_LOCK = 0x0CB9_A0D1

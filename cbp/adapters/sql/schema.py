@@ -289,6 +289,7 @@ audit_log = Table(
     Column("recorded_at", Moment, nullable=False),
     Column("previous_hash", String(64), nullable=False),
     Column("entry_hash", String(64), nullable=False),
+    Index(None, "subject_id", "sequence"),
 )
 
 outbox = Table(

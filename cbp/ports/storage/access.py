@@ -77,3 +77,9 @@ class AuditLog(Protocol):
     def entries(self, *, after_sequence: int = 0, limit: int = 1000) -> list[AuditEntry]:
         """Chained entries in chain order."""
         ...
+
+    def for_subject(
+        self, subject_id: str, *, tenant_id: str | None, limit: int = 1000
+    ) -> list[AuditEntry]:
+        """The chained entries about one record, of one tenant (None: any), in chain order."""
+        ...

@@ -14,6 +14,7 @@ from cbp.domain.errors import (
     SendDateNotAllowed,
 )
 from cbp.services import commands as c
+from cbp.services.auditing import chain_audit_log
 from tests.unit.services.conftest import ScriptedVerifier, World, address, make_world
 
 
@@ -211,3 +212,25 @@ def test_a_send_on_date_the_fed_is_closed_moves_to_the_next_business_day_and_say
     assert (payment.send_on, payment.requested_send_on) == (moved_to, asked)
     kept = world.app.queries.get_payment(world.tenant_id, world.pay(send_on=date(2026, 3, 10)))
     assert (kept.send_on, kept.requested_send_on) == (date(2026, 3, 10), None)
+
+
+def test_a_payments_audit_trail_says_who_did_what_and_stays_in_its_tenant(world: World) -> None:
+
+    app = world.app
+    payment_id = world.pay("25.00", actor="key_mobile")
+    app.handle(
+        c.CancelPayment(
+            tenant_id=world.tenant_id, payment_id=payment_id, reason="paid twice", actor="cli"
+        )
+    )
+    chain_audit_log(app.deps)
+    trail = app.queries.payment_audit(world.tenant_id, payment_id)
+    assert [(e.actor, e.action) for e in trail] == [
+        ("key_mobile", "CreateOneTimePayment"),
+        ("cli", "CancelPayment"),
+    ]
+    assert trail[0].sequence < trail[1].sequence
+    assert app.queries.audit_trail(payment_id) == trail
+    other = make_world(app, "Other Bank")
+    with pytest.raises(NotFound):
+        app.queries.payment_audit(other.tenant_id, payment_id)
