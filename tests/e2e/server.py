@@ -85,6 +85,22 @@ class Server:
         )
         return Response(status, lowered, parsed, payload)
 
+    def explain(self, response: Response) -> Any:
+        """A response's body and, for a 5xx, what the server logged about its request."""
+        if response.status < 500 or not isinstance(response.body, dict):
+            return response.body
+        request_id = response.body.get("request_id")
+        try:
+            records = log_records(self.home)
+        except FileNotFoundError:
+            return response.body
+        logged = [
+            record.get("exception", record.get("event"))
+            for record in records
+            if record.get("request_id") == request_id and record.get("level") == "error"
+        ]
+        return {**response.body, "server_log": logged}
+
     def send_now(self, payment_ids: Iterable[str], headers: dict[str, str] | None = None) -> str:
         """Send scheduled payments at once, before their send-on date; returns the job's id.
 
@@ -93,7 +109,7 @@ class Server:
         """
         job = {"payment_ids": list(payment_ids), "send_now": True}
         response = self.call("POST", "/payment/process", job, headers=headers)
-        assert response.status == 202, response.body
+        assert response.status == 202, self.explain(response)
         return str(response.body["id"])
 
     def pay(
@@ -113,7 +129,7 @@ class Server:
         sent = {"Idempotency-Key": uuid.uuid4().hex} | (headers or {})
         body = {**world, "amount": amount, "send_on": business_day_ahead(), **fields}
         created = self.call("POST", "/payment/one-time", body, headers=sent)
-        assert created.status == 201, created.body
+        assert created.status == 201, self.explain(created)
         payment = dict(created.body)
         if payment["status"] == "scheduled":
             joined = {k: v for k, v in (headers or {}).items() if k.lower() != "idempotency-key"}
