@@ -100,6 +100,7 @@ def cbp_processes(url: str, database: str, home: Path) -> dict[str, tuple[float,
         "CBP_WORKER_PROCESSES": "1",
         "CBP_WORKER_THREADS": "8",
         "CBP_LOG_LEVEL": "WARNING",
+        "CBP_PROCESSOR_LEDGER_PATH": str(home / "processor.sqlite3"),
     }
     cli = [sys.executable, "-m", "cbp.entrypoints.cli"]
     subprocess.run([*cli, "migrate"], env=env, cwd=home, check=True, stdout=subprocess.DEVNULL)

@@ -167,6 +167,20 @@ class Settings(BaseSettings):
             return self.demo_seed
         return self.backend(self.database_url) == "sqlite"
 
+    def require_shared_processor_books(self, why: str) -> None:
+        """Refuse a start among several processes while the simulator's books are each its own.
+
+        Without ``processor_ledger_path`` every process keeps a simulated
+        processor in its own memory, so one process's reconciler would send
+        again what another's worker sent.
+        """
+        if self.processor == "simulator" and not self.processor_ledger_path:
+            raise ConfigurationError(
+                f"{why}, and the simulated processor keeps its books in each process's memory: "
+                "set CBP_PROCESSOR_LEDGER_PATH to a file every process shares "
+                "(or CBP_PROCESSOR=http or nacha)"
+            )
+
     def secret(self, name: str) -> str | None:
         """A secret setting's plain value, or None when unset."""
         value = getattr(self, name)

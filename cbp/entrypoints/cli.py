@@ -112,6 +112,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     in_memory = settings.backend(settings.database_url) == "memory"
     if in_memory and settings.http_workers != 1:
         raise ConfigurationError("an in-memory store lives in one process: set CBP_HTTP_WORKERS=1")
+    if settings.http_workers > 1:
+        settings.require_shared_processor_books("CBP_HTTP_WORKERS starts several API processes")
     if settings.seeds_demo and not in_memory:
         with opened(may_create=True) as app:
             first_run(app)

@@ -106,6 +106,8 @@ def run_workers(settings: Settings, service: str | None = None) -> None:
     each service can be scaled and restarted apart from the others.
     """
     of_service(service)  # NOTE: an unknown name fails here, before any process starts
+    if service in (None, "payments"):
+        settings.require_shared_processor_books("cbp worker sends payments beside other processes")
     stop = stop_on_signals()
     if settings.worker_processes == 1:
         run_worker_process(settings, stop, service)
@@ -158,6 +160,7 @@ def relay_forever(core: Cbp, settings: Settings, stop: threading.Event) -> None:
 
 def run_relay(settings: Settings) -> None:
     """``cbp relay``: the outbox relay, dispatcher and periodic jobs, until SIGTERM."""
+    settings.require_shared_processor_books("cbp relay reconciles what the workers sent")
     stop = stop_on_signals()
     core = _start(settings, "cbp-relay")
     try:

@@ -263,10 +263,21 @@ def test_secrets_generate_prints_settings_a_deployment_starts_with(fresh: Path) 
 
 
 def test_workers_and_the_relay_need_a_real_broker(home: Path) -> None:
+    shared = {"CBP_PROCESSOR_LEDGER_PATH": str(home / "processor.sqlite3")}
     for command in ("worker", "relay"):
-        result = cbp(home, command, check=False)
+        result = cbp(home, command, env=shared, check=False)
         assert result.returncode == 2
         assert "CBP_BROKER_URL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_several_processes_need_the_simulated_processors_books_shared(home: Path) -> None:
+    for command in (("worker",), ("relay",), ("serve",)):
+        result = cbp(home, *command, env={"CBP_HTTP_WORKERS": "2"}, check=False)
+        assert result.returncode == 2, result.stderr
+        assert "CBP_PROCESSOR_LEDGER_PATH" in result.stderr.splitlines()[-1]
+        assert "Traceback" not in result.stderr
+    notifications = cbp(home, "worker", "--service", "notifications", check=False)
+    assert "CBP_BROKER_URL" in notifications.stderr  # NOTE: it sends no payment
 
 
 def test_dead_letters_are_listed_and_a_retry_names_what_to_retry(home: Path) -> None:
