@@ -169,6 +169,13 @@ class Queries:
         with self.deps.unit_of_work() as uow:
             return uow.exceptions.get(tenant_id, exception_id)
 
+    def exception_notifications(
+        self, tenant_id: str, exception_ids: list[str]
+    ) -> dict[str, list[str]]:
+        """The ids of the notifications each exception sent its customer, oldest first."""
+        with self.deps.unit_of_work() as uow:
+            return uow.notifications.of_exceptions(tenant_id, exception_ids)
+
     def list_exceptions(
         self,
         tenant_id: str,

@@ -1253,6 +1253,27 @@ class WebhookEndpointContract:
         assert [n.id for n in unsent] == [made[2].id, made[3].id]
         assert [n.id for n in first] == [made[0].id]
 
+    def test_an_exceptions_notifications_are_found_by_it_in_its_tenant(
+        self, uow_factory: UowFactory
+    ) -> None:
+        told = [
+            replace(b.notification("ten_1"), exception_id=exception, created_at=b.NOW + later)
+            for exception, later in (
+                ("exc_a", timedelta(minutes=2)),
+                ("exc_b", timedelta(0)),
+                ("exc_a", timedelta(minutes=1)),
+            )
+        ]
+        stranger = replace(b.notification("ten_2"), exception_id="exc_a")
+        with uow_factory() as uow:
+            for notification in [*told, stranger]:
+                uow.notifications.add(notification)
+            uow.commit()
+        with uow_factory() as uow:
+            found = uow.notifications.of_exceptions("ten_1", ["exc_a", "exc_b", "exc_none"])
+            assert uow.notifications.of_exceptions("ten_1", []) == {}
+        assert found == {"exc_a": [told[2].id, told[0].id], "exc_b": [told[1].id]}
+
 
 class StorageContract(
     WebhookEndpointContract,

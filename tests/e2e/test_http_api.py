@@ -167,6 +167,10 @@ def test_a_failed_payment_opens_an_exception_and_notifies_the_customer(
     assert sent.status == 202
     (notification_id,) = sent.body["notification_ids"]
     server.wait_for(f"/notification/{notification_id}", "status", "sent")
+    linked = server.call("GET", f"/exception/{exception['id']}").body["notification_ids"]
+    assert notification_id in linked and len(linked) >= 2, linked  # NOTE: the first notice too
+    listed = server.call("GET", f"/exception?payment_id={payment['id']}").body["items"]
+    assert listed[0]["notification_ids"] == linked
     resolved = server.call("POST", f"/exception/{exception['id']}/resolve", {"resolution": "paid"})
     assert (resolved.status, resolved.body["status"]) == (200, "resolved")
     again = server.call("POST", f"/exception/{exception['id']}/resolve", {"resolution": "paid"})

@@ -235,6 +235,9 @@ class ExceptionOut(Out):
     status: Literal["open", "notified", "resolved"]
     created_at: datetime
     resolved_at: datetime | None
+    notification_ids: list[str] = Field(
+        description="the notifications it sent the customer, oldest first (GET /notification/{id})"
+    )
 
 
 class NotificationOut(Out):
@@ -497,9 +500,10 @@ def job(j: ProcessJob, progress: JobProgress) -> JobOut:
     )
 
 
-def exception(e: PaymentException) -> ExceptionOut:
-    """PaymentException."""
+def exception(e: PaymentException, notification_ids: list[str]) -> ExceptionOut:
+    """PaymentException, and the notifications it sent."""
     return ExceptionOut(
+        notification_ids=notification_ids,
         id=e.id,
         payment_id=e.payment_id,
         customer_id=e.customer_id,

@@ -434,11 +434,18 @@ class Exceptions(Api):
             cursor=cursor,
             limit=limit,
         )
-        self.send(resp, 200, self.page(result, present.exception))
+        sent = self.queries.exception_notifications(
+            principal(req).tenant, [e.id for e in result.items]
+        )
+        self.send(resp, 200, self.page(result, lambda e: present.exception(e, sent.get(e.id, []))))
 
     def on_get_one(self, req: falcon.Request, resp: falcon.Response, exception_id: str) -> None:
-        exception = self.queries.get_exception(principal(req).tenant, exception_id)
-        self.send(resp, 200, present.exception(exception))
+        self.send(resp, 200, self._present(principal(req).tenant, exception_id))
+
+    def _present(self, tenant: str, exception_id: str) -> present.ExceptionOut:
+        exception = self.queries.get_exception(tenant, exception_id)
+        sent = self.queries.exception_notifications(tenant, [exception_id])
+        return present.exception(exception, sent.get(exception_id, []))
 
     def on_post_resolve(
         self, req: falcon.Request, resp: falcon.Response, exception_id: str
@@ -453,7 +460,7 @@ class Exceptions(Api):
                 **self.actor(req),
             )
         )
-        self.send(resp, 200, present.exception(self.queries.get_exception(tenant, exception_id)))
+        self.send(resp, 200, self._present(tenant, exception_id))
 
     def on_post_notify(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = self.body(req, s.NotifyIn)

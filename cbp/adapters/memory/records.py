@@ -5,7 +5,7 @@ Also exceptions, notifications, processing jobs and webhook endpoints.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from cbp.adapters.memory.database import ABSENT, Transaction
@@ -258,6 +258,21 @@ class InMemoryNotificationRepository:
             and not (unsent_only and n.status is NotificationStatus.SENT)
         ]
         return sorted(found, key=lambda n: (n.created_at, n.id))[:limit]
+
+    def of_exceptions(self, tenant_id: str, exception_ids: Sequence[str]) -> dict[str, list[str]]:
+        wanted = set(exception_ids)
+        sent = sorted(
+            (
+                n
+                for n in self.tx.scan("notifications")
+                if n.tenant_id == tenant_id and n.exception_id in wanted
+            ),
+            key=lambda n: (n.created_at, n.id),
+        )
+        found: dict[str, list[str]] = {}
+        for n in sent:
+            found.setdefault(str(n.exception_id), []).append(n.id)
+        return found
 
     def save(self, notification: Notification) -> None:
         self.get_any(notification.id)

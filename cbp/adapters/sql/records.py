@@ -5,7 +5,7 @@ Also exceptions, notifications, processing jobs and webhook endpoints.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -438,6 +438,20 @@ class SqlNotificationRepository:
         if unsent_only:
             query = query.where(c.status != NotificationStatus.SENT.value)
         return [codecs.notification_from_row(row) for row in self.conn.execute(query)]
+
+    def of_exceptions(self, tenant_id: str, exception_ids: Sequence[str]) -> dict[str, list[str]]:
+        if not exception_ids:
+            return {}
+        c = t.notifications.c
+        rows = self.conn.execute(
+            select(c.id, c.exception_id)
+            .where(c.tenant_id == tenant_id, c.exception_id.in_(list(exception_ids)))
+            .order_by(c.created_at, c.id)
+        )
+        found: dict[str, list[str]] = {}
+        for row in rows:
+            found.setdefault(row.exception_id, []).append(row.id)
+        return found
 
     def save(self, notification: Notification) -> None:
         result = self.conn.execute(

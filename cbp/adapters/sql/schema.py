@@ -214,6 +214,7 @@ notifications = Table(
     Column("created_at", Moment, nullable=False),
     Column("sent_at", Moment),
     Index(None, "tenant_id", "channel", "created_at"),
+    Index(None, "exception_id"),
 )
 
 process_jobs = Table(

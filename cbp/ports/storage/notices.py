@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -64,6 +65,10 @@ class NotificationRepository(Protocol):
         With ``unsent_only``, only those not delivered (failed or dead):
         what a replay after an outage must send again.
         """
+        ...
+
+    def of_exceptions(self, tenant_id: str, exception_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The ids of the notifications each of these exceptions sent, oldest first."""
         ...
 
     def save(self, notification: Notification) -> None:

@@ -1,4 +1,4 @@
-"""A record's audit trail read by its id: the audit log indexed by subject.
+"""Lookups by the record they concern: the audit log by subject, notifications by exception.
 
 Revision ID: 0016
 Revises: 0015
@@ -15,7 +15,9 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_audit_log_subject_id_sequence", "audit_log", ["subject_id", "sequence"])
+    op.create_index("ix_notifications_exception_id", "notifications", ["exception_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_notifications_exception_id", table_name="notifications")
     op.drop_index("ix_audit_log_subject_id_sequence", table_name="audit_log")
