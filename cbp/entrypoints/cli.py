@@ -258,6 +258,31 @@ def cmd_directory_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    """Set up a new database: its first tenant, that tenant's key, an operator key, a directory."""
+    from cbp.adapters.files.directory_files import read_directory
+    from cbp.entrypoints.serve import first_tenant
+
+    directory = Path(args.directory) if args.directory else None
+    if directory is not None and not directory.is_file():
+        raise InvalidInput(f"no such file: {directory}")
+    with opened() as app:
+        keys = first_tenant(app, args.name, actor="cli", contact_email=args.contact_email)
+        if keys is None:
+            raise InvalidInput(
+                "this database has tenants already: add one with cbp tenant create, "
+                "and keys with cbp api-key create"
+            )
+        added = import_directory(app.deps, read_directory(directory)) if directory else 0
+    print(f"tenant {keys.tenant_id} ({args.name})")
+    print(f"directory: {added} billers imported")
+    print("operator key (directory, status, every tenant's dead letters), shown once:")
+    print(keys.operator)
+    print("the tenant's key (every tenant scope), shown once:")
+    print(keys.tenant)
+    return 0
+
+
 def cmd_tenant_create(args: argparse.Namespace) -> int:
     """Create a tenant; its id is the last line of output."""
     with opened() as app:
@@ -633,6 +658,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("openapi", cmd_openapi, "print the OpenAPI document").add_argument(
         "--output", help="write it to this file (api.json) instead"
     )
+    init = add("init", cmd_init, "set up a new database: first tenant, its keys, a directory")
+    init.add_argument("name", help="the first tenant's name")
+    init.add_argument("--contact-email", help="where the tenant is told of paused webhooks")
+    init.add_argument("--directory", help="billers to import, from a .csv or .json file")
     migrate_cmd = add("migrate", cmd_migrate, "migrate the database schema")
     migrate_cmd.add_argument(
         "--revision", help="target revision (default: head, or base with --downgrade)"

@@ -129,15 +129,37 @@ class FirstRunKeys:
 
     tenant: str = field(repr=False)
     operator: str = field(repr=False)
+    tenant_id: str = ""
 
 
-def seed_first_run(app: Cbp) -> FirstRunKeys | None:
-    """On a fresh embedded install: a demo directory and tenant, its key, an operator key.
+def first_tenant(
+    app: Cbp, name: str, *, actor: str, contact_email: str | None = None
+) -> FirstRunKeys | None:
+    """On a database with no tenant: the first one, its key, and an operator key.
 
     The tenant's key holds every tenant scope; the operator's, the directory,
     every tenant's dead letters and the status page. Returns both, to be
-    shown once, or None if the install is not fresh.
+    shown once, or None if the database has a tenant already.
     """
+    with app.deps.unit_of_work() as uow:
+        if uow.tenants.any_exist():
+            return None
+    tenant_id = app.handle(c.CreateTenant(name=name, contact_email=contact_email, actor=actor))
+    tenant_key = app.handle(
+        c.CreateApiKey(
+            tenant_id=tenant_id, scopes=tuple(sorted(TENANT_SCOPES)), name="first", actor=actor
+        )
+    )
+    operator_key = app.handle(
+        c.CreateApiKey(
+            tenant_id=None, scopes=tuple(sorted(OPERATOR_SCOPES)), name="operator", actor=actor
+        )
+    )
+    return FirstRunKeys(tenant=tenant_key.token, operator=operator_key.token, tenant_id=tenant_id)
+
+
+def seed_first_run(app: Cbp) -> FirstRunKeys | None:
+    """On a fresh embedded install: a demo directory, and the tenant Demo Bank with its keys."""
     with app.deps.unit_of_work() as uow:
         if uow.tenants.any_exist():
             return None
@@ -157,18 +179,4 @@ def seed_first_run(app: Cbp) -> FirstRunKeys | None:
         for name, category, aliases, masks, lead_days, popularity in BILLERS
     ]
     import_directory(app.deps, [*demo, *generate_billers(DEMO_DIRECTORY_SIZE, seed=1)])
-    tenant_id = app.handle(c.CreateTenant(name="Demo Bank", actor="first-run"))
-    tenant_key = app.handle(
-        c.CreateApiKey(
-            tenant_id=tenant_id, scopes=tuple(sorted(TENANT_SCOPES)), name="demo", actor="first-run"
-        )
-    )
-    operator_key = app.handle(
-        c.CreateApiKey(
-            tenant_id=None,
-            scopes=tuple(sorted(OPERATOR_SCOPES)),
-            name="operator",
-            actor="first-run",
-        )
-    )
-    return FirstRunKeys(tenant=tenant_key.token, operator=operator_key.token)
+    return first_tenant(app, "Demo Bank", actor="first-run")

@@ -345,3 +345,21 @@ def test_a_return_file_that_is_missing_or_broken_is_one_line_and_exit_2(home: Pa
     assert len(broken.stderr.splitlines()) == 1
     no_ledger = cbp(home, "ach", "import-ledger", "cbp-ach.db", env=env, check=False)
     assert (no_ledger.returncode, no_ledger.stderr) == (2, "cbp: no such file: cbp-ach.db\n")
+
+
+def test_init_sets_up_a_new_database_once(home: Path) -> None:
+    cbp(home, "directory", "generate", "25", "--output", "billers.csv")
+    lines = cbp(
+        home, "init", "Acme Bank", "--directory", "billers.csv", "--contact-email", "ops@acme.test"
+    ).stdout.splitlines()
+    tenant_id = lines[0].split()[1]
+    assert lines[0] == f"{lines[0].split()[0]} {tenant_id} (Acme Bank)"
+    assert lines[1] == "directory: 25 billers imported"
+    operator, tenant_key = lines[3], lines[5]
+    listed = cbp(home, "api-key", "list").stdout
+    assert operator.split(".")[0] in listed and tenant_key.split(".")[0] in listed
+    assert f"{tenant_id}\tAcme Bank\tops@acme.test" in cbp(home, "tenant", "list").stdout
+    again = cbp(home, "init", "Other Bank", check=False)
+    assert again.returncode == 2 and "has tenants already" in again.stderr
+    missing = cbp(home, "init", "Other Bank", "--directory", "nowhere.csv", check=False)
+    assert (missing.returncode, missing.stderr) == (2, "cbp: no such file: nowhere.csv\n")
