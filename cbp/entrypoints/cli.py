@@ -35,7 +35,7 @@ from cbp.services.auditing import (
 )
 from cbp.services.directory import import_directory
 from cbp.services.replay import rebuild_payment_views
-from cbp.services.routing import SERVICES
+from cbp.services.routing import SERVICES, broker_queues
 from cbp.settings import ConfigurationError, Settings
 
 Command = Callable[[argparse.Namespace], int]
@@ -550,6 +550,37 @@ def cmd_relay(_: argparse.Namespace) -> int:
     return 0
 
 
+def _deployment_queues() -> tuple[str, str, list[str]]:
+    """The broker's URL, cbp's Redis namespace on it, and this deployment's queue names."""
+    settings = Settings()
+    if settings.backend(settings.broker_url) == "memory":
+        raise ConfigurationError(
+            "the in-process broker keeps no queues: set CBP_BROKER_URL=amqp://... or redis://..."
+        )
+    names = [settings.queue_prefix + queue for queue in broker_queues()]
+    return settings.broker_url, f"{settings.redis_prefix}dramatiq", names
+
+
+def cmd_broker_queues(_: argparse.Namespace) -> int:
+    """Print this deployment's queues that the broker holds, with the messages in each."""
+    from cbp.adapters.dramatiq.queues import existing_queues
+
+    queues = existing_queues(*_deployment_queues())
+    for queue in queues:
+        print(f"{queue.name}\t{queue.messages}")
+    print(f"{len(queues)} queues, {sum(q.messages for q in queues)} messages")
+    return 0
+
+
+def cmd_broker_remove(_: argparse.Namespace) -> int:
+    """Remove this deployment's queues from the broker (stop its workers first)."""
+    from cbp.adapters.dramatiq.queues import remove_queues
+
+    removed = remove_queues(*_deployment_queues())
+    print(f"removed {len(removed)} queues holding {sum(q.messages for q in removed)} messages")
+    return 0
+
+
 def cmd_dead_letters_list(args: argparse.Namespace) -> int:
     """Print the dead deliveries, oldest first: id, subscriber, attempts, last error."""
     with opened() as app:
@@ -688,6 +719,11 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=1)
     generate.add_argument("--output", help="write a .csv or .json file instead of the database")
 
+    broker = sub.add_parser("broker", help="the broker's queues").add_subparsers(
+        dest="broker", required=True
+    )
+    add("queues", cmd_broker_queues, "list this deployment's queues and their messages", broker)
+    add("remove", cmd_broker_remove, "remove this deployment's queues (workers stopped)", broker)
     ach = sub.add_parser("ach", help="ACH files (the nacha processor)").add_subparsers(
         dest="ach", required=True
     )
