@@ -83,7 +83,7 @@ def _require_sql(app: Cbp) -> None:
 
 
 def cmd_demo(_: argparse.Namespace) -> int:
-    """Run a scripted payment's life."""
+    """Run a scripted payment's life on the configured adapters: four payments, four endings."""
     from cbp.demo import run_demo
 
     with opened(may_create=True) as app:
@@ -92,7 +92,11 @@ def cmd_demo(_: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the HTTP API with gunicorn."""
+    """Serve the HTTP API with gunicorn, and on the in-process broker its workers too.
+
+    Workers and threads come from CBP_HTTP_WORKERS and CBP_HTTP_THREADS;
+    TLS with --certfile and --keyfile.
+    """
     from cbp.entrypoints.serve import api_server, seed_first_run
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
@@ -280,6 +284,31 @@ def cmd_init(args: argparse.Namespace) -> int:
     print(keys.operator)
     print("the tenant's key (every tenant scope), shown once:")
     print(keys.tenant)
+    return 0
+
+
+def cmd_reference(args: argparse.Namespace) -> int:
+    """Print the configuration or command-line reference table, or write it into a file."""
+    from cbp.entrypoints.reference import (
+        command_reference,
+        configuration_reference,
+        replace_generated,
+    )
+
+    table = (
+        configuration_reference()
+        if args.reference == "configuration"
+        else command_reference(build_parser())
+    )
+    if not args.write:
+        print(table, end="")
+        return 0
+    path = Path(args.write)
+    try:
+        path.write_text(replace_generated(path.read_text(), args.reference, table))
+    except (OSError, ValueError) as error:
+        raise InvalidInput(f"cannot write the reference into {path}: {error}") from None
+    print(f"wrote the {args.reference} reference into {path}")
     return 0
 
 
@@ -513,7 +542,10 @@ def cmd_api_key_list(args: argparse.Namespace) -> int:
 
 
 def cmd_api_key_rotate(args: argparse.Namespace) -> int:
-    """Issue a key's successor; the old key works until the overlap ends. Key last."""
+    """Issue a key with the same tenant, scopes and name; the old key works for the overlap.
+
+    The new key is the last line of output, shown once.
+    """
     with opened() as app:
         issued = app.handle(
             c.RotateApiKey(
@@ -535,7 +567,11 @@ def cmd_api_key_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """Consume the broker's delivery queues (one service's, if named) until SIGTERM."""
+    """Consume the broker's queues until SIGTERM; with --service, one service's only.
+
+    The services (payments, validation, notifications, exceptions, audit)
+    then scale and restart on their own.
+    """
     from cbp.entrypoints.workers import run_workers
 
     run_workers(Settings(), args.service)
@@ -543,7 +579,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_relay(_: argparse.Namespace) -> int:
-    """Relay the outbox, dispatch deliveries and run the periodic jobs until SIGTERM."""
+    """Relay the outbox, lease deliveries to the broker and run the periodic jobs until SIGTERM.
+
+    The periodic jobs: the reconciler, the sweep of due payments, recurring
+    occurrences, the expiry of micro-deposits, the purges.
+    """
     from cbp.entrypoints.workers import run_relay
 
     run_relay(Settings())
@@ -689,6 +729,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("openapi", cmd_openapi, "print the OpenAPI document").add_argument(
         "--output", help="write it to this file (api.json) instead"
     )
+    reference = add("reference", cmd_reference, "print a reference table of the docs")
+    reference.add_argument("reference", choices=("configuration", "cli"))
+    reference.add_argument("--write", metavar="FILE", help="put it between the file's markers")
     init = add("init", cmd_init, "set up a new database: first tenant, its keys, a directory")
     init.add_argument("name", help="the first tenant's name")
     init.add_argument("--contact-email", help="where the tenant is told of paused webhooks")
