@@ -9,9 +9,17 @@ import falcon
 
 from cbp.adapters.falcon.app import create_app
 from cbp.adapters.falcon.http import ApiOptions
-from cbp.adapters.falcon.metrics import ApiMetrics, BreakerCollector, MessagingCollector
+from cbp.adapters.falcon.metrics import (
+    ApiMetrics,
+    BreakerCollector,
+    MessagingCollector,
+    PaymentHealth,
+    PaymentHealthCollector,
+)
 from cbp.adapters.falcon.operations import Probe
 from cbp.bootstrap import Cbp, bootstrap
+from cbp.domain.payment import PaymentStatus
+from cbp.domain.policy import PaymentPolicy
 from cbp.entrypoints.observability import configure_logging, configure_tracing
 from cbp.ports.messages import Backlog, DeliveryStatus
 from cbp.settings import Settings
@@ -39,6 +47,21 @@ def messaging_collector(core: Cbp) -> MessagingCollector:
             return uow.outbox.backlog(), uow.deliveries.counts()
 
     return MessagingCollector(read, core.deps.clock.now)
+
+
+def payment_health_collector(core: Cbp) -> PaymentHealthCollector:
+    """Stuck payments and paused webhook endpoints, read from the database at scrape time."""
+
+    def read() -> PaymentHealth:
+        today = PaymentPolicy().local_now(core.deps.clock.now()).date()
+        with core.deps.unit_of_work() as uow:
+            return PaymentHealth(
+                overdue=uow.payments.overdue(today),
+                oldest_processing=uow.payments.oldest_change(PaymentStatus.PROCESSING),
+                paused_endpoints=uow.webhook_endpoints.paused(),
+            )
+
+    return PaymentHealthCollector(read, core.deps.clock.now)
 
 
 def create(settings: Settings | None = None) -> falcon.App[falcon.Request, falcon.Response]:
@@ -82,7 +105,11 @@ def create_with_core(settings: Settings) -> tuple[falcon.App[falcon.Request, fal
         ),
         probes=readiness_probes(core),
         metrics=ApiMetrics(
-            (messaging_collector(core), BreakerCollector(core.container.breaker_store()))
+            (
+                messaging_collector(core),
+                payment_health_collector(core),
+                BreakerCollector(core.container.breaker_store()),
+            )
         ),
         breakers=core.container.breaker_store(),
     )

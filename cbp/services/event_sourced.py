@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from cbp.domain import identifiers
@@ -97,6 +97,14 @@ class EventSourcedPayments:
     def held_on_answered_payees(self, *, limit: int = 1000) -> list[Payment]:
         """Held payments that can be settled now: their payee is verified or failed."""
         return [Payment.restore(s) for s in self.views.held_on_answered_payees(limit=limit)]
+
+    def overdue(self, before: date) -> int:
+        """How many payments are still scheduled for a day before ``before``."""
+        return self.views.overdue(before)
+
+    def oldest_change(self, status: PaymentStatus) -> datetime | None:
+        """When the payment in ``status`` left longest unchanged last changed."""
+        return self.views.oldest_change(status)
 
     def total_sent_on(self, tenant_id: str, customer_id: str, send_on: date) -> Decimal:
         """What the customer's payments sent on ``send_on`` add up to."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -50,6 +51,48 @@ class MessagingCollector(Collector):
             "cbp_dead_letters",
             "Deliveries that ran out of attempts",
             value=counts.get(DeliveryStatus.DEAD, 0),
+        )
+
+
+@dataclass(frozen=True)
+class PaymentHealth:
+    """What operators must act on about payments and webhooks, read at scrape time."""
+
+    #: Payments still scheduled for a day that has passed: the sweep missed them.
+    overdue: int
+    #: The last change of the payment left longest in ``processing``, if any is.
+    oldest_processing: datetime | None
+    #: Tenants' webhook endpoints paused after failing for days.
+    paused_endpoints: int
+
+
+class PaymentHealthCollector(Collector):
+    """Stuck payments and paused webhook endpoints, from the database, as every process sees."""
+
+    def __init__(self, read: Callable[[], PaymentHealth], now: Callable[[], datetime]) -> None:
+        self.read = read
+        self.now = now
+
+    def collect(self) -> Iterator[Metric]:
+        """Overdue payments, the age of the oldest processing one, paused endpoints."""
+        health = self.read()
+        yield GaugeMetricFamily(
+            "cbp_payments_overdue",
+            "Payments still scheduled for a send-on date that has passed",
+            value=health.overdue,
+        )
+        age = 0.0
+        if health.oldest_processing is not None:
+            age = max(0.0, (self.now() - health.oldest_processing).total_seconds())
+        yield GaugeMetricFamily(
+            "cbp_payments_processing_oldest_seconds",
+            "How long the payment left longest in processing has waited for its outcome",
+            value=age,
+        )
+        yield GaugeMetricFamily(
+            "cbp_webhook_endpoints_paused",
+            "Webhook endpoints paused after failing every delivery for days",
+            value=health.paused_endpoints,
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -109,6 +109,14 @@ class InMemoryPaymentViews:
     ) -> list[PaymentSnapshot]:
         found = (v for v in self._views() if v.status is status and (after is None or v.id > after))
         return sorted(found, key=lambda v: v.id)[:limit]
+
+    def overdue(self, before: date) -> int:
+        return sum(
+            1 for v in self._views() if v.status is PaymentStatus.SCHEDULED and v.send_on < before
+        )
+
+    def oldest_change(self, status: PaymentStatus) -> datetime | None:
+        return min((v.updated_at for v in self._views() if v.status is status), default=None)
 
     def held_on_answered_payees(self, *, limit: int) -> list[PaymentSnapshot]:
         answered = {

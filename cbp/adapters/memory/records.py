@@ -20,7 +20,7 @@ from cbp.domain.payee import Payee
 from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import ProcessJob
 from cbp.domain.verification import VerificationStatus
-from cbp.domain.webhook_endpoint import WebhookEndpoint
+from cbp.domain.webhook_endpoint import EndpointStatus, WebhookEndpoint
 from cbp.ports.pagination import search_rank
 from cbp.ports.storage.pages import Page
 
@@ -296,6 +296,11 @@ class InMemoryWebhookEndpointRepository:
         if self.for_tenant(endpoint.tenant_id) is None:
             raise NotFound("webhook endpoint", endpoint.tenant_id)
         self.tx.put("webhook_endpoints", endpoint.tenant_id, endpoint)
+
+    def paused(self) -> int:
+        return sum(
+            1 for e in self.tx.scan("webhook_endpoints") if e.status is EndpointStatus.PAUSED
+        )
 
     def save_health(self, endpoint: WebhookEndpoint) -> None:
         stored = self.for_tenant(endpoint.tenant_id)

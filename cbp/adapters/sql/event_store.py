@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -182,6 +182,20 @@ class SqlPaymentViews:
             query = query.where(v.id > after)
         query = query.order_by(v.id).limit(limit)
         return [codecs.payment_view_from_row(row) for row in self.conn.execute(query)]
+
+    def overdue(self, before: date) -> int:
+        v = t.payment_views.c
+        query = select(func.count()).where(
+            v.status == PaymentStatus.SCHEDULED.value, v.send_on < before
+        )
+        return int(self.conn.execute(query).scalar_one())
+
+    def oldest_change(self, status: PaymentStatus) -> datetime | None:
+        v = t.payment_views.c
+        oldest = self.conn.execute(
+            select(func.min(v.updated_at)).where(v.status == status.value)
+        ).scalar_one()
+        return codecs.utc(oldest)
 
     def held_on_answered_payees(self, *, limit: int) -> list[PaymentSnapshot]:
         v, payee = t.payment_views.c, t.payees.c

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Connection,
     case,
     delete,
+    func,
     literal,
     or_,
     select,
@@ -45,7 +46,7 @@ from cbp.domain.payee import Payee
 from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.processing import ProcessJob
 from cbp.domain.verification import VerificationStatus
-from cbp.domain.webhook_endpoint import WebhookEndpoint
+from cbp.domain.webhook_endpoint import EndpointStatus, WebhookEndpoint
 from cbp.ports.storage.events import Changes
 from cbp.ports.storage.pages import Page
 
@@ -481,6 +482,11 @@ class SqlWebhookEndpointRepository:
 
     def save(self, endpoint: WebhookEndpoint) -> None:
         self._update(endpoint, codecs.webhook_endpoint_values(endpoint, self.cipher))
+
+    def paused(self) -> int:
+        c = t.webhook_endpoints.c
+        query = select(func.count()).where(c.status == EndpointStatus.PAUSED.value)
+        return int(self.conn.execute(query).scalar_one())
 
     def save_health(self, endpoint: WebhookEndpoint) -> None:
         self._update(endpoint, codecs.webhook_health_values(endpoint), missing_ok=True)

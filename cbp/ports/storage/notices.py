@@ -91,6 +91,10 @@ class WebhookEndpointRepository(Protocol):
         """Store a changed endpoint."""
         ...
 
+    def paused(self) -> int:
+        """How many endpoints, every tenant's, are paused."""
+        ...
+
     def save_health(self, endpoint: WebhookEndpoint) -> None:
         """Store only its status and failures, so a delivery never undoes a rotation."""
         ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -111,6 +111,14 @@ class PaymentRepository(Protocol):
         """Held payments of every tenant whose payee is verified or failed, oldest first."""
         ...
 
+    def overdue(self, before: date) -> int:
+        """How many payments, every tenant's, are still scheduled for a day before ``before``."""
+        ...
+
+    def oldest_change(self, status: PaymentStatus) -> datetime | None:
+        """When the payment in ``status`` left longest unchanged last changed, if any is."""
+        ...
+
     def total_sent_on(self, tenant_id: str, customer_id: str, send_on: date) -> Decimal:
         """The sum of the customer's payments sent on ``send_on``, failed and cancelled aside."""
         ...
@@ -162,6 +170,14 @@ class PaymentViews(Protocol):
         self, status: PaymentStatus, *, limit: int, after: str | None = None
     ) -> list[PaymentSnapshot]:
         """Payments in ``status``, every tenant, by id, starting past ``after``."""
+        ...
+
+    def overdue(self, before: date) -> int:
+        """How many payments, every tenant's, are still scheduled for a day before ``before``."""
+        ...
+
+    def oldest_change(self, status: PaymentStatus) -> datetime | None:
+        """When the payment in ``status`` left longest unchanged last changed, if any is."""
         ...
 
     def held_on_answered_payees(self, *, limit: int) -> list[PaymentSnapshot]:
