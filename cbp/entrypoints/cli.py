@@ -288,18 +288,24 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_reference(args: argparse.Namespace) -> int:
-    """Print the configuration or command-line reference table, or write it into a file."""
+    """Print the configuration or command-line reference, or the API by example; or write it.
+
+    With --write, the text goes between the file's markers for it.
+    """
     from cbp.entrypoints.reference import (
         command_reference,
         configuration_reference,
         replace_generated,
     )
 
-    table = (
-        configuration_reference()
-        if args.reference == "configuration"
-        else command_reference(build_parser())
-    )
+    if args.reference == "api":
+        from cbp.entrypoints.api_examples import api_examples
+
+        table = api_examples()
+    elif args.reference == "configuration":
+        table = configuration_reference()
+    else:
+        table = command_reference(build_parser())
     if not args.write:
         print(table, end="")
         return 0
@@ -730,7 +736,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", help="write it to this file (api.json) instead"
     )
     reference = add("reference", cmd_reference, "print a reference table of the docs")
-    reference.add_argument("reference", choices=("configuration", "cli"))
+    reference.add_argument("reference", choices=("configuration", "cli", "api"))
     reference.add_argument("--write", metavar="FILE", help="put it between the file's markers")
     init = add("init", cmd_init, "set up a new database: first tenant, its keys, a directory")
     init.add_argument("name", help="the first tenant's name")

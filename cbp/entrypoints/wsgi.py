@@ -85,7 +85,12 @@ def create_with_core(settings: Settings) -> tuple[falcon.App[falcon.Request, fal
             periodic_seconds=settings.reconcile_interval_seconds,
             retention_days=settings.message_retention_days,
         )
-    app = create_app(
+    return api_app(core, settings), core
+
+
+def api_app(core: Cbp, settings: Settings) -> falcon.App[falcon.Request, falcon.Response]:
+    """The Falcon app serving ``core`` as ``settings`` say: limits, probes, metrics."""
+    return create_app(
         bus=core.bus,
         queries=core.queries,
         deps=core.deps,
@@ -113,4 +118,3 @@ def create_with_core(settings: Settings) -> tuple[falcon.App[falcon.Request, fal
         ),
         breakers=core.container.breaker_store(),
     )
-    return app, core

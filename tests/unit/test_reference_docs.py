@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from cbp.entrypoints.api_examples import api_examples
 from cbp.entrypoints.cli import build_parser
 from cbp.entrypoints.reference import (
     command_reference,
@@ -22,6 +23,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
     [
         ("configuration.md", "configuration", configuration_reference),
         ("cli.md", "cli", lambda: command_reference(build_parser())),
+        ("api-examples.md", "api", api_examples),
     ],
 )
 def test_each_reference_page_holds_the_table_the_code_writes(
