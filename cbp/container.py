@@ -23,6 +23,7 @@ from cbp.adapters.memory.outside import (
     InMemoryBroker,
     InMemoryCache,
     InMemoryNotifier,
+    InProcessKeyRevocations,
 )
 from cbp.adapters.memory.unit_of_work import InMemoryUnitOfWork
 from cbp.adapters.rules.verifier import RulesAccountVerifier
@@ -38,6 +39,7 @@ from cbp.services.outbox import EventPublisher
 from cbp.services.queries import Queries
 from cbp.services.routing import MessageRouter
 from cbp.services.transaction import JoiningUnitsOfWork
+from cbp.services.verified_keys import VerifiedKeys
 from cbp.settings import Settings
 from cbp.wiring.outbound import (
     BreakerListeners,
@@ -152,6 +154,24 @@ class Container(containers.DeclarativeContainer):
             prefix=config.redis_prefix,
         ),
     )
+    # NOTE: a revoked key is refused everywhere within a second: at once where Redis
+    # tells every process, or when a verified key's second is up where nothing can
+    key_revocations = providers.Selector(
+        config.cache,
+        memory=providers.Singleton(InProcessKeyRevocations),
+        redis=providers.Singleton(
+            lazy("cbp.adapters.redis.key_revocations:RedisKeyRevocations"),
+            client=cache_redis,
+            prefix=config.redis_prefix,
+        ),
+    )
+    verified_keys = providers.Singleton(
+        VerifiedKeys,
+        key_revocations,
+        ttl_seconds=providers.Selector(
+            config.cache, memory=providers.Object(1.0), redis=providers.Object(60.0)
+        ),
+    )
     breaker_listeners: providers.Singleton[BreakerListeners] = providers.Singleton(list)
     breaker_redis = providers.Resource(redis_client, config.breaker_url)
     breaker_store = providers.Selector(
@@ -252,6 +272,8 @@ class Container(containers.DeclarativeContainer):
         webhooks=webhooks,
         cache=cache,
         rate_limiter=rate_limiter,
+        key_revocations=key_revocations,
+        verified_keys=verified_keys,
         options=options,
     )
     bus = providers.Singleton(CommandBus, deps=deps)

@@ -12,6 +12,7 @@ from cbp.domain import identifiers
 from cbp.domain.access import ApiKey, Principal, Scope, check_scopes
 from cbp.domain.customer import Tenant
 from cbp.domain.errors import InvalidInput, NotFound, Unauthenticated
+from cbp.ports.outside import KeyRevocations
 from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import auditing
@@ -103,6 +104,7 @@ def rotate_api_key(
     clock: Clock,
     ids: IdGenerator,
     options: ServiceOptions,
+    key_revocations: KeyRevocations,
 ) -> IssuedKey:
     """Issue the key's successor, and retire the key once the overlap has passed.
 
@@ -130,6 +132,7 @@ def rotate_api_key(
             data={"successor": key.id, "retires_at": retires_at.isoformat()},
         )
         uow.commit()
+    key_revocations.announce(old.id)
     return IssuedKey(key_id=key.id, token=f"{key.id}{_SEPARATOR}{secret}")
 
 
@@ -154,14 +157,21 @@ def _new_key(
     return key, secret
 
 
-def revoke_api_key(command: RevokeApiKey, *, unit_of_work: UnitOfWorkFactory, clock: Clock) -> None:
-    """Revoke a key at once; later calls with it are unauthenticated."""
+def revoke_api_key(
+    command: RevokeApiKey,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clock: Clock,
+    key_revocations: KeyRevocations,
+) -> None:
+    """Revoke a key at once; every process refuses it from the moment it hears."""
     with unit_of_work() as uow:
         key = uow.api_keys.get(command.key_id)
         key.revoke(at=clock.now())
         uow.api_keys.save(key)
         auditing.record(uow, command, at=clock.now(), tenant_id=key.tenant_id, subject_id=key.id)
         uow.commit()
+    key_revocations.announce(key.id)
 
 
 def authenticate(token: str, deps: Dependencies) -> Principal:
@@ -173,12 +183,17 @@ def authenticate(token: str, deps: Dependencies) -> Principal:
     key_id, _, secret = token.partition(_SEPARATOR)
     if not secret or not identifiers.has_prefix(key_id, identifiers.API_KEY):
         raise Unauthenticated("API key is missing or not valid")
-    with deps.unit_of_work() as uow:
-        try:
-            key = uow.api_keys.get(key_id)
-        except NotFound:
-            raise Unauthenticated("API key is missing or not valid") from None
+    key = deps.verified_keys.get(key_id)
+    verified_before = key is not None
+    if key is None:
+        with deps.unit_of_work() as uow:
+            try:
+                key = uow.api_keys.get(key_id)
+            except NotFound:
+                raise Unauthenticated("API key is missing or not valid") from None
     expected = hash_secret(secret, deps.options.api_key_secret)
     if not hmac.compare_digest(expected, key.secret_hash) or not key.is_active_at(deps.clock.now()):
         raise Unauthenticated("API key is missing or not valid")
+    if not verified_before:
+        deps.verified_keys.keep(key)  # NOTE: kept from this read on, never renewed by use
     return Principal(tenant_id=key.tenant_id, key_id=key.id, scopes=key.scopes)

@@ -8,6 +8,7 @@ from cbp.domain.webhook_endpoint import DEFAULT_RETRY_SCHEDULE
 from cbp.ports.outside import (
     AccountVerifier,
     Cache,
+    KeyRevocations,
     Notifier,
     PaymentProcessor,
     RateLimiter,
@@ -15,6 +16,7 @@ from cbp.ports.outside import (
 )
 from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
+from cbp.services.verified_keys import VerifiedKeys
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,4 +60,6 @@ class Dependencies:
     webhooks: WebhookSender
     cache: Cache
     rate_limiter: RateLimiter
+    key_revocations: KeyRevocations
+    verified_keys: VerifiedKeys
     options: ServiceOptions

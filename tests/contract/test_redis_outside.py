@@ -73,3 +73,27 @@ class TestRedisBreakerStore(BreakerStoreContract):
         assert stores[1].load("p@a").state.value == "open", "the other process sees it open"
         wins = [s.try_probe("p@a", reset_after=1, probe_timeout=30, now=5.0) for s in stores]
         assert sorted(wins) == [False, True]
+
+
+@pytest.mark.services
+def test_a_key_change_announced_by_one_process_is_heard_by_every_listener(
+    client_and_prefix: tuple[redis.Redis, str],
+) -> None:
+    from cbp.adapters.redis.key_revocations import RedisKeyRevocations
+
+    client, prefix = client_and_prefix
+    heard: list[list[str | None]] = [[], []]
+    for ears in heard:
+        RedisKeyRevocations(redis.Redis.from_url(REDIS_URL), prefix=prefix).listen(ears.append)
+    deadline = time.monotonic() + 5
+    while not all(heard) and time.monotonic() < deadline:  # NOTE: each starts by forgetting all
+        time.sleep(0.01)
+    assert heard == [[None], [None]]
+    RedisKeyRevocations(client, prefix=prefix).announce("key_revoked")
+    deadline = time.monotonic() + 1
+    while any(len(ears) < 2 for ears in heard) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert heard == [[None, "key_revoked"], [None, "key_revoked"]]
+    RedisKeyRevocations(client, prefix=f"{prefix}other:").announce("key_elsewhere")
+    time.sleep(0.2)
+    assert heard == [[None, "key_revoked"], [None, "key_revoked"]]

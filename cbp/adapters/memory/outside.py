@@ -168,3 +168,23 @@ class InMemoryBroker:
         """How many deliveries are waiting."""
         with self._lock:
             return sum(len(together) for together in self._queue)
+
+
+class InProcessKeyRevocations:
+    """Key revocations within one process: every listener is called at once."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[str | None], None]] = []
+        self._lock = threading.Lock()
+
+    def announce(self, key_id: str) -> None:
+        """Tell this process's listeners."""
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(key_id)
+
+    def listen(self, on_revoked: Callable[[str | None], None]) -> None:
+        """Be told of every key announced from now on."""
+        with self._lock:
+            self._listeners.append(on_revoked)

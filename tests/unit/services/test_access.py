@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from cbp.adapters.memory.outside import InMemoryClock
@@ -6,6 +8,7 @@ from cbp.domain.access import Scope
 from cbp.domain.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from cbp.services import commands as c
 from cbp.services.access import authenticate
+from tests.contract import builders as b
 
 
 def test_an_issued_key_authenticates_as_its_tenant_with_its_scopes(app: Cbp) -> None:
@@ -113,3 +116,61 @@ def test_a_revoked_key_has_no_successor_and_a_revocation_cuts_an_overlap_short(
         app.handle(c.RotateApiKey(key_id=old.key_id, overlap_seconds=60))
     with pytest.raises(InvalidInput, match="negative"):
         app.handle(c.RotateApiKey(key_id=old.key_id, overlap_seconds=-1))
+
+
+def test_a_verified_key_costs_no_database_round_trip_until_it_is_revoked(app: Cbp) -> None:
+    tenant_id = app.handle(c.CreateTenant(name="Acme"))
+    issued = app.handle(c.CreateApiKey(tenant_id=tenant_id, scopes=("payments:read",)))
+    authenticate(issued.token, app.deps)
+    opened: list[object] = []
+    factory = app.deps.unit_of_work
+    counting = replace(app.deps, unit_of_work=lambda: opened.append(1) or factory())
+    for _ in range(3):
+        assert authenticate(issued.token, counting).key_id == issued.key_id
+    assert opened == []
+    with pytest.raises(Unauthenticated):  # NOTE: a wrong secret is refused from the cache too
+        authenticate(issued.token[:-1] + ("A" if issued.token[-1] != "A" else "B"), counting)
+    app.handle(c.RevokeApiKey(key_id=issued.key_id))  # NOTE: announced: forgotten at once
+    with pytest.raises(Unauthenticated):
+        authenticate(issued.token, counting)
+    assert opened == [1]
+
+
+def test_a_kept_key_is_read_again_when_its_time_is_up_or_all_are_forgotten() -> None:
+    from cbp.adapters.memory.outside import InProcessKeyRevocations
+    from cbp.domain.access import ApiKey
+    from cbp.services.verified_keys import VerifiedKeys
+
+    now = [0.0]
+    revocations = InProcessKeyRevocations()
+    kept = VerifiedKeys(revocations, ttl_seconds=1.0, monotonic=lambda: now[0])
+    key = ApiKey(
+        id="key_1", tenant_id="ten_1", secret_hash="h", scopes=frozenset(), created_at=b.NOW
+    )
+    kept.keep(key)
+    now[0] = 0.99
+    assert kept.get("key_1") is key
+    now[0] = 1.0
+    assert kept.get("key_1") is None
+    kept.keep(key)
+    revocations.announce("key_other")
+    assert kept.get("key_1") is key
+    kept.forget(None)
+    assert kept.get("key_1") is None
+
+
+def test_a_key_in_use_is_still_read_again_when_its_time_is_up(app: Cbp) -> None:
+    tenant_id = app.handle(c.CreateTenant(name="Acme"))
+    issued = app.handle(c.CreateApiKey(tenant_id=tenant_id, scopes=("payments:read",)))
+    authenticate(issued.token, app.deps)
+    now = [0.0]
+    kept = app.deps.verified_keys
+    kept._monotonic = lambda: now[0]  # type: ignore[method-assign]
+    kept.forget(None)
+    opened: list[object] = []
+    factory = app.deps.unit_of_work
+    counting = replace(app.deps, unit_of_work=lambda: opened.append(1) or factory())
+    for moment in (0.0, 0.5, 0.9, 1.0, 1.5):
+        now[0] = moment
+        authenticate(issued.token, counting)
+    assert opened == [1, 1]  # NOTE: at 0.0, and at 1.0 however often it was used between
