@@ -1,7 +1,9 @@
 """The cache, rate limiter and broker contracts on the in-process adapters."""
 
+import threading
 import time
 
+import limits.storage
 import pytest
 
 from cbp.adapters.memory.breakers import InMemoryBreakerStore
@@ -40,6 +42,40 @@ class TestMemoryRateLimiter(RateLimiterContract):
     @pytest.fixture
     def limiter_and_clock(self):  # type: ignore[no-untyped-def]
         return memory_rate_limiter(), time.sleep
+
+
+def test_request_threads_never_count_in_the_memory_storage_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its expiry timer is restarted without a lock: two threads inside at once raised."""
+    acquire = limits.storage.MemoryStorage.acquire_entry
+    inside, overlapped = [0], []
+    guard = threading.Lock()
+
+    def slow_acquire(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with guard:
+            inside[0] += 1
+            overlapped.append(inside[0] > 1)
+        time.sleep(0.002)  # NOTE: long enough for another thread to come in, if it may
+        try:
+            return acquire(self, *args, **kwargs)
+        finally:
+            with guard:
+                inside[0] -= 1
+
+    monkeypatch.setattr(limits.storage.MemoryStorage, "acquire_entry", slow_acquire)
+    limiter = memory_rate_limiter()
+    threads = [
+        threading.Thread(
+            target=lambda n=n: [limiter.hit(f"k{n}", limit=100, window_seconds=1) for _ in range(5)]
+        )
+        for n in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(overlapped) == 40 and not any(overlapped)
 
 
 class TestInMemoryBroker(TransportContract):

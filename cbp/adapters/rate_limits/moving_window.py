@@ -9,7 +9,9 @@ Redis for every process that shares it.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -31,15 +33,19 @@ class MovingWindowRateLimiter:
     Windows are whole seconds (at least one), the unit ``limits`` counts in.
     """
 
-    def __init__(self, storage: limits.storage.Storage) -> None:
+    def __init__(self, storage: limits.storage.Storage, *, one_at_a_time: bool = False) -> None:
         self._strategy = limits.strategies.MovingWindowRateLimiter(storage)
+        self._turn: contextlib.AbstractContextManager[object] = (
+            threading.Lock() if one_at_a_time else contextlib.nullcontext()
+        )
 
     def hit(self, key: str, *, limit: int, window_seconds: float) -> RateLimitDecision:
         """Count one call for ``key`` and say whether it may go ahead."""
         item = limits.RateLimitItemPerSecond(limit, max(1, math.ceil(window_seconds)))
         try:
-            allowed = self._strategy.hit(item, key)
-            stats = self._strategy.get_window_stats(item, key)
+            with self._turn:
+                allowed = self._strategy.hit(item, key)
+                stats = self._strategy.get_window_stats(item, key)
         except limits.errors.StorageError as error:
             cause = type(error.storage_error).__name__
             raise DependencyUnavailable("rate limiter", cause) from None
@@ -52,8 +58,13 @@ class MovingWindowRateLimiter:
 
 
 def memory_rate_limiter() -> MovingWindowRateLimiter:
-    """Counts kept in this process: right for one API process."""
-    return MovingWindowRateLimiter(limits.storage.MemoryStorage())
+    """Counts kept in this process: right for one API process.
+
+    One thread counts at a time: ``limits``' memory storage restarts its
+    expiry timer without a lock, and two request threads racing to restart
+    it raised ("threads can only be started once") as a 500.
+    """
+    return MovingWindowRateLimiter(limits.storage.MemoryStorage(), one_at_a_time=True)
 
 
 def redis_rate_limiter(client: redis.Redis, *, prefix: str) -> MovingWindowRateLimiter:
