@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, Row, func, insert, select, text, upda
 from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.codecs import must_utc
 from cbp.adapters.sql.crypto import FieldCipher
+from cbp.adapters.sql.statements import dialect_insert, escape_like
 from cbp.ports.ach_ledger import AchFileRecord, Backlog, EntryStanding, LedgerEntry, MakeFile
 
 #: The advisory lock id that keeps a single filer on PostgreSQL.
@@ -39,9 +40,11 @@ class SqlAchLedger:
     def take(self, entry: LedgerEntry) -> None:
         """Record an entry for the next file; a second entry with its reference changes nothing."""
         with self.engine.begin() as conn:
-            if conn.execute(select(_e.reference).where(_e.reference == entry.reference)).first():
-                return
-            conn.execute(insert(t.ach_entries).values(self._entry_values(entry)))
+            conn.execute(
+                dialect_insert(conn)(t.ach_entries)
+                .values(self._entry_values(entry))
+                .on_conflict_do_nothing(index_elements=["reference"])
+            )
 
     def standing(self, reference: str) -> EntryStanding | None:
         """Where the entry with this reference stands, or None if it was never taken."""
@@ -64,13 +67,12 @@ class SqlAchLedger:
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FILING_LOCK})
-            if (
-                cut_off is not None
-                and not conn.execute(
-                    select(t.ach_cut_offs.c.at).where(t.ach_cut_offs.c.at == cut_off)
-                ).first()
-            ):
-                conn.execute(insert(t.ach_cut_offs).values(at=cut_off))
+            if cut_off is not None:
+                conn.execute(
+                    dialect_insert(conn)(t.ach_cut_offs)
+                    .values(at=cut_off)
+                    .on_conflict_do_nothing(index_elements=["at"])
+                )
             pending = conn.execute(
                 select(t.ach_entries)
                 .where(_e.file_name.is_(None))
@@ -185,7 +187,7 @@ class SqlAchLedger:
 
     @staticmethod
     def _files_named(conn: Connection, prefix: str) -> int:
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        escaped = escape_like(prefix)
         return int(
             conn.execute(
                 select(func.count())
@@ -236,42 +238,50 @@ def import_ledger_file(engine: Engine, cipher: FieldCipher, path: Path) -> Impor
             raise ValueError(f"{path} is not a nacha ledger file") from None
     finally:
         source.close()
+    ledger = SqlAchLedger(engine, cipher)
     with engine.begin() as conn:
         known_entries = set(conn.execute(select(_e.reference)).scalars())
         known_files = set(conn.execute(select(_f.name)).scalars())
         known_cut_offs = set(conn.execute(select(t.ach_cut_offs.c.at)).scalars())
         new_files = [row for row in files if row[0] not in known_files]
         for name, created, content, count, debit, credit, effective, announced in new_files:
+            made = AchFileRecord(
+                name=name,
+                created_at=datetime.fromisoformat(created),
+                content=content,
+                entries=count,
+                total_debit_cents=debit,
+                total_credit_cents=credit,
+                effective_date=date.fromisoformat(effective),
+            )
             conn.execute(
                 insert(t.ach_files).values(
-                    name=name,
-                    created_at=must_utc(datetime.fromisoformat(created)),
-                    content_enc=cipher.encrypt(content),
-                    entries=count,
-                    total_debit_cents=debit,
-                    total_credit_cents=credit,
-                    effective_date=date.fromisoformat(effective),
-                    announced=bool(announced),
+                    {**ledger._file_values(made), "announced": bool(announced)}
                 )
             )
         new_entries = [row for row in entries if row[0] not in known_entries]
         for row in new_entries:
             reference, tenant, code, routing, account, cents, name, taken = row[:8]
             file_name, trace, effective, returned = row[8:]
+            entry = LedgerEntry(
+                reference=reference,
+                tenant_id=tenant,
+                transaction_code=code,
+                routing_number=routing,
+                account_number=account,
+                amount_cents=cents,
+                name=name,
+                taken_at=datetime.fromisoformat(taken),
+            )
             conn.execute(
                 insert(t.ach_entries).values(
-                    reference=reference,
-                    tenant_id=tenant,
-                    transaction_code=code,
-                    routing_number=routing,
-                    account_number_enc=cipher.encrypt(account),
-                    amount_cents=cents,
-                    name=name,
-                    taken_at=must_utc(datetime.fromisoformat(taken)),
-                    file_name=file_name,
-                    trace_number=trace,
-                    effective_date=date.fromisoformat(effective) if effective else None,
-                    return_code=returned,
+                    {
+                        **ledger._entry_values(entry),
+                        "file_name": file_name,
+                        "trace_number": trace,
+                        "effective_date": date.fromisoformat(effective) if effective else None,
+                        "return_code": returned,
+                    }
                 )
             )
         new_cut_offs = [at for at in cut_offs if at not in known_cut_offs]
