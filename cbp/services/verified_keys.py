@@ -14,7 +14,9 @@ class VerifiedKeys:
     """The API keys this process has verified, so that a request costs no database round trip.
 
     A key is kept ``ttl_seconds`` at most, and forgotten the moment its
-    revocation (or rotation) is announced by any process. Where there is no
+    revocation (or rotation) is announced by any process. It listens for
+    announcements from the first key it keeps, so a process that verifies
+    no key (a worker, a command) never listens. Where there is no
     broadcast between processes, a short ``ttl_seconds`` bounds how long a
     revoked key may still pass elsewhere.
     """
@@ -33,7 +35,8 @@ class VerifiedKeys:
         self._monotonic = monotonic
         self._keys: dict[str, tuple[ApiKey, float]] = {}
         self._lock = threading.Lock()
-        revocations.listen(self.forget)
+        self._revocations = revocations
+        self._listening = False
 
     def get(self, key_id: str) -> ApiKey | None:
         """The key as it was verified, if it was within the time to live."""
@@ -45,6 +48,10 @@ class VerifiedKeys:
 
     def keep(self, key: ApiKey) -> None:
         """Remember a key that was just read from the database and verified."""
+        with self._lock:
+            listen, self._listening = not self._listening, True
+        if listen:
+            self._revocations.listen(self.forget)
         with self._lock:
             if len(self._keys) >= self.LIMIT:
                 for key_id in list(self._keys)[: self.LIMIT // 2]:
