@@ -62,8 +62,8 @@ def load(url: str, count: int) -> Engine:
     started = time.perf_counter()
     import_directory(app.deps, generate_billers(count, seed=1), batch=5000)
     print(f"  loaded {count} billers in {time.perf_counter() - started:.1f}s")
-    engine = app.container.engine()
-    app.container.engine.override(engine)  # NOTE: keep it open past app.close()
+    engine = app.container.gateways.engine()
+    app.container.gateways.engine.override(engine)  # NOTE: keep it open past app.close()
     return engine
 
 

@@ -28,7 +28,6 @@ from cbp.adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
 from cbp.bootstrap import bootstrap
 from cbp.domain.money import Money
 from cbp.domain.payment import Payment
-from cbp.ports.messages import Headers
 from cbp.services.replay import rebuild_payment_views
 from cbp.settings import Settings
 
@@ -58,7 +57,7 @@ def write(engine: Engine, count: int) -> None:
                 payment.validate(at=AT)
                 payment.submit(processor_reference=payment.id, at=AT)
                 payment.complete(at=AT)
-                uow.payments.save(payment, Headers(tenant_id=payment.tenant_id))
+                uow.payments.save(payment)
             uow.commit()
 
 

@@ -18,9 +18,12 @@ from typing import Any
 from cbp.container import Container, build_container
 from cbp.ports.messages import DeliveryStatus, DeliveryTransport
 from cbp.ports.resilience import BreakerState
+from cbp.services.access import Authenticator
 from cbp.services.auditing import chain_audit_log
+from cbp.services.bus import CommandBus
 from cbp.services.commands import AnnounceBreakerChange, Command
-from cbp.services.delivery import consume_delivery, consume_together, dispatch_due, relay_outbox
+from cbp.services.delivery import Deliveries
+from cbp.services.dependencies import Dependencies
 from cbp.services.periodic import periodic_jobs
 from cbp.services.queries import Queries
 from cbp.services.routing import MessageRouter
@@ -34,11 +37,13 @@ class Cbp:
 
     def __init__(self, container: Container) -> None:
         self.container = container
-        self.bus = container.bus()
-        self.queries: Queries = container.queries()
-        self.deps = container.deps()
-        self.router: MessageRouter = container.router()
-        container.breaker_listeners().append(self._announce_breaker_change)
+        self.bus: CommandBus = container.core.bus()
+        self.queries: Queries = container.core.queries()
+        self.authenticate: Authenticator = container.core.authenticator()
+        self.deliveries: Deliveries = container.core.deliveries()
+        self.deps: Dependencies = container.core.deps()
+        self.router: MessageRouter = container.core.router()
+        container.gateways.breaker_listeners().append(self._announce_breaker_change)
         self._pump: threading.Thread | None = None
         self._stopping = threading.Event()
 
@@ -60,12 +65,12 @@ class Cbp:
         deliveries ran. Setting ``stop`` ends the run between two deliveries,
         never in the middle of one.
         """
-        broker = self.container.broker()
+        broker = self.container.adapters.broker()
         delivered = 0
         for _ in range(max_rounds):
             if stop is not None and stop.is_set():
                 return delivered
-            relayed = relay_outbox(self.deps, subscribers=self.router.route)
+            relayed = self.deliveries.relay(self.router.route)
             chain_audit_log(self.deps)
             if not self.dispatch(broker) and not relayed:
                 return delivered
@@ -74,12 +79,11 @@ class Cbp:
 
     def dispatch(self, transport: DeliveryTransport) -> int:
         """Lease the deliveries due now and send them; local subscribers' go together."""
-        return dispatch_due(self.deps, transport, together=self.router.is_local)
+        return self.deliveries.dispatch_due(transport, together=self.router.is_local)
 
     def consume(self, delivery_id: str) -> DeliveryStatus:
         """Run one delivery in this process; return its new status."""
-        return consume_delivery(
-            self.deps,
+        return self.deliveries.consume(
             self.router.consume,
             delivery_id,
             in_one_transaction=self.router.is_local,
@@ -90,8 +94,7 @@ class Cbp:
         if len(delivery_ids) == 1:
             self.consume(delivery_ids[0])
             return
-        consume_together(
-            self.deps,
+        self.deliveries.consume_together(
             self.router.consume,
             list(delivery_ids),
             in_one_transaction=self.router.is_local,
@@ -138,11 +141,13 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> Cbp:
     """Build a core from settings; ``overrides`` replace adapters by port name.
 
     ``bootstrap(notifier=MyNotifier())`` plugs an embedder's own notifier in
-    place of the configured one; any provider of the container can be named.
+    place of the configured one; any provider of the adapters, gateways or
+    core containers can be named.
     """
     container = build_container(settings)
     for name, adapter in overrides.items():
-        provider = getattr(container, name, None)
+        parts = (container.adapters, container.gateways, container.core)
+        provider = next((getattr(p, name) for p in parts if hasattr(p, name)), None)
         if provider is None:
             raise TypeError(f"no port named {name!r} to override")
         provider.override(adapter)

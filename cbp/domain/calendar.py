@@ -14,8 +14,13 @@ _MAX_CLOSED_RUN = 30
 
 def next_business_day(day: date, is_business_day: IsBusinessDay) -> date:
     """``day`` itself if it is a business day, else the first one after it."""
+    return _nearest_business_day(day, is_business_day, step=1)
+
+
+def _nearest_business_day(day: date, is_business_day: IsBusinessDay, *, step: int) -> date:
+    """``day`` if it is a business day, else the first one stepping ``step`` days at a time."""
     for offset in range(_MAX_CLOSED_RUN):
-        candidate = day + timedelta(days=offset)
+        candidate = day + timedelta(days=offset * step)
         if is_business_day(candidate):
             return candidate
     raise ValueError(f"no business day within {_MAX_CLOSED_RUN} days of {day}")
@@ -30,6 +35,23 @@ def add_business_days(day: date, count: int, is_business_day: IsBusinessDay) -> 
     current = next_business_day(day, is_business_day)
     for _ in range(count):
         current = next_business_day(current + timedelta(days=1), is_business_day)
+    return current
+
+
+def previous_business_day(day: date, is_business_day: IsBusinessDay) -> date:
+    """``day`` itself if it is a business day, else the last one before it."""
+    return _nearest_business_day(day, is_business_day, step=-1)
+
+
+def latest_send_on(arrive_by: date, lead_days: int, is_business_day: IsBusinessDay) -> date:
+    """The last day a payment can be sent and still reach a payee with ``lead_days`` by a date.
+
+    The inverse of ``deliver_by_date``: sent on this day it arrives by
+    ``arrive_by``; sent on the next business day, it arrives after.
+    """
+    current = previous_business_day(arrive_by, is_business_day)
+    for _ in range(lead_days):
+        current = previous_business_day(current - timedelta(days=1), is_business_day)
     return current
 
 

@@ -12,6 +12,9 @@ class DomainError(Exception):
     """Base of every rule the core refuses to break."""
 
     code = "domain_error"
+    #: Whether what the command did before the refusal is kept: a refusal that
+    #: is itself a fact to record (a wrong answer spends one of three tries).
+    keeps_work = False
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -86,6 +89,7 @@ class MicroDepositsNotConfirmed(DomainError):
     """The customer's micro-deposit amounts were wrong, or came too late."""
 
     code = "micro_deposits_not_confirmed"
+    keeps_work = True
 
 
 class TooLateToChange(DomainError):
@@ -104,6 +108,12 @@ class PolicyViolation(DomainError):
     """A tenant's payment policy forbids the request."""
 
     code = "policy_violation"
+
+
+class ArrivesAfterDueDate(PolicyViolation):
+    """Sent on its send-on date, the payment would reach the payee after the bill is due."""
+
+    code = "arrives_after_due_date"
 
 
 class AmountOutOfRange(PolicyViolation):

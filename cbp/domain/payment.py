@@ -76,6 +76,8 @@ class PaymentCreated(DomainEvent):
     memo: str | None
     #: The date asked for, when it was not a business day and ``send_on`` was moved.
     requested_send_on: str | None = None
+    #: The bill's due date the payment must arrive by, if the customer gave one.
+    due_on: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -176,6 +178,7 @@ class PaymentSnapshot:
     processor_reference: str | None
     created_at: datetime
     updated_at: datetime
+    due_on: date | None = None
 
 
 def _check_terms(amount: Money, send_on: date, deliver_by: date) -> None:
@@ -201,6 +204,7 @@ class Payment(EventSourced):
         self.send_on = date.min
         self.requested_send_on: date | None = None
         self.deliver_by = date.min
+        self.due_on: date | None = None
         self.memo: str | None = None
         self.failure_code: str | None = None
         self.processor_reference: str | None = None
@@ -225,11 +229,14 @@ class Payment(EventSourced):
         memo: str | None,
         at: datetime,
         requested_send_on: date | None = None,
+        due_on: date | None = None,
     ) -> Payment:
         """Record a new payment; its checks run in ``validate``.
 
         ``requested_send_on`` is the date the customer asked for when it was
-        moved (to the next business day), kept so the answer can say so.
+        moved (to the next business day), kept so the answer can say so;
+        ``due_on`` is the bill's due date, which every later change of the
+        payment's dates must still meet.
         """
         _check_terms(amount, send_on, deliver_by)
         payment = cls(payment_id)
@@ -246,6 +253,7 @@ class Payment(EventSourced):
             deliver_by=deliver_by.isoformat(),
             memo=memo,
             requested_send_on=requested_send_on.isoformat() if requested_send_on else None,
+            due_on=due_on.isoformat() if due_on else None,
         )
         return payment
 
@@ -373,6 +381,7 @@ class Payment(EventSourced):
                 self.funding_account_id = event.funding_account_id
                 self.amount = Money(Decimal(event.amount), event.currency)
                 self._apply_terms(event)
+                self.due_on = date.fromisoformat(event.due_on) if event.due_on else None
                 self.status = PaymentStatus.CREATED
                 self.created_at = event.occurred_at
             case PaymentValidated():

@@ -22,28 +22,30 @@ active -> completed   (no occurrence left)
 
 from __future__ import annotations
 
-import calendar
 import enum
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from cbp.domain.calendar import IsBusinessDay, next_business_day
+from cbp.domain.calendar import IsBusinessDay
 from cbp.domain.errors import IllegalTransition, InvalidInput, InvalidMoney
 from cbp.domain.events import DomainEvent
 from cbp.domain.money import Money
 from cbp.domain.recording import EventSourced
-
-
-class Frequency(enum.StrEnum):
-    """How often a schedule pays."""
-
-    WEEKLY = "weekly"
-    EVERY_TWO_WEEKS = "every_two_weeks"
-    MONTHLY = "monthly"
-    MONTHLY_LAST_BUSINESS_DAY = "monthly_last_business_day"
-    YEARLY = "yearly"
+from cbp.domain.schedule_events import (
+    NextOccurrenceChanged,
+    OccurrenceCreated,
+    OccurrenceMissed,
+    OccurrenceSkipped,
+    ScheduleCancelled,
+    ScheduleChanged,
+    ScheduleCompleted,
+    ScheduleCreated,
+    SchedulePaused,
+    ScheduleResumed,
+)
+from cbp.domain.schedule_rules import Frequency, Occurrence, occurrence_date, rule_date
 
 
 class ScheduleStatus(enum.StrEnum):
@@ -53,177 +55,6 @@ class ScheduleStatus(enum.StrEnum):
     PAUSED = "paused"
     CANCELLED = "cancelled"
     COMPLETED = "completed"
-
-
-def add_months(day: date, months: int, day_of_month: int) -> date:
-    """``day_of_month`` in the month ``months`` after ``day``'s, or that month's last day."""
-    month_index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(month_index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day_of_month, last))
-
-
-def last_business_day(year: int, month: int, is_business_day: IsBusinessDay) -> date:
-    """The month's last business day."""
-    day = date(year, month, calendar.monthrange(year, month)[1])
-    while not is_business_day(day):
-        day -= timedelta(days=1)
-    return day
-
-
-def rule_date(
-    frequency: Frequency, starts_on: date, index: int, is_business_day: IsBusinessDay
-) -> date:
-    """The date the rule names for occurrence ``index`` (from 0), before any move.
-
-    Monthly and yearly rules keep ``starts_on``'s day of the month, or the
-    month's last day when it has fewer (the 31st is the 30th in April, the
-    28th or 29th in February). The last-business-day rule starts with
-    ``starts_on``'s month, or the next month if that month's last business
-    day has passed.
-    """
-    if index < 0:
-        raise ValueError("occurrences are numbered from 0")
-    match frequency:
-        case Frequency.WEEKLY:
-            return starts_on + timedelta(weeks=index)
-        case Frequency.EVERY_TWO_WEEKS:
-            return starts_on + timedelta(weeks=2 * index)
-        case Frequency.MONTHLY:
-            return add_months(starts_on, index, starts_on.day)
-        case Frequency.YEARLY:
-            return add_months(starts_on, 12 * index, starts_on.day)
-        case Frequency.MONTHLY_LAST_BUSINESS_DAY:
-            first = last_business_day(starts_on.year, starts_on.month, is_business_day)
-            shift = index if first >= starts_on else index + 1
-            month = add_months(starts_on, shift, 1)
-            return last_business_day(month.year, month.month, is_business_day)
-
-
-def occurrence_date(
-    frequency: Frequency, starts_on: date, index: int, is_business_day: IsBusinessDay
-) -> date:
-    """The business day occurrence ``index`` (from 0) of a rule starting on ``starts_on`` is sent.
-
-    A weekly rule's date rolls forward to the next business day. A monthly
-    or yearly one does too unless that leaves its month; then it rolls back
-    to the month's last business day before it (modified following), so a
-    bill due on the 31st is never paid in the next month.
-    """
-    day = rule_date(frequency, starts_on, index, is_business_day)
-    if frequency in (Frequency.WEEKLY, Frequency.EVERY_TWO_WEEKS):
-        return next_business_day(day, is_business_day)
-    return modified_following(day, is_business_day)
-
-
-def modified_following(day: date, is_business_day: IsBusinessDay) -> date:
-    """The next business day from ``day``, unless in the next month: then the one before."""
-    forward = next_business_day(day, is_business_day)
-    if forward.month == day.month:
-        return forward
-    back = day
-    while not is_business_day(back):
-        back -= timedelta(days=1)
-    return back
-
-
-@dataclass(frozen=True, kw_only=True)
-class Occurrence:
-    """One payment a schedule is to make: its number, date and amount."""
-
-    index: int
-    send_on: date
-    amount: Money
-    #: The rule's own date, where it was moved to ``send_on`` (not a business day).
-    requested_send_on: date | None = None
-
-
-# -- events ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class ScheduleCreated(DomainEvent):
-    """A customer set up a recurring payment."""
-
-    tenant_id: str
-    customer_id: str
-    payee_id: str
-    funding_account_id: str
-    amount: str
-    currency: str
-    memo: str | None
-    frequency: str
-    starts_on: str
-    ends_on: str | None
-    count: int | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class ScheduleChanged(DomainEvent):
-    """The amount or memo of every occurrence not yet made changed."""
-
-    amount: str
-    memo: str | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class NextOccurrenceChanged(DomainEvent):
-    """The next occurrence alone is to be sent on another date, or for another amount."""
-
-    index: int
-    send_on: str
-    amount: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class OccurrenceSkipped(DomainEvent):
-    """The customer asked for the next occurrence not to be paid."""
-
-    index: int
-    send_on: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class OccurrenceCreated(DomainEvent):
-    """An occurrence became a payment."""
-
-    index: int
-    send_on: str
-    payment_id: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class OccurrenceMissed(DomainEvent):
-    """An occurrence could not become a payment (a payee no longer payable, a limit)."""
-
-    index: int
-    send_on: str
-    code: str
-    reason: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class SchedulePaused(DomainEvent):
-    """No occurrence is made until the schedule is resumed."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class ScheduleResumed(DomainEvent):
-    """Occurrences are made again, from ``next_index`` (those passed meanwhile are not paid)."""
-
-    next_index: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class ScheduleCancelled(DomainEvent):
-    """No occurrence will be made again; payments already made stay as they are."""
-
-    reason: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class ScheduleCompleted(DomainEvent):
-    """The schedule's last occurrence was made (or skipped): it has ended."""
 
 
 #: Which statuses each action may start from.

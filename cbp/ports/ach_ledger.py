@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
+from cbp.ports.storage.unit_of_work import UnitOfWork
+
 
 @dataclass(frozen=True, kw_only=True)
 class LedgerEntry:
@@ -75,8 +77,14 @@ MakeFile = Callable[[Backlog], Filing]
 class AchLedger(Protocol):
     """The originator's books, shared by every process; each method is one transaction."""
 
-    def take(self, entry: LedgerEntry) -> None:
-        """Record an entry for the next file; a second entry with its reference changes nothing."""
+    def take(self, entry: LedgerEntry, *, within: UnitOfWork | None = None) -> None:
+        """Record an entry for the next file; a second entry with its reference changes nothing.
+
+        ``within``, a unit of work on the books' own database, takes the
+        entry in that unit of work's transaction: it is kept if and only if
+        the unit of work commits. Without it, the entry is a transaction of
+        its own.
+        """
         ...
 
     def standing(self, reference: str) -> EntryStanding | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -38,6 +38,19 @@ class Headers:
     traceparent: str | None = None
     baggage: str | None = None
 
+    @property
+    def has_cause(self) -> bool:
+        """Whether a correlation or a trace says what caused the message."""
+        return self.correlation_id is not None or self.traceparent is not None
+
+    def caused_by(self, correlation_id: str | None, traceparent: str | None) -> Headers:
+        """These headers with a cause's correlation and trace, where they have none."""
+        return replace(
+            self,
+            correlation_id=self.correlation_id or correlation_id,
+            traceparent=self.traceparent or traceparent,
+        )
+
     def as_dict(self) -> dict[str, str]:
         """The headers that are set, for a broker or a JSON column."""
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -71,11 +84,31 @@ class Backlog:
     oldest_created_at: datetime | None
 
 
+def stamped(
+    messages: list[Message], correlation_id: str | None, traceparent: str | None
+) -> list[Message]:
+    """``messages``, those with no cause yet given this correlation and trace (for outboxes)."""
+    return [
+        message
+        if message.headers.has_cause
+        else replace(message, headers=message.headers.caused_by(correlation_id, traceparent))
+        for message in messages
+    ]
+
+
 class Outbox(Protocol):
     """Messages committed with the state change that caused them."""
 
     def add(self, message: Message) -> None:
         """Keep ``message`` to be sent once the unit of work commits."""
+        ...
+
+    def stamp_cause(self, correlation_id: str | None, traceparent: str | None) -> None:
+        """Give the messages added in this unit of work with no cause yet the cause's headers.
+
+        The command bus calls it once a command's handler has returned, so
+        that no handler builds message headers.
+        """
         ...
 
     def pending(self, limit: int) -> list[Message]:

@@ -12,6 +12,7 @@ from cbp.domain.banking import AccountMask
 from cbp.domain.money import Money
 from cbp.domain.notification import Notification
 from cbp.domain.webhook_endpoint import WebhookEndpoint
+from cbp.ports.storage.unit_of_work import UnitOfWork
 
 
 class ProcessorStatus(enum.StrEnum):
@@ -91,6 +92,20 @@ class PaymentProcessor(Protocol):
 
     def outcome(self, reference: str) -> ProcessorResult:
         """The current outcome of an earlier submission (UNKNOWN if never seen)."""
+        ...
+
+
+@runtime_checkable
+class TransactionalProcessor(Protocol):
+    """A processor whose books are tables of the payments' own database.
+
+    Its submission is taken in the transaction that records it on the
+    payment, so the two are kept together or not at all: a crash between
+    them leaves neither, and a payment cancelled meanwhile is never filed.
+    """
+
+    def submit_within(self, uow: UnitOfWork, submission: Submission) -> ProcessorResult:
+        """Submit once, as part of ``uow``; a repeat of the same reference changes nothing."""
         ...
 
 

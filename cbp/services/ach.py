@@ -9,13 +9,12 @@ from cbp.domain.errors import InvalidInput
 from cbp.domain.funding import AccountType
 from cbp.ports.contracts import AchFileHandedOff
 from cbp.ports.outside import AchChange, AchOriginator, AchReturn, PaymentProcessor
-from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
-from cbp.services import auditing
 from cbp.services.commands import ApplyProcessorEvent, ReadAchReturns, RunAchCutOff
 from cbp.services.notifications import notify_account_holder
-from cbp.services.outbox import already_consumed, headers_for, send
-from cbp.services.pipeline import apply_processor_event
+from cbp.services.outbox import already_consumed, send
+from cbp.services.processing import apply_processor_event
 
 #: The template of the notice a customer gets when the bank corrects their account.
 ACCOUNT_CORRECTED = "account_corrected"
@@ -75,7 +74,7 @@ class ReturnsApplied:
 def run_ach_cut_off(
     command: RunAchCutOff,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    uow: UnitOfWork,
     clock: Clock,
     ids: IdGenerator,
     processor: PaymentProcessor,
@@ -94,27 +93,17 @@ def run_ach_cut_off(
     handed = processor.cut_off(clock.now(), now=command.now)
     if not handed:
         return []
-    with unit_of_work() as uow:
-        at = clock.now()
-        for hand_off in handed:
-            event = AchFileHandedOff(
-                file_name=hand_off.name,
-                entries=hand_off.entries,
-                total_debit=f"{hand_off.total_debit_cents / 100:.2f}",
-                total_credit=f"{hand_off.total_credit_cents / 100:.2f}",
-                effective_date=hand_off.effective_date.isoformat(),
-                at=hand_off.created_at.isoformat(),
-            )
-            send(uow, event, headers_for(command, None), ids=ids, at=at)
-            auditing.record(
-                uow,
-                command,
-                at=at,
-                tenant_id=None,
-                subject_id=hand_off.name,
-                data={"entries": hand_off.entries, "total_debit": event.total_debit},
-            )
-        uow.commit()
+    at = clock.now()
+    for hand_off in handed:
+        event = AchFileHandedOff(
+            file_name=hand_off.name,
+            entries=hand_off.entries,
+            total_debit=f"{hand_off.total_debit_cents / 100:.2f}",
+            total_credit=f"{hand_off.total_credit_cents / 100:.2f}",
+            effective_date=hand_off.effective_date.isoformat(),
+            at=hand_off.created_at.isoformat(),
+        )
+        send(uow, event, tenant_id=None, ids=ids, at=at)
     processor.mark_announced([h.name for h in handed])
     return [h.name for h in handed]
 
@@ -144,28 +133,26 @@ def read_ach_returns(
     outcomes: list[tuple[str, str]] = []
     for ach_return in found.returns:
         if identifiers.has_prefix(ach_return.reference, identifiers.PAYMENT):
-            applied = apply_processor_event(
-                ApplyProcessorEvent(
-                    event_id=f"ach.{ach_return.trace_number}.{ach_return.code}",
-                    event_type="payment.returned",
-                    tenant_id=ach_return.tenant_id,
-                    payment_id=ach_return.reference,
-                    code=ach_return.code,
-                    reason=ach_return.reason,
-                    actor="ach-returns",
-                    traceparent=command.traceparent,
-                ),
-                unit_of_work=unit_of_work,
-                clock=clock,
-                ids=ids,
+            returned = ApplyProcessorEvent(
+                event_id=f"ach.{ach_return.trace_number}.{ach_return.code}",
+                event_type="payment.returned",
+                tenant_id=ach_return.tenant_id,
+                payment_id=ach_return.reference,
+                code=ach_return.code,
+                reason=ach_return.reason,
+                actor="ach-returns",
+                traceparent=command.traceparent,
             )
+            with unit_of_work() as uow:
+                applied = apply_processor_event(returned, uow=uow, clock=clock, ids=ids)
+                uow.commit()
         else:
             applied = _apply_micro_deposit_return(
-                command, ach_return, unit_of_work=unit_of_work, clock=clock, ids=ids
+                ach_return, unit_of_work=unit_of_work, clock=clock, ids=ids
             )
         outcomes.append((ach_return.trace_number, RETURNED if applied else APPLIED_BEFORE))
     for change in found.changes:
-        applied = _apply_change(command, change, unit_of_work=unit_of_work, clock=clock, ids=ids)
+        applied = _apply_change(change, unit_of_work=unit_of_work, clock=clock, ids=ids)
         outcomes.append((change.trace_number, CHANGED if applied else APPLIED_BEFORE))
     outcomes += [(trace, NOTED) for trace in found.noted]
     outcomes += [(trace, NOT_OURS) for trace in found.unmatched]
@@ -173,7 +160,6 @@ def read_ach_returns(
 
 
 def _apply_micro_deposit_return(
-    command: ReadAchReturns,
     ach_return: AchReturn,
     *,
     unit_of_work: UnitOfWorkFactory,
@@ -194,7 +180,6 @@ def _apply_micro_deposit_return(
             notify_account_holder(
                 uow,
                 account,
-                headers_for(command, account.tenant_id),
                 template=MICRO_DEPOSITS_RETURNED,
                 payload={
                     "funding_account_id": account.id,
@@ -204,20 +189,11 @@ def _apply_micro_deposit_return(
                 ids=ids,
                 at=now,
             )
-        auditing.record(
-            uow,
-            command,
-            at=now,
-            tenant_id=account.tenant_id,
-            subject_id=account.id,
-            data={"return_code": ach_return.code, "trace_number": ach_return.trace_number},
-        )
         uow.commit()
     return True
 
 
 def _apply_change(
-    command: ReadAchReturns,
     change: AchChange,
     *,
     unit_of_work: UnitOfWorkFactory,
@@ -247,19 +223,10 @@ def _apply_change(
         notify_account_holder(
             uow,
             account,
-            headers_for(command, account.tenant_id),
             template=ACCOUNT_CORRECTED,
             payload={"funding_account_id": account.id, "change_code": change.code},
             ids=ids,
             at=now,
-        )
-        auditing.record(
-            uow,
-            command,
-            at=now,
-            tenant_id=account.tenant_id,
-            subject_id=account.id,
-            data={"change_code": change.code, "account_number": account.account_number_masked},
         )
         uow.commit()
     return True

@@ -3,16 +3,104 @@
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from cbp.domain.audit import AuditDraft, ChainVerifier
-from cbp.domain.errors import InvalidInput
-from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from cbp.domain.banking import mask_account_number, normalize_account_number
+from cbp.domain.errors import InvalidAccountNumber, InvalidInput
+from cbp.ports.storage.events import Recorded
+from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.ports.system import Clock
 from cbp.services.commands import Command, RecordPayeeActivity, RecordPaymentActivity
 from cbp.services.dependencies import Dependencies
 from cbp.services.outbox import already_consumed
+
+
+def record_command(
+    uow: UnitOfWork,
+    command: Command,
+    *,
+    at: datetime,
+    changed: Sequence[Recorded],
+    returned: object = None,
+) -> None:
+    """Record a command that ran in ``uow``, as its class's ``audit`` says, if it says.
+
+    ``changed`` is what the command's aggregates recorded in ``uow``, and
+    ``returned`` what its handler returned: an id, ids, or a record with an
+    ``id``. A handler of several transactions is recorded at each commit
+    that changed an aggregate, one entry per aggregate. The command bus
+    calls this, and nothing else does: handlers record no audit entries.
+    """
+    audited = command.audit
+    if audited is None:
+        return
+    data = {name: _plain(getattr(command, name)) for name in audited.fields}
+    data |= {
+        name: _masked(value)
+        for name in audited.masked
+        if (value := getattr(command, name)) is not None
+    }
+    made = _ids_in(returned)
+    if audited.subject is not None:
+        subjects = [(str(getattr(command, audited.subject)), changed)]
+    elif made:
+        subjects = [(made_id, changed) for made_id in made]
+    else:
+        subjects = [(recorded.events[0].stream_id, [recorded]) for recorded in changed]
+    for subject_id, caused in subjects:
+        events = [event.type for recorded in caused for event in recorded.events]
+        tenant_id = getattr(command, "tenant_id", None) or _tenant_of(caused)
+        record(
+            uow,
+            command,
+            at=at,
+            tenant_id=tenant_id,
+            subject_id=subject_id,
+            data=data | {"events": events} if events else data,
+        )
+
+
+def _ids_in(returned: object) -> list[str]:
+    """The ids a handler returned: one, several, or a record's ``id``."""
+    if isinstance(returned, list | tuple):
+        return [item for item in returned if isinstance(item, str)]
+    found = returned if isinstance(returned, str) else getattr(returned, "id", None)
+    return [found] if isinstance(found, str) else []
+
+
+def _tenant_of(changed: Sequence[Recorded]) -> str | None:
+    for recorded in changed:
+        if recorded.payment is not None:
+            return recorded.payment.tenant_id
+        tenant_id = getattr(recorded.events[0], "tenant_id", None)
+        if tenant_id is not None:
+            return str(tenant_id)
+    return None
+
+
+def _masked(account_number: str) -> str:
+    """An account number as the audit log may keep it: its last four characters."""
+    try:
+        return mask_account_number(normalize_account_number(account_number))
+    except InvalidAccountNumber:  # NOTE: the handler took it; never let the audit refuse it
+        return mask_account_number(account_number)
+
+
+def _plain(value: object) -> object:
+    """A command's field as JSON keeps it in the audit entry's data."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, frozenset | set):
+        return sorted(str(item) for item in value)
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    return value
 
 
 def record(
@@ -90,19 +178,15 @@ def check_checkpoint(deps: Dependencies, checkpoint: str) -> str | None:
 
 
 def record_payment_activity(
-    command: RecordPaymentActivity, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+    command: RecordPaymentActivity, *, uow: UnitOfWork, clock: Clock
 ) -> None:
     """Record a published payment event in the audit log, once per message."""
-    with unit_of_work() as uow:
-        _record_activity(uow, command, "audit-log", command.payment_id, at=clock.now())
+    _record_activity(uow, command, "audit-log", command.payment_id, at=clock.now())
 
 
-def record_payee_activity(
-    command: RecordPayeeActivity, *, unit_of_work: UnitOfWorkFactory, clock: Clock
-) -> None:
+def record_payee_activity(command: RecordPayeeActivity, *, uow: UnitOfWork, clock: Clock) -> None:
     """Record a published payee or directory event in the audit log, once per message."""
-    with unit_of_work() as uow:
-        _record_activity(uow, command, "payee-audit-log", command.subject_id, at=clock.now())
+    _record_activity(uow, command, "payee-audit-log", command.subject_id, at=clock.now())
 
 
 def _record_activity(
@@ -117,4 +201,3 @@ def _record_activity(
         return
     data = {"event_type": command.event_type, **command.data}
     record(uow, command, at=at, tenant_id=command.tenant_id, subject_id=subject_id, data=data)
-    uow.commit()

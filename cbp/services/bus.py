@@ -7,10 +7,13 @@ import inspect
 import random
 import time
 from collections.abc import Callable
-from dataclasses import fields
-from typing import Any, TypeVar
+from dataclasses import dataclass, fields
+from typing import Any, Protocol, TypeVar
 
-from cbp.domain.errors import ConcurrencyConflict
+from cbp.domain.errors import ConcurrencyConflict, DomainError
+from cbp.ports.storage.events import Recorded
+from cbp.ports.storage.unit_of_work import UnitOfWork
+from cbp.ports.system import Clock
 from cbp.services import (
     access,
     ach,
@@ -28,7 +31,8 @@ from cbp.services import (
     outbox,
     payees,
     payments,
-    pipeline,
+    processing,
+    queueing,
     recurring,
     status_notices,
     webhooks,
@@ -37,6 +41,19 @@ from cbp.services import commands as c
 from cbp.services.dependencies import Dependencies
 
 Handler = Callable[..., Any]
+
+
+class Publish(Protocol):
+    """Publishes what a unit of work's aggregates recorded, caused by a command."""
+
+    def __call__(self, uow: UnitOfWork, command: c.Command | None = None) -> list[Recorded]:
+        """Put the events ``uow`` collected in its outbox, with the command's headers.
+
+        Returns what it published.
+        """
+        ...
+
+
 T = TypeVar("T")
 
 #: Each command's handler; it takes the command, then the ports it names.
@@ -52,6 +69,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.NotifyPaymentStatus: status_notices.notify_payment_status,
     c.AddGlobalPayee: directory.add_global_payee,
     c.UpdateGlobalPayee: directory.update_global_payee,
+    c.ForgetDirectorySearches: directory.forget_directory_searches,
     c.AddPayee: payees.add_payee,
     c.UpdatePayee: payees.update_payee,
     c.VerifyPayeeAccount: payees.verify_payee_account,
@@ -68,15 +86,15 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.SkipNextOccurrence: recurring.skip_next_occurrence,
     c.MakeDueOccurrences: recurring.make_due_occurrences,
     c.CancelPayment: payments.cancel_payment,
-    c.StartProcessingJob: pipeline.start_processing_job,
-    c.ProcessPayment: pipeline.process_payment,
-    c.QueueDuePayments: pipeline.queue_due_payments,
-    c.ReconcilePayments: pipeline.reconcile_payments,
+    c.StartProcessingJob: queueing.start_processing_job,
+    c.ProcessPayment: processing.process_payment,
+    c.QueueDuePayments: queueing.queue_due_payments,
+    c.ReconcilePayments: processing.reconcile_payments,
     c.SettleHeldPayments: holds.settle_held_payments,
-    c.RecordPaymentReturn: pipeline.record_payment_return,
+    c.RecordPaymentReturn: processing.record_payment_return,
     c.RunAchCutOff: ach.run_ach_cut_off,
     c.ReadAchReturns: ach.read_ach_returns,
-    c.ApplyProcessorEvent: pipeline.apply_processor_event,
+    c.ApplyProcessorEvent: processing.apply_processor_event,
     c.AnnounceBreakerChange: outbox.announce_breaker_change,
     c.RetryDeadLetter: delivery.retry_dead_letter,
     c.PurgeDeliveredMessages: delivery.purge_delivered_messages,
@@ -112,36 +130,126 @@ def retry_on_conflict(action: Callable[[], T], *, attempts: int = 5) -> T:
     raise AssertionError("unreachable")
 
 
-def inject(handler: Handler, deps: Dependencies) -> Callable[[c.Command], Any]:
-    """``handler`` with the ports it names as keyword-only parameters bound.
+#: The name a handler gives the one unit of work the bus runs it in.
+IN_ONE_TRANSACTION = "uow"
+#: The name a handler of several transactions gives what opens them.
+OWN_TRANSACTIONS = "unit_of_work"
 
-    A name that is not a port is refused here, when the bus is built, not
-    when the first command arrives.
+
+@dataclass(frozen=True)
+class Bound:
+    """A handler with its ports and options bound, and how it takes its transactions."""
+
+    run: Callable[..., Any]
+    #: ``uow``, ``unit_of_work``, or None for a handler that stores nothing.
+    transactions: str | None
+
+
+def inject(handler: Handler, deps: Dependencies) -> Bound:
+    """``handler`` with what it names as keyword-only parameters bound: ports, then options.
+
+    A handler asks for a port (``clock``, ``verifier``...) or a tunable
+    (``recurring_days_ahead``...) by its name, and for its transactions as
+    ``uow`` (the bus runs it in one) or ``unit_of_work`` (it opens several).
+    A name that is none of these is refused here, when the bus is built,
+    not when the first command arrives.
     """
-    ports = {port.name for port in fields(deps)}
+    available = {
+        port.name: getattr(deps, port.name)
+        for port in fields(deps)
+        if port.name not in ("options", OWN_TRANSACTIONS)
+    }
+    available |= {
+        option.name: getattr(deps.options, option.name) for option in fields(deps.options)
+    }
     named = [
         parameter.name
         for parameter in inspect.signature(handler).parameters.values()
         if parameter.kind is inspect.Parameter.KEYWORD_ONLY
     ]
-    unknown = sorted(set(named) - ports)
+    transactions = [n for n in named if n in (IN_ONE_TRANSACTION, OWN_TRANSACTIONS)]
+    unknown = sorted(set(named) - set(available) - set(transactions))
     if unknown:
         raise TypeError(f"{handler.__qualname__} asks for unknown ports: {', '.join(unknown)}")
-    return functools.partial(handler, **{name: getattr(deps, name) for name in named})
+    if len(transactions) > 1:
+        raise TypeError(f"{handler.__qualname__} asks for both uow and unit_of_work")
+    bound = functools.partial(
+        handler, **{name: available[name] for name in named if name not in transactions}
+    )
+    return Bound(bound, transactions[0] if transactions else None)
 
 
 class CommandBus:
-    """Runs a command through its handler, which gets the ports it asks for by name."""
+    """Runs each command through its handler, in a unit of work, and publishes what it did.
 
-    def __init__(self, deps: Dependencies) -> None:
-        self.deps = deps
+    A handler that takes ``uow`` runs in the unit of work the caller hands
+    in (a request's, a worker's delivery's), or in one the bus opens and
+    commits. Either way the bus publishes the events its aggregates
+    recorded, with headers from the command (its tenant, correlation and
+    trace), and records the command in the audit log as its class says. A
+    handler of several transactions (one that calls the outside world
+    between them) is given units that do both as each commits.
+    """
+
+    def __init__(self, deps: Dependencies, publish: Publish) -> None:
+        self._units = deps.unit_of_work
+        self._publish = publish
+        self._clock: Clock = deps.clock
         self._handlers = {kind: inject(handler, deps) for kind, handler in HANDLERS.items()}
 
-    def handle(self, command: c.Command) -> Any:
-        """Run ``command``, retried on write conflicts; return at most an id."""
+    def handle(self, command: c.Command, *, uow: UnitOfWork | None = None) -> Any:
+        """Run ``command`` (in ``uow``, if given); return at most an id.
+
+        In a unit of work of its own the command is retried on a write
+        conflict; in the caller's, the conflict is the caller's to retry.
+        """
         try:
-            handler = self._handlers[type(command)]
+            bound = self._handlers[type(command)]
         except KeyError:
             raise TypeError(f"no handler for {type(command).__name__}") from None
-        with c.handling(command):
-            return retry_on_conflict(lambda: handler(command))
+        if bound.transactions == IN_ONE_TRANSACTION:
+            if uow is not None:
+                return self._run_in(uow, bound, command)
+            return retry_on_conflict(lambda: self._run_in_its_own(bound, command))
+        if bound.transactions == OWN_TRANSACTIONS:
+            if uow is not None:
+                raise TypeError(f"{type(command).__name__} runs transactions of its own")
+            units = functools.partial(
+                self._units, before_commit=functools.partial(self._conclude_commit, command=command)
+            )
+            return retry_on_conflict(lambda: bound.run(command, unit_of_work=units))
+        return bound.run(command)
+
+    def _run_in(self, uow: UnitOfWork, bound: Bound, command: c.Command) -> Any:
+        try:
+            result = bound.run(command, uow=uow)
+        except DomainError as refusal:
+            if refusal.keeps_work:
+                self._conclude(uow, command)
+            raise
+        self._conclude(uow, command, returned=result)
+        return result
+
+    def _conclude(self, uow: UnitOfWork, command: c.Command, returned: object = None) -> None:
+        """Publish what ``command`` changed in ``uow``, and record it in the audit log."""
+        changed = self._publish(uow, command)
+        auditing.record_command(
+            uow, command, at=self._clock.now(), changed=changed, returned=returned
+        )
+
+    def _conclude_commit(self, uow: UnitOfWork, command: c.Command) -> None:
+        """Publish and audit one of a handler's several commits: each aggregate it changed."""
+        changed = self._publish(uow, command)
+        if changed:
+            auditing.record_command(uow, command, at=self._clock.now(), changed=changed)
+
+    def _run_in_its_own(self, bound: Bound, command: c.Command) -> Any:
+        with self._units() as uow:
+            try:
+                result = self._run_in(uow, bound, command)
+            except DomainError as refusal:
+                if refusal.keeps_work:
+                    uow.commit()
+                raise
+            uow.commit()
+        return result

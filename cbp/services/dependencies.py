@@ -14,7 +14,7 @@ from cbp.ports.outside import (
     RateLimiter,
     WebhookSender,
 )
-from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitsOfWork
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
 from cbp.services.verified_keys import VerifiedKeys
 
@@ -26,13 +26,6 @@ class ServiceOptions:
     api_key_secret: bytes
     audit_key: bytes = b""
     max_notification_attempts: int = 8
-    directory_cache_ttl_seconds: float = 300.0
-    default_page_size: int = 20
-    max_page_size: int = 100
-    delivery_lease_seconds: float = 60.0
-    delivery_max_attempts: int = 8
-    delivery_retry_base_seconds: float = 1.0
-    delivery_retry_max_seconds: float = 300.0
     webhook_retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
     webhook_pause_after_seconds: float = 5 * 24 * 3600.0
     webhook_secret_overlap_seconds: float = 24 * 3600.0
@@ -47,10 +40,11 @@ class Dependencies:
     """Every port a handler may ask for, built once by the container.
 
     A handler names the ones it uses as keyword-only parameters (``clock``,
-    ``unit_of_work``...), and the command bus passes exactly those.
+    ``verifier``...), and the command bus passes exactly those. Units of
+    work reach handlers through the bus, which publishes what they record.
     """
 
-    unit_of_work: UnitOfWorkFactory
+    unit_of_work: UnitsOfWork
     clock: Clock
     ids: IdGenerator
     calendar: BusinessCalendar

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import asdict
 from typing import Any
 
@@ -15,11 +16,15 @@ from cbp.domain.errors import InvalidInput
 from cbp.ports.errors import DependencyError
 from cbp.ports.outside import Cache
 from cbp.ports.storage.pages import Page
-from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.ports.system import Clock, IdGenerator
-from cbp.services import auditing
 from cbp.services.choices import one_of
-from cbp.services.commands import AddGlobalPayee, AddressInput, UpdateGlobalPayee
+from cbp.services.commands import (
+    AddGlobalPayee,
+    AddressInput,
+    ForgetDirectorySearches,
+    UpdateGlobalPayee,
+)
 from cbp.services.dependencies import Dependencies
 
 logger = logging.getLogger("cbp.directory")
@@ -56,17 +61,13 @@ def _new_global_payee(command: AddGlobalPayee, *, ids: IdGenerator) -> GlobalPay
 def add_global_payee(
     command: AddGlobalPayee,
     *,
-    unit_of_work: UnitOfWorkFactory,
-    clock: Clock,
+    uow: UnitOfWork,
     ids: IdGenerator,
     cache: Cache,
 ) -> str:
     """Add a biller to the directory; searches see it at once."""
     payee = _new_global_payee(command, ids=ids)
-    with unit_of_work() as uow:
-        uow.directory.add(payee)
-        auditing.record(uow, command, at=clock.now(), tenant_id=None, subject_id=payee.id)
-        uow.commit()
+    uow.directory.add(payee)
     invalidate_directory_cache(cache, ids)
     return payee.id
 
@@ -91,14 +92,6 @@ def import_directory(
         with deps.unit_of_work() as uow:
             for payee in pending:
                 uow.directory.add(payee)
-            auditing.record(
-                uow,
-                command,
-                at=deps.clock.now(),
-                tenant_id=None,
-                subject_id=pending[0].id,
-                data={"imported": len(pending), "last": pending[-1].id},
-            )
             uow.commit()
         added += len(pending)
         pending.clear()
@@ -123,38 +116,41 @@ def import_directory(
 def update_global_payee(
     command: UpdateGlobalPayee,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    uow: UnitOfWork,
     clock: Clock,
     ids: IdGenerator,
     cache: Cache,
 ) -> None:
     """Change a biller; a status change is announced on ``payee.events``."""
-    with unit_of_work() as uow:
-        payee = uow.directory.get(command.global_payee_id)
-        payee.update(
-            name=command.name,
-            aliases=command.aliases,
-            category=command.category,
-            address=None if command.address is None else to_address(command.address),
-            payment_method=None
-            if command.payment_method is None
-            else one_of(PaymentMethod, command.payment_method, "payment_method"),
-            lead_days=command.lead_days,
-            account_masks=None
-            if command.account_masks is None
-            else tuple(AccountMask(mask) for mask in command.account_masks),
-            popularity=command.popularity,
-        )
-        if command.status is not None:
-            payee.change_status(one_of(PayeeStatus, command.status, "status"), at=clock.now())
-        uow.directory.save(payee)
-        auditing.record(uow, command, at=clock.now(), tenant_id=None, subject_id=payee.id)
-        uow.commit()
+    payee = uow.directory.get(command.global_payee_id)
+    payee.update(
+        name=command.name,
+        aliases=command.aliases,
+        category=command.category,
+        address=None if command.address is None else to_address(command.address),
+        payment_method=None
+        if command.payment_method is None
+        else one_of(PaymentMethod, command.payment_method, "payment_method"),
+        lead_days=command.lead_days,
+        account_masks=None
+        if command.account_masks is None
+        else tuple(AccountMask(mask) for mask in command.account_masks),
+        popularity=command.popularity,
+    )
+    if command.status is not None:
+        payee.change_status(one_of(PayeeStatus, command.status, "status"), at=clock.now())
+    uow.directory.save(payee)
     invalidate_directory_cache(cache, ids)
 
 
 def search_directory(
-    deps: Dependencies, partial_name: str, *, cursor: str | None, limit: int
+    partial_name: str,
+    *,
+    cursor: str | None,
+    limit: int,
+    cache: Cache,
+    reading: Callable[[], AbstractContextManager[UnitOfWork]],
+    ttl_seconds: float,
 ) -> Page[GlobalPayee]:
     """Billers matching ``partial_name``, prefix matches first, cached.
 
@@ -164,19 +160,20 @@ def search_directory(
     text = partial_name.strip()
     if not text or len(text) > MAX_SEARCH_LENGTH:
         raise InvalidInput(f"search text must be 1 to {MAX_SEARCH_LENGTH} characters")
-    key = f"directory:search:{_generation(deps.cache)}:{limit}:{cursor or ''}:{text.casefold()}"
-    if (cached := _cache_get(deps.cache, key)) is not None:
+    key = f"directory:search:{_generation(cache)}:{limit}:{cursor or ''}:{text.casefold()}"
+    if (cached := _cache_get(cache, key)) is not None:
         return _decode_page(cached)
-    with deps.unit_of_work() as uow:
+    with reading() as uow:
         page = uow.directory.search(text, cursor=cursor, limit=limit)
-    _cache_set(deps.cache, key, _encode_page(page), deps.options.directory_cache_ttl_seconds)
+    _cache_set(cache, key, _encode_page(page), ttl_seconds)
     return page
 
 
-def get_global_payee(deps: Dependencies, global_payee_id: str) -> GlobalPayee:
-    """One biller of the directory."""
-    with deps.unit_of_work() as uow:
-        return uow.directory.get(global_payee_id)
+def forget_directory_searches(
+    command: ForgetDirectorySearches, *, cache: Cache, ids: IdGenerator
+) -> None:
+    """Make every cached search stale: the directory changed in a process of its own."""
+    invalidate_directory_cache(cache, ids)
 
 
 def invalidate_directory_cache(cache: Cache, ids: IdGenerator) -> None:

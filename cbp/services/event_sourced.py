@@ -48,12 +48,15 @@ class EventSourcedPayments:
             raise NotFound("payment", payment_id)
         return payment
 
-    def save(self, payment: Payment, headers: Headers) -> list[DomainEvent]:
+    def save(self, payment: Payment) -> list[DomainEvent]:
         """Append the payment's pending events and refresh its view; return them."""
         events = payment.pull_events()
         if events:
             self.events.append(
-                payment.id, events, expected_version=events[0].version - 1, headers=headers
+                payment.id,
+                events,
+                expected_version=events[0].version - 1,
+                headers=Headers(tenant_id=payment.tenant_id),
             )
             self.views.refresh(payment)
             self.changes.saved(payment, events)
@@ -134,13 +137,16 @@ class EventSourcedSchedules:
         return schedule
 
     def save(
-        self, schedule: RecurringSchedule, headers: Headers, is_business_day: IsBusinessDay
+        self, schedule: RecurringSchedule, is_business_day: IsBusinessDay
     ) -> list[DomainEvent]:
         """Append the schedule's pending events and refresh its view; return them."""
         events = schedule.pull_events()
         if events:
             self.events.append(
-                schedule.id, events, expected_version=events[0].version - 1, headers=headers
+                schedule.id,
+                events,
+                expected_version=events[0].version - 1,
+                headers=Headers(tenant_id=schedule.tenant_id),
             )
             self.rebuild_view(schedule, is_business_day)
         return events

@@ -9,19 +9,16 @@ from cbp.domain.customer import Channel
 from cbp.domain.errors import InvalidInput
 from cbp.domain.payment import Payment
 from cbp.domain.payment_exception import ExceptionKind, PaymentException
-from cbp.ports import messages as m
 from cbp.ports.contracts import ExceptionCreated, HandleExceptionTask
-from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.ports.system import Clock, IdGenerator
-from cbp.services import auditing
 from cbp.services.commands import (
-    Command,
     HandleException,
     ResolveException,
     SendCustomerNotification,
 )
 from cbp.services.notifications import notify_customer
-from cbp.services.outbox import already_consumed, headers_for, send
+from cbp.services.outbox import already_consumed, send
 
 
 def fail_with_exception(
@@ -30,14 +27,13 @@ def fail_with_exception(
     code: str,
     reason: str,
     kind: ExceptionKind,
-    headers: m.Headers,
     *,
     ids: IdGenerator,
     at: datetime,
 ) -> None:
     """Fail a payment and open its exception, in the caller's transaction."""
     payment.fail(failure_code=code, reason=reason, at=at)
-    open_exception(uow, payment, ids=ids, at=at, kind=kind, reason_code=code, headers=headers)
+    open_exception(uow, payment, ids=ids, at=at, kind=kind, reason_code=code)
 
 
 def open_exception(
@@ -48,7 +44,6 @@ def open_exception(
     at: datetime,
     kind: ExceptionKind,
     reason_code: str,
-    headers: m.Headers,
 ) -> PaymentException:
     """Open an exception for a failed or returned payment, in the caller's transaction."""
     exception = PaymentException(
@@ -69,39 +64,35 @@ def open_exception(
         kind=kind.value,
         reason_code=reason_code,
     )
-    send(uow, created, headers, ids=ids, at=at, ordering_key=payment.id)
+    send(uow, created, tenant_id=payment.tenant_id, ids=ids, at=at, ordering_key=payment.id)
     task = HandleExceptionTask(tenant_id=exception.tenant_id, exception_id=exception.id)
-    send(uow, task, headers, ids=ids, at=at, ordering_key=payment.id)
+    send(uow, task, tenant_id=payment.tenant_id, ids=ids, at=at, ordering_key=payment.id)
     return exception
 
 
 def handle_exception(
-    command: HandleException, *, unit_of_work: UnitOfWorkFactory, clock: Clock, ids: IdGenerator
+    command: HandleException, *, uow: UnitOfWork, clock: Clock, ids: IdGenerator
 ) -> list[str]:
     """Notify the customer of a new exception on their preferred channels."""
-    with unit_of_work() as uow:
-        now = clock.now()
-        if already_consumed(uow, "handle_exception", command.message_id, at=now):
-            return []
-        exception = uow.exceptions.get(command.tenant_id, command.exception_id)
-        customer = uow.customers.get(exception.tenant_id, exception.customer_id)
-        notification_ids = _create_notifications(
-            uow,
-            command,
-            exception,
-            ids=ids,
-            at=now,
-            channels=customer.notification_channels,
-            template="payment_exception",
-        )
-        uow.commit()
-    return notification_ids
+    now = clock.now()
+    if already_consumed(uow, "handle_exception", command.message_id, at=now):
+        return []
+    exception = uow.exceptions.get(command.tenant_id, command.exception_id)
+    customer = uow.customers.get(exception.tenant_id, exception.customer_id)
+    return _create_notifications(
+        uow,
+        exception,
+        ids=ids,
+        at=now,
+        channels=customer.notification_channels,
+        template="payment_exception",
+    )
 
 
 def send_customer_notification(
     command: SendCustomerNotification,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    uow: UnitOfWork,
     clock: Clock,
     ids: IdGenerator,
 ) -> list[str]:
@@ -110,59 +101,31 @@ def send_customer_notification(
         channels = tuple(Channel(c) for c in command.channels)
     except ValueError:
         raise InvalidInput("channels must be among email, sms, webhook") from None
-    with unit_of_work() as uow:
-        exception = uow.exceptions.get(command.tenant_id, command.exception_id)
-        customer = uow.customers.get(exception.tenant_id, exception.customer_id)
-        channels = channels or customer.notification_channels
-        if (
-            Channel.WEBHOOK in channels
-            and uow.webhook_endpoints.for_tenant(customer.tenant_id) is None
-        ):
-            raise InvalidInput("the tenant has no webhook endpoint: register one first")
-        now = clock.now()
-        notification_ids = _create_notifications(
-            uow,
-            command,
-            exception,
-            ids=ids,
-            at=now,
-            channels=channels,
-            template=command.template,
-        )
-        auditing.record(
-            uow,
-            command,
-            at=now,
-            tenant_id=exception.tenant_id,
-            subject_id=exception.id,
-            data={"notification_ids": notification_ids},
-        )
-        uow.commit()
-    return notification_ids
+    exception = uow.exceptions.get(command.tenant_id, command.exception_id)
+    customer = uow.customers.get(exception.tenant_id, exception.customer_id)
+    channels = channels or customer.notification_channels
+    if Channel.WEBHOOK in channels and uow.webhook_endpoints.for_tenant(customer.tenant_id) is None:
+        raise InvalidInput("the tenant has no webhook endpoint: register one first")
+    now = clock.now()
+    return _create_notifications(
+        uow,
+        exception,
+        ids=ids,
+        at=now,
+        channels=channels,
+        template=command.template,
+    )
 
 
-def resolve_exception(
-    command: ResolveException, *, unit_of_work: UnitOfWorkFactory, clock: Clock
-) -> None:
+def resolve_exception(command: ResolveException, *, uow: UnitOfWork, clock: Clock) -> None:
     """Close an exception; resolving twice is an illegal transition."""
-    with unit_of_work() as uow:
-        exception = uow.exceptions.get(command.tenant_id, command.exception_id)
-        exception.resolve(resolution=command.resolution, at=clock.now())
-        uow.exceptions.save(exception)
-        auditing.record(
-            uow,
-            command,
-            at=clock.now(),
-            tenant_id=exception.tenant_id,
-            subject_id=exception.id,
-            data={"resolution": command.resolution},
-        )
-        uow.commit()
+    exception = uow.exceptions.get(command.tenant_id, command.exception_id)
+    exception.resolve(resolution=command.resolution, at=clock.now())
+    uow.exceptions.save(exception)
 
 
 def _create_notifications(
     uow: UnitOfWork,
-    command: Command,
     exception: PaymentException,
     *,
     ids: IdGenerator,
@@ -174,7 +137,6 @@ def _create_notifications(
     return notify_customer(
         uow,
         customer,
-        headers_for(command, exception.tenant_id),
         channels=channels,
         template=template,
         payload={

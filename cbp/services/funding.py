@@ -11,12 +11,10 @@ from cbp.domain.micro_deposits import VerificationMethod
 from cbp.domain.verification import VerificationStatus
 from cbp.ports.errors import DependencyError
 from cbp.ports.outside import AccountVerifier
-from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
-from cbp.services import auditing
 from cbp.services.choices import one_of
 from cbp.services.commands import AddFundingAccount, VerifyFundingAccount
-from cbp.services.dependencies import ServiceOptions
 from cbp.services.micro_deposits import micro_deposit_amounts
 from cbp.services.outbox import already_consumed
 
@@ -24,11 +22,11 @@ from cbp.services.outbox import already_consumed
 def add_funding_account(
     command: AddFundingAccount,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    uow: UnitOfWork,
     clock: Clock,
     ids: IdGenerator,
     verifier: AccountVerifier,
-    options: ServiceOptions,
+    micro_deposit_expiry_seconds: float,
 ) -> str:
     """Add a customer's bank account and verify it before it can fund payments.
 
@@ -52,7 +50,7 @@ def add_funding_account(
     )
     verified: bool | None = None
     if method is VerificationMethod.MICRO_DEPOSITS:
-        expires_at = clock.now() + timedelta(seconds=options.micro_deposit_expiry_seconds)
+        expires_at = clock.now() + timedelta(seconds=micro_deposit_expiry_seconds)
         account.start_micro_deposits(micro_deposit_amounts(), expires_at=expires_at, at=clock.now())
     else:
         try:
@@ -62,22 +60,8 @@ def add_funding_account(
         else:
             verified = result.verified
             account.record_verification(verified=verified, reason=result.reason, at=clock.now())
-    with unit_of_work() as uow:
-        uow.customers.get(command.tenant_id, command.customer_id)
-        uow.funding_accounts.add(account)
-        auditing.record(
-            uow,
-            command,
-            at=clock.now(),
-            tenant_id=account.tenant_id,
-            subject_id=account.id,
-            data={
-                "account_number": account.account_number_masked,
-                "verification": method.value,
-                "verified": verified,
-            },
-        )
-        uow.commit()
+    uow.customers.get(command.tenant_id, command.customer_id)
+    uow.funding_accounts.add(account)
     return account.id
 
 
@@ -108,12 +92,4 @@ def verify_funding_account(
             return
         account.record_verification(verified=result.verified, reason=result.reason, at=clock.now())
         uow.funding_accounts.save(account)
-        auditing.record(
-            uow,
-            command,
-            at=clock.now(),
-            tenant_id=account.tenant_id,
-            subject_id=account.id,
-            data={"verified": result.verified},
-        )
         uow.commit()

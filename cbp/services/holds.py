@@ -12,12 +12,12 @@ from cbp.domain.payment import Payment, PaymentStatus
 from cbp.domain.payment_exception import ExceptionKind
 from cbp.domain.verification import VerificationStatus
 from cbp.ports.storage.payments import PaymentFilter
-from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
 from cbp.services.commands import SettleHeldPayments
 from cbp.services.exceptions import fail_with_exception
-from cbp.services.outbox import already_consumed, headers_for
-from cbp.services.payments import hold_for_queueing, queue_processing, save_payment
+from cbp.services.outbox import already_consumed
+from cbp.services.payments import hold_for_queueing, queue_processing
 
 #: The failure code of a held payment whose payee failed verification.
 PAYEE_VERIFICATION_FAILED = "payee_verification_failed"
@@ -29,7 +29,7 @@ _PAGE = 500
 def settle_held_payments(
     command: SettleHeldPayments,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    uow: UnitOfWork,
     clock: Clock,
     ids: IdGenerator,
     calendar: BusinessCalendar,
@@ -47,25 +47,23 @@ def settle_held_payments(
     """
     now = clock.now()
     settled = 0
-    with unit_of_work() as uow:
-        if already_consumed(uow, _CONSUMER, command.message_id, at=now):
-            return 0
-        held = sorted(_held(uow, command), key=lambda p: (p.tenant_id, p.payee_id, p.id))
-        # NOTE: every customer at once, in the one order all holders take, before any
-        # stream is read again: a release queues payments as the sweep does
-        hold_for_queueing(uow, held)
-        for (tenant_id, payee_id), group in groupby(held, key=lambda p: (p.tenant_id, p.payee_id)):
-            payee = uow.payees.get(tenant_id, payee_id)
-            if payee.verification_status is VerificationStatus.PENDING:
-                continue
-            payments = [uow.payments.get(tenant_id, p.id) for p in group]
-            payments = [p for p in payments if p.status is PaymentStatus.HELD]
-            if payee.verification_status is VerificationStatus.VERIFIED:
-                _release(uow, payments, payee, command, calendar=calendar, ids=ids, at=now)
-            else:
-                _fail(uow, payments, command, ids=ids, at=now)
-            settled += len(payments)
-        uow.commit()
+    if already_consumed(uow, _CONSUMER, command.message_id, at=now):
+        return 0
+    held = sorted(_held(uow, command), key=lambda p: (p.tenant_id, p.payee_id, p.id))
+    # NOTE: every customer at once, in the one order all holders take, before any
+    # stream is read again: a release queues payments as the sweep does
+    hold_for_queueing(uow, held)
+    for (tenant_id, payee_id), group in groupby(held, key=lambda p: (p.tenant_id, p.payee_id)):
+        payee = uow.payees.get(tenant_id, payee_id)
+        if payee.verification_status is VerificationStatus.PENDING:
+            continue
+        payments = [uow.payments.get(tenant_id, p.id) for p in group]
+        payments = [p for p in payments if p.status is PaymentStatus.HELD]
+        if payee.verification_status is VerificationStatus.VERIFIED:
+            _release(uow, payments, payee, calendar=calendar, ids=ids, at=now)
+        else:
+            _fail(uow, payments, ids=ids, at=now)
+        settled += len(payments)
     return settled
 
 
@@ -89,7 +87,6 @@ def _release(
     uow: UnitOfWork,
     payments: list[Payment],
     payee: Payee,
-    command: SettleHeldPayments,
     *,
     calendar: BusinessCalendar,
     ids: IdGenerator,
@@ -106,30 +103,26 @@ def _release(
             send_on = earliest
             deliver_by = deliver_by_date(send_on, payee.lead_days, calendar.is_business_day)
         payment.release(send_on=send_on, deliver_by=deliver_by, at=at)
-        save_payment(uow, payment, command, at=at)
+        uow.payments.save(payment)
         if payment.is_due(today):
-            headers = headers_for(command, payment.tenant_id)
-            queue_processing(uow, payment, headers, ids=ids, at=at)
+            queue_processing(uow, payment, ids=ids, at=at)
 
 
 def _fail(
     uow: UnitOfWork,
     payments: list[Payment],
-    command: SettleHeldPayments,
     *,
     ids: IdGenerator,
     at: datetime,
 ) -> None:
     for payment in payments:
-        headers = headers_for(command, payment.tenant_id)
         fail_with_exception(
             uow,
             payment,
             PAYEE_VERIFICATION_FAILED,
             "the payee's account number failed verification",
             ExceptionKind.INVALID_ACCOUNT,
-            headers,
             ids=ids,
             at=at,
         )
-        save_payment(uow, payment, command, at=at)
+        uow.payments.save(payment)

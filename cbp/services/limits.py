@@ -8,36 +8,19 @@ from datetime import date
 from cbp.domain.customer import Tenant
 from cbp.domain.money import Money
 from cbp.domain.payment import Payment
-from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from cbp.ports.system import Clock
-from cbp.services import auditing
+from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.services.commands import SetCustomerLimits
 
 
-def set_customer_limits(
-    command: SetCustomerLimits, *, unit_of_work: UnitOfWorkFactory, clock: Clock
-) -> None:
+def set_customer_limits(command: SetCustomerLimits, *, uow: UnitOfWork) -> None:
     """Change the limits; payments made from now on are checked against them."""
-    with unit_of_work() as uow:
-        tenant = uow.tenants.get(command.tenant_id)
-        policy = replace(
-            tenant.policy,
-            customer_daily_limit=command.daily_limit,
-            customer_payment_limit=command.payment_limit,
-        )
-        uow.tenants.save(replace(tenant, policy=policy))
-        auditing.record(
-            uow,
-            command,
-            at=clock.now(),
-            tenant_id=tenant.id,
-            subject_id=tenant.id,
-            data={
-                "daily_limit": _text(command.daily_limit),
-                "payment_limit": _text(command.payment_limit),
-            },
-        )
-        uow.commit()
+    tenant = uow.tenants.get(command.tenant_id)
+    policy = replace(
+        tenant.policy,
+        customer_daily_limit=command.daily_limit,
+        customer_payment_limit=command.payment_limit,
+    )
+    uow.tenants.save(replace(tenant, policy=policy))
 
 
 def check_customer_limits(

@@ -8,12 +8,11 @@ from cbp.domain.errors import InvalidInput, MicroDepositsNotConfirmed
 from cbp.domain.micro_deposits import Confirmation
 from cbp.domain.money import Money
 from cbp.ports.outside import Credit, PaymentProcessor
-from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
-from cbp.services import auditing
 from cbp.services.commands import ConfirmMicroDeposits, ExpireMicroDeposits, SendMicroDeposits
 from cbp.services.notifications import notify_account_holder
-from cbp.services.outbox import already_consumed, headers_for
+from cbp.services.outbox import already_consumed
 
 #: The template of the notice a customer gets when their micro-deposits expire unconfirmed.
 MICRO_DEPOSITS_EXPIRED = "micro_deposits_expired"
@@ -59,21 +58,13 @@ def send_micro_deposits(
     with unit_of_work() as uow:
         if already_consumed(uow, "send_micro_deposits", command.message_id, at=clock.now()):
             return
-        auditing.record(
-            uow,
-            command,
-            at=clock.now(),
-            tenant_id=account.tenant_id,
-            subject_id=account.id,
-            data={"credits": 2},
-        )
         uow.commit()
 
 
 def confirm_micro_deposits(
     command: ConfirmMicroDeposits,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    uow: UnitOfWork,
     clock: Clock,
 ) -> Confirmation:
     """Check the customer's two amounts; three wrong answers, or the expiry, fail the account.
@@ -86,20 +77,10 @@ def confirm_micro_deposits(
     if len(answer) != 2 or not all(1 <= amount.minor <= 99 for amount in answer):
         # NOTE: no micro-deposit looks like this; refused without spending a try
         raise InvalidInput("answer with the two amounts credited, each from 0.01 to 0.99")
-    with unit_of_work() as uow:
-        uow.funding_accounts.hold(command.tenant_id, command.account_id)
-        account = uow.funding_accounts.get(command.tenant_id, command.account_id)
-        outcome = account.confirm_micro_deposits(answer, at=clock.now())
-        uow.funding_accounts.save(account)
-        auditing.record(
-            uow,
-            command,
-            at=clock.now(),
-            tenant_id=account.tenant_id,
-            subject_id=account.id,
-            data={"outcome": outcome.value},
-        )
-        uow.commit()
+    uow.funding_accounts.hold(command.tenant_id, command.account_id)
+    account = uow.funding_accounts.get(command.tenant_id, command.account_id)
+    outcome = account.confirm_micro_deposits(answer, at=clock.now())
+    uow.funding_accounts.save(account)
     challenge = account.micro_deposits
     if outcome is Confirmation.MISMATCH and challenge is not None:
         raise MicroDepositsNotConfirmed(
@@ -118,7 +99,7 @@ def confirm_micro_deposits(
 
 
 def expire_micro_deposits(
-    command: ExpireMicroDeposits, *, unit_of_work: UnitOfWorkFactory, clock: Clock, ids: IdGenerator
+    command: ExpireMicroDeposits, *, uow: UnitOfWork, clock: Clock, ids: IdGenerator
 ) -> int:
     """Fail the accounts whose micro-deposits were left unconfirmed past their expiry.
 
@@ -130,24 +111,21 @@ def expire_micro_deposits(
     """
     now = clock.now()
     expired = 0
-    with unit_of_work() as uow:
-        for waiting in uow.funding_accounts.awaiting_micro_deposits(limit=command.limit):
-            challenge = waiting.micro_deposits
-            if challenge is None or now < challenge.expires_at:
-                continue
-            uow.funding_accounts.hold(waiting.tenant_id, waiting.id)
-            account = uow.funding_accounts.get(waiting.tenant_id, waiting.id)
-            if account.expire_micro_deposits(at=now):
-                uow.funding_accounts.save(account)
-                notify_account_holder(
-                    uow,
-                    account,
-                    headers_for(command, account.tenant_id),
-                    template=MICRO_DEPOSITS_EXPIRED,
-                    payload={"funding_account_id": account.id},
-                    ids=ids,
-                    at=now,
-                )
-                expired += 1
-        uow.commit()
+    for waiting in uow.funding_accounts.awaiting_micro_deposits(limit=command.limit):
+        challenge = waiting.micro_deposits
+        if challenge is None or now < challenge.expires_at:
+            continue
+        uow.funding_accounts.hold(waiting.tenant_id, waiting.id)
+        account = uow.funding_accounts.get(waiting.tenant_id, waiting.id)
+        if account.expire_micro_deposits(at=now):
+            uow.funding_accounts.save(account)
+            notify_account_holder(
+                uow,
+                account,
+                template=MICRO_DEPOSITS_EXPIRED,
+                payload={"funding_account_id": account.id},
+                ids=ids,
+                at=now,
+            )
+            expired += 1
     return expired

@@ -12,7 +12,6 @@ from cbp.domain.errors import IllegalTransition
 from cbp.domain.funding import FundingAccount
 from cbp.domain.notification import Notification, NotificationStatus
 from cbp.domain.webhook_endpoint import EndpointStatus, WebhookEndpoint, next_retry
-from cbp.ports import messages as m
 from cbp.ports.contracts import DeliverNotificationTask, WebhookEndpointPaused
 from cbp.ports.errors import (
     DependencyDeferred,
@@ -25,7 +24,6 @@ from cbp.ports.outside import Notifier, WebhookSender
 from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import DeliverNotification
-from cbp.services.dependencies import ServiceOptions
 from cbp.services.outbox import send
 
 #: How long a notice waits before trying a channel that is down again (capped by settings).
@@ -44,20 +42,18 @@ class DeliveryOutcome(enum.StrEnum):
 def queue_notification(
     uow: UnitOfWork,
     notification: Notification,
-    headers: m.Headers,
     *,
     ids: IdGenerator,
     at: datetime,
 ) -> None:
     """Store a notification and queue its delivery, in the caller's transaction."""
     uow.notifications.add(notification)
-    queue_delivery(uow, notification, headers, ids=ids, at=at)
+    queue_delivery(uow, notification, ids=ids, at=at)
 
 
 def notify_customer(
     uow: UnitOfWork,
     customer: Customer,
-    headers: m.Headers,
     *,
     channels: tuple[Channel, ...],
     template: str,
@@ -84,7 +80,7 @@ def notify_customer(
             payload=payload,
             created_at=at,
         )
-        queue_notification(uow, notification, headers, ids=ids, at=at)
+        queue_notification(uow, notification, ids=ids, at=at)
         created.append(notification.id)
     return created
 
@@ -92,7 +88,6 @@ def notify_customer(
 def notify_account_holder(
     uow: UnitOfWork,
     account: FundingAccount,
-    headers: m.Headers,
     *,
     template: str,
     payload: dict[str, Any],
@@ -104,7 +99,6 @@ def notify_account_holder(
     return notify_customer(
         uow,
         customer,
-        headers,
         channels=customer.notification_channels,
         template=template,
         payload=payload,
@@ -116,7 +110,6 @@ def notify_account_holder(
 def queue_delivery(
     uow: UnitOfWork,
     notification: Notification,
-    headers: m.Headers,
     *,
     ids: IdGenerator,
     at: datetime,
@@ -128,7 +121,14 @@ def queue_delivery(
     order queued; by default each notification is on its own.
     """
     task = DeliverNotificationTask(notification_id=notification.id)
-    send(uow, task, headers, ids=ids, at=at, ordering_key=after or notification.id)
+    send(
+        uow,
+        task,
+        tenant_id=notification.tenant_id,
+        ids=ids,
+        at=at,
+        ordering_key=after or notification.id,
+    )
 
 
 def outcome_of(notification: Notification) -> DeliveryOutcome:
@@ -148,7 +148,9 @@ def deliver_notification(
     ids: IdGenerator,
     notifier: Notifier,
     webhooks: WebhookSender,
-    options: ServiceOptions,
+    max_notification_attempts: int,
+    webhook_retry_schedule: tuple[float, ...],
+    webhook_pause_after_seconds: float,
 ) -> DeliveryOutcome:
     """Try to deliver; record the attempt and say whether to retry.
 
@@ -175,7 +177,8 @@ def deliver_notification(
             clock=clock,
             ids=ids,
             webhooks=webhooks,
-            options=options,
+            retry_schedule=webhook_retry_schedule,
+            pause_after_seconds=webhook_pause_after_seconds,
         )
     error: str | None = None
     try:
@@ -196,7 +199,7 @@ def deliver_notification(
         if error is None:
             _record_sent(uow, notification, at=clock.now())
         else:
-            notification.record_failure(error=error, max_attempts=options.max_notification_attempts)
+            notification.record_failure(error=error, max_attempts=max_notification_attempts)
         uow.notifications.save(notification)
         uow.commit()
     outcome = outcome_of(notification)
@@ -225,7 +228,8 @@ def _deliver_webhook(
     clock: Clock,
     ids: IdGenerator,
     webhooks: WebhookSender,
-    options: ServiceOptions,
+    retry_schedule: tuple[float, ...],
+    pause_after_seconds: float,
 ) -> DeliveryOutcome:
     """One attempt to the tenant's endpoint, on the webhook schedule (days, not minutes).
 
@@ -249,7 +253,7 @@ def _deliver_webhook(
             raise
         except DependencyError as failure:
             error, endpoint_failed = failure.detail, True
-    schedule = options.webhook_retry_schedule
+    schedule = retry_schedule
     with unit_of_work() as uow:
         notification = uow.notifications.get_any(notification.id)
         if notification.is_settled:
@@ -267,7 +271,7 @@ def _deliver_webhook(
                 max_attempts=notification.attempts + 1 if final else len(schedule) + 1,
             )
             if endpoint is not None and endpoint_failed:
-                pause_after = timedelta(seconds=options.webhook_pause_after_seconds)
+                pause_after = timedelta(seconds=pause_after_seconds)
                 _count_endpoint_failure(uow, endpoint, ids=ids, at=now, pause_after=pause_after)
         uow.notifications.save(notification)
         uow.commit()
@@ -292,7 +296,6 @@ def _count_endpoint_failure(
         uow.webhook_endpoints.save_health(endpoint)
     if not paused:
         return
-    headers = m.Headers(tenant_id=endpoint.tenant_id)
     failing_since = endpoint.failing_since.isoformat() if endpoint.failing_since else None
     announcement = WebhookEndpointPaused(
         tenant_id=endpoint.tenant_id,
@@ -300,7 +303,7 @@ def _count_endpoint_failure(
         failing_since=failing_since,
         at=at.isoformat(),
     )
-    send(uow, announcement, headers, ids=ids, at=at)
+    send(uow, announcement, tenant_id=endpoint.tenant_id, ids=ids, at=at)
     tenant = uow.tenants.get(endpoint.tenant_id)
     if tenant.contact_email is None:
         return
@@ -318,4 +321,4 @@ def _count_endpoint_failure(
         },
         created_at=at,
     )
-    queue_notification(uow, notice, headers, ids=ids, at=at)
+    queue_notification(uow, notice, ids=ids, at=at)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from cbp.domain import identifiers
@@ -10,37 +10,29 @@ from cbp.domain.events import DomainEvent
 from cbp.domain.payment import PaymentSnapshot
 from cbp.ports import messages as m
 from cbp.ports.contracts import BreakerStateChanged, Contract, PayeeEvent, PaymentStatusChanged
-from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.events import Recorded
+from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.ports.system import Clock, IdGenerator
-from cbp.services.commands import AnnounceBreakerChange, Command, current_command
-
-
-def headers_for(command: Command, tenant_id: str | None) -> m.Headers:
-    """Message headers carrying the command's tenant, correlation and trace."""
-    return m.Headers(
-        tenant_id=tenant_id,
-        correlation_id=command.correlation_id,
-        traceparent=command.traceparent,
-    )
+from cbp.services.commands import AnnounceBreakerChange, Command
 
 
 def send(
     uow: UnitOfWork,
     contract: Contract,
-    headers: m.Headers,
     *,
+    tenant_id: str | None,
     ids: IdGenerator,
     at: datetime,
     ordering_key: str | None = None,
     causation_id: str | None = None,
 ) -> None:
-    """Put a task or event in the outbox, to be sent when the unit of work commits.
+    """Put a task or event for ``tenant_id`` in the outbox, sent when the unit of work commits.
 
     Messages sharing an ``ordering_key`` reach each subscriber in the order
     they were sent; ``causation_id`` names the event that caused this one.
+    The correlation and trace of the command that sent it are added by the
+    command bus once the handler has returned.
     """
-    if causation_id is not None:
-        headers = replace(headers, causation_id=causation_id)
     uow.outbox.add(
         m.Message(
             message_id=ids.new(identifiers.MESSAGE),
@@ -50,41 +42,45 @@ def send(
             payload=contract.encode(),
             created_at=at,
             ordering_key=ordering_key,
-            headers=headers,
+            headers=m.Headers(tenant_id=tenant_id, causation_id=causation_id),
         )
     )
 
 
 @dataclass(frozen=True)
 class EventPublisher:
-    """The one place recorded events leave: into the outbox, just before a commit.
+    """The one place recorded events leave: into the outbox of their unit of work.
 
-    Every unit of work a handler opens hands it what its aggregates recorded
-    (a payment's events, a payee's, a funding account's, a biller's); the
-    headers come from the command being handled.
+    The command bus hands it what a handler's aggregates recorded (a
+    payment's events, a payee's, a funding account's, a biller's) with the
+    command, whose tenant, correlation and trace the messages carry. Units
+    of work opened outside the bus run it just before they commit, with no
+    command.
     """
 
     ids: IdGenerator
     clock: Clock
 
-    def __call__(self, uow: UnitOfWork) -> None:
-        """Publish what ``uow`` collected since its last commit."""
-        command = current_command()
-        for recorded in uow.collect_new_events():
+    def __call__(self, uow: UnitOfWork, command: Command | None = None) -> list[Recorded]:
+        """Publish what ``uow`` collected since it last published, caused by ``command``.
+
+        Returns what it published, for the bus to record in the audit log.
+        """
+        collected = uow.collect_new_events()
+        for recorded in collected:
             if recorded.payment is not None:
-                self._payment_changed(uow, command, recorded.payment, recorded.events)
+                self._payment_changed(uow, recorded.payment, recorded.events)
             else:
-                self._payee_events(uow, command, recorded.events)
+                self._payee_events(uow, recorded.events)
+        if command is not None:
+            uow.events.stamp_cause(command.correlation_id, command.traceparent)
+            uow.outbox.stamp_cause(command.correlation_id, command.traceparent)
+        return collected
 
     def _payment_changed(
-        self,
-        uow: UnitOfWork,
-        command: Command | None,
-        payment: PaymentSnapshot,
-        events: list[DomainEvent],
+        self, uow: UnitOfWork, payment: PaymentSnapshot, events: list[DomainEvent]
     ) -> None:
         """One payment.status.changed per event, with the payment's state after them."""
-        headers = _headers(command, payment.tenant_id)
         for event in events:
             changed = PaymentStatusChanged(
                 payment_id=payment.id,
@@ -99,32 +95,25 @@ class EventPublisher:
             send(
                 uow,
                 changed,
-                headers,
+                tenant_id=payment.tenant_id,
                 ids=self.ids,
                 at=self.clock.now(),
                 ordering_key=payment.id,
                 causation_id=event.event_id,
             )
 
-    def _payee_events(
-        self, uow: UnitOfWork, command: Command | None, events: list[DomainEvent]
-    ) -> None:
+    def _payee_events(self, uow: UnitOfWork, events: list[DomainEvent]) -> None:
         """Payee, funding account and biller events on payee.events, as recorded."""
         for event in events:
-            headers = _headers(command, getattr(event, "tenant_id", None))
             send(
                 uow,
                 PayeeEvent.of(event),
-                headers,
+                tenant_id=getattr(event, "tenant_id", None),
                 ids=self.ids,
                 at=self.clock.now(),
                 ordering_key=event.stream_id,
                 causation_id=event.event_id,
             )
-
-
-def _headers(command: Command | None, tenant_id: str | None) -> m.Headers:
-    return m.Headers(tenant_id=tenant_id) if command is None else headers_for(command, tenant_id)
 
 
 def already_consumed(
@@ -143,18 +132,16 @@ def already_consumed(
 def announce_breaker_change(
     command: AnnounceBreakerChange,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    uow: UnitOfWork,
     ids: IdGenerator,
     clock: Clock,
 ) -> None:
     """Publish a breaker's change of state on system.events, for operators' subscribers."""
     now = clock.now()
-    with unit_of_work() as uow:
-        changed = BreakerStateChanged(
-            breaker=command.breaker,
-            from_state=command.old_state,
-            to_state=command.new_state,
-            at=now.isoformat(),
-        )
-        send(uow, changed, headers_for(command, None), ids=ids, at=now)
-        uow.commit()
+    changed = BreakerStateChanged(
+        breaker=command.breaker,
+        from_state=command.old_state,
+        to_state=command.new_state,
+        at=now.isoformat(),
+    )
+    send(uow, changed, tenant_id=None, ids=ids, at=now)

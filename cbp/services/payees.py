@@ -9,18 +9,15 @@ from cbp.domain.errors import InvalidInput, PayeeNotPayable
 from cbp.domain.payee import Payee
 from cbp.domain.verification import VerificationStatus
 from cbp.ports.outside import AccountVerifier
-from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
-from cbp.services import auditing
 from cbp.services.choices import one_of
 from cbp.services.commands import AddPayee, UpdatePayee, VerifyPayeeAccount
 from cbp.services.directory import to_address
 from cbp.services.outbox import already_consumed
 
 
-def add_payee(
-    command: AddPayee, *, unit_of_work: UnitOfWorkFactory, clock: Clock, ids: IdGenerator
-) -> str:
+def add_payee(command: AddPayee, *, uow: UnitOfWork, clock: Clock, ids: IdGenerator) -> str:
     """Add a payee; its AccountUpdated event starts account verification.
 
     A directory payee takes the biller's name, lead days and account masks;
@@ -28,75 +25,58 @@ def add_payee(
     name and an address.
     """
     now = clock.now()
-    with unit_of_work() as uow:
-        customer = uow.customers.get(command.tenant_id, command.customer_id)
-        if command.global_payee_id is not None:
-            biller = uow.directory.get(command.global_payee_id)
-            if not biller.is_payable:
-                raise PayeeNotPayable(f"biller {biller.id} is {biller.status.value}")
-            payee = Payee(
-                id=ids.new(identifiers.PAYEE),
-                tenant_id=customer.tenant_id,
-                customer_id=customer.id,
-                global_payee_id=biller.id,
-                name=biller.name,
-                account_number=check_account_against_masks(
-                    command.account_number, biller.account_masks
-                ),
-                nickname=command.nickname,
-                lead_days=biller.lead_days,
-                created_at=now,
-            )
-        else:
-            if command.name is None or command.address is None:
-                raise InvalidInput("a personal payee needs a name and an address")
-            payee = Payee(
-                id=ids.new(identifiers.PAYEE),
-                tenant_id=customer.tenant_id,
-                customer_id=customer.id,
-                name=command.name,
-                address=to_address(command.address),
-                account_number=normalize_account_number(command.account_number),
-                nickname=command.nickname,
-                created_at=now,
-            )
-        payee.request_verification(at=now)
-        uow.payees.add(payee)
-        auditing.record(
-            uow,
-            command,
-            at=clock.now(),
-            tenant_id=payee.tenant_id,
-            subject_id=payee.id,
-            data={"account_number": payee.account_number_masked},
+    customer = uow.customers.get(command.tenant_id, command.customer_id)
+    if command.global_payee_id is not None:
+        biller = uow.directory.get(command.global_payee_id)
+        if not biller.is_payable:
+            raise PayeeNotPayable(f"biller {biller.id} is {biller.status.value}")
+        payee = Payee(
+            id=ids.new(identifiers.PAYEE),
+            tenant_id=customer.tenant_id,
+            customer_id=customer.id,
+            global_payee_id=biller.id,
+            name=biller.name,
+            account_number=check_account_against_masks(
+                command.account_number, biller.account_masks
+            ),
+            nickname=command.nickname,
+            lead_days=biller.lead_days,
+            created_at=now,
         )
-        uow.commit()
+    else:
+        if command.name is None or command.address is None:
+            raise InvalidInput("a personal payee needs a name and an address")
+        payee = Payee(
+            id=ids.new(identifiers.PAYEE),
+            tenant_id=customer.tenant_id,
+            customer_id=customer.id,
+            name=command.name,
+            address=to_address(command.address),
+            account_number=normalize_account_number(command.account_number),
+            nickname=command.nickname,
+            created_at=now,
+        )
+    payee.request_verification(at=now)
+    uow.payees.add(payee)
     return payee.id
 
 
-def update_payee(command: UpdatePayee, *, unit_of_work: UnitOfWorkFactory, clock: Clock) -> None:
+def update_payee(command: UpdatePayee, *, uow: UnitOfWork, clock: Clock) -> None:
     """Change a payee; a new account number is verified again."""
     now = clock.now()
-    with unit_of_work() as uow:
-        payee = uow.payees.get(command.tenant_id, command.payee_id)
-        if command.nickname is not None:
-            payee.nickname = command.nickname
-        if command.account_number is not None:
-            masks = (
-                uow.directory.get(payee.global_payee_id).account_masks
-                if payee.global_payee_id
-                else ()
-            )
-            payee.change_account_number(
-                check_account_against_masks(command.account_number, masks), at=now
-            )
-        if command.status is not None:
-            payee.change_status(one_of(PayeeStatus, command.status, "status"), at=now)
-        uow.payees.save(payee)
-        auditing.record(
-            uow, command, at=clock.now(), tenant_id=payee.tenant_id, subject_id=payee.id
+    payee = uow.payees.get(command.tenant_id, command.payee_id)
+    if command.nickname is not None:
+        payee.nickname = command.nickname
+    if command.account_number is not None:
+        masks = (
+            uow.directory.get(payee.global_payee_id).account_masks if payee.global_payee_id else ()
         )
-        uow.commit()
+        payee.change_account_number(
+            check_account_against_masks(command.account_number, masks), at=now
+        )
+    if command.status is not None:
+        payee.change_status(one_of(PayeeStatus, command.status, "status"), at=now)
+    uow.payees.save(payee)
 
 
 def verify_payee_account(
@@ -131,12 +111,4 @@ def verify_payee_account(
             return
         payee.record_verification(verified=result.verified, reason=result.reason, at=clock.now())
         uow.payees.save(payee)
-        auditing.record(
-            uow,
-            command,
-            at=clock.now(),
-            tenant_id=payee.tenant_id,
-            subject_id=payee.id,
-            data={"verified": result.verified},
-        )
         uow.commit()

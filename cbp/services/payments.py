@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from cbp.domain import identifiers
 from cbp.domain.calendar import deliver_by_date
+from cbp.domain.delivery_quote import check_arrives_by
 from cbp.domain.errors import (
     FundingAccountNotUsable,
     IllegalTransition,
@@ -16,15 +17,13 @@ from cbp.domain.errors import (
 )
 from cbp.domain.money import Money
 from cbp.domain.payment import WAITING, Payment
-from cbp.ports import messages as m
 from cbp.ports.contracts import ProcessPaymentTask
 from cbp.ports.storage.payments import PaymentParties
-from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
-from cbp.services import auditing
-from cbp.services.commands import CancelPayment, ChangePayment, Command, CreateOneTimePayment
+from cbp.services.commands import CancelPayment, ChangePayment, CreateOneTimePayment
 from cbp.services.limits import check_customer_limits, check_daily_total
-from cbp.services.outbox import headers_for, send
+from cbp.services.outbox import send
 
 #: Why a payment to a payee still being verified is held.
 AWAITING_PAYEE_VERIFICATION = "payee account verification pending"
@@ -35,7 +34,7 @@ PAYMENT_PROCESSOR = "payment-processor"
 def create_one_time_payment(
     command: CreateOneTimePayment,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    uow: UnitOfWork,
     clock: Clock,
     ids: IdGenerator,
     calendar: BusinessCalendar,
@@ -47,36 +46,28 @@ def create_one_time_payment(
     account is still being verified.
     """
     now = clock.now()
-    with unit_of_work() as uow:
-        parties = uow.parties.for_payment(
-            command.tenant_id, command.customer_id, command.payee_id, command.funding_account_id
-        )
-        check_payable(parties, accept_pending_payee=True)
-        amount = Money.of(command.amount, command.currency)
-        policy = parties.tenant.policy
-        policy.check_amount(amount)
-        send_on = policy.resolve_send_on(command.send_on, now, calendar.is_business_day)
-        payment = open_payment(
-            uow,
-            parties,
-            amount=amount,
-            send_on=send_on,
-            memo=command.memo,
-            requested_send_on=command.send_on if command.send_on not in (None, send_on) else None,
-            headers=headers_for(command, parties.tenant.id),
-            ids=ids,
-            calendar=calendar,
-            at=now,
-        )
-        auditing.record(
-            uow,
-            command,
-            at=clock.now(),
-            tenant_id=payment.tenant_id,
-            subject_id=payment.id,
-            data={"amount": str(amount.amount), "currency": amount.currency},
-        )
-        uow.commit()
+    parties = uow.parties.for_payment(
+        command.tenant_id, command.customer_id, command.payee_id, command.funding_account_id
+    )
+    check_payable(parties, accept_pending_payee=True)
+    amount = Money.of(command.amount, command.currency)
+    policy = parties.tenant.policy
+    policy.check_amount(amount)
+    send_on = policy.resolve_send_on(command.send_on, now, calendar.is_business_day)
+    if command.due_on is not None:
+        check_arrives_by(command.due_on, send_on, parties.payee.lead_days, calendar.is_business_day)
+    payment = open_payment(
+        uow,
+        parties,
+        amount=amount,
+        send_on=send_on,
+        memo=command.memo,
+        requested_send_on=command.send_on if command.send_on not in (None, send_on) else None,
+        due_on=command.due_on,
+        ids=ids,
+        calendar=calendar,
+        at=now,
+    )
     return payment.id
 
 
@@ -87,11 +78,11 @@ def open_payment(
     amount: Money,
     send_on: date,
     memo: str | None,
-    headers: m.Headers,
     ids: IdGenerator,
     calendar: BusinessCalendar,
     at: datetime,
     requested_send_on: date | None = None,
+    due_on: date | None = None,
 ) -> Payment:
     """Save a new payment between parties that passed ``check_payable``, for a checked amount.
 
@@ -114,22 +105,23 @@ def open_payment(
         deliver_by=deliver_by_date(send_on, parties.payee.lead_days, calendar.is_business_day),
         memo=memo,
         requested_send_on=requested_send_on,
+        due_on=due_on,
         at=at,
     )
     if parties.payee.awaits_verification:
         payment.hold(reason=AWAITING_PAYEE_VERIFICATION, at=at)
     else:
         payment.validate(at=at)
-    uow.payments.save(payment, headers)
+    uow.payments.save(payment)
     if payment.is_due(tenant.policy.local_now(at).date()):
-        queue_processing(uow, payment, headers, ids=ids, at=at)
+        queue_processing(uow, payment, ids=ids, at=at)
     return payment
 
 
 def change_payment(
     command: ChangePayment,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    uow: UnitOfWork,
     clock: Clock,
     ids: IdGenerator,
     calendar: BusinessCalendar,
@@ -139,63 +131,54 @@ def change_payment(
     Only until the payment is due or queued to be sent: from then on what
     the processor receives is fixed. The customer is held, as the queueing
     of a payment holds it, so a change and a queueing never cross. The new
-    terms pass the same checks as a new payment's; a new date of today
-    queues the payment at once.
+    terms pass the same checks as a new payment's, its bill's due date
+    included; a new date of today queues the payment at once.
     """
     if command.amount is None and command.send_on is None and command.memo is None:
         raise InvalidInput("give at least one of amount, send_on and memo to change")
     now = clock.now()
-    with unit_of_work() as uow:
-        payment = uow.payments.get(command.tenant_id, command.payment_id)
-        uow.customers.hold(payment.tenant_id, payment.customer_id)
-        tenant = uow.tenants.get(payment.tenant_id)
-        today = tenant.policy.local_now(now).date()
-        if payment.status not in WAITING:
-            raise IllegalTransition("payment", payment.status.value, "change")
-        if payment.is_due(today) or uow.inbox.seen(QUEUED, payment.id):
-            raise TooLateToChange(
-                f"payment {payment.id} is due or queued to be sent and can no longer be changed"
-            )
-        amount = payment.amount
-        if command.amount is not None:
-            amount = Money.of(command.amount, payment.amount.currency)
-            tenant.policy.check_amount(amount)
-        send_on, requested, deliver_by = (
-            payment.send_on,
-            payment.requested_send_on,
-            payment.deliver_by,
+    payment = uow.payments.get(command.tenant_id, command.payment_id)
+    uow.customers.hold(payment.tenant_id, payment.customer_id)
+    tenant = uow.tenants.get(payment.tenant_id)
+    today = tenant.policy.local_now(now).date()
+    if payment.status not in WAITING:
+        raise IllegalTransition("payment", payment.status.value, "change")
+    if payment.is_due(today) or uow.inbox.seen(QUEUED, payment.id):
+        raise TooLateToChange(
+            f"payment {payment.id} is due or queued to be sent and can no longer be changed"
         )
-        if command.send_on is not None:
-            is_business_day = calendar.is_business_day
-            send_on = tenant.policy.resolve_send_on(command.send_on, now, is_business_day)
-            requested = command.send_on if command.send_on != send_on else None
-            payee = uow.payees.get(payment.tenant_id, payment.payee_id)
-            deliver_by = deliver_by_date(send_on, payee.lead_days, is_business_day)
-        memo = payment.memo if command.memo is None else (command.memo or None)
-        check_daily_total(uow, tenant, payment.customer_id, amount, send_on, replacing=payment)
-        changed = payment.change(
-            amount=amount,
-            send_on=send_on,
-            deliver_by=deliver_by,
-            memo=memo,
-            requested_send_on=requested,
-            at=now,
-        )
-        if not changed:
-            return
-        headers = headers_for(command, payment.tenant_id)
-        uow.payments.save(payment, headers)
-        if payment.is_due(today):
-            queue_processing(uow, payment, headers, ids=ids, at=now)
-        auditing.record(
-            uow,
-            command,
-            at=now,
-            tenant_id=payment.tenant_id,
-            subject_id=payment.id,
-            data={"amount": str(amount.amount), "send_on": send_on.isoformat()},
-        )
-        uow.commit()
+    amount = payment.amount
+    if command.amount is not None:
+        amount = Money.of(command.amount, payment.amount.currency)
+        tenant.policy.check_amount(amount)
+    send_on, requested, deliver_by = (
+        payment.send_on,
+        payment.requested_send_on,
+        payment.deliver_by,
+    )
+    if command.send_on is not None:
+        is_business_day = calendar.is_business_day
+        send_on = tenant.policy.resolve_send_on(command.send_on, now, is_business_day)
+        requested = command.send_on if command.send_on != send_on else None
+        payee = uow.payees.get(payment.tenant_id, payment.payee_id)
+        deliver_by = deliver_by_date(send_on, payee.lead_days, is_business_day)
+        if payment.due_on is not None:
+            check_arrives_by(payment.due_on, send_on, payee.lead_days, is_business_day)
+    memo = payment.memo if command.memo is None else (command.memo or None)
+    check_daily_total(uow, tenant, payment.customer_id, amount, send_on, replacing=payment)
+    changed = payment.change(
+        amount=amount,
+        send_on=send_on,
+        deliver_by=deliver_by,
+        memo=memo,
+        requested_send_on=requested,
+        at=now,
+    )
+    if not changed:
+        return
+    uow.payments.save(payment)
+    if payment.is_due(today):
+        queue_processing(uow, payment, ids=ids, at=now)
 
 
 def hold_for_queueing(uow: UnitOfWork, payments: Iterable[Payment]) -> None:
@@ -208,18 +191,11 @@ def hold_for_queueing(uow: UnitOfWork, payments: Iterable[Payment]) -> None:
         uow.customers.hold(tenant_id, customer_id)
 
 
-def cancel_payment(
-    command: CancelPayment, *, unit_of_work: UnitOfWorkFactory, clock: Clock
-) -> None:
+def cancel_payment(command: CancelPayment, *, uow: UnitOfWork, clock: Clock) -> None:
     """Cancel a payment that has not been submitted to the processor."""
-    with unit_of_work() as uow:
-        payment = uow.payments.get(command.tenant_id, command.payment_id)
-        payment.cancel(reason=command.reason, at=clock.now())
-        uow.payments.save(payment, headers_for(command, payment.tenant_id))
-        auditing.record(
-            uow, command, at=clock.now(), tenant_id=payment.tenant_id, subject_id=payment.id
-        )
-        uow.commit()
+    payment = uow.payments.get(command.tenant_id, command.payment_id)
+    payment.cancel(reason=command.reason, at=clock.now())
+    uow.payments.save(payment)
 
 
 def check_payable(parties: PaymentParties, *, accept_pending_payee: bool = False) -> None:
@@ -253,7 +229,6 @@ QUEUED = "payment-queued"
 def queue_processing(
     uow: UnitOfWork,
     payment: Payment,
-    headers: m.Headers,
     *,
     ids: IdGenerator,
     at: datetime,
@@ -266,18 +241,4 @@ def queue_processing(
     """
     uow.inbox.claim(QUEUED, payment.id, at)
     task = ProcessPaymentTask(tenant_id=payment.tenant_id, payment_id=payment.id, job_id=job_id)
-    send(uow, task, headers, ids=ids, at=at, ordering_key=payment.id)
-
-
-def save_payment(uow: UnitOfWork, payment: Payment, command: Command, *, at: datetime) -> None:
-    """Save what a worker or job did to a payment, and record it in the audit log."""
-    headers = headers_for(command, payment.tenant_id)
-    events = uow.payments.save(payment, headers)
-    auditing.record(
-        uow,
-        command,
-        at=at,
-        tenant_id=payment.tenant_id,
-        subject_id=payment.id,
-        data={"status": payment.status.value, "events": [e.type for e in events]},
-    )
+    send(uow, task, tenant_id=payment.tenant_id, ids=ids, at=at, ordering_key=payment.id)

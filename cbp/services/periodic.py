@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from cbp.services import commands as c
 from cbp.services.bus import CommandBus
-from cbp.services.pipeline import ReconcilePass
+from cbp.services.processing import ReconcilePass
 
 logger = logging.getLogger("cbp.periodic")
 

@@ -9,22 +9,18 @@ from cbp.domain import identifiers
 from cbp.domain.errors import ConcurrencyConflict, DomainError, InvalidInput
 from cbp.domain.money import Money
 from cbp.domain.policy import PaymentPolicy
-from cbp.domain.recurring import Frequency, Occurrence, RecurringSchedule, ScheduleStatus
-from cbp.ports import messages as m
+from cbp.domain.recurring import RecurringSchedule, ScheduleStatus
+from cbp.domain.schedule_rules import Frequency, Occurrence
 from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
-from cbp.services import auditing
 from cbp.services.choices import one_of
 from cbp.services.commands import (
     ChangeNextOccurrence,
     ChangeRecurringPayment,
-    Command,
     CreateRecurringPayment,
     MakeDueOccurrences,
     SkipNextOccurrence,
 )
-from cbp.services.dependencies import ServiceOptions
-from cbp.services.outbox import headers_for
 from cbp.services.payments import check_payable, open_payment
 
 logger = logging.getLogger("cbp.recurring")
@@ -33,11 +29,11 @@ logger = logging.getLogger("cbp.recurring")
 def create_recurring_payment(
     command: CreateRecurringPayment,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    uow: UnitOfWork,
     clock: Clock,
     ids: IdGenerator,
     calendar: BusinessCalendar,
-    options: ServiceOptions,
+    recurring_days_ahead: int,
 ) -> str:
     """Set up a schedule after the checks a payment passes; make any occurrence due already.
 
@@ -46,55 +42,50 @@ def create_recurring_payment(
     """
     frequency = one_of(Frequency, command.frequency, "frequency")
     now = clock.now()
-    with unit_of_work() as uow:
-        parties = uow.parties.for_payment(
-            command.tenant_id, command.customer_id, command.payee_id, command.funding_account_id
-        )
-        check_payable(parties, accept_pending_payee=True)
-        policy = parties.tenant.policy
-        amount = Money.of(command.amount, command.currency)
-        policy.check_amount(amount)
-        policy.resolve_send_on(  # NOTE: refuses a first date no new payment could have
-            command.starts_on, now, calendar.is_business_day, field="starts_on"
-        )
-        schedule = RecurringSchedule.create(
-            schedule_id=ids.new(identifiers.RECURRING_PAYMENT),
-            tenant_id=parties.tenant.id,
-            customer_id=parties.customer.id,
-            payee_id=parties.payee.id,
-            funding_account_id=parties.funding_account.id,
-            amount=amount,
-            memo=command.memo,
-            frequency=frequency,
-            starts_on=command.starts_on,
-            ends_on=command.ends_on,
-            count=command.count,
-            at=now,
-            is_business_day=calendar.is_business_day,
-        )
-        _make_due_and_save(
-            uow, schedule, command, ids=ids, calendar=calendar, options=options, at=now
-        )
-        auditing.record(
-            uow,
-            command,
-            at=now,
-            tenant_id=schedule.tenant_id,
-            subject_id=schedule.id,
-            data={"amount": str(amount.amount), "frequency": frequency.value},
-        )
-        uow.commit()
+    parties = uow.parties.for_payment(
+        command.tenant_id, command.customer_id, command.payee_id, command.funding_account_id
+    )
+    check_payable(parties, accept_pending_payee=True)
+    policy = parties.tenant.policy
+    amount = Money.of(command.amount, command.currency)
+    policy.check_amount(amount)
+    policy.resolve_send_on(  # NOTE: refuses a first date no new payment could have
+        command.starts_on, now, calendar.is_business_day, field="starts_on"
+    )
+    schedule = RecurringSchedule.create(
+        schedule_id=ids.new(identifiers.RECURRING_PAYMENT),
+        tenant_id=parties.tenant.id,
+        customer_id=parties.customer.id,
+        payee_id=parties.payee.id,
+        funding_account_id=parties.funding_account.id,
+        amount=amount,
+        memo=command.memo,
+        frequency=frequency,
+        starts_on=command.starts_on,
+        ends_on=command.ends_on,
+        count=command.count,
+        at=now,
+        is_business_day=calendar.is_business_day,
+    )
+    _make_due_and_save(
+        uow,
+        schedule,
+        ids=ids,
+        calendar=calendar,
+        recurring_days_ahead=recurring_days_ahead,
+        at=now,
+    )
     return schedule.id
 
 
 def change_recurring_payment(
     command: ChangeRecurringPayment,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    uow: UnitOfWork,
     clock: Clock,
     ids: IdGenerator,
     calendar: BusinessCalendar,
-    options: ServiceOptions,
+    recurring_days_ahead: int,
 ) -> None:
     """Change what future occurrences pay, or pause, resume or cancel the schedule.
 
@@ -104,33 +95,35 @@ def change_recurring_payment(
     if command.amount is None and command.memo is None and command.status is None:
         raise InvalidInput("give at least one of amount, memo and status to change")
     now = clock.now()
-    with unit_of_work() as uow:
-        schedule = uow.schedules.get(command.tenant_id, command.schedule_id)
-        policy = uow.tenants.get(schedule.tenant_id).policy
-        if command.amount is not None or command.memo is not None:
-            amount = schedule.amount
-            if command.amount is not None:
-                amount = Money.of(command.amount, schedule.amount.currency)
-                policy.check_amount(amount)
-            memo = schedule.memo if command.memo is None else (command.memo or None)
-            schedule.change(amount=amount, memo=memo, at=now)
-        if command.status is not None:
-            _change_status(schedule, command.status, policy, now, calendar)
-        _make_due_and_save(
-            uow, schedule, command, ids=ids, calendar=calendar, options=options, at=now
-        )
-        _audit(uow, command, schedule, now)
-        uow.commit()
+    schedule = uow.schedules.get(command.tenant_id, command.schedule_id)
+    policy = uow.tenants.get(schedule.tenant_id).policy
+    if command.amount is not None or command.memo is not None:
+        amount = schedule.amount
+        if command.amount is not None:
+            amount = Money.of(command.amount, schedule.amount.currency)
+            policy.check_amount(amount)
+        memo = schedule.memo if command.memo is None else (command.memo or None)
+        schedule.change(amount=amount, memo=memo, at=now)
+    if command.status is not None:
+        _change_status(schedule, command.status, policy, now, calendar)
+    _make_due_and_save(
+        uow,
+        schedule,
+        ids=ids,
+        calendar=calendar,
+        recurring_days_ahead=recurring_days_ahead,
+        at=now,
+    )
 
 
 def change_next_occurrence(
     command: ChangeNextOccurrence,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    uow: UnitOfWork,
     clock: Clock,
     ids: IdGenerator,
     calendar: BusinessCalendar,
-    options: ServiceOptions,
+    recurring_days_ahead: int,
 ) -> None:
     """Send the next occurrence alone on another date, or for another amount.
 
@@ -141,45 +134,49 @@ def change_next_occurrence(
     if command.amount is None and command.send_on is None:
         raise InvalidInput("give at least one of amount and send_on to change")
     now = clock.now()
-    with unit_of_work() as uow:
-        schedule = uow.schedules.get(command.tenant_id, command.schedule_id)
-        policy = uow.tenants.get(schedule.tenant_id).policy
-        amount = None
-        if command.amount is not None:
-            amount = Money.of(command.amount, schedule.amount.currency)
-            policy.check_amount(amount)
-        send_on = None
-        if command.send_on is not None:
-            send_on = policy.resolve_send_on(command.send_on, now, calendar.is_business_day)
-        schedule.change_next(
-            send_on=send_on, amount=amount, at=now, is_business_day=calendar.is_business_day
-        )
-        _make_due_and_save(
-            uow, schedule, command, ids=ids, calendar=calendar, options=options, at=now
-        )
-        _audit(uow, command, schedule, now)
-        uow.commit()
+    schedule = uow.schedules.get(command.tenant_id, command.schedule_id)
+    policy = uow.tenants.get(schedule.tenant_id).policy
+    amount = None
+    if command.amount is not None:
+        amount = Money.of(command.amount, schedule.amount.currency)
+        policy.check_amount(amount)
+    send_on = None
+    if command.send_on is not None:
+        send_on = policy.resolve_send_on(command.send_on, now, calendar.is_business_day)
+    schedule.change_next(
+        send_on=send_on, amount=amount, at=now, is_business_day=calendar.is_business_day
+    )
+    _make_due_and_save(
+        uow,
+        schedule,
+        ids=ids,
+        calendar=calendar,
+        recurring_days_ahead=recurring_days_ahead,
+        at=now,
+    )
 
 
 def skip_next_occurrence(
     command: SkipNextOccurrence,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    uow: UnitOfWork,
     clock: Clock,
     ids: IdGenerator,
     calendar: BusinessCalendar,
-    options: ServiceOptions,
+    recurring_days_ahead: int,
 ) -> None:
     """Leave the next occurrence unpaid; the schedule ends if it was the last."""
     now = clock.now()
-    with unit_of_work() as uow:
-        schedule = uow.schedules.get(command.tenant_id, command.schedule_id)
-        schedule.skip_next(at=now, is_business_day=calendar.is_business_day)
-        _make_due_and_save(
-            uow, schedule, command, ids=ids, calendar=calendar, options=options, at=now
-        )
-        _audit(uow, command, schedule, now)
-        uow.commit()
+    schedule = uow.schedules.get(command.tenant_id, command.schedule_id)
+    schedule.skip_next(at=now, is_business_day=calendar.is_business_day)
+    _make_due_and_save(
+        uow,
+        schedule,
+        ids=ids,
+        calendar=calendar,
+        recurring_days_ahead=recurring_days_ahead,
+        at=now,
+    )
 
 
 def make_due_occurrences(
@@ -189,7 +186,7 @@ def make_due_occurrences(
     clock: Clock,
     ids: IdGenerator,
     calendar: BusinessCalendar,
-    options: ServiceOptions,
+    recurring_days_ahead: int,
 ) -> int:
     """Make every occurrence due within the days ahead into a payment; return how many.
 
@@ -201,7 +198,7 @@ def make_due_occurrences(
     the next run; the schedules after it are made meanwhile.
     """
     # NOTE: a day more than the days ahead: a tenant's day may be ahead of UTC's
-    horizon = clock.now().date() + timedelta(days=options.recurring_days_ahead + 1)
+    horizon = clock.now().date() + timedelta(days=recurring_days_ahead + 1)
     with unit_of_work() as uow:
         due = uow.schedules.due(horizon, limit=command.limit)
     made = 0
@@ -211,7 +208,12 @@ def make_due_occurrences(
             with unit_of_work() as uow:
                 schedule = uow.schedules.get(tenant_id, schedule_id)
                 made += _make_due_and_save(
-                    uow, schedule, command, ids=ids, calendar=calendar, options=options, at=now
+                    uow,
+                    schedule,
+                    ids=ids,
+                    calendar=calendar,
+                    recurring_days_ahead=recurring_days_ahead,
+                    at=now,
                 )
                 uow.commit()
         except ConcurrencyConflict:
@@ -227,11 +229,10 @@ def make_due_occurrences(
 def _make_due_and_save(
     uow: UnitOfWork,
     schedule: RecurringSchedule,
-    command: Command,
     *,
     ids: IdGenerator,
     calendar: BusinessCalendar,
-    options: ServiceOptions,
+    recurring_days_ahead: int,
     at: datetime,
 ) -> int:
     """Make the schedule's occurrences due within the days ahead, then save it; how many.
@@ -241,11 +242,10 @@ def _make_due_and_save(
     the reason, and the schedule goes on to the next.
     """
     is_business_day = calendar.is_business_day
-    headers = headers_for(command, schedule.tenant_id)
     made = 0
     if schedule.status is ScheduleStatus.ACTIVE:
         policy = uow.tenants.get(schedule.tenant_id).policy
-        horizon = policy.local_now(at).date() + timedelta(days=options.recurring_days_ahead)
+        horizon = policy.local_now(at).date() + timedelta(days=recurring_days_ahead)
         while (occurrence := schedule.next_occurrence(is_business_day)) is not None:
             if schedule.status is not ScheduleStatus.ACTIVE or occurrence.send_on > horizon:
                 break
@@ -254,7 +254,6 @@ def _make_due_and_save(
                     uow,
                     schedule,
                     occurrence,
-                    headers,
                     ids=ids,
                     calendar=calendar,
                     at=at,
@@ -272,7 +271,7 @@ def _make_due_and_save(
                     occurrence, payment_id=payment_id, at=at, is_business_day=is_business_day
                 )
                 made += 1
-    uow.schedules.save(schedule, headers, is_business_day)
+    uow.schedules.save(schedule, is_business_day)
     return made
 
 
@@ -280,7 +279,6 @@ def _make_payment(
     uow: UnitOfWork,
     schedule: RecurringSchedule,
     occurrence: Occurrence,
-    headers: m.Headers,
     *,
     ids: IdGenerator,
     calendar: BusinessCalendar,
@@ -306,7 +304,6 @@ def _make_payment(
         send_on=max(occurrence.send_on, policy.earliest_send_on(at, calendar.is_business_day)),
         requested_send_on=occurrence.requested_send_on,
         memo=schedule.memo,
-        headers=headers,
         ids=ids,
         calendar=calendar,
         at=at,
@@ -330,14 +327,3 @@ def _change_status(
         schedule.cancel(reason="cancelled by customer", at=now)
     else:
         raise InvalidInput("status must be active, paused or cancelled")
-
-
-def _audit(uow: UnitOfWork, command: Command, schedule: RecurringSchedule, at: datetime) -> None:
-    auditing.record(
-        uow,
-        command,
-        at=at,
-        tenant_id=schedule.tenant_id,
-        subject_id=schedule.id,
-        data={"status": schedule.status.value, "version": schedule.version},
-    )

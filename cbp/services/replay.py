@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from cbp.domain.events import DomainEvent
 from cbp.domain.payment import Payment, PaymentCreated
-from cbp.domain.recurring import RecurringSchedule, ScheduleCreated
+from cbp.domain.recurring import RecurringSchedule
+from cbp.domain.schedule_events import ScheduleCreated
 from cbp.services.dependencies import Dependencies
 
 #: Called with (events read so far, events in all) as a replay advances.

@@ -18,7 +18,6 @@ from cbp.ports import messages as m
 from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.services import commands as c
 from cbp.services.bus import CommandBus
-from cbp.services.directory import invalidate_directory_cache
 from cbp.services.notifications import DeliveryOutcome
 from cbp.services.payments import PAYMENT_PROCESSOR
 from cbp.services.status_notices import ALERT_OF_EVENT
@@ -41,7 +40,7 @@ class Subscription:
 
     name: str
     contracts: tuple[type[ct.Contract], ...]
-    handle: Callable[[Any, m.Message, CommandBus], None]
+    handle: Callable[[Any, m.Message, CommandBus, UnitOfWork | None], None]
     local: bool = False
     #: Of a batch of messages it matches, the ids of those it acts on (all when None):
     #: a subscriber that acts on few says which, so the others cost no delivery.
@@ -85,42 +84,49 @@ def caused_by(message: m.Message, *, actor: str) -> dict[str, Any]:
     }
 
 
-def _process_payment(task: ct.ProcessPaymentTask, message: m.Message, bus: CommandBus) -> None:
+def _process_payment(
+    task: ct.ProcessPaymentTask, message: m.Message, bus: CommandBus, uow: UnitOfWork | None
+) -> None:
     bus.handle(
         c.ProcessPayment(
             tenant_id=task.tenant_id,
             payment_id=task.payment_id,
             job_id=task.job_id,
             **caused_by(message, actor="worker"),
-        )
+        ),
+        uow=uow,
     )
 
 
-def _handle_exception(task: ct.HandleExceptionTask, message: m.Message, bus: CommandBus) -> None:
+def _handle_exception(
+    task: ct.HandleExceptionTask, message: m.Message, bus: CommandBus, uow: UnitOfWork | None
+) -> None:
     bus.handle(
         c.HandleException(
             tenant_id=task.tenant_id,
             exception_id=task.exception_id,
             **caused_by(message, actor="worker"),
-        )
+        ),
+        uow=uow,
     )
 
 
 def _deliver_notification(
-    task: ct.DeliverNotificationTask, message: m.Message, bus: CommandBus
+    task: ct.DeliverNotificationTask, message: m.Message, bus: CommandBus, uow: UnitOfWork | None
 ) -> None:
     outcome = bus.handle(
         c.DeliverNotification(
             notification_id=task.notification_id,
             **caused_by(message, actor="worker"),
-        )
+        ),
+        uow=uow,
     )
     if outcome is DeliveryOutcome.RETRY:
         raise RetryLater(f"notification {task.notification_id} not delivered yet")
 
 
 def _notify_payment_status(
-    event: ct.PaymentStatusChanged, message: m.Message, bus: CommandBus
+    event: ct.PaymentStatusChanged, message: m.Message, bus: CommandBus, uow: UnitOfWork | None
 ) -> None:
     bus.handle(
         c.NotifyPaymentStatus(
@@ -131,7 +137,8 @@ def _notify_payment_status(
             event_id=event.event_id,
             failure_code=event.failure_code,
             **caused_by(message, actor="status-notifier"),
-        )
+        ),
+        uow=uow,
     )
 
 
@@ -151,46 +158,57 @@ def _opted_into(uow: UnitOfWork, messages: list[m.Message]) -> set[str]:
     }
 
 
-def _verify_account(event: ct.AccountUpdated, message: m.Message, bus: CommandBus) -> None:
+def _verify_account(
+    event: ct.AccountUpdated, message: m.Message, bus: CommandBus, uow: UnitOfWork | None
+) -> None:
     common = {"tenant_id": event.tenant_id, **caused_by(message, actor="validation-service")}
     if event.account_kind == "payee":
-        bus.handle(c.VerifyPayeeAccount(payee_id=event.subject_id, **common))
+        bus.handle(c.VerifyPayeeAccount(payee_id=event.subject_id, **common), uow=uow)
     elif event.account_kind == "funding_account":
-        bus.handle(c.VerifyFundingAccount(account_id=event.subject_id, **common))
+        bus.handle(c.VerifyFundingAccount(account_id=event.subject_id, **common), uow=uow)
 
 
-def _settle_held_payments(event: ct.AccountVerified, message: m.Message, bus: CommandBus) -> None:
+def _settle_held_payments(
+    event: ct.AccountVerified, message: m.Message, bus: CommandBus, uow: UnitOfWork | None
+) -> None:
     if event.account_kind == "payee":
         bus.handle(
             c.SettleHeldPayments(
                 tenant_id=event.tenant_id,
                 payee_id=event.subject_id,
                 **caused_by(message, actor="held-payments"),
-            )
+            ),
+            uow=uow,
         )
 
 
 def _send_micro_deposits(
-    event: ct.MicroDepositsRequested, message: m.Message, bus: CommandBus
+    event: ct.MicroDepositsRequested, message: m.Message, bus: CommandBus, uow: UnitOfWork | None
 ) -> None:
     bus.handle(
         c.SendMicroDeposits(
             tenant_id=event.tenant_id,
             account_id=event.subject_id,
             **caused_by(message, actor="micro-deposits"),
-        )
+        ),
+        uow=uow,
     )
 
 
 def _invalidate_directory(
-    event: ct.PayeeStatusChanged, message: m.Message, bus: CommandBus
+    event: ct.PayeeStatusChanged, message: m.Message, bus: CommandBus, uow: UnitOfWork | None
 ) -> None:
     if event.payee_kind == "global_payee":
-        invalidate_directory_cache(bus.deps.cache, bus.deps.ids)
+        bus.handle(
+            c.ForgetDirectorySearches(**caused_by(message, actor="directory-cache")), uow=uow
+        )
 
 
 def _record_payment_activity(
-    event: ct.PaymentStatusChanged | ct.ExceptionCreated, message: m.Message, bus: CommandBus
+    event: ct.PaymentStatusChanged | ct.ExceptionCreated,
+    message: m.Message,
+    bus: CommandBus,
+    uow: UnitOfWork | None,
 ) -> None:
     if isinstance(event, ct.PaymentStatusChanged):
         event_type = event.event_type
@@ -209,11 +227,14 @@ def _record_payment_activity(
             event_type=event_type,
             data={k: v for k, v in facts.items() if v is not None},
             **caused_by(message, actor="audit-log"),
-        )
+        ),
+        uow=uow,
     )
 
 
-def _record_payee_activity(event: ct.PayeeEvent, message: m.Message, bus: CommandBus) -> None:
+def _record_payee_activity(
+    event: ct.PayeeEvent, message: m.Message, bus: CommandBus, uow: UnitOfWork | None
+) -> None:
     facts = {
         k: v
         for k, v in event.encode().items()
@@ -226,11 +247,14 @@ def _record_payee_activity(event: ct.PayeeEvent, message: m.Message, bus: Comman
             event_type=event.TYPE,
             data=facts,
             **caused_by(message, actor="audit-log"),
-        )
+        ),
+        uow=uow,
     )
 
 
-def _log_system_event(event: ct.Contract, message: m.Message, bus: CommandBus) -> None:
+def _log_system_event(
+    event: ct.Contract, message: m.Message, bus: CommandBus, uow: UnitOfWork | None
+) -> None:
     logger.warning("system event %s", event.TYPE, extra={"event": event.TYPE, **event.encode()})
 
 
@@ -339,11 +363,11 @@ class MessageRouter:
         """Whether the subscriber touches only the database: one transaction a delivery."""
         return any(s.name == subscriber and s.local for s in self.subscriptions)
 
-    def consume(self, message: m.Message, subscriber: str) -> None:
-        """Run the named subscriber on ``message``."""
+    def consume(self, message: m.Message, subscriber: str, uow: UnitOfWork | None = None) -> None:
+        """Run the named subscriber on ``message``, in ``uow`` when the caller gives one."""
         for subscription in self.subscribers(message):
             if subscription.name == subscriber:
-                subscription.handle(ct.decode(message), message, self.bus)
+                subscription.handle(ct.decode(message), message, self.bus, uow)
                 return
         raise LookupError(
             f"no subscriber {subscriber!r} for {message.type} on {message.destination}"

@@ -11,11 +11,11 @@ from cbp.domain.payment import (
     PaymentReturned,
     PaymentValidated,
 )
-from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import NotifyPaymentStatus
 from cbp.services.notifications import notify_customer
-from cbp.services.outbox import already_consumed, headers_for
+from cbp.services.outbox import already_consumed
 
 #: The template of a status notice.
 PAYMENT_STATUS = "payment_status"
@@ -34,7 +34,7 @@ ALERT_OF_EVENT: dict[str, StatusAlert] = {
 def notify_payment_status(
     command: NotifyPaymentStatus,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    uow: UnitOfWork,
     clock: Clock,
     ids: IdGenerator,
 ) -> list[str]:
@@ -47,24 +47,21 @@ def notify_payment_status(
     if alert is None:
         return []
     now = clock.now()
-    with unit_of_work() as uow:
-        if already_consumed(uow, "notify_payment_status", command.message_id, at=now):
-            return []
-        customer = uow.customers.get(command.tenant_id, command.customer_id)
-        created: list[str] = []
-        if alert in customer.notify_on:
-            payload = {"payment_id": command.payment_id, "status": alert.value}
-            if alert in (StatusAlert.FAILED, StatusAlert.RETURNED) and command.failure_code:
-                payload["failure_code"] = command.failure_code
-            created = notify_customer(
-                uow,
-                customer,
-                headers_for(command, customer.tenant_id),
-                channels=customer.notification_channels,
-                template=PAYMENT_STATUS,
-                payload=payload,
-                ids=ids,
-                at=now,
-            )
-        uow.commit()
+    if already_consumed(uow, "notify_payment_status", command.message_id, at=now):
+        return []
+    customer = uow.customers.get(command.tenant_id, command.customer_id)
+    created: list[str] = []
+    if alert in customer.notify_on:
+        payload = {"payment_id": command.payment_id, "status": alert.value}
+        if alert in (StatusAlert.FAILED, StatusAlert.RETURNED) and command.failure_code:
+            payload["failure_code"] = command.failure_code
+        created = notify_customer(
+            uow,
+            customer,
+            channels=customer.notification_channels,
+            template=PAYMENT_STATUS,
+            payload=payload,
+            ids=ids,
+            at=now,
+        )
     return created

@@ -16,21 +16,17 @@ from cbp.domain.webhook_endpoint import (
 )
 from cbp.domain.webhook_signature import new_secret
 from cbp.ports.outside import WebhookSender
-from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.ports.system import Clock, IdGenerator
-from cbp.services import auditing
 from cbp.services.commands import (
     ChangeWebhookEndpoint,
-    Command,
     RegisterWebhookEndpoint,
     RemoveWebhookEndpoint,
     ReplayWebhooks,
     ResumeWebhookEndpoint,
     RotateWebhookSecret,
 )
-from cbp.services.dependencies import ServiceOptions
 from cbp.services.notifications import queue_delivery
-from cbp.services.outbox import headers_for
 
 #: The most notifications one replay sends again; replay a later ``since`` for more.
 MAX_REPLAY = 10_000
@@ -47,7 +43,7 @@ class IssuedSecret:
 def register_webhook_endpoint(
     command: RegisterWebhookEndpoint,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    uow: UnitOfWork,
     clock: Clock,
     ids: IdGenerator,
     webhooks: WebhookSender,
@@ -56,81 +52,66 @@ def register_webhook_endpoint(
     url = check_url(command.url)
     webhooks.vet(url)
     secret = new_secret()
-    with unit_of_work() as uow:
-        uow.tenants.get(command.tenant_id)
-        if uow.webhook_endpoints.for_tenant(command.tenant_id) is not None:
-            raise AlreadyExists("the tenant has a webhook endpoint already: change its URL")
-        endpoint = WebhookEndpoint(
-            id=ids.new(identifiers.WEBHOOK_ENDPOINT),
-            tenant_id=command.tenant_id,
-            url=url,
-            secrets=(SigningSecret(value=secret),),
-            created_at=clock.now(),
-        )
-        uow.webhook_endpoints.add(endpoint)
-        _audit(uow, command, endpoint, at=clock.now())
-        uow.commit()
+    uow.tenants.get(command.tenant_id)
+    if uow.webhook_endpoints.for_tenant(command.tenant_id) is not None:
+        raise AlreadyExists("the tenant has a webhook endpoint already: change its URL")
+    endpoint = WebhookEndpoint(
+        id=ids.new(identifiers.WEBHOOK_ENDPOINT),
+        tenant_id=command.tenant_id,
+        url=url,
+        secrets=(SigningSecret(value=secret),),
+        created_at=clock.now(),
+    )
+    uow.webhook_endpoints.add(endpoint)
     return IssuedSecret(endpoint.id, secret)
 
 
 def change_webhook_endpoint(
     command: ChangeWebhookEndpoint,
     *,
-    unit_of_work: UnitOfWorkFactory,
-    clock: Clock,
+    uow: UnitOfWork,
     webhooks: WebhookSender,
 ) -> None:
     """Point the endpoint at a new URL; its secrets stay, its failures are forgotten."""
     url = check_url(command.url)
     webhooks.vet(url)
-    with unit_of_work() as uow:
-        endpoint = _endpoint(uow, command.tenant_id)
-        endpoint.change_url(url)
-        uow.webhook_endpoints.save(endpoint)
-        _audit(uow, command, endpoint, at=clock.now())
-        uow.commit()
+    endpoint = _endpoint(uow, command.tenant_id)
+    endpoint.change_url(url)
+    uow.webhook_endpoints.save(endpoint)
 
 
 def rotate_webhook_secret(
     command: RotateWebhookSecret,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    uow: UnitOfWork,
     clock: Clock,
-    options: ServiceOptions,
+    webhook_secret_overlap_seconds: float,
 ) -> IssuedSecret:
     """Make a new signing secret; the old ones keep signing for the overlap."""
     secret = new_secret()
-    with unit_of_work() as uow:
-        endpoint = _endpoint(uow, command.tenant_id)
-        endpoint.rotate_secret(
-            secret,
-            at=clock.now(),
-            overlap=timedelta(seconds=options.webhook_secret_overlap_seconds),
-        )
-        uow.webhook_endpoints.save(endpoint)
-        _audit(uow, command, endpoint, at=clock.now())
-        uow.commit()
+    endpoint = _endpoint(uow, command.tenant_id)
+    endpoint.rotate_secret(
+        secret,
+        at=clock.now(),
+        overlap=timedelta(seconds=webhook_secret_overlap_seconds),
+    )
+    uow.webhook_endpoints.save(endpoint)
     return IssuedSecret(endpoint.id, secret)
 
 
-def remove_webhook_endpoint(
-    command: RemoveWebhookEndpoint, *, unit_of_work: UnitOfWorkFactory, clock: Clock
-) -> None:
+def remove_webhook_endpoint(command: RemoveWebhookEndpoint, *, uow: UnitOfWork) -> None:
     """Forget the endpoint; webhooks made from now on are not sent anywhere."""
-    with unit_of_work() as uow:
-        endpoint = _endpoint(uow, command.tenant_id)
-        uow.webhook_endpoints.remove(command.tenant_id)
-        _audit(uow, command, endpoint, at=clock.now())
-        uow.commit()
+    _endpoint(uow, command.tenant_id)
+    uow.webhook_endpoints.remove(command.tenant_id)
 
 
 def resume_webhook_endpoint(
     command: ResumeWebhookEndpoint,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    uow: UnitOfWork,
     clock: Clock,
     ids: IdGenerator,
-    options: ServiceOptions,
+    webhook_retry_schedule: tuple[float, ...],
 ) -> int:
     """Un-pause the endpoint and send again what failed since it began failing.
 
@@ -138,51 +119,42 @@ def resume_webhook_endpoint(
     retrying then, so the replay reaches back one whole retry schedule.
     Returns how many notifications are sent again.
     """
-    with unit_of_work() as uow:
-        endpoint = _endpoint(uow, command.tenant_id)
-        failing_since = endpoint.resume()
-        uow.webhook_endpoints.save(endpoint)
-        replayed = 0
-        if failing_since is not None:
-            reach = timedelta(seconds=sum(options.webhook_retry_schedule))
-            since = failing_since - reach
-            replayed = _replay(
-                uow, command, endpoint.tenant_id, since, ids=ids, at=clock.now(), unsent_only=True
-            )
-        _audit(uow, command, endpoint, at=clock.now(), replayed=replayed)
-        uow.commit()
+    endpoint = _endpoint(uow, command.tenant_id)
+    failing_since = endpoint.resume()
+    uow.webhook_endpoints.save(endpoint)
+    replayed = 0
+    if failing_since is not None:
+        reach = timedelta(seconds=sum(webhook_retry_schedule))
+        since = failing_since - reach
+        replayed = _replay(
+            uow, endpoint.tenant_id, since, ids=ids, at=clock.now(), unsent_only=True
+        )
     return replayed
 
 
 def replay_webhooks(
-    command: ReplayWebhooks, *, unit_of_work: UnitOfWorkFactory, clock: Clock, ids: IdGenerator
+    command: ReplayWebhooks, *, uow: UnitOfWork, clock: Clock, ids: IdGenerator
 ) -> int:
     """Send the tenant's webhooks made since ``since`` again; returns how many.
 
     Each goes with its original ``webhook-id``, so a receiver that has it
     already can tell. A paused endpoint is resumed first, not replayed to.
     """
-    with unit_of_work() as uow:
-        endpoint = _endpoint(uow, command.tenant_id)
-        if endpoint.status is EndpointStatus.PAUSED:
-            raise IllegalTransition("webhook endpoint", endpoint.status.value, "replay to")
-        replayed = _replay(
-            uow,
-            command,
-            endpoint.tenant_id,
-            command.since,
-            ids=ids,
-            at=clock.now(),
-            unsent_only=command.unsent_only,
-        )
-        _audit(uow, command, endpoint, at=clock.now(), replayed=replayed)
-        uow.commit()
-    return replayed
+    endpoint = _endpoint(uow, command.tenant_id)
+    if endpoint.status is EndpointStatus.PAUSED:
+        raise IllegalTransition("webhook endpoint", endpoint.status.value, "replay to")
+    return _replay(
+        uow,
+        endpoint.tenant_id,
+        command.since,
+        ids=ids,
+        at=clock.now(),
+        unsent_only=command.unsent_only,
+    )
 
 
 def _replay(
     uow: UnitOfWork,
-    command: Command,
     tenant_id: str,
     since: datetime,
     *,
@@ -193,12 +165,11 @@ def _replay(
     notifications = uow.notifications.for_replay(
         tenant_id, Channel.WEBHOOK, since, unsent_only=unsent_only, limit=MAX_REPLAY
     )
-    headers = headers_for(command, tenant_id)
     in_order = ids.new(identifiers.MESSAGE)  # NOTE: one replay, delivered in order
     for notification in notifications:
         notification.reopen()
         uow.notifications.save(notification)
-        queue_delivery(uow, notification, headers, ids=ids, at=at, after=in_order)
+        queue_delivery(uow, notification, ids=ids, at=at, after=in_order)
     return len(notifications)
 
 
@@ -207,19 +178,3 @@ def _endpoint(uow: UnitOfWork, tenant_id: str) -> WebhookEndpoint:
     if endpoint is None:
         raise NotFound("webhook endpoint", tenant_id)
     return endpoint
-
-
-def _audit(
-    uow: UnitOfWork,
-    command: Command,
-    endpoint: WebhookEndpoint,
-    *,
-    at: datetime,
-    replayed: int | None = None,
-) -> None:
-    data: dict[str, object] = {"status": endpoint.status.value}
-    if replayed is not None:
-        data["replayed"] = replayed
-    auditing.record(
-        uow, command, at=at, tenant_id=endpoint.tenant_id, subject_id=endpoint.id, data=data
-    )

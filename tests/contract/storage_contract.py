@@ -69,7 +69,7 @@ class UnitOfWorkContract:
     ) -> None:
         payment = b.payment("ten_1")
         with pytest.raises(RuntimeError), uow_factory() as uow:
-            uow.payments.save(payment, HEADERS)
+            uow.payments.save(payment)
             uow.outbox.add(b.message())
             raise RuntimeError("crash before commit")
         with uow_factory() as uow:
@@ -115,7 +115,7 @@ class EventStoreContract:
         """Optimistic stores refuse the loser; SQLite makes it wait and see the winner."""
         payment = b.payment("ten_1")
         with uow_factory() as uow:
-            uow.payments.save(payment, HEADERS)
+            uow.payments.save(payment)
             uow.commit()
         changes = {
             "cancel": lambda p: p.cancel(reason="customer", at=b.NOW),
@@ -133,7 +133,7 @@ class EventStoreContract:
         payments = [b.payment("ten_1") for _ in range(3)]
         for payment in payments:
             with uow_factory() as uow:
-                uow.payments.save(payment, HEADERS)
+                uow.payments.save(payment)
                 uow.commit()
         with uow_factory() as uow:
             everything = uow.events.read_all()
@@ -149,7 +149,7 @@ class PaymentRepositoryContract:
 
     def save(self, uow_factory: UowFactory, payment: Payment) -> None:
         with uow_factory() as uow:
-            uow.payments.save(payment, HEADERS)
+            uow.payments.save(payment)
             uow.commit()
 
     def test_a_saved_payment_comes_back_the_same_and_only_for_its_tenant(
@@ -294,7 +294,7 @@ class PaymentRepositoryContract:
     ) -> None:
         payment = b.payment("ten_1")
         with uow_factory() as uow:
-            uow.payments.save(payment, HEADERS)
+            uow.payments.save(payment)
             assert uow.payments.view("ten_1", payment.id).snapshot() == payment.snapshot()
             uow.rollback()
             with pytest.raises(NotFound):
@@ -370,7 +370,7 @@ class RecordRepositoriesContract:
             uow.tenants.add(tenant)
             uow.customers.add(customer)
             uow.payees.add(payee)
-            uow.payments.save(payment, HEADERS)
+            uow.payments.save(payment)
             first = uow.collect_new_events()
             assert [[e.type for e in r.events] for r in first] == [
                 ["AccountUpdated"],
@@ -425,7 +425,7 @@ class RecordRepositoriesContract:
                 time.sleep(0.1)  # NOTE: long enough for the other to read the same total
                 if already == 0:
                     payment = b.payment(tenant.id, customer_id=customer.id, send_on=day)
-                    uow.payments.save(payment, HEADERS)
+                    uow.payments.save(payment)
                     uow.commit()
                     paid.append(payment.id)
 
@@ -836,6 +836,24 @@ class OutboxInboxContract:
         with uow_factory() as uow:
             assert uow.outbox.pending(10) == messages[1:]
 
+    def test_messages_with_no_cause_yet_take_the_one_they_are_stamped_with(
+        self, uow_factory: UowFactory
+    ) -> None:
+        caused = b.message()
+        bare = replace(b.message(), headers=Headers(tenant_id="ten_1", causation_id="evt_1"))
+        trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        with uow_factory() as uow:
+            uow.outbox.add(caused)
+            uow.outbox.add(bare)
+            uow.outbox.stamp_cause("cor_2", trace)
+            uow.commit()
+        with uow_factory() as uow:
+            pending = {m.message_id: m.headers for m in uow.outbox.pending(10)}
+        assert pending[caused.message_id] == caused.headers
+        assert pending[bare.message_id] == Headers(
+            tenant_id="ten_1", correlation_id="cor_2", causation_id="evt_1", traceparent=trace
+        )
+
     def test_the_backlog_counts_undispatched_messages_and_their_oldest_time(
         self, uow_factory: UowFactory
     ) -> None:
@@ -905,7 +923,7 @@ def run_concurrently(
                 with contextlib.suppress(threading.BrokenBarrierError):
                     loaded.wait(timeout=0.5)  # NOTE: SQLite lets only one writer get here at once
                 change(payment)
-                uow.payments.save(payment, HEADERS)
+                uow.payments.save(payment)
                 uow.commit()
             outcomes[name] = "committed"
         except (ConcurrencyConflict, IllegalTransition):

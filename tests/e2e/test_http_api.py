@@ -90,6 +90,29 @@ def test_a_customer_pays_a_bill_and_follows_it_to_the_end(
     assert len(ids) == len(set(ids)) >= 4 and payment["id"] in ids
 
 
+def test_a_quote_says_when_a_payment_would_arrive_and_a_payment_arrives_then(
+    server: Server, world: dict[str, Any]
+) -> None:
+    later = business_day_ahead(15)
+    payee = world["payee_id"]
+    quote = server.call("GET", f"/payment/quote?payee_id={payee}&send_on={later}&due_on={later}")
+    assert quote.status == 200, quote.body
+    assert (quote.body["send_on"], quote.body["on_time"]) == (later, False)  # NOTE: lead days
+    assert quote.body["latest_send_on"] < later < quote.body["deliver_by"]
+    late = pay(server, world, "17.00", f"late-{later}", send_on=later, due_on=later)
+    assert (late.status, late.body["code"]) == (422, "arrives_after_due_date"), late.body
+    assert quote.body["latest_send_on"] in late.body["detail"]
+    payment = pay(
+        server, world, "17.00", f"quoted-{later}", send_on=later, due_on=quote.body["deliver_by"]
+    ).body
+    assert payment["deliver_by"] == quote.body["deliver_by"]
+    for bad in ("send_on=20260304", "send_on=2026-02-30", "due_on=tomorrow", "due_on=0001-01-01"):
+        refused = server.call("GET", f"/payment/quote?payee_id={payee}&{bad}")
+        assert (refused.status, refused.body["code"]) == (422, "invalid_input"), (bad, refused.body)
+    missing = server.call("GET", "/payment/quote")
+    assert missing.status in (400, 422), missing.body
+
+
 def test_a_scheduled_payment_is_changed_until_it_is_sent(
     server: Server, world: dict[str, Any]
 ) -> None:

@@ -16,7 +16,6 @@ from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.engine import build_engine
 from cbp.adapters.sql.schema import metadata
 from cbp.adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
-from cbp.ports.messages import Headers
 from tests.conftest import require_service
 from tests.contract import builders as b
 from tests.databases import POSTGRES_ADMIN_URL
@@ -108,7 +107,7 @@ def test_widening_the_payment_views_fills_them_from_the_events(empty_engine: Eng
     returned.mark_returned(return_code="R01", reason="r", at=b.NOW + timedelta(days=2))
     with SqlAlchemyUnitOfWork(empty_engine, cipher) as uow:
         for payment in (returned, b.payment("ten_2")):
-            uow.payments.save(payment, Headers(tenant_id=payment.tenant_id))
+            uow.payments.save(payment)
         uow.commit()
 
     def views() -> list[tuple[object, ...]]:

@@ -13,8 +13,8 @@ from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
 from cbp.bootstrap import bootstrap
 from cbp.domain.money import Money
-from cbp.domain.recurring import Frequency, RecurringSchedule
-from cbp.ports.messages import Headers
+from cbp.domain.recurring import RecurringSchedule
+from cbp.domain.schedule_rules import Frequency
 from cbp.services.replay import rebuild_payment_views
 from cbp.settings import Settings
 from tests.contract import builders as b
@@ -78,7 +78,7 @@ def write_fixture(engine: Engine, count: int) -> None:
                             return_code="R01", reason="r", at=b.NOW
                         ),
                     }[step]()
-                uow.payments.save(payment, Headers(tenant_id=payment.tenant_id))
+                uow.payments.save(payment)
             uow.commit()
 
 
@@ -106,14 +106,14 @@ def test_replaying_ten_thousand_payments_rebuilds_identical_views(engine: Engine
         ),
         clock=InMemoryClock(),
     )
-    app.container.engine.override(engine)
+    app.container.gateways.engine.override(engine)
     progress: list[tuple[int, int]] = []
     try:
         rebuilt = rebuild_payment_views(
             app.deps, batch=4000, progress=lambda d, n: progress.append((d, n))
         )
     finally:
-        app.container.engine.reset_override()
+        app.container.gateways.engine.reset_override()
         app.close()
     assert rebuilt == PAYMENTS
     assert progress[-1][0] == progress[-1][1] > PAYMENTS
@@ -143,7 +143,7 @@ def test_replay_rebuilds_recurring_payments_views_too(engine: Engine) -> None:
                 schedule.skip_next(at=b.NOW, is_business_day=calendar)
             if n == 4:
                 schedule.pause(at=b.NOW)
-            uow.schedules.save(schedule, Headers(tenant_id="ten_1"), calendar)
+            uow.schedules.save(schedule, calendar)
         uow.commit()
 
     def schedule_views() -> list[tuple]:  # type: ignore[type-arg]
@@ -163,10 +163,10 @@ def test_replay_rebuilds_recurring_payments_views_too(engine: Engine) -> None:
         ),
         clock=InMemoryClock(),
     )
-    app.container.engine.override(engine)
+    app.container.gateways.engine.override(engine)
     try:
         rebuild_payment_views(app.deps)
     finally:
-        app.container.engine.reset_override()
+        app.container.gateways.engine.reset_override()
         app.close()
     assert schedule_views() == live

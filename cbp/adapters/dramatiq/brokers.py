@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import dramatiq
@@ -42,3 +43,10 @@ def open_broker(url: str, *, namespace: str = "cbp") -> dramatiq.Broker:
 
         return StubBroker(middleware=_middleware())
     raise ValueError(f"no Dramatiq broker for {scheme}:// (use amqp://, redis:// or stub://)")
+
+
+def broker_for_lifetime(url: str, prefix: str) -> Iterator[dramatiq.Broker]:
+    """The broker a URL names, under cbp's namespace, closed when done."""
+    broker = open_broker(url, namespace=f"{prefix}dramatiq")
+    yield broker
+    broker.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import falcon
@@ -15,9 +15,12 @@ from cbp.adapters.falcon.idempotency import IdempotencyKeys
 from cbp.adapters.falcon.metrics import ApiMetrics
 from cbp.adapters.falcon.routes import DOCS_ASSETS, ROUTES, TRACE_CONTEXT_TEST
 from cbp.adapters.falcon.telemetry import Telemetry
+from cbp.domain.access import Principal
+from cbp.ports.outside import RateLimiter
 from cbp.ports.resilience import BreakerStore
+from cbp.ports.storage.unit_of_work import UnitsOfWork
+from cbp.ports.system import Clock
 from cbp.services.bus import CommandBus
-from cbp.services.dependencies import Dependencies
 from cbp.services.queries import Queries
 
 
@@ -25,7 +28,10 @@ def create_app(
     *,
     bus: CommandBus,
     queries: Queries,
-    deps: Dependencies,
+    authenticate: Callable[[str], Principal],
+    units: UnitsOfWork,
+    clock: Clock,
+    rate_limiter: RateLimiter,
     options: ApiOptions,
     probes: Mapping[str, ops.Probe],
     metrics: ApiMetrics | None = None,
@@ -37,19 +43,19 @@ def create_app(
     cache); ``metrics`` the registry served on /metrics.
     """
     metrics = metrics or ApiMetrics()
-    idempotency = IdempotencyKeys(deps, options)
+    idempotency = IdempotencyKeys(units, clock, options)
     middleware: list[Any] = [
         EncodedSlashes(),
         RequestContext(),
         Telemetry(metrics),
-        Guard(deps, options),
+        Guard(authenticate, rate_limiter, options),
         idempotency,
     ]
     app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     problems.install(app)
     idempotency.install(app)
-    shared = (bus, queries, deps, options)
+    shared = (bus, queries, clock, options)
 
     resources: dict[str, object] = {
         "customers": r.Customers(*shared),

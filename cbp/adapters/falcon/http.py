@@ -20,8 +20,7 @@ from cbp.adapters.falcon.schemas import DELIVERY_ID_PATTERN, ID_PATTERN, is_clea
 from cbp.domain.access import Principal, Scope
 from cbp.domain.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from cbp.ports.errors import DependencyError
-from cbp.services.access import authenticate
-from cbp.services.dependencies import Dependencies
+from cbp.ports.outside import RateLimiter
 
 logger = logging.getLogger("cbp.api")
 
@@ -115,8 +114,14 @@ class RequestContext:
 class Guard:
     """Authenticates, checks the route's scope, counts the key's rate, bounds bodies."""
 
-    def __init__(self, deps: Dependencies, options: ApiOptions) -> None:
-        self.deps = deps
+    def __init__(
+        self,
+        authenticate: Callable[[str], Principal],
+        rate_limiter: RateLimiter,
+        options: ApiOptions,
+    ) -> None:
+        self.authenticate = authenticate
+        self.rate_limiter = rate_limiter
         self.options = options
 
     def process_resource(
@@ -150,7 +155,7 @@ class Guard:
         not lock out the good clients behind the same address (a proxy's).
         """
         try:
-            return authenticate(bearer_token(req), self.deps)
+            return self.authenticate(bearer_token(req))
         except Unauthenticated:
             wait = self._failure_wait(req.remote_addr or "unknown")
             if wait is not None:
@@ -164,7 +169,7 @@ class Guard:
     def _failure_wait(self, address: str) -> int | None:
         """Count a failed authentication; the seconds to wait once over the limit."""
         try:
-            decision = self.deps.rate_limiter.hit(
+            decision = self.rate_limiter.hit(
                 f"auth-failures:{address}",
                 limit=self.options.auth_failure_limit,
                 window_seconds=self.options.rate_window_seconds,
@@ -176,7 +181,7 @@ class Guard:
     def _count(self, principal: Principal, resp: falcon.Response) -> None:
         limit, window = self.options.rate_limit, self.options.rate_window_seconds
         try:
-            decision = self.deps.rate_limiter.hit(
+            decision = self.rate_limiter.hit(
                 f"rate:{principal.key_id}", limit=limit, window_seconds=window
             )
         except DependencyError:

@@ -18,7 +18,8 @@ from cbp.adapters.falcon.http import ApiOptions, principal, raw_body
 from cbp.adapters.falcon.routes import ROUTES
 from cbp.domain.errors import ConcurrencyConflict, DomainError
 from cbp.domain.idempotency import MAX_KEY_LENGTH, IdempotencyRecord, check_key, fingerprint
-from cbp.services.dependencies import Dependencies
+from cbp.ports.storage.unit_of_work import UnitsOfWork
+from cbp.ports.system import Clock
 from cbp.services.transaction import KeyHeld, RequestTransaction
 
 #: How each (method, route) treats the header: "required", "accepted", or absent.
@@ -44,8 +45,9 @@ class IdempotencyKeys:
     (PostgreSQL holds the second insert of a key until then) and replays it.
     """
 
-    def __init__(self, deps: Dependencies, options: ApiOptions) -> None:
-        self.deps = deps
+    def __init__(self, units: UnitsOfWork, clock: Clock, options: ApiOptions) -> None:
+        self.units = units
+        self.clock = clock
         self.options = options
 
     def install(self, app: falcon.App[falcon.Request, falcon.Response]) -> None:
@@ -55,13 +57,12 @@ class IdempotencyKeys:
     def process_resource(
         self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict[str, Any]
     ) -> None:
-        """Open the request's transaction, with a claim when a key was sent."""
+        """Give the request its transaction, with a claim when a key was sent."""
         use = KEY_USE.get((req.method, req.uri_template or ""))
         if use is None:
             return
         claim = self._claim(req, use)
-        transaction = RequestTransaction(self.deps.unit_of_work, claim)
-        req.context.request_transaction = transaction.__enter__()
+        req.context.request_transaction = RequestTransaction(self.units, claim)
 
     def process_response(
         self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool
@@ -70,14 +71,13 @@ class IdempotencyKeys:
         transaction: RequestTransaction | None = req.context.get("request_transaction")
         if transaction is None:
             return
-        transaction.__exit__(None, None, None)
         if req.context.get("idempotent_replay"):
             transaction.close()
             return
         status = falcon.http_status_to_code(resp.status)
         body = resp.data if resp.data is not None else (resp.text or "").encode()
         try:
-            transaction.finish(status=status, body=body)
+            transaction.finish(status=status, body=body, succeeded=req_succeeded)
         except KeyHeld as held:
             self._on_key_held(req, resp, held, {})
         except ConcurrencyConflict as error:
@@ -105,7 +105,7 @@ class IdempotencyKeys:
             tenant_id=caller.tenant_id or caller.key_id,  # NOTE: an operator's keys are its own
             key=check_key(key),
             fingerprint=fingerprint(req.method, req.path, body),
-            created_at=self.deps.clock.now(),
+            created_at=self.clock.now(),
         )
 
     def _on_key_held(

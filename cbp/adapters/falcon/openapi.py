@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from cbp.adapters.falcon import presenters as out
+from cbp.adapters.falcon import responses as out
 from cbp.adapters.falcon.http import id_pattern
 from cbp.adapters.falcon.routes import ROUTES, Route
 from cbp.adapters.falcon.schemas import ID_PATTERN, Change
@@ -32,7 +32,7 @@ _SEARCH = {
     "maxLength": 200,
     "pattern": r"^[^\u0000-\u001f\u007f]*[^\s\u0000-\u001f\u007f][^\u0000-\u001f\u007f]*$",
 }
-_QUERY = {
+_QUERY: dict[str, dict[str, Any]] = {
     "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
     "cursor": {
         "type": "string",
@@ -45,10 +45,13 @@ _QUERY = {
     },
     "customer_id": _ID,
     "payment_id": _ID,
+    "payee_id": _ID,
+    "send_on": {"type": "string", "format": "date", "description": "YYYY-MM-DD"},
+    "due_on": {"type": "string", "format": "date", "description": "YYYY-MM-DD: the bill's"},
     "partial_name": _SEARCH,
 }
 #: Query parameters an operation cannot do without.
-_REQUIRED_QUERY = frozenset({"partial_name"})
+_REQUIRED_QUERY = frozenset({"partial_name", "payee_id"})
 #: The statuses each listing filters by.
 _STATUSES = {
     "payments": [s.value for s in PaymentStatus],

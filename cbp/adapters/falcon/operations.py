@@ -18,7 +18,7 @@ from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, Field, HttpUrl, TypeAdapter, ValidationError
 from swagger_ui_bundle import swagger_ui_path
 
-from cbp.adapters.falcon import presenters as present
+from cbp.adapters.falcon import responses as out
 from cbp.adapters.falcon.http import parse_json, raw_body
 from cbp.adapters.falcon.metrics import CONTENT_TYPE, ApiMetrics
 from cbp.adapters.falcon.openapi import API_VERSION, build_spec
@@ -33,7 +33,7 @@ tracer = trace.get_tracer("cbp.api")
 Probe = Callable[[], object]
 
 
-def _send_health(resp: falcon.Response, body: present.HealthOut) -> None:
+def _send_health(resp: falcon.Response, body: out.HealthOut) -> None:
     resp.status = falcon.HTTP_200 if body.status == "pass" else falcon.HTTP_503
     resp.content_type = HEALTH_JSON
     resp.cache_control = ["no-store"]
@@ -49,7 +49,7 @@ class Health:
         self.started = time.monotonic()
         self.process = psutil.Process(os.getpid())
 
-    def _checks(self) -> dict[str, list[present.HealthCheckOut]]:
+    def _checks(self) -> dict[str, list[out.HealthCheckOut]]:
         checks = {}
         for name, probe in self.probes.items():
             began = time.perf_counter()
@@ -61,14 +61,14 @@ class Health:
                 status, output = "fail", type(error).__name__
             elapsed_ms = round((time.perf_counter() - began) * 1000, 3)
             checks[name] = [
-                present.HealthCheckOut(
+                out.HealthCheckOut(
                     status=status, output=output, observed_value=elapsed_ms, observed_unit="ms"
                 )
             ]
         return checks
 
     @staticmethod
-    def _verdict(checks: dict[str, list[present.HealthCheckOut]]) -> dict[str, Any]:
+    def _verdict(checks: dict[str, list[out.HealthCheckOut]]) -> dict[str, Any]:
         failing = [name for name, (check,) in checks.items() if check.status == "fail"]
         if not failing:
             return {"status": "pass", "checks": checks}
@@ -76,16 +76,16 @@ class Health:
 
     def on_get_live(self, req: falcon.Request, resp: falcon.Response) -> None:
         """The process answers."""
-        _send_health(resp, present.HealthOut(status="pass"))
+        _send_health(resp, out.HealthOut(status="pass"))
 
     def on_get_ready(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Every component this process needs answers."""
-        _send_health(resp, present.HealthOut(**self._verdict(self._checks())))
+        _send_health(resp, out.HealthOut(**self._verdict(self._checks())))
 
     def on_get_status(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Readiness plus this process's resource use (behind a key)."""
         with self.process.oneshot():
-            resources = present.ResourcesOut(
+            resources = out.ResourcesOut(
                 pid=self.process.pid,
                 uptime_seconds=round(time.monotonic() - self.started, 3),
                 rss_bytes=self.process.memory_info().rss,
@@ -100,9 +100,9 @@ class Health:
             for name in self.breakers.names():
                 state = self.breakers.load(name)
                 breakers.append(
-                    present.BreakerOut(name=name, state=state.state.value, failures=state.failures)
+                    out.BreakerOut(name=name, state=state.state.value, failures=state.failures)
                 )
-        body = present.StatusOut(
+        body = out.StatusOut(
             **self._verdict(self._checks()),
             version=API_VERSION,
             resources=resources,

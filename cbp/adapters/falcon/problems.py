@@ -33,6 +33,7 @@ STATUS: dict[str, tuple[int, str]] = {
     "amount_out_of_range": (422, "The amount is outside the allowed range"),
     "limit_exceeded": (422, "The payment would pass the customer's limit"),
     "send_date_not_allowed": (422, "The send-on date is not allowed"),
+    "arrives_after_due_date": (422, "The payment would arrive after its due date"),
     "payee_not_payable": (422, "The payee cannot be paid"),
     "funding_account_not_usable": (422, "The funding account cannot be used"),
     "micro_deposits_not_confirmed": (422, "The micro-deposit amounts were not confirmed"),

@@ -46,7 +46,7 @@ Money = Annotated[
 Currency = Annotated[str, StringConstraints(pattern=f"^(?:{'|'.join(sorted(MINOR_UNITS))})$")]
 
 
-def _day(value: Any) -> Any:
+def parse_day(value: Any) -> Any:
     """A calendar day written as JSON carries one: ``YYYY-MM-DD`` and nothing else."""
     if isinstance(value, str):
         if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
@@ -60,7 +60,7 @@ def _day(value: Any) -> Any:
 
 #: A date from a JSON string, however the model is validated (a PATCH body checks
 #: its fields before they are read, and strict validation of Python data takes no text).
-Day = Annotated[date, BeforeValidator(_day)]
+Day = Annotated[date, BeforeValidator(parse_day)]
 AccountNumber = Annotated[
     str, StringConstraints(max_length=40, pattern=r"^[ -]*(?:[A-Za-z0-9][ -]*){1,34}$")
 ]
@@ -281,6 +281,13 @@ class PaymentIn(Strict):
     currency: Currency = "USD"
     send_on: Day | None = None
     memo: Memo | None = None
+    due_on: Day | None = Field(
+        default=None,
+        description=(
+            "The bill's due date: a payment that would arrive after it is refused "
+            "(422 arrives_after_due_date, naming the latest send-on date that would not)"
+        ),
+    )
 
 
 class PaymentPatch(Change):

@@ -9,6 +9,7 @@ unknown. A 4xx is an answer, and the caller decides what it means.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,13 @@ def build_client(settings: HttpClientSettings) -> httpx.Client:
         limits=httpx.Limits(max_connections=settings.max_connections),
         follow_redirects=False,
     )
+
+
+def client_for_lifetime(settings: HttpClientSettings) -> Iterator[httpx.Client]:
+    """``build_client``, closed when done."""
+    client = build_client(settings)
+    yield client
+    client.close()
 
 
 def trace_headers(traceparent: str | None = None, baggage: str | None = None) -> dict[str, str]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from cbp.ports.ach_ledger import AchFileRecord, Backlog, EntryStanding, LedgerEntry, MakeFile
+from cbp.ports.storage.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,15 @@ class InMemoryAchLedger:
         self._announced: set[str] = set()
         self._cut_offs: set[str] = set()
 
-    def take(self, entry: LedgerEntry) -> None:
-        """Record an entry for the next file; a second entry with its reference changes nothing."""
+    def take(self, entry: LedgerEntry, *, within: UnitOfWork | None = None) -> None:
+        """Record an entry for the next file; a second entry with its reference changes nothing.
+
+        ``within`` an in-memory unit of work, the entry is taken when it commits.
+        """
+        with_commit = getattr(within, "with_commit", None)
+        if with_commit is not None:
+            with_commit(lambda: self.take(entry))
+            return
         with self._lock:
             self._entries.setdefault(entry.reference, _Taken(entry))
 

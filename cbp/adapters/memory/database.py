@@ -78,6 +78,8 @@ class Transaction:
     audit: list[AuditDraft] = field(default_factory=list)
     changes: Changes = field(default_factory=Changes)
     expected_versions: dict[tuple[str, Hashable], int] = field(default_factory=dict)
+    #: Writes to stores beside this database, made with the commit or not at all.
+    with_commit: list[Callable[[], None]] = field(default_factory=list)
 
     # -- rows ----------------------------------------------------------------
 
@@ -167,6 +169,8 @@ class Transaction:
                 db.dispatched.discard(message_id)
             db.inbox |= self.inbox
             db.audit_drafts.extend(self.audit)
+            for write in self.with_commit:
+                write()
         self.reset()
 
     def _check_conflicts(self) -> None:
@@ -211,3 +215,4 @@ class Transaction:
         self.audit.clear()
         self.changes.clear()
         self.expected_versions.clear()
+        self.with_commit.clear()

@@ -41,6 +41,9 @@ class InMemoryEventStore:
         staged = [StoredEvent(position=0, event=e) for e in events]
         self.tx.appends.append((stream_id, expected_version, staged))
 
+    def stamp_cause(self, correlation_id: str | None, traceparent: str | None) -> None:
+        """Nothing to do: this store keeps no headers with its events."""
+
     def load(self, stream_id: str) -> list[DomainEvent]:
         return [stored.event for stored in self.tx.stream(stream_id)]
 

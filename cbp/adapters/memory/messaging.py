@@ -14,6 +14,7 @@ from cbp.ports.messages import (
     DeliveryStatus,
     Message,
     delivery_id,
+    stamped,
 )
 
 
@@ -25,6 +26,9 @@ class InMemoryOutbox:
 
     def add(self, message: Message) -> None:
         self.tx.outbox.append(message)
+
+    def stamp_cause(self, correlation_id: str | None, traceparent: str | None) -> None:
+        self.tx.outbox[:] = stamped(self.tx.outbox, correlation_id, traceparent)
 
     def pending(self, limit: int) -> list[Message]:
         with self.tx.db.lock:

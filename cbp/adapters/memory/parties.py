@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from cbp.adapters.memory.records import (
-    InMemoryCustomerRepository,
+from cbp.adapters.memory.customers import InMemoryCustomerRepository, InMemoryTenantRepository
+from cbp.adapters.memory.payees import (
     InMemoryDirectoryRepository,
     InMemoryFundingAccountRepository,
     InMemoryPayeeRepository,
-    InMemoryTenantRepository,
 )
 from cbp.ports.storage.payments import PaymentParties
 

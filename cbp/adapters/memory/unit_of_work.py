@@ -2,27 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Self, cast
 
-from cbp.adapters.memory import access, audit, event_store, messaging, parties, records
+from cbp.adapters.memory import (
+    access,
+    audit,
+    customers,
+    event_store,
+    jobs,
+    messaging,
+    notices,
+    parties,
+    payees,
+)
 from cbp.adapters.memory.database import InMemoryDatabase, Transaction
 from cbp.ports.storage.events import Recorded
+from cbp.ports.storage.unit_of_work import BeforeCommit, UnitOfWork
 from cbp.services.event_sourced import EventSourcedPayments, EventSourcedSchedules
 
 
 class InMemoryUnitOfWork:
     """A transaction over an InMemoryDatabase; uncommitted work is discarded."""
 
-    def __init__(self, db: InMemoryDatabase) -> None:
+    def __init__(self, db: InMemoryDatabase, before_commit: BeforeCommit | None = None) -> None:
         self.db = db
+        #: Run just before each commit: the events recorded are published then.
+        self.before_commit = before_commit
         self.committed = 0
         self._tx = Transaction(db)
-        self.tenants = records.InMemoryTenantRepository(self._tx)
-        self.customers = records.InMemoryCustomerRepository(self._tx)
-        self.directory = records.InMemoryDirectoryRepository(self._tx)
-        self.payees = records.InMemoryPayeeRepository(self._tx)
-        self.funding_accounts = records.InMemoryFundingAccountRepository(self._tx)
+        self.tenants = customers.InMemoryTenantRepository(self._tx)
+        self.customers = customers.InMemoryCustomerRepository(self._tx)
+        self.directory = payees.InMemoryDirectoryRepository(self._tx)
+        self.payees = payees.InMemoryPayeeRepository(self._tx)
+        self.funding_accounts = payees.InMemoryFundingAccountRepository(self._tx)
         self.events = event_store.InMemoryEventStore(self._tx)
         self.payments = EventSourcedPayments(
             self.events, event_store.InMemoryPaymentViews(self._tx), self._tx.changes
@@ -33,11 +47,11 @@ class InMemoryUnitOfWork:
         self.parties = parties.InMemoryPartyLookup(
             self.tenants, self.customers, self.payees, self.funding_accounts, self.directory
         )
-        self.exceptions = records.InMemoryExceptionRepository(self._tx)
-        self.notifications = records.InMemoryNotificationRepository(self._tx)
-        self.jobs = records.InMemoryProcessJobRepository(self._tx)
+        self.exceptions = notices.InMemoryExceptionRepository(self._tx)
+        self.notifications = notices.InMemoryNotificationRepository(self._tx)
+        self.jobs = jobs.InMemoryProcessJobRepository(self._tx)
         self.api_keys = access.InMemoryApiKeyRepository(self._tx)
-        self.webhook_endpoints = records.InMemoryWebhookEndpointRepository(self._tx)
+        self.webhook_endpoints = notices.InMemoryWebhookEndpointRepository(self._tx)
         self.idempotency = access.InMemoryIdempotencyStore(self._tx)
         self.audit = audit.InMemoryAuditLog(self._tx)
         self.outbox = messaging.InMemoryOutbox(self._tx)
@@ -58,8 +72,14 @@ class InMemoryUnitOfWork:
 
     def commit(self) -> None:
         """Apply the staged writes atomically."""
+        if self.before_commit is not None:
+            self.before_commit(cast(UnitOfWork, self))
         self._tx.commit()
         self.committed += 1
+
+    def with_commit(self, write: Callable[[], None]) -> None:
+        """Make ``write`` (to a store beside this database) when this unit of work commits."""
+        self._tx.with_commit.append(write)
 
     def rollback(self) -> None:
         """Discard the staged writes."""

@@ -41,6 +41,7 @@ from cbp.ports.outside import (
     ProcessorStatus,
     Submission,
 )
+from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.ports.system import Clock
 
 #: Nacha's Micro-Entry rule: micro-deposits are described exactly so.
@@ -89,7 +90,20 @@ class NachaPaymentProcessor:
 
     def submit(self, submission: Submission) -> ProcessorResult:
         """Take the payment as a debit for the next file; a repeat changes nothing."""
-        self._take(
+        self.ledger.take(self._debit(submission))
+        return self.outcome(submission.reference)
+
+    def submit_within(self, uow: UnitOfWork, submission: Submission) -> ProcessorResult:
+        """Take the debit in ``uow``'s transaction: filed only if the payment's record commits.
+
+        The answer is ``accepted``: the entry waits for the next file, and
+        ``outcome`` tells the reconciler what became of it.
+        """
+        self.ledger.take(self._debit(submission), within=uow)
+        return ProcessorResult(reference=submission.reference, status=ProcessorStatus.ACCEPTED)
+
+    def _debit(self, submission: Submission) -> LedgerEntry:
+        return self._entry(
             reference=submission.reference,
             tenant_id=submission.tenant_id,
             code=nacha.transaction_code(submission.funding_account_type, debit=True),
@@ -98,11 +112,10 @@ class NachaPaymentProcessor:
             cents=submission.amount.minor,
             name=submission.funding_holder_name or submission.payee_name,
         )
-        return self.outcome(submission.reference)
 
     def send_credit(self, credit: Credit) -> None:
         """Take a micro-deposit as a credit for the next file; a repeat changes nothing."""
-        self._take(
+        entry = self._entry(
             reference=credit.reference,
             tenant_id=credit.tenant_id,
             code=nacha.CHECKING_CREDIT,
@@ -111,6 +124,7 @@ class NachaPaymentProcessor:
             cents=credit.amount.minor,
             name=credit.holder_name or "ACCOUNT HOLDER",
         )
+        self.ledger.take(entry)
 
     def outcome(self, reference: str) -> ProcessorResult:
         """Accepted until its file's effective date, settled from then, or returned."""
@@ -222,7 +236,7 @@ class NachaPaymentProcessor:
 
     # -- internals -------------------------------------------------------------
 
-    def _take(
+    def _entry(
         self,
         *,
         reference: str,
@@ -232,18 +246,16 @@ class NachaPaymentProcessor:
         account: str,
         cents: int,
         name: str,
-    ) -> None:
-        self.ledger.take(
-            LedgerEntry(
-                reference=reference,
-                tenant_id=tenant_id,
-                transaction_code=code,
-                routing_number=routing,
-                account_number=account,
-                amount_cents=cents,
-                name=name,
-                taken_at=self.clock.now(),
-            )
+    ) -> LedgerEntry:
+        return LedgerEntry(
+            reference=reference,
+            tenant_id=tenant_id,
+            transaction_code=code,
+            routing_number=routing,
+            account_number=account,
+            amount_cents=cents,
+            name=name,
+            taken_at=self.clock.now(),
         )
 
     def _today(self) -> date:

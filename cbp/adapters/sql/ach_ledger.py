@@ -18,10 +18,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, func, insert, select, text, update
 
 from cbp.adapters.sql import schema as t
-from cbp.adapters.sql.codecs import must_utc
 from cbp.adapters.sql.crypto import FieldCipher
+from cbp.adapters.sql.rows import must_utc
 from cbp.adapters.sql.statements import dialect_insert, escape_like
 from cbp.ports.ach_ledger import AchFileRecord, Backlog, EntryStanding, LedgerEntry, MakeFile
+from cbp.ports.storage.unit_of_work import UnitOfWork
 
 #: The advisory lock id that keeps a single filer on PostgreSQL.
 _FILING_LOCK = 0x0CB9_AC40
@@ -37,14 +38,25 @@ class SqlAchLedger:
         self.engine = engine
         self.cipher = cipher
 
-    def take(self, entry: LedgerEntry) -> None:
-        """Record an entry for the next file; a second entry with its reference changes nothing."""
+    def take(self, entry: LedgerEntry, *, within: UnitOfWork | None = None) -> None:
+        """Record an entry for the next file; a second entry with its reference changes nothing.
+
+        ``within`` a unit of work on this ledger's engine, the entry is one
+        more statement of its transaction.
+        """
+        shared = getattr(within, "connection", None)
+        if isinstance(shared, Connection) and shared.engine is self.engine:
+            self._insert_entry(shared, entry)
+            return
         with self.engine.begin() as conn:
-            conn.execute(
-                dialect_insert(conn)(t.ach_entries)
-                .values(self._entry_values(entry))
-                .on_conflict_do_nothing(index_elements=["reference"])
-            )
+            self._insert_entry(conn, entry)
+
+    def _insert_entry(self, conn: Connection, entry: LedgerEntry) -> None:
+        conn.execute(
+            dialect_insert(conn)(t.ach_entries)
+            .values(self._entry_values(entry))
+            .on_conflict_do_nothing(index_elements=["reference"])
+        )
 
     def standing(self, reference: str) -> EntryStanding | None:
         """Where the entry with this reference stands, or None if it was never taken."""

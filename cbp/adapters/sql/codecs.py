@@ -1,52 +1,39 @@
-"""Rows to domain records and back; the only place that knows both shapes."""
+"""Rows to domain records and back, where a record's columns are not simply its fields.
+
+The generic mapping is in ``rows``; this module adds what it cannot know:
+JSON shapes of nested values, encrypted columns, and derived search columns.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
 from cbp.adapters.sql.crypto import FieldCipher
-from cbp.domain.access import ApiKey, Scope
+from cbp.adapters.sql.rows import must_utc, record_from_row, record_values
+from cbp.domain.access import ApiKey
 from cbp.domain.audit import AuditDraft, AuditEntry
 from cbp.domain.banking import AccountMask
-from cbp.domain.customer import Channel, Customer, StatusAlert, Tenant
-from cbp.domain.directory import Address, GlobalPayee, PayeeStatus, PaymentMethod
+from cbp.domain.customer import Channel, Customer, Tenant
+from cbp.domain.directory import GlobalPayee
 from cbp.domain.events import DomainEvent
-from cbp.domain.funding import AccountType, FundingAccount
-from cbp.domain.idempotency import IdempotencyRecord, IdempotencyState
-from cbp.domain.micro_deposits import MicroDeposits, VerificationMethod
+from cbp.domain.funding import FundingAccount
+from cbp.domain.idempotency import IdempotencyRecord
+from cbp.domain.micro_deposits import MicroDeposits
 from cbp.domain.money import Money
-from cbp.domain.notification import Notification, NotificationStatus
+from cbp.domain.notification import Notification
 from cbp.domain.payee import Payee
-from cbp.domain.payment import PaymentSnapshot, PaymentStatus
-from cbp.domain.payment_exception import ExceptionKind, ExceptionStatus, PaymentException
+from cbp.domain.payment import PaymentSnapshot
+from cbp.domain.payment_exception import PaymentException
 from cbp.domain.policy import PaymentPolicy
 from cbp.domain.processing import ProcessJob
-from cbp.domain.verification import VerificationStatus
-from cbp.domain.webhook_endpoint import EndpointStatus, SigningSecret, WebhookEndpoint
-from cbp.ports.messages import Headers, Message, MessageKind
+from cbp.domain.webhook_endpoint import SigningSecret, WebhookEndpoint
+from cbp.ports.messages import Message
 
 SEPARATOR = "\x1f"
-
-
-def utc(moment: datetime | None) -> datetime | None:
-    """The moment in UTC: SQLite returns naive times, PostgreSQL zoned ones."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def must_utc(moment: datetime) -> datetime:
-    """``utc`` for a column that is never null."""
-    result = utc(moment)
-    assert result is not None
-    return result
 
 
 def search_text(name: str, aliases: tuple[str, ...]) -> str:
@@ -76,10 +63,8 @@ def _optional_amount(text: str | None) -> Decimal | None:
     return None if text is None else Decimal(text)
 
 
-def tenant_from_row(row: Any) -> Tenant:
-    """The tenant a row holds."""
-    p = row.policy
-    policy = PaymentPolicy(
+def _policy_from_json(p: dict[str, Any]) -> PaymentPolicy:
+    return PaymentPolicy(
         currency=p["currency"],
         min_amount=Decimal(p["min_amount"]),
         max_amount=Decimal(p["max_amount"]),
@@ -89,109 +74,89 @@ def tenant_from_row(row: Any) -> Tenant:
         customer_daily_limit=_optional_amount(p.get("customer_daily_limit")),
         customer_payment_limit=_optional_amount(p.get("customer_payment_limit")),
     )
-    return Tenant(
-        id=row.id,
-        name=row.name,
-        created_at=must_utc(row.created_at),
-        policy=policy,
-        contact_email=row.contact_email,
+
+
+def tenant_values(tenant: Tenant) -> dict[str, Any]:
+    """The column values of a tenant, its policy as JSON."""
+    return record_values(tenant, policy=policy_to_json(tenant.policy))
+
+
+def tenant_from_row(row: Any) -> Tenant:
+    """The tenant a row holds."""
+    return record_from_row(Tenant, row, policy=_policy_from_json(row.policy))
+
+
+def customer_values(customer: Customer) -> dict[str, Any]:
+    """The column values of a customer; its channels in the ``channels`` column."""
+    return record_values(
+        customer,
+        without=("notification_channels",),
+        channels=[c.value for c in customer.notification_channels],
     )
 
 
 def customer_from_row(row: Any) -> Customer:
     """The customer a row holds."""
-    return Customer(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        external_id=row.external_id,
-        name=row.name,
-        email=row.email,
-        phone=row.phone,
-        created_at=must_utc(row.created_at),
-        notification_channels=tuple(Channel(c) for c in row.channels),
-        notify_on=tuple(StatusAlert(a) for a in row.notify_on),
-    )
-
-
-def address_to_json(address: Address | None) -> dict[str, Any] | None:
-    """An address as JSON."""
-    return None if address is None else asdict(address)
+    channels = tuple(Channel(c) for c in row.channels)
+    return record_from_row(Customer, row, notification_channels=channels)
 
 
 def global_payee_values(payee: GlobalPayee) -> dict[str, Any]:
-    """The column values of a biller."""
-    return {
-        "id": payee.id,
-        "name": payee.name,
-        "name_folded": payee.name.casefold(),
-        "search_text": search_text(payee.name, payee.aliases),
-        "aliases": list(payee.aliases),
-        "category": payee.category,
-        "address": address_to_json(payee.address),
-        "status": payee.status.value,
-        "payment_method": payee.payment_method.value,
-        "lead_days": payee.lead_days,
-        "account_masks": [m.pattern for m in payee.account_masks],
-        "popularity": payee.popularity,
-        "version": payee.version,
-    }
+    """The column values of a biller, with its folded search columns."""
+    return record_values(
+        payee,
+        name_folded=payee.name.casefold(),
+        search_text=search_text(payee.name, payee.aliases),
+        account_masks=[m.pattern for m in payee.account_masks],
+    )
 
 
 def global_payee_from_row(row: Any) -> GlobalPayee:
     """The biller a row holds."""
-    return GlobalPayee(
-        id=row.id,
-        name=row.name,
-        category=row.category,
-        address=Address(**row.address),
-        payment_method=PaymentMethod(row.payment_method),
-        lead_days=row.lead_days,
-        account_masks=tuple(AccountMask(m) for m in row.account_masks),
-        aliases=tuple(row.aliases),
-        status=PayeeStatus(row.status),
-        popularity=row.popularity,
-        version=row.version,
+    masks = tuple(AccountMask(m) for m in row.account_masks)
+    return record_from_row(GlobalPayee, row, account_masks=masks)
+
+
+def payee_values(payee: Payee, cipher: FieldCipher) -> dict[str, Any]:
+    """The column values of a payee, its account number encrypted."""
+    return record_values(
+        payee,
+        without=("account_number",),
+        account_number_enc=cipher.encrypt(payee.account_number),
     )
 
 
 def payee_from_row(row: Any, account_number: str) -> Payee:
     """The payee a row holds, with its decrypted account number."""
-    return Payee(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        customer_id=row.customer_id,
-        global_payee_id=row.global_payee_id,
-        name=row.name,
-        address=None if row.address is None else Address(**row.address),
-        account_number=account_number,
-        nickname=row.nickname,
-        lead_days=row.lead_days,
-        status=PayeeStatus(row.status),
-        verification_status=VerificationStatus(row.verification_status),
-        version=row.version,
-        created_at=must_utc(row.created_at),
+    return record_from_row(Payee, row, account_number=account_number)
+
+
+def funding_account_values(account: FundingAccount, cipher: FieldCipher) -> dict[str, Any]:
+    """The column values of a funding account, its numbers and challenge encrypted."""
+    challenge = account.micro_deposits
+    return record_values(
+        account,
+        without=("routing_number", "account_number", "micro_deposits"),
+        routing_number_enc=cipher.encrypt(account.routing_number),
+        account_number_enc=cipher.encrypt(account.account_number),
+        micro_deposits_enc=(
+            None if challenge is None else cipher.encrypt(micro_deposits_to_json(challenge))
+        ),
     )
 
 
 def funding_account_from_row(row: Any, decrypt: Callable[[str], str]) -> FundingAccount:
     """The funding account a row holds, its encrypted columns decrypted."""
-    return FundingAccount(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        customer_id=row.customer_id,
+    return record_from_row(
+        FundingAccount,
+        row,
         routing_number=decrypt(row.routing_number_enc),
         account_number=decrypt(row.account_number_enc),
-        account_type=AccountType(row.account_type),
-        holder_name=row.holder_name,
-        verification_status=VerificationStatus(row.verification_status),
-        verification_method=VerificationMethod(row.verification_method),
         micro_deposits=(
             None
             if row.micro_deposits_enc is None
             else micro_deposits_from_json(decrypt(row.micro_deposits_enc))
         ),
-        version=row.version,
-        created_at=must_utc(row.created_at),
     )
 
 
@@ -231,217 +196,81 @@ def event_from_row(row: Any) -> DomainEvent:
 
 
 def payment_view_values(snapshot: PaymentSnapshot) -> dict[str, Any]:
-    """The column values of a payment's read model."""
-    values = {name: getattr(snapshot, name) for name in PaymentSnapshot.__dataclass_fields__}
-    values["status"] = snapshot.status.value
-    values["amount"] = str(snapshot.amount.amount)
-    values["currency"] = snapshot.amount.currency
-    return values
+    """The column values of a payment's read model: its amount in two columns."""
+    return record_values(
+        snapshot, amount=str(snapshot.amount.amount), currency=snapshot.amount.currency
+    )
 
 
 def payment_view_from_row(row: Any) -> PaymentSnapshot:
     """The payment snapshot a payment_views row holds."""
-    return PaymentSnapshot(
-        id=row.id,
-        version=row.version,
-        status=PaymentStatus(row.status),
-        tenant_id=row.tenant_id,
-        customer_id=row.customer_id,
-        payee_id=row.payee_id,
-        funding_account_id=row.funding_account_id,
-        amount=Money(Decimal(row.amount), row.currency),
-        send_on=row.send_on,
-        requested_send_on=row.requested_send_on,
-        deliver_by=row.deliver_by,
-        memo=row.memo,
-        failure_code=row.failure_code,
-        processor_reference=row.processor_reference,
-        created_at=must_utc(row.created_at),
-        updated_at=must_utc(row.updated_at),
-    )
+    amount = Money(Decimal(row.amount), row.currency)
+    return record_from_row(PaymentSnapshot, row, amount=amount)
 
 
 def exception_values(exception: PaymentException) -> dict[str, Any]:
     """The column values of a payment exception."""
-    return {
-        "id": exception.id,
-        "tenant_id": exception.tenant_id,
-        "payment_id": exception.payment_id,
-        "customer_id": exception.customer_id,
-        "kind": exception.kind.value,
-        "reason_code": exception.reason_code,
-        "status": exception.status.value,
-        "resolution": exception.resolution,
-        "created_at": exception.created_at,
-        "resolved_at": exception.resolved_at,
-    }
+    return record_values(exception)
 
 
 def exception_from_row(row: Any) -> PaymentException:
     """The payment exception a row holds."""
-    return PaymentException(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        payment_id=row.payment_id,
-        customer_id=row.customer_id,
-        kind=ExceptionKind(row.kind),
-        reason_code=row.reason_code,
-        status=ExceptionStatus(row.status),
-        resolution=row.resolution,
-        created_at=must_utc(row.created_at),
-        resolved_at=utc(row.resolved_at),
-    )
+    return record_from_row(PaymentException, row)
 
 
 def notification_values(notification: Notification) -> dict[str, Any]:
     """The column values of a notification."""
-    return {
-        "id": notification.id,
-        "tenant_id": notification.tenant_id,
-        "customer_id": notification.customer_id,
-        "exception_id": notification.exception_id,
-        "channel": notification.channel.value,
-        "recipient": notification.recipient,
-        "template": notification.template,
-        "payload": notification.payload,
-        "status": notification.status.value,
-        "attempts": notification.attempts,
-        "last_error": notification.last_error,
-        "created_at": notification.created_at,
-        "sent_at": notification.sent_at,
-    }
+    return record_values(notification)
 
 
 def notification_from_row(row: Any) -> Notification:
     """The notification a row holds."""
-    return Notification(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        customer_id=row.customer_id,
-        exception_id=row.exception_id,
-        channel=Channel(row.channel),
-        recipient=row.recipient,
-        template=row.template,
-        payload=row.payload,
-        status=NotificationStatus(row.status),
-        attempts=row.attempts,
-        last_error=row.last_error,
-        created_at=must_utc(row.created_at),
-        sent_at=utc(row.sent_at),
-    )
+    return record_from_row(Notification, row)
 
 
 def job_from_row(row: Any) -> ProcessJob:
     """The processing job a row holds."""
-    return ProcessJob(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        payment_ids=tuple(row.payment_ids),
-        due_on=row.due_on,
-        send_now=bool(row.send_now),
-        created_at=must_utc(row.created_at),
-    )
+    return record_from_row(ProcessJob, row)
 
 
 def api_key_from_row(row: Any) -> ApiKey:
     """The API key a row holds."""
-    return ApiKey(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        secret_hash=row.secret_hash,
-        scopes=frozenset(Scope(s) for s in row.scopes),
-        name=row.name,
-        created_at=must_utc(row.created_at),
-        revoked_at=utc(row.revoked_at),
-    )
+    return record_from_row(ApiKey, row)
 
 
 def idempotency_from_row(row: Any) -> IdempotencyRecord:
     """The idempotency record a row holds."""
-    return IdempotencyRecord(
-        tenant_id=row.tenant_id,
-        key=row.key,
-        fingerprint=row.fingerprint,
-        created_at=must_utc(row.created_at),
-        state=IdempotencyState(row.state),
-        response_status=row.response_status,
-        response_body=None if row.response_body is None else bytes(row.response_body),
-    )
+    return record_from_row(IdempotencyRecord, row)
 
 
 def audit_values(entry: AuditEntry) -> dict[str, Any]:
     """The column values of an audit entry."""
-    return {
-        "sequence": entry.sequence,
-        "tenant_id": entry.tenant_id,
-        "actor": entry.actor,
-        "action": entry.action,
-        "subject_id": entry.subject_id,
-        "data": entry.data,
-        "recorded_at": entry.recorded_at,
-        "previous_hash": entry.previous_hash,
-        "entry_hash": entry.entry_hash,
-    }
+    return record_values(entry)
 
 
 def audit_draft_values(draft: AuditDraft) -> dict[str, Any]:
-    """The column values of an audit draft (its fields are its columns)."""
-    return asdict(draft)
+    """The column values of an audit draft."""
+    return record_values(draft)
 
 
 def audit_draft_from_row(row: Any) -> AuditDraft:
     """The audit draft a row holds."""
-    return AuditDraft(
-        tenant_id=row.tenant_id,
-        actor=row.actor,
-        action=row.action,
-        subject_id=row.subject_id,
-        data=row.data,
-        recorded_at=must_utc(row.recorded_at),
-    )
+    return record_from_row(AuditDraft, row)
 
 
 def audit_from_row(row: Any) -> AuditEntry:
     """The audit entry a row holds."""
-    return AuditEntry(
-        sequence=row.sequence,
-        tenant_id=row.tenant_id,
-        actor=row.actor,
-        action=row.action,
-        subject_id=row.subject_id,
-        data=row.data,
-        recorded_at=must_utc(row.recorded_at),
-        previous_hash=row.previous_hash,
-        entry_hash=row.entry_hash,
-    )
+    return record_from_row(AuditEntry, row)
 
 
 def message_values(message: Message) -> dict[str, Any]:
-    """The column values of an outbox message."""
-    return {
-        "message_id": message.message_id,
-        "kind": message.kind.value,
-        "destination": message.destination,
-        "type": message.type,
-        "payload": message.payload,
-        "ordering_key": message.ordering_key,
-        "headers": message.headers.as_dict(),
-        "created_at": message.created_at,
-    }
+    """The column values of an outbox message: only the headers that are set."""
+    return record_values(message, headers=message.headers.as_dict())
 
 
 def message_from_row(row: Any) -> Message:
     """The outbox message a row holds."""
-    return Message(
-        message_id=row.message_id,
-        kind=MessageKind(row.kind),
-        destination=row.destination,
-        type=row.type,
-        payload=row.payload,
-        ordering_key=row.ordering_key,
-        headers=Headers(**row.headers),
-        created_at=must_utc(row.created_at),
-    )
+    return record_from_row(Message, row)
 
 
 def webhook_endpoint_values(endpoint: WebhookEndpoint, cipher: FieldCipher) -> dict[str, Any]:
@@ -450,14 +279,9 @@ def webhook_endpoint_values(endpoint: WebhookEndpoint, cipher: FieldCipher) -> d
         {"value": s.value, "expires_at": s.expires_at.isoformat() if s.expires_at else None}
         for s in endpoint.secrets
     ]
-    return {
-        "id": endpoint.id,
-        "tenant_id": endpoint.tenant_id,
-        "url": endpoint.url,
-        "secrets_enc": cipher.encrypt(json.dumps(secrets)),
-        **webhook_health_values(endpoint),
-        "created_at": endpoint.created_at,
-    }
+    return record_values(
+        endpoint, without=("secrets",), secrets_enc=cipher.encrypt(json.dumps(secrets))
+    )
 
 
 def webhook_health_values(endpoint: WebhookEndpoint) -> dict[str, Any]:
@@ -478,13 +302,4 @@ def webhook_endpoint_from_row(row: Any, cipher: FieldCipher) -> WebhookEndpoint:
         )
         for s in json.loads(cipher.decrypt(row.secrets_enc))
     )
-    return WebhookEndpoint(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        url=row.url,
-        secrets=secrets,
-        status=EndpointStatus(row.status),
-        failing_since=utc(row.failing_since),
-        paused_at=utc(row.paused_at),
-        created_at=must_utc(row.created_at),
-    )
+    return record_from_row(WebhookEndpoint, row, secrets=secrets)

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
+
+from cbp.ports.errors import DependencyUnavailable
 
 
 def is_sqlite(url: str) -> bool:
@@ -33,9 +35,27 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine
         )
         _make_sqlite_transactional(engine)
         return engine
-    return create_engine(
-        parsed, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-    )
+    engine = create_engine(parsed, echo=echo, pool_size=pool_size, max_overflow=pool_size)
+    _report_lost_connections(engine)
+    return engine
+
+
+def _report_lost_connections(engine: Engine) -> None:
+    """A connection found dead is the database being unavailable, for that one use.
+
+    No pool ping precedes each checkout (a round trip per transaction): a
+    connection the server dropped fails its first statement instead, and
+    SQLAlchemy then discards it and every idle one beside it. The failure
+    is raised as ``DependencyUnavailable`` (a 503 with Retry-After over
+    HTTP, a later retry for a worker), and the next use connects afresh.
+    """
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        if context.is_disconnect:
+            raise DependencyUnavailable(
+                "database", "the connection to the database was lost"
+            ) from context.original_exception
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:

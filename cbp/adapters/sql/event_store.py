@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
+from cbp.adapters.sql.rows import utc
 from cbp.adapters.sql.statements import (
     batched,
     dialect_insert,
@@ -40,44 +41,71 @@ from cbp.ports.storage.payments import DueKey, PaymentFilter, ScheduleFilter
 
 
 class SqlEventStore:
-    """Streams in one table, optimistic on a unique (stream_id, version)."""
+    """Streams in one table, optimistic on a unique (stream_id, version).
+
+    Appended events are written together when the unit of work commits, or
+    before this store next reads, so that the command bus can first give
+    them the headers of the command that caused them.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.staged: list[dict[str, Any]] = []
 
     def append(
         self, stream_id: str, events: list[DomainEvent], *, expected_version: int, headers: Headers
     ) -> None:
-        if expected_version > 0:  # NOTE: a new stream's first version is guarded by the key
-            e = t.events.c
-            current = self.conn.execute(
-                select(func.coalesce(func.max(e.version), 0)).where(e.stream_id == stream_id)
-            ).scalar_one()
-            if current != expected_version:
-                raise ConcurrencyConflict(
-                    f"stream {stream_id} is at version {current}, expected {expected_version}"
-                )
-        rows = [
+        current = self._version(stream_id) if expected_version > 0 else 0
+        if current != expected_version:  # NOTE: a new stream's first version is guarded by the key
+            raise ConcurrencyConflict(
+                f"stream {stream_id} is at version {current}, expected {expected_version}"
+            )
+        for offset, event in enumerate(events, start=1):
+            if event.version != expected_version + offset:
+                raise ValueError(f"event version {event.version} is out of sequence")
+        self.staged += [
             {
                 "stream_id": stream_id,
                 "version": event.version,
                 "event_id": event.event_id,
                 "type": event.type,
                 "data": event.data(),
-                "headers": headers.as_dict(),
+                "headers": headers,
                 "occurred_at": event.occurred_at,
             }
             for event in events
         ]
-        for offset, event in enumerate(events, start=1):
-            if event.version != expected_version + offset:
-                raise ValueError(f"event version {event.version} is out of sequence")
+
+    def stamp_cause(self, correlation_id: str | None, traceparent: str | None) -> None:
+        for row in self.staged:
+            if not row["headers"].has_cause:
+                row["headers"] = row["headers"].caused_by(correlation_id, traceparent)
+
+    def flush(self) -> None:
+        """Write the staged events, in the order they were appended."""
+        if not self.staged:
+            return
+        rows = [row | {"headers": row["headers"].as_dict()} for row in self.staged]
+        self.staged = []
         try:
             self.conn.execute(insert(t.events), rows)
         except IntegrityError:
-            raise ConcurrencyConflict(f"stream {stream_id} was appended to concurrently") from None
+            streams = ", ".join(sorted({row["stream_id"] for row in rows}))
+            raise ConcurrencyConflict(f"stream {streams} was appended to concurrently") from None
+
+    def _version(self, stream_id: str) -> int:
+        staged = [int(row["version"]) for row in self.staged if row["stream_id"] == stream_id]
+        if staged:
+            return max(staged)
+        e = t.events.c
+        return int(
+            self.conn.execute(
+                select(func.coalesce(func.max(e.version), 0)).where(e.stream_id == stream_id)
+            ).scalar_one()
+        )
 
     def load(self, stream_id: str) -> list[DomainEvent]:
+        self.flush()
         e = t.events.c
         rows = self.conn.execute(
             select(t.events).where(e.stream_id == stream_id).order_by(e.version)
@@ -85,10 +113,12 @@ class SqlEventStore:
         return [codecs.event_from_row(row) for row in rows]
 
     def last_position(self) -> int:
+        self.flush()
         position = self.conn.execute(select(func.max(t.events.c.position))).scalar_one()
         return int(position or 0)
 
     def read_all(self, *, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        self.flush()
         e = t.events.c
         columns = [c for c in t.events.c if c.name != "headers"]  # NOTE: a replay needs none
         rows = self.conn.execute(
@@ -195,7 +225,7 @@ class SqlPaymentViews:
         oldest = self.conn.execute(
             select(func.min(v.updated_at)).where(v.status == status.value)
         ).scalar_one()
-        return codecs.utc(oldest)
+        return utc(oldest)
 
     def held_on_answered_payees(self, *, limit: int) -> list[PaymentSnapshot]:
         v, payee = t.payment_views.c, t.payees.c

@@ -21,6 +21,7 @@ from sqlalchemy import (
 
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
+from cbp.adapters.sql.rows import must_utc, utc
 from cbp.adapters.sql.statements import (
     Prefixed,
     dialect_insert,
@@ -35,6 +36,7 @@ from cbp.ports.messages import (
     DeliveryStatus,
     Message,
     delivery_id,
+    stamped,
 )
 
 
@@ -51,6 +53,9 @@ class SqlOutbox:
 
     def add(self, message: Message) -> None:
         self.staged.append(message)
+
+    def stamp_cause(self, correlation_id: str | None, traceparent: str | None) -> None:
+        self.staged = stamped(self.staged, correlation_id, traceparent)
 
     def flush(self) -> None:
         """Write the staged messages, in the order they were added."""
@@ -79,7 +84,7 @@ class SqlOutbox:
         pending, oldest = self.conn.execute(
             select(func.count(), func.min(o.created_at)).where(o.dispatched_at.is_(None))
         ).one()
-        return Backlog(pending=pending, oldest_created_at=codecs.utc(oldest))
+        return Backlog(pending=pending, oldest_created_at=utc(oldest))
 
     def purge(self, before: datetime, *, limit: int) -> int:
         self.flush()
@@ -278,8 +283,8 @@ class SqlDeliveryStore:
                 subscriber=row.subscriber,
                 status=DeliveryStatus(row.status),
                 attempts=row.attempts,
-                available_at=codecs.must_utc(row.available_at),
-                leased_until=codecs.utc(row.leased_until),
+                available_at=must_utc(row.available_at),
+                leased_until=utc(row.leased_until),
                 last_error=row.last_error,
             )
             for row in rows

@@ -156,6 +156,7 @@ payment_views = Table(
     Column("currency", String(3), nullable=False),
     Column("requested_send_on", Date),
     Column("deliver_by", Date, nullable=False),
+    Column("due_on", Date),
     Column("memo", Text),
     Column("failure_code", Text),
     Column("processor_reference", Text),

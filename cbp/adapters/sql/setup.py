@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,13 @@ class LocalSecrets:
 
     api_key_secret: str
     encryption_keys: list[str]
+
+
+def engine_for_lifetime(url: str, *, auto_migrate: bool, pool_size: int) -> Iterator[Engine]:
+    """``open_engine``, disposed of when done."""
+    engine = open_engine(url, auto_migrate=auto_migrate, pool_size=pool_size)
+    yield engine
+    engine.dispose()
 
 
 def local_secrets(database_url: str) -> LocalSecrets:

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+from typing import Self, cast
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from cbp.adapters.sql import access, audit, event_store, messaging, parties, records
+from cbp.adapters.sql import (
+    access,
+    audit,
+    customers,
+    event_store,
+    jobs,
+    messaging,
+    notices,
+    parties,
+    payees,
+)
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.domain.errors import ConcurrencyConflict
 from cbp.ports.storage.events import Changes, Recorded
+from cbp.ports.storage.unit_of_work import BeforeCommit, UnitOfWork
 from cbp.services.event_sourced import EventSourcedPayments, EventSourcedSchedules
 
 
@@ -22,31 +33,33 @@ class SqlAlchemyUnitOfWork:
     together or not at all; leaving the block without ``commit`` rolls back.
     """
 
-    def __init__(self, engine: Engine, cipher: FieldCipher) -> None:
+    def __init__(
+        self, engine: Engine, cipher: FieldCipher, before_commit: BeforeCommit | None = None
+    ) -> None:
         self.engine = engine
         self.cipher = cipher
+        #: Run just before each commit: the events recorded are published then.
+        self.before_commit = before_commit
         self._conn: Connection | None = None
 
     def __enter__(self) -> Self:
         conn = self.engine.connect()  # NOTE: the transaction begins with the first statement
         self._conn = conn
         self._changes = Changes()
-        self.tenants = records.SqlTenantRepository(conn)
+        self.tenants = customers.SqlTenantRepository(conn)
         self.parties = parties.SqlPartyLookup(conn, self.cipher)
-        self.customers = records.SqlCustomerRepository(conn)
-        self.directory = records.SqlDirectoryRepository(conn, self._changes)
-        self.payees = records.SqlPayeeRepository(conn, self.cipher, self._changes)
-        self.funding_accounts = records.SqlFundingAccountRepository(
-            conn, self.cipher, self._changes
-        )
+        self.customers = customers.SqlCustomerRepository(conn)
+        self.directory = payees.SqlDirectoryRepository(conn, self._changes)
+        self.payees = payees.SqlPayeeRepository(conn, self.cipher, self._changes)
+        self.funding_accounts = payees.SqlFundingAccountRepository(conn, self.cipher, self._changes)
         self.events = event_store.SqlEventStore(conn)
         self._views = event_store.SqlPaymentViews(conn)
         self.payments = EventSourcedPayments(self.events, self._views, self._changes)
         self.schedules = EventSourcedSchedules(self.events, event_store.SqlScheduleViews(conn))
-        self.exceptions = records.SqlExceptionRepository(conn)
-        self.notifications = records.SqlNotificationRepository(conn)
-        self.webhook_endpoints = records.SqlWebhookEndpointRepository(conn, self.cipher)
-        self.jobs = records.SqlProcessJobRepository(conn)
+        self.exceptions = notices.SqlExceptionRepository(conn)
+        self.notifications = notices.SqlNotificationRepository(conn)
+        self.webhook_endpoints = notices.SqlWebhookEndpointRepository(conn, self.cipher)
+        self.jobs = jobs.SqlProcessJobRepository(conn)
         self.api_keys = access.SqlApiKeyRepository(conn)
         self.idempotency = access.SqlIdempotencyStore(conn)
         self.audit = audit.SqlAuditLog(conn)
@@ -74,12 +87,18 @@ class SqlAlchemyUnitOfWork:
         return self._conn
 
     def commit(self) -> None:
-        """Write the staged messages and audit drafts, and commit it all at once."""
+        """Write the staged events, messages and audit drafts, and commit it all at once."""
         conn = self.connection
+        if self.before_commit is not None:
+            self.before_commit(cast(UnitOfWork, self))
         try:
+            self.events.flush()
             self.outbox.flush()
             self.audit.flush()
             conn.commit()
+        except ConcurrencyConflict:
+            conn.rollback()
+            raise
         except IntegrityError as error:
             conn.rollback()
             raise ConcurrencyConflict(f"a concurrent transaction won: {error.orig}") from None
@@ -92,6 +111,7 @@ class SqlAlchemyUnitOfWork:
     def rollback(self) -> None:
         """Discard every change since the last commit."""
         self.connection.rollback()
+        self.events.staged.clear()
         self.outbox.staged.clear()
         self.audit.staged.clear()
         self._views.written.clear()

@@ -75,6 +75,14 @@ class EventStore(Protocol):
         """Add events after ``expected_version``; raise ConcurrencyConflict if it moved."""
         ...
 
+    def stamp_cause(self, correlation_id: str | None, traceparent: str | None) -> None:
+        """Give the events appended in this unit of work with no cause yet the cause's headers.
+
+        The command bus calls it once a command's handler has returned, so
+        that no handler builds message headers.
+        """
+        ...
+
     def load(self, stream_id: str) -> list[DomainEvent]:
         """Every event of one stream, in version order."""
         ...

@@ -16,7 +16,6 @@ from cbp.domain.funding import FundingAccount
 from cbp.domain.payee import Payee
 from cbp.domain.payment import Payment, PaymentSnapshot, PaymentStatus
 from cbp.domain.recurring import RecurringSchedule, ScheduleStatus
-from cbp.ports.messages import Headers
 from cbp.ports.storage.pages import Page
 
 #: Where a page of due payments ends: the last one's send-on date and id.
@@ -67,7 +66,7 @@ class PaymentRepository(Protocol):
         """The payment replayed from its events, or NotFound (also for another tenant's)."""
         ...
 
-    def save(self, payment: Payment, headers: Headers) -> list[DomainEvent]:
+    def save(self, payment: Payment) -> list[DomainEvent]:
         """Append the payment's pending events and refresh its view; return them."""
         ...
 
@@ -240,7 +239,7 @@ class ScheduleRepository(Protocol):
         ...
 
     def save(
-        self, schedule: RecurringSchedule, headers: Headers, is_business_day: IsBusinessDay
+        self, schedule: RecurringSchedule, is_business_day: IsBusinessDay
     ) -> list[DomainEvent]:
         """Append the schedule's pending events and refresh its view; return them."""
         ...

@@ -77,5 +77,16 @@ class UnitOfWork(Protocol):
         ...
 
 
-#: Opens a new unit of work: what handlers are given to begin a transaction.
+#: Opens a new unit of work: what a handler of several transactions is given.
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+#: Runs just before a unit of work commits: where its aggregates' events are published.
+BeforeCommit = Callable[[UnitOfWork], object]
+
+
+class UnitsOfWork(Protocol):
+    """Opens units of work; ``before_commit`` replaces what each runs before it commits."""
+
+    def __call__(self, *, before_commit: BeforeCommit | None = ...) -> UnitOfWork:
+        """A new unit of work, not begun."""
+        ...

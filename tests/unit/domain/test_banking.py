@@ -110,4 +110,4 @@ def test_masking_hides_all_but_a_short_tail_and_the_length(number: str) -> None:
     assert len(visible) <= len(number) // 2
     assert number.endswith(visible)
     if len(number) >= 8:
-        assert number[: len(number) - 4] not in masked
+        assert masked == "****" + number[-4:]  # NOTE: the head may equal the tail ("00000000")

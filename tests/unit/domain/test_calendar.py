@@ -5,7 +5,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cbp.adapters.calendar.federal_reserve import FederalReserveCalendar
-from cbp.domain.calendar import deliver_by_date, next_business_day, weekdays_only
+from cbp.domain.calendar import (
+    deliver_by_date,
+    latest_send_on,
+    next_business_day,
+    weekdays_only,
+)
 
 FED = FederalReserveCalendar()
 calendars = st.sampled_from([weekdays_only, FED.is_business_day])
@@ -48,3 +53,19 @@ def test_a_payment_sent_before_thanksgiving_skips_the_holiday_and_weekend() -> N
 def test_negative_lead_days_are_refused() -> None:
     with pytest.raises(ValueError, match="negative"):
         deliver_by_date(date(2026, 1, 5), -1, weekdays_only)
+
+
+@given(days, st.integers(min_value=0, max_value=30), calendars)
+def test_the_latest_send_on_is_the_last_day_that_arrives_by_the_date(
+    arrive_by: date, lead_days: int, is_business_day
+) -> None:  # type: ignore[no-untyped-def]
+    latest = latest_send_on(arrive_by, lead_days, is_business_day)
+    assert is_business_day(latest)
+    assert deliver_by_date(latest, lead_days, is_business_day) <= arrive_by
+    day_after = next_business_day(latest + timedelta(days=1), is_business_day)
+    assert deliver_by_date(day_after, lead_days, is_business_day) > arrive_by
+
+
+def test_a_bill_due_the_monday_after_thanksgiving_is_sent_by_the_wednesday_before() -> None:
+    assert latest_send_on(date(2026, 11, 30), 2, FED.is_business_day) == date(2026, 11, 25)
+    assert latest_send_on(date(2026, 12, 1), 2, FED.is_business_day) == date(2026, 11, 27)

@@ -13,14 +13,8 @@ from cbp.adapters.calendar.federal_reserve import FederalReserveCalendar
 from cbp.domain.calendar import next_business_day
 from cbp.domain.errors import IllegalTransition, InvalidInput
 from cbp.domain.money import Money
-from cbp.domain.recurring import (
-    Frequency,
-    RecurringSchedule,
-    ScheduleStatus,
-    add_months,
-    last_business_day,
-    occurrence_date,
-)
+from cbp.domain.recurring import RecurringSchedule, ScheduleStatus
+from cbp.domain.schedule_rules import Frequency, add_months, last_business_day, occurrence_date
 
 FED = FederalReserveCalendar().is_business_day
 AT = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)

@@ -13,6 +13,7 @@ from cbp.adapters.nacha import format as nacha
 from cbp.bootstrap import bootstrap
 from cbp.domain.errors import InvalidInput
 from cbp.services import commands as c
+from cbp.services import processing
 from cbp.settings import Settings
 from tests.unit.services.conftest import World
 
@@ -165,7 +166,7 @@ def test_a_file_recorded_but_not_written_is_written_again_the_same(
     app = world.app
     world.pay("20.00")
     app.run_until_idle()
-    processor = app.container.processor()
+    processor = app.container.adapters.processor()
     (hand_off,) = processor.cut_off(app.deps.clock.now(), now=True)  # NOTE: not announced
     (path,) = outbound(core_settings)
     first = path.read_bytes()
@@ -175,6 +176,35 @@ def test_a_file_recorded_but_not_written_is_written_again_the_same(
     assert path.read_bytes() == first
     assert app.handle(c.RunAchCutOff(now=True)) == [hand_off.name]  # NOTE: announced at last
     assert app.handle(c.RunAchCutOff(now=True)) == []
+
+
+def test_an_entry_is_filed_only_if_the_payment_records_its_submission(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = world.app
+    paid = world.pay("20.00")
+
+    def die(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the worker died before its commit")
+
+    monkeypatch.setattr(processing, "_record_submission", die)
+    with pytest.raises(RuntimeError, match="died"):
+        app.handle(c.ProcessPayment(tenant_id=world.tenant_id, payment_id=paid))
+    monkeypatch.undo()
+    assert (
+        app.container.adapters.ach_ledger().standing(paid) is None
+    )  # NOTE: no entry without the record
+
+    app.handle(c.CancelPayment(tenant_id=world.tenant_id, payment_id=paid))
+    app.run_until_idle()
+    assert world.status(paid) == "cancelled"
+    assert app.handle(c.RunAchCutOff(now=True)) == []  # NOTE: a cancelled payment is never filed
+
+    kept = world.pay("21.00")
+    app.run_until_idle()
+    assert world.status(kept) == "processing"
+    assert app.container.adapters.ach_ledger().standing(kept) is not None
+    assert len(app.handle(c.RunAchCutOff(now=True))) == 1
 
 
 def test_reading_returns_without_the_nacha_processor_is_refused() -> None:

@@ -43,7 +43,7 @@ def test_payee_events_reach_the_audit_log_through_their_subscriber(world: World)
 @pytest.mark.parametrize("backend", ["memory"])  # SQL: tests/integration/test_cli.py
 def test_tampering_with_the_audit_log_is_detected(world: World) -> None:
     chain_audit_log(world.app.deps)
-    db = world.app.container.memory_database()
+    db = world.app.container.adapters.memory_database()
     db.audit[3] = replace(db.audit[3], actor="someone-else")
     assert verify_audit_log(world.app.deps, batch=2) == (3, 4)  # NOTE: three good, then 4
 
@@ -52,7 +52,7 @@ def test_tampering_with_the_audit_log_is_detected(world: World) -> None:
 def test_account_numbers_never_leave_in_messages_audit_entries_or_reprs(world: World) -> None:
     world.pay("25.13")
     world.app.run_until_idle()
-    db = world.app.container.memory_database()
+    db = world.app.container.adapters.memory_database()
     texts = [json.dumps(m.payload) for m in db.outbox.values()]
     texts += [json.dumps(e.data) for e in db.audit]
     texts += [repr(row) for table in db.tables.values() for row in table.rows.values()]
@@ -72,3 +72,17 @@ def test_account_numbers_never_leave_in_messages_audit_entries_or_reprs(world: W
     ]
     for secret in (ACCOUNT_NUMBER, FUNDING_ACCOUNT_NUMBER):
         assert not [t for t in texts if secret in t]
+
+
+def test_a_new_payee_or_account_is_audited_with_its_number_masked(world: World) -> None:
+    chain_audit_log(world.app.deps)
+    with world.app.deps.unit_of_work() as uow:
+        added = {
+            e.action: e.data["account_number"]
+            for e in uow.audit.entries(limit=1000)
+            if e.action in ("AddPayee", "AddFundingAccount")
+        }
+    assert added == {
+        "AddPayee": "****" + ACCOUNT_NUMBER[-4:],
+        "AddFundingAccount": "****" + FUNDING_ACCOUNT_NUMBER[-4:],
+    }

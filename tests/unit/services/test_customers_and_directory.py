@@ -97,7 +97,7 @@ class TestDirectory:
         app.handle(c.UpdateGlobalPayee(global_payee_id=biller_id, status="suspended"))
         assert app.queries.get_global_payee(biller_id).status is PayeeStatus.SUSPENDED
         app.run_until_idle()
-        published = app.container.broker().messages
+        published = app.container.adapters.broker().messages
         assert [(m.destination, m.type) for m in published] == [
             ("payee.events", "PayeeStatusChanged")
         ]

@@ -10,16 +10,10 @@ from cbp.adapters.memory.outside import InMemoryClock
 from cbp.ports import contracts as ct
 from cbp.ports.errors import DependencyDeferred
 from cbp.ports.messages import DeliveryStatus, Message
+from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.services import commands as c
 from cbp.services.auditing import chain_audit_log
-from cbp.services.delivery import (
-    consume_delivery,
-    consume_together,
-    dispatch_due,
-    relay_outbox,
-    retry_delay,
-)
-from cbp.services.dependencies import ServiceOptions
+from cbp.services.delivery import RetryPolicy
 from tests.unit.services.conftest import World
 
 
@@ -57,11 +51,9 @@ def test_a_payment_queued_at_creation_is_left_to_that_delivery(world: World) -> 
 
 @pytest.mark.parametrize("attempts", [1, 2, 5, 12])
 def test_retry_delays_grow_exponentially_under_a_cap_with_full_jitter(attempts: int) -> None:
-    options = ServiceOptions(
-        api_key_secret=b"x", delivery_retry_base_seconds=2, delivery_retry_max_seconds=60
-    )
+    policy = RetryPolicy(retry_base_seconds=2, retry_max_seconds=60)
     ceiling = min(60, 2 * 2 ** (attempts - 1))
-    delays = [retry_delay(options, attempts) for _ in range(200)]
+    delays = [policy.retry_delay(attempts) for _ in range(200)]
     assert all(0 <= d <= ceiling for d in delays)
     assert max(delays) > ceiling / 2, "the jitter should spread over the whole window"
 
@@ -70,25 +62,25 @@ def test_a_failing_delivery_backs_off_then_dead_letters_and_can_be_retried(world
     app = world.app
     calls: list[str] = []
 
-    def broken(message: Message, subscriber: str) -> None:
+    def broken(message: Message, subscriber: str, uow: UnitOfWork | None = None) -> None:
         if subscriber != "payment-processor":
-            app.router.consume(message, subscriber)
+            app.router.consume(message, subscriber, uow)
             return
         calls.append(subscriber)
         raise RuntimeError("handler bug")
 
     app.run_until_idle()
     world.pay()
-    relay_outbox(app.deps, subscribers=app.router.route)
-    broker = app.container.broker()
-    for _ in range(app.deps.options.delivery_max_attempts + 2):
-        dispatch_due(app.deps, broker)
-        broker.drain(lambda delivery_id: consume_delivery(app.deps, broken, delivery_id))
-    assert calls == ["payment-processor"] * app.deps.options.delivery_max_attempts
-    assert dispatch_due(app.deps, broker) == 0, "a dead delivery is not sent again"
+    app.deliveries.relay(app.router.route)
+    broker = app.container.adapters.broker()
+    for _ in range(app.deliveries.policy.max_attempts + 2):
+        app.deliveries.dispatch_due(broker)
+        broker.drain(lambda delivery_id: app.deliveries.consume(broken, delivery_id))
+    assert calls == ["payment-processor"] * app.deliveries.policy.max_attempts
+    assert app.deliveries.dispatch_due(broker) == 0, "a dead delivery is not sent again"
     (dead,) = app.queries.dead_letters()
     assert (dead.attempts, dead.status) == (
-        app.deps.options.delivery_max_attempts,
+        app.deliveries.policy.max_attempts,
         DeliveryStatus.DEAD,
     )
     assert dead.last_error == "RuntimeError: handler bug"
@@ -111,17 +103,19 @@ def test_a_failing_delivery_backs_off_then_dead_letters_and_can_be_retried(world
 def test_a_delivery_consumed_twice_has_one_effect(world: World) -> None:
     app = world.app
     app.run_until_idle()
-    sent_before = len(app.container.broker().sent)
+    sent_before = len(app.container.adapters.broker().sent)
     payment_id = world.pay()
-    relay_outbox(app.deps, subscribers=app.router.route)
-    dispatch_due(app.deps, app.container.broker())
+    app.deliveries.relay(app.router.route)
+    app.deliveries.dispatch_due(app.container.adapters.broker())
     (delivery,) = [
-        d for d in app.container.broker().sent[sent_before:] if d.subscriber == "payment-processor"
+        d
+        for d in app.container.adapters.broker().sent[sent_before:]
+        if d.subscriber == "payment-processor"
     ]
     assert app.consume(delivery.id) is DeliveryStatus.DONE
     assert app.consume(delivery.id) is DeliveryStatus.DONE  # a broker's duplicate
     app.run_until_idle()
-    assert app.container.processor().submissions[payment_id] == 1
+    assert app.container.adapters.processor().submissions[payment_id] == 1
 
 
 def test_delivered_messages_are_purged_after_the_retention_and_not_before(
@@ -145,25 +139,27 @@ def test_a_deferred_delivery_never_spends_its_attempts_nor_dead_letters(
     app = world.app
     deferrals = 0
 
-    def processor_breaker_open(message: Message, subscriber: str) -> None:
+    def processor_breaker_open(
+        message: Message, subscriber: str, uow: UnitOfWork | None = None
+    ) -> None:
         nonlocal deferrals
         if subscriber != "payment-processor":
-            app.router.consume(message, subscriber)
+            app.router.consume(message, subscriber, uow)
             return
         deferrals += 1
         raise DependencyDeferred("processor", "circuit breaker open", retry_after=5)
 
     app.run_until_idle()
     payment_id = world.pay()
-    relay_outbox(app.deps, subscribers=app.router.route)
-    broker = app.container.broker()
-    for _ in range(app.deps.options.delivery_max_attempts * 3):
-        dispatch_due(app.deps, broker)
+    app.deliveries.relay(app.router.route)
+    broker = app.container.adapters.broker()
+    for _ in range(app.deliveries.policy.max_attempts * 3):
+        app.deliveries.dispatch_due(broker)
         broker.drain(
-            lambda delivery_id: consume_delivery(app.deps, processor_breaker_open, delivery_id)
+            lambda delivery_id: app.deliveries.consume(processor_breaker_open, delivery_id)
         )
         clock.advance(seconds=10)
-    assert deferrals == app.deps.options.delivery_max_attempts * 3
+    assert deferrals == app.deliveries.policy.max_attempts * 3
     assert app.queries.dead_letters() == []
     assert world.status(payment_id) == "scheduled"
     app.run_until_idle()  # the processor is back
@@ -173,19 +169,19 @@ def test_a_deferred_delivery_never_spends_its_attempts_nor_dead_letters(
 def test_the_sweep_queues_again_a_due_payment_whose_delivery_died(world: World) -> None:
     app = world.app
 
-    def poison(message: Message, subscriber: str) -> None:
+    def poison(message: Message, subscriber: str, uow: UnitOfWork | None = None) -> None:
         if subscriber != "payment-processor":
-            app.router.consume(message, subscriber)
+            app.router.consume(message, subscriber, uow)
             return
         raise RuntimeError("handler bug")
 
     app.run_until_idle()
     payment_id = world.pay()
-    relay_outbox(app.deps, subscribers=app.router.route)
-    broker = app.container.broker()
-    for _ in range(app.deps.options.delivery_max_attempts + 1):
-        dispatch_due(app.deps, broker)
-        broker.drain(lambda delivery_id: consume_delivery(app.deps, poison, delivery_id))
+    app.deliveries.relay(app.router.route)
+    broker = app.container.adapters.broker()
+    for _ in range(app.deliveries.policy.max_attempts + 1):
+        app.deliveries.dispatch_due(broker)
+        broker.drain(lambda delivery_id: app.deliveries.consume(poison, delivery_id))
     assert len(app.queries.dead_letters()) == 1
     assert world.status(payment_id) == "scheduled"
     assert app.handle(c.QueueDuePayments()) == 1, "stranded: nothing would move it"
@@ -199,14 +195,14 @@ def test_a_local_subscriber_keeps_its_effect_only_with_its_delivery_done(world: 
     app.run_until_idle()
     failing = {"on": True}
 
-    def audit_then_crash(message: Message, subscriber: str) -> None:
-        app.router.consume(message, subscriber)  # NOTE: the audit draft and inbox record
+    def audit_then_crash(message: Message, subscriber: str, uow: UnitOfWork | None = None) -> None:
+        app.router.consume(message, subscriber, uow)  # NOTE: the audit draft and inbox record
         if subscriber == "audit-log" and failing["on"]:
             raise RuntimeError("crashed before the delivery was marked done")
 
     def consume(delivery_id: str) -> DeliveryStatus:
-        return consume_delivery(
-            app.deps, audit_then_crash, delivery_id, in_one_transaction=app.router.is_local
+        return app.deliveries.consume(
+            audit_then_crash, delivery_id, in_one_transaction=app.router.is_local
         )
 
     def audited(payment_id: str) -> int:
@@ -219,9 +215,9 @@ def test_a_local_subscriber_keeps_its_effect_only_with_its_delivery_done(world: 
             )
 
     payment_id = world.pay()
-    relay_outbox(app.deps, subscribers=app.router.route)
-    broker = app.container.broker()
-    dispatch_due(app.deps, broker)
+    app.deliveries.relay(app.router.route)
+    broker = app.container.adapters.broker()
+    app.deliveries.dispatch_due(broker)
     broker.drain(consume)
     assert audited(payment_id) == 0, "the failed deliveries' effects were rolled back"
     failing["on"] = False
@@ -240,23 +236,23 @@ def test_deliveries_sent_together_run_in_one_go_and_a_failure_runs_each_alone(
     payments = [world.pay(f"{n}.00") for n in (11, 12, 13)]
     poisoned = payments[1]
 
-    def audit_but_one(message: Message, subscriber: str) -> None:
+    def audit_but_one(message: Message, subscriber: str, uow: UnitOfWork | None = None) -> None:
         if subscriber == "audit-log" and message.payload.get("payment_id") == poisoned:
             raise RuntimeError("this one is broken")
-        app.router.consume(message, subscriber)
+        app.router.consume(message, subscriber, uow)
 
-    relay_outbox(app.deps, subscribers=app.router.route)
-    broker = app.container.broker()
-    dispatch_due(app.deps, broker, together=app.router.is_local)
+    app.deliveries.relay(app.router.route)
+    broker = app.container.adapters.broker()
+    app.deliveries.dispatch_due(broker, together=app.router.is_local)
     groups: list[tuple[str, ...]] = []
 
     def consume(*delivery_ids: str) -> None:
         groups.append(delivery_ids)
         if len(delivery_ids) == 1:
-            consume_delivery(app.deps, audit_but_one, delivery_ids[0])
+            app.deliveries.consume(audit_but_one, delivery_ids[0])
         else:
-            consume_together(
-                app.deps, audit_but_one, list(delivery_ids), in_one_transaction=app.router.is_local
+            app.deliveries.consume_together(
+                audit_but_one, list(delivery_ids), in_one_transaction=app.router.is_local
             )
 
     broker.drain(consume)

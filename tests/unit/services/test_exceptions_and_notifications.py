@@ -47,7 +47,7 @@ def test_a_failing_recipient_is_retried_then_dead_after_the_last_attempt(
     with world.app.deps.unit_of_work() as uow:
         (notification,) = [
             uow.notifications.get_any(m.payload["notification_id"])
-            for m in world.app.container.broker().messages
+            for m in world.app.container.adapters.broker().messages
             if m.destination == "notification.delivery"
         ]
     assert (notification.status, notification.attempts) == (NotificationStatus.DEAD, 3)
@@ -142,7 +142,7 @@ def test_a_notice_that_fails_for_good_is_a_dead_letter_and_announced(
             if m.type == "delivery.dead_lettered"
         ] + [
             m.payload["delivery_id"]
-            for m in world.app.container.broker().messages
+            for m in world.app.container.adapters.broker().messages
             if m.type == "delivery.dead_lettered"
         ]
     assert dead.id in announced

@@ -38,7 +38,7 @@ def add_by_micro_deposits(world: World) -> str:
 
 def credited(app: Cbp, account_id: str) -> tuple[str, str]:
     """The two amounts on the customer's statement, as the processor took them."""
-    credits = app.container.processor().credits()
+    credits = app.container.adapters.processor().credits()
     first, _ = credits[f"{account_id}.1"]
     second, _ = credits[f"{account_id}.2"]
     return first, second
@@ -146,7 +146,7 @@ def test_each_credit_is_sent_once_whatever_the_redeliveries(world: World) -> Non
     world.app.run_until_idle()
     for _ in range(2):  # NOTE: the message delivered again, as a broker may
         world.app.handle(c.SendMicroDeposits(tenant_id=world.tenant_id, account_id=account_id))
-    credits = world.app.container.processor().credits()
+    credits = world.app.container.adapters.processor().credits()
     mine = {ref: taken for ref, taken in credits.items() if ref.startswith(account_id)}
     assert sorted(mine) == [f"{account_id}.1", f"{account_id}.2"]
     assert {amount for amount, _ in mine.values()} == set(credited(world.app, account_id))

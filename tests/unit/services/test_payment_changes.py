@@ -17,7 +17,6 @@ from cbp.domain.errors import (
     SendDateNotAllowed,
     TooLateToChange,
 )
-from cbp.ports.messages import Headers
 from cbp.services import commands as c
 from cbp.services.auditing import chain_audit_log
 from tests.unit.services.conftest import World
@@ -133,8 +132,12 @@ def test_a_change_is_audited(world: World) -> None:
     chain_audit_log(world.app.deps)
     with world.app.deps.unit_of_work() as uow:
         entries = [e for e in uow.audit.entries() if e.action == "ChangePayment"]
-    assert [(e.subject_id, e.data) for e in entries] == [
-        (payment_id, {"amount": "30.00", "send_on": LATER.isoformat()})
+    assert [(e.subject_id, e.actor, e.data) for e in entries] == [
+        (
+            payment_id,
+            "customer-portal",
+            {"amount": "30.00", "send_on": None, "events": ["PaymentChanged"]},
+        )
     ]
 
 
@@ -158,7 +161,7 @@ def test_the_sweep_reads_again_once_a_change_in_flight_has_moved_the_date(world:
             memo=None,
             at=world.app.deps.clock.now(),
         )
-        uow.payments.save(payment, Headers(tenant_id=world.tenant_id))
+        uow.payments.save(payment)
         runner.start()
         runner.join(timeout=1.0)
         uow.commit()

@@ -5,6 +5,7 @@ import pytest
 from cbp.bootstrap import Cbp
 from cbp.domain.errors import (
     AmountOutOfRange,
+    ArrivesAfterDueDate,
     FundingAccountNotUsable,
     IllegalTransition,
     InvalidInput,
@@ -13,6 +14,7 @@ from cbp.domain.errors import (
     PayeeNotPayable,
     SendDateNotAllowed,
 )
+from cbp.domain.payment import Payment
 from cbp.services import commands as c
 from cbp.services.auditing import chain_audit_log
 from tests.unit.services.conftest import ScriptedVerifier, World, address, make_world
@@ -145,7 +147,7 @@ class TestCancelling:
         world.app.handle(c.CancelPayment(tenant_id=world.tenant_id, payment_id=payment_id))
         world.app.run_until_idle()
         assert world.status(payment_id) == "cancelled"
-        assert world.app.container.processor().submissions[payment_id] == 0
+        assert world.app.container.adapters.processor().submissions[payment_id] == 0
 
     def test_a_completed_payment_cannot_be_cancelled(self, world: World) -> None:
         payment_id = world.pay()
@@ -234,3 +236,87 @@ def test_a_payments_audit_trail_says_who_did_what_and_stays_in_its_tenant(world:
     other = make_world(app, "Other Bank")
     with pytest.raises(NotFound):
         app.queries.payment_audit(other.tenant_id, payment_id)
+
+
+class TestQuotingADelivery:
+    """Monday 2 March 2026, 09:00 in New York; the biller takes two business days."""
+
+    def test_the_earliest_send_on_and_its_deliver_by_are_what_a_payment_gets(
+        self, world: World
+    ) -> None:
+        quote = world.app.queries.quote_delivery(world.tenant_id, world.payee_id)
+        assert (quote.send_on, quote.deliver_by) == (date(2026, 3, 2), date(2026, 3, 4))
+        assert (quote.on_time, quote.latest_send_on, quote.requested_send_on) == (
+            None,
+            None,
+            None,
+        )
+        made = world.app.queries.get_payment(world.tenant_id, world.pay("10.00"))
+        assert (made.send_on, made.deliver_by) == (quote.send_on, quote.deliver_by)
+
+    def test_a_weekend_send_on_moves_and_the_due_date_says_when_it_is_too_late(
+        self, world: World
+    ) -> None:
+        quote = world.app.queries.quote_delivery(
+            world.tenant_id, world.payee_id, send_on=date(2026, 3, 7), due_on=date(2026, 3, 10)
+        )
+        assert (quote.send_on, quote.requested_send_on) == (date(2026, 3, 9), date(2026, 3, 7))
+        assert quote.deliver_by == date(2026, 3, 11)
+        assert (quote.on_time, quote.latest_send_on) == (False, date(2026, 3, 6))
+        in_time = world.app.queries.quote_delivery(
+            world.tenant_id, world.payee_id, send_on=quote.latest_send_on, due_on=quote.due_on
+        )
+        assert (in_time.deliver_by, in_time.on_time) == (date(2026, 3, 10), True)
+
+    def test_dates_the_policy_refuses_and_unknown_payees_are_refused(self, world: World) -> None:
+        quote = world.app.queries.quote_delivery
+        with pytest.raises(SendDateNotAllowed, match="send_on must be on or after 2026-03-02"):
+            quote(world.tenant_id, world.payee_id, send_on=date(2026, 2, 27))
+        with pytest.raises(InvalidInput, match="due_on must be within a year"):
+            quote(world.tenant_id, world.payee_id, due_on=date(1, 1, 1))
+        with pytest.raises(NotFound):
+            quote(world.tenant_id, "pye_missing")
+
+
+class TestPayingABillByItsDueDate:
+    """Monday 2 March 2026; the biller takes two business days."""
+
+    def test_a_payment_that_arrives_in_time_is_made_and_one_that_would_not_is_refused(
+        self, world: World
+    ) -> None:
+        made = world.pay("10.00", send_on=date(2026, 3, 6), due_on=date(2026, 3, 10))
+        payment = world.app.queries.get_payment(world.tenant_id, made)
+        assert payment.deliver_by == date(2026, 3, 10)
+        with pytest.raises(ArrivesAfterDueDate) as late:
+            world.pay("11.00", send_on=date(2026, 3, 9), due_on=date(2026, 3, 10))
+        assert late.value.detail == (
+            "sent on 2026-03-09, the payment arrives on 2026-03-11, after the due date "
+            "2026-03-10; the latest send-on date that arrives in time is 2026-03-06"
+        )
+        with pytest.raises(ArrivesAfterDueDate, match="before the send-on date 2026-03-02"):
+            world.pay("12.00", due_on=date(1, 1, 1))
+        payments = world.app.queries.list_payments(world.tenant_id, limit=10).items
+        assert [p.id for p in payments] == [made]  # NOTE: the refused ones left nothing
+
+    def test_a_payment_keeps_its_due_date_and_a_change_must_still_meet_it(
+        self, world: World
+    ) -> None:
+        made = world.pay("10.00", send_on=date(2026, 3, 4), due_on=date(2026, 3, 10))
+        assert world.app.queries.get_payment(world.tenant_id, made).due_on == date(2026, 3, 10)
+        with pytest.raises(ArrivesAfterDueDate, match=r"latest send-on date .* is 2026-03-06"):
+            world.app.handle(
+                c.ChangePayment(
+                    tenant_id=world.tenant_id, payment_id=made, send_on=date(2026, 3, 9)
+                )
+            )
+        world.app.handle(
+            c.ChangePayment(tenant_id=world.tenant_id, payment_id=made, send_on=date(2026, 3, 6))
+        )
+        kept = world.app.queries.get_payment(world.tenant_id, made)
+        assert (kept.send_on, kept.deliver_by, kept.due_on) == (
+            date(2026, 3, 6),
+            date(2026, 3, 10),
+            date(2026, 3, 10),
+        )
+        replayed = Payment.replay(made, world.app.queries.payment_events(world.tenant_id, made))
+        assert replayed.due_on == date(2026, 3, 10)

@@ -134,7 +134,7 @@ def test_an_endpoint_failing_for_days_is_paused_the_tenant_told_and_resume_sends
     assert endpoint.status is EndpointStatus.PAUSED
     told = [n for n in notifier.sent if n.template == "webhook_endpoint_paused"]
     assert [(n.recipient, n.customer_id) for n in told] == [("ops@acme.test", None)]
-    events = [m.type for m in world.app.container.broker().messages]
+    events = [m.type for m in world.app.container.adapters.broker().messages]
     assert WebhookEndpointPaused.TYPE in events
 
     clock.advance(hours=1)

@@ -1,0 +1,51 @@
+"""The base of every command, and the address inputs several share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class Audited:
+    """How the command bus records a command in the audit log once it has run.
+
+    The entry's subject is the command's field named ``subject``; left None,
+    it is the id the handler returned, or else each aggregate the command
+    changed, one entry apiece. Its data is the command's ``fields``, its
+    ``masked`` account numbers as their last four characters, and the types
+    of the events the command caused: never a whole account number, a
+    micro-deposit amount or a secret, so a field holding one is not listed.
+    """
+
+    subject: str | None = None
+    fields: tuple[str, ...] = ()
+    masked: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    """Base of every command.
+
+    ``audit`` says how the bus records the command in the audit log; a
+    command that leaves it None (the system's own work, whose events the
+    activity consumers record) is not recorded for itself.
+    """
+
+    audit: ClassVar[Audited | None] = None
+
+    actor: str = "system"
+    correlation_id: str | None = None
+    traceparent: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddressInput:
+    """A postal address as a caller sends it."""
+
+    line1: str
+    city: str
+    state: str
+    postal_code: str
+    country: str = "US"
+    line2: str | None = None

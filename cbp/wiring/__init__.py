@@ -1,1 +1,0 @@
-"""What the container builds adapters from: secrets, connections, outside dependencies."""

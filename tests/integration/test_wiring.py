@@ -1,0 +1,41 @@
+"""A core wired for production: Redis and a real broker, built and closed by the container."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cbp.bootstrap import bootstrap
+from cbp.services.dependencies import Dependencies
+from cbp.settings import Settings
+from tests.brokers import broker_url, remove_queues, unique_prefix
+
+
+@pytest.mark.parametrize("broker", ["rabbitmq", "redis"])
+def test_a_core_on_redis_and_a_real_broker_is_built_synchronously_and_closes(
+    broker: str, tmp_path: Path
+) -> None:
+    redis_url = broker_url("redis")
+    prefix = unique_prefix()
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/cbp.db",
+        broker_url=broker_url(broker),
+        cache_url=redis_url,
+        rate_limit_url=redis_url,
+        breaker_url=redis_url,
+        redis_prefix=prefix,
+    )
+    app = bootstrap(settings)
+    try:
+        assert isinstance(app.deps, Dependencies)
+        app.deps.cache.set("greeting", b"hello", ttl_seconds=5)
+        assert app.deps.cache.get("greeting") == b"hello"
+        assert app.container.gateways.cache_redis().ping()
+        app.container.adapters.broker()
+        assert app.container.gateways.dramatiq_broker.initialized
+    finally:
+        app.close()
+        remove_queues(redis_url, prefix, [])
+    assert not app.container.gateways.cache_redis.initialized
+    assert not app.container.gateways.dramatiq_broker.initialized
