@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cbp.adapters.http.networks import allowed_networks
+from cbp.adapters.http_clients.networks import allowed_networks
 from cbp.domain.webhook_endpoint import DEFAULT_RETRY_SCHEDULE
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import falcon.testing
 from pydantic import SecretStr
 
-from cbp.adapters.memory.outside import InMemoryClock, SequentialIdGenerator
+from cbp.adapters.memory.clock import InMemoryClock, SequentialIdGenerator
 from cbp.bootstrap import Cbp, bootstrap
 from cbp.domain.access import OPERATOR_SCOPES, TENANT_SCOPES
 from cbp.services import commands as c

@@ -9,11 +9,11 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from cbp.adapters.files.synthetic import generate_billers
+from cbp.adapters.clock_and_ids.clock import SystemClock
+from cbp.adapters.directory_files.synthetic import generate_billers
 from cbp.adapters.rules.verifier import RulesAccountVerifier
 from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
 from cbp.adapters.simulator.server import create_simulator_app
-from cbp.adapters.system.clock import SystemClock
 from cbp.bootstrap import Cbp
 from cbp.demo import BILLERS
 from cbp.domain.access import OPERATOR_SCOPES, TENANT_SCOPES

@@ -10,22 +10,20 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from cbp.adapters.calendar.federal_reserve import FederalReserveCalendar
-from cbp.adapters.http.networks import allowed_networks
+from cbp.adapters.clock_and_ids.clock import SystemClock, UuidV7IdGenerator
+from cbp.adapters.http_clients.networks import allowed_networks
 from cbp.adapters.memory.ach_ledger import InMemoryAchLedger
+from cbp.adapters.memory.broker import InMemoryBroker
+from cbp.adapters.memory.cache import InMemoryCache
 from cbp.adapters.memory.database import InMemoryDatabase
-from cbp.adapters.memory.outside import (
-    InMemoryBroker,
-    InMemoryCache,
-    InMemoryNotifier,
-    InProcessKeyRevocations,
-)
+from cbp.adapters.memory.key_revocations import InProcessKeyRevocations
+from cbp.adapters.memory.notifiers import InMemoryNotifier
 from cbp.adapters.memory.unit_of_work import InMemoryUnitOfWork
+from cbp.adapters.notifiers.log import LogNotifier
 from cbp.adapters.rules.verifier import RulesAccountVerifier
 from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
 from cbp.adapters.sql.ach_ledger import SqlAchLedger
 from cbp.adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
-from cbp.adapters.system.clock import SystemClock, UuidV7IdGenerator
-from cbp.adapters.system.log_notifier import LogNotifier
 from cbp.container.lazy import OnFirstUse, lazy
 from cbp.container.outbound import nacha_processor, provider_notifier
 from cbp.services.outbox import EventPublisher
@@ -83,7 +81,7 @@ class Adapters(containers.DeclarativeContainer):
         config.cache,
         memory=providers.Singleton(InMemoryCache, clock=clock),
         redis=providers.Singleton(
-            lazy("cbp.adapters.redis.outside:RedisCache"),
+            lazy("cbp.adapters.redis.cache:RedisCache"),
             client=gateways.cache_redis,
             prefix=config.redis_prefix,
         ),
@@ -114,7 +112,7 @@ class Adapters(containers.DeclarativeContainer):
     processor = providers.Selector(
         config.processor,
         http=providers.Singleton(
-            lazy("cbp.adapters.http.processor:HttpPaymentProcessor"),
+            lazy("cbp.adapters.http_clients.processor:HttpPaymentProcessor"),
             client=gateways.processor_client,
             call=gateways.processor_call,
         ),
@@ -130,7 +128,7 @@ class Adapters(containers.DeclarativeContainer):
         config.verifier,
         rules=providers.Singleton(RulesAccountVerifier),
         http=providers.Singleton(
-            lazy("cbp.adapters.http.verifier:HttpAccountVerifier"),
+            lazy("cbp.adapters.http_clients.verifier:HttpAccountVerifier"),
             client=gateways.verifier_client,
             call=gateways.verifier_call,
         ),
@@ -148,7 +146,7 @@ class Adapters(containers.DeclarativeContainer):
         ),
     )
     http_webhooks = providers.Singleton(
-        lazy("cbp.adapters.http.webhooks:HttpWebhookSender"),
+        lazy("cbp.adapters.http_clients.webhooks:HttpWebhookSender"),
         client=gateways.webhook_client,
         call=gateways.webhook_call,
         allowed_networks=providers.Callable(allowed_networks, config.webhook_allowed_networks),

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from dependency_injector import providers
 
+from cbp.adapters.notifiers.channels import ChannelNotifier
 from cbp.adapters.resilience.breaker import BreakerSettings
 from cbp.adapters.resilience.bulkhead import Bulkhead
 from cbp.adapters.resilience.outbound import ResilientDependency, RetrySettings
-from cbp.adapters.system.channels import ChannelNotifier
 from cbp.domain.customer import Channel
 from cbp.ports.ach_ledger import AchLedger
-from cbp.ports.outside import Notifier, ServiceRegistry
+from cbp.ports.discovery import ServiceRegistry
+from cbp.ports.notifiers import Notifier
 from cbp.ports.resilience import BreakerState, BreakerStore
 from cbp.ports.system import BusinessCalendar, Clock
 from cbp.settings import Settings
@@ -22,7 +23,7 @@ from cbp.settings import Settings
 if TYPE_CHECKING:
     import httpx
 
-    from cbp.adapters.http.client import HttpClientSettings
+    from cbp.adapters.http_clients.client import HttpClientSettings
 
 
 #: Told of every breaker's change of state (the core announces it on system.events).
@@ -114,7 +115,7 @@ def policy_provider(
 
 def client_settings(settings: Settings, name: str) -> HttpClientSettings:
     """Timeouts, credentials and TLS of one HTTP dependency, named in full."""
-    from cbp.adapters.http.client import HttpClientSettings
+    from cbp.adapters.http_clients.client import HttpClientSettings
 
     s = settings
     if name == "processor":
@@ -148,7 +149,7 @@ def client_settings(settings: Settings, name: str) -> HttpClientSettings:
 
 def http_client(settings: Settings, name: str) -> Iterator[httpx.Client]:
     """One dependency's HTTP client (a container resource), closed at shutdown."""
-    from cbp.adapters.http.client import client_for_lifetime
+    from cbp.adapters.http_clients.client import client_for_lifetime
 
     yield from client_for_lifetime(client_settings(settings, name))
 
@@ -161,7 +162,7 @@ def provider_notifier(
     sms_client: Callable[[], httpx.Client],
 ) -> Notifier:
     """Email over SMTP and SMS over HTTP, each where it is configured."""
-    from cbp.adapters.http.sms import HttpSmsNotifier
+    from cbp.adapters.http_clients.sms import HttpSmsNotifier
     from cbp.adapters.smtp.notifier import SmtpEmailNotifier, SmtpSettings
 
     channels: dict[Channel, Notifier] = {}

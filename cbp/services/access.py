@@ -12,7 +12,7 @@ from cbp.domain import identifiers
 from cbp.domain.access import ApiKey, Principal, Scope, check_scopes
 from cbp.domain.customer import Tenant
 from cbp.domain.errors import InvalidInput, NotFound, Unauthenticated
-from cbp.ports.outside import KeyRevocations
+from cbp.ports.key_revocations import KeyRevocations
 from cbp.ports.storage.unit_of_work import UnitOfWork, UnitsOfWork
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import (

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from cbp.domain import identifiers
 from cbp.domain.errors import InvalidInput
 from cbp.domain.funding import AccountType
+from cbp.ports.ach_originator import AchChange, AchOriginator, AchReturn
 from cbp.ports.contracts import AchFileHandedOff
-from cbp.ports.outside import AchChange, AchOriginator, AchReturn, PaymentProcessor
+from cbp.ports.processor import PaymentProcessor
 from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import ApplyProcessorEvent, ReadAchReturns, RunAchCutOff

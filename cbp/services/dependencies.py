@@ -5,17 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cbp.domain.webhook_endpoint import DEFAULT_RETRY_SCHEDULE
-from cbp.ports.outside import (
-    AccountVerifier,
-    Cache,
-    KeyRevocations,
-    Notifier,
-    PaymentProcessor,
-    RateLimiter,
-    WebhookSender,
-)
+from cbp.ports.cache import Cache
+from cbp.ports.key_revocations import KeyRevocations
+from cbp.ports.notifiers import Notifier, WebhookSender
+from cbp.ports.processor import PaymentProcessor
+from cbp.ports.rate_limits import RateLimiter
 from cbp.ports.storage.unit_of_work import UnitsOfWork
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
+from cbp.ports.verifier import AccountVerifier
 from cbp.services.verified_keys import VerifiedKeys
 
 

@@ -13,8 +13,8 @@ from cbp.domain import identifiers
 from cbp.domain.banking import AccountMask
 from cbp.domain.directory import Address, GlobalPayee, PayeeStatus, PaymentMethod
 from cbp.domain.errors import InvalidInput
+from cbp.ports.cache import Cache
 from cbp.ports.errors import DependencyError
-from cbp.ports.outside import Cache
 from cbp.ports.storage.pages import Page
 from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.ports.system import Clock, IdGenerator

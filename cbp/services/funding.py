@@ -10,9 +10,9 @@ from cbp.domain.funding import AccountType, FundingAccount
 from cbp.domain.micro_deposits import VerificationMethod
 from cbp.domain.verification import VerificationStatus
 from cbp.ports.errors import DependencyError
-from cbp.ports.outside import AccountVerifier
 from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
+from cbp.ports.verifier import AccountVerifier
 from cbp.services.choices import one_of
 from cbp.services.commands import AddFundingAccount, VerifyFundingAccount
 from cbp.services.micro_deposits import micro_deposit_amounts

@@ -7,7 +7,7 @@ import secrets
 from cbp.domain.errors import InvalidInput, MicroDepositsNotConfirmed
 from cbp.domain.micro_deposits import Confirmation
 from cbp.domain.money import Money
-from cbp.ports.outside import Credit, PaymentProcessor
+from cbp.ports.processor import Credit, PaymentProcessor
 from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import ConfirmMicroDeposits, ExpireMicroDeposits, SendMicroDeposits

@@ -20,7 +20,7 @@ from cbp.ports.errors import (
     DependencyUnavailable,
 )
 from cbp.ports.messages import DeliveryPostponed, Undeliverable
-from cbp.ports.outside import Notifier, WebhookSender
+from cbp.ports.notifiers import Notifier, WebhookSender
 from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import DeliverNotification

@@ -8,9 +8,9 @@ from cbp.domain.directory import PayeeStatus
 from cbp.domain.errors import InvalidInput, PayeeNotPayable
 from cbp.domain.payee import Payee
 from cbp.domain.verification import VerificationStatus
-from cbp.ports.outside import AccountVerifier
 from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
+from cbp.ports.verifier import AccountVerifier
 from cbp.services.choices import one_of
 from cbp.services.commands import AddPayee, UpdatePayee, VerifyPayeeAccount
 from cbp.services.directory import to_address

@@ -25,7 +25,7 @@ from cbp.ports.errors import (
     DependencyTimeout,
     PaymentRefused,
 )
-from cbp.ports.outside import (
+from cbp.ports.processor import (
     PaymentProcessor,
     ProcessorResult,
     ProcessorStatus,

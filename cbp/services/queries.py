@@ -22,8 +22,8 @@ from cbp.domain.processing import JobProgress, ProcessJob
 from cbp.domain.recurring import RecurringSchedule, ScheduleStatus
 from cbp.domain.schedule_rules import Occurrence
 from cbp.domain.webhook_endpoint import WebhookEndpoint
+from cbp.ports.cache import Cache
 from cbp.ports.messages import Delivery
-from cbp.ports.outside import Cache
 from cbp.ports.storage.pages import Page
 from cbp.ports.storage.payments import PaymentFilter, ScheduleFilter
 from cbp.ports.storage.unit_of_work import UnitOfWork, UnitsOfWork

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from cbp.domain.access import ApiKey
-from cbp.ports.outside import KeyRevocations
+from cbp.ports.key_revocations import KeyRevocations
 
 
 class VerifiedKeys:

@@ -15,7 +15,7 @@ from cbp.domain.webhook_endpoint import (
     check_url,
 )
 from cbp.domain.webhook_signature import new_secret
-from cbp.ports.outside import WebhookSender
+from cbp.ports.notifiers import WebhookSender
 from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import (

@@ -90,7 +90,7 @@ def cmd_keys_rotate(_: argparse.Namespace) -> int:
 
 def cmd_directory_import(args: argparse.Namespace) -> int:
     """Import billers from a CSV or JSON file."""
-    from cbp.adapters.files.directory_files import read_directory
+    from cbp.adapters.directory_files.reader import read_directory
 
     path = Path(args.file)
     if not path.is_file():
@@ -107,8 +107,8 @@ def cmd_directory_import(args: argparse.Namespace) -> int:
 
 def cmd_directory_generate(args: argparse.Namespace) -> int:
     """Generate a synthetic directory into the database or a file."""
-    from cbp.adapters.files.directory_files import write_directory
-    from cbp.adapters.files.synthetic import generate_billers
+    from cbp.adapters.directory_files.reader import write_directory
+    from cbp.adapters.directory_files.synthetic import generate_billers
 
     billers = generate_billers(args.count, seed=args.seed)
     if args.output:
@@ -124,7 +124,7 @@ def cmd_directory_generate(args: argparse.Namespace) -> int:
 
 def cmd_init(args: argparse.Namespace) -> int:
     """Set up a new database: its first tenant, that tenant's key, an operator key, a directory."""
-    from cbp.adapters.files.directory_files import read_directory
+    from cbp.adapters.directory_files.reader import read_directory
 
     from ..serve import first_tenant
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from cbp.ports.cache import Cache
 from cbp.ports.messages import DeliveryTransport, MessageKind
-from cbp.ports.outside import Cache, RateLimiter
+from cbp.ports.rate_limits import RateLimiter
 from cbp.ports.resilience import BreakerState, BreakerStore
 from tests.contract import builders as b
 

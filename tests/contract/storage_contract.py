@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import pytest
 
-from cbp.adapters.memory.outside import InMemoryClock
+from cbp.adapters.memory.clock import InMemoryClock
 from cbp.domain.audit import AuditDraft, first_broken_link
 from cbp.domain.customer import Channel
 from cbp.domain.errors import AlreadyExists, ConcurrencyConflict, IllegalTransition, NotFound

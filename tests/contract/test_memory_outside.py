@@ -7,11 +7,9 @@ import limits.storage
 import pytest
 
 from cbp.adapters.memory.breakers import InMemoryBreakerStore
-from cbp.adapters.memory.outside import (
-    InMemoryBroker,
-    InMemoryCache,
-    InMemoryClock,
-)
+from cbp.adapters.memory.broker import InMemoryBroker
+from cbp.adapters.memory.cache import InMemoryCache
+from cbp.adapters.memory.clock import InMemoryClock
 from cbp.adapters.rate_limits.moving_window import memory_rate_limiter
 from tests.contract.outside_contract import (
     BreakerStoreContract,

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
+from cbp.adapters.clock_and_ids.clock import SystemClock
 from cbp.adapters.falcon.openapi import build_spec
 from cbp.adapters.rules.verifier import RulesAccountVerifier
 from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
 from cbp.adapters.simulator.server import create_simulator_app
-from cbp.adapters.system.clock import SystemClock
 from tests.e2e.server import Server, running_server
 
 API_JSON = Path(__file__).parents[2] / "api.json"

@@ -20,12 +20,16 @@ from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook
 
 from cbp.adapters.dns.discovery import ServiceDiscovery
-from cbp.adapters.http import webhooks
-from cbp.adapters.http.client import HttpClientSettings, build_client
-from cbp.adapters.http.networks import allowed_networks
-from cbp.adapters.http.processor import HttpPaymentProcessor
-from cbp.adapters.http.sms import HttpSmsNotifier
-from cbp.adapters.http.webhooks import HttpWebhookSender, UnsafeWebhookUrl, check_webhook_url
+from cbp.adapters.http_clients import webhooks
+from cbp.adapters.http_clients.client import HttpClientSettings, build_client
+from cbp.adapters.http_clients.networks import allowed_networks
+from cbp.adapters.http_clients.processor import HttpPaymentProcessor
+from cbp.adapters.http_clients.sms import HttpSmsNotifier
+from cbp.adapters.http_clients.webhooks import (
+    HttpWebhookSender,
+    UnsafeWebhookUrl,
+    check_webhook_url,
+)
 from cbp.adapters.memory.breakers import InMemoryBreakerStore
 from cbp.adapters.resilience.breaker import BreakerSettings
 from cbp.adapters.resilience.bulkhead import Bulkhead
@@ -38,7 +42,7 @@ from cbp.domain.notification import Notification
 from cbp.domain.webhook_endpoint import SigningSecret, WebhookEndpoint
 from cbp.domain.webhook_signature import new_secret
 from cbp.ports.errors import DependencyDeferred, DependencyError, PaymentRefused
-from cbp.ports.outside import ProcessorStatus, Submission
+from cbp.ports.processor import ProcessorStatus, Submission
 from cbp.settings import Settings
 from tests.dns_server import SrvServer
 from tests.e2e.server import free_port

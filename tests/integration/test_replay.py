@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from cbp.adapters.calendar.federal_reserve import FederalReserveCalendar
-from cbp.adapters.memory.outside import InMemoryClock
+from cbp.adapters.memory.clock import InMemoryClock
 from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.unit_of_work import SqlAlchemyUnitOfWork

@@ -16,7 +16,7 @@ from cbp.adapters.falcon.metrics import ApiMetrics
 from cbp.adapters.falcon.routes import DOCS_ASSETS, ROUTES, TRACE_CONTEXT_TEST
 from cbp.adapters.falcon.telemetry import Telemetry
 from cbp.domain.access import Principal
-from cbp.ports.outside import RateLimiter
+from cbp.ports.rate_limits import RateLimiter
 from cbp.ports.resilience import BreakerStore
 from cbp.ports.storage.unit_of_work import UnitsOfWork
 from cbp.ports.system import Clock

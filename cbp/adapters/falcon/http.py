@@ -20,7 +20,7 @@ from cbp.adapters.falcon.schemas import DELIVERY_ID_PATTERN, ID_PATTERN, is_clea
 from cbp.domain.access import Principal, Scope
 from cbp.domain.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from cbp.ports.errors import DependencyError
-from cbp.ports.outside import RateLimiter
+from cbp.ports.rate_limits import RateLimiter
 
 logger = logging.getLogger("cbp.api")
 

@@ -31,16 +31,8 @@ from cbp.adapters.nacha.codes import ACCOUNT_CHANGES, reason_of
 from cbp.domain.calendar import IsBusinessDay, next_business_day
 from cbp.domain.errors import InvalidInput
 from cbp.ports.ach_ledger import AchFileRecord, AchLedger, Backlog, Filing, LedgerEntry
-from cbp.ports.outside import (
-    AchChange,
-    AchReturn,
-    AchReturns,
-    Credit,
-    HandOff,
-    ProcessorResult,
-    ProcessorStatus,
-    Submission,
-)
+from cbp.ports.ach_originator import AchChange, AchReturn, AchReturns, HandOff
+from cbp.ports.processor import Credit, ProcessorResult, ProcessorStatus, Submission
 from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.ports.system import Clock
 

@@ -21,7 +21,7 @@ import limits.storage
 import limits.strategies
 
 from cbp.ports.errors import DependencyUnavailable
-from cbp.ports.outside import RateLimitDecision
+from cbp.ports.rate_limits import RateLimitDecision
 
 if TYPE_CHECKING:  # NOTE: Redis is an optional extra; memory needs nothing more
     import redis

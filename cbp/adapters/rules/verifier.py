@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cbp.domain.banking import AccountMask, is_valid_routing_number
-from cbp.ports.outside import VerificationResult
+from cbp.ports.verifier import VerificationResult
 
 
 class RulesAccountVerifier:

@@ -19,7 +19,7 @@ import httpx
 
 from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
 from cbp.domain.webhook_signature import sign
-from cbp.ports.outside import ProcessorResult, ProcessorStatus
+from cbp.ports.processor import ProcessorResult, ProcessorStatus
 
 logger = logging.getLogger("cbp.simulator")
 

@@ -27,7 +27,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from cbp.ports.errors import DependencyTimeout, DependencyUnavailable
-from cbp.ports.outside import Credit, ProcessorResult, ProcessorStatus, Submission
+from cbp.ports.processor import Credit, ProcessorResult, ProcessorStatus, Submission
 from cbp.ports.system import Clock
 
 _FAILURES = {13: "nsf", 15: "account_closed", 16: "invalid_account"}

@@ -42,7 +42,8 @@ from cbp.domain.banking import AccountMask
 from cbp.domain.errors import DomainError
 from cbp.domain.money import Money
 from cbp.ports.errors import DependencyTimeout, DependencyUnavailable
-from cbp.ports.outside import AccountVerifier, Credit, ProcessorResult, Submission
+from cbp.ports.processor import Credit, ProcessorResult, Submission
+from cbp.ports.verifier import AccountVerifier
 
 logger = logging.getLogger("cbp.simulator")
 

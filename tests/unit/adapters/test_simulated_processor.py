@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from cbp.adapters.memory.outside import InMemoryClock
+from cbp.adapters.memory.clock import InMemoryClock
 from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
 from cbp.domain.money import Money
 from cbp.ports.errors import DependencyTimeout, DependencyUnavailable
-from cbp.ports.outside import ProcessorStatus, Submission
+from cbp.ports.processor import ProcessorStatus, Submission
 
 
 def submission(reference: str, amount: str) -> Submission:

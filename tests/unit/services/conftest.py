@@ -7,17 +7,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from cbp.adapters.memory.outside import (
-    InMemoryClock,
-    InMemoryNotifier,
-    InMemoryWebhookSender,
-    SequentialIdGenerator,
-)
+from cbp.adapters.memory.clock import InMemoryClock, SequentialIdGenerator
+from cbp.adapters.memory.notifiers import InMemoryNotifier, InMemoryWebhookSender
 from cbp.adapters.rules.verifier import RulesAccountVerifier
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.bootstrap import Cbp, bootstrap
 from cbp.domain.banking import AccountMask
-from cbp.ports.outside import VerificationResult
+from cbp.ports.verifier import VerificationResult
 from cbp.services import commands as c
 from cbp.settings import Settings
 from tests.databases import postgres_engine, postgres_url, sqlite_engine, sqlite_template

@@ -2,7 +2,7 @@ from dataclasses import replace
 
 import pytest
 
-from cbp.adapters.memory.outside import InMemoryClock
+from cbp.adapters.memory.clock import InMemoryClock
 from cbp.bootstrap import Cbp
 from cbp.domain.access import Scope
 from cbp.domain.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
@@ -136,7 +136,7 @@ def test_a_verified_key_costs_no_database_round_trip_until_it_is_revoked(app: Cb
 
 
 def test_a_kept_key_is_read_again_when_its_time_is_up_or_all_are_forgotten() -> None:
-    from cbp.adapters.memory.outside import InProcessKeyRevocations
+    from cbp.adapters.memory.key_revocations import InProcessKeyRevocations
     from cbp.domain.access import ApiKey
     from cbp.services.verified_keys import VerifiedKeys
 

@@ -8,7 +8,8 @@ from typing import Any
 import achkit
 import pytest
 
-from cbp.adapters.memory.outside import InMemoryClock, InMemoryNotifier
+from cbp.adapters.memory.clock import InMemoryClock
+from cbp.adapters.memory.notifiers import InMemoryNotifier
 from cbp.adapters.nacha import format as nacha
 from cbp.bootstrap import bootstrap
 from cbp.domain.errors import InvalidInput

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from cbp.adapters.memory.outside import InMemoryClock
+from cbp.adapters.memory.clock import InMemoryClock
 from cbp.ports import contracts as ct
 from cbp.ports.errors import DependencyDeferred
 from cbp.ports.messages import DeliveryStatus, Message

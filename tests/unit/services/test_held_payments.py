@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from cbp.adapters.memory.clock import InMemoryClock
 from cbp.adapters.memory.customers import InMemoryCustomerRepository
-from cbp.adapters.memory.outside import InMemoryClock
 from cbp.domain.errors import InvalidInput
 from cbp.services import commands as c
 from tests.unit.services.conftest import (

@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cbp.adapters.memory.outside import InMemoryClock, InMemoryNotifier
+from cbp.adapters.memory.clock import InMemoryClock
+from cbp.adapters.memory.notifiers import InMemoryNotifier
 from cbp.bootstrap import Cbp
 from cbp.domain.errors import (
     FundingAccountNotUsable,

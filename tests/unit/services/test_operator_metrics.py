@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from prometheus_client.core import Metric
 
-from cbp.adapters.memory.outside import InMemoryClock
+from cbp.adapters.memory.clock import InMemoryClock
 from cbp.domain.payment import PaymentStatus
 from cbp.entrypoints.wsgi import payment_health_collector
 from cbp.services import commands as c

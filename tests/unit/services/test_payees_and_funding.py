@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cbp.adapters.memory.outside import InMemoryClock
+from cbp.adapters.memory.clock import InMemoryClock
 from cbp.adapters.rules.verifier import RulesAccountVerifier
 from cbp.bootstrap import Cbp
 from cbp.domain.errors import (

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from cbp.adapters.memory.outside import InMemoryClock
+from cbp.adapters.memory.clock import InMemoryClock
 from cbp.domain.errors import (
     AmountOutOfRange,
     IllegalTransition,

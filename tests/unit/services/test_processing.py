@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from cbp.adapters.memory.outside import InMemoryClock
+from cbp.adapters.memory.clock import InMemoryClock
 from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
 from cbp.domain.errors import IllegalTransition, InvalidInput
 from cbp.domain.notification import NotificationStatus
@@ -11,7 +11,7 @@ from cbp.domain.payment_exception import ExceptionKind, ExceptionStatus
 from cbp.domain.processing import JobStatus
 from cbp.ports import messages as m
 from cbp.ports.errors import DependencyDeferred, PaymentRefused
-from cbp.ports.outside import ProcessorResult, ProcessorStatus, Submission
+from cbp.ports.processor import ProcessorResult, ProcessorStatus, Submission
 from cbp.services import commands as c
 from cbp.services import processing, queueing
 from cbp.services.periodic import ReconcileInTurn

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from cbp.adapters.memory.outside import InMemoryClock
+from cbp.adapters.memory.clock import InMemoryClock
 from cbp.bootstrap import Cbp
 from cbp.domain.errors import (
     AmountOutOfRange,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cbp.adapters.memory.outside import InMemoryNotifier
+from cbp.adapters.memory.notifiers import InMemoryNotifier
 from cbp.domain.customer import Channel
 from cbp.domain.errors import InvalidInput
 from cbp.ports.contracts import PaymentStatusChanged

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from cbp.adapters.memory.outside import InMemoryClock, InMemoryNotifier, InMemoryWebhookSender
+from cbp.adapters.memory.clock import InMemoryClock
+from cbp.adapters.memory.notifiers import InMemoryNotifier, InMemoryWebhookSender
 from cbp.domain.errors import AlreadyExists, IllegalTransition, InvalidInput, NotFound
 from cbp.domain.notification import NotificationStatus
 from cbp.domain.webhook_endpoint import DEFAULT_RETRY_SCHEDULE, EndpointStatus

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from cbp.domain.customer import Channel
 from cbp.domain.notification import Notification
 from cbp.ports.errors import DeliveryRejected
-from cbp.ports.outside import Notifier
+from cbp.ports.notifiers import Notifier
 
 
 class ChannelNotifier:

@@ -10,9 +10,9 @@ import re
 
 import httpx
 
-from cbp.adapters.http.client import send, trace_headers
+from cbp.adapters.http_clients.client import send, trace_headers
 from cbp.ports.errors import DependencyUnavailable, PaymentRefused
-from cbp.ports.outside import Credit, ProcessorResult, ProcessorStatus, Submission
+from cbp.ports.processor import Credit, ProcessorResult, ProcessorStatus, Submission
 from cbp.ports.resilience import OutboundCall
 
 DEPENDENCY = "processor"

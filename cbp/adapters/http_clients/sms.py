@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from cbp.adapters.http.client import send
+from cbp.adapters.http_clients.client import send
 from cbp.domain.notice_text import notice_text
 from cbp.domain.notification import Notification
 from cbp.ports.errors import DeliveryRejected

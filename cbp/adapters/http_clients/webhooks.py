@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from cbp.adapters.http.networks import Address, Network, may_receive
+from cbp.adapters.http_clients.networks import Address, Network, may_receive
 from cbp.domain.errors import InvalidInput
 from cbp.domain.notification import Notification
 from cbp.domain.webhook_endpoint import WebhookEndpoint

@@ -10,7 +10,7 @@ import redis
 
 from cbp.adapters.rate_limits.moving_window import redis_rate_limiter
 from cbp.adapters.redis.breakers import RedisBreakerStore
-from cbp.adapters.redis.outside import RedisCache
+from cbp.adapters.redis.cache import RedisCache
 from tests.conftest import require_service
 from tests.contract.outside_contract import (
     BreakerStoreContract,

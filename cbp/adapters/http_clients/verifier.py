@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import httpx
 
-from cbp.adapters.http.client import send, trace_headers
+from cbp.adapters.http_clients.client import send, trace_headers
 from cbp.domain.banking import AccountMask
 from cbp.ports.errors import DeliveryRejected
-from cbp.ports.outside import VerificationResult
 from cbp.ports.resilience import OutboundCall
+from cbp.ports.verifier import VerificationResult
 
 DEPENDENCY = "verifier"
 

@@ -1,0 +1,1 @@
+"""The wall clock and time-ordered ids of a running process."""

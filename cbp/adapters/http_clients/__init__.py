@@ -1,0 +1,1 @@
+"""Outbound HTTP clients: the processor, the verifier, SMS and webhooks."""

@@ -1,0 +1,26 @@
+"""Key revocations announced within one process."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+
+class InProcessKeyRevocations:
+    """Key revocations within one process: every listener is called at once."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[str | None], None]] = []
+        self._lock = threading.Lock()
+
+    def announce(self, key_id: str) -> None:
+        """Tell this process's listeners."""
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(key_id)
+
+    def listen(self, on_revoked: Callable[[str | None], None]) -> None:
+        """Be told of every key announced from now on."""
+        with self._lock:
+            self._listeners.append(on_revoked)

@@ -1,0 +1,1 @@
+"""Notifiers that tell customers: to the log, or by the channel each one chose."""

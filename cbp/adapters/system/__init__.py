@@ -1,1 +1,0 @@
-"""Adapters to the running system: wall clock, ids, logs, static registry."""
