@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date
 
 from cbp.bootstrap import Cbp
+from cbp.ports.storage.notices import ExceptionFilter
 from cbp.services import commands as c
 
 #: Amounts that the simulator turns into each outcome (see adapters/simulator).
@@ -103,7 +104,7 @@ def run_demo(app: Cbp, say: Callable[[str], None] = print) -> dict[str, str]:
         f"job           {progress.status}: {progress.completed} completed, "
         f"{progress.returned} returned, {progress.failed} failed, {progress.pending} pending"
     )
-    for exception in app.queries.list_exceptions(tenant_id).items:
+    for exception in app.queries.list_exceptions(ExceptionFilter(tenant_id=tenant_id)).items:
         say(
             f"exception     {exception.id} {exception.kind} ({exception.reason_code}) "
             f"{exception.status}"

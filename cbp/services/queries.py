@@ -16,19 +16,19 @@ from cbp.domain.events import DomainEvent
 from cbp.domain.funding import FundingAccount
 from cbp.domain.notification import Notification
 from cbp.domain.payee import Payee
-from cbp.domain.payment import Payment, PaymentStatus
-from cbp.domain.payment_exception import ExceptionStatus, PaymentException
+from cbp.domain.payment import Payment
+from cbp.domain.payment_exception import PaymentException
 from cbp.domain.processing import JobProgress, ProcessJob
-from cbp.domain.recurring import RecurringSchedule, ScheduleStatus
+from cbp.domain.recurring import RecurringSchedule
 from cbp.domain.schedule_rules import Occurrence
 from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.ports.cache import Cache
 from cbp.ports.messages import Delivery
+from cbp.ports.storage.notices import ExceptionFilter
 from cbp.ports.storage.pages import Page
 from cbp.ports.storage.payments import PaymentFilter, ScheduleFilter
 from cbp.ports.storage.unit_of_work import UnitOfWork, UnitsOfWork
 from cbp.ports.system import BusinessCalendar, Clock
-from cbp.services.choices import one_of
 from cbp.services.directory import search_directory
 
 
@@ -98,17 +98,9 @@ class Queries:
         return job, JobProgress.of(statuses)
 
     def list_recurring_payments(
-        self,
-        tenant_id: str,
-        *,
-        customer_id: str | None = None,
-        status: str | None = None,
-        cursor: str | None = None,
-        limit: int | None = None,
+        self, query: ScheduleFilter, *, cursor: str | None = None, limit: int | None = None
     ) -> Page[RecurringSchedule]:
-        """A tenant's recurring payments, newest first."""
-        wanted = None if status is None else one_of(ScheduleStatus, status, "status")
-        query = ScheduleFilter(tenant_id=tenant_id, customer_id=customer_id, status=wanted)
+        """A tenant's recurring payments matching ``query``, newest first."""
         with self._reading() as uow:
             return uow.schedules.find(query, cursor=cursor, limit=self.page_size(limit))
 
@@ -210,17 +202,9 @@ class Queries:
             return uow.audit.for_subject(subject_id, tenant_id=None)
 
     def list_payments(
-        self,
-        tenant_id: str,
-        *,
-        customer_id: str | None = None,
-        status: str | None = None,
-        cursor: str | None = None,
-        limit: int | None = None,
+        self, query: PaymentFilter, *, cursor: str | None = None, limit: int | None = None
     ) -> Page[Payment]:
-        """The tenant's payments, newest first, filtered by customer and status."""
-        wanted = None if status is None else one_of(PaymentStatus, status, "status")
-        query = PaymentFilter(tenant_id=tenant_id, customer_id=customer_id, status=wanted)
+        """A tenant's payments matching ``query``, newest first."""
         with self._reading() as uow:
             return uow.payments.find(query, cursor=cursor, limit=self.page_size(limit))
 
@@ -237,26 +221,11 @@ class Queries:
             return uow.notifications.of_exceptions(tenant_id, exception_ids)
 
     def list_exceptions(
-        self,
-        tenant_id: str,
-        *,
-        status: str | None = None,
-        payment_id: str | None = None,
-        customer_id: str | None = None,
-        cursor: str | None = None,
-        limit: int | None = None,
+        self, query: ExceptionFilter, *, cursor: str | None = None, limit: int | None = None
     ) -> Page[PaymentException]:
-        """The tenant's exceptions, newest first: of one payment or customer, if named."""
-        wanted = None if status is None else one_of(ExceptionStatus, status, "status")
+        """A tenant's exceptions matching ``query``, newest first."""
         with self._reading() as uow:
-            return uow.exceptions.find(
-                tenant_id,
-                status=wanted,
-                payment_id=payment_id,
-                customer_id=customer_id,
-                cursor=cursor,
-                limit=self.page_size(limit),
-            )
+            return uow.exceptions.find(query, cursor=cursor, limit=self.page_size(limit))
 
     def get_notification(self, tenant_id: str, notification_id: str) -> Notification:
         """One notification and its delivery state."""

@@ -31,6 +31,7 @@ from cbp.ports.messages import (
     Message,
     delivery_id,
 )
+from cbp.ports.storage.notices import ExceptionFilter
 from cbp.ports.storage.payments import PaymentFilter
 from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.services.bus import retry_on_conflict
@@ -544,9 +545,11 @@ class RecordRepositoriesContract:
             uow.payees.add(b.payee("ten_1", "cus_2"))
             uow.commit()
         with uow_factory() as uow:
-            first = uow.exceptions.find("ten_1", status=None, cursor=None, limit=2)
-            rest = uow.exceptions.find("ten_1", status=None, cursor=first.next_cursor, limit=2)
-            open_ = uow.exceptions.find("ten_1", status=ExceptionStatus.OPEN, cursor=None, limit=5)
+            every = ExceptionFilter(tenant_id="ten_1")
+            first = uow.exceptions.find(every, cursor=None, limit=2)
+            rest = uow.exceptions.find(every, cursor=first.next_cursor, limit=2)
+            still_open = ExceptionFilter(tenant_id="ten_1", status=ExceptionStatus.OPEN)
+            open_ = uow.exceptions.find(still_open, cursor=None, limit=5)
             payee_page = uow.payees.find("ten_1", customer_id="cus_1", cursor=None, limit=5)
         assert [e.id for e in first.items + rest.items] == [e.id for e in reversed(exceptions)]
         assert {e.id for e in open_.items} == {exceptions[1].id, exceptions[2].id}
@@ -562,7 +565,8 @@ class RecordRepositoriesContract:
 
         def found(**where: str) -> list[str]:
             with uow_factory() as uow:
-                page = uow.exceptions.find("ten_1", status=None, cursor=None, limit=10, **where)
+                query = ExceptionFilter(tenant_id="ten_1", **where)
+                page = uow.exceptions.find(query, cursor=None, limit=10)
             return [e.id for e in page.items]
 
         assert found(payment_id=exceptions[0].payment_id) == [exceptions[0].id]

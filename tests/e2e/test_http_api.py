@@ -333,6 +333,12 @@ class TestBadRequests:
         )
         assert typed.status == 415
 
+    @pytest.mark.parametrize("path", ["/payment", "/payment/recurring", "/exception"])
+    def test_a_status_filter_names_what_it_may_be(self, server: Server, path: str) -> None:
+        response = server.call("GET", f"{path}?status=lost")
+        assert (response.status, response.body["code"]) == (400, "invalid_input")
+        assert response.body["detail"].startswith("status must be one of: ")
+
     def test_unknown_routes_and_methods(self, server: Server) -> None:
         missing = server.call("GET", "/no/such/thing")
         assert (missing.status, missing.body["code"]) == (404, "not_found")

@@ -10,8 +10,9 @@ from cbp.adapters.memory.rows import keyset_page, owned
 from cbp.domain.customer import Channel
 from cbp.domain.errors import NotFound
 from cbp.domain.notification import Notification, NotificationStatus
-from cbp.domain.payment_exception import ExceptionStatus, PaymentException
+from cbp.domain.payment_exception import PaymentException
 from cbp.domain.webhook_endpoint import EndpointStatus, WebhookEndpoint
+from cbp.ports.storage.notices import ExceptionFilter
 from cbp.ports.storage.pages import Page
 
 
@@ -33,22 +34,15 @@ class InMemoryExceptionRepository:
         self.tx.put("exceptions", exception.id, exception)
 
     def find(
-        self,
-        tenant_id: str,
-        *,
-        status: ExceptionStatus | None,
-        cursor: str | None,
-        limit: int,
-        payment_id: str | None = None,
-        customer_id: str | None = None,
+        self, query: ExceptionFilter, *, cursor: str | None, limit: int
     ) -> Page[PaymentException]:
         rows = [
             e
             for e in self.tx.scan("exceptions")
-            if e.tenant_id == tenant_id
-            and status in (None, e.status)
-            and payment_id in (None, e.payment_id)
-            and customer_id in (None, e.customer_id)
+            if e.tenant_id == query.tenant_id
+            and query.status in (None, e.status)
+            and query.payment_id in (None, e.payment_id)
+            and query.customer_id in (None, e.customer_id)
         ]
         return keyset_page(rows, lambda e: (e.id,), cursor, limit, newest_first=True)
 

@@ -28,8 +28,9 @@ from cbp.domain.errors import (
     NotFound,
 )
 from cbp.domain.notification import Notification, NotificationStatus
-from cbp.domain.payment_exception import ExceptionStatus, PaymentException
+from cbp.domain.payment_exception import PaymentException
 from cbp.domain.webhook_endpoint import EndpointStatus, WebhookEndpoint
+from cbp.ports.storage.notices import ExceptionFilter
 from cbp.ports.storage.pages import Page
 
 
@@ -58,26 +59,19 @@ class SqlExceptionRepository:
             raise NotFound("exception", exception.id)
 
     def find(
-        self,
-        tenant_id: str,
-        *,
-        status: ExceptionStatus | None,
-        cursor: str | None,
-        limit: int,
-        payment_id: str | None = None,
-        customer_id: str | None = None,
+        self, query: ExceptionFilter, *, cursor: str | None, limit: int
     ) -> Page[PaymentException]:
         c = t.payment_exceptions.c
-        query = select(t.payment_exceptions).where(c.tenant_id == tenant_id)
-        if status is not None:
-            query = query.where(c.status == status.value)
-        if payment_id is not None:
-            query = query.where(c.payment_id == payment_id)
-        if customer_id is not None:
-            query = query.where(c.customer_id == customer_id)
+        selected = select(t.payment_exceptions).where(c.tenant_id == query.tenant_id)
+        if query.status is not None:
+            selected = selected.where(c.status == query.status.value)
+        if query.payment_id is not None:
+            selected = selected.where(c.payment_id == query.payment_id)
+        if query.customer_id is not None:
+            selected = selected.where(c.customer_id == query.customer_id)
         keys = [c.id]
         rows, next_cursor = keyset_page(
-            self.conn, sortable(query, keys), keys, cursor, limit, newest_first=True
+            self.conn, sortable(selected, keys), keys, cursor, limit, newest_first=True
         )
         return Page([codecs.exception_from_row(row) for row in rows], next_cursor)
 

@@ -45,6 +45,20 @@ Serial = BigInteger().with_variant(Integer(), "sqlite")
 #: Objects the migration creates by hand for one dialect; autogenerate ignores them.
 DIALECT_ONLY = frozenset({"directory_fts", "ix_global_payees_search_trgm"})
 
+
+def keyed_to(*owners: str) -> list[Column[str]]:
+    """A row's id, and the ids of the tenant (and customer) it belongs to."""
+    return [Column("id", Id, primary_key=True), *(Column(o, Id, nullable=False) for o in owners)]
+
+
+def versioned() -> list[Column[object]]:
+    """The optimistic-lock version of a row that changes, and when it was made."""
+    return [
+        Column("version", Integer, nullable=False),
+        Column("created_at", Moment, nullable=False),
+    ]
+
+
 tenants = Table(
     "tenants",
     metadata,
@@ -58,8 +72,7 @@ tenants = Table(
 customers = Table(
     "customers",
     metadata,
-    Column("id", Id, primary_key=True),
-    Column("tenant_id", Id, nullable=False),
+    *keyed_to("tenant_id"),
     Column("external_id", String(200), nullable=False),
     Column("name", String(200), nullable=False),
     Column("email", String(320)),
@@ -92,9 +105,7 @@ global_payees = Table(
 payees = Table(
     "payees",
     metadata,
-    Column("id", Id, primary_key=True),
-    Column("tenant_id", Id, nullable=False),
-    Column("customer_id", Id, nullable=False),
+    *keyed_to("tenant_id", "customer_id"),
     Column("global_payee_id", Id),
     Column("name", String(200), nullable=False),
     Column("address", Json),
@@ -103,17 +114,14 @@ payees = Table(
     Column("lead_days", Integer, nullable=False),
     Column("status", String(20), nullable=False),
     Column("verification_status", String(20), nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("created_at", Moment, nullable=False),
+    *versioned(),
     Index(None, "tenant_id", "customer_id", "id"),
 )
 
 funding_accounts = Table(
     "funding_accounts",
     metadata,
-    Column("id", Id, primary_key=True),
-    Column("tenant_id", Id, nullable=False),
-    Column("customer_id", Id, nullable=False),
+    *keyed_to("tenant_id", "customer_id"),
     Column("routing_number_enc", Text, nullable=False),
     Column("account_number_enc", Text, nullable=False),
     Column("account_type", String(20), nullable=False),
@@ -121,8 +129,7 @@ funding_accounts = Table(
     Column("verification_status", String(20), nullable=False),
     Column("verification_method", String(20), nullable=False, server_default="instant"),
     Column("micro_deposits_enc", Text),
-    Column("version", Integer, nullable=False),
-    Column("created_at", Moment, nullable=False),
+    *versioned(),
     # NOTE: the expiry job reads the few awaiting micro-deposits among many verified
     Index(None, "verification_method", "verification_status", "id"),
 )
@@ -144,9 +151,7 @@ events = Table(
 payment_views = Table(
     "payment_views",
     metadata,
-    Column("id", Id, primary_key=True),
-    Column("tenant_id", Id, nullable=False),
-    Column("customer_id", Id, nullable=False),
+    *keyed_to("tenant_id", "customer_id"),
     Column("status", String(20), nullable=False),
     Column("send_on", Date, nullable=False),
     Column("version", Integer, nullable=False),
@@ -170,9 +175,7 @@ payment_views = Table(
 schedule_views = Table(
     "schedule_views",
     metadata,
-    Column("id", Id, primary_key=True),
-    Column("tenant_id", Id, nullable=False),
-    Column("customer_id", Id, nullable=False),
+    *keyed_to("tenant_id", "customer_id"),
     Column("status", String(20), nullable=False),
     Column("next_send_on", Date),
     Column("state", Json, nullable=False),
@@ -183,8 +186,7 @@ schedule_views = Table(
 payment_exceptions = Table(
     "payment_exceptions",
     metadata,
-    Column("id", Id, primary_key=True),
-    Column("tenant_id", Id, nullable=False),
+    *keyed_to("tenant_id"),
     Column("payment_id", Id, nullable=False),
     Column("customer_id", Id, nullable=False),
     Column("kind", String(40), nullable=False),
@@ -201,8 +203,7 @@ payment_exceptions = Table(
 notifications = Table(
     "notifications",
     metadata,
-    Column("id", Id, primary_key=True),
-    Column("tenant_id", Id, nullable=False),
+    *keyed_to("tenant_id"),
     Column("customer_id", Id),
     Column("exception_id", Id),
     Column("channel", String(20), nullable=False),
@@ -221,8 +222,7 @@ notifications = Table(
 process_jobs = Table(
     "process_jobs",
     metadata,
-    Column("id", Id, primary_key=True),
-    Column("tenant_id", Id, nullable=False),
+    *keyed_to("tenant_id"),
     Column("payment_ids", Json, nullable=False),
     Column("due_on", Date),
     Column("send_now", Boolean, nullable=False, server_default=false()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -11,6 +12,16 @@ from cbp.domain.notification import Notification
 from cbp.domain.payment_exception import ExceptionStatus, PaymentException
 from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.ports.storage.pages import Page
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExceptionFilter:
+    """What to list exceptions by; ``None`` matches everything."""
+
+    tenant_id: str
+    status: ExceptionStatus | None = None
+    payment_id: str | None = None
+    customer_id: str | None = None
 
 
 class ExceptionRepository(Protocol):
@@ -29,16 +40,9 @@ class ExceptionRepository(Protocol):
         ...
 
     def find(
-        self,
-        tenant_id: str,
-        *,
-        status: ExceptionStatus | None,
-        cursor: str | None,
-        limit: int,
-        payment_id: str | None = None,
-        customer_id: str | None = None,
+        self, query: ExceptionFilter, *, cursor: str | None, limit: int
     ) -> Page[PaymentException]:
-        """A tenant's exceptions, newest first: of one payment or customer, if named."""
+        """A tenant's exceptions matching ``query``, newest first."""
         ...
 
 

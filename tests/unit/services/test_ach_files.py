@@ -13,6 +13,7 @@ from cbp.adapters.memory.notifiers import InMemoryNotifier
 from cbp.adapters.nacha import format as nacha
 from cbp.bootstrap import bootstrap
 from cbp.domain.errors import InvalidInput
+from cbp.ports.storage.notices import ExceptionFilter
 from cbp.services import commands as c
 from cbp.services import processing
 from cbp.settings import Settings
@@ -122,7 +123,9 @@ def test_two_hundred_payments_filed_then_returned_and_changed_once(
     for n, code in enumerate(RETURN_CODES):
         payment = app.queries.get_payment(world.tenant_id, paid[n])
         assert (payment.status.value, payment.failure_code) == ("returned", code)
-    exceptions = app.queries.list_exceptions(world.tenant_id, limit=100).items
+    exceptions = app.queries.list_exceptions(
+        ExceptionFilter(tenant_id=world.tenant_id), limit=100
+    ).items
     assert sorted(e.reason_code for e in exceptions) == sorted(RETURN_CODES)
     account = app.queries.get_funding_account(world.tenant_id, world.funding_id)
     assert (account.account_number, account.account_type.value) == ("99887766", "savings")
@@ -136,7 +139,12 @@ def test_two_hundred_payments_filed_then_returned_and_changed_once(
 
     again = app.handle(c.ReadAchReturns(content=returns))
     assert (again.returned, again.changed, again.already_applied) == (0, 0, 6)
-    assert len(app.queries.list_exceptions(world.tenant_id, limit=100).items) == 4
+    assert (
+        len(
+            app.queries.list_exceptions(ExceptionFilter(tenant_id=world.tenant_id), limit=100).items
+        )
+        == 4
+    )
 
     clock.advance(days=3)  # NOTE: past the file's effective date: the rest settle
     app.handle(c.ReconcilePayments())

@@ -9,6 +9,7 @@ import pytest
 from cbp.adapters.memory.clock import InMemoryClock
 from cbp.adapters.memory.customers import InMemoryCustomerRepository
 from cbp.domain.errors import InvalidInput
+from cbp.ports.storage.notices import ExceptionFilter
 from cbp.services import commands as c
 from tests.unit.services.conftest import (
     FUNDING_ACCOUNT_NUMBER,
@@ -65,7 +66,7 @@ def test_a_failed_verification_fails_the_held_payment_with_an_exception(
     world.app.run_until_idle()
     payment = world.app.queries.get_payment(world.tenant_id, payment_id)
     assert (payment.status.value, payment.failure_code) == ("failed", "payee_verification_failed")
-    exceptions = world.app.queries.list_exceptions(world.tenant_id).items
+    exceptions = world.app.queries.list_exceptions(ExceptionFilter(tenant_id=world.tenant_id)).items
     assert [(e.payment_id, e.kind.value, e.reason_code) for e in exceptions] == [
         (payment_id, "invalid_account", "payee_verification_failed")
     ]

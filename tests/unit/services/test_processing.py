@@ -12,6 +12,7 @@ from cbp.domain.processing import JobStatus
 from cbp.ports import messages as m
 from cbp.ports.errors import DependencyDeferred, PaymentRefused
 from cbp.ports.processor import ProcessorResult, ProcessorStatus, Submission
+from cbp.ports.storage.notices import ExceptionFilter
 from cbp.services import commands as c
 from cbp.services import processing, queueing
 from cbp.services.periodic import ReconcileInTurn
@@ -21,7 +22,7 @@ from tests.unit.services.conftest import World, make_world, memory_core
 def exceptions_of(world: World, payment_id: str) -> list:  # type: ignore[type-arg]
     return [
         e
-        for e in world.app.queries.list_exceptions(world.tenant_id).items
+        for e in world.app.queries.list_exceptions(ExceptionFilter(tenant_id=world.tenant_id)).items
         if e.payment_id == payment_id
     ]
 

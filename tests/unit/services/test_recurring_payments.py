@@ -16,6 +16,7 @@ from cbp.domain.errors import (
     SendDateNotAllowed,
 )
 from cbp.domain.payment import Payment
+from cbp.ports.storage.payments import PaymentFilter
 from cbp.services import commands as c
 from cbp.services import recurring
 from tests.unit.services.conftest import World
@@ -42,7 +43,7 @@ def schedule(world: World, frequency: str, starts_on: date, **terms: object) -> 
 
 
 def payments(app: Cbp, world: World) -> list[Payment]:
-    found = app.queries.list_payments(world.tenant_id, limit=100).items
+    found = app.queries.list_payments(PaymentFilter(tenant_id=world.tenant_id), limit=100).items
     return sorted(found, key=lambda p: p.send_on)
 
 

@@ -13,6 +13,7 @@ from cbp.domain.notification import NotificationStatus
 from cbp.domain.webhook_endpoint import DEFAULT_RETRY_SCHEDULE, EndpointStatus
 from cbp.ports.contracts import WebhookEndpointPaused
 from cbp.ports.messages import DeliveryStatus
+from cbp.ports.storage.notices import ExceptionFilter
 from cbp.services import commands as c
 from tests.unit.services.conftest import World
 
@@ -28,7 +29,7 @@ def register(world: World, url: str = URL) -> str:
 def exception_of_a_failed_payment(world: World) -> str:
     world.pay("25.13")
     world.app.run_until_idle()
-    return world.app.queries.list_exceptions(world.tenant_id).items[0].id
+    return world.app.queries.list_exceptions(ExceptionFilter(tenant_id=world.tenant_id)).items[0].id
 
 
 def notify_by_webhook(world: World, exception_id: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any, TypeVar
@@ -27,10 +28,12 @@ from cbp.ports.storage.pages import Page
 from cbp.ports.system import Clock
 from cbp.services import commands as c
 from cbp.services.bus import CommandBus, retry_on_conflict
+from cbp.services.choices import one_of
 from cbp.services.queries import Queries
 from cbp.services.transaction import RequestTransaction
 
 M = TypeVar("M", bound=BaseModel)
+E = TypeVar("E", bound=enum.Enum)
 T = TypeVar("T")
 
 
@@ -122,6 +125,11 @@ class Api:
         except ValueError:
             raise InvalidInput(f"{name} must be a date as YYYY-MM-DD") from None
         return day
+
+    def choice_param(self, req: falcon.Request, name: str, kind: type[E]) -> E | None:
+        """A query parameter that names one member of ``kind``, or None when it is absent."""
+        text = req.get_param(name)
+        return None if text is None else one_of(kind, text, name)
 
     def actor(self, req: falcon.Request) -> dict[str, Any]:
         """Who acts, and the correlation to carry into messages."""

@@ -12,6 +12,8 @@ from cbp.adapters.falcon.http import (
 )
 from cbp.adapters.falcon.resources.base import Api
 from cbp.domain.errors import InvalidInput
+from cbp.domain.payment_exception import ExceptionStatus
+from cbp.ports.storage.notices import ExceptionFilter
 from cbp.services import commands as c
 
 
@@ -20,14 +22,13 @@ class Exceptions(Api):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         cursor, limit = self.paging(req)
-        result = self.read(req).list_exceptions(
-            principal(req).tenant,
-            status=req.get_param("status"),
+        query = ExceptionFilter(
+            tenant_id=principal(req).tenant,
+            status=self.choice_param(req, "status", ExceptionStatus),
             payment_id=req.get_param("payment_id"),
             customer_id=req.get_param("customer_id"),
-            cursor=cursor,
-            limit=limit,
         )
+        result = self.read(req).list_exceptions(query, cursor=cursor, limit=limit)
         sent = self.read(req).exception_notifications(
             principal(req).tenant, [e.id for e in result.items]
         )

@@ -13,7 +13,10 @@ from cbp.adapters.falcon.http import (
 )
 from cbp.adapters.falcon.resources.base import Api
 from cbp.domain.errors import InvalidInput, Unauthenticated
+from cbp.domain.payment import PaymentStatus
+from cbp.domain.recurring import ScheduleStatus
 from cbp.domain.webhook_signature import SignatureInvalid, verify
+from cbp.ports.storage.payments import PaymentFilter, ScheduleFilter
 from cbp.services import commands as c
 
 
@@ -56,13 +59,12 @@ class Payments(Api):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         cursor, limit = self.paging(req)
-        result = self.read(req).list_payments(
-            principal(req).tenant,
+        query = PaymentFilter(
+            tenant_id=principal(req).tenant,
             customer_id=req.get_param("customer_id"),
-            status=req.get_param("status"),
-            cursor=cursor,
-            limit=limit,
+            status=self.choice_param(req, "status", PaymentStatus),
         )
+        result = self.read(req).list_payments(query, cursor=cursor, limit=limit)
         self.send(resp, 200, self.page(result, present.payment))
 
     def on_get_one(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
@@ -123,13 +125,12 @@ class RecurringPayments(Api):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         cursor, limit = self.paging(req)
-        result = self.read(req).list_recurring_payments(
-            principal(req).tenant,
+        query = ScheduleFilter(
+            tenant_id=principal(req).tenant,
             customer_id=req.get_param("customer_id"),
-            status=req.get_param("status"),
-            cursor=cursor,
-            limit=limit,
+            status=self.choice_param(req, "status", ScheduleStatus),
         )
+        result = self.read(req).list_recurring_payments(query, cursor=cursor, limit=limit)
         self.send(resp, 200, self.page(result, present.recurring_payment))
 
     def on_get_one(self, req: falcon.Request, resp: falcon.Response, schedule_id: str) -> None:
