@@ -8,6 +8,7 @@ from cbp.services.access import Authenticator
 from cbp.services.bus import CommandBus
 from cbp.services.delivery import Deliveries, RetryPolicy
 from cbp.services.dependencies import Dependencies, ServiceOptions
+from cbp.services.occurrences import OccurrenceMaker
 from cbp.services.queries import Queries
 from cbp.services.routing import MessageRouter
 from cbp.services.verified_keys import VerifiedKeys
@@ -35,7 +36,6 @@ class Core(containers.DeclarativeContainer):
         webhook_retry_schedule=config.webhook_retry_schedule,
         webhook_pause_after_seconds=config.webhook_pause_after_seconds,
         webhook_secret_overlap_seconds=config.webhook_secret_overlap_seconds,
-        recurring_days_ahead=config.recurring_days_ahead,
         micro_deposit_expiry_seconds=config.micro_deposit_expiry_seconds,
     )
     deps = providers.Singleton(
@@ -52,6 +52,12 @@ class Core(containers.DeclarativeContainer):
         rate_limiter=adapters.rate_limiter,
         key_revocations=adapters.key_revocations,
         verified_keys=verified_keys,
+        occurrences=providers.Singleton(
+            OccurrenceMaker,
+            adapters.ids,
+            adapters.calendar,
+            days_ahead=config.recurring_days_ahead,
+        ),
         options=options,
     )
     bus = providers.Singleton(CommandBus, deps=deps, publish=adapters.publisher)

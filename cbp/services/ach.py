@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from cbp.domain import identifiers
@@ -22,54 +23,32 @@ ACCOUNT_CORRECTED = "account_corrected"
 #: The template of the notice a customer gets when the bank returns their micro-deposits.
 MICRO_DEPOSITS_RETURNED = "micro_deposits_returned"
 
-#: What became of an entry of a return file.
-RETURNED, CHANGED, APPLIED_BEFORE, NOTED, NOT_OURS = (
-    "returned",
-    "changed",
-    "applied before",
-    "noted",
-    "not ours",
-)
+
+class EntryOutcome(enum.StrEnum):
+    """What became of an entry of a return file."""
+
+    RETURNED = "returned"
+    CHANGED = "changed"
+    APPLIED_BEFORE = "applied before"
+    #: A change that corrects nothing kept of an account (a company name, an
+    #: identification number): recorded, not applied.
+    NOTED = "noted"
+    NOT_OURS = "not ours"
 
 
 @dataclass(frozen=True, kw_only=True)
 class ReturnsApplied:
-    """What reading a return file did to each entry, by the original entry's trace number.
+    """What reading a return file did to each entry, by the original entry's trace number."""
 
-    ``noted`` is a change that corrects nothing kept of an account (a
-    company name, an identification number): recorded, not applied.
-    """
+    outcomes: tuple[tuple[str, EntryOutcome], ...]
 
-    outcomes: tuple[tuple[str, str], ...]
-
-    def count(self, outcome: str) -> int:
+    def count(self, outcome: EntryOutcome) -> int:
         """How many entries had this outcome."""
-        return sum(1 for _, had in self.outcomes if had == outcome)
+        return sum(1 for _, had in self.outcomes if had is outcome)
 
-    @property
-    def returned(self) -> int:
-        """Returns applied now."""
-        return self.count(RETURNED)
-
-    @property
-    def changed(self) -> int:
-        """Changes applied now."""
-        return self.count(CHANGED)
-
-    @property
-    def already_applied(self) -> int:
-        """Returns and changes applied by an earlier reading."""
-        return self.count(APPLIED_BEFORE)
-
-    @property
-    def noted(self) -> int:
-        """Changes that correct nothing kept of an account."""
-        return self.count(NOTED)
-
-    @property
-    def unknown(self) -> int:
-        """Entries that are none of ours."""
-        return self.count(NOT_OURS)
+    def summary(self) -> str:
+        """How many entries had each outcome, in words: ``4 returned, 2 changed, ...``."""
+        return ", ".join(f"{self.count(outcome)} {outcome}" for outcome in EntryOutcome)
 
 
 def run_ach_cut_off(
@@ -131,7 +110,7 @@ def read_ach_returns(
             "ACH return files are read by the nacha processor: set CBP_PROCESSOR=nacha"
         )
     found = processor.read_returns(command.content)
-    outcomes: list[tuple[str, str]] = []
+    outcomes: list[tuple[str, EntryOutcome]] = []
     for ach_return in found.returns:
         if identifiers.has_prefix(ach_return.reference, identifiers.PAYMENT):
             returned = ApplyProcessorEvent(
@@ -151,12 +130,19 @@ def read_ach_returns(
             applied = _apply_micro_deposit_return(
                 ach_return, unit_of_work=unit_of_work, clock=clock, ids=ids
             )
-        outcomes.append((ach_return.trace_number, RETURNED if applied else APPLIED_BEFORE))
+        outcomes.append(
+            (
+                ach_return.trace_number,
+                EntryOutcome.RETURNED if applied else EntryOutcome.APPLIED_BEFORE,
+            )
+        )
     for change in found.changes:
         applied = _apply_change(change, unit_of_work=unit_of_work, clock=clock, ids=ids)
-        outcomes.append((change.trace_number, CHANGED if applied else APPLIED_BEFORE))
-    outcomes += [(trace, NOTED) for trace in found.noted]
-    outcomes += [(trace, NOT_OURS) for trace in found.unmatched]
+        outcomes.append(
+            (change.trace_number, EntryOutcome.CHANGED if applied else EntryOutcome.APPLIED_BEFORE)
+        )
+    outcomes += [(trace, EntryOutcome.NOTED) for trace in found.noted]
+    outcomes += [(trace, EntryOutcome.NOT_OURS) for trace in found.unmatched]
     return ReturnsApplied(outcomes=tuple(outcomes))
 
 

@@ -149,7 +149,7 @@ def inject(handler: Handler, deps: Dependencies) -> Bound:
     """``handler`` with what it names as keyword-only parameters bound: ports, then options.
 
     A handler asks for a port (``clock``, ``verifier``...) or a tunable
-    (``recurring_days_ahead``...) by its name, and for its transactions as
+    (``max_notification_attempts``...) by its name, and for its transactions as
     ``uow`` (the bus runs it in one) or ``unit_of_work`` (it opens several).
     A name that is none of these is refused here, when the bus is built,
     not when the first command arrives.

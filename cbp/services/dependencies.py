@@ -13,6 +13,7 @@ from cbp.ports.rate_limits import RateLimiter
 from cbp.ports.storage.unit_of_work import UnitsOfWork
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
 from cbp.ports.verifier import AccountVerifier
+from cbp.services.occurrences import OccurrenceMaker
 from cbp.services.verified_keys import VerifiedKeys
 
 
@@ -26,8 +27,6 @@ class ServiceOptions:
     webhook_retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
     webhook_pause_after_seconds: float = 5 * 24 * 3600.0
     webhook_secret_overlap_seconds: float = 24 * 3600.0
-    #: How many days before its send-on date a recurring occurrence becomes a payment.
-    recurring_days_ahead: int = 3
     #: How long a customer has to confirm a funding account's micro-deposits.
     micro_deposit_expiry_seconds: float = 7 * 24 * 3600.0
 
@@ -53,4 +52,5 @@ class Dependencies:
     rate_limiter: RateLimiter
     key_revocations: KeyRevocations
     verified_keys: VerifiedKeys
+    occurrences: OccurrenceMaker
     options: ServiceOptions

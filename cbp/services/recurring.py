@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from cbp.domain import identifiers
-from cbp.domain.errors import ConcurrencyConflict, DomainError, InvalidInput
+from cbp.domain.errors import ConcurrencyConflict, InvalidInput
 from cbp.domain.money import Money
 from cbp.domain.policy import PaymentPolicy
 from cbp.domain.recurring import RecurringSchedule, ScheduleStatus
-from cbp.domain.schedule_rules import Frequency, Occurrence
+from cbp.domain.schedule_rules import Frequency
 from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
 from cbp.services.choices import one_of
@@ -21,7 +21,8 @@ from cbp.services.commands import (
     MakeDueOccurrences,
     SkipNextOccurrence,
 )
-from cbp.services.payments import check_payable, open_payment
+from cbp.services.occurrences import OccurrenceMaker
+from cbp.services.payments import check_payable
 
 logger = logging.getLogger("cbp.recurring")
 
@@ -33,7 +34,7 @@ def create_recurring_payment(
     clock: Clock,
     ids: IdGenerator,
     calendar: BusinessCalendar,
-    recurring_days_ahead: int,
+    occurrences: OccurrenceMaker,
 ) -> str:
     """Set up a schedule after the checks a payment passes; make any occurrence due already.
 
@@ -67,14 +68,7 @@ def create_recurring_payment(
         at=now,
         is_business_day=calendar.is_business_day,
     )
-    _make_due_and_save(
-        uow,
-        schedule,
-        ids=ids,
-        calendar=calendar,
-        recurring_days_ahead=recurring_days_ahead,
-        at=now,
-    )
+    occurrences.make_due_and_save(uow, schedule, at=now)
     return schedule.id
 
 
@@ -83,9 +77,8 @@ def change_recurring_payment(
     *,
     uow: UnitOfWork,
     clock: Clock,
-    ids: IdGenerator,
     calendar: BusinessCalendar,
-    recurring_days_ahead: int,
+    occurrences: OccurrenceMaker,
 ) -> None:
     """Change what future occurrences pay, or pause, resume or cancel the schedule.
 
@@ -106,14 +99,7 @@ def change_recurring_payment(
         schedule.change(amount=amount, memo=memo, at=now)
     if command.status is not None:
         _change_status(schedule, command.status, policy, now, calendar)
-    _make_due_and_save(
-        uow,
-        schedule,
-        ids=ids,
-        calendar=calendar,
-        recurring_days_ahead=recurring_days_ahead,
-        at=now,
-    )
+    occurrences.make_due_and_save(uow, schedule, at=now)
 
 
 def change_next_occurrence(
@@ -121,9 +107,8 @@ def change_next_occurrence(
     *,
     uow: UnitOfWork,
     clock: Clock,
-    ids: IdGenerator,
     calendar: BusinessCalendar,
-    recurring_days_ahead: int,
+    occurrences: OccurrenceMaker,
 ) -> None:
     """Send the next occurrence alone on another date, or for another amount.
 
@@ -146,14 +131,7 @@ def change_next_occurrence(
     schedule.change_next(
         send_on=send_on, amount=amount, at=now, is_business_day=calendar.is_business_day
     )
-    _make_due_and_save(
-        uow,
-        schedule,
-        ids=ids,
-        calendar=calendar,
-        recurring_days_ahead=recurring_days_ahead,
-        at=now,
-    )
+    occurrences.make_due_and_save(uow, schedule, at=now)
 
 
 def skip_next_occurrence(
@@ -161,22 +139,14 @@ def skip_next_occurrence(
     *,
     uow: UnitOfWork,
     clock: Clock,
-    ids: IdGenerator,
     calendar: BusinessCalendar,
-    recurring_days_ahead: int,
+    occurrences: OccurrenceMaker,
 ) -> None:
     """Leave the next occurrence unpaid; the schedule ends if it was the last."""
     now = clock.now()
     schedule = uow.schedules.get(command.tenant_id, command.schedule_id)
     schedule.skip_next(at=now, is_business_day=calendar.is_business_day)
-    _make_due_and_save(
-        uow,
-        schedule,
-        ids=ids,
-        calendar=calendar,
-        recurring_days_ahead=recurring_days_ahead,
-        at=now,
-    )
+    occurrences.make_due_and_save(uow, schedule, at=now)
 
 
 def make_due_occurrences(
@@ -184,9 +154,7 @@ def make_due_occurrences(
     *,
     unit_of_work: UnitOfWorkFactory,
     clock: Clock,
-    ids: IdGenerator,
-    calendar: BusinessCalendar,
-    recurring_days_ahead: int,
+    occurrences: OccurrenceMaker,
 ) -> int:
     """Make every occurrence due within the days ahead into a payment; return how many.
 
@@ -197,24 +165,15 @@ def make_due_occurrences(
     schedule that fails for any other reason is logged and tried again on
     the next run; the schedules after it are made meanwhile.
     """
-    # NOTE: a day more than the days ahead: a tenant's day may be ahead of UTC's
-    horizon = clock.now().date() + timedelta(days=recurring_days_ahead + 1)
     with unit_of_work() as uow:
-        due = uow.schedules.due(horizon, limit=command.limit)
+        due = uow.schedules.due(occurrences.due_by(clock.now()), limit=command.limit)
     made = 0
     for tenant_id, schedule_id in due:
         now = clock.now()
         try:
             with unit_of_work() as uow:
                 schedule = uow.schedules.get(tenant_id, schedule_id)
-                made += _make_due_and_save(
-                    uow,
-                    schedule,
-                    ids=ids,
-                    calendar=calendar,
-                    recurring_days_ahead=recurring_days_ahead,
-                    at=now,
-                )
+                made += occurrences.make_due_and_save(uow, schedule, at=now)
                 uow.commit()
         except ConcurrencyConflict:
             continue  # NOTE: another scheduler made these occurrences; its commit stands
@@ -224,91 +183,6 @@ def make_due_occurrences(
                 extra={"tenant_id": tenant_id, "schedule_id": schedule_id},
             )
     return made
-
-
-def _make_due_and_save(
-    uow: UnitOfWork,
-    schedule: RecurringSchedule,
-    *,
-    ids: IdGenerator,
-    calendar: BusinessCalendar,
-    recurring_days_ahead: int,
-    at: datetime,
-) -> int:
-    """Make the schedule's occurrences due within the days ahead, then save it; how many.
-
-    An occurrence that cannot become a payment (its payee no longer
-    payable, the customer's limit reached) is recorded as missed, with
-    the reason, and the schedule goes on to the next.
-    """
-    is_business_day = calendar.is_business_day
-    made = 0
-    if schedule.status is ScheduleStatus.ACTIVE:
-        policy = uow.tenants.get(schedule.tenant_id).policy
-        horizon = policy.local_now(at).date() + timedelta(days=recurring_days_ahead)
-        while (occurrence := schedule.next_occurrence(is_business_day)) is not None:
-            if schedule.status is not ScheduleStatus.ACTIVE or occurrence.send_on > horizon:
-                break
-            try:
-                payment_id = _make_payment(
-                    uow,
-                    schedule,
-                    occurrence,
-                    ids=ids,
-                    calendar=calendar,
-                    at=at,
-                )
-            except DomainError as error:
-                schedule.record_missed(
-                    occurrence,
-                    code=error.code,
-                    reason=error.detail,
-                    at=at,
-                    is_business_day=is_business_day,
-                )
-            else:
-                schedule.record_created(
-                    occurrence, payment_id=payment_id, at=at, is_business_day=is_business_day
-                )
-                made += 1
-    uow.schedules.save(schedule, is_business_day)
-    return made
-
-
-def _make_payment(
-    uow: UnitOfWork,
-    schedule: RecurringSchedule,
-    occurrence: Occurrence,
-    *,
-    ids: IdGenerator,
-    calendar: BusinessCalendar,
-    at: datetime,
-) -> str:
-    """One occurrence's payment, after the checks any payment passes.
-
-    Made late (the job was down), it goes on the earliest date left. A date
-    moved off the rule's own says so in ``requested_send_on``, as a
-    one-time payment's does.
-    """
-    amount = occurrence.amount
-    parties = uow.parties.for_payment(
-        schedule.tenant_id, schedule.customer_id, schedule.payee_id, schedule.funding_account_id
-    )
-    check_payable(parties, accept_pending_payee=True)
-    policy = parties.tenant.policy
-    policy.check_amount(amount)
-    payment = open_payment(
-        uow,
-        parties,
-        amount=amount,
-        send_on=max(occurrence.send_on, policy.earliest_send_on(at, calendar.is_business_day)),
-        requested_send_on=occurrence.requested_send_on,
-        memo=schedule.memo,
-        ids=ids,
-        calendar=calendar,
-        at=at,
-    )
-    return payment.id
 
 
 def _change_status(

@@ -48,11 +48,7 @@ def cmd_ach_read_returns(args: argparse.Namespace) -> int:
         applied = app.handle(c.ReadAchReturns(content=content, name=args.file, actor="cli"))
     for trace_number, outcome in applied.outcomes:
         print(f"{trace_number} {outcome}")
-    print(
-        f"{applied.returned} returned, {applied.changed} changed, "
-        f"{applied.already_applied} applied before, {applied.noted} noted, "
-        f"{applied.unknown} not ours"
-    )
+    print(applied.summary())
     return 0
 
 

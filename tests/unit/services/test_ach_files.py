@@ -119,7 +119,7 @@ def test_two_hundred_payments_filed_then_returned_and_changed_once(
     answers = {0: "R01", 1: "R02", 2: "R03", 3: "R29", 4: "C01", 5: "C05"}
     returns = return_file(filed, answers)
     applied = app.handle(c.ReadAchReturns(content=returns))
-    assert (applied.returned, applied.changed, applied.already_applied) == (4, 2, 0)
+    assert applied.summary() == "4 returned, 2 changed, 0 applied before, 0 noted, 0 not ours"
     for n, code in enumerate(RETURN_CODES):
         payment = app.queries.get_payment(world.tenant_id, paid[n])
         assert (payment.status.value, payment.failure_code) == ("returned", code)
@@ -138,7 +138,7 @@ def test_two_hundred_payments_filed_then_returned_and_changed_once(
     assert sorted(corrected) == ["C01", "C05"]
 
     again = app.handle(c.ReadAchReturns(content=returns))
-    assert (again.returned, again.changed, again.already_applied) == (0, 0, 6)
+    assert again.summary() == "0 returned, 0 changed, 6 applied before, 0 noted, 0 not ours"
     assert (
         len(
             app.queries.list_exceptions(ExceptionFilter(tenant_id=world.tenant_id), limit=100).items

@@ -58,12 +58,12 @@ def test_a_handler_of_several_transactions_says_so(app: Cbp) -> None:
 
 
 def test_a_handler_gets_the_options_it_names_and_never_the_whole_bag(app: Cbp) -> None:
-    def handler(command: c.Command, *, recurring_days_ahead: int) -> int:
+    def handler(command: c.Command, *, max_notification_attempts: int) -> int:
         del command
-        return recurring_days_ahead
+        return max_notification_attempts
 
     bound = inject(handler, app.deps)
-    assert bound.run(c.CreateTenant(name="t")) == app.deps.options.recurring_days_ahead
+    assert bound.run(c.CreateTenant(name="t")) == app.deps.options.max_notification_attempts
 
     def greedy(command: c.Command, *, options: object) -> None:
         del command, options

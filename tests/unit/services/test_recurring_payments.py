@@ -18,7 +18,7 @@ from cbp.domain.errors import (
 from cbp.domain.payment import Payment
 from cbp.ports.storage.payments import PaymentFilter
 from cbp.services import commands as c
-from cbp.services import recurring
+from cbp.services.occurrences import OccurrenceMaker
 from tests.unit.services.conftest import World
 
 #: The clock's Monday 2026-03-02 plus the days ahead an occurrence is made before its date.
@@ -199,14 +199,14 @@ def test_a_schedule_that_fails_does_not_hold_up_the_others(
 ) -> None:
     broken = schedule(world, "weekly", date(2026, 3, 9))
     healthy = schedule(world, "weekly", date(2026, 3, 9))
-    make = recurring._make_due_and_save
+    make = OccurrenceMaker.make_due_and_save
 
-    def failing_for_one(uow, schedule, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def failing_for_one(self, uow, schedule, **kwargs):  # type: ignore[no-untyped-def]
         if schedule.id == broken:
             raise RuntimeError("a fault of this schedule alone")
-        return make(uow, schedule, *args, **kwargs)
+        return make(self, uow, schedule, **kwargs)
 
-    monkeypatch.setattr(recurring, "_make_due_and_save", failing_for_one)
+    monkeypatch.setattr(OccurrenceMaker, "make_due_and_save", failing_for_one)
     clock.advance(days=4)  # NOTE: Friday the 6th: the 9th is within the days ahead
     assert world.app.handle(c.MakeDueOccurrences()) == 1
     made = world.app.queries.get_recurring_payment(world.tenant_id, healthy)
