@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import TracebackType
 from typing import Self, cast
 
-from cbp.adapters.memory import (
-    access,
-    audit,
-    customers,
-    event_store,
-    jobs,
-    messaging,
-    notices,
-    parties,
-    payees,
-)
+from cbp.adapters.memory.access import InMemoryApiKeyRepository, InMemoryIdempotencyStore
+from cbp.adapters.memory.audit import InMemoryAuditLog
+from cbp.adapters.memory.customers import InMemoryCustomerRepository, InMemoryTenantRepository
 from cbp.adapters.memory.database import InMemoryDatabase, Transaction
+from cbp.adapters.memory.event_store import (
+    InMemoryEventStore,
+    InMemoryPaymentViews,
+    InMemoryScheduleViews,
+)
+from cbp.adapters.memory.jobs import InMemoryProcessJobRepository
+from cbp.adapters.memory.messaging import InMemoryDeliveryStore, InMemoryInbox, InMemoryOutbox
+from cbp.adapters.memory.notices import (
+    InMemoryExceptionRepository,
+    InMemoryNotificationRepository,
+    InMemoryWebhookEndpointRepository,
+)
+from cbp.adapters.memory.parties import InMemoryPartyLookup
+from cbp.adapters.memory.payees import (
+    InMemoryDirectoryRepository,
+    InMemoryFundingAccountRepository,
+    InMemoryPayeeRepository,
+)
 from cbp.ports.storage.events import Recorded
 from cbp.ports.storage.unit_of_work import BeforeCommit, UnitOfWork
 from cbp.services.event_sourced import EventSourcedPayments, EventSourcedSchedules
@@ -32,42 +41,35 @@ class InMemoryUnitOfWork:
         self.before_commit = before_commit
         self.committed = 0
         self._tx = Transaction(db)
-        self.tenants = customers.InMemoryTenantRepository(self._tx)
-        self.customers = customers.InMemoryCustomerRepository(self._tx)
-        self.directory = payees.InMemoryDirectoryRepository(self._tx)
-        self.payees = payees.InMemoryPayeeRepository(self._tx)
-        self.funding_accounts = payees.InMemoryFundingAccountRepository(self._tx)
-        self.events = event_store.InMemoryEventStore(self._tx)
+        self.tenants = InMemoryTenantRepository(self._tx)
+        self.customers = InMemoryCustomerRepository(self._tx)
+        self.directory = InMemoryDirectoryRepository(self._tx)
+        self.payees = InMemoryPayeeRepository(self._tx)
+        self.funding_accounts = InMemoryFundingAccountRepository(self._tx)
+        self.events = InMemoryEventStore(self._tx)
         self.payments = EventSourcedPayments(
-            self.events, event_store.InMemoryPaymentViews(self._tx), self._tx.changes
+            self.events, InMemoryPaymentViews(self._tx), self._tx.changes
         )
-        self.schedules = EventSourcedSchedules(
-            self.events, event_store.InMemoryScheduleViews(self._tx)
-        )
-        self.parties = parties.InMemoryPartyLookup(
+        self.schedules = EventSourcedSchedules(self.events, InMemoryScheduleViews(self._tx))
+        self.parties = InMemoryPartyLookup(
             self.tenants, self.customers, self.payees, self.funding_accounts, self.directory
         )
-        self.exceptions = notices.InMemoryExceptionRepository(self._tx)
-        self.notifications = notices.InMemoryNotificationRepository(self._tx)
-        self.jobs = jobs.InMemoryProcessJobRepository(self._tx)
-        self.api_keys = access.InMemoryApiKeyRepository(self._tx)
-        self.webhook_endpoints = notices.InMemoryWebhookEndpointRepository(self._tx)
-        self.idempotency = access.InMemoryIdempotencyStore(self._tx)
-        self.audit = audit.InMemoryAuditLog(self._tx)
-        self.outbox = messaging.InMemoryOutbox(self._tx)
-        self.inbox = messaging.InMemoryInbox(self._tx)
-        self.deliveries = messaging.InMemoryDeliveryStore(self._tx)
+        self.exceptions = InMemoryExceptionRepository(self._tx)
+        self.notifications = InMemoryNotificationRepository(self._tx)
+        self.jobs = InMemoryProcessJobRepository(self._tx)
+        self.api_keys = InMemoryApiKeyRepository(self._tx)
+        self.webhook_endpoints = InMemoryWebhookEndpointRepository(self._tx)
+        self.idempotency = InMemoryIdempotencyStore(self._tx)
+        self.audit = InMemoryAuditLog(self._tx)
+        self.outbox = InMemoryOutbox(self._tx)
+        self.inbox = InMemoryInbox(self._tx)
+        self.deliveries = InMemoryDeliveryStore(self._tx)
 
     def __enter__(self) -> Self:
         self._tx.reset()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.rollback()
 
     def commit(self) -> None:

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import Self, cast
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from cbp.adapters.sql import (
-    access,
-    audit,
-    customers,
-    event_store,
-    jobs,
-    messaging,
-    notices,
-    parties,
-    payees,
-)
+from cbp.adapters.sql.access import SqlApiKeyRepository, SqlIdempotencyStore
+from cbp.adapters.sql.audit import SqlAuditLog
 from cbp.adapters.sql.crypto import FieldCipher
+from cbp.adapters.sql.customers import SqlCustomerRepository, SqlTenantRepository
+from cbp.adapters.sql.event_store import SqlEventStore, SqlPaymentViews, SqlScheduleViews
+from cbp.adapters.sql.jobs import SqlProcessJobRepository
+from cbp.adapters.sql.messaging import SqlDeliveryStore, SqlInbox, SqlOutbox
+from cbp.adapters.sql.notices import (
+    SqlExceptionRepository,
+    SqlNotificationRepository,
+    SqlWebhookEndpointRepository,
+)
+from cbp.adapters.sql.parties import SqlPartyLookup
+from cbp.adapters.sql.payees import (
+    SqlDirectoryRepository,
+    SqlFundingAccountRepository,
+    SqlPayeeRepository,
+)
 from cbp.domain.errors import ConcurrencyConflict
 from cbp.ports.storage.events import Changes, Recorded
 from cbp.ports.storage.unit_of_work import BeforeCommit, UnitOfWork
@@ -46,34 +51,29 @@ class SqlAlchemyUnitOfWork:
         conn = self.engine.connect()  # NOTE: the transaction begins with the first statement
         self._conn = conn
         self._changes = Changes()
-        self.tenants = customers.SqlTenantRepository(conn)
-        self.parties = parties.SqlPartyLookup(conn, self.cipher)
-        self.customers = customers.SqlCustomerRepository(conn)
-        self.directory = payees.SqlDirectoryRepository(conn, self._changes)
-        self.payees = payees.SqlPayeeRepository(conn, self.cipher, self._changes)
-        self.funding_accounts = payees.SqlFundingAccountRepository(conn, self.cipher, self._changes)
-        self.events = event_store.SqlEventStore(conn)
-        self._views = event_store.SqlPaymentViews(conn)
+        self.tenants = SqlTenantRepository(conn)
+        self.parties = SqlPartyLookup(conn, self.cipher)
+        self.customers = SqlCustomerRepository(conn)
+        self.directory = SqlDirectoryRepository(conn, self._changes)
+        self.payees = SqlPayeeRepository(conn, self.cipher, self._changes)
+        self.funding_accounts = SqlFundingAccountRepository(conn, self.cipher, self._changes)
+        self.events = SqlEventStore(conn)
+        self._views = SqlPaymentViews(conn)
         self.payments = EventSourcedPayments(self.events, self._views, self._changes)
-        self.schedules = EventSourcedSchedules(self.events, event_store.SqlScheduleViews(conn))
-        self.exceptions = notices.SqlExceptionRepository(conn)
-        self.notifications = notices.SqlNotificationRepository(conn)
-        self.webhook_endpoints = notices.SqlWebhookEndpointRepository(conn, self.cipher)
-        self.jobs = jobs.SqlProcessJobRepository(conn)
-        self.api_keys = access.SqlApiKeyRepository(conn)
-        self.idempotency = access.SqlIdempotencyStore(conn)
-        self.audit = audit.SqlAuditLog(conn)
-        self.outbox = messaging.SqlOutbox(conn)
-        self.inbox = messaging.SqlInbox(conn)
-        self.deliveries = messaging.SqlDeliveryStore(conn)
+        self.schedules = EventSourcedSchedules(self.events, SqlScheduleViews(conn))
+        self.exceptions = SqlExceptionRepository(conn)
+        self.notifications = SqlNotificationRepository(conn)
+        self.webhook_endpoints = SqlWebhookEndpointRepository(conn, self.cipher)
+        self.jobs = SqlProcessJobRepository(conn)
+        self.api_keys = SqlApiKeyRepository(conn)
+        self.idempotency = SqlIdempotencyStore(conn)
+        self.audit = SqlAuditLog(conn)
+        self.outbox = SqlOutbox(conn)
+        self.inbox = SqlInbox(conn)
+        self.deliveries = SqlDeliveryStore(conn)
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         if self._conn is not None:
             self.rollback()
             self._conn.close()

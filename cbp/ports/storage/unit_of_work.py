@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import TracebackType
 from typing import Protocol, Self
 
 from cbp.ports.messages import DeliveryStore, Inbox, Outbox
@@ -55,12 +54,7 @@ class UnitOfWork(Protocol):
         """Begin the transaction."""
         ...
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         """Roll back whatever was not committed."""
         ...
 
