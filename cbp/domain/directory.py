@@ -8,7 +8,7 @@ from datetime import datetime
 
 from cbp.domain.banking import AccountMask
 from cbp.domain.errors import IllegalTransition, InvalidInput
-from cbp.domain.events import DomainEvent, PayeeStatusChanged
+from cbp.domain.events import BillerChanged, DomainEvent, PayeeStatusChanged
 from cbp.domain.recording import RecordsEvents
 
 MAX_LEAD_DAYS = 30
@@ -39,6 +39,10 @@ class Address:
     postal_code: str
     country: str = "US"
     line2: str | None = None
+
+
+#: A biller's details that its payees take from it, or are checked against.
+FOLLOWED_BY_PAYEES = ("name", "address", "payment_method", "lead_days", "account_masks")
 
 
 @dataclass(kw_only=True, eq=False)
@@ -95,8 +99,14 @@ class GlobalPayee(RecordsEvents):
         lead_days: int | None = None,
         account_masks: tuple[AccountMask, ...] | None = None,
         popularity: int | None = None,
+        at: datetime,
     ) -> None:
-        """Change the biller's details; ``None`` leaves a field as it is."""
+        """Change the biller's details; ``None`` leaves a field as it is.
+
+        A change to what its payees take from it (its name, address, method,
+        lead days or account masks) is recorded, so that they follow it.
+        """
+        before = {name: getattr(self, name) for name in FOLLOWED_BY_PAYEES}
         if popularity is not None:
             self.popularity = check_popularity(popularity)
         if lead_days is not None:
@@ -110,6 +120,9 @@ class GlobalPayee(RecordsEvents):
         self.address = self.address if address is None else address
         self.payment_method = self.payment_method if payment_method is None else payment_method
         self.account_masks = self.account_masks if account_masks is None else account_masks
+        changed = tuple(name for name, was in before.items() if getattr(self, name) != was)
+        if changed:
+            self._record(BillerChanged, at, changed=changed)
 
 
 MAX_POPULARITY = 1_000_000_000

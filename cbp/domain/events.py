@@ -98,6 +98,14 @@ class PayeeStatusChanged(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class BillerChanged(DomainEvent):
+    """A directory biller's details changed: the payees linked to it are checked again."""
+
+    #: Which of the biller's details changed (``account_masks``, ``address``...).
+    changed: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class MicroDepositsRequested(DomainEvent):
     """Two small credits are to be sent to a funding account, for the customer to confirm."""
 

@@ -51,6 +51,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "The two small deposits to funding account {funding_account_id} were not confirmed "
         "in time; add the account again to verify it.",
     ),
+    "payee_needs_update": (
+        "A payee needs a new account number",
+        "{biller} changed the format of its account numbers, and the one you gave payee "
+        "{payee_id} no longer fits it. Payments to it are held until you give a new one.",
+    ),
     "micro_deposits_returned": (
         "Your bank account was not verified",
         "Your bank returned the two small deposits to funding account {funding_account_id} "

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
 
-from cbp.domain.banking import mask_account_number
+from cbp.domain.banking import AccountMask, mask_account_number
 from cbp.domain.directory import Address, PayeeStatus
 from cbp.domain.errors import IllegalTransition, InvalidInput
 from cbp.domain.events import DomainEvent, PayeeStatusChanged
@@ -57,6 +57,11 @@ class Payee(VerifiesAccount):
         )
 
     @property
+    def is_suspended(self) -> bool:
+        """Whether the payee waits for a new account number that fits its biller's format."""
+        return self.status is PayeeStatus.SUSPENDED
+
+    @property
     def awaits_verification(self) -> bool:
         """Whether the payee is active and its account number is still being verified.
 
@@ -68,9 +73,36 @@ class Payee(VerifiesAccount):
         )
 
     def change_account_number(self, account_number: str, *, at: datetime) -> None:
-        """Replace the account number; it must be verified again."""
+        """Replace the account number; it must be verified again.
+
+        A payee suspended because its biller's format changed is active
+        again: the new number has been checked against that format.
+        """
         self.account_number = account_number
+        if self.status is PayeeStatus.SUSPENDED:
+            self.change_status(PayeeStatus.ACTIVE, at=at)
         self.request_verification(at=at)
+
+    def follow_biller(
+        self, name: str, lead_days: int, masks: tuple[AccountMask, ...], *, at: datetime
+    ) -> bool | None:
+        """Take a changed biller's name and lead days, and check the account number again.
+
+        An active payee whose number no longer fits the biller's masks is
+        suspended (True): no payment goes to it until the customer gives a
+        number that does. A suspended one whose number fits again is active
+        and verified again (False). None when its standing did not change.
+        """
+        self.name, self.lead_days = name, lead_days
+        fits = not masks or any(mask.matches(self.account_number) for mask in masks)
+        if not fits and self.status is PayeeStatus.ACTIVE:
+            self.change_status(PayeeStatus.SUSPENDED, at=at)
+            return True
+        if fits and self.status is PayeeStatus.SUSPENDED:
+            self.change_status(PayeeStatus.ACTIVE, at=at)
+            self.request_verification(at=at)
+            return False
+        return None
 
     def change_status(self, new_status: PayeeStatus, *, at: datetime) -> None:
         """Activate or deactivate the payee."""

@@ -50,7 +50,7 @@ WAITING = frozenset({PaymentStatus.SCHEDULED, PaymentStatus.HELD})
 #: Which statuses each action may start from.
 _ALLOWED_FROM: dict[str, frozenset[PaymentStatus]] = {
     "validate": frozenset({PaymentStatus.CREATED}),
-    "hold": frozenset({PaymentStatus.CREATED}),
+    "hold": frozenset({PaymentStatus.CREATED, PaymentStatus.SCHEDULED}),
     "release": frozenset({PaymentStatus.HELD}),
     "submit": frozenset({PaymentStatus.SCHEDULED}),
     "change": WAITING,
@@ -283,7 +283,7 @@ class Payment(EventSourced):
         self._record(PaymentValidated, at)
 
     def hold(self, *, reason: str, at: datetime) -> None:
-        """Mark the payment checked, and waiting for ``reason`` to clear before it may be sent."""
+        """Keep the payment from being sent until ``reason`` clears (when checked, or later)."""
         self._check_allowed("hold")
         self._record(PaymentHeld, at, reason=reason)
 

@@ -198,6 +198,15 @@ class MicroDepositsRequested(PayeeEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class BillerChanged(PayeeEvent):
+    """A directory biller's name, address, method, lead days or account masks changed."""
+
+    TYPE = "BillerChanged"
+
+    changed: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
 class PayeeStatusChanged(PayeeEvent):
     """A payee or a directory biller became active, inactive or suspended."""
 

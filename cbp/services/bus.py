@@ -72,6 +72,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.ForgetDirectorySearches: directory.forget_directory_searches,
     c.AddPayee: payees.add_payee,
     c.UpdatePayee: payees.update_payee,
+    c.FollowBiller: payees.follow_biller,
     c.VerifyPayeeAccount: payees.verify_payee_account,
     c.AddFundingAccount: funding.add_funding_account,
     c.VerifyFundingAccount: funding.verify_funding_account,

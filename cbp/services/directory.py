@@ -136,6 +136,7 @@ def update_global_payee(
         if command.account_masks is None
         else tuple(AccountMask(mask) for mask in command.account_masks),
         popularity=command.popularity,
+        at=clock.now(),
     )
     if command.status is not None:
         payee.change_status(one_of(PayeeStatus, command.status, "status"), at=clock.now())

@@ -21,6 +21,8 @@ from cbp.services.payments import hold_for_queueing, queue_processing
 
 #: The failure code of a held payment whose payee failed verification.
 PAYEE_VERIFICATION_FAILED = "payee_verification_failed"
+#: Why a payment is held while its payee is suspended.
+PAYEE_SUSPENDED = "payee_suspended"
 
 _CONSUMER = "settle_held_payments"
 _PAGE = 500
@@ -55,7 +57,7 @@ def settle_held_payments(
     hold_for_queueing(uow, held)
     for (tenant_id, payee_id), group in groupby(held, key=lambda p: (p.tenant_id, p.payee_id)):
         payee = uow.payees.get(tenant_id, payee_id)
-        if payee.verification_status is VerificationStatus.PENDING:
+        if payee.verification_status is VerificationStatus.PENDING or payee.is_suspended:
             continue
         payments = [uow.payments.get(tenant_id, p.id) for p in group]
         payments = [p for p in payments if p.status is PaymentStatus.HELD]
@@ -67,12 +69,33 @@ def settle_held_payments(
     return settled
 
 
+def hold_payments_to(payee: Payee, *, uow: UnitOfWork, at: datetime) -> int:
+    """Hold the payments to a suspended payee that wait for their send-on date; how many.
+
+    Each is released, on its own date or the earliest left, once the payee
+    is active and verified again.
+    """
+    waiting = _payments_to(uow, payee.tenant_id, payee.id, PaymentStatus.SCHEDULED)
+    hold_for_queueing(uow, waiting)
+    held = 0
+    for payment in (uow.payments.get(p.tenant_id, p.id) for p in waiting):
+        if payment.status is PaymentStatus.SCHEDULED:  # NOTE: not queued meanwhile
+            payment.hold(reason=PAYEE_SUSPENDED, at=at)
+            uow.payments.save(payment)
+            held += 1
+    return held
+
+
 def _held(uow: UnitOfWork, command: SettleHeldPayments) -> Iterable[Payment]:
     if command.tenant_id is None or command.payee_id is None:
         return uow.payments.held_on_answered_payees(limit=command.limit)
-    query = PaymentFilter(
-        tenant_id=command.tenant_id, payee_id=command.payee_id, status=PaymentStatus.HELD
-    )
+    return _payments_to(uow, command.tenant_id, command.payee_id, PaymentStatus.HELD)
+
+
+def _payments_to(
+    uow: UnitOfWork, tenant_id: str, payee_id: str, status: PaymentStatus
+) -> list[Payment]:
+    query = PaymentFilter(tenant_id=tenant_id, payee_id=payee_id, status=status)
     found: list[Payment] = []
     cursor: str | None = None
     while True:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from cbp.domain import identifiers
 from cbp.domain.customer import Channel, Customer
 from cbp.domain.errors import IllegalTransition
-from cbp.domain.funding import FundingAccount
 from cbp.domain.notification import Notification, NotificationStatus
 from cbp.domain.webhook_endpoint import EndpointStatus, WebhookEndpoint, next_retry
 from cbp.ports.contracts import DeliverNotificationTask, WebhookEndpointPaused
@@ -85,16 +84,23 @@ def notify_customer(
     return created
 
 
+class HeldByCustomer(Protocol):
+    """Anything a customer holds: a funding account, a payee."""
+
+    tenant_id: str
+    customer_id: str
+
+
 def notify_account_holder(
     uow: UnitOfWork,
-    account: FundingAccount,
+    account: HeldByCustomer,
     *,
     template: str,
     payload: dict[str, Any],
     ids: IdGenerator,
     at: datetime,
 ) -> list[str]:
-    """Tell the customer who owns a funding account, on the channels they chose."""
+    """Tell the customer who holds an account (a funding account, a payee), as they chose."""
     customer = uow.customers.get(account.tenant_id, account.customer_id)
     return notify_customer(
         uow,

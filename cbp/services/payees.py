@@ -12,9 +12,14 @@ from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.ports.verifier import AccountVerifier
 from cbp.services.choices import one_of
-from cbp.services.commands import AddPayee, UpdatePayee, VerifyPayeeAccount
+from cbp.services.commands import AddPayee, FollowBiller, UpdatePayee, VerifyPayeeAccount
 from cbp.services.directory import to_address
+from cbp.services.holds import hold_payments_to
+from cbp.services.notifications import notify_account_holder
 from cbp.services.outbox import already_consumed
+
+#: The notice a customer gets when a biller's change suspends their payee.
+PAYEE_NEEDS_UPDATE = "payee_needs_update"
 
 
 def add_payee(command: AddPayee, *, uow: UnitOfWork, clock: Clock, ids: IdGenerator) -> str:
@@ -65,6 +70,7 @@ def update_payee(command: UpdatePayee, *, uow: UnitOfWork, clock: Clock) -> None
     """Change a payee; a new account number is verified again."""
     now = clock.now()
     payee = uow.payees.get(command.tenant_id, command.payee_id)
+    was_suspended = payee.is_suspended
     if command.nickname is not None:
         payee.nickname = command.nickname
     if command.account_number is not None:
@@ -75,8 +81,45 @@ def update_payee(command: UpdatePayee, *, uow: UnitOfWork, clock: Clock) -> None
             check_account_against_masks(command.account_number, masks), at=now
         )
     if command.status is not None:
-        payee.change_status(one_of(PayeeStatus, command.status, "status"), at=now)
+        status = one_of(PayeeStatus, command.status, "status")
+        if payee.is_suspended:
+            raise InvalidInput("a suspended payee is made active by a new account number")
+        if not (was_suspended and status is payee.status):  # NOTE: the new number did it
+            payee.change_status(status, at=now)
     uow.payees.save(payee)
+
+
+def follow_biller(command: FollowBiller, *, uow: UnitOfWork, clock: Clock, ids: IdGenerator) -> int:
+    """Bring a changed biller's payees in step with it; return how many it suspended.
+
+    Each payee takes the biller's name and lead days. One whose account
+    number no longer fits the biller's masks is suspended: its payments
+    not yet sent are held, and its customer is told to give a new number.
+    One suspended before whose number fits again is verified again, and
+    its held payments are released once it is.
+    """
+    now = clock.now()
+    if already_consumed(uow, "follow_biller", command.message_id, at=now):
+        return 0
+    biller = uow.directory.get(command.global_payee_id)
+    suspended = 0
+    for payee in uow.payees.linked_to(biller.id):
+        newly_suspended = payee.follow_biller(
+            biller.name, biller.lead_days, biller.account_masks, at=now
+        )
+        uow.payees.save(payee)
+        if newly_suspended:
+            hold_payments_to(payee, uow=uow, at=now)
+            notify_account_holder(
+                uow,
+                payee,
+                template=PAYEE_NEEDS_UPDATE,
+                payload={"payee_id": payee.id, "biller": biller.name},
+                ids=ids,
+                at=now,
+            )
+            suspended += 1
+    return suspended
 
 
 def verify_payee_account(

@@ -195,6 +195,15 @@ def _send_micro_deposits(
     )
 
 
+def _follow_biller(
+    event: ct.BillerChanged, message: m.Message, bus: CommandBus, uow: UnitOfWork | None
+) -> None:
+    bus.handle(
+        c.FollowBiller(global_payee_id=event.subject_id, **caused_by(message, actor="payees")),
+        uow=uow,
+    )
+
+
 def _invalidate_directory(
     event: ct.PayeeStatusChanged, message: m.Message, bus: CommandBus, uow: UnitOfWork | None
 ) -> None:
@@ -279,9 +288,16 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("held-payments", (ct.AccountVerified,), _settle_held_payments, local=True),
     Subscription("micro-deposits", (ct.MicroDepositsRequested,), _send_micro_deposits),
     Subscription("directory-cache", (ct.PayeeStatusChanged,), _invalidate_directory, local=True),
+    Subscription("biller-payees", (ct.BillerChanged,), _follow_biller, local=True),
     Subscription(
         "payee-audit-log",
-        (ct.AccountUpdated, ct.AccountVerified, ct.MicroDepositsRequested, ct.PayeeStatusChanged),
+        (
+            ct.AccountUpdated,
+            ct.AccountVerified,
+            ct.MicroDepositsRequested,
+            ct.PayeeStatusChanged,
+            ct.BillerChanged,
+        ),
         _record_payee_activity,
         local=True,
     ),
@@ -305,7 +321,9 @@ SERVICES: dict[str, frozenset[str]] = {
     "payments": frozenset({PAYMENT_PROCESSOR, "held-payments"}),
     "exceptions": frozenset({"exception-handler"}),
     "notifications": frozenset({"notification-sender", "status-notifier"}),
-    "validation": frozenset({"validation-service", "directory-cache", "micro-deposits"}),
+    "validation": frozenset(
+        {"validation-service", "directory-cache", "biller-payees", "micro-deposits"}
+    ),
     "audit": frozenset({"audit-log", "payee-audit-log", "operations-log"}),
 }
 

@@ -652,7 +652,7 @@ class DirectoryContract:
                 3,
                 b.ADDRESS,
             )
-            loaded.update(name="Springfield Power & Light")
+            loaded.update(name="Springfield Power & Light", at=b.NOW)
             uow.directory.save(loaded)
             uow.commit()
         with uow_factory() as uow:

@@ -125,7 +125,7 @@ class InMemoryPaymentViews:
         answered = {
             (p.tenant_id, p.id)
             for p in self.tx.scan("payees")
-            if p.verification_status is not VerificationStatus.PENDING
+            if p.verification_status is not VerificationStatus.PENDING and not p.is_suspended
         }
         held = (
             v

@@ -79,6 +79,10 @@ class InMemoryPayeeRepository:
         ]
         return keyset_page(rows, lambda p: (p.id,), cursor, limit, newest_first=False)
 
+    def linked_to(self, global_payee_id: str) -> list[Payee]:
+        linked = (p for p in self.tx.scan("payees") if p.global_payee_id == global_payee_id)
+        return sorted(linked, key=lambda p: p.id)
+
 
 class InMemoryFundingAccountRepository:
     """Funding accounts in memory."""

@@ -26,6 +26,7 @@ from cbp.adapters.sql.statements import (
     keyset_page,
     sortable,
 )
+from cbp.domain.directory import PayeeStatus
 from cbp.domain.errors import (
     ConcurrencyConflict,
 )
@@ -235,6 +236,7 @@ class SqlPaymentViews:
             .where(
                 v.status == PaymentStatus.HELD.value,
                 payee.verification_status != VerificationStatus.PENDING.value,
+                payee.status != PayeeStatus.SUSPENDED.value,
             )
             .order_by(v.id)
             .limit(limit)

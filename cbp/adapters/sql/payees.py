@@ -156,6 +156,11 @@ class SqlPayeeRepository:
         )
         return Page([self._from_row(row) for row in rows], next_cursor)
 
+    def linked_to(self, global_payee_id: str) -> list[Payee]:
+        c = t.payees.c
+        query = select(t.payees).where(c.global_payee_id == global_payee_id).order_by(c.id)
+        return [self._from_row(row) for row in self.conn.execute(query)]
+
 
 class SqlFundingAccountRepository:
     """Funding accounts in SQL, numbers encrypted."""

@@ -116,6 +116,8 @@ payees = Table(
     Column("verification_status", String(20), nullable=False),
     *versioned(),
     Index(None, "tenant_id", "customer_id", "id"),
+    # NOTE: a biller's change reads the payees linked to it, across tenants
+    Index(None, "global_payee_id", "id"),
 )
 
 funding_accounts = Table(

@@ -106,6 +106,10 @@ class PayeeRepository(Protocol):
         """A tenant's payees, oldest first."""
         ...
 
+    def linked_to(self, global_payee_id: str) -> list[Payee]:
+        """Every tenant's payees of one directory biller, oldest first."""
+        ...
+
 
 class FundingAccountRepository(Protocol):
     """Customers' funding accounts."""

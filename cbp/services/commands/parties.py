@@ -129,6 +129,16 @@ class VerifyPayeeAccount(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class FollowBiller(Command):
+    """Bring the payees of a changed biller in step with it (from its ``BillerChanged``)."""
+
+    audit = Audited(subject="global_payee_id")
+
+    global_payee_id: str
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class VerifyFundingAccount(Command):
     """Check a funding account with the verifier (it was down when the account was added)."""
 

@@ -18,7 +18,7 @@ FINAL_STATUSES = {PaymentStatus.FAILED, PaymentStatus.CANCELLED, PaymentStatus.R
 #: The statuses each action may be taken from: the model the aggregate must follow.
 ALLOWED = {
     "validate": {PaymentStatus.CREATED},
-    "hold": {PaymentStatus.CREATED},
+    "hold": {PaymentStatus.CREATED, PaymentStatus.SCHEDULED},
     "release": {PaymentStatus.HELD},
     "submit": {PaymentStatus.SCHEDULED},
     "change": {PaymentStatus.SCHEDULED, PaymentStatus.HELD},

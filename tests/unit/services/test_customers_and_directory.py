@@ -84,7 +84,7 @@ class TestDirectory:
         assert app.queries.search_directory("spring").items[0].name == "Springfield Gas"
         with app.deps.unit_of_work() as uow:  # a change behind the cache's back stays invisible...
             biller = uow.directory.get(biller_id)
-            biller.update(name="Springfield Gas & Light")
+            biller.update(name="Springfield Gas & Light", at=app.deps.clock.now())
             uow.directory.save(biller)
             uow.commit()
         assert app.queries.search_directory("spring").items[0].name == "Springfield Gas"
