@@ -176,6 +176,10 @@ class Settings(BaseSettings):
     """How many days before its send-on date each occurrence of a recurring payment becomes a
     payment.
     """
+    check_mailing_days: int = Field(default=5, ge=1, le=30)
+    """Business days a mailed check takes to reach a payee without an electronic path: a biller
+    paid by check (never fewer than its own lead days) or a personal payee.
+    """
     micro_deposit_expiry_seconds: float = Field(default=7 * 24 * 3600.0, gt=0)
     """How long a customer has to confirm a funding account's micro-deposits (7 days)."""
     directory_cache_ttl_seconds: float = Field(default=300.0, gt=0)

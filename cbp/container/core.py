@@ -36,6 +36,7 @@ class Core(containers.DeclarativeContainer):
         webhook_retry_schedule=config.webhook_retry_schedule,
         webhook_pause_after_seconds=config.webhook_pause_after_seconds,
         webhook_secret_overlap_seconds=config.webhook_secret_overlap_seconds,
+        check_mailing_days=config.check_mailing_days,
         micro_deposit_expiry_seconds=config.micro_deposit_expiry_seconds,
     )
     deps = providers.Singleton(

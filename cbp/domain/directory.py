@@ -74,6 +74,16 @@ class GlobalPayee(RecordsEvents):
         """Whether new payments may be sent to this biller."""
         return self.status is PayeeStatus.ACTIVE
 
+    def days_to_deliver(self, check_mailing_days: int) -> int:
+        """Business days a payment takes to reach the biller, by how it is paid.
+
+        Its own lead days when paid electronically; paid by check, no fewer
+        than the days a mailed check takes.
+        """
+        if self.payment_method is PaymentMethod.CHECK:
+            return max(self.lead_days, check_mailing_days)
+        return self.lead_days
+
     def change_status(self, new_status: PayeeStatus, *, at: datetime) -> None:
         """Activate, deactivate or suspend the biller."""
         if new_status is self.status:

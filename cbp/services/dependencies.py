@@ -27,6 +27,8 @@ class ServiceOptions:
     webhook_retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
     webhook_pause_after_seconds: float = 5 * 24 * 3600.0
     webhook_secret_overlap_seconds: float = 24 * 3600.0
+    #: Business days a mailed check takes to reach a payee paid by check.
+    check_mailing_days: int = 5
     #: How long a customer has to confirm a funding account's micro-deposits.
     micro_deposit_expiry_seconds: float = 7 * 24 * 3600.0
 

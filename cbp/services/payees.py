@@ -22,12 +22,15 @@ from cbp.services.outbox import already_consumed
 PAYEE_NEEDS_UPDATE = "payee_needs_update"
 
 
-def add_payee(command: AddPayee, *, uow: UnitOfWork, clock: Clock, ids: IdGenerator) -> str:
+def add_payee(
+    command: AddPayee, *, uow: UnitOfWork, clock: Clock, ids: IdGenerator, check_mailing_days: int
+) -> str:
     """Add a payee; its AccountUpdated event starts account verification.
 
-    A directory payee takes the biller's name, lead days and account masks;
-    the account number must fit one of the masks. A personal payee needs a
-    name and an address.
+    A directory payee takes the biller's name, the days a payment takes to
+    reach it, and its account masks; the account number must fit one of
+    the masks. A personal payee needs a name and an address, and is paid by
+    a check, which takes the mailing days to arrive.
     """
     now = clock.now()
     customer = uow.customers.get(command.tenant_id, command.customer_id)
@@ -45,7 +48,7 @@ def add_payee(command: AddPayee, *, uow: UnitOfWork, clock: Clock, ids: IdGenera
                 command.account_number, biller.account_masks
             ),
             nickname=command.nickname,
-            lead_days=biller.lead_days,
+            lead_days=biller.days_to_deliver(check_mailing_days),
             created_at=now,
         )
     else:
@@ -59,6 +62,7 @@ def add_payee(command: AddPayee, *, uow: UnitOfWork, clock: Clock, ids: IdGenera
             address=to_address(command.address),
             account_number=normalize_account_number(command.account_number),
             nickname=command.nickname,
+            lead_days=check_mailing_days,
             created_at=now,
         )
     payee.request_verification(at=now)
@@ -89,10 +93,17 @@ def update_payee(command: UpdatePayee, *, uow: UnitOfWork, clock: Clock) -> None
     uow.payees.save(payee)
 
 
-def follow_biller(command: FollowBiller, *, uow: UnitOfWork, clock: Clock, ids: IdGenerator) -> int:
+def follow_biller(
+    command: FollowBiller,
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    ids: IdGenerator,
+    check_mailing_days: int,
+) -> int:
     """Bring a changed biller's payees in step with it; return how many it suspended.
 
-    Each payee takes the biller's name and lead days. One whose account
+    Each payee takes the biller's name and the days a payment takes to reach it. One whose account
     number no longer fits the biller's masks is suspended: its payments
     not yet sent are held, and its customer is told to give a new number.
     One suspended before whose number fits again is verified again, and
@@ -105,7 +116,7 @@ def follow_biller(command: FollowBiller, *, uow: UnitOfWork, clock: Clock, ids: 
     suspended = 0
     for payee in uow.payees.linked_to(biller.id):
         newly_suspended = payee.follow_biller(
-            biller.name, biller.lead_days, biller.account_masks, at=now
+            biller.name, biller.days_to_deliver(check_mailing_days), biller.account_masks, at=now
         )
         uow.payees.save(payee)
         if newly_suspended:
