@@ -153,6 +153,14 @@ def _result_body(result: ProcessorResult) -> dict[str, Any]:
     }
 
 
+def _reference(req: falcon.Request, data: dict[str, Any]) -> str:
+    """The reference a request names, which must also be its Idempotency-Key."""
+    reference = str(data["reference"])
+    if req.get_header("Idempotency-Key") != reference:
+        raise falcon.HTTPBadRequest(description="Idempotency-Key must be the reference")
+    return reference
+
+
 class Payments:
     """``POST /v1/payments`` and ``GET /v1/payments/{reference}``."""
 
@@ -165,9 +173,7 @@ class Payments:
         """Take a submission; idempotent on the reference."""
         data = _body(req)
         try:
-            reference = str(data["reference"])
-            if req.get_header("Idempotency-Key") != reference:
-                raise falcon.HTTPBadRequest(description="Idempotency-Key must be the reference")
+            reference = _reference(req, data)
             payee, funding = data["payee"], data["funding_account"]
             submission = Submission(
                 reference=reference,
@@ -212,9 +218,7 @@ class Credits:
         """Take a credit; a repeat of the reference credits nothing more."""
         data = _body(req)
         try:
-            reference = str(data["reference"])
-            if req.get_header("Idempotency-Key") != reference:
-                raise falcon.HTTPBadRequest(description="Idempotency-Key must be the reference")
+            reference = _reference(req, data)
             account = data["account"]
             credit = Credit(
                 reference=reference,
