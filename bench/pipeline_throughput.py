@@ -194,7 +194,7 @@ def _world(app: Cbp) -> dict[str, str]:
         c.AddGlobalPayee(
             name="Bench Power",
             category="utilities",
-            address=c.AddressInput(line1="1 Main", city="Austin", state="TX", postal_code="78701"),
+            address=c.Address(line1="1 Main", city="Austin", state="TX", postal_code="78701"),
         )
     )
     payee = app.handle(

@@ -131,7 +131,7 @@ def _demo_biller(app: Cbp) -> str:
                 category="utilities",
                 account_masks=("9999999999",),
                 lead_days=2,
-                address=c.AddressInput(
+                address=c.Address(
                     line1="1 Market St", city="San Francisco", state="CA", postal_code="94105"
                 ),
             )

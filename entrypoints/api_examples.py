@@ -100,7 +100,7 @@ def _session() -> Iterator[_Session]:
                 account_masks=("9999999999",),
                 lead_days=2,
                 popularity=100,
-                address=c.AddressInput(
+                address=c.Address(
                     line1="77 Beale St", city="San Francisco", state="CA", postal_code="94105"
                 ),
             )

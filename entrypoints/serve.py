@@ -173,7 +173,7 @@ def seed_first_run(app: Cbp) -> FirstRunKeys | None:
             lead_days=lead_days,
             popularity=popularity,
             actor="first-run",
-            address=c.AddressInput(
+            address=c.Address(
                 line1="1 Market St", city="San Francisco", state="CA", postal_code="94105"
             ),
         )

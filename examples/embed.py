@@ -37,7 +37,7 @@ def main() -> None:
             name="Metro Water",
             category="utilities",
             account_masks=("99999999",),
-            address=c.AddressInput(line1="1 Dam Rd", city="Metro", state="NY", postal_code="10001"),
+            address=c.Address(line1="1 Dam Rd", city="Metro", state="NY", postal_code="10001"),
         )
     )
     payee = app.handle(

@@ -21,7 +21,6 @@ from cbp.ports.system import Clock, IdGenerator
 from cbp.services.choices import one_of
 from cbp.services.commands import (
     AddGlobalPayee,
-    AddressInput,
     ForgetDirectorySearches,
     UpdateGlobalPayee,
 )
@@ -32,24 +31,12 @@ _GENERATION_KEY = "directory:generation"
 MAX_SEARCH_LENGTH = 100
 
 
-def to_address(address: AddressInput) -> Address:
-    """The domain address for a caller's input."""
-    return Address(
-        line1=address.line1,
-        line2=address.line2,
-        city=address.city,
-        state=address.state,
-        postal_code=address.postal_code,
-        country=address.country,
-    )
-
-
 def _new_global_payee(command: AddGlobalPayee, *, ids: IdGenerator) -> GlobalPayee:
     return GlobalPayee(
         id=ids.new(identifiers.GLOBAL_PAYEE),
         name=command.name,
         category=command.category,
-        address=to_address(command.address),
+        address=command.address,
         payment_method=one_of(PaymentMethod, command.payment_method, "payment_method"),
         lead_days=command.lead_days,
         account_masks=tuple(AccountMask(mask) for mask in command.account_masks),
@@ -127,7 +114,7 @@ def update_global_payee(
         name=command.name,
         aliases=command.aliases,
         category=command.category,
-        address=None if command.address is None else to_address(command.address),
+        address=command.address,
         payment_method=None
         if command.payment_method is None
         else one_of(PaymentMethod, command.payment_method, "payment_method"),

@@ -13,7 +13,6 @@ from cbp.ports.system import Clock, IdGenerator
 from cbp.ports.verifier import AccountVerifier
 from cbp.services.choices import one_of
 from cbp.services.commands import AddPayee, FollowBiller, UpdatePayee, VerifyPayeeAccount
-from cbp.services.directory import to_address
 from cbp.services.holds import hold_payments_to
 from cbp.services.notifications import notify_account_holder
 from cbp.services.outbox import already_consumed
@@ -59,7 +58,7 @@ def add_payee(
             tenant_id=customer.tenant_id,
             customer_id=customer.id,
             name=command.name,
-            address=to_address(command.address),
+            address=command.address,
             account_number=normalize_account_number(command.account_number),
             nickname=command.nickname,
             lead_days=check_mailing_days,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cbp.domain.errors import InvalidInput
-from cbp.services.commands import AddGlobalPayee, AddressInput
+from cbp.services.commands import AddGlobalPayee, Address
 
 CSV_COLUMNS = (
     "name",
@@ -97,7 +97,7 @@ def _from_record(record: Any, row: int) -> AddGlobalPayee:
             name=str(record["name"]),
             category=str(record["category"]),
             aliases=tuple(str(a) for a in record.get("aliases") or ()),
-            address=AddressInput(
+            address=Address(
                 line1=str(address["line1"]),
                 line2=address.get("line2"),
                 city=str(address["city"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
-from cbp.services.commands import AddGlobalPayee, AddressInput
+from cbp.services.commands import AddGlobalPayee, Address
 
 _BRANDS = (
     "Pioneer",
@@ -105,7 +105,7 @@ def generate_billers(count: int, *, seed: int) -> Iterator[AddGlobalPayee]:
             name=name,
             category=category,
             aliases=aliases[: rng.randint(0, len(aliases))],
-            address=AddressInput(
+            address=Address(
                 line1=f"{rng.randint(1, 9999)} {rng.choice(_STREETS)}",
                 line2=rng.choice((None, None, f"Suite {rng.randint(100, 999)}")),
                 city=city,

@@ -14,7 +14,7 @@ from cbp.services.commands.access import (
     SetCustomerLimits,
     SetTenantContact,
 )
-from cbp.services.commands.base import AddressInput, Command
+from cbp.services.commands.base import Address, Command
 from cbp.services.commands.notices import (
     ChangeWebhookEndpoint,
     DeliverNotification,
@@ -76,7 +76,7 @@ __all__ = [
     "AddFundingAccount",
     "AddGlobalPayee",
     "AddPayee",
-    "AddressInput",
+    "Address",
     "AnnounceBreakerChange",
     "ApplyProcessorEvent",
     "CancelPayment",

@@ -1,9 +1,13 @@
-"""The base of every command, and the address inputs several share."""
+"""The base of every command, and the postal address several take."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar
+
+from cbp.domain.directory import Address
+
+__all__ = ["Address", "Audited", "Command"]
 
 
 @dataclass(frozen=True)
@@ -37,15 +41,3 @@ class Command:
     actor: str = "system"
     correlation_id: str | None = None
     traceparent: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class AddressInput:
-    """A postal address as a caller sends it."""
-
-    line1: str
-    city: str
-    state: str
-    postal_code: str
-    country: str = "US"
-    line2: str | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cbp.services.commands.base import AddressInput, Audited, Command
+from cbp.services.commands.base import Address, Audited, Command
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,7 +56,7 @@ class AddGlobalPayee(Command):
 
     name: str
     category: str
-    address: AddressInput
+    address: Address
     payment_method: str = "electronic"
     lead_days: int = 2
     account_masks: tuple[str, ...] = ()
@@ -80,7 +80,7 @@ class UpdateGlobalPayee(Command):
     global_payee_id: str
     name: str | None = None
     category: str | None = None
-    address: AddressInput | None = None
+    address: Address | None = None
     payment_method: str | None = None
     lead_days: int | None = None
     account_masks: tuple[str, ...] | None = None
@@ -100,7 +100,7 @@ class AddPayee(Command):
     account_number: str = field(repr=False)
     global_payee_id: str | None = None
     name: str | None = None
-    address: AddressInput | None = None
+    address: Address | None = None
     nickname: str | None = None
 
 

@@ -133,8 +133,8 @@ def memory_core(clock: InMemoryClock, **overrides: object) -> Cbp:
     return bootstrap(settings, clock=clock, ids=SequentialIdGenerator(), **overrides)
 
 
-def address() -> c.AddressInput:
-    return c.AddressInput(line1="1 Main St", city="Springfield", state="IL", postal_code="62701")
+def address() -> c.Address:
+    return c.Address(line1="1 Main St", city="Springfield", state="IL", postal_code="62701")
 
 
 @dataclass

@@ -140,6 +140,6 @@ class Api:
         }
 
 
-def address_input(a: s.AddressIn | None) -> c.AddressInput | None:
+def address_input(a: s.AddressIn | None) -> c.Address | None:
     """A postal address from the request, as a command takes it."""
-    return None if a is None else c.AddressInput(**a.model_dump())
+    return None if a is None else c.Address(**a.model_dump())

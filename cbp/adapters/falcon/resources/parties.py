@@ -86,7 +86,7 @@ class Directory(Api):
                     "aliases": tuple(body.aliases),
                     "account_masks": tuple(body.account_masks),
                 },
-                address=c.AddressInput(**body.address.model_dump()),
+                address=c.Address(**body.address.model_dump()),
                 **self.actor(req),
             ),
         )
