@@ -336,7 +336,7 @@ class TestBadRequests:
     @pytest.mark.parametrize("path", ["/payment", "/payment/recurring", "/exception"])
     def test_a_status_filter_names_what_it_may_be(self, server: Server, path: str) -> None:
         response = server.call("GET", f"{path}?status=lost")
-        assert (response.status, response.body["code"]) == (400, "invalid_input")
+        assert (response.status, response.body["code"]) == (422, "invalid_input")
         assert response.body["detail"].startswith("status must be one of: ")
 
     def test_unknown_routes_and_methods(self, server: Server) -> None:
