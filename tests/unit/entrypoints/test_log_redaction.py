@@ -30,7 +30,9 @@ def captured() -> Iterator[io.StringIO]:
 
 
 def records(stream: io.StringIO) -> list[dict[str, object]]:
-    return [json.loads(line) for line in stream.getvalue().splitlines()]
+    """The test's own lines (a thread another test left running may log meanwhile)."""
+    lines = (json.loads(line) for line in stream.getvalue().splitlines())
+    return [line for line in lines if line.get("logger") == "cbp.test"]
 
 
 def test_account_numbers_and_keys_are_scrubbed_from_messages_and_fields(
