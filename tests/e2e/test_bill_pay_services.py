@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.services]
 
 #: Every service but validation: payees stay pending until its worker starts.
 WITHOUT_VALIDATION = ("payments", "notifications", "exceptions", "audit")
+#: Every internal service, a worker process each.
+SERVICES = (*WITHOUT_VALIDATION, "validation")
 
 
 def created(running: Deployment, path: str, body: dict[str, Any], **headers: str) -> dict[str, Any]:
@@ -125,3 +128,89 @@ def test_a_held_payment_is_released_by_the_validation_worker_and_the_customer_is
             "PaymentHeld",
             "PaymentReleased",
         ]
+
+
+def test_a_biller_s_new_format_suspends_its_payee_until_the_customer_gives_a_number_that_fits(
+    tmp_path: Path,
+) -> None:
+    with deployment(tmp_path, "rabbitmq", services=SERVICES) as running:
+        server = running.server
+        biller = server.call(
+            "POST",
+            "/payee/global-payee",
+            {
+                "name": "Lakeside Water",
+                "category": "utilities",
+                "address": {
+                    "line1": "1 Lake Rd",
+                    "city": "Springfield",
+                    "state": "IL",
+                    "postal_code": "62701",
+                },
+                "account_masks": ["9999999999"],
+            },
+            key=server.operator_key,
+        )
+        assert biller.status == 201, biller.body
+        customer = created(
+            running, "/customer", {"external_id": "bo-s", "name": "Bo", "email": "bo@example.com"}
+        )
+        payee = created(
+            running,
+            "/payee",
+            {
+                "customer_id": customer["id"],
+                "global_payee_id": biller.body["id"],
+                "account_number": "4417123456",
+            },
+        )
+        funding = created(
+            running,
+            "/funding-account",
+            {
+                "customer_id": customer["id"],
+                "routing_number": "011000015",
+                "account_number": "000123456789",
+                "account_type": "checking",
+                "holder_name": "Bo",
+            },
+        )
+        server.wait_for(f"/payee/{payee['id']}", "verification_status", "verified", timeout=60)
+        quote = server.call("GET", f"/payment/quote?payee_id={payee['id']}").body
+        later = date.fromisoformat(quote["send_on"]) + timedelta(days=21)  # NOTE: moved off
+        payment = created(  # a weekend or holiday by the API, as the customer's would be
+            running,
+            "/payment/one-time",
+            {
+                "customer_id": customer["id"],
+                "payee_id": payee["id"],
+                "funding_account_id": funding["id"],
+                "amount": "33.00",
+                "send_on": later.isoformat(),
+            },
+            **{"Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert payment["status"] == "scheduled"
+
+        changed = server.call(
+            "PATCH",
+            f"/payee/global-payee/{biller.body['id']}",
+            {"account_masks": ["SP99999999"]},
+            key=server.operator_key,
+        )
+        assert changed.status == 200, changed.body
+        server.wait_for(f"/payee/{payee['id']}", "status", "suspended", timeout=60)
+        server.wait_for(f"/payment/{payment['id']}", "status", "held", timeout=60)
+        wait_for_log(
+            running,
+            "worker-notifications",
+            {
+                "template": "payee_needs_update",
+                "payload": {"payee_id": payee["id"], "biller": "Lakeside Water"},
+            },
+        )
+
+        mended = server.call("PATCH", f"/payee/{payee['id']}", {"account_number": "SP12345678"})
+        assert mended.status == 200, mended.body
+        server.wait_for(f"/payee/{payee['id']}", "verification_status", "verified", timeout=60)
+        assert released_from_hold(running, payment["id"])["status"] == "scheduled"
