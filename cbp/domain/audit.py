@@ -37,59 +37,23 @@ class AuditDraft:
 
 
 @dataclass(frozen=True, kw_only=True)
-class AuditEntry:
-    """One change, linked to the entry before it by ``previous_hash``."""
+class AuditEntry(AuditDraft):
+    """A change in its place in the chain, linked to the entry before it by ``previous_hash``."""
 
     sequence: int
-    tenant_id: str | None
-    actor: str
-    action: str
-    subject_id: str
-    data: dict[str, Any]
-    recorded_at: datetime
     previous_hash: str
     entry_hash: str
 
     @classmethod
-    def chain(
-        cls,
-        previous: AuditEntry | None,
-        *,
-        key: bytes,
-        tenant_id: str | None,
-        actor: str,
-        action: str,
-        subject_id: str,
-        data: dict[str, Any],
-        recorded_at: datetime,
-    ) -> AuditEntry:
-        """The entry that follows ``previous`` (or starts the chain)."""
-        draft = cls(
+    def following(cls, previous: AuditEntry | None, draft: AuditDraft, key: bytes) -> AuditEntry:
+        """The entry ``draft`` becomes when chained after ``previous`` (or starts the chain)."""
+        unsigned = cls(
+            **{field.name: getattr(draft, field.name) for field in dataclasses.fields(AuditDraft)},
             sequence=1 if previous is None else previous.sequence + 1,
-            tenant_id=tenant_id,
-            actor=actor,
-            action=action,
-            subject_id=subject_id,
-            data=data,
-            recorded_at=recorded_at,
             previous_hash=GENESIS_HASH if previous is None else previous.entry_hash,
             entry_hash="",
         )
-        return dataclasses.replace(draft, entry_hash=draft.expected_hash(key))
-
-    @classmethod
-    def following(cls, previous: AuditEntry | None, draft: AuditDraft, key: bytes) -> AuditEntry:
-        """The entry ``draft`` becomes when chained after ``previous``."""
-        return cls.chain(
-            previous,
-            key=key,
-            tenant_id=draft.tenant_id,
-            actor=draft.actor,
-            action=draft.action,
-            subject_id=draft.subject_id,
-            data=draft.data,
-            recorded_at=draft.recorded_at,
-        )
+        return dataclasses.replace(unsigned, entry_hash=unsigned.expected_hash(key))
 
     def expected_hash(self, key: bytes) -> str:
         """The hash this entry must carry, recomputed from its contents under ``key``."""

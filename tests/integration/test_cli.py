@@ -1,5 +1,6 @@
 """The `cbp` command on the embedded default (SQLite), run as a user would."""
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -175,15 +176,8 @@ def rechain_without_the_key(database: Path) -> None:
         previous = None
         for row in conn.execute(log.select().order_by(log.c.sequence)).all():
             entry = codecs.audit_from_row(row)
-            forged = AuditEntry.chain(
-                previous,
-                key=b"a guess",
-                tenant_id=entry.tenant_id,
-                actor="mallory",
-                action=entry.action,
-                subject_id=entry.subject_id,
-                data=entry.data,
-                recorded_at=entry.recorded_at,
+            forged = AuditEntry.following(
+                previous, dataclasses.replace(entry, actor="mallory"), b"a guess"
             )
             conn.execute(
                 log.update()

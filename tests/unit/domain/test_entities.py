@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from cbp.domain.access import ApiKey, Scope
-from cbp.domain.audit import AuditEntry, first_broken_link
+from cbp.domain.audit import AuditDraft, AuditEntry, first_broken_link
 from cbp.domain.calendar import weekdays_only
 from cbp.domain.customer import Channel
 from cbp.domain.errors import (
@@ -90,15 +90,17 @@ class TestAuditChain:
         entries: list[AuditEntry] = []
         for i in range(n):
             entries.append(
-                AuditEntry.chain(
+                AuditEntry.following(
                     entries[-1] if entries else None,
-                    key=key,
-                    tenant_id="ten_1",
-                    actor="key_1",
-                    action="CreatePayment",
-                    subject_id=f"pmt_{i}",
-                    data={"amount": "1.00"},
-                    recorded_at=NOW,
+                    AuditDraft(
+                        tenant_id="ten_1",
+                        actor="key_1",
+                        action="CreatePayment",
+                        subject_id=f"pmt_{i}",
+                        data={"amount": "1.00"},
+                        recorded_at=NOW,
+                    ),
+                    key,
                 )
             )
         return entries
@@ -127,15 +129,8 @@ class TestAuditChain:
                 entry, previous_hash=legacy[-1].entry_hash if legacy else entry.previous_hash
             )
             legacy.append(replace(unkeyed, entry_hash=unkeyed.legacy_hash()))
-        keyed = AuditEntry.chain(
-            legacy[-1],
-            key=AUDIT_KEY,
-            tenant_id="ten_1",
-            actor="key_1",
-            action="CreatePayment",
-            subject_id="pmt_x",
-            data={},
-            recorded_at=NOW,
+        keyed = AuditEntry.following(
+            legacy[-1], replace(legacy[-1], subject_id="pmt_x", data={}), AUDIT_KEY
         )
         assert first_broken_link([*legacy, keyed], AUDIT_KEY) is None
         after = replace(keyed, sequence=4, previous_hash=keyed.entry_hash, subject_id="pmt_y")
