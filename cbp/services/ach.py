@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import enum
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from cbp.domain import identifiers
 from cbp.domain.errors import InvalidInput
@@ -127,8 +130,12 @@ def read_ach_returns(
                 applied = apply_processor_event(returned, uow=uow, clock=clock, ids=ids)
                 uow.commit()
         else:
-            applied = _apply_micro_deposit_return(
-                ach_return, unit_of_work=unit_of_work, clock=clock, ids=ids
+            applied = _once(
+                "ach_returns",
+                f"ach.{ach_return.trace_number}.{ach_return.code}",
+                functools.partial(_apply_micro_deposit_return, ach_return, ids=ids),
+                unit_of_work=unit_of_work,
+                clock=clock,
             )
         outcomes.append(
             (
@@ -137,7 +144,13 @@ def read_ach_returns(
             )
         )
     for change in found.changes:
-        applied = _apply_change(change, unit_of_work=unit_of_work, clock=clock, ids=ids)
+        applied = _once(
+            "ach_changes",
+            f"ach.{change.trace_number}.{change.code}",
+            functools.partial(_apply_change, change, ids=ids),
+            unit_of_work=unit_of_work,
+            clock=clock,
+        )
         outcomes.append(
             (change.trace_number, EntryOutcome.CHANGED if applied else EntryOutcome.APPLIED_BEFORE)
         )
@@ -146,74 +159,68 @@ def read_ach_returns(
     return ReturnsApplied(outcomes=tuple(outcomes))
 
 
-def _apply_micro_deposit_return(
-    ach_return: AchReturn,
+def _once(
+    consumer: str,
+    key: str,
+    apply: Callable[[UnitOfWork, datetime], None],
     *,
     unit_of_work: UnitOfWorkFactory,
     clock: Clock,
-    ids: IdGenerator,
 ) -> bool:
-    """Fail the verification whose micro-deposit came back, and tell the customer once."""
+    """Run ``apply`` in a transaction of its own unless ``consumer`` already did for ``key``."""
     with unit_of_work() as uow:
         now = clock.now()
-        key = f"ach.{ach_return.trace_number}.{ach_return.code}"
-        if already_consumed(uow, "ach_returns", key, at=now):
+        if already_consumed(uow, consumer, key, at=now):
             return False
-        account_id = ach_return.reference.split(".")[0]  # NOTE: a credit is "<account>.<n>"
-        uow.funding_accounts.hold(ach_return.tenant_id, account_id)
-        account = uow.funding_accounts.get(ach_return.tenant_id, account_id)
-        if account.fail_returned_micro_deposits(ach_return.code, at=now):
-            uow.funding_accounts.save(account)
-            notify_account_holder(
-                uow,
-                account,
-                template=MICRO_DEPOSITS_RETURNED,
-                payload={
-                    "funding_account_id": account.id,
-                    "return_code": ach_return.code,
-                    "reason": ach_return.reason,
-                },
-                ids=ids,
-                at=now,
-            )
+        apply(uow, now)
         uow.commit()
     return True
 
 
-def _apply_change(
-    change: AchChange,
-    *,
-    unit_of_work: UnitOfWorkFactory,
-    clock: Clock,
-    ids: IdGenerator,
-) -> bool:
-    """Correct the funding account a notification of change is about; False if done before."""
-    with unit_of_work() as uow:
-        now = clock.now()
-        key = f"ach.{change.trace_number}.{change.code}"
-        if already_consumed(uow, "ach_changes", key, at=now):
-            return False
-        if identifiers.has_prefix(change.reference, identifiers.PAYMENT):
-            payment = uow.payments.get(change.tenant_id, change.reference)
-            account_id = payment.funding_account_id
-        else:
-            account_id = change.reference.split(".")[0]  # NOTE: a micro-deposit's credit
-        account = uow.funding_accounts.get(change.tenant_id, account_id)
-        account.correct(
-            routing_number=change.routing_number,
-            account_number=change.account_number,
-            account_type=AccountType(change.account_type) if change.account_type else None,
-            holder_name=change.holder_name,
-            at=now,
-        )
+def _apply_micro_deposit_return(
+    ach_return: AchReturn, uow: UnitOfWork, now: datetime, *, ids: IdGenerator
+) -> None:
+    """Fail the verification whose micro-deposit came back, and tell the customer once."""
+    account_id = ach_return.reference.split(".")[0]  # NOTE: a credit is "<account>.<n>"
+    uow.funding_accounts.hold(ach_return.tenant_id, account_id)
+    account = uow.funding_accounts.get(ach_return.tenant_id, account_id)
+    if account.fail_returned_micro_deposits(ach_return.code, at=now):
         uow.funding_accounts.save(account)
         notify_account_holder(
             uow,
             account,
-            template=ACCOUNT_CORRECTED,
-            payload={"funding_account_id": account.id, "change_code": change.code},
+            template=MICRO_DEPOSITS_RETURNED,
+            payload={
+                "funding_account_id": account.id,
+                "return_code": ach_return.code,
+                "reason": ach_return.reason,
+            },
             ids=ids,
             at=now,
         )
-        uow.commit()
-    return True
+
+
+def _apply_change(change: AchChange, uow: UnitOfWork, now: datetime, *, ids: IdGenerator) -> None:
+    """Correct the funding account a notification of change is about, and tell its customer."""
+    if identifiers.has_prefix(change.reference, identifiers.PAYMENT):
+        payment = uow.payments.get(change.tenant_id, change.reference)
+        account_id = payment.funding_account_id
+    else:
+        account_id = change.reference.split(".")[0]  # NOTE: a micro-deposit's credit
+    account = uow.funding_accounts.get(change.tenant_id, account_id)
+    account.correct(
+        routing_number=change.routing_number,
+        account_number=change.account_number,
+        account_type=AccountType(change.account_type) if change.account_type else None,
+        holder_name=change.holder_name,
+        at=now,
+    )
+    uow.funding_accounts.save(account)
+    notify_account_holder(
+        uow,
+        account,
+        template=ACCOUNT_CORRECTED,
+        payload={"funding_account_id": account.id, "change_code": change.code},
+        ids=ids,
+        at=now,
+    )
