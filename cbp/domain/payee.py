@@ -85,24 +85,23 @@ class Payee(VerifiesAccount):
 
     def follow_biller(
         self, name: str, lead_days: int, masks: tuple[AccountMask, ...], *, at: datetime
-    ) -> bool | None:
+    ) -> bool:
         """Take a changed biller's name and lead days, and check the account number again.
 
         An active payee whose number no longer fits the biller's masks is
-        suspended (True): no payment goes to it until the customer gives a
-        number that does. A suspended one whose number fits again is active
-        and verified again (False). None when its standing did not change.
+        suspended: no payment goes to it until the customer gives a number
+        that does. A suspended one whose number fits again is active, and
+        verified again. Returns whether the payee was suspended now.
         """
         self.name, self.lead_days = name, lead_days
         fits = not masks or any(mask.matches(self.account_number) for mask in masks)
-        if not fits and self.status is PayeeStatus.ACTIVE:
-            self.change_status(PayeeStatus.SUSPENDED, at=at)
-            return True
         if fits and self.status is PayeeStatus.SUSPENDED:
             self.change_status(PayeeStatus.ACTIVE, at=at)
             self.request_verification(at=at)
+        if fits or self.status is not PayeeStatus.ACTIVE:
             return False
-        return None
+        self.change_status(PayeeStatus.SUSPENDED, at=at)
+        return True
 
     def change_status(self, new_status: PayeeStatus, *, at: datetime) -> None:
         """Activate or deactivate the payee."""
