@@ -31,12 +31,12 @@ def lazy_lifetime(path: str) -> Callable[..., Iterator[Any]]:
     generator would be taken for a coroutine, and the container would turn
     asynchronous.
     """
-    module, _, name = path.partition(":")
+    build = lazy(path)
 
     def lifetime(*args: Any, **kwargs: Any) -> Iterator[Any]:
-        yield from getattr(importlib.import_module(module), name)(*args, **kwargs)
+        yield from build(*args, **kwargs)
 
-    lifetime.__qualname__ = lifetime.__name__ = name
+    lifetime.__qualname__ = lifetime.__name__ = build.__name__
     return lifetime
 
 
