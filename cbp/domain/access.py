@@ -18,6 +18,8 @@ class Scope(enum.StrEnum):
     PAYEES_WRITE = "payees:write"
     PAYMENTS_READ = "payments:read"
     PAYMENTS_WRITE = "payments:write"
+    BILLS_READ = "bills:read"
+    BILLS_WRITE = "bills:write"
     EXCEPTIONS_READ = "exceptions:read"
     EXCEPTIONS_WRITE = "exceptions:write"
     DIRECTORY_ADMIN = "directory:admin"

@@ -19,13 +19,15 @@ class Channel(enum.StrEnum):
 
 
 class StatusAlert(enum.StrEnum):
-    """A step of a payment's life that a customer may ask to be told of."""
+    """A step of a payment's or a bill's life that a customer may ask to be told of."""
 
     SCHEDULED = "scheduled"
     SENT = "sent"
     COMPLETED = "completed"
     FAILED = "failed"
     RETURNED = "returned"
+    BILL_PRESENTED = "bill_presented"
+    BILL_PAST_DUE = "bill_past_due"
 
 
 @dataclass(kw_only=True)

@@ -9,6 +9,7 @@ import uuid
 
 PAYMENT = "pmt"
 RECURRING_PAYMENT = "rps"
+BILL = "bil"
 PAYEE = "pye"
 GLOBAL_PAYEE = "gpy"
 FUNDING_ACCOUNT = "fac"

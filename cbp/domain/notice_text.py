@@ -61,6 +61,20 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Your bank returned the two small deposits to funding account {funding_account_id} "
         "({reason}, code {return_code}); check the account's details and add it again.",
     ),
+    "bill_presented": (
+        "You have a new bill",
+        "A bill of {amount_due} {currency} from payee {payee_id} is due on {due_on} "
+        "(minimum due {minimum_due}).\nBill: {bill_id}",
+    ),
+    "bill_past_due": (
+        "A bill is past due",
+        "Your bill {bill_id} from payee {payee_id} was due on {due_on} and is not paid.",
+    ),
+    "autopay_skipped": (
+        "Autopay did not pay a bill",
+        "Autopay did not pay your bill {bill_id} from payee {payee_id}, due on {due_on}: "
+        "{reason}. Pay it yourself, or change your autopay rule.",
+    ),
     "webhook_endpoint_paused": (
         "Webhook deliveries paused",
         "Deliveries to webhook endpoint {endpoint_id} failed from {failing_since} "

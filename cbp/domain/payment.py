@@ -78,6 +78,8 @@ class PaymentCreated(DomainEvent):
     requested_send_on: str | None = None
     #: The bill's due date the payment must arrive by, if the customer gave one.
     due_on: str | None = None
+    #: The bill the payment pays, if it pays one.
+    bill_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -179,6 +181,7 @@ class PaymentSnapshot:
     created_at: datetime
     updated_at: datetime
     due_on: date | None = None
+    bill_id: str | None = None
 
 
 def _check_terms(amount: Money, send_on: date, deliver_by: date) -> None:
@@ -205,6 +208,7 @@ class Payment(EventSourced):
         self.requested_send_on: date | None = None
         self.deliver_by = date.min
         self.due_on: date | None = None
+        self.bill_id: str | None = None
         self.memo: str | None = None
         self.failure_code: str | None = None
         self.processor_reference: str | None = None
@@ -230,13 +234,14 @@ class Payment(EventSourced):
         at: datetime,
         requested_send_on: date | None = None,
         due_on: date | None = None,
+        bill_id: str | None = None,
     ) -> Payment:
         """Record a new payment; its checks run in ``validate``.
 
         ``requested_send_on`` is the date the customer asked for when it was
         moved (to the next business day), kept so the answer can say so;
         ``due_on`` is the bill's due date, which every later change of the
-        payment's dates must still meet.
+        payment's dates must still meet; ``bill_id`` the bill it pays.
         """
         _check_terms(amount, send_on, deliver_by)
         payment = cls(payment_id)
@@ -254,6 +259,7 @@ class Payment(EventSourced):
             memo=memo,
             requested_send_on=requested_send_on.isoformat() if requested_send_on else None,
             due_on=due_on.isoformat() if due_on else None,
+            bill_id=bill_id,
         )
         return payment
 
@@ -382,6 +388,7 @@ class Payment(EventSourced):
                 self.amount = Money(Decimal(event.amount), event.currency)
                 self._apply_terms(event)
                 self.due_on = date.fromisoformat(event.due_on) if event.due_on else None
+                self.bill_id = event.bill_id
                 self.status = PaymentStatus.CREATED
                 self.created_at = event.occurred_at
             case PaymentValidated():

@@ -127,6 +127,8 @@ class PaymentStatusChanged(Contract):
     status: str
     version: int
     failure_code: str | None = None
+    #: The bill the payment pays, if it pays one.
+    bill_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,6 +144,26 @@ class ExceptionCreated(Contract):
     customer_id: str
     kind: str
     reason_code: str
+
+
+# -- bill.events ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class BillChanged(Contract):
+    """A bill event was recorded; ``status`` is where the bill stands after it."""
+
+    TYPE = "bill.changed"
+    DESTINATION = m.BILL_EVENTS
+
+    bill_id: str
+    tenant_id: str
+    customer_id: str
+    payee_id: str
+    event_type: str
+    event_id: str
+    status: str
+    version: int
 
 
 # -- payee.events (the payee and directory domain events, as they were recorded) --

@@ -24,6 +24,7 @@ TASK_QUEUES = frozenset({PAYMENT_PROCESSING, NOTIFICATION_DELIVERY, EXCEPTION_HA
 # Topics (events, fan out to every subscriber whose filter matches).
 PAYMENT_EVENTS = "payment.events"
 PAYEE_EVENTS = "payee.events"
+BILL_EVENTS = "bill.events"
 SYSTEM_EVENTS = "system.events"
 # Message types and payloads: one contract each, in ``cbp.ports.contracts``.
 

@@ -1,4 +1,4 @@
-"""The payment and schedule repositories of every storage adapter: a store and a view."""
+"""The payment, schedule and bill repositories of every storage adapter: a store and a view."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from cbp.domain import identifiers
+from cbp.domain.bill import Bill
 from cbp.domain.calendar import IsBusinessDay
-from cbp.domain.errors import NotFound
+from cbp.domain.errors import AlreadyExists, NotFound
 from cbp.domain.events import DomainEvent
 from cbp.domain.payment import Payment, PaymentStatus
+from cbp.domain.recording import EventSourced
 from cbp.domain.recurring import RecurringSchedule, ScheduleStatus
 from cbp.ports.messages import Headers
+from cbp.ports.storage.bills import BillFilter, BillViews
 from cbp.ports.storage.events import Changes, EventStore
 from cbp.ports.storage.pages import Page
 from cbp.ports.storage.payments import (
@@ -22,6 +25,21 @@ from cbp.ports.storage.payments import (
     ScheduleFilter,
     ScheduleViews,
 )
+
+
+def append_pending(
+    events: EventStore, aggregate: EventSourced, tenant_id: str
+) -> list[DomainEvent]:
+    """Append what ``aggregate`` recorded since it was loaded, at the version it was loaded at."""
+    pending = aggregate.pull_events()
+    if pending:
+        events.append(
+            aggregate.id,
+            pending,
+            expected_version=pending[0].version - 1,
+            headers=Headers(tenant_id=tenant_id),
+        )
+    return pending
 
 
 class EventSourcedPayments:
@@ -50,14 +68,8 @@ class EventSourcedPayments:
 
     def save(self, payment: Payment) -> list[DomainEvent]:
         """Append the payment's pending events and refresh its view; return them."""
-        events = payment.pull_events()
+        events = append_pending(self.events, payment, payment.tenant_id)
         if events:
-            self.events.append(
-                payment.id,
-                events,
-                expected_version=events[0].version - 1,
-                headers=Headers(tenant_id=payment.tenant_id),
-            )
             self.views.refresh(payment)
             self.changes.saved(payment, events)
         return events
@@ -140,14 +152,8 @@ class EventSourcedSchedules:
         self, schedule: RecurringSchedule, is_business_day: IsBusinessDay
     ) -> list[DomainEvent]:
         """Append the schedule's pending events and refresh its view; return them."""
-        events = schedule.pull_events()
+        events = append_pending(self.events, schedule, schedule.tenant_id)
         if events:
-            self.events.append(
-                schedule.id,
-                events,
-                expected_version=events[0].version - 1,
-                headers=Headers(tenant_id=schedule.tenant_id),
-            )
             self.rebuild_view(schedule, is_business_day)
         return events
 
@@ -174,3 +180,61 @@ class EventSourcedSchedules:
     def due(self, by: date, *, limit: int = 500) -> list[tuple[str, str]]:
         """Tenant and id of each schedule with an occurrence to send on ``by`` or earlier."""
         return self.views.due(by, limit=limit)
+
+
+class EventSourcedBills:
+    """Bills of every adapter: their event streams, and a view of each."""
+
+    def __init__(self, events: EventStore, views: BillViews, changes: Changes) -> None:
+        self.events = events
+        self.views = views
+        self.changes = changes
+
+    def get(self, tenant_id: str, bill_id: str) -> Bill:
+        """The bill replayed from its events, or NotFound (also for another tenant's)."""
+        stream = (
+            self.events.load(bill_id) if identifiers.has_prefix(bill_id, identifiers.BILL) else []
+        )
+        if not stream:
+            raise NotFound("bill", bill_id)
+        bill = Bill.replay(bill_id, stream)
+        if bill.tenant_id != tenant_id:
+            raise NotFound("bill", bill_id)
+        return bill
+
+    def add(self, bill: Bill) -> list[DomainEvent]:
+        """Store a new bill; AlreadyExists if its payee has one with its reference."""
+        if self.views.find_by_reference(bill.tenant_id, bill.payee_id, bill.reference):
+            raise AlreadyExists(
+                f"payee {bill.payee_id} already has a bill with reference {bill.reference!r}"
+            )
+        return self.save(bill)
+
+    def save(self, bill: Bill) -> list[DomainEvent]:
+        """Append the bill's pending events and refresh its view; return them."""
+        events = append_pending(self.events, bill, bill.tenant_id)
+        if events:
+            state = bill.snapshot()
+            self.views.refresh(state)
+            self.changes.saved_bill(state, events)
+        return events
+
+    def view(self, tenant_id: str, bill_id: str) -> Bill:
+        """The bill as its read model holds it, or NotFound."""
+        state = self.views.get(bill_id)
+        if state is None or state["tenant_id"] != tenant_id:
+            raise NotFound("bill", bill_id)
+        return Bill.restore(state)
+
+    def find(self, query: BillFilter, *, cursor: str | None, limit: int) -> Page[Bill]:
+        """The tenant's bills matching ``query``, newest first."""
+        page = self.views.find(query, cursor=cursor, limit=limit)
+        return Page([Bill.restore(s) for s in page.items], page.next_cursor)
+
+    def unpaid_due_before(self, day: date, *, limit: int = 500) -> list[tuple[str, str]]:
+        """Tenant and id of each open or scheduled bill due before ``day``."""
+        return self.views.unpaid_due_before(day, limit=limit)
+
+    def rebuild_views(self, bills: Iterable[Bill]) -> None:
+        """Replace every stored view with those of ``bills``."""
+        self.views.replace_all(b.snapshot() for b in bills)

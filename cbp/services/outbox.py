@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from cbp.domain import identifiers
 from cbp.domain.events import DomainEvent
 from cbp.domain.payment import PaymentSnapshot
 from cbp.ports import messages as m
-from cbp.ports.contracts import BreakerStateChanged, Contract, PayeeEvent, PaymentStatusChanged
+from cbp.ports.contracts import (
+    BillChanged,
+    BreakerStateChanged,
+    Contract,
+    PayeeEvent,
+    PaymentStatusChanged,
+)
 from cbp.ports.storage.events import Recorded
 from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.ports.system import Clock, IdGenerator
@@ -52,7 +59,7 @@ class EventPublisher:
     """The one place recorded events leave: into the outbox of their unit of work.
 
     The command bus hands it what a handler's aggregates recorded (a
-    payment's events, a payee's, a funding account's, a biller's) with the
+    payment's events, a bill's, a payee's, a funding account's, a biller's) with the
     command, whose tenant, correlation and trace the messages carry. Units
     of work opened outside the bus run it just before they commit, with no
     command.
@@ -70,6 +77,8 @@ class EventPublisher:
         for recorded in collected:
             if recorded.payment is not None:
                 self._payment_changed(uow, recorded.payment, recorded.events)
+            elif recorded.bill is not None:
+                self._bill_changed(uow, recorded.bill, recorded.events)
             else:
                 self._payee_events(uow, recorded.events)
         if command is not None:
@@ -91,6 +100,7 @@ class EventPublisher:
                 status=payment.status.value,
                 version=event.version,
                 failure_code=payment.failure_code,
+                bill_id=payment.bill_id,
             )
             send(
                 uow,
@@ -99,6 +109,31 @@ class EventPublisher:
                 ids=self.ids,
                 at=self.clock.now(),
                 ordering_key=payment.id,
+                causation_id=event.event_id,
+            )
+
+    def _bill_changed(
+        self, uow: UnitOfWork, bill: dict[str, Any], events: list[DomainEvent]
+    ) -> None:
+        """One bill.changed per event, with the bill's status after them."""
+        for event in events:
+            changed = BillChanged(
+                bill_id=bill["id"],
+                tenant_id=bill["tenant_id"],
+                customer_id=bill["customer_id"],
+                payee_id=bill["payee_id"],
+                event_type=event.type,
+                event_id=event.event_id,
+                status=bill["status"],
+                version=event.version,
+            )
+            send(
+                uow,
+                changed,
+                tenant_id=bill["tenant_id"],
+                ids=self.ids,
+                at=self.clock.now(),
+                ordering_key=bill["id"],
                 causation_id=event.event_id,
             )
 

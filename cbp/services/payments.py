@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from cbp.domain import identifiers
+from cbp.domain.bill import Bill
 from cbp.domain.calendar import deliver_by_date
 from cbp.domain.delivery_quote import check_arrives_by
 from cbp.domain.errors import (
@@ -54,8 +55,10 @@ def create_one_time_payment(
     policy = parties.tenant.policy
     policy.check_amount(amount)
     send_on = policy.resolve_send_on(command.send_on, now, calendar.is_business_day)
-    if command.due_on is not None:
-        check_arrives_by(command.due_on, send_on, parties.payee.lead_days, calendar.is_business_day)
+    bill = None if command.bill_id is None else bill_to_pay(uow, parties, command.bill_id)
+    due_on = command.due_on if bill is None or command.due_on else bill.due_on
+    if due_on is not None:
+        check_arrives_by(due_on, send_on, parties.payee.lead_days, calendar.is_business_day)
     payment = open_payment(
         uow,
         parties,
@@ -63,12 +66,25 @@ def create_one_time_payment(
         send_on=send_on,
         memo=command.memo,
         requested_send_on=command.send_on if command.send_on not in (None, send_on) else None,
-        due_on=command.due_on,
+        due_on=due_on,
+        bill=bill,
         ids=ids,
         calendar=calendar,
         at=now,
     )
     return payment.id
+
+
+def bill_to_pay(uow: UnitOfWork, parties: PaymentParties, bill_id: str) -> Bill:
+    """The customer's bill from the payee, that a new payment is to pay; refused if paid."""
+    bill = uow.bills.get(parties.tenant.id, bill_id)
+    if (bill.customer_id, bill.payee_id) != (parties.customer.id, parties.payee.id):
+        raise InvalidInput(
+            f"bill {bill_id} is not the customer's bill from payee {parties.payee.id}"
+        )
+    if bill.is_closed:
+        raise IllegalTransition("bill", bill.status.value, "pay")
+    return bill
 
 
 def open_payment(
@@ -83,11 +99,14 @@ def open_payment(
     at: datetime,
     requested_send_on: date | None = None,
     due_on: date | None = None,
+    bill: Bill | None = None,
+    by_autopay: bool = False,
 ) -> Payment:
     """Save a new payment between parties that passed ``check_payable``, for a checked amount.
 
     It must fit within the customer's limits (checked here, with the
-    customer held). It is
+    customer held). A payment for a ``bill`` is linked to it (made
+    ``by_autopay`` or by the customer). It is
     ``held`` while its payee's account is being verified, ``scheduled``
     otherwise, and queued at once when due today. Raises before anything is
     stored if a check fails.
@@ -106,6 +125,7 @@ def open_payment(
         memo=memo,
         requested_send_on=requested_send_on,
         due_on=due_on,
+        bill_id=None if bill is None else bill.id,
         at=at,
     )
     if parties.payee.awaits_verification:
@@ -113,6 +133,9 @@ def open_payment(
     else:
         payment.validate(at=at)
     uow.payments.save(payment)
+    if bill is not None:
+        bill.schedule_payment(payment_id=payment.id, amount=amount, by_autopay=by_autopay, at=at)
+        uow.bills.save(bill)
     if payment.is_due(tenant.policy.local_now(at).date()):
         queue_processing(uow, payment, ids=ids, at=at)
     return payment

@@ -61,7 +61,11 @@ PURGE_INTERVAL_SECONDS = 3600.0
 def periodic_jobs(
     bus: CommandBus, *, interval_seconds: float, retention_days: float = 7.0
 ) -> list[Every]:
-    """Reconcile; settle held payments; expire micro-deposits; make occurrences; queue; purge.
+    """Reconcile, settle, expire, make occurrences, mark bills past due, queue and purge.
+
+    Each in turn: reconcile payments in flight; settle held payments;
+    expire micro-deposits; make recurring occurrences; mark bills past due;
+    queue due payments; purge.
 
     Purging forgets delivered messages past ``retention_days`` and
     Idempotency-Keys past their own retention.
@@ -75,6 +79,7 @@ def periodic_jobs(
         Every(interval_seconds, lambda: bus.handle(c.SettleHeldPayments())),
         Every(interval_seconds, lambda: bus.handle(c.ExpireMicroDeposits())),
         Every(interval_seconds, lambda: bus.handle(c.MakeDueOccurrences())),
+        Every(interval_seconds, lambda: bus.handle(c.MarkBillsPastDue())),
         Every(interval_seconds, lambda: bus.handle(c.QueueDuePayments())),
         Every(interval_seconds, lambda: bus.handle(c.RunAchCutOff())),
         Every(

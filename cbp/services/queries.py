@@ -8,6 +8,8 @@ from datetime import date
 
 from cbp.domain.access import ApiKey
 from cbp.domain.audit import AuditEntry
+from cbp.domain.autopay import AutopayRule
+from cbp.domain.bill import Bill
 from cbp.domain.customer import Customer, Tenant
 from cbp.domain.delivery_quote import DeliveryQuote, quote_delivery
 from cbp.domain.directory import GlobalPayee
@@ -24,6 +26,7 @@ from cbp.domain.schedule_rules import Occurrence
 from cbp.domain.webhook_endpoint import WebhookEndpoint
 from cbp.ports.cache import Cache
 from cbp.ports.messages import Delivery
+from cbp.ports.storage.bills import BillFilter
 from cbp.ports.storage.notices import ExceptionFilter
 from cbp.ports.storage.pages import Page
 from cbp.ports.storage.payments import PaymentFilter, ScheduleFilter
@@ -178,6 +181,33 @@ class Queries:
         """One funding account of the tenant."""
         with self._reading() as uow:
             return uow.funding_accounts.get(tenant_id, account_id)
+
+    def list_bills(
+        self, query: BillFilter, *, cursor: str | None = None, limit: int | None = None
+    ) -> Page[Bill]:
+        """A tenant's bills matching ``query``, newest first."""
+        with self._reading() as uow:
+            return uow.bills.find(query, cursor=cursor, limit=self.page_size(limit))
+
+    def get_bill(self, tenant_id: str, bill_id: str) -> Bill:
+        """One bill, as its read model holds it."""
+        with self._reading() as uow:
+            return uow.bills.view(tenant_id, bill_id)
+
+    def bill_events(self, tenant_id: str, bill_id: str) -> list[DomainEvent]:
+        """A bill's history: presented, corrected, paid, past due."""
+        with self._reading() as uow:
+            uow.bills.view(tenant_id, bill_id)
+            return uow.events.load(bill_id)
+
+    def get_autopay(self, tenant_id: str, payee_id: str) -> AutopayRule:
+        """A payee's autopay rule; NotFound if it has none."""
+        with self._reading() as uow:
+            uow.payees.get(tenant_id, payee_id)
+            rule = uow.autopay.get(tenant_id, payee_id)
+        if rule is None:
+            raise NotFound("autopay rule of payee", payee_id)
+        return rule
 
     def get_payment(self, tenant_id: str, payment_id: str) -> Payment:
         """One payment, from its read model."""

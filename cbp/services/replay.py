@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from cbp.domain.bill import Bill
+from cbp.domain.bill_events import BillPresented
 from cbp.domain.events import DomainEvent
 from cbp.domain.payment import Payment, PaymentCreated
 from cbp.domain.recurring import RecurringSchedule
@@ -19,7 +21,7 @@ def rebuild_payment_views(
 ) -> int:
     """Replay every payment stream and rewrite the payment views; return how many.
 
-    Recurring payments' views are written again from their streams too.
+    Recurring payments' and bills' views are written again from their streams too.
 
     Streams are gathered in position order, then each payment is replayed
     and its view written, all in one unit of work: readers see the old views
@@ -27,6 +29,7 @@ def rebuild_payment_views(
     """
     streams: dict[str, list[DomainEvent]] = {}
     schedules: dict[str, list[DomainEvent]] = {}
+    bills: dict[str, list[DomainEvent]] = {}
     with deps.unit_of_work() as uow:
         total = uow.events.last_position()
         read = 0
@@ -38,6 +41,8 @@ def rebuild_payment_views(
                     streams.setdefault(event.stream_id, []).append(event)
                 elif isinstance(event, ScheduleCreated) or event.stream_id in schedules:
                     schedules.setdefault(event.stream_id, []).append(event)
+                elif isinstance(event, BillPresented) or event.stream_id in bills:
+                    bills.setdefault(event.stream_id, []).append(event)
             position = stored[-1].position
             read += len(stored)
             if progress:
@@ -49,5 +54,8 @@ def rebuild_payment_views(
             uow.schedules.rebuild_view(
                 RecurringSchedule.replay(stream_id, events), deps.calendar.is_business_day
             )
+        uow.bills.rebuild_views(
+            Bill.replay(stream_id, events) for stream_id, events in bills.items()
+        )
         uow.commit()
     return len(streams)

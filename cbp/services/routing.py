@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from cbp.domain.customer import StatusAlert
 from cbp.ports import contracts as ct
 from cbp.ports import messages as m
 from cbp.ports.storage.unit_of_work import UnitOfWork
+from cbp.services import bills
 from cbp.services import commands as c
 from cbp.services.bus import CommandBus
 from cbp.services.notifications import DeliveryOutcome
@@ -142,20 +144,27 @@ def _notify_payment_status(
     )
 
 
-def _opted_into(uow: UnitOfWork, messages: list[m.Message]) -> set[str]:
-    """The status changes whose customer asked to be told of them: one read for the batch."""
-    changes = [ct.decode(msg) for msg in messages]
-    alerts = {
-        msg.message_id: (change.customer_id, ALERT_OF_EVENT[change.event_type])
-        for msg, change in zip(messages, changes, strict=True)
-        if isinstance(change, ct.PaymentStatusChanged) and change.event_type in ALERT_OF_EVENT
-    }
-    chosen = uow.customers.notify_on_of({customer for customer, _ in alerts.values()})
-    return {
-        message_id
-        for message_id, (customer, alert) in alerts.items()
-        if alert in chosen.get(customer, ())
-    }
+def _opted_into(
+    contract: type[ct.PaymentStatusChanged] | type[ct.BillChanged],
+    alert_of_event: dict[str, StatusAlert],
+) -> Callable[[UnitOfWork, list[m.Message]], set[str]]:
+    """Selects the changes whose customer asked to be told of them: one read per batch."""
+
+    def select(uow: UnitOfWork, messages: list[m.Message]) -> set[str]:
+        changes = [ct.decode(msg) for msg in messages]
+        alerts = {
+            msg.message_id: (change.customer_id, alert_of_event[change.event_type])
+            for msg, change in zip(messages, changes, strict=True)
+            if isinstance(change, contract) and change.event_type in alert_of_event
+        }
+        chosen = uow.customers.notify_on_of({customer for customer, _ in alerts.values()})
+        return {
+            message_id
+            for message_id, (customer, alert) in alerts.items()
+            if alert in chosen.get(customer, ())
+        }
+
+    return select
 
 
 def _verify_account(
@@ -261,6 +270,73 @@ def _record_payee_activity(
     )
 
 
+def _follow_bill(
+    event: ct.BillChanged, message: m.Message, bus: CommandBus, uow: UnitOfWork | None
+) -> None:
+    bus.handle(
+        c.FollowBill(
+            tenant_id=event.tenant_id,
+            bill_id=event.bill_id,
+            event_type=event.event_type,
+            **caused_by(message, actor="autopay"),
+        ),
+        uow=uow,
+    )
+
+
+def _autopay_acts_on(uow: UnitOfWork, messages: list[m.Message]) -> set[str]:
+    """The bill changes autopay acts on: a bill presented, corrected or withdrawn."""
+    changes = [(msg.message_id, ct.decode(msg)) for msg in messages]
+    return {
+        message_id
+        for message_id, change in changes
+        if isinstance(change, ct.BillChanged) and change.event_type in bills.AUTOPAY_EVENTS
+    }
+
+
+def _notify_bill_status(
+    event: ct.BillChanged, message: m.Message, bus: CommandBus, uow: UnitOfWork | None
+) -> None:
+    bus.handle(
+        c.NotifyBillStatus(
+            tenant_id=event.tenant_id,
+            customer_id=event.customer_id,
+            bill_id=event.bill_id,
+            event_type=event.event_type,
+            **caused_by(message, actor="bill-notifier"),
+        ),
+        uow=uow,
+    )
+
+
+def _apply_payment_to_bill(
+    event: ct.PaymentStatusChanged, message: m.Message, bus: CommandBus, uow: UnitOfWork | None
+) -> None:
+    bus.handle(
+        c.ApplyPaymentToBill(
+            tenant_id=event.tenant_id,
+            payment_id=event.payment_id,
+            event_type=event.event_type,
+            **caused_by(message, actor="bill-payments"),
+        ),
+        uow=uow,
+    )
+
+
+def _moves_a_bill_payment(uow: UnitOfWork, messages: list[m.Message]) -> set[str]:
+    """The changes of a payment made for a bill that its bill follows."""
+    selected = set()
+    for msg in messages:
+        change = ct.decode(msg)
+        if (
+            isinstance(change, ct.PaymentStatusChanged)
+            and change.bill_id is not None
+            and change.event_type in bills.BILL_PAYMENT_EVENTS
+        ):
+            selected.add(msg.message_id)
+    return selected
+
+
 def _log_system_event(
     event: ct.Contract, message: m.Message, bus: CommandBus, uow: UnitOfWork | None
 ) -> None:
@@ -276,7 +352,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         (ct.PaymentStatusChanged,),
         _notify_payment_status,
         local=True,
-        selects=_opted_into,
+        selects=_opted_into(ct.PaymentStatusChanged, ALERT_OF_EVENT),
     ),
     Subscription(
         "audit-log",
@@ -301,6 +377,21 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         _record_payee_activity,
         local=True,
     ),
+    Subscription("autopay", (ct.BillChanged,), _follow_bill, local=True, selects=_autopay_acts_on),
+    Subscription(
+        "bill-notifier",
+        (ct.BillChanged,),
+        _notify_bill_status,
+        local=True,
+        selects=_opted_into(ct.BillChanged, bills.ALERT_OF_BILL_EVENT),
+    ),
+    Subscription(
+        "bill-payments",
+        (ct.PaymentStatusChanged,),
+        _apply_payment_to_bill,
+        local=True,
+        selects=_moves_a_bill_payment,
+    ),
     Subscription(
         "operations-log",
         (
@@ -320,7 +411,8 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
 SERVICES: dict[str, frozenset[str]] = {
     "payments": frozenset({PAYMENT_PROCESSOR, "held-payments"}),
     "exceptions": frozenset({"exception-handler"}),
-    "notifications": frozenset({"notification-sender", "status-notifier"}),
+    "notifications": frozenset({"notification-sender", "status-notifier", "bill-notifier"}),
+    "bills": frozenset({"autopay", "bill-payments"}),
     "validation": frozenset(
         {"validation-service", "directory-cache", "biller-payees", "micro-deposits"}
     ),

@@ -100,7 +100,7 @@ def cmd_simulator_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     """Consume the broker's queues until SIGTERM; with --service, one service's only.
 
-    The services (payments, validation, notifications, exceptions, audit)
+    The services (payments, validation, bills, notifications, exceptions, audit)
     then scale and restart on their own.
     """
     from ..workers import run_workers

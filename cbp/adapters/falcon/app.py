@@ -64,6 +64,8 @@ def create_app(
         "funding": r.FundingAccounts(*shared),
         "payments": r.Payments(*shared),
         "recurring": r.RecurringPayments(*shared),
+        "bills": r.Bills(*shared),
+        "autopay": r.Autopay(*shared),
         "exceptions": r.Exceptions(*shared),
         "dead_letters": r.DeadLetters(*shared),
         "webhooks": r.WebhookEndpoints(*shared),

@@ -11,6 +11,7 @@ from cbp.adapters.falcon import responses as out
 from cbp.adapters.falcon.http import id_pattern
 from cbp.adapters.falcon.routes import ROUTES, Route
 from cbp.adapters.falcon.schemas import ID_PATTERN, Change
+from cbp.domain.bill import BillStatus
 from cbp.domain.payment import PaymentStatus
 from cbp.domain.payment_exception import ExceptionStatus
 from cbp.domain.recurring import ScheduleStatus
@@ -50,13 +51,15 @@ _QUERY: dict[str, dict[str, Any]] = {
     "due_on": {"type": "string", "format": "date", "description": "YYYY-MM-DD: the bill's"},
     "partial_name": _SEARCH,
 }
-#: Query parameters an operation cannot do without.
-_REQUIRED_QUERY = frozenset({"partial_name", "payee_id"})
+#: Query parameters an operation cannot do without, by resource (a search's text, a
+#: quote's payee); elsewhere the same names filter a listing at will.
+_REQUIRED_QUERY = frozenset({("directory", "partial_name"), ("payments", "payee_id")})
 #: The statuses each listing filters by.
 _STATUSES = {
     "payments": [s.value for s in PaymentStatus],
     "recurring": [s.value for s in ScheduleStatus],
     "exceptions": [s.value for s in ExceptionStatus],
+    "bills": [s.value for s in BillStatus],
 }
 
 
@@ -124,7 +127,7 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
             {
                 "name": name,
                 "in": "query",
-                "required": name in _REQUIRED_QUERY,
+                "required": (route.resource, name) in _REQUIRED_QUERY,
                 "schema": _query(route, name),
             }
             for name in route.query

@@ -9,6 +9,9 @@ from typing import Any
 from cbp.adapters.falcon.responses import (
     AddressOut,
     AuditEntryOut,
+    AutopayOut,
+    BillOut,
+    BillPaymentOut,
     CustomerOut,
     DeadLetterOut,
     DeliveryQuoteOut,
@@ -27,6 +30,8 @@ from cbp.adapters.falcon.responses import (
     WebhookEndpointOut,
 )
 from cbp.domain.audit import AuditEntry
+from cbp.domain.autopay import AutopayRule
+from cbp.domain.bill import Bill
 from cbp.domain.customer import Customer
 from cbp.domain.delivery_quote import DeliveryQuote
 from cbp.domain.directory import GlobalPayee
@@ -145,9 +150,58 @@ def payment(p: Payment) -> PaymentOut:
         memo=p.memo,
         status=p.status.value,
         failure_code=p.failure_code,
+        bill_id=p.bill_id,
         version=p.version,
         created_at=p.created_at,
         updated_at=p.updated_at,
+    )
+
+
+def bill(b: Bill) -> BillOut:
+    """Bill."""
+    return BillOut(
+        id=b.id,
+        customer_id=b.customer_id,
+        payee_id=b.payee_id,
+        amount_due=str(b.amounts.amount_due.amount),
+        minimum_due=str(b.amounts.minimum_due.amount),
+        statement_balance=str(b.amounts.statement_balance.amount),
+        currency=b.currency,
+        due_on=b.due_on,
+        statement_on=b.statement_on,
+        reference=b.reference,
+        status=b.status.value,
+        amount_paid=str(b.amount_paid.amount),
+        payments=[
+            BillPaymentOut(
+                payment_id=p.payment_id,
+                amount=str(p.amount.amount),
+                by_autopay=p.by_autopay,
+                state=p.state.value,
+            )
+            for p in b.payments.values()
+        ],
+        autopay_skipped=b.autopay_skipped,
+        version=b.version,
+        created_at=b.created_at,
+        updated_at=b.updated_at,
+    )
+
+
+def autopay_rule(r: AutopayRule) -> AutopayOut:
+    """AutopayRule."""
+    amounts = [m for m in (r.fixed_amount, r.cap) if m is not None]
+    return AutopayOut(
+        payee_id=r.payee_id,
+        customer_id=r.customer_id,
+        funding_account_id=r.funding_account_id,
+        basis=r.basis.value,
+        fixed_amount=None if r.fixed_amount is None else str(r.fixed_amount.amount),
+        days_before_due=r.days_before_due,
+        cap=None if r.cap is None else str(r.cap.amount),
+        currency=amounts[0].currency if amounts else None,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
     )
 
 

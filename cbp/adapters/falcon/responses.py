@@ -11,6 +11,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cbp.adapters.falcon.schemas import StatusAlertName
+
 T = TypeVar("T", bound=BaseModel)
 
 
@@ -36,7 +38,7 @@ class CustomerOut(Out):
     email: str | None
     phone: str | None
     notification_channels: list[Literal["email", "sms", "webhook"]]
-    notify_on: list[Literal["scheduled", "sent", "completed", "failed", "returned"]]
+    notify_on: list[StatusAlertName]
     created_at: datetime
 
 
@@ -132,7 +134,58 @@ class PaymentOut(Out):
         "returned",
     ] = Field(description="held: waiting for the payee's account to be verified")
     failure_code: str | None
+    bill_id: str | None = Field(description="The bill the payment pays, if it pays one")
     version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class BillPaymentOut(Out):
+    """A payment made for a bill, and whether it has paid."""
+
+    payment_id: str
+    amount: str
+    by_autopay: bool
+    state: Literal["pending", "settled", "dropped"] = Field(
+        description="settled: completed and counted; dropped: failed, cancelled or returned"
+    )
+
+
+class BillOut(Out):
+    """Bill; money is a decimal string."""
+
+    id: str
+    customer_id: str
+    payee_id: str
+    amount_due: str
+    minimum_due: str
+    statement_balance: str
+    currency: str
+    due_on: date
+    statement_on: date
+    reference: str
+    status: Literal["open", "scheduled", "paid", "past_due", "cancelled"]
+    amount_paid: str = Field(description="What the bill's completed payments add up to")
+    payments: list[BillPaymentOut]
+    autopay_skipped: str | None = Field(
+        description="Why the payee's autopay rule did not pay the bill, if it did not"
+    )
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class AutopayOut(Out):
+    """A payee's autopay rule."""
+
+    payee_id: str
+    customer_id: str
+    funding_account_id: str
+    basis: Literal["statement_balance", "minimum_due", "fixed_amount"]
+    fixed_amount: str | None
+    days_before_due: int
+    cap: str | None
+    currency: str | None
     created_at: datetime
     updated_at: datetime
 

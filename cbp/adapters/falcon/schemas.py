@@ -97,6 +97,10 @@ def _whole(value: Any) -> Any:
 # NOTE: a whole number written as JSON Schema counts one: 732 or 732.0. The bounds
 # come before the validator, or the published schema says "ge" for "minimum".
 LeadDays = Annotated[int, Field(ge=0, le=30), BeforeValidator(_whole)]
+#: What a customer may ask to be told of: a payment's status changes, a bill's news.
+StatusAlertName = Literal[
+    "scheduled", "sent", "completed", "failed", "returned", "bill_presented", "bill_past_due"
+]
 Popularity = Annotated[int, Field(ge=0, le=1_000_000_000), BeforeValidator(_whole)]
 Occurrences = Annotated[int, Field(ge=1, le=1000), BeforeValidator(_whole)]
 
@@ -179,11 +183,14 @@ class CustomerPatch(Strict):
     ) = Field(default=None, description="Where the customer is told: at least one")
     notify_on: (
         Annotated[
-            list[Literal["scheduled", "sent", "completed", "failed", "returned"]],
-            Field(max_length=5),
+            list[StatusAlertName],
+            Field(max_length=7),
         ]
         | None
-    ) = Field(default=None, description="The payment status changes the customer is told of")
+    ) = Field(
+        default=None,
+        description="The payment status changes and bill news the customer is told of",
+    )
 
 
 class GlobalPayeeIn(Strict):
@@ -288,6 +295,10 @@ class PaymentIn(Strict):
             "(422 arrives_after_due_date, naming the latest send-on date that would not)"
         ),
     )
+    bill_id: Id | None = Field(
+        default=None,
+        description="The bill the payment pays: it is linked to it, and its due date applies",
+    )
 
 
 class PaymentPatch(Change):
@@ -330,6 +341,57 @@ class NextOccurrencePatch(Change):
 
     amount: Money | None = None
     send_on: Day | None = None
+
+
+BillReference = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=SOME_TEXT)]
+
+
+class BillIn(Strict):
+    """POST /bill: a bill a customer owes one of their payees."""
+
+    customer_id: Id
+    payee_id: Id
+    amount_due: Money = Field(description="What is owed now")
+    minimum_due: Money = Field(description="The least that keeps the account in good standing")
+    statement_balance: Money = Field(description="The balance on the statement")
+    currency: Currency = "USD"
+    due_on: Day = Field(description="Within 400 days of today, either side")
+    statement_on: Day = Field(description="The statement's date: not after due_on")
+    reference: BillReference = Field(
+        description="The biller's own reference for the bill: one bill per payee and reference"
+    )
+
+
+class BillPatch(Change):
+    """PATCH /bill/{id}: the biller's correction; terms left out stay as they are."""
+
+    amount_due: Money | None = None
+    minimum_due: Money | None = None
+    statement_balance: Money | None = None
+    due_on: Day | None = None
+
+
+class WithdrawIn(Strict):
+    """POST /bill/{id}/withdraw."""
+
+    reason: Reason = "withdrawn by the biller"
+
+
+class AutopayIn(Strict):
+    """POST /payee/{id}/autopay: how the payee's bills are paid without asking."""
+
+    funding_account_id: Id
+    basis: Literal["statement_balance", "minimum_due", "fixed_amount"]
+    fixed_amount: Money | None = Field(
+        default=None, description="Required with the fixed_amount basis, refused otherwise"
+    )
+    days_before_due: LeadDays = Field(
+        default=0, description="Business days before the due date it should arrive; 0 is on it"
+    )
+    cap: Money | None = Field(
+        default=None, description="A bill asking more is not paid; the customer is told"
+    )
+    currency: Currency = "USD"
 
 
 class CancelIn(Strict):

@@ -7,6 +7,7 @@ from typing import Self, cast
 
 from cbp.adapters.memory.access import InMemoryApiKeyRepository, InMemoryIdempotencyStore
 from cbp.adapters.memory.audit import InMemoryAuditLog
+from cbp.adapters.memory.bills import InMemoryAutopayRules, InMemoryBillViews
 from cbp.adapters.memory.customers import InMemoryCustomerRepository, InMemoryTenantRepository
 from cbp.adapters.memory.database import InMemoryDatabase, Transaction
 from cbp.adapters.memory.event_store import (
@@ -29,7 +30,11 @@ from cbp.adapters.memory.payees import (
 )
 from cbp.ports.storage.events import Recorded
 from cbp.ports.storage.unit_of_work import BeforeCommit, UnitOfWork
-from cbp.services.event_sourced import EventSourcedPayments, EventSourcedSchedules
+from cbp.services.event_sourced import (
+    EventSourcedBills,
+    EventSourcedPayments,
+    EventSourcedSchedules,
+)
 
 
 class InMemoryUnitOfWork:
@@ -51,6 +56,8 @@ class InMemoryUnitOfWork:
             self.events, InMemoryPaymentViews(self._tx), self._tx.changes
         )
         self.schedules = EventSourcedSchedules(self.events, InMemoryScheduleViews(self._tx))
+        self.bills = EventSourcedBills(self.events, InMemoryBillViews(self._tx), self._tx.changes)
+        self.autopay = InMemoryAutopayRules(self._tx)
         self.parties = InMemoryPartyLookup(
             self.tenants, self.customers, self.payees, self.funding_accounts, self.directory
         )

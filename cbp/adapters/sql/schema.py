@@ -164,6 +164,7 @@ payment_views = Table(
     Column("requested_send_on", Date),
     Column("deliver_by", Date, nullable=False),
     Column("due_on", Date),
+    Column("bill_id", Id),
     Column("memo", Text),
     Column("failure_code", Text),
     Column("processor_reference", Text),
@@ -183,6 +184,36 @@ schedule_views = Table(
     Column("state", Json, nullable=False),
     Index(None, "tenant_id", "customer_id", "id"),
     Index(None, "next_send_on"),
+)
+
+bill_views = Table(
+    "bill_views",
+    metadata,
+    *keyed_to("tenant_id", "customer_id"),
+    Column("payee_id", Id, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("reference", String(64), nullable=False),
+    Column("state", Json, nullable=False),
+    Index(None, "tenant_id", "customer_id", "id"),
+    Index(None, "tenant_id", "payee_id", "reference", unique=True),
+    Index(None, "status", "due_on"),
+)
+
+autopay_rules = Table(
+    "autopay_rules",
+    metadata,
+    Column("tenant_id", Id, primary_key=True),
+    Column("payee_id", Id, primary_key=True),
+    Column("customer_id", Id, nullable=False),
+    Column("funding_account_id", Id, nullable=False),
+    Column("basis", String(20), nullable=False),
+    Column("currency", String(3)),
+    Column("fixed_amount", String(40)),
+    Column("cap", String(40)),
+    Column("days_before_due", Integer, nullable=False),
+    Column("created_at", Moment, nullable=False),
+    Column("updated_at", Moment, nullable=False),
 )
 
 payment_exceptions = Table(

@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from cbp.adapters.sql.access import SqlApiKeyRepository, SqlIdempotencyStore
 from cbp.adapters.sql.audit import SqlAuditLog
+from cbp.adapters.sql.bills import SqlAutopayRules, SqlBillViews
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.customers import SqlCustomerRepository, SqlTenantRepository
 from cbp.adapters.sql.event_store import SqlEventStore, SqlPaymentViews, SqlScheduleViews
@@ -28,7 +29,11 @@ from cbp.adapters.sql.payees import (
 from cbp.domain.errors import ConcurrencyConflict
 from cbp.ports.storage.events import Changes, Recorded
 from cbp.ports.storage.unit_of_work import BeforeCommit, UnitOfWork
-from cbp.services.event_sourced import EventSourcedPayments, EventSourcedSchedules
+from cbp.services.event_sourced import (
+    EventSourcedBills,
+    EventSourcedPayments,
+    EventSourcedSchedules,
+)
 
 
 class SqlAlchemyUnitOfWork:
@@ -61,6 +66,8 @@ class SqlAlchemyUnitOfWork:
         self._views = SqlPaymentViews(conn)
         self.payments = EventSourcedPayments(self.events, self._views, self._changes)
         self.schedules = EventSourcedSchedules(self.events, SqlScheduleViews(conn))
+        self.bills = EventSourcedBills(self.events, SqlBillViews(conn), self._changes)
+        self.autopay = SqlAutopayRules(conn)
         self.exceptions = SqlExceptionRepository(conn)
         self.notifications = SqlNotificationRepository(conn)
         self.webhook_endpoints = SqlWebhookEndpointRepository(conn, self.cipher)

@@ -1,9 +1,9 @@
-"""The event store: payments and schedules kept as their streams of events."""
+"""The event store: payments, schedules and bills kept as their streams of events."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from cbp.domain.events import DomainEvent
 from cbp.domain.payment import Payment, PaymentSnapshot
@@ -23,11 +23,13 @@ class StoredEvent:
 class Recorded:
     """Events one aggregate recorded in a unit of work, to publish before it commits.
 
-    ``payment`` is the payment's state just after them, for a payment's events.
+    ``payment`` is the payment's state just after them, for a payment's
+    events; ``bill`` the bill's, for a bill's.
     """
 
     events: list[DomainEvent]
     payment: PaymentSnapshot | None = None
+    bill: dict[str, Any] | None = None
 
 
 class Changes:
@@ -49,6 +51,11 @@ class Changes:
     def saved(self, payment: Payment, events: list[DomainEvent]) -> None:
         """Note a payment's appended events, with its state after them."""
         recorded = Recorded(events=events, payment=payment.snapshot())
+        self._recorded[id(recorded)] = recorded
+
+    def saved_bill(self, state: dict[str, Any], events: list[DomainEvent]) -> None:
+        """Note a bill's appended events, with its state (``snapshot()``) after them."""
+        recorded = Recorded(events=events, bill=state)
         self._recorded[id(recorded)] = recorded
 
     def collect(self) -> list[Recorded]:

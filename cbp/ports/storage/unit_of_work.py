@@ -7,6 +7,7 @@ from typing import Protocol, Self
 
 from cbp.ports.messages import DeliveryStore, Inbox, Outbox
 from cbp.ports.storage.access import ApiKeyRepository, AuditLog, IdempotencyStore
+from cbp.ports.storage.bills import AutopayRules, BillRepository
 from cbp.ports.storage.customers import (
     CustomerRepository,
     DirectoryRepository,
@@ -38,6 +39,8 @@ class UnitOfWork(Protocol):
     funding_accounts: FundingAccountRepository
     payments: PaymentRepository
     schedules: ScheduleRepository
+    bills: BillRepository
+    autopay: AutopayRules
     events: EventStore
     exceptions: ExceptionRepository
     notifications: NotificationRepository

@@ -12,7 +12,7 @@ from cbp.services.commands.base import Audited, Command
 class CreateOneTimePayment(Command):
     """Pay a payee once, today or on a date."""
 
-    audit = Audited(fields=("amount", "currency", "send_on", "due_on"))
+    audit = Audited(fields=("amount", "currency", "send_on", "due_on", "bill_id"))
 
     tenant_id: str
     customer_id: str
@@ -24,6 +24,8 @@ class CreateOneTimePayment(Command):
     memo: str | None = None
     #: The bill's due date: a payment that would arrive after it is refused.
     due_on: date | None = None
+    #: The bill the payment pays: its due date applies unless ``due_on`` is given.
+    bill_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

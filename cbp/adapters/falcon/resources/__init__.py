@@ -5,11 +5,14 @@ handlers turn them into problems, and the idempotency middleware keeps the
 answer for a replay.
 """
 
+from cbp.adapters.falcon.resources.bills import Autopay, Bills
 from cbp.adapters.falcon.resources.notices import DeadLetters, Exceptions, WebhookEndpoints
 from cbp.adapters.falcon.resources.parties import Customers, Directory, FundingAccounts, Payees
 from cbp.adapters.falcon.resources.payments import Payments, ProcessorEvents, RecurringPayments
 
 __all__ = [
+    "Autopay",
+    "Bills",
     "Customers",
     "DeadLetters",
     "Directory",

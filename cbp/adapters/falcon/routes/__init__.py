@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cbp.adapters.falcon.routes.bills import BILLS
 from cbp.adapters.falcon.routes.notices import NOTICES
 from cbp.adapters.falcon.routes.operations import OPERATIONS
 from cbp.adapters.falcon.routes.parties import PARTIES
@@ -10,7 +11,7 @@ from cbp.adapters.falcon.routes.route import PAGE, Route
 
 __all__ = ["DOCS_ASSETS", "PAGE", "ROUTES", "TRACE_CONTEXT_TEST", "Route"]
 
-ROUTES: tuple[Route, ...] = (*PARTIES, *PAYMENTS, *NOTICES, *OPERATIONS)
+ROUTES: tuple[Route, ...] = (*PARTIES, *PAYMENTS, *BILLS, *NOTICES, *OPERATIONS)
 
 #: Static assets of the docs page (served from the installed package).
 DOCS_ASSETS = "/docs/assets/{name}"

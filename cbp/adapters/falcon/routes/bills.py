@@ -1,0 +1,105 @@
+"""The routes of bills and autopay rules."""
+
+from __future__ import annotations
+
+from cbp.adapters.falcon import responses as out
+from cbp.adapters.falcon import schemas as body
+from cbp.adapters.falcon.routes.route import PAGE, Route, post
+from cbp.domain.access import Scope
+
+BILLS: tuple[Route, ...] = (
+    post(
+        path="/bill",
+        resource="bills",
+        suffix=None,
+        scope=Scope.BILLS_WRITE,
+        summary="Present a bill a customer owes one of their payees",
+        tag="bills",
+        body=body.BillIn,
+        response=out.BillOut,
+        status=201,
+    ),
+    Route(
+        method="GET",
+        path="/bill",
+        resource="bills",
+        suffix=None,
+        scope=Scope.BILLS_READ,
+        summary="List bills, newest first",
+        tag="bills",
+        response=out.PageOut[out.BillOut],
+        query=("customer_id", "payee_id", "status", *PAGE),
+    ),
+    Route(
+        method="GET",
+        path="/bill/{bill_id}",
+        resource="bills",
+        suffix="one",
+        scope=Scope.BILLS_READ,
+        summary="Get a bill and the payments made for it",
+        tag="bills",
+        response=out.BillOut,
+    ),
+    Route(
+        method="PATCH",
+        path="/bill/{bill_id}",
+        resource="bills",
+        suffix="one",
+        scope=Scope.BILLS_WRITE,
+        summary="Correct a bill's amounts or due date, as its biller did",
+        tag="bills",
+        body=body.BillPatch,
+        response=out.BillOut,
+    ),
+    post(
+        path="/bill/{bill_id}/withdraw",
+        resource="bills",
+        suffix="withdraw",
+        scope=Scope.BILLS_WRITE,
+        summary="Withdraw a bill, as its biller did; its autopay payment is cancelled",
+        tag="bills",
+        body=body.WithdrawIn,
+        response=out.BillOut,
+    ),
+    Route(
+        method="GET",
+        path="/bill/{bill_id}/events",
+        resource="bills",
+        suffix="events",
+        scope=Scope.BILLS_READ,
+        summary="A bill's history: presented, corrected, paid, past due",
+        tag="bills",
+        response=out.PageOut[out.EventOut],
+    ),
+    post(
+        path="/payee/{payee_id}/autopay",
+        resource="autopay",
+        suffix=None,
+        scope=Scope.PAYMENTS_WRITE,
+        summary="Set how a payee's bills are paid without asking: amount, day, cap",
+        tag="bills",
+        body=body.AutopayIn,
+        response=out.AutopayOut,
+    ),
+    Route(
+        method="GET",
+        path="/payee/{payee_id}/autopay",
+        resource="autopay",
+        suffix=None,
+        scope=Scope.PAYMENTS_READ,
+        summary="Get a payee's autopay rule",
+        tag="bills",
+        response=out.AutopayOut,
+    ),
+    Route(
+        method="DELETE",
+        path="/payee/{payee_id}/autopay",
+        resource="autopay",
+        suffix=None,
+        scope=Scope.PAYMENTS_WRITE,
+        summary="Stop paying a payee's bills by rule; payments already made stay",
+        tag="bills",
+        response=None,
+        status=204,
+    ),
+)
