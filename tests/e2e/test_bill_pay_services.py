@@ -214,3 +214,94 @@ def test_a_biller_s_new_format_suspends_its_payee_until_the_customer_gives_a_num
         assert mended.status == 200, mended.body
         server.wait_for(f"/payee/{payee['id']}", "verification_status", "verified", timeout=60)
         assert released_from_hold(running, payment["id"])["status"] == "scheduled"
+
+
+def test_a_bill_is_paid_by_autopay_from_its_arrival_to_its_payment_s_completion(
+    tmp_path: Path,
+) -> None:
+    with deployment(tmp_path, "rabbitmq", services=(*SERVICES, "bills")) as running:
+        server = running.server
+        customer = created(
+            running, "/customer", {"external_id": "cy-b", "name": "Cy", "email": "cy@example.com"}
+        )
+        opted = server.call(
+            "PATCH", f"/customer/{customer['id']}", {"notify_on": ["bill_presented"]}
+        )
+        assert opted.status == 200, opted.body
+        biller = server.call("GET", "/payee/global-payee/name/pacific%20gas").body["items"][0]
+        payee = created(
+            running,
+            "/payee",
+            {
+                "customer_id": customer["id"],
+                "global_payee_id": biller["id"],
+                "account_number": "4417123456",
+            },
+        )
+        funding = created(
+            running,
+            "/funding-account",
+            {
+                "customer_id": customer["id"],
+                "routing_number": "011000015",
+                "account_number": "000123456789",
+                "account_type": "checking",
+                "holder_name": "Cy",
+            },
+        )
+        server.wait_for(f"/payee/{payee['id']}", "verification_status", "verified", timeout=60)
+        rule = server.call(
+            "POST",
+            f"/payee/{payee['id']}/autopay",
+            {"funding_account_id": funding["id"], "basis": "statement_balance", "cap": "500.00"},
+        )
+        assert rule.status == 200, rule.body
+        # NOTE: due the day a payment sent on the earliest send-on date arrives
+        quote = server.call("GET", f"/payment/quote?payee_id={payee['id']}").body
+        due_on = date.fromisoformat(quote["deliver_by"])
+        bill = created(
+            running,
+            "/bill",
+            {
+                "customer_id": customer["id"],
+                "payee_id": payee["id"],
+                "amount_due": "142.50",
+                "minimum_due": "35.00",
+                "statement_balance": "142.50",
+                "due_on": due_on.isoformat(),
+                "statement_on": (due_on - timedelta(days=20)).isoformat(),
+                "reference": "STMT-2026-11",
+            },
+            **{"Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert bill["status"] == "open"
+        scheduled = server.wait_for(f"/bill/{bill['id']}", "status", "scheduled", timeout=60)
+        [payment] = scheduled.body["payments"]
+        assert (payment["amount"], payment["by_autopay"]) == ("142.50", True)
+        made = server.call("GET", f"/payment/{payment['payment_id']}").body
+        assert (made["bill_id"], made["send_on"], made["deliver_by"]) == (
+            bill["id"],
+            quote["send_on"],
+            due_on.isoformat(),
+        )
+        if made["status"] == "scheduled":  # NOTE: after the cut-off: tomorrow's
+            job = server.call(
+                "POST", "/payment/process", {"due_on": made["send_on"], "send_now": True}
+            )
+            assert job.status == 202, job.body
+        server.wait_for(f"/payment/{payment['payment_id']}", "status", "completed", timeout=60)
+        paid = server.wait_for(f"/bill/{bill['id']}", "status", "paid", timeout=60).body
+        assert (paid["amount_paid"], paid["payments"][0]["state"]) == ("142.50", "settled")
+        wait_for_log(running, "worker-notifications", {"template": "bill_presented"})
+        told = [
+            r["payload"]
+            for r in running.log_records("worker-notifications")
+            if r.get("template") == "bill_presented"
+        ]
+        assert [(p["bill_id"], p["amount_due"]) for p in told] == [(bill["id"], "142.50")]
+        history = server.call("GET", f"/bill/{bill['id']}/events").body["items"]
+        assert [e["type"] for e in history] == [
+            "BillPresented",
+            "BillPaymentScheduled",
+            "BillPaymentSettled",
+        ]

@@ -12,6 +12,7 @@ from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
 from cbp.bootstrap import bootstrap
+from cbp.domain.bill import Bill, BillAmounts
 from cbp.domain.money import Money
 from cbp.domain.recurring import RecurringSchedule
 from cbp.domain.schedule_rules import Frequency
@@ -170,3 +171,59 @@ def test_replay_rebuilds_recurring_payments_views_too(engine: Engine) -> None:
         app.container.gateways.engine.reset_override()
         app.close()
     assert schedule_views() == live
+
+
+def test_replay_rebuilds_bills_views_too(engine: Engine) -> None:
+    with SqlAlchemyUnitOfWork(engine, CIPHER) as uow:
+        for n in range(6):
+            bill = Bill.present(
+                bill_id=f"bil_{n}",
+                tenant_id="ten_1",
+                customer_id=f"cus_{n % 2}",
+                payee_id="pye_1",
+                amounts=BillAmounts(
+                    amount_due=Money.of("90.00", "USD"),
+                    minimum_due=Money.of("20.00", "USD"),
+                    statement_balance=Money.of("90.00", "USD"),
+                ),
+                due_on=date(2027, 1, 15),
+                statement_on=date(2026, 12, 20),
+                reference=f"INV-{n}",
+                at=b.NOW,
+            )
+            if n % 3 >= 1:
+                bill.schedule_payment(
+                    payment_id=f"pmt_{n}",
+                    amount=Money.of("90.00", "USD"),
+                    by_autopay=True,
+                    at=b.NOW,
+                )
+            if n % 3 == 2:
+                bill.settle_payment(f"pmt_{n}", amount=Money.of("90.00", "USD"), at=b.NOW)
+            uow.bills.add(bill)
+        uow.commit()
+
+    def bill_views() -> list[tuple]:  # type: ignore[type-arg]
+        with engine.connect() as conn:
+            table = t.bill_views
+            return [tuple(row) for row in conn.execute(select(table).order_by(table.c.id))]
+
+    live = bill_views()
+    assert {row[4] for row in live} == {"open", "scheduled", "paid"}
+    with engine.begin() as conn:
+        conn.execute(t.bill_views.delete())
+    app = bootstrap(
+        Settings(
+            database_url=str(engine.url.render_as_string(False)),
+            api_key_secret="s",
+            encryption_keys=FieldCipher.generate_key(),
+        ),
+        clock=InMemoryClock(),
+    )
+    app.container.gateways.engine.override(engine)
+    try:
+        rebuild_payment_views(app.deps)
+    finally:
+        app.container.gateways.engine.reset_override()
+        app.close()
+    assert bill_views() == live
