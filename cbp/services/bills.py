@@ -13,6 +13,8 @@ cancellation or return is counted on its bill.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from cbp.domain import identifiers
@@ -22,6 +24,7 @@ from cbp.domain.bill_events import BillCorrected, BillPastDue, BillPresented, Bi
 from cbp.domain.customer import StatusAlert
 from cbp.domain.delivery_quote import check_arrives_by
 from cbp.domain.errors import (
+    AlreadyExists,
     DomainError,
     IllegalTransition,
     InvalidInput,
@@ -417,3 +420,52 @@ def _check_due_date(due_on: date, now: datetime) -> None:
     today = now.date()
     if not today - DUE_DATE_REACH <= due_on <= today + DUE_DATE_REACH:
         raise InvalidInput(f"due_on must be within {DUE_DATE_REACH.days} days of today")
+
+
+@dataclass
+class BillImport:
+    """What an import of a bill file did: bills presented, already there, and refused."""
+
+    presented: int = 0
+    already_presented: int = 0
+    #: Each refused row's number and why it was refused.
+    refused: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BillRow:
+    """One row of a bill file: the bill it presents, or why it cannot be read."""
+
+    number: int
+    command: c.PresentBill | None = None
+    error: str | None = None
+
+
+def import_bills(
+    handle: Callable[[c.Command], object],
+    rows: Iterable[BillRow],
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> BillImport:
+    """Present each bill of a file, each in its own transaction.
+
+    A row refused (unreadable, or failing the checks a bill over the API
+    would) is reported and the rest go on; a bill already presented (the
+    same payee and reference) is counted, not presented again, so a file
+    imported twice, or again after a crash, presents each bill once.
+    """
+    result = BillImport()
+    for done, row in enumerate(rows, start=1):
+        if row.command is None:
+            result.refused.append((row.number, row.error or "unreadable"))
+        else:
+            try:
+                handle(row.command)
+                result.presented += 1
+            except AlreadyExists:
+                result.already_presented += 1
+            except DomainError as refusal:
+                result.refused.append((row.number, str(refusal)))
+        if progress:
+            progress(done)
+    return result

@@ -55,6 +55,7 @@ from .processes import (
     cmd_worker,
 )
 from .setup import (
+    cmd_bills_import,
     cmd_directory_generate,
     cmd_directory_import,
     cmd_init,
@@ -142,6 +143,15 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("count", type=int)
     generate.add_argument("--seed", type=int, default=1)
     generate.add_argument("--output", help="write a .csv or .json file instead of the database")
+
+    bills = sub.add_parser("bills", help="bills presented for customers").add_subparsers(
+        dest="bills", required=True
+    )
+    bills_import = add(
+        "import", cmd_bills_import, "present the bills of a .csv or .json file", bills
+    )
+    bills_import.add_argument("file")
+    bills_import.add_argument("--tenant", required=True, help="the tenant whose customers owe them")
 
     broker = sub.add_parser("broker", help="the broker's queues").add_subparsers(
         dest="broker", required=True

@@ -105,6 +105,29 @@ def cmd_directory_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bills_import(args: argparse.Namespace) -> int:
+    """Present the bills of a CSV or JSON file for a tenant's customers."""
+    from cbp.adapters.bill_files.reader import read_bills
+    from cbp.services.bills import import_bills
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise SystemExit(f"no such file: {path}")
+    total = sum(1 for _ in read_bills(path, args.tenant))
+    with opened() as app:
+        bar = ProgressBar("import")
+        result = import_bills(
+            app.handle, read_bills(path, args.tenant), progress=lambda done: bar(done, total)
+        )
+    for number, reason in result.refused:
+        print(f"row {number}: {reason}", file=sys.stderr)
+    print(
+        f"presented {result.presented} bills; {result.already_presented} already presented, "
+        f"{len(result.refused)} refused"
+    )
+    return 1 if result.refused else 0
+
+
 def cmd_directory_generate(args: argparse.Namespace) -> int:
     """Generate a synthetic directory into the database or a file."""
     from cbp.adapters.directory_files.reader import write_directory

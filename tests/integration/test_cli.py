@@ -357,3 +357,23 @@ def test_init_sets_up_a_new_database_once(home: Path) -> None:
     assert again.returncode == 2 and "has tenants already" in again.stderr
     missing = cbp(home, "init", "Other Bank", "--directory", "nowhere.csv", check=False)
     assert (missing.returncode, missing.stderr) == (2, "cbp: no such file: nowhere.csv\n")
+
+
+def test_a_bill_file_s_refused_rows_are_named_and_the_rest_go_on(home: Path) -> None:
+    tenant = cbp(home, "tenant", "create", "Bill Bank").stdout.split()[-1]
+    (home / "bills.csv").write_text(
+        "customer_id,payee_id,amount_due,minimum_due,statement_balance,due_on,statement_on,"
+        "reference\n"
+        "cus_nobody,pye_nothing,10.00,5.00,10.00,2027-01-15,2026-12-20,A-1\n"
+        "cus_nobody,pye_nothing,10.00,5.00,10.00,15/01/2027,2026-12-20,A-2\n"
+        "cus_nobody,,10.00,5.00,10.00,2027-01-15,2026-12-20,A-3\n"
+    )
+    result = cbp(home, "bills", "import", "bills.csv", "--tenant", tenant, check=False)
+    assert result.returncode == 1
+    refused = [line for line in result.stderr.splitlines() if line.startswith("row ")]
+    assert refused == [
+        "row 1: customer cus_nobody was not found",
+        "row 2: due_on must be a date, YYYY-MM-DD",
+        "row 3: missing payee_id",
+    ]
+    assert "presented 0 bills; 0 already presented, 3 refused" in result.stdout

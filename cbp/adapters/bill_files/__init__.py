@@ -1,0 +1,1 @@
+"""Bills in bulk: the files a biller (or the bank for it) sends."""
