@@ -99,6 +99,24 @@ def test_a_bill_change_delivered_twice_pays_the_bill_once(world: World) -> None:
     assert len(payments_of(world, bill_id)) == 1
 
 
+def test_a_bill_autopay_paid_in_part_is_not_paid_again_when_its_arrival_is_redelivered(
+    world: World,
+) -> None:
+    autopay(world, basis="minimum_due")
+    bill_id = present(world)
+    world.app.run_until_idle()
+    assert payments_of(world, bill_id) == [("25.00", "completed", True, "settled")]
+    world.app.handle(
+        c.FollowBill(
+            tenant_id=world.tenant_id,
+            bill_id=bill_id,
+            event_type="BillPresented",
+            message_id="msg_redelivered",
+        )
+    )
+    assert len(payments_of(world, bill_id)) == 1
+
+
 def test_a_rule_pays_its_business_days_before_the_due_date(world: World) -> None:
     autopay(world, days_before_due=2)
     bill_id = present(world, due_on=DUE_LATER)
