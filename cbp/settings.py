@@ -180,6 +180,15 @@ class Settings(BaseSettings):
     """Business days a mailed check takes to reach a payee without an electronic path: a biller
     paid by check (never fewer than its own lead days) or a personal payee.
     """
+    checks: Literal["processor", "printed"] = "processor"
+    """How payees without an electronic path are paid: through `processor` like any payee (it
+    prints and mails the checks), or `printed` by cbp: numbered checks in print files for the
+    bank's check vendor, with Positive Pay files, in `CBP_CHECK_OUTBOUND_DIR`.
+    """
+    check_outbound_dir: str = "checks/outbound"
+    """Where each print run's print file and Positive Pay file are put (with `printed` checks)."""
+    check_first_number: int = Field(default=1001, ge=1, le=99_999_999)
+    """The first number of each tenant's check range (with `printed` checks)."""
     micro_deposit_expiry_seconds: float = Field(default=7 * 24 * 3600.0, gt=0)
     """How long a customer has to confirm a funding account's micro-deposits (7 days)."""
     directory_cache_ttl_seconds: float = Field(default=300.0, gt=0)

@@ -25,7 +25,7 @@ from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
 from cbp.adapters.sql.ach_ledger import SqlAchLedger
 from cbp.adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
 from cbp.container.lazy import OnFirstUse, lazy
-from cbp.container.outbound import nacha_processor, provider_notifier
+from cbp.container.outbound import nacha_processor, paid_by_method, provider_notifier
 from cbp.services.outbox import EventPublisher
 from cbp.settings import Settings
 
@@ -109,7 +109,7 @@ class Adapters(containers.DeclarativeContainer):
         ),
     )
 
-    processor = providers.Selector(
+    electronic_processor = providers.Selector(
         config.processor,
         http=providers.Singleton(
             lazy("cbp.adapters.http_clients.processor:HttpPaymentProcessor"),
@@ -123,6 +123,9 @@ class Adapters(containers.DeclarativeContainer):
             ledger_path=config.processor_ledger_path,
         ),
         nacha=providers.Singleton(nacha_processor, settings, clock, calendar, ach_ledger),
+    )
+    processor = providers.Singleton(
+        paid_by_method, settings, electronic_processor, clock, unit_of_work.provider
     )
     verifier = providers.Selector(
         config.verifier,

@@ -17,6 +17,7 @@ from cbp.ports.ach_ledger import AchLedger
 from cbp.ports.discovery import ServiceRegistry
 from cbp.ports.notifiers import Notifier
 from cbp.ports.resilience import BreakerState, BreakerStore
+from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
 from cbp.ports.system import BusinessCalendar, Clock
 from cbp.settings import Settings
 
@@ -208,3 +209,20 @@ def nacha_processor(
         ledger=ledger,
         outbound_dir=settings.nacha_outbound_dir,
     )
+
+
+def paid_by_method(
+    settings: Settings, electronic: Any, clock: Clock, unit_of_work: UnitOfWorkFactory
+) -> Any:
+    """The processor: ``electronic``, with checks printed by cbp beside it if settings say so."""
+    if settings.checks != "printed":
+        return electronic
+    from cbp.adapters.checks.processor import CheckProcessor, by_payment_method
+
+    checks = CheckProcessor(
+        clock,
+        unit_of_work,
+        first_number=settings.check_first_number,
+        outbound_dir=settings.check_outbound_dir,
+    )
+    return by_payment_method(electronic, checks)

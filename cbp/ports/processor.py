@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from cbp.domain.directory import Address
 from cbp.domain.money import Money
 from cbp.ports.storage.unit_of_work import UnitOfWork
 
@@ -51,6 +52,8 @@ class Submission:
     traceparent: str | None = None
     funding_account_type: str = "checking"
     funding_holder_name: str = field(default="", repr=False)
+    #: Where a check to the payee is mailed; None for a payee paid electronically.
+    mail_to: Address | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -36,6 +36,20 @@ def fail_with_exception(
     open_exception(uow, payment, ids=ids, at=at, kind=kind, reason_code=code)
 
 
+def return_with_exception(
+    uow: UnitOfWork,
+    payment: Payment,
+    code: str,
+    reason: str,
+    *,
+    ids: IdGenerator,
+    at: datetime,
+) -> None:
+    """Mark a completed payment returned (its money given back) and open its exception."""
+    payment.mark_returned(return_code=code, reason=reason, at=at)
+    open_exception(uow, payment, ids=ids, at=at, kind=ExceptionKind.RETURNED, reason_code=code)
+
+
 def open_exception(
     uow: UnitOfWork,
     payment: Payment,

@@ -56,6 +56,8 @@ class ReconcileInTurn:
 
 #: How often delivered messages past their retention are purged.
 PURGE_INTERVAL_SECONDS = 3600.0
+#: How often the checks issued since the last print run are printed (if checks are printed).
+CHECK_PRINT_INTERVAL_SECONDS = 3600.0
 
 
 def periodic_jobs(
@@ -65,7 +67,8 @@ def periodic_jobs(
 
     Each in turn: reconcile payments in flight; settle held payments;
     expire micro-deposits; make recurring occurrences; mark bills past due;
-    queue due payments; purge.
+    queue due payments; file ACH and mail and expire checks; purge; print checks
+    hourly.
 
     Purging forgets delivered messages past ``retention_days`` and
     Idempotency-Keys past their own retention.
@@ -82,9 +85,11 @@ def periodic_jobs(
         Every(interval_seconds, lambda: bus.handle(c.MarkBillsPastDue())),
         Every(interval_seconds, lambda: bus.handle(c.QueueDuePayments())),
         Every(interval_seconds, lambda: bus.handle(c.RunAchCutOff())),
+        Every(interval_seconds, lambda: bus.handle(c.SweepChecks())),
         Every(
             PURGE_INTERVAL_SECONDS,
             lambda: bus.handle(c.PurgeDeliveredMessages(older_than_days=retention_days)),
         ),
         Every(PURGE_INTERVAL_SECONDS, lambda: bus.handle(c.PurgeExpiredIdempotencyKeys())),
+        Every(CHECK_PRINT_INTERVAL_SECONDS, lambda: bus.handle(c.PrintChecks())),
     ]

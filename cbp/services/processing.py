@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from cbp.domain.directory import Address, GlobalPayee, PaymentMethod
 from cbp.domain.errors import DomainError, InvalidInput
 from cbp.domain.funding import FundingAccount
 from cbp.domain.payee import Payee
@@ -40,7 +41,7 @@ from cbp.services.commands import (
     ReconcilePayments,
     RecordPaymentReturn,
 )
-from cbp.services.exceptions import fail_with_exception, open_exception
+from cbp.services.exceptions import fail_with_exception, return_with_exception
 from cbp.services.outbox import already_consumed
 from cbp.services.payments import (
     check_payable,
@@ -145,8 +146,10 @@ def _due_for_processing(uow: UnitOfWork, command: ProcessPayment) -> _Due | Paym
         check_payable(parties)
     except DomainError as problem:
         return _Due(payment, None, problem)
-    payee, funding = parties.payee, parties.funding_account
-    return _Due(payment, _submission(payment, payee, funding, command.traceparent), None)
+    submission = _submission(
+        payment, parties.payee, parties.funding_account, parties.biller, command.traceparent
+    )
+    return _Due(payment, submission, None)
 
 
 def _record_submission(
@@ -216,9 +219,17 @@ def reconcile_payments(
             result = processor.outcome(stale.processor_reference or stale.id)
             if result.status is ProcessorStatus.UNKNOWN:
                 with unit_of_work() as uow:
-                    payee = uow.payees.get(stale.tenant_id, stale.payee_id)
-                    funding = uow.funding_accounts.get(stale.tenant_id, stale.funding_account_id)
-                result = _submit(processor, _submission(stale, payee, funding, command.traceparent))
+                    parties = uow.parties.for_payment(
+                        stale.tenant_id, stale.customer_id, stale.payee_id, stale.funding_account_id
+                    )
+                submission = _submission(
+                    stale,
+                    parties.payee,
+                    parties.funding_account,
+                    parties.biller,
+                    command.traceparent,
+                )
+                result = _submit(processor, submission)
             moved += _record_outcome(stale, result, unit_of_work, clock=clock, ids=ids)
         except DependencyDeferred:
             # NOTE: the next pass starts with this payment, the first not asked about
@@ -258,7 +269,7 @@ def record_payment_return(
     """Move a completed payment to returned and open an exception for it."""
     payment = uow.payments.get(command.tenant_id, command.payment_id)
     now = clock.now()
-    _return(uow, payment, command.return_code, command.reason, ids=ids, at=now)
+    return_with_exception(uow, payment, command.return_code, command.reason, ids=ids, at=now)
     uow.payments.save(payment)
 
 
@@ -301,13 +312,17 @@ def apply_processor_event(
         _apply_result(uow, payment, result, ids=ids, at=now)
     elif payment.status is PaymentStatus.COMPLETED and status is ProcessorStatus.RETURNED:
         code, reason = command.code or "R01", command.reason or "returned"
-        _return(uow, payment, code, reason, ids=ids, at=now)
+        return_with_exception(uow, payment, code, reason, ids=ids, at=now)
     uow.payments.save(payment)
     return True
 
 
 def _submission(
-    payment: Payment, payee: Payee, funding: FundingAccount, traceparent: str | None
+    payment: Payment,
+    payee: Payee,
+    funding: FundingAccount,
+    biller: GlobalPayee | None,
+    traceparent: str | None,
 ) -> Submission:
     return Submission(
         reference=payment.processor_reference or payment.id,
@@ -323,7 +338,19 @@ def _submission(
         traceparent=traceparent,
         funding_account_type=funding.account_type.value,
         funding_holder_name=funding.holder_name,
+        mail_to=_check_address(payee, biller),
     )
+
+
+def _check_address(payee: Payee, biller: GlobalPayee | None) -> Address | None:
+    """Where a check to the payee is mailed, if it is paid by check.
+
+    A personal payee has no electronic path; a directory biller is paid by
+    check when its method says so.
+    """
+    if biller is None:
+        return payee.address
+    return biller.address if biller.payment_method is PaymentMethod.CHECK else None
 
 
 def _submit(processor: PaymentProcessor, submission: Submission) -> ProcessorResult:
@@ -356,23 +383,9 @@ def _apply_result(
         payment.complete(at=at)
     if result.status is ProcessorStatus.RETURNED:
         code, reason = result.failure_code or "R01", result.reason or "returned"
-        _return(uow, payment, code, reason, ids=ids, at=at)
+        return_with_exception(uow, payment, code, reason, ids=ids, at=at)
     if result.status is ProcessorStatus.FAILED:
         code = result.failure_code or "processor_error"
         kind = ExceptionKind.from_failure_code(code)
         reason = result.reason or "declined"
         fail_with_exception(uow, payment, code, reason, kind, ids=ids, at=at)
-
-
-def _return(
-    uow: UnitOfWork,
-    payment: Payment,
-    code: str,
-    reason: str,
-    *,
-    ids: IdGenerator,
-    at: datetime,
-) -> None:
-    payment.mark_returned(return_code=code, reason=reason, at=at)
-    kind = ExceptionKind.RETURNED
-    open_exception(uow, payment, ids=ids, at=at, kind=kind, reason_code=code)

@@ -10,6 +10,7 @@ from cbp.domain.access import ApiKey
 from cbp.domain.audit import AuditEntry
 from cbp.domain.autopay import AutopayRule
 from cbp.domain.bill import Bill
+from cbp.domain.check import Check
 from cbp.domain.customer import Customer, Tenant
 from cbp.domain.delivery_quote import DeliveryQuote, quote_delivery
 from cbp.domain.directory import GlobalPayee
@@ -208,6 +209,15 @@ class Queries:
         if rule is None:
             raise NotFound("autopay rule of payee", payee_id)
         return rule
+
+    def get_check(self, tenant_id: str, payment_id: str) -> Check:
+        """The check that pays a payment; NotFound if it is paid otherwise."""
+        with self._reading() as uow:
+            payment = uow.payments.view(tenant_id, payment_id)
+            check = uow.checks.get(payment.processor_reference or payment.id)
+        if check is None or check.tenant_id != tenant_id:
+            raise NotFound("check of payment", payment_id)
+        return check
 
     def get_payment(self, tenant_id: str, payment_id: str) -> Payment:
         """One payment, from its read model."""

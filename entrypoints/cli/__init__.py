@@ -42,6 +42,9 @@ from .operations import (
     cmd_audit_checkpoint,
     cmd_audit_show,
     cmd_audit_verify,
+    cmd_checks_print,
+    cmd_checks_read_paid,
+    cmd_checks_void,
     cmd_dead_letters_list,
     cmd_dead_letters_retry,
 )
@@ -168,6 +171,21 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "import-ledger", cmd_ach_import_ledger, "move an earlier version's ledger file in", ach
     ).add_argument("file")
+
+    checks = sub.add_parser("checks", help="checks cbp prints (CBP_CHECKS=printed)")
+    checks_commands = checks.add_subparsers(dest="checks", required=True)
+    add("print", cmd_checks_print, "print the checks issued since the last run", checks_commands)
+    paid = add(
+        "read-paid",
+        cmd_checks_read_paid,
+        "mark cashed the checks a paid-items file lists",
+        checks_commands,
+    )
+    paid.add_argument("file")
+    paid.add_argument("--tenant", required=True, help="the tenant whose account paid them")
+    void = add("void", cmd_checks_void, "void a check not yet mailed", checks_commands)
+    void.add_argument("number", type=int)
+    void.add_argument("--tenant", required=True)
 
     tenant = sub.add_parser("tenant", help="tenants").add_subparsers(dest="tenant", required=True)
     tenant_create = add("create", cmd_tenant_create, "create a tenant", tenant)

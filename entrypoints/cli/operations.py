@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from cbp.domain.errors import InvalidInput
@@ -37,18 +38,62 @@ def cmd_ach_read_returns(args: argparse.Namespace) -> int:
     Each entry is printed with what became of it, by its trace number; the
     last line counts them.
     """
-    try:
-        content = Path(args.file).read_text(encoding="ascii")
-    except FileNotFoundError:
-        raise InvalidInput(f"no such file: {args.file}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        reason = "it is not ASCII" if isinstance(error, UnicodeDecodeError) else error.strerror
-        raise InvalidInput(f"cannot read {args.file}: {reason}") from None
+    content = read_file(args.file, "ascii")
     with opened() as app:
         applied = app.handle(c.ReadAchReturns(content=content, name=args.file, actor="cli"))
     for trace_number, outcome in applied.outcomes:
         print(f"{trace_number} {outcome}")
     print(applied.summary())
+    return 0
+
+
+def read_file(name: str, encoding: str) -> str:
+    """A bank's file's text; InvalidInput says why it cannot be read."""
+    try:
+        return Path(name).read_text(encoding=encoding)
+    except FileNotFoundError:
+        raise InvalidInput(f"no such file: {name}") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"cannot read {name}: it is not {encoding.upper()}") from None
+    except OSError as error:
+        raise InvalidInput(f"cannot read {name}: {error.strerror}") from None
+
+
+def cmd_checks_print(_: argparse.Namespace) -> int:
+    """Print the checks issued since the last run: a print and a Positive Pay file per tenant."""
+    with opened() as app:
+        run = app.handle(c.PrintChecks(actor="cli"))
+    if run is None:
+        raise InvalidInput("checks are not printed here: set CBP_CHECKS=printed")
+    for made in run.files:
+        print(f"{made.name}\t{made.kind}\t{made.checks} checks")
+    print(f"printed {run.printed} checks; voided {run.voided} whose payment was called back")
+    return 0
+
+
+def cmd_checks_read_paid(args: argparse.Namespace) -> int:
+    """Mark cashed the checks a bank's paid-items file lists; name the items it refused."""
+    from cbp.adapters.checks.files import read_paid_items
+
+    items = tuple(read_paid_items(read_file(args.file, "utf-8")))
+    with opened() as app:
+        read = app.handle(c.ReadPaidItems(tenant_id=args.tenant, items=items, actor="cli"))
+    for number in read.unknown:
+        print(f"check {number}: not issued by this tenant", file=sys.stderr)
+    for number, reason in read.refused:
+        print(f"check {number}: {reason}", file=sys.stderr)
+    print(
+        f"cashed {read.cashed} checks; {read.already_cashed} already cashed, "
+        f"{len(read.unknown) + len(read.refused)} not applied"
+    )
+    return 1 if read.unknown or read.refused else 0
+
+
+def cmd_checks_void(args: argparse.Namespace) -> int:
+    """Void a check not yet mailed (a spoiled print); its payment fails."""
+    with opened() as app:
+        app.handle(c.VoidCheck(tenant_id=args.tenant, check_number=args.number, actor="cli"))
+    print(f"voided check {args.number}")
     return 0
 
 

@@ -12,6 +12,7 @@ from cbp.adapters.falcon.responses import (
     AutopayOut,
     BillOut,
     BillPaymentOut,
+    CheckOut,
     CustomerOut,
     DeadLetterOut,
     DeliveryQuoteOut,
@@ -32,6 +33,7 @@ from cbp.adapters.falcon.responses import (
 from cbp.domain.audit import AuditEntry
 from cbp.domain.autopay import AutopayRule
 from cbp.domain.bill import Bill
+from cbp.domain.check import Check
 from cbp.domain.customer import Customer
 from cbp.domain.delivery_quote import DeliveryQuote
 from cbp.domain.directory import GlobalPayee
@@ -154,6 +156,23 @@ def payment(p: Payment) -> PaymentOut:
         version=p.version,
         created_at=p.created_at,
         updated_at=p.updated_at,
+    )
+
+
+def check(k: Check) -> CheckOut:
+    """Check."""
+    return CheckOut(
+        payment_id=k.reference,
+        check_number=k.number,
+        amount=str(k.amount.amount),
+        currency=k.amount.currency,
+        payee_name=k.payee_name,
+        status=k.status.value,
+        issued_at=k.issued_at,
+        printed_on=k.printed_on,
+        mailed_on=k.mailed_on,
+        cashed_on=k.cashed_on,
+        expires_on=k.expires_on,
     )
 
 

@@ -140,6 +140,26 @@ class PaymentOut(Out):
     updated_at: datetime
 
 
+class CheckOut(Out):
+    """A check that pays a payment; money is a decimal string."""
+
+    payment_id: str
+    check_number: int
+    amount: str
+    currency: str
+    payee_name: str
+    status: Literal["issued", "printed", "mailed", "cashed", "stopped", "voided", "expired"] = (
+        Field(description="stopped, voided and expired checks are refused by the bank")
+    )
+    issued_at: datetime
+    printed_on: date | None
+    mailed_on: date | None
+    cashed_on: date | None
+    expires_on: date | None = Field(
+        description="A mailed check left uncashed until then expires, and is refunded"
+    )
+
+
 class BillPaymentOut(Out):
     """A payment made for a bill, and whether it has paid."""
 

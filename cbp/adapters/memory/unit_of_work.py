@@ -8,6 +8,7 @@ from typing import Self, cast
 from cbp.adapters.memory.access import InMemoryApiKeyRepository, InMemoryIdempotencyStore
 from cbp.adapters.memory.audit import InMemoryAuditLog
 from cbp.adapters.memory.bills import InMemoryAutopayRules, InMemoryBillViews
+from cbp.adapters.memory.checks import InMemoryCheckRegister
 from cbp.adapters.memory.customers import InMemoryCustomerRepository, InMemoryTenantRepository
 from cbp.adapters.memory.database import InMemoryDatabase, Transaction
 from cbp.adapters.memory.event_store import (
@@ -58,6 +59,7 @@ class InMemoryUnitOfWork:
         self.schedules = EventSourcedSchedules(self.events, InMemoryScheduleViews(self._tx))
         self.bills = EventSourcedBills(self.events, InMemoryBillViews(self._tx), self._tx.changes)
         self.autopay = InMemoryAutopayRules(self._tx)
+        self.checks = InMemoryCheckRegister(self._tx)
         self.parties = InMemoryPartyLookup(
             self.tenants, self.customers, self.payees, self.funding_accounts, self.directory
         )

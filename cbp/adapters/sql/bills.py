@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +11,7 @@ from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from cbp.adapters.sql import schema as t
-from cbp.adapters.sql.rows import utc
+from cbp.adapters.sql.rows import must_utc
 from cbp.adapters.sql.statements import batched, dialect_insert, keyset_page, sortable
 from cbp.domain.autopay import AutopayBasis, AutopayRule
 from cbp.domain.bill import BillStatus
@@ -119,8 +119,8 @@ class SqlAutopayRules:
             fixed_amount=money(row.fixed_amount),
             days_before_due=row.days_before_due,
             cap=money(row.cap),
-            created_at=_moment(row.created_at),
-            updated_at=_moment(row.updated_at),
+            created_at=must_utc(row.created_at),
+            updated_at=must_utc(row.updated_at),
         )
 
     def put(self, rule: AutopayRule) -> None:
@@ -150,12 +150,6 @@ class SqlAutopayRules:
             delete(t.autopay_rules).where(r.tenant_id == tenant_id, r.payee_id == payee_id)
         )
         return bool(result.rowcount)
-
-
-def _moment(value: datetime) -> datetime:
-    moment = utc(value)
-    assert moment is not None  # NOTE: the columns are NOT NULL
-    return moment
 
 
 def _amount(money: Money | None) -> str | None:

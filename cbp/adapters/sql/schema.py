@@ -216,6 +216,48 @@ autopay_rules = Table(
     Column("updated_at", Moment, nullable=False),
 )
 
+checks = Table(
+    "checks",
+    metadata,
+    Column("reference", Id, primary_key=True),
+    Column("tenant_id", Id, nullable=False),
+    Column("check_number", BigInteger, nullable=False),
+    Column("amount", String(40), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("payee_name", Text, nullable=False),
+    Column("mail_to", Json, nullable=False),
+    Column("memo", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("issued_at", Moment, nullable=False),
+    Column("print_file", Text),
+    Column("printed_on", Date),
+    Column("mailed_on", Date),
+    Column("cashed_on", Date),
+    Column("closed_at", Moment),
+    Column("void_reported", Boolean, nullable=False, server_default=false()),
+    UniqueConstraint("tenant_id", "check_number"),
+    Index(None, "status", "tenant_id", "check_number"),
+)
+
+check_numbers = Table(
+    "check_numbers",
+    metadata,
+    Column("tenant_id", Id, primary_key=True),
+    Column("last_number", BigInteger, nullable=False),
+)
+
+check_files = Table(
+    "check_files",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("tenant_id", Id, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("created_at", Moment, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("checks", Integer, nullable=False),
+    Column("written", Boolean, nullable=False, server_default=false()),
+)
+
 payment_exceptions = Table(
     "payment_exceptions",
     metadata,

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from cbp.adapters.sql.access import SqlApiKeyRepository, SqlIdempotencyStore
 from cbp.adapters.sql.audit import SqlAuditLog
 from cbp.adapters.sql.bills import SqlAutopayRules, SqlBillViews
+from cbp.adapters.sql.checks import SqlCheckRegister
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.customers import SqlCustomerRepository, SqlTenantRepository
 from cbp.adapters.sql.event_store import SqlEventStore, SqlPaymentViews, SqlScheduleViews
@@ -68,6 +69,7 @@ class SqlAlchemyUnitOfWork:
         self.schedules = EventSourcedSchedules(self.events, SqlScheduleViews(conn))
         self.bills = EventSourcedBills(self.events, SqlBillViews(conn), self._changes)
         self.autopay = SqlAutopayRules(conn)
+        self.checks = SqlCheckRegister(conn)
         self.exceptions = SqlExceptionRepository(conn)
         self.notifications = SqlNotificationRepository(conn)
         self.webhook_endpoints = SqlWebhookEndpointRepository(conn, self.cipher)

@@ -8,6 +8,7 @@ from typing import Protocol, Self
 from cbp.ports.messages import DeliveryStore, Inbox, Outbox
 from cbp.ports.storage.access import ApiKeyRepository, AuditLog, IdempotencyStore
 from cbp.ports.storage.bills import AutopayRules, BillRepository
+from cbp.ports.storage.checks import CheckRegister
 from cbp.ports.storage.customers import (
     CustomerRepository,
     DirectoryRepository,
@@ -41,6 +42,7 @@ class UnitOfWork(Protocol):
     schedules: ScheduleRepository
     bills: BillRepository
     autopay: AutopayRules
+    checks: CheckRegister
     events: EventStore
     exceptions: ExceptionRepository
     notifications: NotificationRepository

@@ -26,6 +26,13 @@ from cbp.services.commands.bills import (
     SetAutopay,
     WithdrawBill,
 )
+from cbp.services.commands.checks import (
+    PrintChecks,
+    ReadPaidItems,
+    StopCheck,
+    SweepChecks,
+    VoidCheck,
+)
 from cbp.services.commands.notices import (
     ChangeWebhookEndpoint,
     DeliverNotification,
@@ -115,11 +122,13 @@ __all__ = [
     "NotifyBillStatus",
     "NotifyPaymentStatus",
     "PresentBill",
+    "PrintChecks",
     "ProcessPayment",
     "PurgeDeliveredMessages",
     "PurgeExpiredIdempotencyKeys",
     "QueueDuePayments",
     "ReadAchReturns",
+    "ReadPaidItems",
     "ReconcilePayments",
     "RecordPayeeActivity",
     "RecordPaymentActivity",
@@ -144,9 +153,12 @@ __all__ = [
     "SettleHeldPayments",
     "SkipNextOccurrence",
     "StartProcessingJob",
+    "StopCheck",
+    "SweepChecks",
     "UpdateGlobalPayee",
     "UpdatePayee",
     "VerifyFundingAccount",
     "VerifyPayeeAccount",
+    "VoidCheck",
     "WithdrawBill",
 ]

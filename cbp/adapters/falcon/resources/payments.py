@@ -90,6 +90,17 @@ class Payments(Api):
         )
         self.send(resp, 200, present.payment(self.read(req).get_payment(tenant, payment_id)))
 
+    def on_get_check(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
+        check = self.read(req).get_check(principal(req).tenant, payment_id)
+        self.send(resp, 200, present.check(check))
+
+    def on_post_stop_check(
+        self, req: falcon.Request, resp: falcon.Response, payment_id: str
+    ) -> None:
+        tenant = principal(req).tenant
+        self.handle(req, c.StopCheck(tenant_id=tenant, payment_id=payment_id, **self.actor(req)))
+        self.send(resp, 200, present.check(self.read(req).get_check(tenant, payment_id)))
+
     def on_post_process(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = self.body(req, s.ProcessIn)
         tenant = principal(req).tenant

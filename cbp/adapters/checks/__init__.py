@@ -1,0 +1,1 @@
+"""Checks: issued from a register, printed by the bank's vendor, guarded by Positive Pay."""

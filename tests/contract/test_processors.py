@@ -1,0 +1,89 @@
+"""The processor contract on each processor: the simulator, nacha files, and printed checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cbp.adapters.calendar.federal_reserve import FederalReserveCalendar
+from cbp.adapters.checks.processor import CheckProcessor
+from cbp.adapters.memory.ach_ledger import InMemoryAchLedger
+from cbp.adapters.memory.clock import InMemoryClock
+from cbp.adapters.memory.database import InMemoryDatabase
+from cbp.adapters.memory.unit_of_work import InMemoryUnitOfWork
+from cbp.adapters.nacha.processor import NachaPaymentProcessor, NachaSettings
+from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
+from cbp.adapters.sql.crypto import FieldCipher
+from cbp.adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
+from cbp.ports.processor import PaymentProcessor
+from tests.contract.processor_contract import ProcessorContract, submission
+from tests.databases import postgres_engine, postgres_url, sqlite_engine, sqlite_template
+
+__all__ = ["postgres_engine", "postgres_url", "sqlite_engine", "sqlite_template"]
+
+
+class TestSimulatedProcessor(ProcessorContract):
+    @pytest.fixture
+    def processor(self) -> PaymentProcessor:
+        return SimulatedPaymentProcessor(InMemoryClock())
+
+
+class TestNachaProcessor(ProcessorContract):
+    @pytest.fixture
+    def processor(self, tmp_path: Path) -> PaymentProcessor:
+        settings = NachaSettings(
+            odfi_routing="011000015",
+            destination_routing="011000015",
+            destination_name="FED RESERVE BANK",
+            origin_id="1234567890",
+            origin_name="CBP BANK",
+            company_name="CBP BILL PAY",
+            company_id="1234567890",
+        )
+        return NachaPaymentProcessor(
+            InMemoryClock(),
+            FederalReserveCalendar().is_business_day,
+            settings,
+            ledger=InMemoryAchLedger(),
+            outbound_dir=str(tmp_path / "ach"),
+        )
+
+
+class TestCheckProcessorInMemory(ProcessorContract):
+    @pytest.fixture
+    def processor(self, tmp_path: Path) -> PaymentProcessor:
+        db = InMemoryDatabase()
+        return CheckProcessor(
+            InMemoryClock(),
+            lambda: InMemoryUnitOfWork(db),
+            first_number=1001,
+            outbound_dir=str(tmp_path / "checks"),
+        )
+
+
+@pytest.fixture(
+    params=["sqlite_engine", pytest.param("postgres_engine", marks=pytest.mark.services)]
+)
+def engine(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    return request.getfixturevalue(request.param)
+
+
+class TestCheckProcessorOnSql(ProcessorContract):
+    @pytest.fixture
+    def processor(self, tmp_path: Path, engine) -> PaymentProcessor:  # type: ignore[no-untyped-def]
+        cipher = FieldCipher([FieldCipher.generate_key()])
+        return CheckProcessor(
+            InMemoryClock(),
+            lambda: SqlAlchemyUnitOfWork(engine, cipher),
+            first_number=1001,
+            outbound_dir=str(tmp_path / "checks"),
+        )
+
+    def test_a_repeated_reference_keeps_its_check_number(self, processor: CheckProcessor) -> None:
+        processor.submit(submission("pmt_numbered"))
+        processor.submit(submission("pmt_numbered"))
+        processor.submit(submission("pmt_numbered_2"))
+        with processor.unit_of_work() as uow:
+            checks = [uow.checks.get(r) for r in ("pmt_numbered", "pmt_numbered_2")]
+        assert [check.number for check in checks if check] == [1001, 1002]
