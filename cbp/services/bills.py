@@ -402,6 +402,8 @@ def mark_bills_past_due(
     now = clock.now()
     marked = 0
     with unit_of_work() as uow:
+        # NOTE: a day past UTC's: a tenant east of it may be a day ahead; each bill is
+        # then judged by its own tenant's date
         candidates = uow.bills.unpaid_due_before(
             now.date() + timedelta(days=1), limit=command.limit
         )

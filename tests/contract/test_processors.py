@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from cbp.adapters.nacha.processor import NachaPaymentProcessor, NachaSettings
 from cbp.adapters.simulator.processor import SimulatedPaymentProcessor
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
+from cbp.domain.check import CheckStatus
+from cbp.domain.errors import ConcurrencyConflict
 from cbp.ports.processor import PaymentProcessor
 from tests.contract.processor_contract import ProcessorContract, submission
 from tests.databases import postgres_engine, postgres_url, sqlite_engine, sqlite_template
@@ -87,3 +90,25 @@ class TestCheckProcessorOnSql(ProcessorContract):
         with processor.unit_of_work() as uow:
             checks = [uow.checks.get(r) for r in ("pmt_numbered", "pmt_numbered_2")]
         assert [check.number for check in checks if check] == [1001, 1002]
+
+    def test_a_check_printed_by_one_run_is_not_printed_by_another(
+        self, processor: CheckProcessor
+    ) -> None:
+        processor.submit(submission("pmt_printed_once"))
+        for run in ("first", "second"):
+            with processor.unit_of_work() as uow:
+                check = uow.checks.get("pmt_printed_once")
+                assert check is not None
+                check.status = (
+                    CheckStatus.ISSUED
+                )  # NOTE: as a run that read it before the first wrote
+                check.printed(f"checks-{run}.csv", on=date(2026, 3, 2))
+                if run == "second":
+                    with pytest.raises(ConcurrencyConflict):
+                        uow.checks.mark_printed([check])
+                    continue
+                uow.checks.mark_printed([check])
+                uow.commit()
+        with processor.unit_of_work() as uow:
+            stored = uow.checks.get("pmt_printed_once")
+        assert stored is not None and stored.print_file == "checks-first.csv"

@@ -149,7 +149,7 @@ class CheckProcessor:
                 name = f"checks-{suffix}"
                 for check in to_print:
                     check.printed(name, on=stamp.date())
-                    uow.checks.save(check)
+                uow.checks.mark_printed(to_print)
                 for check in refused:
                     check.void_reported = True
                     uow.checks.save(check)

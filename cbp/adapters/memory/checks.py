@@ -6,6 +6,7 @@ from datetime import date
 
 from cbp.adapters.memory.database import ABSENT, Transaction
 from cbp.domain.check import Check, CheckStatus
+from cbp.domain.errors import ConcurrencyConflict
 from cbp.ports.storage.checks import CheckFile
 
 
@@ -36,6 +37,13 @@ class InMemoryCheckRegister:
 
     def save(self, check: Check) -> None:
         self.tx.put("checks", check.reference, check)
+
+    def mark_printed(self, checks: list[Check]) -> None:
+        for check in checks:
+            stored = self.get(check.reference)
+            if stored is None or stored.status is not CheckStatus.ISSUED:
+                raise ConcurrencyConflict(f"check {check.number} is no longer waiting to print")
+            self.save(check)
 
     def to_print(self, *, limit: int) -> list[Check]:
         issued = [c for c in self._checks() if c.status is CheckStatus.ISSUED]

@@ -13,6 +13,7 @@ from cbp.adapters.sql.rows import must_utc, utc
 from cbp.adapters.sql.statements import dialect_insert, insert_row
 from cbp.domain.check import Check, CheckStatus
 from cbp.domain.directory import Address
+from cbp.domain.errors import ConcurrencyConflict
 from cbp.domain.money import Money
 from cbp.ports.storage.checks import CheckFile
 
@@ -62,6 +63,18 @@ class SqlCheckRegister:
         values = _values(check)
         del values["reference"]
         self.conn.execute(update(t.checks).where(_c.reference == check.reference).values(values))
+
+    def mark_printed(self, checks: list[Check]) -> None:
+        for check in checks:
+            values = _values(check)
+            del values["reference"]
+            issued = self.conn.execute(
+                update(t.checks)
+                .where(_c.reference == check.reference, _c.status == CheckStatus.ISSUED.value)
+                .values(values)
+            )
+            if issued.rowcount != 1:
+                raise ConcurrencyConflict(f"check {check.number} is no longer waiting to print")
 
     def to_print(self, *, limit: int) -> list[Check]:
         if self.conn.dialect.name == "postgresql":

@@ -44,6 +44,14 @@ class CheckRegister(Protocol):
         """Record a check's new status."""
         ...
 
+    def mark_printed(self, checks: list[Check]) -> None:
+        """Record these issued checks as printed; ConcurrencyConflict if one no longer is issued.
+
+        Two print runs at once (two relays, the CLI beside the periodic job)
+        cannot both print a check: the second conflicts and prints nothing.
+        """
+        ...
+
     def to_print(self, *, limit: int) -> list[Check]:
         """Issued checks not yet printed, every tenant's, by tenant and number.
 
