@@ -8,12 +8,15 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 from aiosmtpd.controller import Controller
 from pydantic import ValidationError
@@ -36,6 +39,7 @@ from cbp.adapters.resilience.bulkhead import Bulkhead
 from cbp.adapters.resilience.outbound import ResilientDependency, RetrySettings
 from cbp.adapters.smtp.notifier import SmtpEmailNotifier, SmtpSettings
 from cbp.domain.customer import Channel
+from cbp.domain.directory import Address
 from cbp.domain.errors import InvalidInput
 from cbp.domain.money import Money
 from cbp.domain.notification import Notification
@@ -451,3 +455,49 @@ def submission() -> Submission:
         funding_account_number="000123456789",
         deliver_by="2026-03-04",
     )
+
+
+class Recording(BaseHTTPRequestHandler):
+    """A processor that accepts every submission and keeps the bodies it was sent."""
+
+    bodies: list[dict[str, Any]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        Recording.bodies.append(json.loads(body))
+        answer = json.dumps({"reference": "pmt_1", "status": "accepted"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_check_s_mailing_address_goes_to_the_processor_as_its_protocol_says() -> None:
+    schema = json.loads(Path("docs/processor-api.json").read_text())["components"]["schemas"]
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recording)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    mail_to = Address(line1="2 Elm St", city="Springfield", state="IL", postal_code="62704")
+    try:
+        with build_client(HttpClientSettings(connect_timeout=0.5, read_timeout=2)) as client:
+            processor = HttpPaymentProcessor(client, policy("processor", [base]))
+            processor.submit(submission())
+            processor.submit(replace(submission(), reference="pmt_2", mail_to=mail_to))
+    finally:
+        httpd.shutdown()
+    electronic, by_check = Recording.bodies[-2:]
+    for body in (electronic, by_check):
+        jsonschema.validate(body, schema["Submission"])
+    assert "mail_to" not in electronic["payee"]
+    assert by_check["payee"]["mail_to"] == {
+        "line1": "2 Elm St",
+        "line2": None,
+        "city": "Springfield",
+        "state": "IL",
+        "postal_code": "62704",
+        "country": "US",
+    }

@@ -7,10 +7,12 @@ policy may repeat them safely; reads are always safe to repeat.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 
 from cbp.adapters.http_clients.client import send, trace_headers
+from cbp.domain.directory import Address
 from cbp.ports.errors import DependencyUnavailable, PaymentRefused
 from cbp.ports.processor import Credit, ProcessorResult, ProcessorStatus, Submission
 from cbp.ports.resilience import OutboundCall
@@ -40,6 +42,7 @@ class HttpPaymentProcessor:
                 "id": submission.payee_id,
                 "name": submission.payee_name,
                 "account_number": submission.payee_account_number,
+                **_mail_to(submission.mail_to),
             },
             "funding_account": {
                 "id": submission.funding_account_id,
@@ -120,3 +123,11 @@ def _refusal(response: httpx.Response) -> str:
     if isinstance(code, str) and _CODE.match(code):
         return f"HTTP {response.status_code}: {code}"
     return f"HTTP {response.status_code}"
+
+
+def _mail_to(address: Address | None) -> dict[str, Any]:
+    """The payee's mailing address, for a payee paid by check (nothing for the others)."""
+    if address is None:
+        return {}
+    fields = ("line1", "line2", "city", "state", "postal_code", "country")
+    return {"mail_to": {name: getattr(address, name) for name in fields}}
