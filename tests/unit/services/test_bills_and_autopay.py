@@ -7,6 +7,7 @@ cut-off; its payee's biller takes two business days to credit a payment.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -139,6 +140,22 @@ def test_a_bill_over_the_cap_is_not_paid_and_its_customer_is_told(
     assert [(p["bill_id"], p["code"]) for p in told(notifier, "autopay_skipped")] == [
         (bill_id, "over_cap")
     ]
+
+
+def test_an_autopay_payment_passes_the_customer_s_limits_like_any_other(
+    world: World, notifier: InMemoryNotifier
+) -> None:
+    world.app.handle(
+        c.SetCustomerLimits(
+            tenant_id=world.tenant_id, daily_limit=None, payment_limit=Decimal("50.00")
+        )
+    )
+    autopay(world)
+    bill_id = present(world)
+    assert payments_of(world, bill_id) == []
+    [notice] = told(notifier, "autopay_skipped")
+    assert notice["bill_id"] == bill_id and notice["code"] != "over_cap"
+    assert bill(world, bill_id).autopay_skipped is not None
 
 
 def test_a_bill_presented_too_late_to_arrive_is_not_paid_and_says_so(
