@@ -206,6 +206,33 @@ def api_examples() -> str:
         s.call("POST", f"/payment/recurring/{schedule['id']}/skip-next")
 
         s.title(
+            "Bills and autopay",
+            "A biller presents a bill (`bills:write`); the payee's autopay rule pays it at "
+            "once, to arrive by the due date, and the bill is paid once its payment completes.",
+        )
+        s.call(
+            "POST",
+            f"/payee/{payee}/autopay",
+            {"funding_account_id": funding, "basis": "statement_balance", "cap": "500.00"},
+        )
+        bill = s.call(
+            "POST",
+            "/bill",
+            {
+                "customer_id": customer,
+                "payee_id": payee,
+                "amount_due": "142.50",
+                "minimum_due": "35.00",
+                "statement_balance": "142.50",
+                "due_on": "2026-03-20",
+                "statement_on": "2026-03-01",
+                "reference": "STMT-2026-03",
+            },
+        )
+        s.call("GET", f"/bill/{bill['id']}")
+        s.call("GET", f"/bill?customer_id={customer}&status=scheduled")
+
+        s.title(
             "Exceptions and notifications",
             "A payment for today is sent at once; this one fails (the simulator refuses "
             "amounts ending in .13), which opens an exception that tells the customer.",
