@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from cbp.domain import identifiers
 from cbp.domain.banking import check_account_against_masks, normalize_account_number
-from cbp.domain.directory import PayeeStatus
+from cbp.domain.directory import GlobalPayee, PayeeStatus
 from cbp.domain.errors import InvalidInput, PayeeNotPayable
 from cbp.domain.payee import Payee
 from cbp.domain.verification import VerificationStatus
@@ -19,6 +21,8 @@ from cbp.services.outbox import already_consumed
 
 #: The notice a customer gets when a biller's change suspends their payee.
 PAYEE_NEEDS_UPDATE = "payee_needs_update"
+#: How many of a biller's payees follow it in one transaction.
+FOLLOW_BILLER_PAGE = 500
 
 
 def add_payee(
@@ -95,7 +99,7 @@ def update_payee(command: UpdatePayee, *, uow: UnitOfWork, clock: Clock) -> None
 def follow_biller(
     command: FollowBiller,
     *,
-    uow: UnitOfWork,
+    unit_of_work: UnitOfWorkFactory,
     clock: Clock,
     ids: IdGenerator,
     check_mailing_days: int,
@@ -107,29 +111,57 @@ def follow_biller(
     not yet sent are held, and its customer is told to give a new number.
     One suspended before whose number fits again is verified again, and
     its held payments are released once it is.
+
+    The payees are taken a page per transaction, so a biller with very many
+    holds no transaction long; a payee already in step changes nothing, so
+    a delivery run again after a crash half-way does each once.
     """
     now = clock.now()
-    if already_consumed(uow, "follow_biller", command.message_id, at=now):
-        return 0
-    biller = uow.directory.get(command.global_payee_id)
     suspended = 0
-    for payee in uow.payees.linked_to(biller.id):
-        newly_suspended = payee.follow_biller(
-            biller.name, biller.days_to_deliver(check_mailing_days), biller.account_masks, at=now
-        )
-        uow.payees.save(payee)
-        if newly_suspended:
-            hold_payments_to(payee, uow=uow, at=now)
-            notify_account_holder(
-                uow,
-                payee,
-                template=PAYEE_NEEDS_UPDATE,
-                payload={"payee_id": payee.id, "biller": biller.name},
-                ids=ids,
-                at=now,
-            )
-            suspended += 1
-    return suspended
+    after: str | None = None
+    while True:
+        with unit_of_work() as uow:
+            if command.message_id and uow.inbox.seen("follow_biller", command.message_id):
+                return suspended
+            biller = uow.directory.get(command.global_payee_id)
+            page = uow.payees.linked_to(biller.id, after=after, limit=FOLLOW_BILLER_PAGE)
+            for payee in page:
+                suspended += _follow(uow, payee, biller, check_mailing_days, ids=ids, at=now)
+            done = len(page) < FOLLOW_BILLER_PAGE
+            if done:
+                already_consumed(uow, "follow_biller", command.message_id, at=now)
+            uow.commit()
+        if done:
+            return suspended
+        after = page[-1].id
+
+
+def _follow(
+    uow: UnitOfWork,
+    payee: Payee,
+    biller: GlobalPayee,
+    check_mailing_days: int,
+    *,
+    ids: IdGenerator,
+    at: datetime,
+) -> int:
+    """Bring one payee in step with its biller; 1 if that suspended it."""
+    newly_suspended = payee.follow_biller(
+        biller.name, biller.days_to_deliver(check_mailing_days), biller.account_masks, at=at
+    )
+    uow.payees.save(payee)
+    if not newly_suspended:
+        return 0
+    hold_payments_to(payee, uow=uow, at=at)
+    notify_account_holder(
+        uow,
+        payee,
+        template=PAYEE_NEEDS_UPDATE,
+        payload={"payee_id": payee.id, "biller": biller.name},
+        ids=ids,
+        at=at,
+    )
+    return 1
 
 
 def verify_payee_account(

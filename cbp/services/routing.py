@@ -364,7 +364,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("held-payments", (ct.AccountVerified,), _settle_held_payments, local=True),
     Subscription("micro-deposits", (ct.MicroDepositsRequested,), _send_micro_deposits),
     Subscription("directory-cache", (ct.PayeeStatusChanged,), _invalidate_directory, local=True),
-    Subscription("biller-payees", (ct.BillerChanged,), _follow_biller, local=True),
+    Subscription("biller-payees", (ct.BillerChanged,), _follow_biller),
     Subscription(
         "payee-audit-log",
         (

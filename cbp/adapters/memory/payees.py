@@ -79,9 +79,15 @@ class InMemoryPayeeRepository:
         ]
         return keyset_page(rows, lambda p: (p.id,), cursor, limit, newest_first=False)
 
-    def linked_to(self, global_payee_id: str) -> list[Payee]:
-        linked = (p for p in self.tx.scan("payees") if p.global_payee_id == global_payee_id)
-        return sorted(linked, key=lambda p: p.id)
+    def linked_to(
+        self, global_payee_id: str, *, after: str | None = None, limit: int = 500
+    ) -> list[Payee]:
+        linked = (
+            p
+            for p in self.tx.scan("payees")
+            if p.global_payee_id == global_payee_id and (after is None or p.id > after)
+        )
+        return sorted(linked, key=lambda p: p.id)[:limit]
 
 
 class InMemoryFundingAccountRepository:

@@ -156,10 +156,15 @@ class SqlPayeeRepository:
         )
         return Page([self._from_row(row) for row in rows], next_cursor)
 
-    def linked_to(self, global_payee_id: str) -> list[Payee]:
+    def linked_to(
+        self, global_payee_id: str, *, after: str | None = None, limit: int = 500
+    ) -> list[Payee]:
         c = t.payees.c
-        query = select(t.payees).where(c.global_payee_id == global_payee_id).order_by(c.id)
-        return [self._from_row(row) for row in self.conn.execute(query)]
+        query = select(t.payees).where(c.global_payee_id == global_payee_id)
+        if after is not None:
+            query = query.where(c.id > after)
+        rows = self.conn.execute(query.order_by(c.id).limit(limit))
+        return [self._from_row(row) for row in rows]
 
 
 class SqlFundingAccountRepository:

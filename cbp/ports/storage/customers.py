@@ -106,8 +106,13 @@ class PayeeRepository(Protocol):
         """A tenant's payees, oldest first."""
         ...
 
-    def linked_to(self, global_payee_id: str) -> list[Payee]:
-        """Every tenant's payees of one directory biller, oldest first."""
+    def linked_to(
+        self, global_payee_id: str, *, after: str | None = None, limit: int = 500
+    ) -> list[Payee]:
+        """Up to ``limit`` of every tenant's payees of one directory biller, oldest first.
+
+        ``after`` is the id the page before ended on: the page starts past it.
+        """
         ...
 
 

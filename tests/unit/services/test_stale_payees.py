@@ -9,6 +9,7 @@ import pytest
 from cbp.adapters.memory.notifiers import InMemoryNotifier
 from cbp.domain.errors import InvalidInput, PayeeNotPayable
 from cbp.services import commands as c
+from cbp.services import payees
 from tests.unit.services.conftest import ACCOUNT_NUMBER, World
 
 #: A Tuesday, a business day well after the world's Monday 2 March 2026.
@@ -93,3 +94,31 @@ def test_a_biller_changed_back_reinstates_its_suspended_payees(world: World) -> 
     change_biller(world, account_masks=("9999999999", *NEW_FORMAT))
     assert payee(world)[1:3] == ("active", "verified")
     assert world.status(payment_id) == "scheduled"
+
+
+def test_a_biller_s_many_payees_follow_it_a_page_per_transaction(
+    world: World, notifier: InMemoryNotifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(payees, "FOLLOW_BILLER_PAGE", 2)
+    others = [
+        world.app.handle(
+            c.AddPayee(
+                tenant_id=world.tenant_id,
+                customer_id=world.customer_id,
+                global_payee_id=world.biller_id,
+                account_number=f"441712345{n}",
+            )
+        )
+        for n in range(7, 10)
+    ]
+    world.app.run_until_idle()
+    change_biller(world, account_masks=NEW_FORMAT)
+    statuses = [
+        world.app.queries.get_payee(world.tenant_id, p).status.value
+        for p in (world.payee_id, *others)
+    ]
+    assert statuses == ["suspended"] * 4
+    told = sorted(
+        n.payload["payee_id"] for n in notifier.sent if n.template == "payee_needs_update"
+    )
+    assert told == sorted([world.payee_id, *others])
