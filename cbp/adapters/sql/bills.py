@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.rows import must_utc
-from cbp.adapters.sql.statements import batched, dialect_insert, keyset_page, sortable
+from cbp.adapters.sql.statements import batched, dialect_insert, state_page
 from cbp.domain.autopay import AutopayBasis, AutopayRule
 from cbp.domain.bill import BillStatus
 from cbp.domain.errors import AlreadyExists
@@ -65,19 +65,14 @@ class SqlBillViews:
         return self.conn.execute(select(v.state).where(v.id == bill_id)).scalar()
 
     def find(self, query: BillFilter, *, cursor: str | None, limit: int) -> Page[dict[str, Any]]:
-        v = t.bill_views.c
-        selected = select(v.state).where(v.tenant_id == query.tenant_id)
-        if query.customer_id is not None:
-            selected = selected.where(v.customer_id == query.customer_id)
-        if query.payee_id is not None:
-            selected = selected.where(v.payee_id == query.payee_id)
-        if query.status is not None:
-            selected = selected.where(v.status == query.status.value)
-        keys = [v.id]
-        rows, next_cursor = keyset_page(
-            self.conn, sortable(selected, keys), keys, cursor, limit, newest_first=True
+        filters = {
+            "customer_id": query.customer_id,
+            "payee_id": query.payee_id,
+            "status": None if query.status is None else query.status.value,
+        }
+        return state_page(
+            self.conn, t.bill_views, query.tenant_id, filters, cursor=cursor, limit=limit
         )
-        return Page([row.state for row in rows], next_cursor)
 
     def find_by_reference(self, tenant_id: str, payee_id: str, reference: str) -> str | None:
         v = t.bill_views.c

@@ -25,6 +25,7 @@ from cbp.adapters.sql.statements import (
     dialect_insert,
     keyset_page,
     sortable,
+    state_page,
 )
 from cbp.domain.directory import PayeeStatus
 from cbp.domain.errors import (
@@ -280,17 +281,13 @@ class SqlScheduleViews:
     def find(
         self, query: ScheduleFilter, *, cursor: str | None, limit: int
     ) -> Page[dict[str, Any]]:
-        v = t.schedule_views.c
-        selected = select(v.state).where(v.tenant_id == query.tenant_id)
-        if query.customer_id is not None:
-            selected = selected.where(v.customer_id == query.customer_id)
-        if query.status is not None:
-            selected = selected.where(v.status == query.status.value)
-        keys = [v.id]
-        rows, next_cursor = keyset_page(
-            self.conn, sortable(selected, keys), keys, cursor, limit, newest_first=True
+        filters = {
+            "customer_id": query.customer_id,
+            "status": None if query.status is None else query.status.value,
+        }
+        return state_page(
+            self.conn, t.schedule_views, query.tenant_id, filters, cursor=cursor, limit=limit
         )
-        return Page([row.state for row in rows], next_cursor)
 
     def due(self, by: date, *, limit: int) -> list[tuple[str, str]]:
         v = t.schedule_views.c

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -11,6 +11,7 @@ from sqlalchemy import (
     Select,
     Table,
     insert,
+    select,
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,6 +24,7 @@ from cbp.domain.errors import (
     NotFound,
 )
 from cbp.ports.pagination import decode_cursor, encode_cursor
+from cbp.ports.storage.pages import Page
 
 T = TypeVar("T")
 
@@ -114,3 +116,29 @@ class Prefixed:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._row, self._prefix + name)
+
+
+def state_page(
+    conn: Connection,
+    table: Table,
+    tenant_id: str,
+    filters: Mapping[str, object],
+    *,
+    cursor: str | None,
+    limit: int,
+) -> Page[dict[str, Any]]:
+    """A tenant's page of a view kept as JSON ``state``, newest first.
+
+    ``filters`` name columns and the value each must hold; a None value
+    matches every row.
+    """
+    v = table.c
+    selected = select(v.state).where(v.tenant_id == tenant_id)
+    for column, value in filters.items():
+        if value is not None:
+            selected = selected.where(v[column] == value)
+    keys = [v.id]
+    rows, next_cursor = keyset_page(
+        conn, sortable(selected, keys), keys, cursor, limit, newest_first=True
+    )
+    return Page([row.state for row in rows], next_cursor)
