@@ -174,6 +174,8 @@ _LINKS: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {
     ("POST", "/payee"): (
         ("GetPayee", "get_payees_one", "payee_id"),
         ("ChangePayee", "patch_payees_one", "payee_id"),
+        ("SetAutopay", "post_autopay_collection", "payee_id"),
+        ("GetAutopay", "get_autopay_collection", "payee_id"),
     ),
     ("POST", "/payee/global-payee"): (
         ("GetBiller", "get_directory_one", "global_payee_id"),
@@ -184,6 +186,13 @@ _LINKS: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {
         ("GetPayment", "get_payments_one", "payment_id"),
         ("GetPaymentEvents", "get_payments_events", "payment_id"),
         ("CancelPayment", "post_payments_cancel", "payment_id"),
+        ("GetPaymentCheck", "get_payments_check", "payment_id"),
+    ),
+    ("POST", "/bill"): (
+        ("GetBill", "get_bills_one", "bill_id"),
+        ("GetBillEvents", "get_bills_events", "bill_id"),
+        ("CorrectBill", "patch_bills_one", "bill_id"),
+        ("WithdrawBill", "post_bills_withdraw", "bill_id"),
     ),
     ("POST", "/payment/recurring"): (
         ("GetRecurringPayment", "get_recurring_one", "schedule_id"),
