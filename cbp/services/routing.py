@@ -17,7 +17,7 @@ from cbp.domain.customer import StatusAlert
 from cbp.ports import contracts as ct
 from cbp.ports import messages as m
 from cbp.ports.storage.unit_of_work import UnitOfWork
-from cbp.services import bills
+from cbp.services import autopay, bills
 from cbp.services import commands as c
 from cbp.services.bus import CommandBus
 from cbp.services.notifications import DeliveryOutcome
@@ -290,7 +290,7 @@ def _autopay_acts_on(uow: UnitOfWork, messages: list[m.Message]) -> set[str]:
     return {
         message_id
         for message_id, change in changes
-        if isinstance(change, ct.BillChanged) and change.event_type in bills.AUTOPAY_EVENTS
+        if isinstance(change, ct.BillChanged) and change.event_type in autopay.AUTOPAY_EVENTS
     }
 
 
