@@ -101,7 +101,6 @@ def stop_check(command: c.StopCheck, *, uow: UnitOfWork, clock: Clock, ids: IdGe
     check.stop(at=now)
     uow.checks.save(check)
     _refund(uow, payment, STOPPED, "the check was stopped", ids=ids, check=check)
-    uow.payments.save(payment)
 
 
 def void_check(command: c.VoidCheck, *, uow: UnitOfWork, clock: Clock, ids: IdGenerator) -> None:
@@ -114,7 +113,6 @@ def void_check(command: c.VoidCheck, *, uow: UnitOfWork, clock: Clock, ids: IdGe
     uow.checks.save(check)
     payment = uow.payments.get(check.tenant_id, check.reference)
     _refund(uow, payment, VOIDED, "the check was voided", ids=ids, check=check)
-    uow.payments.save(payment)
 
 
 def read_paid_items(command: c.ReadPaidItems, *, uow: UnitOfWork, clock: Clock) -> PaidItems:

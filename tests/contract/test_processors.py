@@ -55,7 +55,7 @@ class TestNachaProcessor(ProcessorContract):
 
 class TestCheckProcessorInMemory(ProcessorContract):
     @pytest.fixture
-    def processor(self, tmp_path: Path) -> PaymentProcessor:
+    def processor(self, tmp_path: Path) -> CheckProcessor:
         db = InMemoryDatabase()
         return CheckProcessor(
             InMemoryClock(),
@@ -74,7 +74,7 @@ def engine(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
 
 class TestCheckProcessorOnSql(ProcessorContract):
     @pytest.fixture
-    def processor(self, tmp_path: Path, engine) -> PaymentProcessor:  # type: ignore[no-untyped-def]
+    def processor(self, tmp_path: Path, engine) -> CheckProcessor:  # type: ignore[no-untyped-def]
         cipher = FieldCipher([FieldCipher.generate_key()])
         return CheckProcessor(
             InMemoryClock(),

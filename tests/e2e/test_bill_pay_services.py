@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.deployment import Deployment, deployment
+from tests.e2e.server import make_world
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 
@@ -221,50 +222,31 @@ def test_a_bill_is_paid_by_autopay_from_its_arrival_to_its_payment_s_completion(
 ) -> None:
     with deployment(tmp_path, "rabbitmq", services=(*SERVICES, "bills")) as running:
         server = running.server
-        customer = created(
-            running, "/customer", {"external_id": "cy-b", "name": "Cy", "email": "cy@example.com"}
-        )
+        world = make_world(server, "cy-b")
         opted = server.call(
-            "PATCH", f"/customer/{customer['id']}", {"notify_on": ["bill_presented"]}
+            "PATCH", f"/customer/{world['customer_id']}", {"notify_on": ["bill_presented"]}
         )
         assert opted.status == 200, opted.body
-        biller = server.call("GET", "/payee/global-payee/name/pacific%20gas").body["items"][0]
-        payee = created(
-            running,
-            "/payee",
-            {
-                "customer_id": customer["id"],
-                "global_payee_id": biller["id"],
-                "account_number": "4417123456",
-            },
-        )
-        funding = created(
-            running,
-            "/funding-account",
-            {
-                "customer_id": customer["id"],
-                "routing_number": "011000015",
-                "account_number": "000123456789",
-                "account_type": "checking",
-                "holder_name": "Cy",
-            },
-        )
-        server.wait_for(f"/payee/{payee['id']}", "verification_status", "verified", timeout=60)
+        payee_id = world["payee_id"]
         rule = server.call(
             "POST",
-            f"/payee/{payee['id']}/autopay",
-            {"funding_account_id": funding["id"], "basis": "statement_balance", "cap": "500.00"},
+            f"/payee/{payee_id}/autopay",
+            {
+                "funding_account_id": world["funding_account_id"],
+                "basis": "statement_balance",
+                "cap": "500.00",
+            },
         )
         assert rule.status == 200, rule.body
         # NOTE: due the day a payment sent on the earliest send-on date arrives
-        quote = server.call("GET", f"/payment/quote?payee_id={payee['id']}").body
+        quote = server.call("GET", f"/payment/quote?payee_id={payee_id}").body
         due_on = date.fromisoformat(quote["deliver_by"])
         bill = created(
             running,
             "/bill",
             {
-                "customer_id": customer["id"],
-                "payee_id": payee["id"],
+                "customer_id": world["customer_id"],
+                "payee_id": payee_id,
                 "amount_due": "142.50",
                 "minimum_due": "35.00",
                 "statement_balance": "142.50",

@@ -83,6 +83,24 @@ def write_fixture(engine: Engine, count: int) -> None:
             uow.commit()
 
 
+def replay(engine: Engine) -> None:
+    """Rebuild every view from the event store, as ``cbp replay`` does."""
+    app = bootstrap(
+        Settings(
+            database_url=str(engine.url.render_as_string(False)),
+            api_key_secret="s",
+            encryption_keys=FieldCipher.generate_key(),
+        ),
+        clock=InMemoryClock(),
+    )
+    app.container.gateways.engine.override(engine)
+    try:
+        rebuild_payment_views(app.deps)
+    finally:
+        app.container.gateways.engine.reset_override()
+        app.close()
+
+
 def views(engine: Engine) -> list[tuple]:  # type: ignore[type-arg]
     with engine.connect() as conn:
         return [
@@ -156,20 +174,7 @@ def test_replay_rebuilds_recurring_payments_views_too(engine: Engine) -> None:
     assert len(live) == len(Frequency)
     with engine.begin() as conn:
         conn.execute(t.schedule_views.delete())
-    app = bootstrap(
-        Settings(
-            database_url=str(engine.url.render_as_string(False)),
-            api_key_secret="s",
-            encryption_keys=FieldCipher.generate_key(),
-        ),
-        clock=InMemoryClock(),
-    )
-    app.container.gateways.engine.override(engine)
-    try:
-        rebuild_payment_views(app.deps)
-    finally:
-        app.container.gateways.engine.reset_override()
-        app.close()
+    replay(engine)
     assert schedule_views() == live
 
 
@@ -212,18 +217,5 @@ def test_replay_rebuilds_bills_views_too(engine: Engine) -> None:
     assert {row[4] for row in live} == {"open", "scheduled", "paid"}
     with engine.begin() as conn:
         conn.execute(t.bill_views.delete())
-    app = bootstrap(
-        Settings(
-            database_url=str(engine.url.render_as_string(False)),
-            api_key_secret="s",
-            encryption_keys=FieldCipher.generate_key(),
-        ),
-        clock=InMemoryClock(),
-    )
-    app.container.gateways.engine.override(engine)
-    try:
-        rebuild_payment_views(app.deps)
-    finally:
-        app.container.gateways.engine.reset_override()
-        app.close()
+    replay(engine)
     assert bill_views() == live

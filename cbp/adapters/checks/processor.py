@@ -111,10 +111,6 @@ class CheckProcessor:
         status, code = _OUTCOME[check.status]
         return ProcessorResult(reference=reference, status=status, failure_code=code)
 
-    def send_credit(self, credit: Credit) -> None:
-        """Checks carry no micro-deposits: the electronic processor sends them."""
-        raise NotImplementedError("micro-deposits go through the electronic processor")
-
     # -- print runs ----------------------------------------------------------------
 
     def print_run(self, *, limit: int = 5000) -> PrintRun:
