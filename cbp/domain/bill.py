@@ -44,9 +44,13 @@ from cbp.domain.errors import IllegalTransition, InvalidInput, InvalidMoney
 from cbp.domain.events import DomainEvent
 from cbp.domain.money import Money
 from cbp.domain.recording import EventSourced
+from cbp.domain.state_codec import decode_fields, encode_fields
 
 #: The longest reference a biller may give a bill (its statement or invoice number).
 MAX_REFERENCE_LENGTH = 64
+
+#: The fields a snapshot writes in a shape of their own: the amounts flat, the payments a list.
+_NESTED = ("amounts", "payments")
 
 
 class BillStatus(enum.StrEnum):
@@ -166,7 +170,7 @@ class Bill(EventSourced):
             due_on=due_on.isoformat(),
             statement_on=statement_on.isoformat(),
             reference=reference,
-            **_amount_fields(amounts),
+            **encode_fields(amounts),
         )
         return bill
 
@@ -224,7 +228,7 @@ class Bill(EventSourced):
         _check_dates(self.statement_on, due_on)
         if (amounts, due_on) == (self.amounts, self.due_on):
             return False
-        self._record(BillCorrected, at, due_on=due_on.isoformat(), **_amount_fields(amounts))
+        self._record(BillCorrected, at, due_on=due_on.isoformat(), **encode_fields(amounts))
         return True
 
     def withdraw(self, *, reason: str, at: datetime) -> None:
@@ -287,62 +291,21 @@ class Bill(EventSourced):
     def snapshot(self) -> dict[str, Any]:
         """The bill's whole state in primitives, for its read model."""
         return {
-            "id": self.id,
-            "version": self.version,
-            "status": self.status.value,
-            "tenant_id": self.tenant_id,
-            "customer_id": self.customer_id,
-            "payee_id": self.payee_id,
+            **encode_fields(self, leave_out=_NESTED),
+            **encode_fields(self.amounts),
             "currency": self.currency,
-            **_amount_fields(self.amounts),
-            "due_on": self.due_on.isoformat(),
-            "statement_on": self.statement_on.isoformat(),
-            "reference": self.reference,
-            "payments": [
-                {
-                    "payment_id": p.payment_id,
-                    "amount": str(p.amount.amount),
-                    "by_autopay": p.by_autopay,
-                    "state": p.state.value,
-                }
-                for p in self.payments.values()
-            ],
-            "past_due": self.past_due,
-            "withdrawn": self.withdrawn,
-            "autopay_skipped": self.autopay_skipped,
-            "created_at": self.created_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
+            "payments": [encode_fields(p) for p in self.payments.values()],
         }
 
     @classmethod
     def restore(cls, state: dict[str, Any]) -> Bill:
         """The bill a snapshot recorded, with nothing pending."""
         currency = state["currency"]
+        payments = (decode_fields(LinkedPayment, p, currency) for p in state["payments"])
         return cls(
-            id=state["id"],
-            version=state["version"],
-            status=BillStatus(state["status"]),
-            tenant_id=state["tenant_id"],
-            customer_id=state["customer_id"],
-            payee_id=state["payee_id"],
+            **decode_fields(cls, state, currency, leave_out=_NESTED),
             amounts=_amounts(state, currency),
-            due_on=date.fromisoformat(state["due_on"]),
-            statement_on=date.fromisoformat(state["statement_on"]),
-            reference=state["reference"],
-            payments={
-                p["payment_id"]: LinkedPayment(
-                    payment_id=p["payment_id"],
-                    amount=Money(Decimal(p["amount"]), currency),
-                    by_autopay=p["by_autopay"],
-                    state=LinkedPaymentState(p["state"]),
-                )
-                for p in state["payments"]
-            },
-            past_due=state["past_due"],
-            withdrawn=state["withdrawn"],
-            autopay_skipped=state["autopay_skipped"],
-            created_at=datetime.fromisoformat(state["created_at"]),
-            updated_at=datetime.fromisoformat(state["updated_at"]),
+            payments={p["payment_id"]: LinkedPayment(**p) for p in payments},
         )
 
     # -- internals -----------------------------------------------------------
@@ -415,17 +378,5 @@ def _check_dates(statement_on: date, due_on: date) -> None:
         raise InvalidInput("a bill's statement date cannot be after its due date")
 
 
-def _amount_fields(amounts: BillAmounts) -> dict[str, str]:
-    return {
-        "amount_due": str(amounts.amount_due.amount),
-        "minimum_due": str(amounts.minimum_due.amount),
-        "statement_balance": str(amounts.statement_balance.amount),
-    }
-
-
 def _amounts(fields: dict[str, Any], currency: str) -> BillAmounts:
-    return BillAmounts(
-        amount_due=Money(Decimal(fields["amount_due"]), currency),
-        minimum_due=Money(Decimal(fields["minimum_due"]), currency),
-        statement_balance=Money(Decimal(fields["statement_balance"]), currency),
-    )
+    return BillAmounts(**decode_fields(BillAmounts, fields, currency))

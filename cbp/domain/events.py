@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from cbp.domain import identifiers
+from cbp.domain.money import Money
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,3 +111,32 @@ class MicroDepositsRequested(DomainEvent):
     """Two small credits are to be sent to a funding account, for the customer to confirm."""
 
     tenant_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentOrdered(DomainEvent):
+    """The start of a customer's order to pay: who pays whom, from which account, how much.
+
+    A payment's and a recurring payment's first events both begin with it.
+    """
+
+    tenant_id: str
+    customer_id: str
+    payee_id: str
+    funding_account_id: str
+    amount: str
+    currency: str
+
+    @staticmethod
+    def terms(
+        tenant_id: str, customer_id: str, payee_id: str, funding_account_id: str, amount: Money
+    ) -> dict[str, str]:
+        """The fields of an order, for the event that starts one."""
+        return {
+            "tenant_id": tenant_id,
+            "customer_id": customer_id,
+            "payee_id": payee_id,
+            "funding_account_id": funding_account_id,
+            "amount": str(amount.amount),
+            "currency": amount.currency,
+        }

@@ -25,7 +25,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from cbp.domain.errors import IllegalTransition, InvalidInput, InvalidMoney
-from cbp.domain.events import DomainEvent
+from cbp.domain.events import DomainEvent, PaymentOrdered
 from cbp.domain.money import Money
 from cbp.domain.recording import EventSourced
 
@@ -62,15 +62,9 @@ _ALLOWED_FROM: dict[str, frozenset[PaymentStatus]] = {
 
 
 @dataclass(frozen=True, kw_only=True)
-class PaymentCreated(DomainEvent):
+class PaymentCreated(PaymentOrdered):
     """A customer asked to pay a payee from a funding account."""
 
-    tenant_id: str
-    customer_id: str
-    payee_id: str
-    funding_account_id: str
-    amount: str
-    currency: str
     send_on: str
     deliver_by: str
     memo: str | None
@@ -223,6 +217,7 @@ class Payment(EventSourced):
         cls,
         *,
         payment_id: str,
+        at: datetime,
         tenant_id: str,
         customer_id: str,
         payee_id: str,
@@ -231,7 +226,6 @@ class Payment(EventSourced):
         send_on: date,
         deliver_by: date,
         memo: str | None,
-        at: datetime,
         requested_send_on: date | None = None,
         due_on: date | None = None,
         bill_id: str | None = None,
@@ -248,12 +242,7 @@ class Payment(EventSourced):
         payment._record(
             PaymentCreated,
             at,
-            tenant_id=tenant_id,
-            customer_id=customer_id,
-            payee_id=payee_id,
-            funding_account_id=funding_account_id,
-            amount=str(amount.amount),
-            currency=amount.currency,
+            **PaymentOrdered.terms(tenant_id, customer_id, payee_id, funding_account_id, amount),
             send_on=send_on.isoformat(),
             deliver_by=deliver_by.isoformat(),
             memo=memo,

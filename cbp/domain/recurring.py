@@ -30,7 +30,7 @@ from typing import Any
 
 from cbp.domain.calendar import IsBusinessDay
 from cbp.domain.errors import IllegalTransition, InvalidInput, InvalidMoney
-from cbp.domain.events import DomainEvent
+from cbp.domain.events import DomainEvent, PaymentOrdered
 from cbp.domain.money import Money
 from cbp.domain.recording import EventSourced
 from cbp.domain.schedule_events import (
@@ -46,6 +46,7 @@ from cbp.domain.schedule_events import (
     ScheduleResumed,
 )
 from cbp.domain.schedule_rules import Frequency, Occurrence, occurrence_date, rule_date
+from cbp.domain.state_codec import decode_fields, encode_fields
 
 
 class ScheduleStatus(enum.StrEnum):
@@ -130,12 +131,7 @@ class RecurringSchedule(EventSourced):
         schedule._record(
             ScheduleCreated,
             at,
-            tenant_id=tenant_id,
-            customer_id=customer_id,
-            payee_id=payee_id,
-            funding_account_id=funding_account_id,
-            amount=str(amount.amount),
-            currency=amount.currency,
+            **PaymentOrdered.terms(tenant_id, customer_id, payee_id, funding_account_id, amount),
             memo=memo,
             frequency=frequency.value,
             starts_on=starts_on.isoformat(),
@@ -322,56 +318,12 @@ class RecurringSchedule(EventSourced):
 
     def snapshot(self) -> dict[str, Any]:
         """The schedule's whole state in primitives, for its read model."""
-        return {
-            "id": self.id,
-            "version": self.version,
-            "status": self.status.value,
-            "tenant_id": self.tenant_id,
-            "customer_id": self.customer_id,
-            "payee_id": self.payee_id,
-            "funding_account_id": self.funding_account_id,
-            "amount": str(self.amount.amount),
-            "currency": self.amount.currency,
-            "memo": self.memo,
-            "frequency": self.frequency.value,
-            "starts_on": self.starts_on.isoformat(),
-            "ends_on": self.ends_on.isoformat() if self.ends_on else None,
-            "count": self.count,
-            "next_index": self.next_index,
-            "next_send_on": self.next_send_on.isoformat() if self.next_send_on else None,
-            "next_amount": str(self.next_amount.amount) if self.next_amount else None,
-            "last_payment_id": self.last_payment_id,
-            "created_at": self.created_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
-        }
+        return {**encode_fields(self), "currency": self.amount.currency}
 
     @classmethod
     def restore(cls, state: dict[str, Any]) -> RecurringSchedule:
         """The schedule a snapshot recorded, with nothing pending."""
-        currency = state["currency"]
-        return cls(
-            id=state["id"],
-            version=state["version"],
-            status=ScheduleStatus(state["status"]),
-            tenant_id=state["tenant_id"],
-            customer_id=state["customer_id"],
-            payee_id=state["payee_id"],
-            funding_account_id=state["funding_account_id"],
-            amount=Money(Decimal(state["amount"]), currency),
-            memo=state["memo"],
-            frequency=Frequency(state["frequency"]),
-            starts_on=date.fromisoformat(state["starts_on"]),
-            ends_on=_date(state["ends_on"]),
-            count=state["count"],
-            next_index=state["next_index"],
-            next_send_on=_date(state["next_send_on"]),
-            next_amount=(
-                Money(Decimal(state["next_amount"]), currency) if state["next_amount"] else None
-            ),
-            last_payment_id=state["last_payment_id"],
-            created_at=datetime.fromisoformat(state["created_at"]),
-            updated_at=datetime.fromisoformat(state["updated_at"]),
-        )
+        return cls(**decode_fields(cls, state, state["currency"]))
 
     # -- internals -----------------------------------------------------------
 

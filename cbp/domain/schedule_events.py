@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cbp.domain.events import DomainEvent
+from cbp.domain.events import DomainEvent, PaymentOrdered
 
 
 @dataclass(frozen=True, kw_only=True)
-class ScheduleCreated(DomainEvent):
+class ScheduleCreated(PaymentOrdered):
     """A customer set up a recurring payment."""
 
-    tenant_id: str
-    customer_id: str
-    payee_id: str
-    funding_account_id: str
-    amount: str
-    currency: str
     memo: str | None
     frequency: str
     starts_on: str

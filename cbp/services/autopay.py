@@ -96,7 +96,7 @@ def follow_bill(
         return
     if autopay is None:
         if not bill.autopay_acted:
-            _pay_by_rule(uow, bill, rule, clock=clock, ids=ids, calendar=calendar)
+            _pay_by_rule(uow, bill, rule, ids=ids, calendar=calendar, at=now)
         return
     _follow_correction(uow, bill, rule, autopay.payment_id, clock=clock, ids=ids, calendar=calendar)
 
@@ -106,12 +106,11 @@ def _pay_by_rule(
     bill: Bill,
     rule: AutopayRule,
     *,
-    clock: Clock,
     ids: IdGenerator,
     calendar: BusinessCalendar,
+    at: datetime,
 ) -> None:
     """Make the rule's payment for ``bill``, or record (and tell) why it made none."""
-    now = clock.now()
     try:
         amount = rule.amount_for(bill)
         if not amount.is_positive:
@@ -122,7 +121,7 @@ def _pay_by_rule(
         check_payable(parties, accept_pending_payee=True)
         policy = parties.tenant.policy
         policy.check_amount(amount)
-        send_on = _send_on(bill, rule, parties.payee.lead_days, policy, now, calendar)
+        send_on = _send_on(bill, rule, parties.payee.lead_days, policy, at, calendar)
         open_payment(
             uow,
             parties,
@@ -134,11 +133,11 @@ def _pay_by_rule(
             by_autopay=True,
             ids=ids,
             calendar=calendar,
-            at=now,
+            at=at,
         )
     except (OverCap, DomainError) as refusal:
         code = "over_cap" if isinstance(refusal, OverCap) else refusal.code
-        _skip(uow, bill, code, str(refusal), ids=ids, at=now)
+        _skip(uow, bill, code, str(refusal), ids=ids, at=at)
 
 
 def _send_on(

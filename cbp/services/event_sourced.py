@@ -91,12 +91,7 @@ class EventSourcedPayments:
         return self.views.statuses(tenant_id, payment_ids)
 
     def due(
-        self,
-        on: date,
-        *,
-        tenant_id: str | None = None,
-        limit: int = 1000,
-        after: DueKey | None = None,
+        self, on: date, *, limit: int, tenant_id: str | None = None, after: DueKey | None = None
     ) -> list[Payment]:
         """Scheduled payments due by ``on`` (one tenant's, if named), earliest date first."""
         views = self.views.due(on, tenant_id=tenant_id, limit=limit, after=after)

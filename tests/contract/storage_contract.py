@@ -209,13 +209,17 @@ class PaymentRepositoryContract:
         for payment in (today, other_tenant, later, unvalidated, submitted, also_submitted):
             self.save(uow_factory, payment)
         with uow_factory() as uow:
-            due = {p.id for p in uow.payments.due(date(2026, 3, 2))}
-            due_ten_1 = {p.id for p in uow.payments.due(date(2026, 3, 2), tenant_id="ten_1")}
+            due = {p.id for p in uow.payments.due(date(2026, 3, 2), limit=100)}
+            due_ten_1 = {
+                p.id for p in uow.payments.due(date(2026, 3, 2), limit=100, tenant_id="ten_1")
+            }
             processing = [p.id for p in uow.payments.in_status(PaymentStatus.PROCESSING)]
             first = [p.id for p in uow.payments.in_status(PaymentStatus.PROCESSING, limit=1)]
             rest = uow.payments.in_status(PaymentStatus.PROCESSING, after=first[-1])
-            by_date = [p.id for p in uow.payments.due(date(2026, 3, 5))]
-            past_today = uow.payments.due(date(2026, 3, 5), after=(today.send_on, today.id))
+            by_date = [p.id for p in uow.payments.due(date(2026, 3, 5), limit=100)]
+            past_today = uow.payments.due(
+                date(2026, 3, 5), limit=100, after=(today.send_on, today.id)
+            )
         assert by_date == [other_tenant.id, today.id, later.id]
         assert [p.id for p in past_today] == [later.id]
         assert due == {today.id, other_tenant.id}

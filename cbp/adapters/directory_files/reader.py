@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -116,19 +117,11 @@ def _from_record(record: Any, row: int) -> AddGlobalPayee:
 
 
 def _to_record(biller: AddGlobalPayee) -> dict[str, Any]:
-    a = biller.address
     return {
         "name": biller.name,
         "category": biller.category,
         "aliases": list(biller.aliases),
-        "address": {
-            "line1": a.line1,
-            "line2": a.line2,
-            "city": a.city,
-            "state": a.state,
-            "postal_code": a.postal_code,
-            "country": a.country,
-        },
+        "address": asdict(biller.address),
         "payment_method": biller.payment_method,
         "lead_days": biller.lead_days,
         "account_masks": list(biller.account_masks),

@@ -105,8 +105,8 @@ class FundingAccountOut(Out):
     )
 
 
-class PaymentOut(Out):
-    """Payment; money is a decimal string."""
+class PaymentTermsOut(Out):
+    """What a payment and a recurring payment share: who pays whom, from where, how much."""
 
     id: str
     customer_id: str
@@ -114,6 +114,11 @@ class PaymentOut(Out):
     funding_account_id: str
     amount: str
     currency: str
+
+
+class PaymentOut(PaymentTermsOut):
+    """Payment; money is a decimal string."""
+
     send_on: date
     requested_send_on: date | None = Field(
         description="The date asked for, when it was not a business day and send_on moved on"
@@ -236,15 +241,9 @@ class OccurrenceOut(Out):
     amount: str
 
 
-class RecurringPaymentOut(Out):
+class RecurringPaymentOut(PaymentTermsOut):
     """RecurringPayment: a schedule, how far it has got, and what comes next."""
 
-    id: str
-    customer_id: str
-    payee_id: str
-    funding_account_id: str
-    amount: str
-    currency: str
     memo: str | None
     frequency: Literal[
         "weekly", "every_two_weeks", "monthly", "monthly_last_business_day", "yearly"
@@ -293,12 +292,12 @@ class JobOut(Out):
     status: Literal["queued", "running", "completed"]
     due_on: date | None
     send_now: bool
-    total: int
-    completed: int
-    returned: int
-    failed: int
-    cancelled: int
-    pending: int
+    total: int = Field(description="Every payment the job took")
+    completed: int = Field(description="Payments the processor settled")
+    returned: int = Field(description="Payments settled, then returned by the bank")
+    failed: int = Field(description="Payments that could not go through")
+    cancelled: int = Field(description="Payments cancelled before they were sent")
+    pending: int = Field(description="Payments not yet at an end")
 
 
 class ExceptionOut(Out):

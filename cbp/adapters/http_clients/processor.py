@@ -7,6 +7,7 @@ policy may repeat them safely; reads are always safe to repeat.
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from typing import Any
 
 import httpx
@@ -129,5 +130,4 @@ def _mail_to(address: Address | None) -> dict[str, Any]:
     """The payee's mailing address, for a payee paid by check (nothing for the others)."""
     if address is None:
         return {}
-    fields = ("line1", "line2", "city", "state", "postal_code", "country")
-    return {"mail_to": {name: getattr(address, name) for name in fields}}
+    return {"mail_to": asdict(address)}

@@ -8,14 +8,7 @@ from typing import Any
 
 from cbp.adapters.memory.database import Transaction
 from cbp.domain.errors import IllegalTransition, NotFound
-from cbp.ports.messages import (
-    Backlog,
-    Delivery,
-    DeliveryStatus,
-    Message,
-    delivery_id,
-    stamped,
-)
+from cbp.ports.messages import Backlog, Delivery, DeliveryStatus, Message, delivery_id, stamped
 
 
 class InMemoryOutbox:

@@ -16,58 +16,10 @@ record layouts. The record layouts are in ``layout``, the writer in ``writer``,
 the reader and its checks in ``reader``; this module is their one face.
 """
 
-from cbp.adapters.nacha.layout import (
-    BLOCKING_FACTOR,
-    CHECKING_CREDIT,
-    CHECKING_DEBIT,
-    CREDITS_ONLY,
-    DEBITS,
-    DEBITS_ONLY,
-    FILLER,
-    MIXED,
-    RECORD_LENGTH,
-    RETURN_OF,
-    SAVINGS_CREDIT,
-    SAVINGS_DEBIT,
-    Addenda,
-    Batch,
-    Entry,
-    NachaError,
-    NachaFile,
-    Totals,
-    account_type_of,
-    service_class_of,
-    transaction_code,
-)
+from cbp.adapters.nacha import layout
+from cbp.adapters.nacha.layout import *  # noqa: F403 (the record layouts are part of this face)
 from cbp.adapters.nacha.reader import check, read, records
-from cbp.adapters.nacha.writer import entry_hash, totals_of, write
+from cbp.adapters.nacha.writer import write
 
-__all__ = [
-    "BLOCKING_FACTOR",
-    "CHECKING_CREDIT",
-    "CHECKING_DEBIT",
-    "CREDITS_ONLY",
-    "DEBITS",
-    "DEBITS_ONLY",
-    "FILLER",
-    "MIXED",
-    "RECORD_LENGTH",
-    "RETURN_OF",
-    "SAVINGS_CREDIT",
-    "SAVINGS_DEBIT",
-    "Addenda",
-    "Batch",
-    "Entry",
-    "NachaError",
-    "NachaFile",
-    "Totals",
-    "account_type_of",
-    "check",
-    "entry_hash",
-    "read",
-    "records",
-    "service_class_of",
-    "totals_of",
-    "transaction_code",
-    "write",
-]
+__all__ = ["check", "read", "records", "write"]
+__all__ += layout.__all__

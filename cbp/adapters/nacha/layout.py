@@ -5,6 +5,34 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+__all__ = [
+    "BLOCKING_FACTOR",
+    "CHECKING_CREDIT",
+    "CHECKING_DEBIT",
+    "CREDITS_ONLY",
+    "DEBITS",
+    "DEBITS_ONLY",
+    "FILLER",
+    "MIXED",
+    "RECORD_LENGTH",
+    "RETURN_OF",
+    "SAVINGS_CREDIT",
+    "SAVINGS_DEBIT",
+    "Addenda",
+    "Batch",
+    "Entry",
+    "NachaError",
+    "NachaFile",
+    "Totals",
+    "account_type_of",
+    "digits",
+    "entry_hash",
+    "padded_to_blocks",
+    "service_class_of",
+    "totals_of",
+    "transaction_code",
+]
+
 RECORD_LENGTH = 94
 BLOCKING_FACTOR = 10
 FILLER = "9" * RECORD_LENGTH
@@ -124,6 +152,17 @@ class Totals:
     total_debit: int
     total_credit: int
 
+    def control_fields(self) -> tuple[str, ...]:
+        """The file control record's six figures, as its fields write them."""
+        return (
+            digits(self.batches, 6),
+            digits(self.blocks, 6),
+            digits(self.entries_and_addenda, 8),
+            digits(self.entry_hash, 10),
+            digits(self.total_debit, 12),
+            digits(self.total_credit, 12),
+        )
+
 
 def digits(value: int | str, width: int) -> str:
     """A number as a field of ``width`` digits, zero-padded on the left."""
@@ -131,3 +170,27 @@ def digits(value: int | str, width: int) -> str:
     if not text.isdigit() or len(text) > width:
         raise NachaError(f"{text!r} does not fit {width} digits")
     return text.zfill(width)
+
+
+def padded_to_blocks(records: list[str]) -> list[str]:
+    """The records followed by as many filler records as complete the last block of ten."""
+    return records + [FILLER] * (-len(records) % BLOCKING_FACTOR)
+
+
+def entry_hash(entries: tuple[Entry, ...] | list[Entry]) -> int:
+    """The sum of the entries' 8-digit receiving DFI numbers, to its last 10 digits."""
+    return sum(int(e.routing_number[:8]) for e in entries) % 10**10
+
+
+def totals_of(batches: tuple[Batch, ...], *, records_before_control: int) -> Totals:
+    """The file control's figures for these batches (the blocks counting the padding)."""
+    entries = [e for b in batches for e in b.entries]
+    records = records_before_control + 1
+    return Totals(
+        batches=len(batches),
+        blocks=-(-records // BLOCKING_FACTOR),
+        entries_and_addenda=len(entries) + sum(1 for e in entries if e.addenda),
+        entry_hash=entry_hash(entries),
+        total_debit=sum(e.amount_cents for e in entries if e.is_debit),
+        total_credit=sum(e.amount_cents for e in entries if not e.is_debit),
+    )

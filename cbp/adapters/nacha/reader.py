@@ -17,9 +17,9 @@ from cbp.adapters.nacha.layout import (
     NachaFile,
     Totals,
     digits,
+    entry_hash,
     service_class_of,
 )
-from cbp.adapters.nacha.writer import entry_hash
 from cbp.domain.banking import is_valid_routing_number
 
 
@@ -213,14 +213,7 @@ def check(text: str, *, received: bool = False) -> Totals:
         control[31:43],
         control[43:55],
     )
-    computed = (
-        digits(totals.batches, 6),
-        digits(totals.blocks, 6),
-        digits(totals.entries_and_addenda, 8),
-        digits(totals.entry_hash, 10),
-        digits(totals.total_debit, 12),
-        digits(totals.total_credit, 12),
-    )
+    computed = totals.control_fields()
     names = ("batch count", "block count", "entry count", "entry hash", "debits", "credits")
     for name, says, is_ in zip(names, stated, computed, strict=True):
         if says != is_:

@@ -7,16 +7,15 @@ import re
 from anyascii import anyascii
 
 from cbp.adapters.nacha.layout import (
-    BLOCKING_FACTOR,
-    FILLER,
     RECORD_LENGTH,
     Addenda,
     Batch,
-    Entry,
     NachaError,
     NachaFile,
-    Totals,
     digits,
+    entry_hash,
+    padded_to_blocks,
+    totals_of,
 )
 
 
@@ -35,11 +34,6 @@ def _record(*fields: str) -> str:
     if len(record) != RECORD_LENGTH:
         raise NachaError(f"a record of {len(record)} characters, not {RECORD_LENGTH}")
     return record
-
-
-def entry_hash(entries: tuple[Entry, ...] | list[Entry]) -> int:
-    """The sum of the entries' 8-digit receiving DFI numbers, to its last 10 digits."""
-    return sum(int(e.routing_number[:8]) for e in entries) % 10**10
 
 
 def write(nacha: NachaFile) -> str:
@@ -67,18 +61,11 @@ def write(nacha: NachaFile) -> str:
     records.append(
         _record(
             "9",
-            digits(totals.batches, 6),
-            digits(totals.blocks, 6),
-            digits(totals.entries_and_addenda, 8),
-            digits(totals.entry_hash, 10),
-            digits(totals.total_debit, 12),
-            digits(totals.total_credit, 12),
+            *totals.control_fields(),
             " " * 39,
         )
     )
-    while len(records) % BLOCKING_FACTOR:
-        records.append(FILLER)
-    return "\n".join(records) + "\n"
+    return "\n".join(padded_to_blocks(records)) + "\n"
 
 
 def _batch_records(batch: Batch) -> list[str]:
@@ -161,18 +148,4 @@ def _addenda_record(addenda: Addenda, trace_number: str) -> str:
         addenda.corrected_data.ljust(29)[:29],
         " " * 15,
         digits(trace_number, 15),
-    )
-
-
-def totals_of(batches: tuple[Batch, ...], *, records_before_control: int) -> Totals:
-    """The file control's figures for these batches (the blocks counting the padding)."""
-    entries = [e for b in batches for e in b.entries]
-    records = records_before_control + 1
-    return Totals(
-        batches=len(batches),
-        blocks=-(-records // BLOCKING_FACTOR),
-        entries_and_addenda=len(entries) + sum(1 for e in entries if e.addenda),
-        entry_hash=entry_hash(entries),
-        total_debit=sum(e.amount_cents for e in entries if e.is_debit),
-        total_credit=sum(e.amount_cents for e in entries if not e.is_debit),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -140,7 +141,6 @@ class SqlCheckRegister:
 
 
 def _values(check: Check) -> dict[str, Any]:
-    a = check.mail_to
     return {
         "reference": check.reference,
         "tenant_id": check.tenant_id,
@@ -148,14 +148,7 @@ def _values(check: Check) -> dict[str, Any]:
         "amount": str(check.amount.amount),
         "currency": check.amount.currency,
         "payee_name": check.payee_name,
-        "mail_to": {
-            "line1": a.line1,
-            "line2": a.line2,
-            "city": a.city,
-            "state": a.state,
-            "postal_code": a.postal_code,
-            "country": a.country,
-        },
+        "mail_to": asdict(check.mail_to),
         "memo": check.memo,
         "status": check.status.value,
         "issued_at": check.issued_at,

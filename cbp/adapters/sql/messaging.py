@@ -22,22 +22,9 @@ from sqlalchemy import (
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.rows import must_utc, utc
-from cbp.adapters.sql.statements import (
-    Prefixed,
-    dialect_insert,
-)
-from cbp.domain.errors import (
-    IllegalTransition,
-    NotFound,
-)
-from cbp.ports.messages import (
-    Backlog,
-    Delivery,
-    DeliveryStatus,
-    Message,
-    delivery_id,
-    stamped,
-)
+from cbp.adapters.sql.statements import Prefixed, dialect_insert
+from cbp.domain.errors import IllegalTransition, NotFound
+from cbp.ports.messages import Backlog, Delivery, DeliveryStatus, Message, delivery_id, stamped
 
 
 class SqlOutbox:

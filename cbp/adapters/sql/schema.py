@@ -59,6 +59,18 @@ def versioned() -> list[Column[object]]:
     ]
 
 
+def audited() -> list[Column[object]]:
+    """What an audit entry records, drafted or chained: who did what to what, and when."""
+    return [
+        Column("tenant_id", Id),
+        Column("actor", String(100), nullable=False),
+        Column("action", String(100), nullable=False),
+        Column("subject_id", String(100), nullable=False),
+        Column("data", Json, nullable=False),
+        Column("recorded_at", Moment, nullable=False),
+    ]
+
+
 tenants = Table(
     "tenants",
     metadata,
@@ -346,24 +358,14 @@ audit_drafts = Table(
     "audit_drafts",
     metadata,
     Column("id", Serial, Identity(), primary_key=True),
-    Column("tenant_id", Id),
-    Column("actor", String(100), nullable=False),
-    Column("action", String(100), nullable=False),
-    Column("subject_id", String(100), nullable=False),
-    Column("data", Json, nullable=False),
-    Column("recorded_at", Moment, nullable=False),
+    *audited(),
 )
 
 audit_log = Table(
     "audit_log",
     metadata,
     Column("sequence", Serial, primary_key=True, autoincrement=False),
-    Column("tenant_id", Id),
-    Column("actor", String(100), nullable=False),
-    Column("action", String(100), nullable=False),
-    Column("subject_id", String(100), nullable=False),
-    Column("data", Json, nullable=False),
-    Column("recorded_at", Moment, nullable=False),
+    *audited(),
     Column("previous_hash", String(64), nullable=False),
     Column("entry_hash", String(64), nullable=False),
     Index(None, "subject_id", "sequence"),

@@ -59,7 +59,19 @@ class PartyLookup(Protocol):
         ...
 
 
-class PaymentRepository(Protocol):
+class PaymentBacklog(Protocol):
+    """How far behind payments are: what health checks and metrics read."""
+
+    def overdue(self, before: date) -> int:
+        """How many payments, every tenant's, are still scheduled for a day before ``before``."""
+        ...
+
+    def oldest_change(self, status: PaymentStatus) -> datetime | None:
+        """When the payment in ``status`` left longest unchanged last changed, if any is."""
+        ...
+
+
+class PaymentRepository(PaymentBacklog, Protocol):
     """Payments: replayed from their events to change them, read from their view."""
 
     def get(self, tenant_id: str, payment_id: str) -> Payment:
@@ -83,12 +95,7 @@ class PaymentRepository(Protocol):
         ...
 
     def due(
-        self,
-        on: date,
-        *,
-        tenant_id: str | None = None,
-        limit: int = 1000,
-        after: DueKey | None = None,
+        self, on: date, *, limit: int, tenant_id: str | None = None, after: DueKey | None = None
     ) -> list[Payment]:
         """Scheduled payments whose send-on date is ``on`` or earlier, from the read model.
 
@@ -110,14 +117,6 @@ class PaymentRepository(Protocol):
         """Held payments of every tenant whose payee is verified or failed, oldest first."""
         ...
 
-    def overdue(self, before: date) -> int:
-        """How many payments, every tenant's, are still scheduled for a day before ``before``."""
-        ...
-
-    def oldest_change(self, status: PaymentStatus) -> datetime | None:
-        """When the payment in ``status`` left longest unchanged last changed, if any is."""
-        ...
-
     def total_sent_on(self, tenant_id: str, customer_id: str, send_on: date) -> Decimal:
         """The sum of the customer's payments sent on ``send_on``, failed and cancelled aside."""
         ...
@@ -127,7 +126,7 @@ class PaymentRepository(Protocol):
         ...
 
 
-class PaymentViews(Protocol):
+class PaymentViews(PaymentBacklog, Protocol):
     """The read model of payments: one snapshot per payment, wide enough for every read.
 
     It is written in the transaction that appends the payment's events, so it
@@ -169,14 +168,6 @@ class PaymentViews(Protocol):
         self, status: PaymentStatus, *, limit: int, after: str | None = None
     ) -> list[PaymentSnapshot]:
         """Payments in ``status``, every tenant, by id, starting past ``after``."""
-        ...
-
-    def overdue(self, before: date) -> int:
-        """How many payments, every tenant's, are still scheduled for a day before ``before``."""
-        ...
-
-    def oldest_change(self, status: PaymentStatus) -> datetime | None:
-        """When the payment in ``status`` left longest unchanged last changed, if any is."""
         ...
 
     def held_on_answered_payees(self, *, limit: int) -> list[PaymentSnapshot]:
