@@ -35,6 +35,7 @@ BROKERS = {
     "amqp": "amqp://guest:guest@127.0.0.1:5672/%2F",
     "redis": "redis://127.0.0.1:6379/0",
 }
+#: How long a process is left to start and go idle before it is measured.
 SETTLE_SECONDS = 8.0
 
 BARE_WORKER = """
@@ -63,15 +64,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def settled(process: subprocess.Popen[bytes], what: str) -> psutil.Process:
-    """The process, once it has had time to start and gone idle."""
-    time.sleep(SETTLE_SECONDS)
+def settled(process: subprocess.Popen[bytes], what: str, settle: float) -> psutil.Process:
+    """The process, once it has had ``settle`` seconds to start and go idle."""
+    time.sleep(settle)
     if process.poll() is not None:
         raise SystemExit(f"{what} exited with {process.returncode}")
     return psutil.Process(process.pid)
 
 
-def bare_worker(url: str) -> tuple[float, float]:
+def bare_worker(url: str, settle: float) -> tuple[float, float]:
     """The baseline: a Dramatiq worker with one no-op actor."""
     module, broker = (
         ("rabbitmq", "RabbitmqBroker") if url.startswith("amqp") else ("redis", "RedisBroker")
@@ -82,13 +83,15 @@ def bare_worker(url: str) -> tuple[float, float]:
         [sys.executable, "-c", code, url], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL
     )
     try:
-        return mib(settled(process, "the bare worker"))
+        return mib(settled(process, "the bare worker", settle))
     finally:
         process.kill()
         process.wait()
 
 
-def cbp_processes(url: str, database: str, home: Path) -> dict[str, tuple[float, float]]:
+def cbp_processes(
+    url: str, database: str, home: Path, settle: float
+) -> dict[str, tuple[float, float]]:
     """RSS and USS of a cbp worker, a relay, and the serving gunicorn worker."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CBP_")} | {
         "CBP_DATABASE_URL": database,
@@ -128,7 +131,7 @@ def cbp_processes(url: str, database: str, home: Path) -> dict[str, tuple[float,
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         found: dict[str, tuple[float, float]] = {}
         for name, process in started.items():
-            parent = settled(process, f"cbp {name}")
+            parent = settled(process, f"cbp {name}", settle)
             children = parent.children(recursive=True)
             if name == "serve":  # NOTE: the gunicorn master, and its one worker
                 found["serve (gunicorn master)"] = mib(parent)
@@ -154,6 +157,12 @@ def main() -> None:
     """Measure each broker's processes and print one Markdown table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--broker", choices=sorted(BROKERS), action="append")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=SETTLE_SECONDS,
+        help="seconds each process is left to start and go idle before it is measured",
+    )
     args = parser.parse_args()
     rows = []
     for broker in args.broker or ["redis"]:
@@ -164,10 +173,12 @@ def main() -> None:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         database = make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False)
         try:
-            baseline = bare_worker(url)
+            baseline = bare_worker(url, args.settle)
             rows.append((broker, "bare Dramatiq worker", *baseline, baseline[0]))
             with tempfile.TemporaryDirectory() as home:
-                for process, (rss, uss) in cbp_processes(url, database, Path(home)).items():
+                for process, (rss, uss) in cbp_processes(
+                    url, database, Path(home), args.settle
+                ).items():
                     rows.append((broker, process, rss, uss, baseline[0]))
         finally:
             with admin.connect() as conn:

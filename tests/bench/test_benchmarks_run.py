@@ -22,7 +22,10 @@ QUICK_RUNS = {
     "http_payments": (["--requests", "40", "--clients", "2"], ["bare Falcon", "cbp serve"]),
     "http_search": (["--requests", "40", "--clients", "2"], ["bare Falcon", "cbp serve, cached"]),
     "pipeline_throughput": (["--payments", "10", "--broker", "redis"], ["| redis | 10 |"]),
-    "memory": (["--broker", "redis"], ["bare Dramatiq worker", "relay", "serve (gunicorn worker)"]),
+    "memory": (
+        ["--broker", "redis", "--settle", "2"],
+        ["bare Dramatiq worker", "relay", "serve (gunicorn worker)"],
+    ),
 }
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]

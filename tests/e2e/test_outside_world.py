@@ -58,7 +58,7 @@ def server(home: Path, simulator: Simulator) -> Iterator[Server]:
         "CBP_RECONCILE_INTERVAL_SECONDS": "1",
         "CBP_PUMP_INTERVAL_SECONDS": "0.05",
         "CBP_RATE_LIMIT": "1000000",
-        "CBP_MICRO_DEPOSIT_EXPIRY_SECONDS": "30",
+        "CBP_MICRO_DEPOSIT_EXPIRY_SECONDS": "15",
     }
     api_home = home / "api"
     api_home.mkdir()
@@ -261,6 +261,10 @@ def test_micro_deposits_verify_lock_and_expire_over_http(
     server: Server, simulator: Simulator, world: dict[str, Any]
 ) -> None:
     customer_id = world["customer_id"]
+    # NOTE: made first, so that it ages while the two others are answered
+    expired_id, amounts = micro_deposit_account(server, simulator, customer_id)
+    pending = server.call("GET", f"/funding-account/{expired_id}").body["micro_deposits"]
+    expires_at = datetime.fromisoformat(pending["expires_at"].replace("Z", "+00:00"))
     account_id, (first, second) = micro_deposit_account(server, simulator, customer_id)
     path = f"/funding-account/{account_id}/micro-deposits"
     impossible = server.call("POST", path, {"amounts": [first, "0.00"]})
@@ -284,9 +288,6 @@ def test_micro_deposits_verify_lock_and_expire_over_http(
     )
     assert server.call("POST", path, {"amounts": [first, other]}).status == 409
 
-    expired_id, amounts = micro_deposit_account(server, simulator, customer_id)
-    pending = server.call("GET", f"/funding-account/{expired_id}").body["micro_deposits"]
-    expires_at = datetime.fromisoformat(pending["expires_at"].replace("Z", "+00:00"))
     time.sleep(max(0.0, (expires_at - datetime.now(UTC)).total_seconds()))
     # NOTE: nobody answered: the periodic expiry fails the account on its own
     server.wait_for(f"/funding-account/{expired_id}", "verification_status", "failed")
