@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import sys
 from pathlib import Path
@@ -48,9 +49,12 @@ def cmd_ach_read_returns(args: argparse.Namespace) -> int:
 
 
 def read_file(name: str, encoding: str) -> str:
-    """A bank's file's text; InvalidInput says why it cannot be read."""
+    """A bank's file's text, less the byte-order mark some tools write.
+
+    InvalidInput says why it cannot be read.
+    """
     try:
-        return Path(name).read_text(encoding=encoding)
+        return Path(name).read_bytes().removeprefix(codecs.BOM_UTF8).decode(encoding)
     except FileNotFoundError:
         raise InvalidInput(f"no such file: {name}") from None
     except UnicodeDecodeError:

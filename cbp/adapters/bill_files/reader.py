@@ -39,12 +39,12 @@ def read_bills(path: Path, tenant_id: str) -> Iterator[BillRow]:
     """The bills in a ``.csv`` or ``.json`` file, for ``tenant_id``'s customers."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
             for number, row in enumerate(csv.DictReader(handle), start=1):
                 yield _read(row, number, tenant_id)
     elif suffix == ".json":
         try:
-            records = json.loads(path.read_text(encoding="utf-8"))
+            records = json.loads(path.read_text(encoding="utf-8-sig"))
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise InvalidInput(f"{path.name} is not JSON: {error}") from None
         if not isinstance(records, list):

@@ -40,11 +40,11 @@ def read_directory(path: Path) -> Iterator[AddGlobalPayee]:
     """The billers in a ``.csv`` or ``.json`` file, one command each."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
             for row_number, row in enumerate(csv.DictReader(handle), start=1):
                 yield _from_record(_nest_csv(row), row_number)
     elif suffix == ".json":
-        records = json.loads(path.read_text(encoding="utf-8"))
+        records = json.loads(path.read_text(encoding="utf-8-sig"))
         if not isinstance(records, list):
             raise InvalidInput("a JSON directory must be a list of billers")
         for row_number, record in enumerate(records, start=1):

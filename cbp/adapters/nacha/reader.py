@@ -26,16 +26,19 @@ from cbp.domain.banking import is_valid_routing_number
 def records(text: str, *, received: bool = False) -> list[str]:
     """The file's records; a ``received`` file's as banks send them.
 
-    Line ends may be CRLF or LF. A received file may also have lost the
+    Line ends may be CRLF, LF or CR. A received file may also come as one
+    stream of 94-character records with no line ends at all, lose the
     trailing spaces of its records to a transfer tool (they are put back)
-    and end in blank lines.
+    or gain some, hold blank lines, and end in a DOS end-of-file mark.
     """
     lines = text.splitlines()
     if not received:
         return lines
-    while lines and not lines[-1].strip():
-        lines.pop()
-    return [line.ljust(RECORD_LENGTH) for line in lines]
+    lines = text.rstrip("\x1a\r\n").splitlines()
+    if len(lines) == 1 and len(lines[0]) > RECORD_LENGTH and len(lines[0]) % RECORD_LENGTH == 0:
+        stream = lines[0]
+        lines = [stream[at : at + RECORD_LENGTH] for at in range(0, len(stream), RECORD_LENGTH)]
+    return [line.rstrip().ljust(RECORD_LENGTH) for line in lines if line.strip()]
 
 
 def read(text: str) -> NachaFile:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 import pytest
@@ -176,6 +177,32 @@ def test_a_return_file_as_banks_send_it_reads_the_same(effective: str) -> None:
         nacha.check(sent)  # NOTE: what cbp itself writes is held to more
 
 
+def one_stream(text: str) -> str:
+    return text.replace("\n", "")
+
+
+def cr_line_ends(text: str) -> str:
+    return text.replace("\n", "\r")
+
+
+def spaces_added(text: str) -> str:
+    return "\n".join(line + "   " for line in text.splitlines()) + "\n"
+
+
+def blank_lines_and_a_dos_end(text: str) -> str:
+    return "\r\n" + text.replace("\n", "\r\n\r\n") + "\x1a"
+
+
+@pytest.mark.parametrize(
+    "transfer", [one_stream, cr_line_ends, spaces_added, blank_lines_and_a_dos_end]
+)
+def test_a_return_file_however_its_records_are_delimited_reads_the_same(
+    transfer: Callable[[str], str],
+) -> None:
+    text = return_file(["R01", "R03", "C01", "C09"])
+    assert nacha.read(transfer(text)) == nacha.read(text)
+
+
 @pytest.mark.parametrize(
     ("codes", "message"),
     [
@@ -208,3 +235,43 @@ def test_names_are_transliterated_not_blanked() -> None:
     )
     (read_back,) = nacha.read(nacha.write(document(batch([named])))).batches[0].entries
     assert read_back.individual_name == "ZOE NANDU-O'BRIEN"
+
+
+#: A return file as a bank sends it, the text every damage below starts from.
+RECEIVED = as_a_bank_sends_it(return_file(["R01", "R03", "C01", "C05"]))
+
+
+@st.composite
+def damaged(draw: st.DrawFn) -> str:
+    """The received file with a few characters, lines or line ends changed at random."""
+    lines = RECEIVED.split("\r\n")
+    for _ in range(draw(st.integers(1, 4))):
+        n = draw(st.integers(0, len(lines) - 1))
+        kind = draw(st.sampled_from(["overwrite", "drop", "duplicate", "cut", "insert"]))
+        if kind == "overwrite" and lines[n]:
+            at = draw(st.integers(0, len(lines[n]) - 1))
+            text = draw(st.text(min_size=1, max_size=12))
+            lines[n] = lines[n][:at] + text + lines[n][at + len(text) :]
+        elif kind == "drop":
+            del lines[n]
+        elif kind == "duplicate":
+            lines.insert(n, lines[n])
+        elif kind == "cut":
+            lines[n] = lines[n][: draw(st.integers(0, len(lines[n])))]
+        else:
+            lines.insert(n, draw(st.text(max_size=100)))
+        if not lines:
+            break
+    return "\r\n".join(lines)
+
+
+@settings(max_examples=300, deadline=None)
+@given(damaged())
+def test_a_damaged_file_is_read_or_refused_with_its_fault_never_a_crash(text: str) -> None:
+    try:
+        nacha.read(text)
+    except nacha.NachaError as refusal:
+        fault = str(refusal)
+    else:
+        return
+    assert fault, "a refusal names the fault it found"

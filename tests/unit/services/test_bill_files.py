@@ -87,3 +87,20 @@ def test_a_json_file_reads_like_the_api_and_refuses_what_is_not_a_list(
     path.write_text(json.dumps(bill))
     with pytest.raises(InvalidInput, match="list"):
         list(read_bills(path, world.tenant_id))
+
+
+@pytest.mark.parametrize("kind", ["csv", "json"])
+def test_a_file_saved_with_a_byte_order_mark_reads_as_without(
+    world: World, tmp_path: Path, kind: str
+) -> None:
+    row = "{customer},{payee},80.00,25.00,80.00,USD,2026-03-20,2026-02-25,INV-1"
+    plain = bill_file(tmp_path, world, row)
+    if kind == "json":
+        fields = HEADER.strip().split(",")
+        values = row.format(customer=world.customer_id, payee=world.payee_id).split(",")
+        plain = tmp_path / "bills.json"
+        plain.write_text(json.dumps([dict(zip(fields, values, strict=True))]), encoding="utf-8")
+    marked = tmp_path / f"marked.{kind}"
+    marked.write_text(plain.read_text(encoding="utf-8"), encoding="utf-8-sig")
+    assert marked.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert list(read_bills(marked, world.tenant_id)) == list(read_bills(plain, world.tenant_id))
