@@ -17,8 +17,9 @@ from cbp.ports.processor import PaymentProcessor
 from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import ApplyProcessorEvent, ReadAchReturns, RunAchCutOff
+from cbp.services.inbox import already_consumed
 from cbp.services.notifications import notify_account_holder
-from cbp.services.outbox import already_consumed, send
+from cbp.services.outbox import send
 from cbp.services.processing import apply_processor_event
 
 #: The template of the notice a customer gets when the bank corrects their account.

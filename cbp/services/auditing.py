@@ -6,17 +6,20 @@ import hmac
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cbp.domain.audit import AuditDraft, ChainVerifier
 from cbp.domain.banking import mask_account_number, normalize_account_number
 from cbp.domain.errors import InvalidAccountNumber, InvalidInput
+from cbp.ports import contracts as ct
 from cbp.ports.storage.events import Recorded
 from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.ports.system import Clock
 from cbp.services.commands import Command, RecordPayeeActivity, RecordPaymentActivity
-from cbp.services.dependencies import Dependencies
-from cbp.services.outbox import already_consumed
+from cbp.services.inbox import already_consumed
+
+if TYPE_CHECKING:  # NOTE: the dependencies import the handlers, which publish through here
+    from cbp.services.dependencies import Dependencies
 
 
 def record_command(
@@ -177,27 +180,83 @@ def check_checkpoint(deps: Dependencies, checkpoint: str) -> str | None:
     return None
 
 
+#: Who records a published event in the audit log: the log itself, as the event leaves.
+PUBLISHED_BY = "audit-log"
+
+
+def published_activity(
+    contract: ct.Contract, *, actor: str = PUBLISHED_BY
+) -> RecordPaymentActivity | RecordPayeeActivity | None:
+    """What the audit log records of a published payment, exception or payee event.
+
+    None for every other message: tasks, bills, and system events have
+    audit entries of their own, or none.
+    """
+    if isinstance(contract, ct.PaymentStatusChanged):
+        facts: dict[str, Any] = {
+            "status": contract.status,
+            "version": contract.version,
+            "failure_code": contract.failure_code,
+        }
+        return RecordPaymentActivity(
+            tenant_id=contract.tenant_id,
+            payment_id=contract.payment_id,
+            event_type=contract.event_type,
+            data={k: v for k, v in facts.items() if v is not None},
+            actor=actor,
+        )
+    if isinstance(contract, ct.ExceptionCreated):
+        return RecordPaymentActivity(
+            tenant_id=contract.tenant_id,
+            payment_id=contract.payment_id,
+            event_type=contract.TYPE,
+            data={"exception_id": contract.exception_id, "kind": contract.kind},
+            actor=actor,
+        )
+    if isinstance(contract, ct.PayeeEvent):
+        left_out = ("subject_id", "tenant_id", ct.SCHEMA_VERSION)
+        return RecordPayeeActivity(
+            tenant_id=getattr(contract, "tenant_id", None),
+            subject_id=contract.subject_id,
+            event_type=contract.TYPE,
+            data={
+                k: v for k, v in contract.encode().items() if k not in left_out and v is not None
+            },
+            actor=actor,
+        )
+    return None
+
+
+def record_published(uow: UnitOfWork, contract: ct.Contract, *, at: datetime) -> None:
+    """Record a payment, exception or payee event in the audit log as it is published.
+
+    The entry commits with the event and its outbox message, so every event
+    is recorded exactly once, with no delivery of its own.
+    """
+    activity = published_activity(contract)
+    if activity is not None:
+        _record_activity(uow, activity, at=at)
+
+
 def record_payment_activity(
     command: RecordPaymentActivity, *, uow: UnitOfWork, clock: Clock
 ) -> None:
-    """Record a published payment event in the audit log, once per message."""
-    _record_activity(uow, command, "audit-log", command.payment_id, at=clock.now())
+    """Record a payment event relayed before events were recorded as published, once."""
+    if not already_consumed(uow, "audit-log", command.message_id, at=clock.now()):
+        _record_activity(uow, command, at=clock.now())
 
 
 def record_payee_activity(command: RecordPayeeActivity, *, uow: UnitOfWork, clock: Clock) -> None:
-    """Record a published payee or directory event in the audit log, once per message."""
-    _record_activity(uow, command, "payee-audit-log", command.subject_id, at=clock.now())
+    """Record a payee event relayed before events were recorded as published, once."""
+    if not already_consumed(uow, "payee-audit-log", command.message_id, at=clock.now()):
+        _record_activity(uow, command, at=clock.now())
 
 
 def _record_activity(
-    uow: UnitOfWork,
-    command: RecordPaymentActivity | RecordPayeeActivity,
-    consumer: str,
-    subject_id: str,
-    *,
-    at: datetime,
+    uow: UnitOfWork, activity: RecordPaymentActivity | RecordPayeeActivity, *, at: datetime
 ) -> None:
-    if already_consumed(uow, consumer, command.message_id, at=at):
-        return
-    data = {"event_type": command.event_type, **command.data}
-    record(uow, command, at=at, tenant_id=command.tenant_id, subject_id=subject_id, data=data)
+    subject_id = (
+        activity.payment_id if isinstance(activity, RecordPaymentActivity) else activity.subject_id
+    )
+    data = {"event_type": activity.event_type, **activity.data}
+    record(uow, activity, at=at, tenant_id=activity.tenant_id, subject_id=subject_id, data=data)

@@ -24,8 +24,8 @@ from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
 from cbp.services import commands as c
 from cbp.services.choices import one_of
+from cbp.services.inbox import already_consumed
 from cbp.services.notifications import notify_account_holder
-from cbp.services.outbox import already_consumed
 from cbp.services.payments import change_payment, check_payable, open_payment
 
 logger = logging.getLogger("cbp.autopay")

@@ -34,8 +34,8 @@ from cbp.domain.payment import (
 from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import commands as c
+from cbp.services.inbox import already_consumed
 from cbp.services.notifications import notify_customer
-from cbp.services.outbox import already_consumed
 
 #: How far from today a bill's due date may be: no bill is due years away or long ago.
 DUE_DATE_REACH = timedelta(days=400)

@@ -49,10 +49,18 @@ Handler = Callable[..., Any]
 class Publish(Protocol):
     """Publishes what a unit of work's aggregates recorded, caused by a command."""
 
-    def __call__(self, uow: UnitOfWork, command: c.Command | None = None) -> list[Recorded]:
+    def __call__(
+        self,
+        uow: UnitOfWork,
+        command: c.Command | None = None,
+        *,
+        first: Callable[[list[Recorded]], None] | None = None,
+    ) -> list[Recorded]:
         """Put the events ``uow`` collected in its outbox, with the command's headers.
 
-        Returns what it published.
+        ``first`` is given what was collected before anything is published
+        (the command's audit entry goes before its events'). Returns what it
+        published.
         """
         ...
 
@@ -249,17 +257,23 @@ class CommandBus:
         return result
 
     def _conclude(self, uow: UnitOfWork, command: c.Command, returned: object = None) -> None:
-        """Publish what ``command`` changed in ``uow``, and record it in the audit log."""
-        changed = self._publish(uow, command)
-        auditing.record_command(
-            uow, command, at=self._clock.now(), changed=changed, returned=returned
-        )
+        """Record ``command`` in the audit log, then publish what it changed in ``uow``."""
+
+        def audit(changed: list[Recorded]) -> None:
+            auditing.record_command(
+                uow, command, at=self._clock.now(), changed=changed, returned=returned
+            )
+
+        self._publish(uow, command, first=audit)
 
     def _conclude_commit(self, uow: UnitOfWork, command: c.Command) -> None:
-        """Publish and audit one of a handler's several commits: each aggregate it changed."""
-        changed = self._publish(uow, command)
-        if changed:
-            auditing.record_command(uow, command, at=self._clock.now(), changed=changed)
+        """Audit and publish one of a handler's several commits: each aggregate it changed."""
+
+        def audit(changed: list[Recorded]) -> None:
+            if changed:
+                auditing.record_command(uow, command, at=self._clock.now(), changed=changed)
+
+        self._publish(uow, command, first=audit)
 
     def _run_in_its_own(self, bound: Bound, command: c.Command) -> Any:
         with self._units() as uow:

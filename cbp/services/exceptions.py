@@ -17,8 +17,9 @@ from cbp.services.commands import (
     ResolveException,
     SendCustomerNotification,
 )
+from cbp.services.inbox import already_consumed
 from cbp.services.notifications import notify_customer
-from cbp.services.outbox import already_consumed, send
+from cbp.services.outbox import send
 
 
 def fail_with_exception(

@@ -15,8 +15,8 @@ from cbp.ports.system import Clock, IdGenerator
 from cbp.ports.verifier import AccountVerifier
 from cbp.services.choices import one_of
 from cbp.services.commands import AddFundingAccount, VerifyFundingAccount
+from cbp.services.inbox import already_consumed
 from cbp.services.micro_deposits import micro_deposit_amounts
-from cbp.services.outbox import already_consumed
 
 
 def add_funding_account(

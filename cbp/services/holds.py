@@ -16,7 +16,7 @@ from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
 from cbp.services.commands import SettleHeldPayments
 from cbp.services.exceptions import fail_with_exception
-from cbp.services.outbox import already_consumed
+from cbp.services.inbox import already_consumed
 from cbp.services.payments import hold_for_queueing, queue_processing
 
 #: The failure code of a held payment whose payee failed verification.

@@ -11,8 +11,8 @@ from cbp.ports.processor import Credit, PaymentProcessor
 from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import ConfirmMicroDeposits, ExpireMicroDeposits, SendMicroDeposits
+from cbp.services.inbox import already_consumed
 from cbp.services.notifications import notify_account_holder
-from cbp.services.outbox import already_consumed
 
 #: The template of the notice a customer gets when their micro-deposits expire unconfirmed.
 MICRO_DEPOSITS_EXPIRED = "micro_deposits_expired"

@@ -1,7 +1,8 @@
-"""Turning what happened into outbox messages, and consuming messages once."""
+"""Turning what happened into outbox messages."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from cbp.ports.contracts import (
 from cbp.ports.storage.events import Recorded
 from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.ports.system import Clock, IdGenerator
+from cbp.services import auditing
 from cbp.services.commands import AnnounceBreakerChange, Command
 
 
@@ -38,7 +40,8 @@ def send(
     Messages sharing an ``ordering_key`` reach each subscriber in the order
     they were sent; ``causation_id`` names the event that caused this one.
     The correlation and trace of the command that sent it are added by the
-    command bus once the handler has returned.
+    command bus once the handler has returned. A payment, exception or
+    payee event is recorded in the audit log with it.
     """
     uow.outbox.add(
         m.Message(
@@ -52,6 +55,7 @@ def send(
             headers=m.Headers(tenant_id=tenant_id, causation_id=causation_id),
         )
     )
+    auditing.record_published(uow, contract, at=at)
 
 
 @dataclass(frozen=True)
@@ -68,12 +72,22 @@ class EventPublisher:
     ids: IdGenerator
     clock: Clock
 
-    def __call__(self, uow: UnitOfWork, command: Command | None = None) -> list[Recorded]:
+    def __call__(
+        self,
+        uow: UnitOfWork,
+        command: Command | None = None,
+        *,
+        first: Callable[[list[Recorded]], None] | None = None,
+    ) -> list[Recorded]:
         """Publish what ``uow`` collected since it last published, caused by ``command``.
 
-        Returns what it published, for the bus to record in the audit log.
+        ``first`` sees what was collected before it is published: the bus
+        records the command in the audit log there, ahead of its events.
+        Returns what it published.
         """
         collected = uow.collect_new_events()
+        if first is not None:
+            first(collected)
         for recorded in collected:
             if recorded.payment is not None:
                 self._payment_changed(uow, recorded.payment, recorded.events)
@@ -149,19 +163,6 @@ class EventPublisher:
                 ordering_key=event.stream_id,
                 causation_id=event.event_id,
             )
-
-
-def already_consumed(
-    uow: UnitOfWork, consumer: str, message_id: str | None, *, at: datetime
-) -> bool:
-    """Whether this consumer committed this message before; if not, note it now.
-
-    The note is part of the caller's unit of work, so it commits together
-    with the effect, or not at all.
-    """
-    if message_id is None:
-        return False
-    return not uow.inbox.claim(consumer, message_id, at)
 
 
 def announce_breaker_change(

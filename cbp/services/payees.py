@@ -16,8 +16,8 @@ from cbp.ports.verifier import AccountVerifier
 from cbp.services.choices import one_of
 from cbp.services.commands import AddPayee, FollowBiller, UpdatePayee, VerifyPayeeAccount
 from cbp.services.holds import hold_payments_to
+from cbp.services.inbox import already_consumed
 from cbp.services.notifications import notify_account_holder
-from cbp.services.outbox import already_consumed
 
 #: The notice a customer gets when a biller's change suspends their payee.
 PAYEE_NEEDS_UPDATE = "payee_needs_update"

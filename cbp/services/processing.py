@@ -42,7 +42,7 @@ from cbp.services.commands import (
     RecordPaymentReturn,
 )
 from cbp.services.exceptions import fail_with_exception, return_with_exception
-from cbp.services.outbox import already_consumed
+from cbp.services.inbox import already_consumed
 from cbp.services.payments import (
     check_payable,
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -17,7 +17,7 @@ from cbp.domain.customer import StatusAlert
 from cbp.ports import contracts as ct
 from cbp.ports import messages as m
 from cbp.ports.storage.unit_of_work import UnitOfWork
-from cbp.services import autopay, bills
+from cbp.services import auditing, autopay, bills
 from cbp.services import commands as c
 from cbp.services.bus import CommandBus
 from cbp.services.notifications import DeliveryOutcome
@@ -222,52 +222,18 @@ def _invalidate_directory(
         )
 
 
-def _record_payment_activity(
-    event: ct.PaymentStatusChanged | ct.ExceptionCreated,
-    message: m.Message,
-    bus: CommandBus,
-    uow: UnitOfWork | None,
+def _record_left_over_activity(
+    event: ct.Contract, message: m.Message, bus: CommandBus, uow: UnitOfWork | None
 ) -> None:
-    if isinstance(event, ct.PaymentStatusChanged):
-        event_type = event.event_type
-        facts: dict[str, Any] = {
-            "status": event.status,
-            "version": event.version,
-            "failure_code": event.failure_code,
-        }
-    else:
-        event_type = event.TYPE
-        facts = {"exception_id": event.exception_id, "kind": event.kind}
-    bus.handle(
-        c.RecordPaymentActivity(
-            tenant_id=event.tenant_id,
-            payment_id=event.payment_id,
-            event_type=event_type,
-            data={k: v for k, v in facts.items() if v is not None},
-            **caused_by(message, actor="audit-log"),
-        ),
-        uow=uow,
-    )
+    """Record an event relayed to the audit log before events were recorded as published."""
+    activity = auditing.published_activity(event)
+    if activity is not None:
+        bus.handle(replace(activity, **caused_by(message, actor=auditing.PUBLISHED_BY)), uow=uow)
 
 
-def _record_payee_activity(
-    event: ct.PayeeEvent, message: m.Message, bus: CommandBus, uow: UnitOfWork | None
-) -> None:
-    facts = {
-        k: v
-        for k, v in event.encode().items()
-        if k not in ("subject_id", "tenant_id", ct.SCHEMA_VERSION) and v is not None
-    }
-    bus.handle(
-        c.RecordPayeeActivity(
-            tenant_id=getattr(event, "tenant_id", None),
-            subject_id=event.subject_id,
-            event_type=event.TYPE,
-            data=facts,
-            **caused_by(message, actor="audit-log"),
-        ),
-        uow=uow,
-    )
+def _nothing_new(uow: UnitOfWork, messages: list[m.Message]) -> set[str]:
+    """A retired subscriber's choice: no new delivery; it only drains those made before."""
+    return set()
 
 
 def _follow_bill(
@@ -354,11 +320,14 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         local=True,
         selects=_opted_into(ct.PaymentStatusChanged, ALERT_OF_EVENT),
     ),
+    # NOTE: retired, as is payee-audit-log: events are recorded in the audit log as they are
+    # published; both only drain the deliveries relayed to them before that was so.
     Subscription(
         "audit-log",
         (ct.PaymentStatusChanged, ct.ExceptionCreated),
-        _record_payment_activity,
+        _record_left_over_activity,
         local=True,
+        selects=_nothing_new,
     ),
     Subscription("validation-service", (ct.AccountUpdated,), _verify_account),
     Subscription("held-payments", (ct.AccountVerified,), _settle_held_payments, local=True),
@@ -374,8 +343,9 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
             ct.PayeeStatusChanged,
             ct.BillerChanged,
         ),
-        _record_payee_activity,
+        _record_left_over_activity,
         local=True,
+        selects=_nothing_new,
     ),
     Subscription("autopay", (ct.BillChanged,), _follow_bill, local=True, selects=_autopay_acts_on),
     Subscription(

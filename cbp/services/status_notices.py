@@ -14,8 +14,8 @@ from cbp.domain.payment import (
 from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import NotifyPaymentStatus
+from cbp.services.inbox import already_consumed
 from cbp.services.notifications import notify_customer
-from cbp.services.outbox import already_consumed
 
 #: The template of a status notice.
 PAYMENT_STATUS = "payment_status"

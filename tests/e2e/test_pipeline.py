@@ -156,7 +156,7 @@ def _json(value: Any) -> dict[str, Any]:
 
 
 def audit_matches_event_store(database_url: str, payments: dict[str, str]) -> None:
-    """The audit-log subscriber recorded each payment event exactly once (it may lag)."""
+    """The audit log recorded each payment event exactly once (its chain may lag)."""
     deadline = time.monotonic() + 60
     while True:
         try:

@@ -3,6 +3,7 @@ from dataclasses import replace
 
 import pytest
 
+from cbp.ports.contracts import PaymentStatusChanged
 from cbp.services import commands as c
 from cbp.services.auditing import chain_audit_log, verify_audit_log
 from tests.unit.services.conftest import (
@@ -11,6 +12,7 @@ from tests.unit.services.conftest import (
     ROUTING_NUMBER,
     World,
 )
+from tests.unit.services.test_status_notices import status_changed
 
 
 def test_every_change_is_chained_in_the_audit_log_with_its_actor(world: World) -> None:
@@ -22,11 +24,13 @@ def test_every_change_is_chained_in_the_audit_log_with_its_actor(world: World) -
     with world.app.deps.unit_of_work() as uow:
         entries = uow.audit.entries()
     assert checked == len(entries) > 5
-    assert (entries[-1].action, entries[-1].actor) == ("CancelPayment", "key_42")
+    assert [(e.action, e.actor) for e in entries[-2:]] == [
+        ("CancelPayment", "key_42"),
+        ("RecordPaymentActivity", "audit-log"),  # NOTE: the event it caused, after it
+    ]
 
 
-def test_payee_events_reach_the_audit_log_through_their_subscriber(world: World) -> None:
-    world.app.run_until_idle()
+def test_payee_events_are_recorded_in_the_audit_log_as_they_are_published(world: World) -> None:
     with world.app.deps.unit_of_work() as uow:
         entries = uow.audit.entries()
     recorded = [
@@ -38,6 +42,46 @@ def test_payee_events_reach_the_audit_log_through_their_subscriber(world: World)
         ("AccountUpdated", "payee", "audit-log"),
         ("AccountVerified", "payee", "audit-log"),
     ]
+
+
+def test_each_payment_event_is_recorded_once_with_no_delivery_of_its_own(world: World) -> None:
+    payment_id = world.pay()
+    chain_audit_log(world.app.deps)
+    with world.app.deps.unit_of_work() as uow:
+        recorded = [
+            e.data["event_type"]
+            for e in uow.audit.entries(limit=10_000)
+            if e.action == "RecordPaymentActivity" and e.subject_id == payment_id
+        ]
+        published = [
+            m.payload["event_type"]
+            for m in uow.outbox.pending(1000)
+            if m.type == PaymentStatusChanged.TYPE and m.payload["payment_id"] == payment_id
+        ]
+    assert recorded == published == ["PaymentCreated", "PaymentValidated"]
+
+
+def test_a_delivery_relayed_to_the_audit_log_before_the_upgrade_is_recorded_once(
+    world: World,
+) -> None:
+    """Messages published before events were recorded as published still reach the log."""
+    world.app.run_until_idle()
+    left_over = status_changed(world, "PaymentCompleted")
+    with world.app.deps.unit_of_work() as uow:
+        uow.outbox.add(left_over)  # NOTE: as an earlier version published it: not recorded
+        uow.commit()
+    world.app.deliveries.relay(
+        lambda uow, messages: {m.message_id: ["audit-log"] for m in messages}
+    )
+    world.app.run_until_idle()
+    world.app.router.consume(left_over, "audit-log")  # NOTE: delivered again
+    with world.app.deps.unit_of_work() as uow:
+        entries = uow.audit.entries(limit=10_000)
+    assert [
+        (e.subject_id, e.data["event_type"], e.actor)
+        for e in entries
+        if e.action == "RecordPaymentActivity" and e.subject_id == "pmt_1"
+    ] == [("pmt_1", "PaymentCompleted", "audit-log")]
 
 
 @pytest.mark.parametrize("backend", ["memory"])  # SQL: tests/integration/test_cli.py

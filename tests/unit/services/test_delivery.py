@@ -7,14 +7,15 @@ from datetime import date
 import pytest
 
 from cbp.adapters.memory.clock import InMemoryClock
+from cbp.adapters.memory.notifiers import InMemoryNotifier
 from cbp.ports import contracts as ct
 from cbp.ports.errors import DependencyDeferred
 from cbp.ports.messages import DeliveryStatus, Message
 from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.services import commands as c
-from cbp.services.auditing import chain_audit_log
 from cbp.services.delivery import RetryPolicy
 from tests.unit.services.conftest import World
+from tests.unit.services.test_status_notices import opt_in, status_notices
 
 
 def test_the_sweep_queues_a_payment_once_its_date_has_come_where_its_tenant_is(
@@ -190,54 +191,48 @@ def test_the_sweep_queues_again_a_due_payment_whose_delivery_died(world: World) 
     assert world.status(payment_id) == "completed"
 
 
-def test_a_local_subscriber_keeps_its_effect_only_with_its_delivery_done(world: World) -> None:
+def test_a_local_subscriber_keeps_its_effect_only_with_its_delivery_done(
+    world: World, notifier: InMemoryNotifier
+) -> None:
     app = world.app
+    opt_in(world, "scheduled")
     app.run_until_idle()
     failing = {"on": True}
 
-    def audit_then_crash(message: Message, subscriber: str, uow: UnitOfWork | None = None) -> None:
-        app.router.consume(message, subscriber, uow)  # NOTE: the audit draft and inbox record
-        if subscriber == "audit-log" and failing["on"]:
+    def notice_then_crash(message: Message, subscriber: str, uow: UnitOfWork | None = None) -> None:
+        app.router.consume(message, subscriber, uow)  # NOTE: the notice queued, the inbox noted
+        if subscriber == "status-notifier" and failing["on"]:
             raise RuntimeError("crashed before the delivery was marked done")
 
     def consume(delivery_id: str) -> DeliveryStatus:
         return app.deliveries.consume(
-            audit_then_crash, delivery_id, in_one_transaction=app.router.is_local
+            notice_then_crash, delivery_id, in_one_transaction=app.router.is_local
         )
-
-    def audited(payment_id: str) -> int:
-        chain_audit_log(app.deps)
-        with app.deps.unit_of_work() as uow:
-            return sum(
-                1
-                for e in uow.audit.entries(limit=10_000)
-                if e.action == "RecordPaymentActivity" and e.subject_id == payment_id
-            )
 
     payment_id = world.pay()
     app.deliveries.relay(app.router.route)
     broker = app.container.adapters.broker()
     app.deliveries.dispatch_due(broker)
     broker.drain(consume)
-    assert audited(payment_id) == 0, "the failed deliveries' effects were rolled back"
+    with app.deps.unit_of_work() as uow:
+        queued = [m.type for m in uow.outbox.pending(1000)]
+    assert ct.DeliverNotificationTask.TYPE not in queued, "the notice queued was rolled back"
     failing["on"] = False
     app.run_until_idle()
-    assert audited(payment_id) >= 2  # NOTE: created and validated, once each
-    with app.deps.unit_of_work() as uow:
-        events = uow.events.load(payment_id)
-    assert audited(payment_id) == len(events)
+    assert status_notices(notifier) == [(payment_id, "scheduled", None)]
 
 
 def test_deliveries_sent_together_run_in_one_go_and_a_failure_runs_each_alone(
     world: World,
 ) -> None:
     app = world.app
+    opt_in(world, "scheduled")
     app.run_until_idle()
     payments = [world.pay(f"{n}.00") for n in (11, 12, 13)]
     poisoned = payments[1]
 
-    def audit_but_one(message: Message, subscriber: str, uow: UnitOfWork | None = None) -> None:
-        if subscriber == "audit-log" and message.payload.get("payment_id") == poisoned:
+    def notify_but_one(message: Message, subscriber: str, uow: UnitOfWork | None = None) -> None:
+        if subscriber == "status-notifier" and message.payload.get("payment_id") == poisoned:
             raise RuntimeError("this one is broken")
         app.router.consume(message, subscriber, uow)
 
@@ -249,19 +244,19 @@ def test_deliveries_sent_together_run_in_one_go_and_a_failure_runs_each_alone(
     def consume(*delivery_ids: str) -> None:
         groups.append(delivery_ids)
         if len(delivery_ids) == 1:
-            app.deliveries.consume(audit_but_one, delivery_ids[0])
+            app.deliveries.consume(notify_but_one, delivery_ids[0])
         else:
             app.deliveries.consume_together(
-                audit_but_one, list(delivery_ids), in_one_transaction=app.router.is_local
+                notify_but_one, list(delivery_ids), in_one_transaction=app.router.is_local
             )
 
     broker.drain(consume)
-    assert [len(g) for g in groups if "audit-log" in g[0]] == [3]
+    assert [len(g) for g in groups if "status-notifier" in g[0]] == [3]
     with app.deps.unit_of_work() as uow:
         statuses = {
             p: uow.deliveries.get(d).status
             for p in payments
-            for d in next(g for g in groups if "audit-log" in g[0])
+            for d in next(g for g in groups if "status-notifier" in g[0])
             if uow.deliveries.get(d).message.payload["payment_id"] == p
         }
     assert statuses == {

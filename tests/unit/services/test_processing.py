@@ -15,6 +15,7 @@ from cbp.ports.processor import ProcessorResult, ProcessorStatus, Submission
 from cbp.ports.storage.notices import ExceptionFilter
 from cbp.services import commands as c
 from cbp.services import processing, queueing
+from cbp.services.auditing import chain_audit_log
 from cbp.services.periodic import ReconcileInTurn
 from tests.unit.services.conftest import World, make_world, memory_core
 
@@ -60,13 +61,14 @@ def test_a_failure_reaches_the_customer_as_a_delivered_notification(world: World
     )
     notification = world.app.queries.get_notification(world.tenant_id, sent.id)
     assert (notification.status, notification.attempts) == (NotificationStatus.SENT, 1)
+    chain_audit_log(world.app.deps)
     published = [
-        (x.type, x.payload.get("status"))
-        for x in world.app.container.adapters.broker().messages
-        if x.destination == m.PAYMENT_EVENTS
+        (e.data["event_type"], e.data.get("status"))
+        for e in world.app.queries.audit_trail(payment_id)
+        if e.actor == "audit-log"
     ]
     assert ("payment.exception.created", None) in published
-    assert ("payment.status.changed", "failed") in published
+    assert ("PaymentFailed", "failed") in published
 
 
 def test_a_timed_out_submission_is_settled_by_the_reconciler_without_a_second_submission(
