@@ -184,9 +184,7 @@ def check_checkpoint(deps: Dependencies, checkpoint: str) -> str | None:
 PUBLISHED_BY = "audit-log"
 
 
-def published_activity(
-    contract: ct.Contract, *, actor: str = PUBLISHED_BY
-) -> RecordPaymentActivity | RecordPayeeActivity | None:
+def published_activity(contract: ct.Contract) -> RecordPaymentActivity | RecordPayeeActivity | None:
     """What the audit log records of a published payment, exception or payee event.
 
     None for every other message: tasks, bills, and system events have
@@ -203,7 +201,7 @@ def published_activity(
             payment_id=contract.payment_id,
             event_type=contract.event_type,
             data={k: v for k, v in facts.items() if v is not None},
-            actor=actor,
+            actor=PUBLISHED_BY,
         )
     if isinstance(contract, ct.ExceptionCreated):
         return RecordPaymentActivity(
@@ -211,7 +209,7 @@ def published_activity(
             payment_id=contract.payment_id,
             event_type=contract.TYPE,
             data={"exception_id": contract.exception_id, "kind": contract.kind},
-            actor=actor,
+            actor=PUBLISHED_BY,
         )
     if isinstance(contract, ct.PayeeEvent):
         left_out = ("subject_id", "tenant_id", ct.SCHEMA_VERSION)
@@ -222,7 +220,7 @@ def published_activity(
             data={
                 k: v for k, v in contract.encode().items() if k not in left_out and v is not None
             },
-            actor=actor,
+            actor=PUBLISHED_BY,
         )
     return None
 
@@ -242,14 +240,16 @@ def record_payment_activity(
     command: RecordPaymentActivity, *, uow: UnitOfWork, clock: Clock
 ) -> None:
     """Record a payment event relayed before events were recorded as published, once."""
-    if not already_consumed(uow, "audit-log", command.message_id, at=clock.now()):
-        _record_activity(uow, command, at=clock.now())
+    now = clock.now()
+    if not already_consumed(uow, "audit-log", command.message_id, at=now):
+        _record_activity(uow, command, at=now)
 
 
 def record_payee_activity(command: RecordPayeeActivity, *, uow: UnitOfWork, clock: Clock) -> None:
     """Record a payee event relayed before events were recorded as published, once."""
-    if not already_consumed(uow, "payee-audit-log", command.message_id, at=clock.now()):
-        _record_activity(uow, command, at=clock.now())
+    now = clock.now()
+    if not already_consumed(uow, "payee-audit-log", command.message_id, at=now):
+        _record_activity(uow, command, at=now)
 
 
 def _record_activity(

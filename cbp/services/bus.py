@@ -55,12 +55,11 @@ class Publish(Protocol):
         command: c.Command | None = None,
         *,
         first: Callable[[list[Recorded]], None] | None = None,
-    ) -> list[Recorded]:
+    ) -> None:
         """Put the events ``uow`` collected in its outbox, with the command's headers.
 
         ``first`` is given what was collected before anything is published
-        (the command's audit entry goes before its events'). Returns what it
-        published.
+        (the command's audit entry goes before its events').
         """
         ...
 

@@ -78,12 +78,11 @@ class EventPublisher:
         command: Command | None = None,
         *,
         first: Callable[[list[Recorded]], None] | None = None,
-    ) -> list[Recorded]:
+    ) -> None:
         """Publish what ``uow`` collected since it last published, caused by ``command``.
 
         ``first`` sees what was collected before it is published: the bus
         records the command in the audit log there, ahead of its events.
-        Returns what it published.
         """
         collected = uow.collect_new_events()
         if first is not None:
@@ -98,7 +97,6 @@ class EventPublisher:
         if command is not None:
             uow.events.stamp_cause(command.correlation_id, command.traceparent)
             uow.outbox.stamp_cause(command.correlation_id, command.traceparent)
-        return collected
 
     def _payment_changed(
         self, uow: UnitOfWork, payment: PaymentSnapshot, events: list[DomainEvent]

@@ -47,6 +47,8 @@ class Subscription:
     #: Of a batch of messages it matches, the ids of those it acts on (all when None):
     #: a subscriber that acts on few says which, so the others cost no delivery.
     selects: Callable[[UnitOfWork, list[m.Message]], set[str]] | None = None
+    #: A retired subscriber takes no new delivery: it only drains those made before.
+    retired: bool = False
 
     def __post_init__(self) -> None:
         if len({contract.DESTINATION for contract in self.contracts}) != 1:
@@ -231,11 +233,6 @@ def _record_left_over_activity(
         bus.handle(replace(activity, **caused_by(message, actor=auditing.PUBLISHED_BY)), uow=uow)
 
 
-def _nothing_new(uow: UnitOfWork, messages: list[m.Message]) -> set[str]:
-    """A retired subscriber's choice: no new delivery; it only drains those made before."""
-    return set()
-
-
 def _follow_bill(
     event: ct.BillChanged, message: m.Message, bus: CommandBus, uow: UnitOfWork | None
 ) -> None:
@@ -327,7 +324,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         (ct.PaymentStatusChanged, ct.ExceptionCreated),
         _record_left_over_activity,
         local=True,
-        selects=_nothing_new,
+        retired=True,
     ),
     Subscription("validation-service", (ct.AccountUpdated,), _verify_account),
     Subscription("held-payments", (ct.AccountVerified,), _settle_held_payments, local=True),
@@ -345,7 +342,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         ),
         _record_left_over_activity,
         local=True,
-        selects=_nothing_new,
+        retired=True,
     ),
     Subscription("autopay", (ct.BillChanged,), _follow_bill, local=True, selects=_autopay_acts_on),
     Subscription(
@@ -422,6 +419,8 @@ class MessageRouter:
         """
         routes: dict[str, list[str]] = {msg.message_id: [] for msg in messages}
         for subscription in self.subscriptions:
+            if subscription.retired:
+                continue
             matching = [msg for msg in messages if subscription.matches(msg)]
             if not matching:
                 continue

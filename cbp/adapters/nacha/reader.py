@@ -31,9 +31,8 @@ def records(text: str, *, received: bool = False) -> list[str]:
     trailing spaces of its records to a transfer tool (they are put back)
     or gain some, hold blank lines, and end in a DOS end-of-file mark.
     """
-    lines = text.splitlines()
     if not received:
-        return lines
+        return text.splitlines()
     lines = text.rstrip("\x1a\r\n").splitlines()
     if len(lines) == 1 and len(lines[0]) > RECORD_LENGTH and len(lines[0]) % RECORD_LENGTH == 0:
         stream = lines[0]
