@@ -3,9 +3,10 @@
     .venv/bin/python bench/http_search.py --requests 4000 --clients 8
 
 Both run under gunicorn (one worker) against the same fresh PostgreSQL
-database. cbp answers GET /payee/global-payee/name/{text} as it does in
-production: key check, rate limit, then the directory cache (Redis), which
-every repeated search hits after its first. The baseline answers a page of
+database. cbp answers GET /payee/global-payee/name/{text} as it does by
+default with Redis as its cache: key check, rate limit, then the directory
+cache (the process's recent pages, then Redis), which every repeated search
+hits after its first. The baseline answers a page of
 20 billers from memory with no key check and no cache lookup: the least a
 cache hit can cost. An uncached search is measured in directory_search.py.
 """

@@ -36,7 +36,7 @@ def readiness_probes(core: Cbp) -> dict[str, Probe]:
     return {
         "database": database,
         "broker": lambda: core.container.adapters.broker().ping(),
-        "cache": lambda: core.deps.cache.get("health:probe"),
+        "cache": lambda: core.container.adapters.cache().get("health:probe"),
     }
 
 

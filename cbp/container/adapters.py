@@ -7,16 +7,18 @@ A ``Selector`` picks the adapter a setting names (``memory``, ``sqlite``,
 
 from __future__ import annotations
 
+from typing import Any
+
 from dependency_injector import containers, providers
 
 from cbp.adapters.calendar.federal_reserve import FederalReserveCalendar
 from cbp.adapters.clock_and_ids.clock import SystemClock, UuidV7IdGenerator
 from cbp.adapters.http_clients.networks import allowed_networks
 from cbp.adapters.memory.ach_ledger import InMemoryAchLedger
+from cbp.adapters.memory.broadcast import InProcessBroadcast
 from cbp.adapters.memory.broker import InMemoryBroker
 from cbp.adapters.memory.cache import InMemoryCache
 from cbp.adapters.memory.database import InMemoryDatabase
-from cbp.adapters.memory.key_revocations import InProcessKeyRevocations
 from cbp.adapters.memory.notifiers import InMemoryNotifier
 from cbp.adapters.memory.unit_of_work import InMemoryUnitOfWork
 from cbp.adapters.notifiers.log import LogNotifier
@@ -28,6 +30,22 @@ from cbp.container.lazy import OnFirstUse, lazy
 from cbp.container.outbound import nacha_processor, paid_by_method, provider_notifier
 from cbp.services.outbox import EventPublisher
 from cbp.settings import Settings
+
+
+def broadcast(
+    config: providers.Configuration, gateways: providers.DependenciesContainer, topic: str
+) -> providers.Selector[Any]:
+    """One topic's announcements: over Redis pub/sub with a Redis cache, else in this process."""
+    return providers.Selector(
+        config.cache,
+        memory=providers.Singleton(InProcessBroadcast),
+        redis=providers.Singleton(
+            lazy("cbp.adapters.redis.broadcast:RedisBroadcast"),
+            client=gateways.cache_redis,
+            topic=topic,
+            prefix=config.redis_prefix,
+        ),
+    )
 
 
 class Adapters(containers.DeclarativeContainer):
@@ -92,22 +110,16 @@ class Adapters(containers.DeclarativeContainer):
             lazy("cbp.adapters.rate_limits.moving_window:memory_rate_limiter")
         ),
         redis=providers.Singleton(
-            lazy("cbp.adapters.rate_limits.moving_window:redis_rate_limiter"),
+            lazy("cbp.adapters.rate_limits.redis_window:redis_rate_limiter"),
             client=gateways.rate_limit_redis,
             prefix=config.redis_prefix,
         ),
     )
     # NOTE: a revoked key is refused everywhere within a second: at once where Redis
     # tells every process, or when a verified key's second is up where nothing can
-    key_revocations = providers.Selector(
-        config.cache,
-        memory=providers.Singleton(InProcessKeyRevocations),
-        redis=providers.Singleton(
-            lazy("cbp.adapters.redis.key_revocations:RedisKeyRevocations"),
-            client=gateways.cache_redis,
-            prefix=config.redis_prefix,
-        ),
-    )
+    key_revocations = broadcast(config, gateways, "api-keys:changed")
+    # NOTE: a directory change reaches every process's recent searches the same way
+    directory_changes = broadcast(config, gateways, "directory:changed")
 
     electronic_processor = providers.Selector(
         config.processor,

@@ -8,6 +8,7 @@ from cbp.services.access import Authenticator
 from cbp.services.bus import CommandBus
 from cbp.services.delivery import Deliveries, RetryPolicy
 from cbp.services.dependencies import Dependencies, ServiceOptions
+from cbp.services.directory_searches import DirectorySearches
 from cbp.services.occurrences import OccurrenceMaker
 from cbp.services.queries import Queries
 from cbp.services.routing import MessageRouter
@@ -27,6 +28,13 @@ class Core(containers.DeclarativeContainer):
         ttl_seconds=providers.Selector(
             config.cache, memory=providers.Object(1.0), redis=providers.Object(60.0)
         ),
+    )
+    directory_searches = providers.Singleton(
+        DirectorySearches,
+        adapters.cache,
+        adapters.directory_changes,
+        adapters.ids,
+        ttl_seconds=config.directory_cache_ttl_seconds,
     )
     options = providers.Singleton(
         ServiceOptions,
@@ -49,7 +57,7 @@ class Core(containers.DeclarativeContainer):
         verifier=adapters.verifier,
         notifier=adapters.notifier,
         webhooks=adapters.webhooks,
-        cache=adapters.cache,
+        directory_searches=directory_searches,
         rate_limiter=adapters.rate_limiter,
         key_revocations=adapters.key_revocations,
         verified_keys=verified_keys,
@@ -87,9 +95,8 @@ class Core(containers.DeclarativeContainer):
         unit_of_work=adapters.unit_of_work.provider,
         clock=adapters.clock,
         calendar=adapters.calendar,
-        cache=adapters.cache,
+        directory_searches=directory_searches,
         default_page_size=config.default_page_size,
         max_page_size=config.max_page_size,
-        directory_cache_ttl_seconds=config.directory_cache_ttl_seconds,
     )
     router = providers.Singleton(MessageRouter, bus=bus)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 
@@ -10,6 +11,10 @@ class Cache(Protocol):
 
     def get(self, key: str) -> bytes | None:
         """The cached value, or None."""
+        ...
+
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """Each key's cached value or None, in order, read together (one round trip)."""
         ...
 
     def set(self, key: str, value: bytes, *, ttl_seconds: float) -> None:

@@ -12,7 +12,7 @@ from cbp.domain import identifiers
 from cbp.domain.access import ApiKey, Principal, Scope, check_scopes
 from cbp.domain.customer import Tenant
 from cbp.domain.errors import InvalidInput, NotFound, Unauthenticated
-from cbp.ports.key_revocations import KeyRevocations
+from cbp.ports.broadcasts import Broadcast
 from cbp.ports.storage.unit_of_work import UnitOfWork, UnitsOfWork
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import (
@@ -88,7 +88,7 @@ def rotate_api_key(
     clock: Clock,
     ids: IdGenerator,
     api_key_secret: bytes,
-    key_revocations: KeyRevocations,
+    key_revocations: Broadcast,
 ) -> IssuedKey:
     """Issue the key's successor, and retire the key once the overlap has passed.
 
@@ -136,7 +136,7 @@ def revoke_api_key(
     *,
     uow: UnitOfWork,
     clock: Clock,
-    key_revocations: KeyRevocations,
+    key_revocations: Broadcast,
 ) -> None:
     """Revoke a key at once; every process refuses it from the moment it hears."""
     key = uow.api_keys.get(command.key_id)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cbp.domain.webhook_endpoint import DEFAULT_RETRY_SCHEDULE
-from cbp.ports.cache import Cache
-from cbp.ports.key_revocations import KeyRevocations
+from cbp.ports.broadcasts import Broadcast
 from cbp.ports.notifiers import Notifier, WebhookSender
 from cbp.ports.processor import PaymentProcessor
 from cbp.ports.rate_limits import RateLimiter
 from cbp.ports.storage.unit_of_work import UnitsOfWork
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
 from cbp.ports.verifier import AccountVerifier
+from cbp.services.directory_searches import DirectorySearches
 from cbp.services.occurrences import OccurrenceMaker
 from cbp.services.verified_keys import VerifiedKeys
 
@@ -50,9 +50,9 @@ class Dependencies:
     verifier: AccountVerifier
     notifier: Notifier
     webhooks: WebhookSender
-    cache: Cache
+    directory_searches: DirectorySearches
     rate_limiter: RateLimiter
-    key_revocations: KeyRevocations
+    key_revocations: Broadcast
     verified_keys: VerifiedKeys
     occurrences: OccurrenceMaker
     options: ServiceOptions

@@ -1,21 +1,13 @@
-"""The biller directory: administration and cached search."""
+"""The biller directory: administration (its search is ``directory_searches``)."""
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
-from dataclasses import asdict
-from typing import Any
 
 from cbp.domain import identifiers
 from cbp.domain.banking import AccountMask
-from cbp.domain.directory import Address, GlobalPayee, PayeeStatus, PaymentMethod
+from cbp.domain.directory import GlobalPayee, PayeeStatus, PaymentMethod
 from cbp.domain.errors import InvalidInput
-from cbp.ports.cache import Cache
-from cbp.ports.errors import DependencyError
-from cbp.ports.storage.pages import Page
 from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.choices import one_of
@@ -25,10 +17,7 @@ from cbp.services.commands import (
     UpdateGlobalPayee,
 )
 from cbp.services.dependencies import Dependencies
-
-logger = logging.getLogger("cbp.directory")
-_GENERATION_KEY = "directory:generation"
-MAX_SEARCH_LENGTH = 100
+from cbp.services.directory_searches import DirectorySearches
 
 
 def _new_global_payee(command: AddGlobalPayee, *, ids: IdGenerator) -> GlobalPayee:
@@ -50,12 +39,12 @@ def add_global_payee(
     *,
     uow: UnitOfWork,
     ids: IdGenerator,
-    cache: Cache,
+    directory_searches: DirectorySearches,
 ) -> str:
     """Add a biller to the directory; searches see it at once."""
     payee = _new_global_payee(command, ids=ids)
     uow.directory.add(payee)
-    invalidate_directory_cache(cache, ids)
+    directory_searches.forget_all()
     return payee.id
 
 
@@ -96,7 +85,7 @@ def import_directory(
             flush(command)
     if pending and last is not None:
         flush(last)
-    invalidate_directory_cache(deps.cache, deps.ids)
+    deps.directory_searches.forget_all()
     return added
 
 
@@ -105,8 +94,7 @@ def update_global_payee(
     *,
     uow: UnitOfWork,
     clock: Clock,
-    ids: IdGenerator,
-    cache: Cache,
+    directory_searches: DirectorySearches,
 ) -> None:
     """Change a biller; a status change is announced on ``payee.events``."""
     payee = uow.directory.get(command.global_payee_id)
@@ -128,106 +116,11 @@ def update_global_payee(
     if command.status is not None:
         payee.change_status(one_of(PayeeStatus, command.status, "status"), at=clock.now())
     uow.directory.save(payee)
-    invalidate_directory_cache(cache, ids)
-
-
-def search_directory(
-    partial_name: str,
-    *,
-    cursor: str | None,
-    limit: int,
-    cache: Cache,
-    reading: Callable[[], AbstractContextManager[UnitOfWork]],
-    ttl_seconds: float,
-) -> Page[GlobalPayee]:
-    """Billers matching ``partial_name``, prefix matches first, cached.
-
-    Cache entries are keyed by a generation number that every directory
-    change bumps, so invalidation is one write however many searches exist.
-    """
-    text = partial_name.strip()
-    if not text or len(text) > MAX_SEARCH_LENGTH:
-        raise InvalidInput(f"search text must be 1 to {MAX_SEARCH_LENGTH} characters")
-    key = f"directory:search:{_generation(cache)}:{limit}:{cursor or ''}:{text.casefold()}"
-    if (cached := _cache_get(cache, key)) is not None:
-        return _decode_page(cached)
-    with reading() as uow:
-        page = uow.directory.search(text, cursor=cursor, limit=limit)
-    _cache_set(cache, key, _encode_page(page), ttl_seconds)
-    return page
+    directory_searches.forget_all()
 
 
 def forget_directory_searches(
-    command: ForgetDirectorySearches, *, cache: Cache, ids: IdGenerator
+    command: ForgetDirectorySearches, *, directory_searches: DirectorySearches
 ) -> None:
     """Make every cached search stale: the directory changed in a process of its own."""
-    invalidate_directory_cache(cache, ids)
-
-
-def invalidate_directory_cache(cache: Cache, ids: IdGenerator) -> None:
-    """Make every cached search stale (called on any directory change)."""
-    _cache_set(cache, _GENERATION_KEY, ids.new("gen").encode(), 86400 * 365)
-
-
-def _generation(cache: Cache) -> str:
-    value = _cache_get(cache, _GENERATION_KEY)
-    return value.decode() if value else "0"
-
-
-def _cache_get(cache: Cache, key: str) -> bytes | None:
-    """The cached value; a cache that is down is a miss, never an error."""
-    try:
-        return cache.get(key)
-    except DependencyError:
-        logger.warning("cache unavailable; serving the directory uncached")
-        return None
-
-
-def _cache_set(cache: Cache, key: str, value: bytes, ttl_seconds: float) -> None:
-    try:
-        cache.set(key, value, ttl_seconds=ttl_seconds)
-    except DependencyError:
-        logger.warning("cache unavailable; result not cached")
-
-
-def _encode_page(page: Page[GlobalPayee]) -> bytes:
-    return json.dumps(
-        {"items": [_payee_to_dict(p) for p in page.items], "next_cursor": page.next_cursor}
-    ).encode()
-
-
-def _decode_page(raw: bytes) -> Page[GlobalPayee]:
-    data = json.loads(raw)
-    return Page([_payee_from_dict(item) for item in data["items"]], data["next_cursor"])
-
-
-def _payee_to_dict(payee: GlobalPayee) -> dict[str, Any]:
-    return {
-        "id": payee.id,
-        "name": payee.name,
-        "category": payee.category,
-        "address": asdict(payee.address),
-        "payment_method": payee.payment_method.value,
-        "lead_days": payee.lead_days,
-        "account_masks": [mask.pattern for mask in payee.account_masks],
-        "aliases": list(payee.aliases),
-        "status": payee.status.value,
-        "popularity": payee.popularity,
-        "version": payee.version,
-    }
-
-
-def _payee_from_dict(data: dict[str, Any]) -> GlobalPayee:
-    return GlobalPayee(
-        id=data["id"],
-        name=data["name"],
-        category=data["category"],
-        address=Address(**data["address"]),
-        payment_method=PaymentMethod(data["payment_method"]),
-        lead_days=data["lead_days"],
-        account_masks=tuple(AccountMask(mask) for mask in data["account_masks"]),
-        aliases=tuple(data["aliases"]),
-        status=PayeeStatus(data["status"]),
-        popularity=data.get("popularity", 0),
-        version=data["version"],
-    )
+    directory_searches.forget_all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import TypeVar
 
 from cbp.domain.access import ApiKey
 from cbp.domain.audit import AuditEntry
@@ -25,7 +26,6 @@ from cbp.domain.processing import JobProgress, ProcessJob
 from cbp.domain.recurring import RecurringSchedule
 from cbp.domain.schedule_rules import Occurrence
 from cbp.domain.webhook_endpoint import WebhookEndpoint
-from cbp.ports.cache import Cache
 from cbp.ports.messages import Delivery
 from cbp.ports.storage.bills import BillFilter
 from cbp.ports.storage.notices import ExceptionFilter
@@ -33,7 +33,9 @@ from cbp.ports.storage.pages import Page
 from cbp.ports.storage.payments import PaymentFilter, ScheduleFilter
 from cbp.ports.storage.unit_of_work import UnitOfWork, UnitsOfWork
 from cbp.ports.system import BusinessCalendar, Clock
-from cbp.services.directory import search_directory
+from cbp.services.directory_searches import DOMAIN_PAGES, DirectorySearches, PageForm
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,10 +50,9 @@ class Queries:
     unit_of_work: UnitsOfWork
     clock: Clock
     calendar: BusinessCalendar
-    cache: Cache
+    directory_searches: DirectorySearches
     default_page_size: int
     max_page_size: int
-    directory_cache_ttl_seconds: float
     #: The unit of work the reads are made in, if not each in its own.
     uow: UnitOfWork | None = None
 
@@ -67,13 +68,23 @@ class Queries:
         self, partial_name: str, *, cursor: str | None = None, limit: int | None = None
     ) -> Page[GlobalPayee]:
         """Billers matching a partial name, prefix matches first (cached)."""
-        return search_directory(
+        return self.search_directory_as(DOMAIN_PAGES, partial_name, cursor=cursor, limit=limit)
+
+    def search_directory_as(
+        self,
+        form: PageForm[T],
+        partial_name: str,
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> T:
+        """The same search, its page cached and returned in ``form`` (a rendered response)."""
+        return self.directory_searches.search(
             partial_name,
             cursor=cursor,
             limit=self.page_size(limit),
-            cache=self.cache,
             reading=self._reading,
-            ttl_seconds=self.directory_cache_ttl_seconds,
+            form=form,
         )
 
     def get_global_payee(self, global_payee_id: str) -> GlobalPayee:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from cbp.domain.access import ApiKey
-from cbp.ports.key_revocations import KeyRevocations
+from cbp.ports.broadcasts import Broadcast
 
 
 class VerifiedKeys:
@@ -26,7 +26,7 @@ class VerifiedKeys:
 
     def __init__(
         self,
-        revocations: KeyRevocations,
+        revocations: Broadcast,
         *,
         ttl_seconds: float,
         monotonic: Callable[[], float] = time.monotonic,

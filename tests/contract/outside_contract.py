@@ -45,6 +45,16 @@ class CacheContract:
         cache.set("contract:k", b"two", ttl_seconds=60)
         assert cache.get("contract:k") == b"two"
 
+    def test_many_keys_are_read_together_in_the_order_asked(
+        self, cache_and_clock: tuple[Cache, Advance]
+    ) -> None:
+        cache, advance = cache_and_clock
+        cache.set("contract:a", b"a", ttl_seconds=60)
+        cache.set("contract:b", b"b", ttl_seconds=1)
+        assert cache.get_many(["contract:b", "contract:none", "contract:a"]) == [b"b", None, b"a"]
+        advance(1.2)
+        assert cache.get_many(["contract:a", "contract:b"]) == [b"a", None]
+
 
 class RateLimiterContract:
     """A limit per key per window, with what a client needs to back off."""

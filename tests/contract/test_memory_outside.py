@@ -3,13 +3,13 @@
 import threading
 import time
 
-import limits.storage
 import pytest
 
 from cbp.adapters.memory.breakers import InMemoryBreakerStore
 from cbp.adapters.memory.broker import InMemoryBroker
 from cbp.adapters.memory.cache import InMemoryCache
 from cbp.adapters.memory.clock import InMemoryClock
+from cbp.adapters.rate_limits import moving_window
 from cbp.adapters.rate_limits.moving_window import memory_rate_limiter
 from tests.contract.outside_contract import (
     BreakerStoreContract,
@@ -42,38 +42,36 @@ class TestMemoryRateLimiter(RateLimiterContract):
         return memory_rate_limiter(), time.sleep
 
 
-def test_request_threads_never_count_in_the_memory_storage_at_once(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Its expiry timer is restarted without a lock: two threads inside at once raised."""
-    acquire = limits.storage.MemoryStorage.acquire_entry
-    inside, overlapped = [0], []
-    guard = threading.Lock()
-
-    def slow_acquire(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        with guard:
-            inside[0] += 1
-            overlapped.append(inside[0] > 1)
-        time.sleep(0.002)  # NOTE: long enough for another thread to come in, if it may
-        try:
-            return acquire(self, *args, **kwargs)
-        finally:
-            with guard:
-                inside[0] -= 1
-
-    monkeypatch.setattr(limits.storage.MemoryStorage, "acquire_entry", slow_acquire)
+def test_request_threads_racing_for_one_key_let_exactly_the_limit_through() -> None:
     limiter = memory_rate_limiter()
-    threads = [
-        threading.Thread(
-            target=lambda n=n: [limiter.hit(f"k{n}", limit=100, window_seconds=1) for _ in range(5)]
-        )
-        for n in range(8)
-    ]
+    allowed: list[bool] = []
+    start = threading.Barrier(8)
+
+    def call() -> None:
+        start.wait()
+        for _ in range(50):
+            allowed.append(limiter.hit("shared", limit=100, window_seconds=60).allowed)
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(overlapped) == 40 and not any(overlapped)
+    assert (len(allowed), sum(allowed)) == (400, 100)
+
+
+def test_keys_whose_calls_all_left_the_window_are_forgotten(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(moving_window, "SWEEP_ABOVE_KEYS", 3)
+    now = [0.0]
+    limiter = moving_window.MemoryRateLimiter(now=lambda: now[0])
+    for key in ("a", "b", "c"):
+        limiter.hit(key, limit=5, window_seconds=10)
+    now[0] = 10.5
+    limiter.hit("d", limit=5, window_seconds=10)
+    decision = limiter.hit("a", limit=5, window_seconds=10)
+    assert (decision.remaining, sorted(limiter._calls)) == (4, ["a", "d"])
 
 
 class TestInMemoryBroker(TransportContract):

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from cbp.adapters.rate_limits.moving_window import redis_rate_limiter
+from cbp.adapters.rate_limits.redis_window import redis_rate_limiter
 from cbp.adapters.redis.breakers import RedisBreakerStore
 from cbp.adapters.redis.cache import RedisCache
 from tests.conftest import require_service
@@ -76,24 +76,26 @@ class TestRedisBreakerStore(BreakerStoreContract):
 
 
 @pytest.mark.services
-def test_a_key_change_announced_by_one_process_is_heard_by_every_listener(
+def test_a_change_announced_by_one_process_is_heard_by_every_listener_of_its_topic(
     client_and_prefix: tuple[redis.Redis, str],
 ) -> None:
-    from cbp.adapters.redis.key_revocations import RedisKeyRevocations
+    from cbp.adapters.redis.broadcast import RedisBroadcast
 
     client, prefix = client_and_prefix
     heard: list[list[str | None]] = [[], []]
     for ears in heard:
-        RedisKeyRevocations(redis.Redis.from_url(REDIS_URL), prefix=prefix).listen(ears.append)
+        listener = redis.Redis.from_url(REDIS_URL)
+        RedisBroadcast(listener, topic="api-keys:changed", prefix=prefix).listen(ears.append)
     deadline = time.monotonic() + 5
     while not all(heard) and time.monotonic() < deadline:  # NOTE: each starts by forgetting all
         time.sleep(0.01)
     assert heard == [[None], [None]]
-    RedisKeyRevocations(client, prefix=prefix).announce("key_revoked")
+    RedisBroadcast(client, topic="api-keys:changed", prefix=prefix).announce("key_revoked")
     deadline = time.monotonic() + 1
     while any(len(ears) < 2 for ears in heard) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert heard == [[None, "key_revoked"], [None, "key_revoked"]]
-    RedisKeyRevocations(client, prefix=f"{prefix}other:").announce("key_elsewhere")
+    RedisBroadcast(client, topic="api-keys:changed", prefix=f"{prefix}x:").announce("key_elsewhere")
+    RedisBroadcast(client, topic="directory:changed", prefix=prefix).announce("another topic")
     time.sleep(0.2)
     assert heard == [[None, "key_revoked"], [None, "key_revoked"]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from cbp.ports.system import Clock
@@ -28,6 +29,10 @@ class InMemoryCache:
                 del self._entries[key]
                 return None
             return value
+
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """Each key's cached value or None, in order."""
+        return [self.get(key) for key in keys]
 
     def set(self, key: str, value: bytes, *, ttl_seconds: float) -> None:
         """Cache ``value``; the oldest entry makes room when full."""

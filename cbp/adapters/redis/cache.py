@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import redis
@@ -33,6 +33,12 @@ class RedisCache:
         with _reported("cache"):
             value = self.client.get(self.prefix + key)
         return None if value is None else bytes(value)  # type: ignore[arg-type]
+
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """Each key's cached value or None, in order, in one MGET."""
+        with _reported("cache"):
+            values = self.client.mget([self.prefix + key for key in keys])
+        return [None if value is None else bytes(value) for value in values]  # type: ignore[arg-type]
 
     def set(self, key: str, value: bytes, *, ttl_seconds: float) -> None:
         """Cache ``value`` for ``ttl_seconds`` (millisecond precision)."""

@@ -136,12 +136,12 @@ def test_a_verified_key_costs_no_database_round_trip_until_it_is_revoked(app: Cb
 
 
 def test_a_kept_key_is_read_again_when_its_time_is_up_or_all_are_forgotten() -> None:
-    from cbp.adapters.memory.key_revocations import InProcessKeyRevocations
+    from cbp.adapters.memory.broadcast import InProcessBroadcast
     from cbp.domain.access import ApiKey
     from cbp.services.verified_keys import VerifiedKeys
 
     now = [0.0]
-    revocations = InProcessKeyRevocations()
+    revocations = InProcessBroadcast()
     kept = VerifiedKeys(revocations, ttl_seconds=1.0, monotonic=lambda: now[0])
     key = ApiKey(
         id="key_1", tenant_id="ten_1", secret_hash="h", scopes=frozenset(), created_at=b.NOW

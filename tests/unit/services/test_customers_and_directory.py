@@ -129,6 +129,9 @@ class BrokenCache:
     def get(self, key: str) -> bytes | None:
         raise DependencyUnavailable("cache", "connection refused")
 
+    def get_many(self, keys: object) -> list[bytes | None]:
+        raise DependencyUnavailable("cache", "connection refused")
+
     def set(self, key: str, value: bytes, *, ttl_seconds: float) -> None:
         raise DependencyUnavailable("cache", "connection refused")
 

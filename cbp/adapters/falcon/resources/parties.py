@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from functools import cached_property
+from importlib.metadata import version
 
 import falcon
 
@@ -14,6 +16,7 @@ from cbp.adapters.falcon.http import (
 from cbp.adapters.falcon.resources.base import Api, address_input, encode
 from cbp.domain.errors import InvalidInput
 from cbp.services import commands as c
+from cbp.services.directory_searches import PageForm
 
 
 class Customers(Api):
@@ -51,6 +54,15 @@ class Customers(Api):
 class Directory(Api):
     """The biller directory: search, read, administer."""
 
+    @cached_property
+    def _responses(self) -> PageForm[bytes]:
+        """Search pages cached as this version's response bodies: a repeat is one cache read."""
+        return PageForm(
+            f"http:{version('cbp')}",
+            lambda page: encode(self.page(page, present.global_payee)),
+            bytes,
+        )
+
     def on_get_search_query(self, req: falcon.Request, resp: falcon.Response) -> None:
         partial_name = req.get_param("partial_name") or ""
         if not partial_name.strip():
@@ -61,8 +73,9 @@ class Directory(Api):
 
     def on_get_search(self, req: falcon.Request, resp: falcon.Response, partial_name: str) -> None:
         cursor, limit = self.paging(req)
-        result = self.read(req).search_directory(partial_name, cursor=cursor, limit=limit)
-        body = encode(self.page(result, present.global_payee))
+        body = self.read(req).search_directory_as(
+            self._responses, partial_name, cursor=cursor, limit=limit
+        )
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         resp.etag = etag
         resp.cache_control = ["private", "max-age=60"]
