@@ -9,12 +9,19 @@ worker process with one no-op actor on the same broker and threads. Each is
 measured once it is ready and idle: resident set size (RSS), and the unique
 set size (USS) that the process alone holds, which is what each more
 process of the kind costs.
+
+    .venv/bin/python bench/memory.py --embedded-payments 1000
+
+measures `cbp serve` on the embedded default instead (SQLite, the
+in-process broker and pump, nothing else running) once it has taken that
+many payments over HTTP and every one of them has ended.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import socket
 import subprocess
@@ -23,12 +30,15 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import psutil
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from cbp.adapters.sql.crypto import FieldCipher
+
+sys.path.insert(0, str(Path(__file__).parent))
 
 POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BROKERS = {
@@ -153,6 +163,66 @@ def cbp_processes(
                 process.wait()
 
 
+def embedded_serve(payments: int, settle: float) -> dict[str, tuple[float, float]]:
+    """RSS and USS of `cbp serve` on the embedded default, after ``payments`` have ended."""
+    from http_payments import cbp_world, serving
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CBP_")} | {
+        "CBP_RATE_LIMIT": "100000000",
+        "CBP_LOG_LEVEL": "WARNING",
+    }
+    with tempfile.TemporaryDirectory() as folder, serving(env, Path(folder)) as port:
+        home = Path(folder)
+        printed = (home / "serve.out").read_text().splitlines()
+        key = next(line for line in printed if line.startswith("key_"))
+        world = cbp_world(port, key)
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+        def call(method: str, path: str, body: dict[str, object] | None = None) -> Any:
+            sent = headers | {"Idempotency-Key": uuid.uuid4().hex}
+            connection.request(method, path, None if body is None else json.dumps(body), sent)
+            reply = connection.getresponse()
+            answer = json.loads(reply.read() or b"{}")
+            if reply.status >= 400:
+                raise SystemExit(f"{method} {path}: {reply.status} {answer}")
+            return answer
+
+        send_on = ""
+        for n in range(payments):
+            cents = (0, 13, 14, 15)[n % 4]  # NOTE: completed, nsf, returned, account closed
+            amount = f"{10 + n % 50}.{cents:02d}"
+            made = call("POST", "/payment/one-time", world | {"amount": amount})
+            send_on = made["send_on"]
+            if n % 100 == 99:
+                print(f"{n + 1} payments made", file=sys.stderr)
+        # NOTE: on a weekend, a holiday or after the cut-off that date is ahead: send them now
+        call("POST", "/payment/process", {"due_on": send_on, "send_now": True})
+        database = create_engine(f"sqlite:///{home / 'cbp.db'}")
+        terminal = "('completed', 'failed', 'returned')"
+        deadline = time.monotonic() + 600
+        ended = 0
+        while ended < payments:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{ended} of {payments} payments ended in 10 minutes")
+            time.sleep(1)
+            with database.connect() as conn:
+                ended = conn.execute(
+                    text(f"SELECT count(*) FROM payment_views WHERE status IN {terminal}")
+                ).scalar_one()
+        database.dispose()
+        time.sleep(settle)
+        master = next(
+            p
+            for p in psutil.process_iter(["cmdline"])
+            if "serve" in (p.info["cmdline"] or []) and str(port) in (p.info["cmdline"] or [])
+        )
+        return {
+            "serve (gunicorn master)": mib(master),
+            "serve (gunicorn worker, API and pump)": mib(master.children()[0]),
+        }
+
+
 def main() -> None:
     """Measure each broker's processes and print one Markdown table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -163,7 +233,19 @@ def main() -> None:
         default=SETTLE_SECONDS,
         help="seconds each process is left to start and go idle before it is measured",
     )
+    parser.add_argument(
+        "--embedded-payments",
+        type=int,
+        default=0,
+        help="measure `cbp serve` on the embedded default after this many payments instead",
+    )
     args = parser.parse_args()
+    if args.embedded_payments:
+        print("| process | after payments | RSS MiB | USS MiB |")
+        print("|---|---|---|---|")
+        for process, (rss, uss) in embedded_serve(args.embedded_payments, args.settle).items():
+            print(f"| {process} | {args.embedded_payments} | {rss:.1f} | {uss:.1f} |")
+        return
     rows = []
     for broker in args.broker or ["redis"]:
         url = BROKERS[broker]

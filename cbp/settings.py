@@ -5,11 +5,20 @@ from __future__ import annotations
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cbp.adapters.http_clients.networks import allowed_networks
 from cbp.domain.webhook_endpoint import DEFAULT_RETRY_SCHEDULE
+
+#: The URL schemes each backend setting takes: the adapters there are.
+_BACKENDS = {
+    "database_url": ("sqlite", "postgresql", "memory"),
+    "broker_url": ("memory", "amqp", "redis"),
+    "cache_url": ("memory", "redis"),
+    "rate_limit_url": ("memory", "redis"),
+    "breaker_url": ("memory", "redis"),
+}
 
 
 class ConfigurationError(RuntimeError):
@@ -281,6 +290,16 @@ class Settings(BaseSettings):
     """Export spans over OTLP/HTTP to this URL."""
     trace_context_test_endpoint: bool = False
     """Serve the W3C Trace Context conformance endpoint (never in production)."""
+
+    @field_validator("database_url", "broker_url", "cache_url", "rate_limit_url", "breaker_url")
+    @classmethod
+    def _known_backend(cls, url: str, info: ValidationInfo) -> str:
+        """Refused at start-up: a URL whose scheme no adapter serves."""
+        known = _BACKENDS[str(info.field_name)]
+        scheme = urlsplit(url).scheme.split("+", 1)[0]
+        if scheme not in known:
+            raise ValueError(f"must start with one of {', '.join(f'{k}://' for k in known)}")
+        return url
 
     @field_validator("redis_prefix")
     @classmethod

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.errors import AppImportError
 
 from cbp.adapters.clock_and_ids.clock import SystemClock
 from cbp.adapters.directory_files.synthetic import generate_billers
@@ -19,7 +20,7 @@ from cbp.demo import BILLERS
 from cbp.domain.access import OPERATOR_SCOPES, TENANT_SCOPES
 from cbp.services import commands as c
 from cbp.services.directory import import_directory
-from cbp.settings import Settings
+from cbp.settings import ConfigurationError, Settings
 
 from .http_server import BufferedWsgi, worker_class
 from .wsgi import create_with_core
@@ -78,7 +79,10 @@ def api_server(
         options.update(certfile=certfile, keyfile=keyfile)
 
     def load() -> Any:
-        app, core = create_with_core(settings)
+        try:
+            app, core = create_with_core(settings)
+        except ConfigurationError as error:
+            raise AppImportError(str(error)) from None  # NOTE: gunicorn prints it, no traceback
         if on_start is not None:
             on_start(core)
         return BufferedWsgi(

@@ -12,6 +12,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from cbp.adapters.sql.setup import DatabaseNotReady
 from cbp.domain.errors import DomainError
 from cbp.services.routing import SERVICES
@@ -293,4 +295,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except (DomainError, DatabaseNotReady, ConfigurationError) as error:
         print(f"cbp: {getattr(error, 'detail', error)}", file=sys.stderr)
+        return 2
+    except ValidationError as error:  # NOTE: a setting from the environment was refused
+        for problem in error.errors():
+            name = "CBP_" + "_".join(str(part) for part in problem["loc"]).upper()
+            print(f"cbp: {name}: {problem['msg'].removeprefix('Value error, ')}", file=sys.stderr)
         return 2

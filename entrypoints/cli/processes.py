@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
+import sys
+from collections.abc import Callable
 
 from sqlalchemy.engine import make_url
 
 from cbp.bootstrap import Cbp
+from cbp.container.secrets import resolve_secrets
 from cbp.services.routing import broker_queues
 from cbp.settings import ConfigurationError, Settings
 
@@ -52,15 +56,51 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise ConfigurationError("an in-memory store lives in one process: set CBP_HTTP_WORKERS=1")
     if settings.http_workers > 1:
         settings.require_shared_processor_books("CBP_HTTP_WORKERS starts several API processes")
+    resolve_secrets(settings)  # NOTE: a missing secret stops here, before any process starts
     if settings.seeds_demo and not in_memory:
-        with opened(may_create=True) as app:
-            first_run(app)
+
+        def seed() -> None:
+            with opened(may_create=True) as app:
+                first_run(app)
+
+        in_a_child(seed)
     seed_in_server = first_run if settings.seeds_demo and in_memory else None
     server = api_server(
         settings, certfile=args.certfile, keyfile=args.keyfile, on_start=seed_in_server
     )
     server.run()
     return 0
+
+
+def in_a_child(work: Callable[[], None]) -> None:
+    """Run ``work`` in a forked process and wait for it; its error is raised here.
+
+    The gunicorn master forks the API's workers next: seeding a demo
+    directory in the master itself would leave its heap in the master for
+    good, and in every worker forked from it (about 20 MiB each).
+    """
+    errors: multiprocessing.SimpleQueue[BaseException | None] = multiprocessing.get_context(
+        "fork"
+    ).SimpleQueue()
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as error:  # NOTE: handed to the parent, which raises it
+            errors.put(error)
+        else:
+            errors.put(None)
+
+    child = multiprocessing.get_context("fork").Process(target=run, name="cbp-first-run")
+    sys.stdout.flush()  # NOTE: or the child would print again what the parent had not yet
+    sys.stderr.flush()
+    child.start()
+    child.join()
+    error = errors.get() if not errors.empty() else None
+    if error is not None:
+        raise error
+    if child.exitcode != 0:
+        raise SystemExit(f"the first run's seeding stopped (exit code {child.exitcode})")
 
 
 def _operator_key_path(settings: Settings) -> str:

@@ -16,6 +16,7 @@ from tests.conftest import require_service
 from tests.databases import POSTGRES_ADMIN_URL
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
+#: A quick run of each: the script, its arguments, and text its table's rows must hold.
 QUICK_RUNS = {
     "directory_search": (["--billers", "500", "--repeat", "1"], ["SQLite", "PostgreSQL"]),
     "replay": (["--payments", "50"], ["SQLite", "PostgreSQL"]),
@@ -25,6 +26,10 @@ QUICK_RUNS = {
     "memory": (
         ["--broker", "redis", "--settle", "2"],
         ["bare Dramatiq worker", "relay", "serve (gunicorn worker)"],
+    ),
+    "memory embedded": (
+        ["--embedded-payments", "8", "--settle", "1"],
+        ["serve (gunicorn master) | 8 |", "serve (gunicorn worker, API and pump) | 8 |"],
     ),
 }
 
@@ -37,7 +42,7 @@ def test_the_benchmark_runs_and_prints_its_table(script: str) -> None:
     require_service("Redis", "redis://127.0.0.1:6379/0")
     arguments, expected = QUICK_RUNS[script]
     done = subprocess.run(
-        [sys.executable, str(BENCH / f"{script}.py"), *arguments],
+        [sys.executable, str(BENCH / f"{script.split()[0]}.py"), *arguments],
         capture_output=True,
         text=True,
         timeout=600,

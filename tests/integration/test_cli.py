@@ -274,6 +274,23 @@ def test_several_processes_need_the_simulated_processors_books_shared(home: Path
     assert "CBP_BROKER_URL" in notifications.stderr  # NOTE: it sends no payment
 
 
+def test_a_setting_refused_is_named_before_any_process_starts(home: Path) -> None:
+    refusals = {
+        "CBP_CACHE_URL": ("bogus://x", "must start with one of memory://, redis://"),
+        "CBP_REDIS_PREFIX": (":", "must name a namespace"),
+        "CBP_HTTP_WORKERS": ("0", "greater than or equal to 1"),
+    }
+    for name, (value, why) in refusals.items():
+        result = cbp(home, "serve", "--port", "1", env={name: value}, check=False)
+        assert result.returncode == 2, result.stderr
+        assert f"cbp: {name}: " in result.stderr and why in result.stderr
+        assert "Traceback" not in result.stderr
+    postgres = {"CBP_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/none"}
+    result = cbp(home, "serve", "--port", "1", env=postgres, check=False)
+    assert result.returncode == 2 and "CBP_API_KEY_SECRET" in result.stderr
+    assert "Traceback" not in result.stderr and "gunicorn" not in result.stderr
+
+
 def test_dead_letters_are_listed_and_a_retry_names_what_to_retry(home: Path) -> None:
     cbp(home, "demo")
     assert cbp(home, "dead-letters", "list").stdout.strip().endswith("0 dead letters")
