@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -245,6 +246,7 @@ def main() -> None:
             "CBP_ENCRYPTION_KEYS": FieldCipher.generate_key(),
             "CBP_RATE_LIMIT": "100000000",
             "CBP_LOG_LEVEL": "WARNING",
+            "CBP_PROCESSOR_LEDGER_PATH": str(home / "ledger.sqlite3"),  # NOTE: shared by workers
         }
         with serving(env, home) as port:  # NOTE: its pump verifies the payee
             key = next(
@@ -264,6 +266,7 @@ def main() -> None:
             body = {**world, "amount": "42.00"}
             headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
             rows.append(("cbp serve", *load(port, args.requests, args.clients, body, headers)))
+            largest = largest_serving_process_mib(port)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -271,6 +274,17 @@ def main() -> None:
         folder.cleanup()
 
     print_table(rows)
+    print(f"\ncbp serve's largest process after the load: {largest:.1f} MiB resident")
+
+
+def largest_serving_process_mib(port: int) -> float:
+    """Resident memory of the largest process of the `cbp serve` on ``port`` (MiB)."""
+    master = next(
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if "serve" in (p.info["cmdline"] or []) and str(port) in (p.info["cmdline"] or [])
+    )
+    return max(p.memory_info().rss for p in [master, *master.children()]) / 2**20
 
 
 def print_table(rows: list[tuple[str, float, list[float]]]) -> None:

@@ -178,10 +178,10 @@ def _free_port() -> int:
 
 
 def _rss_mib(pid: int) -> float:
-    """Resident memory of a process and its children (gunicorn's workers), in MiB."""
+    """Resident memory of the largest process of a command (gunicorn's master or worker), MiB."""
     process = psutil.Process(pid)
     tree = [process, *process.children(recursive=True)]
-    return sum(p.memory_info().rss for p in tree) / 2**20
+    return max(p.memory_info().rss for p in tree) / 2**20
 
 
 def _world(app: Cbp) -> dict[str, str]:
@@ -232,7 +232,7 @@ def main() -> None:
     args = parser.parse_args()
     print(
         "| broker | payments | cbp payments/s | deliveries | raw Dramatiq msgs/s "
-        "| cbp deliveries/s | ratio | MiB relay / worker / API |"
+        "| cbp deliveries/s | ratio | MiB relay / worker / API (largest process) |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for name in args.broker or sorted(BROKERS):

@@ -46,6 +46,20 @@ def test_federal_reserve_holidays_are_not_business_days() -> None:
     assert not FED.is_business_day(date(2023, 1, 2))
 
 
+def test_the_business_days_are_the_holidays_packages_federal_reserve_calendar() -> None:
+    """The rules, day by day, against the ``XFED`` calendar of ``holidays`` (1999-2100)."""
+    import holidays
+
+    xfed = holidays.financial_holidays("XFED", years=range(1999, 2101))
+    day, differ = date(1999, 1, 1), []
+    while day.year <= 2100:
+        expected = day.weekday() < 5 and day not in xfed
+        if FED.is_business_day(day) != expected:
+            differ.append(day)
+        day += timedelta(days=1)
+    assert differ == []
+
+
 def test_a_payment_sent_before_thanksgiving_skips_the_holiday_and_weekend() -> None:
     assert deliver_by_date(date(2026, 11, 25), 2, FED.is_business_day) == date(2026, 11, 30)
 
