@@ -67,9 +67,7 @@ def test_a_directory_change_in_one_process_is_searched_at_once_in_another(
             )
         )
         deadline = time.monotonic() + 1.0
-        while (
-            not second.queries.search_directory("spring").items and time.monotonic() < deadline
-        ):
+        while not second.queries.search_directory("spring").items and time.monotonic() < deadline:
             time.sleep(0.01)
         assert [p.name for p in second.queries.search_directory("spring").items] == [
             "Springfield Gas"
