@@ -7,7 +7,7 @@ JSON shapes of nested values, encrypted columns, and derived search columns.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
@@ -39,6 +39,49 @@ SEPARATOR = "\x1f"
 def search_text(name: str, aliases: tuple[str, ...]) -> str:
     """Folded name and aliases, each after a separator no query can contain."""
     return "".join(SEPARATOR + text.casefold() for text in (name, *aliases))
+
+
+#: Word starts are indexed by their first characters, up to this many.
+PREFIX_LENGTH = 3
+#: The rest of a text kept from a word start: more than any search text (an index
+#: entry has a size limit, and an alias from a file may be long).
+REST_LENGTH = 200
+
+
+def directory_prefix_rows(
+    payee_id: str, name: str, aliases: Sequence[str], popularity: int
+) -> list[dict[str, Any]]:
+    """A biller's word starts: tier 0 where its name starts, 1 where a word or an alias does.
+
+    Each start is one row per prefix length (1 to ``PREFIX_LENGTH``), with the
+    rest of its text from there, which a longer search text must begin.
+    """
+    texts = [name.casefold(), *(alias.casefold() for alias in aliases)]
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for number, text in enumerate(texts):
+        for start, char in enumerate(text):
+            if char == " " or (start and text[start - 1] != " "):
+                continue
+            rest = text[start : start + REST_LENGTH]
+            tier = 0 if number == 0 and start == 0 else 1
+            for length in range(1, min(PREFIX_LENGTH, len(rest)) + 1):
+                key = (rest[:length], rest)
+                if key in rows and rows[key]["tier"] <= tier:
+                    continue
+                rows[key] = {
+                    "prefix": rest[:length],
+                    "tier": tier,
+                    "weight": -popularity,
+                    "name_folded": texts[0],
+                    "global_payee_id": payee_id,
+                    "rest": rest,
+                }
+    return list(rows.values())
+
+
+def directory_characters(name: str, aliases: Sequence[str]) -> set[str]:
+    """The characters a biller's folded name and aliases hold."""
+    return set(name.casefold()).union(*(alias.casefold() for alias in aliases))
 
 
 def policy_to_json(policy: PaymentPolicy) -> dict[str, Any]:

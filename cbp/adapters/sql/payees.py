@@ -6,11 +6,13 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    case,
-    literal,
+    delete,
+    func,
+    insert,
     or_,
     select,
     text,
+    tuple_,
     update,
 )
 
@@ -19,6 +21,7 @@ from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.statements import (
     TRIGRAM,
+    dialect_insert,
     escape_glob,
     escape_like,
     insert_row,
@@ -28,23 +31,34 @@ from cbp.adapters.sql.statements import (
 )
 from cbp.domain.directory import GlobalPayee
 from cbp.domain.errors import (
+    InvalidInput,
     NotFound,
 )
 from cbp.domain.funding import FundingAccount
 from cbp.domain.micro_deposits import VerificationMethod
 from cbp.domain.payee import Payee
 from cbp.domain.verification import VerificationStatus
+from cbp.ports.pagination import decode_cursor, encode_cursor
 from cbp.ports.storage.events import Changes
 from cbp.ports.storage.pages import Page
 
 
 class SqlDirectoryRepository:
-    """The biller directory, searched through a trigram index."""
+    """The biller directory, searched tier by tier, each from an index in search order.
+
+    A search ranks name prefixes first, then word and alias prefixes, then any
+    other match, the better known first within each. The first two tiers are
+    read off ``directory_prefixes`` in that order and stop at the page's end,
+    however many billers match; the last is read only when they do not fill
+    the page, through a trigram index (pg_trgm on PostgreSQL, FTS5 on SQLite).
+    """
 
     def __init__(self, conn: Connection, changes: Changes) -> None:
         self.conn = conn
         self.changes = changes
         self.sqlite = conn.dialect.name == "sqlite"
+        #: Characters this unit of work has noted as held already.
+        self._characters_noted: set[str] = set()
 
     def add(self, payee: GlobalPayee) -> None:
         values = codecs.global_payee_values(payee)
@@ -54,6 +68,7 @@ class SqlDirectoryRepository:
                 text("INSERT INTO directory_fts(id, search_text) VALUES (:id, :search_text)"),
                 {"id": payee.id, "search_text": values["search_text"]},
             )
+        self._index_word_starts(payee)
         self.changes.saw(payee)
 
     def get(self, payee_id: str) -> GlobalPayee:
@@ -72,22 +87,81 @@ class SqlDirectoryRepository:
                 text("UPDATE directory_fts SET search_text = :search_text WHERE id = :id"),
                 {"id": payee.id, "search_text": values["search_text"]},
             )
+        prefixes = t.directory_prefixes
+        self.conn.execute(delete(prefixes).where(prefixes.c.global_payee_id == payee.id))
+        self._index_word_starts(payee)
         self.changes.saw(payee)
 
+    def _index_word_starts(self, payee: GlobalPayee) -> None:
+        rows = codecs.directory_prefix_rows(payee.id, payee.name, payee.aliases, payee.popularity)
+        self.conn.execute(insert(t.directory_prefixes), rows)
+        held = codecs.directory_characters(payee.name, payee.aliases) - self._characters_noted
+        if held:  # NOTE: an import's billers soon hold no character not already noted
+            self.conn.execute(
+                dialect_insert(self.conn)(t.directory_characters).on_conflict_do_nothing(),
+                [{"character": character} for character in sorted(held)],
+            )
+            self._characters_noted |= held
+
     def search(self, partial_name: str, *, cursor: str | None, limit: int) -> Page[GlobalPayee]:
-        needle = escape_like(partial_name.casefold().replace(codecs.SEPARATOR, ""))
-        g = t.global_payees.c
-        contains = f"%{needle}%"
-        word_start = or_(
-            g.search_text.like(f"%{codecs.SEPARATOR}{needle}%", escape="\\"),
-            g.search_text.like(f"% {needle}%", escape="\\"),
+        needle = partial_name.casefold().replace(codecs.SEPARATOR, "")
+        after = _search_position(cursor)
+        found: list[tuple[SearchKey, Any]] = []
+        if after is None or after[0] < ANYWHERE:
+            found += self._word_starts(needle, after, limit + 1)
+        if len(found) <= limit:
+            later = after if after is not None and after[0] == ANYWHERE else None
+            found += self._anywhere(needle, later, limit + 1 - len(found))
+        page, more = found[:limit], len(found) > limit
+        missing = [key[3] for key, row in page if row is None]
+        fetched = {
+            row.id: row
+            for row in self.conn.execute(
+                select(t.global_payees).where(t.global_payees.c.id.in_(missing))
+            )
+        }
+        items = [codecs.global_payee_from_row(row or fetched[key[3]]) for key, row in page]
+        return Page(items, encode_cursor(list(page[-1][0])) if more and page else None)
+
+    def _word_starts(
+        self, needle: str, after: SearchKey | None, wanted: int
+    ) -> list[tuple[SearchKey, Any]]:
+        """Billers a word or alias of which starts with ``needle``, in search order."""
+        p = t.directory_prefixes.c
+        pattern = f"{escape_like(needle)}%"
+        starts = [p.prefix == needle[: codecs.PREFIX_LENGTH]]
+        if len(needle) > codecs.PREFIX_LENGTH:
+            starts.append(p.rest.like(pattern, escape="\\"))
+        # NOTE: a biller whose name starts with the text is found there, not again later
+        in_name_first = p.name_folded.like(pattern, escape="\\")
+        keys = (p.tier, p.weight, p.name_folded, p.global_payee_id)
+        query = (
+            select(*keys)
+            .where(*starts, or_(p.tier == 0, ~in_name_first))
+            .order_by(*keys)
+            .limit(wanted * 2)
         )
-        rank = case(
-            (g.name_folded.like(f"{needle}%", escape="\\"), literal(0)),
-            (word_start, literal(1)),
-            else_=literal(2),
-        ).label("rank")
-        if self.sqlite and len(partial_name) >= TRIGRAM:
+        found: list[tuple[SearchKey, Any]] = []
+        while len(found) < wanted:
+            bound = after if not found else found[-1][0]
+            page = query if bound is None else query.where(tuple_(*keys) > tuple_(*bound))
+            rows = [tuple(row) for row in self.conn.execute(page)]
+            for key in rows:  # NOTE: one biller's several word starts come together
+                if not found or found[-1][0][3] != key[3]:
+                    found.append(((int(key[0]), int(key[1]), str(key[2]), str(key[3])), None))
+            if len(rows) < wanted * 2:
+                break
+        return found[:wanted]
+
+    def _anywhere(
+        self, needle: str, after: SearchKey | None, wanted: int
+    ) -> list[tuple[SearchKey, Any]]:
+        """Billers with ``needle`` elsewhere in a name or alias, in search order."""
+        g = t.global_payees.c
+        escaped = escape_like(needle)
+        if len(needle) < TRIGRAM and not self._all_held(needle):
+            return []  # NOTE: no trigram to look that text up by, and no biller holds it
+        if self.sqlite and len(needle) >= TRIGRAM:
             # NOTE: SQLite hands GLOB (never LIKE ... ESCAPE) to the FTS5 trigram index;
             # the text is case-folded, so GLOB's case sensitivity does no harm. Shorter
             # text has no trigram to look up, and a plain scan is faster than the probe.
@@ -97,16 +171,49 @@ class SqlDirectoryRepository:
                 .where(text("search_text GLOB :pattern"))
             )
         else:
-            matching = g.search_text.like(contains, escape="\\")
-        weight = (-g.popularity).label("weight")  # NOTE: the better known first
-        ranked = select(t.global_payees, rank, weight).where(matching).subquery("ranked")
-        r = ranked.c
-        keys = [r.rank, r.weight, r.name_folded, r.id]
-        query = sortable(select(ranked), keys).params(
-            pattern=f"*{escape_glob(partial_name.casefold())}*"
+            matching = g.search_text.like(f"%{escaped}%", escape="\\")
+        starts_a_word = or_(
+            g.name_folded.like(f"{escaped}%", escape="\\"),
+            g.search_text.like(f"%{codecs.SEPARATOR}{escaped}%", escape="\\"),
+            g.search_text.like(f"% {escaped}%", escape="\\"),
         )
-        rows, next_cursor = keyset_page(self.conn, query, keys, cursor, limit, newest_first=False)
-        return Page([codecs.global_payee_from_row(row) for row in rows], next_cursor)
+        keys = ((-g.popularity), g.name_folded, g.id)
+        query = select(t.global_payees).where(matching, ~starts_a_word)
+        if after is not None:
+            query = query.where(tuple_(*keys) > tuple_(*after[1:]))
+        query = query.order_by(*keys).limit(wanted).params(pattern=f"*{escape_glob(needle)}*")
+        return [
+            ((ANYWHERE, -row.popularity, row.name_folded, row.id), row)
+            for row in self.conn.execute(query)
+        ]
+
+    def _all_held(self, needle: str) -> bool:
+        """Whether some biller holds each character of ``needle`` (not necessarily together)."""
+        characters = set(needle)
+        c = t.directory_characters.c
+        query = select(func.count()).where(c.character.in_(characters))
+        return bool(self.conn.execute(query).scalar_one() == len(characters))
+
+
+#: A search's sort key: tier, weight (the better known first), folded name, id.
+SearchKey = tuple[int, int, str, str]
+#: The tier of billers that match neither where their name nor where a word starts.
+ANYWHERE = 2
+
+
+def _search_position(cursor: str | None) -> SearchKey | None:
+    """The sort key a search cursor holds; InvalidInput unless it is one."""
+    if cursor is None:
+        return None
+    position = decode_cursor(cursor)
+    if (
+        len(position) != 4
+        or position[0] not in (0, 1, ANYWHERE)
+        or not isinstance(position[1], int)
+        or not all(isinstance(part, str) for part in position[2:])
+    ):
+        raise InvalidInput("cursor is not valid")
+    return (position[0], position[1], position[2], position[3])
 
 
 class SqlPayeeRepository:

@@ -8,12 +8,12 @@ from alembic import context
 from sqlalchemy import Connection
 
 from cbp.adapters.sql.engine import build_engine
-from cbp.adapters.sql.schema import DIALECT_ONLY, metadata
+from cbp.adapters.sql.schema import NOT_COMPARED, metadata
 
 
 def include_object(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
     """Leave the dialect-only search objects (and FTS shadow tables) to the migration."""
-    return not (name and (name in DIALECT_ONLY or name.startswith("directory_fts")))
+    return not (name and (name in NOT_COMPARED or name.startswith("directory_fts")))
 
 
 def run(connection: Connection) -> None:
