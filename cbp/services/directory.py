@@ -66,8 +66,7 @@ def import_directory(
     def flush(command: AddGlobalPayee) -> None:
         nonlocal added
         with deps.unit_of_work() as uow:
-            for payee in pending:
-                uow.directory.add(payee)
+            uow.directory.add(*pending)
             uow.commit()
         added += len(pending)
         pending.clear()

@@ -20,9 +20,10 @@ class InMemoryDirectoryRepository:
     def __init__(self, tx: Transaction) -> None:
         self.tx = tx
 
-    def add(self, payee: GlobalPayee) -> None:
-        self.tx.put("directory", payee.id, payee, insert=True)
-        self.tx.changes.saw(payee)
+    def add(self, *billers: GlobalPayee) -> None:
+        for biller in billers:
+            self.tx.put("directory", biller.id, biller, insert=True)
+            self.tx.changes.saw(biller)
 
     def get(self, payee_id: str) -> GlobalPayee:
         payee = self.tx.get("directory", payee_id)

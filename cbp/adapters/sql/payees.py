@@ -60,16 +60,19 @@ class SqlDirectoryRepository:
         #: Characters this unit of work has noted as held already.
         self._characters_noted: set[str] = set()
 
-    def add(self, payee: GlobalPayee) -> None:
-        values = codecs.global_payee_values(payee)
+    def add(self, *billers: GlobalPayee) -> None:
+        if not billers:
+            return
+        values = [codecs.global_payee_values(biller) for biller in billers]
         insert_row(self.conn, t.global_payees, values, "global payee")
         if self.sqlite:
             self.conn.execute(
                 text("INSERT INTO directory_fts(id, search_text) VALUES (:id, :search_text)"),
-                {"id": payee.id, "search_text": values["search_text"]},
+                [{"id": row["id"], "search_text": row["search_text"]} for row in values],
             )
-        self._index_word_starts(payee)
-        self.changes.saw(payee)
+        self._index_word_starts(*billers)
+        for biller in billers:
+            self.changes.saw(biller)
 
     def get(self, payee_id: str) -> GlobalPayee:
         query = select(t.global_payees).where(t.global_payees.c.id == payee_id)
@@ -92,11 +95,16 @@ class SqlDirectoryRepository:
         self._index_word_starts(payee)
         self.changes.saw(payee)
 
-    def _index_word_starts(self, payee: GlobalPayee) -> None:
-        rows = codecs.directory_prefix_rows(payee.id, payee.name, payee.aliases, payee.popularity)
+    def _index_word_starts(self, *billers: GlobalPayee) -> None:
+        rows = [
+            row
+            for b in billers
+            for row in codecs.directory_prefix_rows(b.id, b.name, b.aliases, b.popularity)
+        ]
         self.conn.execute(insert(t.directory_prefixes), rows)
-        held = codecs.directory_characters(payee.name, payee.aliases) - self._characters_noted
-        if held:  # NOTE: an import's billers soon hold no character not already noted
+        held = set[str]().union(*(codecs.directory_characters(b.name, b.aliases) for b in billers))
+        held -= self._characters_noted
+        if held:  # NOTE: an import's later batches hold no character not already noted
             self.conn.execute(
                 dialect_insert(self.conn)(t.directory_characters).on_conflict_do_nothing(),
                 [{"character": character} for character in sorted(held)],
@@ -114,12 +122,16 @@ class SqlDirectoryRepository:
             found += self._anywhere(needle, later, limit + 1 - len(found))
         page, more = found[:limit], len(found) > limit
         missing = [key[3] for key, row in page if row is None]
-        fetched = {
-            row.id: row
-            for row in self.conn.execute(
-                select(t.global_payees).where(t.global_payees.c.id.in_(missing))
-            )
-        }
+        fetched = (
+            {
+                row.id: row
+                for row in self.conn.execute(
+                    select(t.global_payees).where(t.global_payees.c.id.in_(missing))
+                )
+            }
+            if missing
+            else {}
+        )
         items = [codecs.global_payee_from_row(row or fetched[key[3]]) for key, row in page]
         return Page(items, encode_cursor(list(page[-1][0])) if more and page else None)
 

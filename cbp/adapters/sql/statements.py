@@ -36,14 +36,19 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
-def insert_row(conn: Connection, table: Table, values: dict[str, Any], what: str) -> None:
-    """Insert a row; a duplicate key is AlreadyExists.
+def insert_row(
+    conn: Connection, table: Table, values: dict[str, Any] | list[dict[str, Any]], what: str
+) -> None:
+    """Insert a row (or a list of rows, in one statement); a duplicate key is AlreadyExists.
 
     NOTE: on PostgreSQL the failed insert aborts the transaction; no caller
     goes on after AlreadyExists, and the unit of work rolls back on exit.
     """
     try:
-        conn.execute(insert(table).values(**values))
+        if isinstance(values, list):
+            conn.execute(insert(table), values)
+        else:
+            conn.execute(insert(table).values(**values))
     except IntegrityError:
         raise AlreadyExists(f"{what} already exists") from None
 

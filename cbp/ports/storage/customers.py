@@ -68,8 +68,8 @@ class CustomerRepository(Protocol):
 class DirectoryRepository(Protocol):
     """The shared biller directory."""
 
-    def add(self, payee: GlobalPayee) -> None:
-        """Store a new biller."""
+    def add(self, *billers: GlobalPayee) -> None:
+        """Store new billers: one, or an import's batch written together."""
         ...
 
     def get(self, payee_id: str) -> GlobalPayee:
