@@ -69,7 +69,9 @@ def raw_dramatiq(url: str, messages: int) -> float:
     return messages / elapsed
 
 
-def cbp_pipeline(url: str, payments: int) -> tuple[float, int, dict[str, float]]:
+def cbp_pipeline(
+    url: str, payments: int, worker_processes: int = 1
+) -> tuple[float, int, dict[str, float]]:
     """Payments per second through relay and worker processes, and what it took.
 
     Also returns the deliveries made and the resident memory (MiB) of the
@@ -96,6 +98,7 @@ def cbp_pipeline(url: str, payments: int) -> tuple[float, int, dict[str, float]]
             "CBP_REDIS_PREFIX": f"bench{uuid.uuid4().hex[:8]}:",
             "CBP_PROCESSOR_LEDGER_PATH": str(home / "ledger.sqlite3"),
             "CBP_WORKER_THREADS": str(THREADS),
+            "CBP_WORKER_PROCESSES": str(worker_processes),
             "CBP_RELAY_INTERVAL_SECONDS": "0.05",
             "CBP_LOG_LEVEL": "WARNING",
         }
@@ -229,6 +232,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--payments", type=int, default=1000)
     parser.add_argument("--broker", choices=sorted(BROKERS), action="append")
+    parser.add_argument(
+        "--worker-processes", type=int, default=1, help="processes of the one `cbp worker`"
+    )
     args = parser.parse_args()
     print(
         "| broker | payments | cbp payments/s | deliveries | raw Dramatiq msgs/s "
@@ -237,7 +243,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for name in args.broker or sorted(BROKERS):
         url = BROKERS[name]
-        rate, deliveries, memory = cbp_pipeline(url, args.payments)
+        rate, deliveries, memory = cbp_pipeline(url, args.payments, args.worker_processes)
         raw = raw_dramatiq(url, deliveries)
         delivered = rate * deliveries / args.payments
         print(
