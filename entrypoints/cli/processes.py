@@ -79,26 +79,22 @@ def in_a_child(work: Callable[[], None]) -> None:
     directory in the master itself would leave its heap in the master for
     good, and in every worker forked from it (about 20 MiB each).
     """
-    errors: multiprocessing.SimpleQueue[BaseException | None] = multiprocessing.get_context(
-        "fork"
-    ).SimpleQueue()
+    context = multiprocessing.get_context("fork")
+    errors: multiprocessing.SimpleQueue[BaseException] = context.SimpleQueue()
 
     def run() -> None:
         try:
             work()
         except BaseException as error:  # NOTE: handed to the parent, which raises it
             errors.put(error)
-        else:
-            errors.put(None)
 
-    child = multiprocessing.get_context("fork").Process(target=run, name="cbp-first-run")
+    child = context.Process(target=run, name="cbp-first-run")
     sys.stdout.flush()  # NOTE: or the child would print again what the parent had not yet
     sys.stderr.flush()
     child.start()
     child.join()
-    error = errors.get() if not errors.empty() else None
-    if error is not None:
-        raise error
+    if not errors.empty():
+        raise errors.get()
     if child.exitcode != 0:
         raise SystemExit(f"the first run's seeding stopped (exit code {child.exitcode})")
 

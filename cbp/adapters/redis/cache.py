@@ -30,9 +30,7 @@ class RedisCache:
 
     def get(self, key: str) -> bytes | None:
         """The cached value, or None."""
-        with _reported("cache"):
-            value = self.client.get(self.prefix + key)
-        return None if value is None else bytes(value)  # type: ignore[arg-type]
+        return self.get_many([key])[0]
 
     def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         """Each key's cached value or None, in order, in one MGET."""
