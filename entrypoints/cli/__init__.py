@@ -301,3 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             name = "CBP_" + "_".join(str(part) for part in problem["loc"]).upper()
             print(f"cbp: {name}: {problem['msg'].removeprefix('Value error, ')}", file=sys.stderr)
         return 2
+    except OSError as error:  # NOTE: a file a setting names cannot be made or read
+        if error.filename is None:
+            raise
+        print(f"cbp: {error.filename}: {error.strerror or error}", file=sys.stderr)
+        return 2

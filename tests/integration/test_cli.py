@@ -291,6 +291,17 @@ def test_a_setting_refused_is_named_before_any_process_starts(home: Path) -> Non
     assert "Traceback" not in result.stderr and "gunicorn" not in result.stderr
 
 
+def test_a_database_where_no_file_can_be_made_is_named_without_a_traceback(home: Path) -> None:
+    blocker = home / "a-file"
+    blocker.write_text("")
+    unreachable = {"CBP_DATABASE_URL": f"sqlite:///{blocker}/cbp.db"}
+    for command in (("serve", "--port", "1"), ("migrate",)):
+        result = cbp(home, *command, env=unreachable, check=False)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith(f"cbp: {blocker}: "), result.stderr
+        assert "Traceback" not in result.stderr
+
+
 def test_dead_letters_are_listed_and_a_retry_names_what_to_retry(home: Path) -> None:
     cbp(home, "demo")
     assert cbp(home, "dead-letters", "list").stdout.strip().endswith("0 dead letters")
