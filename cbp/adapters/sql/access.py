@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    bindparam,
     delete,
     select,
     tuple_,
@@ -16,7 +17,7 @@ from sqlalchemy import (
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.statements import (
-    dialect_insert,
+    insert_if_absent,
     insert_row,
     one_row,
 )
@@ -66,6 +67,13 @@ class SqlApiKeyRepository:
             raise NotFound("api key", key.id)
 
 
+#: Built once: every command with a key stores its answer with this statement.
+_SAVE_ANSWER = update(t.idempotency_records).where(
+    t.idempotency_records.c.tenant_id == bindparam("record_tenant_id"),
+    t.idempotency_records.c.key == bindparam("record_key"),
+)
+
+
 class SqlIdempotencyStore:
     """Idempotency records; the claim is one atomic insert-if-absent."""
 
@@ -81,13 +89,7 @@ class SqlIdempotencyStore:
             "created_at": record.created_at,
             "expires_at": record.expires_at,
         }
-        claimed = self.conn.execute(
-            dialect_insert(self.conn)(t.idempotency_records)
-            .values(**values)
-            .on_conflict_do_nothing()
-            .returning(t.idempotency_records.c.key)
-        ).first()
-        if claimed is not None:
+        if insert_if_absent(self.conn, t.idempotency_records, values):
             return None
         c = t.idempotency_records.c
         row = self.conn.execute(
@@ -98,15 +100,15 @@ class SqlIdempotencyStore:
         return codecs.idempotency_from_row(row)
 
     def save(self, record: IdempotencyRecord) -> None:
-        c = t.idempotency_records.c
         self.conn.execute(
-            update(t.idempotency_records)
-            .where(c.tenant_id == record.tenant_id, c.key == record.key)
-            .values(
-                state=record.state.value,
-                response_status=record.response_status,
-                response_body=record.response_body,
-            )
+            _SAVE_ANSWER,
+            {
+                "record_tenant_id": record.tenant_id,
+                "record_key": record.key,
+                "state": record.state.value,
+                "response_status": record.response_status,
+                "response_body": record.response_body,
+            },
         )
 
     def release(self, tenant_id: str, key: str) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.rows import must_utc
-from cbp.adapters.sql.statements import batched, dialect_insert, state_page
+from cbp.adapters.sql.statements import batched, state_page, upsert_row
 from cbp.domain.autopay import AutopayBasis, AutopayRule
 from cbp.domain.bill import BillStatus
 from cbp.domain.errors import AlreadyExists
@@ -45,10 +45,8 @@ class SqlBillViews:
 
     def refresh(self, state: dict[str, Any]) -> None:
         values = _view_values(state)
-        upsert = dialect_insert(self.conn)(t.bill_views).values(values)
-        del values["id"]
         try:
-            self.conn.execute(upsert.on_conflict_do_update(index_elements=["id"], set_=values))
+            upsert_row(self.conn, t.bill_views, values)
         except IntegrityError:
             raise AlreadyExists(
                 f"payee {state['payee_id']} already has a bill with reference "
@@ -133,11 +131,7 @@ class SqlAutopayRules:
             "created_at": rule.created_at,
             "updated_at": rule.updated_at,
         }
-        upsert = dialect_insert(self.conn)(t.autopay_rules).values(values)
-        changed = {k: v for k, v in values.items() if k not in ("tenant_id", "payee_id")}
-        self.conn.execute(
-            upsert.on_conflict_do_update(index_elements=["tenant_id", "payee_id"], set_=changed)
-        )
+        upsert_row(self.conn, t.autopay_rules, values, keys=("tenant_id", "payee_id"))
 
     def remove(self, tenant_id: str, payee_id: str) -> bool:
         r = t.autopay_rules.c

@@ -22,10 +22,10 @@ from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.rows import utc
 from cbp.adapters.sql.statements import (
     batched,
-    dialect_insert,
     keyset_page,
     sortable,
     state_page,
+    upsert_row,
 )
 from cbp.domain.directory import PayeeStatus
 from cbp.domain.errors import (
@@ -145,10 +145,7 @@ class SqlPaymentViews:
     def refresh(self, payment: Payment) -> None:
         snapshot = payment.snapshot()
         self.written[payment.id] = snapshot
-        values = codecs.payment_view_values(snapshot)
-        upsert = dialect_insert(self.conn)(t.payment_views).values(values)
-        del values["id"]
-        self.conn.execute(upsert.on_conflict_do_update(index_elements=["id"], set_=values))
+        upsert_row(self.conn, t.payment_views, codecs.payment_view_values(snapshot))
 
     def replace_all(self, snapshots: Iterable[PaymentSnapshot]) -> None:
         self.written.clear()
@@ -270,9 +267,7 @@ class SqlScheduleViews:
             "next_send_on": next_send_on,
             "state": state,
         }
-        upsert = dialect_insert(self.conn)(t.schedule_views).values(values)
-        del values["id"]
-        self.conn.execute(upsert.on_conflict_do_update(index_elements=["id"], set_=values))
+        upsert_row(self.conn, t.schedule_views, values)
 
     def get(self, schedule_id: str) -> dict[str, Any] | None:
         v = t.schedule_views.c

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.rows import must_utc, utc
-from cbp.adapters.sql.statements import Prefixed, dialect_insert
+from cbp.adapters.sql.statements import Prefixed, insert_if_absent
 from cbp.domain.errors import IllegalTransition, NotFound
 from cbp.ports.messages import Backlog, Delivery, DeliveryStatus, Message, delivery_id, stamped
 
@@ -99,13 +99,8 @@ class SqlInbox:
         return self.conn.execute(query).first() is not None
 
     def claim(self, consumer: str, message_id: str, at: datetime) -> bool:
-        claimed = self.conn.execute(
-            dialect_insert(self.conn)(t.inbox)
-            .values(consumer=consumer, message_id=message_id, handled_at=at)
-            .on_conflict_do_nothing()
-            .returning(t.inbox.c.message_id)
-        ).first()
-        return claimed is not None
+        values = {"consumer": consumer, "message_id": message_id, "handled_at": at}
+        return insert_if_absent(self.conn, t.inbox, values)
 
 
 class SqlDeliveryStore:

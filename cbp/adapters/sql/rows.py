@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import types
 from collections.abc import Callable, Hashable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from functools import cache
@@ -59,16 +59,29 @@ def record_values(record: Any, *, without: tuple[str, ...] = (), **given: Any) -
     named in ``without`` have no column of their name, and neither has state
     a record keeps for itself (fields its constructor does not take).
     """
+    kind: type = type(record)
     values = {
-        field.name: _encode(getattr(record, field.name))
-        for field in dataclasses.fields(record)
-        if field.init and field.name not in without
+        name: _encode(getattr(record, name))
+        for name in _columns_of(kind)
+        if name not in without and name not in given
     }
     values.update(given)
     return values
 
 
+@cache
+def _columns_of(record_type: Hashable) -> tuple[str, ...]:
+    assert isinstance(record_type, type)
+    return tuple(field.name for field in dataclasses.fields(record_type) if field.init)
+
+
+#: Values a column takes as they are: most of a record's fields.
+_PLAIN = frozenset({str, int, float, bool, type(None), datetime, date, Decimal, bytes})
+
+
 def _encode(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, tuple | frozenset):

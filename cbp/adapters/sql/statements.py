@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import cache
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -100,6 +101,39 @@ TRIGRAM = 3
 def dialect_insert(conn: Connection) -> Callable[[Any], Any]:
     """The INSERT construct with ON CONFLICT support for this connection's dialect."""
     return sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+
+
+def upsert_row(
+    conn: Connection, table: Table, values: dict[str, Any], *, keys: tuple[str, ...] = ("id",)
+) -> None:
+    """Insert a row, or overwrite every other column of the row with the same ``keys``.
+
+    The statement is built once per table and set of columns and then only
+    given values: building one per call cost more than running it.
+    """
+    conn.execute(_upsert(conn.dialect.name, table, keys, tuple(values)), values)
+
+
+def insert_if_absent(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
+    """Insert a row unless one with its key exists; whether this call inserted it.
+
+    One atomic statement (a claim two writers can race for), built once per
+    table.
+    """
+    return conn.execute(_insert_if_absent(conn.dialect.name, table), values).first() is not None
+
+
+@cache
+def _upsert(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    statement = (sqlite_insert if dialect == "sqlite" else pg_insert)(table)
+    changed = {name: statement.excluded[name] for name in columns if name not in keys}
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=changed)
+
+
+@cache
+def _insert_if_absent(dialect: str, table: Table) -> Any:
+    statement = (sqlite_insert if dialect == "sqlite" else pg_insert)(table)
+    return statement.on_conflict_do_nothing().returning(*table.primary_key.columns)
 
 
 def escape_glob(value: str) -> str:
