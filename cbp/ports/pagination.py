@@ -45,16 +45,16 @@ def _is_sort_key(item: Any) -> bool:
 def search_rank(name: str, aliases: tuple[str, ...], text: str) -> int | None:
     """How well a biller matches a search: 0 name prefix, 1 word or alias prefix, 2 inside.
 
-    ``None`` means no match. Matching ignores case.
+    ``None`` means no match. Matching ignores case. A text of several words
+    found where a word starts ("co c" in "Gas Co City") matches from that
+    word, as a one-word text would.
     """
     needle = text.casefold()
     name_cf = name.casefold()
     names = [name_cf, *(alias.casefold() for alias in aliases)]
     if name_cf.startswith(needle):
         return 0
-    if any(n.startswith(needle) for n in names[1:]) or any(
-        word.startswith(needle) for n in names for word in n.split()
-    ):
+    if any(n.startswith(needle) or f" {needle}" in n for n in names):
         return 1
     if any(needle in n for n in names):
         return 2

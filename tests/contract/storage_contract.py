@@ -608,6 +608,14 @@ class DirectoryContract:
             "Transatlantic Cable",
         ]
 
+    def test_words_typed_from_a_word_start_rank_above_the_same_letters_inside_a_word(
+        self, uow_factory: UowFactory
+    ) -> None:
+        self.add(uow_factory, b.biller("Gas City", aliases=("Gasco Co",)), b.biller("Gas Co City"))
+        with uow_factory() as uow:
+            page = uow.directory.search("co c", cursor=None, limit=10)
+        assert [p.name for p in page.items] == ["Gas Co City", "Gas City"]
+
     def test_the_better_known_biller_comes_first_within_a_rank_across_pages(
         self, uow_factory: UowFactory
     ) -> None:
