@@ -110,6 +110,37 @@ class EventStoreContract:
             uow.events.append(payment.id, [submitted], expected_version=1, headers=HEADERS)
             uow.commit()
 
+    def test_a_conflict_found_at_commit_leaves_nothing_of_the_loser(
+        self, uow_factory: UowFactory
+    ) -> None:
+        """Two first appends to one stream: the second fails as its writes go in, all of them."""
+        payment = b.payment("ten_1")
+        events = payment.pull_events()
+        with uow_factory() as uow:
+            uow.events.append(payment.id, events, expected_version=0, headers=HEADERS)
+            uow.commit()
+        loser = b.message()
+        with uow_factory() as uow, pytest.raises(ConcurrencyConflict):
+            uow.events.append(payment.id, events, expected_version=0, headers=HEADERS)
+            uow.outbox.add(loser)
+            uow.audit.record(
+                AuditDraft(
+                    tenant_id="ten_1",
+                    actor="key_1",
+                    action="Test",
+                    subject_id=payment.id,
+                    data={},
+                    recorded_at=b.NOW,
+                )
+            )
+            uow.commit()
+        with uow_factory() as uow:
+            assert [e.event_id for e in uow.events.load(payment.id)] == [e.event_id for e in events]
+            assert uow.outbox.pending(10) == []
+            assert uow.audit.pending() == 0
+            uow.outbox.add(b.message())  # NOTE: the connection the loser used serves again
+            uow.commit()
+
     def test_of_two_concurrent_writers_exactly_one_change_lands(
         self, uow_factory: UowFactory
     ) -> None:

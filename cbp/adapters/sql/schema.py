@@ -203,6 +203,7 @@ events = Table(
     Column("headers", Json, nullable=False),
     Column("occurred_at", Moment, nullable=False),
     UniqueConstraint("stream_id", "version"),
+    implicit_returning=False,  # NOTE: positions are read in order, never back from the insert
 )
 
 payment_views = Table(
@@ -402,6 +403,7 @@ audit_drafts = Table(
     metadata,
     Column("id", Serial, Identity(), primary_key=True),
     *audited(),
+    implicit_returning=False,
 )
 
 audit_log = Table(
@@ -428,6 +430,7 @@ outbox = Table(
     Column("created_at", Moment, nullable=False),
     Column("dispatched_at", Moment),
     Index(None, "dispatched_at", "position"),
+    implicit_returning=False,
 )
 
 inbox = Table(

@@ -46,10 +46,7 @@ def insert_row(
     goes on after AlreadyExists, and the unit of work rolls back on exit.
     """
     try:
-        if isinstance(values, list):
-            conn.execute(insert(table), values)
-        else:
-            conn.execute(insert(table).values(**values))
+        conn.execute(insert(table), values)  # NOTE: values given apart: no statement built per row
     except IntegrityError:
         raise AlreadyExists(f"{what} already exists") from None
 

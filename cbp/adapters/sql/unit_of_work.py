@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from typing import Self, cast
 
 from sqlalchemy import Connection, Engine
@@ -101,10 +102,11 @@ class SqlAlchemyUnitOfWork:
         if self.before_commit is not None:
             self.before_commit(cast(UnitOfWork, self))
         try:
-            self.events.flush()
-            self.outbox.flush()
-            self.audit.flush()
-            conn.commit()
+            with _one_round_trip(conn):
+                self.events.flush()
+                self.outbox.flush()
+                self.audit.flush()
+                conn.commit()
         except ConcurrencyConflict:
             conn.rollback()
             raise
@@ -129,6 +131,18 @@ class SqlAlchemyUnitOfWork:
     def collect_new_events(self) -> list[Recorded]:
         """The events the aggregates saved in this unit of work recorded, each once."""
         return self._changes.collect()
+
+
+def _one_round_trip(conn: Connection) -> AbstractContextManager[object]:
+    """On PostgreSQL, psycopg's pipeline: the writes and the COMMIT go out together.
+
+    Nothing written at commit is read back, so no statement waits for the
+    one before it; a failure (a stream appended to concurrently) is raised
+    by the COMMIT, which the caller answers as for any other statement.
+    """
+    driver = conn.connection.driver_connection
+    pipeline = getattr(driver, "pipeline", None)
+    return nullcontext() if pipeline is None else cast(AbstractContextManager[object], pipeline())
 
 
 def _is_serialization_failure(error: DBAPIError) -> bool:
