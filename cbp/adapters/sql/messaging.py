@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Select,
     and_,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     update,
@@ -25,6 +27,10 @@ from cbp.adapters.sql.rows import must_utc, utc
 from cbp.adapters.sql.statements import Prefixed, insert_if_absent
 from cbp.domain.errors import IllegalTransition, NotFound
 from cbp.ports.messages import Backlog, Delivery, DeliveryStatus, Message, delivery_id, stamped
+
+#: Written into the SQL, not bound: a plan made once for many executions may then use the
+#: index of pending deliveries, whose condition a bound value could not be shown to meet.
+_PENDING: ColumnElement[str] = literal_column(f"'{DeliveryStatus.PENDING.value}'")
 
 
 class SqlOutbox:
@@ -144,14 +150,14 @@ class SqlDeliveryStore:
                 earlier.c.subscriber == d.subscriber,
                 earlier.c.ordering_key == d.ordering_key,
                 earlier.c.seq < d.seq,
-                earlier.c.status == DeliveryStatus.PENDING.value,
+                earlier.c.status == _PENDING,
             )
             .exists()
         )
         due = (
             select(d.seq)
             .where(
-                d.status == DeliveryStatus.PENDING.value,
+                d.status == _PENDING,
                 d.available_at <= now,
                 or_(d.leased_until.is_(None), d.leased_until <= now),
                 ~waits_for_earlier,
@@ -195,9 +201,7 @@ class SqlDeliveryStore:
     def owed(self, destination: str, subscriber: str, ordering_key: str) -> bool:
         d, o = t.deliveries.c, t.outbox.c
         pending = select(literal(1)).where(
-            d.subscriber == subscriber,
-            d.ordering_key == ordering_key,
-            d.status == DeliveryStatus.PENDING.value,
+            d.subscriber == subscriber, d.ordering_key == ordering_key, d.status == _PENDING
         )
         unrelayed = select(literal(1)).where(
             o.dispatched_at.is_(None), o.destination == destination, o.ordering_key == ordering_key

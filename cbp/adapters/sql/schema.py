@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -458,6 +459,16 @@ deliveries = Table(
     Index(None, "status", "available_at"),
     Index(None, "subscriber", "ordering_key", "seq"),
     Index(None, "message_id"),
+    # NOTE: whether an earlier delivery of the same key still waits reads pending rows
+    # only, however many done ones a busy key (one customer's notices) has behind it
+    Index(
+        "ix_deliveries_pending_in_order",
+        "subscriber",
+        "ordering_key",
+        "seq",
+        postgresql_where=text("status = 'pending'"),
+        sqlite_where=text("status = 'pending'"),
+    ),
 )
 
 # -- the nacha processor's books -------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, inspect, text
 
 #: The newest migration's revision id.
-HEAD = "0021"
+HEAD = "0022"
 
 
 def current_revision(engine: Engine) -> str | None:
