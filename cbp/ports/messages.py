@@ -195,6 +195,11 @@ def delivery_id(message_id: str, subscriber: str) -> str:
     return f"{message_id}.{subscriber}"
 
 
+def subscriber_of(delivery: str) -> str:
+    """The subscriber a delivery id names (subscriber names hold no dot)."""
+    return delivery.rpartition(".")[2]
+
+
 def queue_name(destination: str, subscriber: str, kind: MessageKind) -> str:
     """The broker queue a subscriber consumes: a task's queue, or one per topic subscriber.
 

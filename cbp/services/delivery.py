@@ -35,6 +35,7 @@ from cbp.ports.messages import (
     DeliveryTransport,
     Message,
     Undeliverable,
+    subscriber_of,
 )
 from cbp.ports.storage.unit_of_work import UnitOfWork, UnitsOfWork
 from cbp.ports.system import Clock, IdGenerator
@@ -153,10 +154,11 @@ class Deliveries:
         and marking it done then commit as one transaction.
         """
         failure: Exception | None = None
-        with self.unit_of_work() as uow:
+        local = in_one_transaction(subscriber_of(delivery_id))
+        with self.unit_of_work(read_only=not local) as uow:
             delivery = uow.deliveries.get(delivery_id)
             pending = delivery.status is DeliveryStatus.PENDING
-            atomic = pending and in_one_transaction(delivery.subscriber)
+            atomic = pending and local
             if atomic:
                 try:
                     consume(delivery.message, delivery.subscriber, uow)

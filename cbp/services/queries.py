@@ -62,7 +62,7 @@ class Queries:
 
     def _reading(self) -> AbstractContextManager[UnitOfWork]:
         """The unit of work to read in: the one the queries are within, or a new one."""
-        return nullcontext(self.uow) if self.uow is not None else self.unit_of_work()
+        return nullcontext(self.uow) if self.uow is not None else self.unit_of_work(read_only=True)
 
     def search_directory(
         self, partial_name: str, *, cursor: str | None = None, limit: int | None = None

@@ -33,14 +33,15 @@ from cbp.ports.messages import (
 )
 from cbp.ports.storage.notices import ExceptionFilter
 from cbp.ports.storage.payments import PaymentFilter
-from cbp.ports.storage.unit_of_work import UnitOfWork
+from cbp.ports.storage.unit_of_work import ReadOnly, UnitOfWork
 from cbp.services.bus import retry_on_conflict
 from cbp.services.commands import PurgeExpiredIdempotencyKeys
 from cbp.services.idempotency import purge_expired_idempotency_keys
 from tests.contract import builders as b
 
 KEY = b"chain-key"
-UowFactory = Callable[[], UnitOfWork]
+#: Opens a unit of work of the store under test (``read_only=True`` for one that only reads).
+UowFactory = Callable[..., UnitOfWork]
 HEADERS = Headers(tenant_id="ten_1", correlation_id="cor_1", traceparent="00-abc-def-01")
 
 
@@ -54,6 +55,21 @@ class UnitOfWorkContract:
             uow.commit()
         with uow_factory() as uow:
             assert uow.tenants.get(tenant.id).name == "Acme"
+
+    def test_a_unit_of_work_opened_to_read_sees_what_is_committed_and_cannot_commit(
+        self, uow_factory: UowFactory
+    ) -> None:
+        tenant = b.tenant()
+        with uow_factory() as uow:
+            uow.tenants.add(tenant)
+            uow.commit()
+        with uow_factory(read_only=True) as reader:
+            assert reader.tenants.get(tenant.id).name == tenant.name
+            reader.outbox.add(b.message())
+            with pytest.raises(ReadOnly):
+                reader.commit()
+        with uow_factory() as uow:
+            assert uow.outbox.pending(10) == []
 
     def test_work_left_uncommitted_is_discarded(self, uow_factory: UowFactory) -> None:
         tenant = b.tenant()

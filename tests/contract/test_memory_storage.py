@@ -11,4 +11,4 @@ class TestInMemoryStorage(StorageContract):
     @pytest.fixture
     def uow_factory(self) -> UowFactory:
         database = InMemoryDatabase()
-        return lambda: InMemoryUnitOfWork(database)
+        return lambda **options: InMemoryUnitOfWork(database, **options)

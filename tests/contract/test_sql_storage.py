@@ -1,6 +1,9 @@
 """The storage contract on SQLite and PostgreSQL, unchanged."""
 
+import threading
+
 import pytest
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, select
 
 from cbp.adapters.sql import schema as t
@@ -60,11 +63,46 @@ class StoredEventHeaders:
 class TestSqliteStorage(StorageContract, StoredEventHeaders):
     @pytest.fixture
     def uow_factory(self, sqlite_engine: Engine) -> UowFactory:
-        return lambda: SqlAlchemyUnitOfWork(sqlite_engine, CIPHER)
+        return lambda **options: SqlAlchemyUnitOfWork(sqlite_engine, CIPHER, **options)
 
 
 @pytest.mark.services
 class TestPostgresStorage(StorageContract, StoredEventHeaders):
     @pytest.fixture
     def uow_factory(self, postgres_engine: Engine) -> UowFactory:
-        return lambda: SqlAlchemyUnitOfWork(postgres_engine, CIPHER)
+        return lambda **options: SqlAlchemyUnitOfWork(postgres_engine, CIPHER, **options)
+
+
+@pytest.mark.services
+def test_a_reader_on_postgresql_opens_no_transaction(postgres_engine: Engine) -> None:
+    """Each read is answered as it comes: no BEGIN before it, no ROLLBACK after."""
+    with SqlAlchemyUnitOfWork(postgres_engine, CIPHER, read_only=True) as reader:
+        assert reader.tenants.any_exist() is False
+        driver = reader.connection.connection.driver_connection
+        assert driver is not None
+        assert driver.info.transaction_status is TransactionStatus.IDLE
+    with SqlAlchemyUnitOfWork(postgres_engine, CIPHER) as writer:
+        writer.tenants.any_exist()
+        driver = writer.connection.connection.driver_connection
+        assert driver is not None
+        assert driver.info.transaction_status is TransactionStatus.INTRANS
+
+
+def test_a_reader_on_sqlite_holds_no_write_lock(sqlite_engine: Engine) -> None:
+    """A writer commits while a reader is open; the reader's snapshot stays as it began."""
+    tenant = b.tenant()
+    with SqlAlchemyUnitOfWork(sqlite_engine, CIPHER, read_only=True) as reader:
+        assert reader.tenants.any_exist() is False
+        writer = threading.Thread(target=add_tenant, args=(sqlite_engine, tenant))
+        writer.start()
+        writer.join(timeout=10)
+        assert not writer.is_alive(), "the writer waited on the reader"
+        assert reader.tenants.any_exist() is False
+    with SqlAlchemyUnitOfWork(sqlite_engine, CIPHER, read_only=True) as reader:
+        assert reader.tenants.get(tenant.id).name == tenant.name
+
+
+def add_tenant(engine: Engine, tenant: object) -> None:
+    with SqlAlchemyUnitOfWork(engine, CIPHER) as uow:
+        uow.tenants.add(tenant)  # type: ignore[arg-type]
+        uow.commit()

@@ -30,7 +30,7 @@ from cbp.adapters.memory.payees import (
     InMemoryPayeeRepository,
 )
 from cbp.ports.storage.events import Recorded
-from cbp.ports.storage.unit_of_work import BeforeCommit, UnitOfWork
+from cbp.ports.storage.unit_of_work import BeforeCommit, ReadOnly, UnitOfWork
 from cbp.services.event_sourced import (
     EventSourcedBills,
     EventSourcedPayments,
@@ -41,10 +41,17 @@ from cbp.services.event_sourced import (
 class InMemoryUnitOfWork:
     """A transaction over an InMemoryDatabase; uncommitted work is discarded."""
 
-    def __init__(self, db: InMemoryDatabase, before_commit: BeforeCommit | None = None) -> None:
+    def __init__(
+        self,
+        db: InMemoryDatabase,
+        before_commit: BeforeCommit | None = None,
+        *,
+        read_only: bool = False,
+    ) -> None:
         self.db = db
         #: Run just before each commit: the events recorded are published then.
         self.before_commit = before_commit
+        self.read_only = read_only
         self.committed = 0
         self._tx = Transaction(db)
         self.tenants = InMemoryTenantRepository(self._tx)
@@ -83,6 +90,8 @@ class InMemoryUnitOfWork:
 
     def commit(self) -> None:
         """Apply the staged writes atomically."""
+        if self.read_only:
+            raise ReadOnly("this unit of work was opened only to read")
         if self.before_commit is not None:
             self.before_commit(cast(UnitOfWork, self))
         self._tx.commit()

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
 
 from cbp.ports.errors import DependencyUnavailable
@@ -40,6 +40,24 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine
     return engine
 
 
+#: The execution option of a connection that only reads (see ``only_reads``).
+_ONLY_READS = "cbp_only_reads"
+
+
+def only_reads(conn: Connection) -> None:
+    """Make ``conn`` one that only reads, at the least cost its database allows.
+
+    On PostgreSQL each statement runs on its own (no BEGIN and ROLLBACK
+    round trips around it); at READ COMMITTED each statement of a
+    transaction sees what was committed when it began anyway. On SQLite the
+    transaction is deferred: a reader takes no write lock, so it never
+    waits on a writer nor holds one up.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+    conn.execution_options(**{_ONLY_READS: True})
+
+
 def _report_lost_connections(engine: Engine) -> None:
     """A connection found dead is the database being unavailable, for that one use.
 
@@ -70,7 +88,8 @@ def _make_sqlite_transactional(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reads = connection.get_execution_options().get(_ONLY_READS, False)
+        connection.exec_driver_sql("BEGIN" if reads else "BEGIN IMMEDIATE")
 
 
 def _create_private(database: str | None) -> None:

@@ -14,6 +14,7 @@ from cbp.adapters.sql.bills import SqlAutopayRules, SqlBillViews
 from cbp.adapters.sql.checks import SqlCheckRegister
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.customers import SqlCustomerRepository, SqlTenantRepository
+from cbp.adapters.sql.engine import only_reads
 from cbp.adapters.sql.event_store import SqlEventStore, SqlPaymentViews, SqlScheduleViews
 from cbp.adapters.sql.jobs import SqlProcessJobRepository
 from cbp.adapters.sql.messaging import SqlDeliveryStore, SqlInbox, SqlOutbox
@@ -30,7 +31,7 @@ from cbp.adapters.sql.payees import (
 )
 from cbp.domain.errors import ConcurrencyConflict
 from cbp.ports.storage.events import Changes, Recorded
-from cbp.ports.storage.unit_of_work import BeforeCommit, UnitOfWork
+from cbp.ports.storage.unit_of_work import BeforeCommit, ReadOnly, UnitOfWork
 from cbp.services.event_sourced import (
     EventSourcedBills,
     EventSourcedPayments,
@@ -46,16 +47,24 @@ class SqlAlchemyUnitOfWork:
     """
 
     def __init__(
-        self, engine: Engine, cipher: FieldCipher, before_commit: BeforeCommit | None = None
+        self,
+        engine: Engine,
+        cipher: FieldCipher,
+        before_commit: BeforeCommit | None = None,
+        *,
+        read_only: bool = False,
     ) -> None:
         self.engine = engine
         self.cipher = cipher
         #: Run just before each commit: the events recorded are published then.
         self.before_commit = before_commit
+        self.read_only = read_only
         self._conn: Connection | None = None
 
     def __enter__(self) -> Self:
         conn = self.engine.connect()  # NOTE: the transaction begins with the first statement
+        if self.read_only:
+            only_reads(conn)
         self._conn = conn
         self._changes = Changes()
         self.tenants = SqlTenantRepository(conn)
@@ -98,6 +107,8 @@ class SqlAlchemyUnitOfWork:
 
     def commit(self) -> None:
         """Write the staged events, messages and audit drafts, and commit it all at once."""
+        if self.read_only:
+            raise ReadOnly("this unit of work was opened only to read")
         conn = self.connection
         if self.before_commit is not None:
             self.before_commit(cast(UnitOfWork, self))

@@ -26,6 +26,10 @@ from cbp.ports.storage.payments import PartyLookup, PaymentRepository, ScheduleR
 from cbp.ports.storage.processing import ProcessJobRepository
 
 
+class ReadOnly(RuntimeError):
+    """A unit of work opened only to read was asked to commit: a programming error."""
+
+
 class UnitOfWork(Protocol):
     """One atomic transaction over every repository, the outbox and the inbox.
 
@@ -68,7 +72,10 @@ class UnitOfWork(Protocol):
         ...
 
     def commit(self) -> None:
-        """Make every change of this unit of work durable, all or nothing."""
+        """Make every change of this unit of work durable, all or nothing.
+
+        Raises ``ReadOnly`` in a unit of work opened only to read.
+        """
         ...
 
     def rollback(self) -> None:
@@ -86,6 +93,14 @@ BeforeCommit = Callable[[UnitOfWork], object]
 class UnitsOfWork(Protocol):
     """Opens units of work; ``before_commit`` replaces what each runs before it commits."""
 
-    def __call__(self, *, before_commit: BeforeCommit | None = ...) -> UnitOfWork:
-        """A new unit of work, not begun."""
+    def __call__(
+        self, *, before_commit: BeforeCommit | None = ..., read_only: bool = ...
+    ) -> UnitOfWork:
+        """A new unit of work, not begun.
+
+        A ``read_only`` one reads what is committed and refuses to commit, so a
+        store may run it without a transaction's cost: PostgreSQL answers each
+        read as it comes (each statement sees what is committed when it runs,
+        as in a transaction at READ COMMITTED), SQLite without its write lock.
+        """
         ...
