@@ -33,7 +33,7 @@ from cbp.ports.processor import (
     Submission,
     TransactionalProcessor,
 )
-from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory, UnitsOfWork
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import (
     ApplyProcessorEvent,
@@ -55,7 +55,7 @@ _CONSUMER = "process_payment"
 def process_payment(
     command: ProcessPayment,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    unit_of_work: UnitsOfWork,
     clock: Clock,
     ids: IdGenerator,
     processor: PaymentProcessor,
@@ -68,13 +68,14 @@ def process_payment(
 
     A processor whose books are the payments' own database takes the
     submission in the transaction that records it; any other is called
-    between two transactions, never holding the payment's row.
+    between a read (made only to read) and the transaction that records it,
+    never holding the payment's row.
     """
     if isinstance(processor, TransactionalProcessor):
         return _process_in_one_transaction(
             command, unit_of_work=unit_of_work, clock=clock, ids=ids, processor=processor
         )
-    with unit_of_work() as uow:
+    with unit_of_work(read_only=True) as uow:
         if command.message_id and uow.inbox.seen(_CONSUMER, command.message_id):
             return uow.payments.get(command.tenant_id, command.payment_id).status
         due = _due_for_processing(uow, command)
