@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
+from redis_keys import forget_prefix
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -262,11 +263,14 @@ def main() -> None:
             "CBP_BROKER_URL": "redis://127.0.0.1:6379/0",
             "CBP_REDIS_PREFIX": f"bench{uuid.uuid4().hex[:8]}:",
         }
-        with serving(env, home) as port:
-            body = {**world, "amount": "42.00"}
-            headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
-            rows.append(("cbp serve", *load(port, args.requests, args.clients, body, headers)))
-            largest = largest_serving_process_mib(port)
+        try:
+            with serving(env, home) as port:
+                body = {**world, "amount": "42.00"}
+                headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+                rows.append(("cbp serve", *load(port, args.requests, args.clients, body, headers)))
+                largest = largest_serving_process_mib(port)
+        finally:
+            forget_prefix(env["CBP_BROKER_URL"], env["CBP_REDIS_PREFIX"])
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

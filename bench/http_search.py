@@ -39,6 +39,7 @@ from http_payments import (
     stop,
     wait_until_up,
 )
+from redis_keys import forget_prefix
 
 QUERIES = ("pacific", "water", "gas", "electric", "city")
 
@@ -106,15 +107,20 @@ def main() -> None:
             "CBP_CACHE_URL": "redis://127.0.0.1:6379/0",
             "CBP_REDIS_PREFIX": f"bench{uuid.uuid4().hex[:8]}:",
         }
-        with serving(env, home) as port:
-            key = next(
-                line
-                for line in (home / "serve.out").read_text().splitlines()
-                if line.startswith("key_")
-            )
-            headers = {"Authorization": f"Bearer {key}"}
-            load(port, 200, args.clients, headers)  # NOTE: fills the cache
-            rows.append(("cbp serve, cached", *load(port, args.requests, args.clients, headers)))
+        try:
+            with serving(env, home) as port:
+                key = next(
+                    line
+                    for line in (home / "serve.out").read_text().splitlines()
+                    if line.startswith("key_")
+                )
+                headers = {"Authorization": f"Bearer {key}"}
+                load(port, 200, args.clients, headers)  # NOTE: fills the cache
+                rows.append(
+                    ("cbp serve, cached", *load(port, args.requests, args.clients, headers))
+                )
+        finally:
+            forget_prefix(env["CBP_BROKER_URL"], env["CBP_REDIS_PREFIX"])
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

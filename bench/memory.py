@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from redis_keys import forget_prefix
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -97,6 +98,7 @@ def bare_worker(url: str, settle: float) -> tuple[float, float]:
     finally:
         process.kill()
         process.wait()
+        forget_prefix(url, "bench-memory")
 
 
 def cbp_processes(
@@ -161,6 +163,7 @@ def cbp_processes(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        forget_prefix(url, env["CBP_REDIS_PREFIX"])
 
 
 def embedded_serve(payments: int, settle: float) -> dict[str, tuple[float, float]]:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import dramatiq
 import psutil
+from redis_keys import forget_prefix
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -66,6 +67,7 @@ def raw_dramatiq(url: str, messages: int) -> float:
     worker.stop()
     broker.flush_all()
     broker.close()
+    forget_prefix(url, prefix)
     return messages / elapsed
 
 
@@ -87,7 +89,6 @@ def cbp_pipeline(
     with ExitStack() as cleanup:
         cleanup.callback(_drop_database, admin, name)
         home = Path(cleanup.enter_context(tempfile.TemporaryDirectory()))
-        cleanup.callback(_stop_all, processes)
         env = {k: v for k, v in os.environ.items() if not k.startswith("CBP_")} | {
             "CBP_DATABASE_URL": database,
             "CBP_AUTO_MIGRATE": "true",
@@ -102,6 +103,8 @@ def cbp_pipeline(
             "CBP_RELAY_INTERVAL_SECONDS": "0.05",
             "CBP_LOG_LEVEL": "WARNING",
         }
+        cleanup.callback(_forget_broker_namespace, env)  # NOTE: once the processes stopped
+        cleanup.callback(_stop_all, processes)
         app = bootstrap(
             Settings(
                 database_url=database,
@@ -154,6 +157,18 @@ def cbp_pipeline(
         names = ("relay", "worker", "serve")
         memory = {name: _rss_mib(p.pid) for name, p in zip(names, processes, strict=True)}
         return payments / elapsed, int(messages), memory
+
+
+def _forget_broker_namespace(env: dict[str, str]) -> None:
+    """Remove the run's queues from the broker, and on Redis every key under its prefix."""
+    subprocess.run(
+        [sys.executable, "-m", "cbp.entrypoints.cli", "broker", "remove"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
+    forget_prefix(env["CBP_BROKER_URL"], env["CBP_REDIS_PREFIX"])
 
 
 def _stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
