@@ -756,6 +756,20 @@ class IdempotencyStoreContract:
         assert stored is not None
         assert stored.replay_for(record.fingerprint) == (201, b'{"id":"pmt_1","amount":"1.00"}')
 
+    def test_an_answer_saved_but_not_committed_is_not_kept(self, uow_factory: UowFactory) -> None:
+        record = b.idempotency("ten_1")
+        with uow_factory() as uow:
+            uow.idempotency.claim(record)
+            uow.commit()
+        with uow_factory() as uow:
+            record.complete(status=201, body=b"{}")
+            uow.idempotency.save(record)
+            uow.rollback()
+            uow.commit()  # NOTE: nothing left to write
+        with uow_factory() as uow:
+            holder = uow.idempotency.claim(b.idempotency("ten_1"))
+        assert holder is not None and holder.state is IdempotencyState.IN_FLIGHT
+
     def test_a_released_key_can_be_claimed_again(self, uow_factory: UowFactory) -> None:
         with uow_factory() as uow:
             uow.idempotency.claim(b.idempotency("ten_1"))

@@ -75,12 +75,26 @@ _SAVE_ANSWER = update(t.idempotency_records).where(
 
 
 class SqlIdempotencyStore:
-    """Idempotency records; the claim is one atomic insert-if-absent."""
+    """Idempotency records; the claim is one atomic insert-if-absent.
+
+    An answer saved is written when the unit of work commits (with its other
+    writes, in one round trip on PostgreSQL), or before this store next
+    touches a record.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.staged: list[dict[str, Any]] = []
+
+    def flush(self) -> None:
+        """Write the answers saved so far."""
+        if self.staged:
+            answers, self.staged = self.staged, []
+            for answer in answers:
+                self.conn.execute(_SAVE_ANSWER, answer)
 
     def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        self.flush()
         values = {
             "tenant_id": record.tenant_id,
             "key": record.key,
@@ -100,24 +114,25 @@ class SqlIdempotencyStore:
         return codecs.idempotency_from_row(row)
 
     def save(self, record: IdempotencyRecord) -> None:
-        self.conn.execute(
-            _SAVE_ANSWER,
+        self.staged.append(
             {
                 "record_tenant_id": record.tenant_id,
                 "record_key": record.key,
                 "state": record.state.value,
                 "response_status": record.response_status,
                 "response_body": record.response_body,
-            },
+            }
         )
 
     def release(self, tenant_id: str, key: str) -> None:
+        self.flush()
         c = t.idempotency_records.c
         self.conn.execute(
             delete(t.idempotency_records).where(c.tenant_id == tenant_id, c.key == key)
         )
 
     def purge_expired(self, now: datetime, *, limit: int) -> int:
+        self.flush()
         c = t.idempotency_records.c
         oldest = (
             select(c.tenant_id, c.key)

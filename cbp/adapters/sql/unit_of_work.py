@@ -117,6 +117,7 @@ class SqlAlchemyUnitOfWork:
                 self.events.flush()
                 self.outbox.flush()
                 self.audit.flush()
+                self.idempotency.flush()
                 conn.commit()
         except ConcurrencyConflict:
             conn.rollback()
@@ -136,6 +137,7 @@ class SqlAlchemyUnitOfWork:
         self.events.staged.clear()
         self.outbox.staged.clear()
         self.audit.staged.clear()
+        self.idempotency.staged.clear()
         self._views.written.clear()
         self._changes.clear()
 
