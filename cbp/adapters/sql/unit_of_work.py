@@ -106,7 +106,7 @@ class SqlAlchemyUnitOfWork:
         return self._conn
 
     def commit(self) -> None:
-        """Write the staged events, messages and audit drafts, and commit it all at once."""
+        """Write the staged events, messages, audit drafts and answers; commit it all at once."""
         if self.read_only:
             raise ReadOnly("this unit of work was opened only to read")
         conn = self.connection
