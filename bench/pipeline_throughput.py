@@ -5,9 +5,12 @@
 The baseline is Dramatiq alone: as many no-op messages as cbp sends for the
 payments, enqueued and consumed by one worker process with the same threads.
 cbp runs as deployed: a fresh PostgreSQL database, `cbp relay` and `cbp
-worker` processes; the payments are created through the use case, and the
-clock stops when every one has reached its terminal state (processor,
-exception, notification, audit all included).
+worker` processes; the payments are created through the use case by
+``--creators`` threads at once (each a customer of its own, as an API's
+clients would be), and the clock stops when every one has reached its
+terminal state (processor, exception, notification, audit all included).
+The CPU each payment cost is counted in every process that did the work:
+the worker and the relay, PostgreSQL, the broker and the creating threads.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 import dramatiq
@@ -71,14 +76,27 @@ def raw_dramatiq(url: str, messages: int) -> float:
     return messages / elapsed
 
 
+@dataclass(frozen=True)
+class PipelineRun:
+    """What one run of payments through the relay and the worker measured."""
+
+    #: Payments per second, from the first created to the last terminal.
+    rate: float
+    #: Deliveries made for them.
+    deliveries: int
+    #: Resident memory (MiB) of the relay, the worker and an API process after the run.
+    memory: dict[str, float]
+    #: Milliseconds of CPU a payment, by who spent them.
+    cpu_ms: dict[str, float]
+
+
 def cbp_pipeline(
-    url: str, payments: int, worker_processes: int = 1
-) -> tuple[float, int, dict[str, float]]:
+    url: str, payments: int, worker_processes: int = 1, creators: int = 8
+) -> PipelineRun:
     """Payments per second through relay and worker processes, and what it took.
 
-    Also returns the deliveries made and the resident memory (MiB) of the
-    relay, the worker and an API process after the run. Whatever happens,
-    the processes are stopped and the database and folder removed.
+    Whatever happens, the processes are stopped and the database and folder
+    removed.
     """
     name = f"cbp_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
@@ -114,7 +132,8 @@ def cbp_pipeline(
             )
         )
         cleanup.callback(app.close)
-        world = _world(app)
+        tenant = app.handle(c.CreateTenant(name="Bench Bank"))
+        worlds = [_world(app, tenant, n) for n in range(creators)]
         for command in (["relay"], ["worker"], ["serve", "--port", str(_free_port())]):
             processes.append(
                 subprocess.Popen(
@@ -126,17 +145,20 @@ def cbp_pipeline(
                 )
             )
         time.sleep(3)  # NOTE: let both processes connect before the clock starts
-        start = time.perf_counter()
-        created = []
-        for n in range(payments):
-            cents = (0, 13, 14, 15)[n % 4]
+
+        def create(n: int) -> str:
+            cents = (0, 13, 14, 15)[n % 4]  # NOTE: completed, nsf, returned, account closed
             amount = f"{10 + n % 50}.{cents:02d}"
-            created.append(app.handle(c.CreateOneTimePayment(**world, amount=amount)))
-        send_on = app.queries.get_payment(world["tenant_id"], created[0]).send_on
+            return str(app.handle(c.CreateOneTimePayment(**worlds[n % creators], amount=amount)))
+
+        cpu_before = _cpu_seconds(processes)
+        start = time.perf_counter()
+        with ThreadPoolExecutor(creators) as pool:
+            created = list(pool.map(create, range(payments)))
+        tenant_id = worlds[0]["tenant_id"]
+        send_on = app.queries.get_payment(tenant_id, created[0]).send_on
         # NOTE: on a weekend, a holiday or after the cut-off that date is ahead: send them now
-        app.handle(
-            c.StartProcessingJob(tenant_id=world["tenant_id"], due_on=send_on, send_now=True)
-        )
+        app.handle(c.StartProcessingJob(tenant_id=tenant_id, due_on=send_on, send_now=True))
         engine = create_engine(database)
         cleanup.callback(engine.dispose)
         terminal = "('completed', 'failed', 'returned')"
@@ -152,11 +174,16 @@ def cbp_pipeline(
         else:
             raise SystemExit(f"cbp: {ended} of {payments} payments ended in 10 minutes")
         elapsed = time.perf_counter() - start
+        cpu_after = _cpu_seconds(processes)
         with engine.connect() as conn:
             messages = conn.execute(text("SELECT count(*) FROM deliveries")).scalar_one()
         names = ("relay", "worker", "serve")
         memory = {name: _rss_mib(p.pid) for name, p in zip(names, processes, strict=True)}
-        return payments / elapsed, int(messages), memory
+        cpu_ms = {
+            name: (cpu_after[name] - cpu_before.get(name, 0.0)) * 1000 / payments
+            for name in cpu_after
+        }
+        return PipelineRun(payments / elapsed, int(messages), memory, cpu_ms)
 
 
 def _forget_broker_namespace(env: dict[str, str]) -> None:
@@ -195,6 +222,36 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _cpu_seconds(processes: list[subprocess.Popen[bytes]]) -> dict[str, float]:
+    """CPU seconds so far of each part that works on the payments, by name.
+
+    The relay and the worker with their children, PostgreSQL's processes, the
+    broker's, and this process (whose threads create the payments). A
+    PostgreSQL backend that exits between two counts takes its seconds with
+    it; the relay and the worker keep theirs open for the whole run.
+    """
+
+    def spent(process: psutil.Process) -> float:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            return 0.0
+        return times.user + times.system + times.children_user + times.children_system
+
+    found = {"relay": 0.0, "worker": 0.0, "postgresql": 0.0, "broker": 0.0}
+    for name, popen in zip(("relay", "worker"), processes, strict=False):
+        root = psutil.Process(popen.pid)
+        found[name] = sum(spent(p) for p in [root, *root.children(recursive=True)])
+    for process in psutil.process_iter(["name"]):
+        name = process.info["name"] or ""
+        if name.startswith("postgres"):
+            found["postgresql"] += spent(process)
+        elif name.startswith(("redis-server", "beam")):
+            found["broker"] += spent(process)
+    found["creating"] = time.process_time()
+    return found
+
+
 def _rss_mib(pid: int) -> float:
     """Resident memory of the largest process of a command (gunicorn's master or worker), MiB."""
     process = psutil.Process(pid)
@@ -202,11 +259,12 @@ def _rss_mib(pid: int) -> float:
     return max(p.memory_info().rss for p in tree) / 2**20
 
 
-def _world(app: Cbp) -> dict[str, str]:
-    """A tenant's customer with a verified payee and funding account."""
-    tenant = app.handle(c.CreateTenant(name="Bench Bank"))
+def _world(app: Cbp, tenant: str, n: int) -> dict[str, str]:
+    """The tenant's ``n``-th customer, with a verified payee and funding account."""
     customer = app.handle(
-        c.CreateCustomer(tenant_id=tenant, external_id="b-1", name="Bench", email="b@example.com")
+        c.CreateCustomer(
+            tenant_id=tenant, external_id=f"b-{n}", name="Bench", email=f"b{n}@example.com"
+        )
     )
     biller = app.handle(
         c.AddGlobalPayee(
@@ -250,21 +308,28 @@ def main() -> None:
     parser.add_argument(
         "--worker-processes", type=int, default=1, help="processes of the one `cbp worker`"
     )
+    parser.add_argument(
+        "--creators", type=int, default=8, help="threads creating payments, a customer each"
+    )
     args = parser.parse_args()
     print(
-        "| broker | payments | cbp payments/s | deliveries | raw Dramatiq msgs/s "
-        "| cbp deliveries/s | ratio | MiB relay / worker / API (largest process) |"
+        "| broker | payments | cbp payments/s | deliveries | raw Dramatiq msgs/s | P3 "
+        "| CPU ms a payment: all (worker / relay / PostgreSQL / broker / creating) "
+        "| MiB relay / worker / API (largest process) |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for name in args.broker or sorted(BROKERS):
         url = BROKERS[name]
-        rate, deliveries, memory = cbp_pipeline(url, args.payments, args.worker_processes)
-        raw = raw_dramatiq(url, deliveries)
-        delivered = rate * deliveries / args.payments
+        run = cbp_pipeline(url, args.payments, args.worker_processes, args.creators)
+        raw = raw_dramatiq(url, run.deliveries)
+        cpu = run.cpu_ms
+        parts = ("worker", "relay", "postgresql", "broker", "creating")
         print(
-            f"| {name} | {args.payments} | {rate:.1f} | {deliveries} | {raw:.0f} | "
-            f"{delivered:.0f} | {delivered / raw:.2f} | "
-            f"{memory['relay']:.0f} / {memory['worker']:.0f} / {memory['serve']:.0f} |"
+            f"| {name} | {args.payments} | {run.rate:.1f} | {run.deliveries} | {raw:.0f} | "
+            f"{run.rate / raw:.3f} | {sum(cpu[p] for p in parts):.1f} "
+            f"({' / '.join(f'{cpu[p]:.1f}' for p in parts)}) | "
+            f"{run.memory['relay']:.0f} / {run.memory['worker']:.0f} / "
+            f"{run.memory['serve']:.0f} |"
         )
 
 

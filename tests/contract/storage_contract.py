@@ -114,17 +114,28 @@ class EventStoreContract:
         assert loaded[0].occurred_at == events[0].occurred_at
 
     def test_appending_at_a_stale_version_is_a_conflict(self, uow_factory: UowFactory) -> None:
+        """Two writers hold the stream at one version; the second to append loses."""
         payment = b.payment("ten_1")
+        created = payment.pull_events()
         with uow_factory() as uow:
+            uow.events.append(payment.id, created, expected_version=0, headers=HEADERS)
+            uow.commit()
+        at = len(created)
+        first, second = Payment.restore(payment.snapshot()), Payment.restore(payment.snapshot())
+        first.submit(processor_reference=payment.id, at=b.NOW)
+        second.cancel(reason="the customer asked", at=b.NOW)
+        submitted = first.pull_events()
+        with uow_factory() as uow:
+            uow.events.append(payment.id, submitted, expected_version=at, headers=HEADERS)
+            uow.commit()
+        with uow_factory() as uow, pytest.raises(ConcurrencyConflict):
             uow.events.append(
-                payment.id, payment.pull_events(), expected_version=0, headers=HEADERS
+                payment.id, second.pull_events(), expected_version=at, headers=HEADERS
             )
             uow.commit()
-        payment.submit(processor_reference=payment.id, at=b.NOW)
-        (submitted,) = payment.pull_events()
-        with uow_factory() as uow, pytest.raises(ConcurrencyConflict):
-            uow.events.append(payment.id, [submitted], expected_version=1, headers=HEADERS)
-            uow.commit()
+        with uow_factory() as uow:
+            kept = [e.type for e in uow.events.load(payment.id)]
+        assert kept == [e.type for e in created + submitted]
 
     def test_a_conflict_found_at_commit_leaves_nothing_of_the_loser(
         self, uow_factory: UowFactory

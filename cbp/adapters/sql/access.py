@@ -19,7 +19,7 @@ from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.statements import (
     insert_if_absent,
     insert_row,
-    one_row,
+    row_by_id,
 )
 from cbp.domain.access import ApiKey
 from cbp.domain.errors import (
@@ -49,8 +49,7 @@ class SqlApiKeyRepository:
         insert_row(self.conn, t.api_keys, self._values(key), "api key")
 
     def get(self, key_id: str) -> ApiKey:
-        query = select(t.api_keys).where(t.api_keys.c.id == key_id)
-        return codecs.api_key_from_row(one_row(self.conn, query, "api key", key_id))
+        return codecs.api_key_from_row(row_by_id(self.conn, t.api_keys, "api key", key_id))
 
     def list(self, tenant_id: str | None = None) -> list[ApiKey]:
         c = t.api_keys.c

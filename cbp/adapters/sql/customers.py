@@ -16,6 +16,7 @@ from cbp.adapters.sql.statements import (
     batched,
     insert_row,
     one_row,
+    row_by_id,
 )
 from cbp.domain.customer import Customer, StatusAlert, Tenant
 from cbp.domain.errors import (
@@ -50,10 +51,7 @@ class SqlTenantRepository:
         return [codecs.tenant_from_row(row) for row in rows]
 
     def get(self, tenant_id: str) -> Tenant:
-        row = one_row(
-            self.conn, select(t.tenants).where(t.tenants.c.id == tenant_id), "tenant", tenant_id
-        )
-        return codecs.tenant_from_row(row)
+        return codecs.tenant_from_row(row_by_id(self.conn, t.tenants, "tenant", tenant_id))
 
     def any_exist(self) -> bool:
         return self.conn.execute(select(t.tenants.c.id).limit(1)).first() is not None
@@ -79,9 +77,8 @@ class SqlCustomerRepository:
         )
 
     def get(self, tenant_id: str, customer_id: str) -> Customer:
-        c = t.customers.c
-        query = select(t.customers).where(c.id == customer_id, c.tenant_id == tenant_id)
-        return codecs.customer_from_row(one_row(self.conn, query, "customer", customer_id))
+        row = row_by_id(self.conn, t.customers, "customer", customer_id, tenant_id=tenant_id)
+        return codecs.customer_from_row(row)
 
     def notify_on_of(self, customer_ids: Collection[str]) -> dict[str, tuple[StatusAlert, ...]]:
         c = t.customers.c

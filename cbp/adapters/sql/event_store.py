@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    bindparam,
     delete,
     func,
     insert,
@@ -41,6 +42,13 @@ from cbp.ports.storage.events import StoredEvent
 from cbp.ports.storage.pages import Page
 from cbp.ports.storage.payments import DueKey, PaymentFilter, ScheduleFilter
 
+# NOTE: read on every command, built once: building a statement cost more than running it
+_STREAM = (
+    select(t.events)
+    .where(t.events.c.stream_id == bindparam("stream_id"))
+    .order_by(t.events.c.version)
+)
+
 
 class SqlEventStore:
     """Streams in one table, optimistic on a unique (stream_id, version).
@@ -57,10 +65,17 @@ class SqlEventStore:
     def append(
         self, stream_id: str, events: list[DomainEvent], *, expected_version: int, headers: Headers
     ) -> None:
-        current = self._version(stream_id) if expected_version > 0 else 0
-        if current != expected_version:  # NOTE: a new stream's first version is guarded by the key
+        """Stage events after ``expected_version``; a stale version fails as they go in.
+
+        The stream's version is not read: events numbered after a stale
+        version collide with the stored ones on the unique (stream_id,
+        version) key, which is a ConcurrencyConflict when the events are
+        written. Only events staged in this unit of work are checked here.
+        """
+        staged = [row["version"] for row in self.staged if row["stream_id"] == stream_id]
+        if staged and max(staged) != expected_version:
             raise ConcurrencyConflict(
-                f"stream {stream_id} is at version {current}, expected {expected_version}"
+                f"stream {stream_id} is at version {max(staged)}, expected {expected_version}"
             )
         for offset, event in enumerate(events, start=1):
             if event.version != expected_version + offset:
@@ -95,23 +110,9 @@ class SqlEventStore:
             streams = ", ".join(sorted({row["stream_id"] for row in rows}))
             raise ConcurrencyConflict(f"stream {streams} was appended to concurrently") from None
 
-    def _version(self, stream_id: str) -> int:
-        staged = [int(row["version"]) for row in self.staged if row["stream_id"] == stream_id]
-        if staged:
-            return max(staged)
-        e = t.events.c
-        return int(
-            self.conn.execute(
-                select(func.coalesce(func.max(e.version), 0)).where(e.stream_id == stream_id)
-            ).scalar_one()
-        )
-
     def load(self, stream_id: str) -> list[DomainEvent]:
         self.flush()
-        e = t.events.c
-        rows = self.conn.execute(
-            select(t.events).where(e.stream_id == stream_id).order_by(e.version)
-        )
+        rows = self.conn.execute(_STREAM, {"stream_id": stream_id})
         return [codecs.event_from_row(row) for row in rows]
 
     def last_position(self) -> int:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import (
     Connection,
-    select,
 )
 
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.statements import (
     insert_row,
-    one_row,
+    row_by_id,
 )
 from cbp.domain.processing import ProcessJob
 
@@ -34,6 +33,5 @@ class SqlProcessJobRepository:
         insert_row(self.conn, t.process_jobs, values, "job")
 
     def get(self, tenant_id: str, job_id: str) -> ProcessJob:
-        c = t.process_jobs.c
-        query = select(t.process_jobs).where(c.id == job_id, c.tenant_id == tenant_id)
-        return codecs.job_from_row(one_row(self.conn, query, "job", job_id))
+        row = row_by_id(self.conn, t.process_jobs, "job", job_id, tenant_id=tenant_id)
+        return codecs.job_from_row(row)

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Select,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -31,6 +31,21 @@ from cbp.ports.messages import Backlog, Delivery, DeliveryStatus, Message, deliv
 #: Written into the SQL, not bound: a plan made once for many executions may then use the
 #: index of pending deliveries, whose condition a bound value could not be shown to meet.
 _PENDING: ColumnElement[str] = literal_column(f"'{DeliveryStatus.PENDING.value}'")
+
+# NOTE: the statements each delivery runs, built once: building one cost more than running it
+_SEEN = select(literal(1)).where(
+    t.inbox.c.consumer == bindparam("consumer"), t.inbox.c.message_id == bindparam("message_id")
+)
+_WITH_MESSAGE = select(
+    t.deliveries,
+    *(c.label(f"m_{c.name}") for c in t.outbox.c if c.name != "position"),
+).join(t.outbox, t.outbox.c.message_id == t.deliveries.c.message_id)
+_DELIVERY_BY_ID = _WITH_MESSAGE.where(t.deliveries.c.id == bindparam("delivery_id"))
+_COMPLETE = (
+    update(t.deliveries)
+    .where(t.deliveries.c.id == bindparam("delivery_id"))
+    .values(status=DeliveryStatus.DONE.value)
+)
 
 
 class SqlOutbox:
@@ -100,9 +115,8 @@ class SqlInbox:
         self.conn = conn
 
     def seen(self, consumer: str, message_id: str) -> bool:
-        i = t.inbox.c
-        query = select(literal(1)).where(and_(i.consumer == consumer, i.message_id == message_id))
-        return self.conn.execute(query).first() is not None
+        given = {"consumer": consumer, "message_id": message_id}
+        return self.conn.execute(_SEEN, given).first() is not None
 
     def claim(self, consumer: str, message_id: str, at: datetime) -> bool:
         values = {"consumer": consumer, "message_id": message_id, "handled_at": at}
@@ -136,10 +150,10 @@ class SqlDeliveryStore:
         )
 
     def get(self, delivery_id: str) -> Delivery:
-        found = self._load(select(t.deliveries).where(t.deliveries.c.id == delivery_id))
-        if not found:
+        row = self.conn.execute(_DELIVERY_BY_ID, {"delivery_id": delivery_id}).first()
+        if row is None:
             raise NotFound("delivery", delivery_id)
-        return found[0]
+        return _delivery_from_row(row)
 
     def claim_due(self, now: datetime, *, lease_seconds: float, limit: int) -> list[Delivery]:
         d = t.deliveries.c
@@ -175,10 +189,11 @@ class SqlDeliveryStore:
             .where(d.seq.in_(seqs))
             .values(attempts=d.attempts + 1, leased_until=now + timedelta(seconds=lease_seconds))
         )
-        return self._load(select(t.deliveries).where(d.seq.in_(seqs)))
+        return self._load(d.seq.in_(seqs))
 
     def complete(self, delivery_id: str, *, at: datetime) -> None:
-        self._change(delivery_id, status=DeliveryStatus.DONE.value)
+        if self.conn.execute(_COMPLETE, {"delivery_id": delivery_id}).rowcount == 0:
+            raise NotFound("delivery", delivery_id)
 
     def fail(self, delivery_id: str, *, error: str, retry_at: datetime | None) -> None:
         values: dict[str, Any] = {"leased_until": None, "last_error": error}
@@ -210,12 +225,10 @@ class SqlDeliveryStore:
 
     def dead_letters(self, *, limit: int, tenant_id: str | None = None) -> list[Delivery]:
         d = t.deliveries.c
-        query = select(t.deliveries).where(d.status == DeliveryStatus.DEAD.value)
+        where = d.status == DeliveryStatus.DEAD.value
         if tenant_id is not None:
-            o = t.outbox.c
-            owned = select(o.message_id).where(o.headers["tenant_id"].as_string() == tenant_id)
-            query = query.where(d.message_id.in_(owned))
-        return self._load(query.limit(limit))
+            where = and_(where, t.outbox.c.headers["tenant_id"].as_string() == tenant_id)
+        return self._load(where, limit)
 
     def revive(self, delivery_id: str, *, at: datetime) -> None:
         d = t.deliveries.c
@@ -256,22 +269,20 @@ class SqlDeliveryStore:
         if result.rowcount == 0:
             raise NotFound("delivery", delivery_id)
 
-    def _load(self, query: Select[Any]) -> list[Delivery]:
-        d = t.deliveries.c
-        joined = query.add_columns(
-            *(c.label(f"m_{c.name}") for c in t.outbox.c if c.name != "position")
-        ).join(t.outbox, t.outbox.c.message_id == d.message_id)
-        rows = self.conn.execute(joined.order_by(d.seq))
-        return [
-            Delivery(
-                id=row.id,
-                message=codecs.message_from_row(Prefixed(row, "m_")),
-                subscriber=row.subscriber,
-                status=DeliveryStatus(row.status),
-                attempts=row.attempts,
-                available_at=must_utc(row.available_at),
-                leased_until=utc(row.leased_until),
-                last_error=row.last_error,
-            )
-            for row in rows
-        ]
+    def _load(self, where: ColumnElement[bool], limit: int | None = None) -> list[Delivery]:
+        query = _WITH_MESSAGE.where(where).order_by(t.deliveries.c.seq).limit(limit)
+        return [_delivery_from_row(row) for row in self.conn.execute(query)]
+
+
+def _delivery_from_row(row: Any) -> Delivery:
+    """A delivery read with its message's columns, prefixed ``m_``."""
+    return Delivery(
+        id=row.id,
+        message=codecs.message_from_row(Prefixed(row, "m_")),
+        subscriber=row.subscriber,
+        status=DeliveryStatus(row.status),
+        attempts=row.attempts,
+        available_at=must_utc(row.available_at),
+        leased_until=utc(row.leased_until),
+        last_error=row.last_error,
+    )

@@ -20,8 +20,9 @@ from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.statements import (
     insert_row,
     keyset_page,
-    one_row,
+    row_by_id,
     sortable,
+    update_by_id,
 )
 from cbp.domain.customer import Channel
 from cbp.domain.errors import (
@@ -44,19 +45,21 @@ class SqlExceptionRepository:
         insert_row(self.conn, t.payment_exceptions, codecs.exception_values(exception), "exception")
 
     def get(self, tenant_id: str, exception_id: str) -> PaymentException:
-        c = t.payment_exceptions.c
-        query = select(t.payment_exceptions).where(c.id == exception_id, c.tenant_id == tenant_id)
-        return codecs.exception_from_row(one_row(self.conn, query, "exception", exception_id))
+        row = row_by_id(
+            self.conn, t.payment_exceptions, "exception", exception_id, tenant_id=tenant_id
+        )
+        return codecs.exception_from_row(row)
 
     def save(self, exception: PaymentException) -> None:
-        c = t.payment_exceptions.c
-        result = self.conn.execute(
-            update(t.payment_exceptions)
-            .where(c.id == exception.id, c.tenant_id == exception.tenant_id)
-            .values(**codecs.exception_values(exception))
+        values = codecs.exception_values(exception)
+        update_by_id(
+            self.conn,
+            t.payment_exceptions,
+            "exception",
+            exception.id,
+            values,
+            tenant_id=exception.tenant_id,
         )
-        if result.rowcount == 0:
-            raise NotFound("exception", exception.id)
 
     def find(
         self, query: ExceptionFilter, *, cursor: str | None, limit: int
@@ -88,17 +91,14 @@ class SqlNotificationRepository:
         )
 
     def get(self, tenant_id: str, notification_id: str) -> Notification:
-        c = t.notifications.c
-        query = select(t.notifications).where(c.id == notification_id, c.tenant_id == tenant_id)
-        return codecs.notification_from_row(
-            one_row(self.conn, query, "notification", notification_id)
+        row = row_by_id(
+            self.conn, t.notifications, "notification", notification_id, tenant_id=tenant_id
         )
+        return codecs.notification_from_row(row)
 
     def get_any(self, notification_id: str) -> Notification:
-        query = select(t.notifications).where(t.notifications.c.id == notification_id)
-        return codecs.notification_from_row(
-            one_row(self.conn, query, "notification", notification_id)
-        )
+        row = row_by_id(self.conn, t.notifications, "notification", notification_id)
+        return codecs.notification_from_row(row)
 
     def for_replay(
         self, tenant_id: str, channel: Channel, since: datetime, *, unsent_only: bool, limit: int
@@ -129,13 +129,8 @@ class SqlNotificationRepository:
         return found
 
     def save(self, notification: Notification) -> None:
-        result = self.conn.execute(
-            update(t.notifications)
-            .where(t.notifications.c.id == notification.id)
-            .values(**codecs.notification_values(notification))
-        )
-        if result.rowcount == 0:
-            raise NotFound("notification", notification.id)
+        values = codecs.notification_values(notification)
+        update_by_id(self.conn, t.notifications, "notification", notification.id, values)
 
 
 class SqlWebhookEndpointRepository:

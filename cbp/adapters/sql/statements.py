@@ -11,9 +11,12 @@ from sqlalchemy import (
     Connection,
     Select,
     Table,
+    and_,
+    bindparam,
     insert,
     select,
     tuple_,
+    update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -57,6 +60,51 @@ def one_row(conn: Connection, query: Select[Any], kind: str, record_id: str) -> 
     if row is None:
         raise NotFound(kind, record_id)
     return row
+
+
+def row_by_id(conn: Connection, table: Table, kind: str, record_id: str, **also: str) -> Any:
+    """The row of ``table`` with this id (and the columns in ``also``), or NotFound for ``kind``.
+
+    The statement is built once per table and set of columns and then only
+    given values, as every lookup on a hot path should be.
+    """
+    row = conn.execute(_select_by_id(table, tuple(also)), {"id": record_id, **also}).first()
+    if row is None:
+        raise NotFound(kind, record_id)
+    return row
+
+
+def update_by_id(
+    conn: Connection,
+    table: Table,
+    kind: str,
+    record_id: str,
+    values: Mapping[str, Any],
+    **also: str,
+) -> None:
+    """Set ``values`` on the row with this id (and the columns in ``also``), or NotFound.
+
+    Built once per table and set of columns, like ``row_by_id``.
+    """
+    statement = _update_by_id(table, tuple(also), tuple(values))
+    given = {**values, "where_id": record_id, **{"where_" + k: v for k, v in also.items()}}
+    if conn.execute(statement, given).rowcount == 0:
+        raise NotFound(kind, record_id)
+
+
+@cache
+def _select_by_id(table: Table, also: tuple[str, ...]) -> Select[Any]:
+    return select(table).where(
+        and_(table.c.id == bindparam("id"), *(table.c[k] == bindparam(k) for k in also))
+    )
+
+
+@cache
+def _update_by_id(table: Table, also: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    # NOTE: a column's own name is the SET clause's; the WHERE clause's are prefixed
+    where = [table.c.id == bindparam("where_id")]
+    where += [table.c[k] == bindparam("where_" + k) for k in also]
+    return update(table).where(and_(*where)).values({c: bindparam(c) for c in columns})
 
 
 def keyset_page(
