@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -134,6 +135,14 @@ class Inbox(Protocol):
 
     def seen(self, consumer: str, message_id: str) -> bool:
         """Whether ``consumer`` already committed the effect of ``message_id``."""
+        ...
+
+    def seen_among(self, consumer: str, message_ids: Collection[str]) -> set[str]:
+        """Those of ``message_ids`` whose effect ``consumer`` already committed.
+
+        One read for a sweep over many, where ``seen`` for each would be a
+        round trip each.
+        """
         ...
 
     def claim(self, consumer: str, message_id: str, at: datetime) -> bool:
@@ -268,11 +277,11 @@ class DeliveryStore(Protocol):
         """
         ...
 
-    def owed(self, destination: str, subscriber: str, ordering_key: str) -> bool:
-        """Whether a message with this ordering key is still on its way to ``subscriber``.
+    def owed(self, destination: str, subscriber: str, ordering_keys: Collection[str]) -> set[str]:
+        """Those of ``ordering_keys`` with a message still on its way to ``subscriber``.
 
-        It is owed while committed to ``destination`` and not yet relayed, or
-        while its delivery is pending; not once done or dead.
+        A message is owed while committed to ``destination`` and not yet
+        relayed, or while its delivery is pending; not once done or dead.
         """
         ...
 

@@ -106,10 +106,11 @@ def queue_due_payments(
     horizon = command.on or (now + timedelta(days=1)).date()
     local_today: dict[str, date] = {}
     to_queue = []
-    for payment in uow.payments.due(horizon, limit=command.limit):
-        if uow.inbox.seen(QUEUED, payment.id) and uow.deliveries.owed(
-            m.PAYMENT_PROCESSING, PAYMENT_PROCESSOR, payment.id
-        ):
+    due = uow.payments.due(horizon, limit=command.limit)
+    queued = uow.inbox.seen_among(QUEUED, [payment.id for payment in due])
+    on_its_way = uow.deliveries.owed(m.PAYMENT_PROCESSING, PAYMENT_PROCESSOR, queued)
+    for payment in due:
+        if payment.id in on_its_way:
             continue
         if command.on is None and payment.tenant_id not in local_today:
             policy = uow.tenants.get(payment.tenant_id).policy

@@ -974,6 +974,18 @@ class OutboxInboxContract:
             assert not uow.inbox.claim("consumer", "msg_1", b.NOW)
             assert not uow.inbox.seen("other-consumer", "msg_1")
 
+    def test_the_inbox_tells_which_of_many_were_seen(self, uow_factory: UowFactory) -> None:
+        with uow_factory() as uow:
+            uow.inbox.claim("consumer", "msg_1", b.NOW)
+            uow.inbox.claim("consumer", "msg_3", b.NOW)
+            uow.inbox.claim("other-consumer", "msg_2", b.NOW)
+            uow.commit()
+        with uow_factory() as uow:
+            uow.inbox.claim("consumer", "msg_4", b.NOW)
+            asked = [f"msg_{n}" for n in range(1, 6)]
+            assert uow.inbox.seen_among("consumer", asked) == {"msg_1", "msg_3", "msg_4"}
+            assert uow.inbox.seen_among("consumer", []) == set()
+
     def test_only_one_of_two_concurrent_consumers_claims_a_message(
         self, uow_factory: UowFactory
     ) -> None:
@@ -1157,23 +1169,26 @@ class DeliveryStoreContract:
         message = b.message()
         key = message.ordering_key
         assert key is not None
+        asked = [key, "another-key"]
         with uow_factory() as uow:
             uow.outbox.add(message)
             uow.commit()
         with uow_factory() as uow:
-            assert uow.deliveries.owed(message.destination, "a", key), "committed, not relayed"
-            assert not uow.deliveries.owed(message.destination, "a", "another-key")
+            assert uow.deliveries.owed(message.destination, "a", asked) == {key}, "not relayed"
+            assert uow.deliveries.owed("another-destination", "a", asked) == set()
             uow.deliveries.schedule(message, ["a"], at=b.NOW)
             uow.outbox.mark_dispatched([message.message_id], b.NOW)
             uow.commit()
         with uow_factory() as uow:
-            assert uow.deliveries.owed(message.destination, "a", key), "a pending delivery"
+            assert uow.deliveries.owed(message.destination, "a", asked) == {key}, "pending"
+            assert uow.deliveries.owed(message.destination, "b", asked) == set()
         (delivery,) = self.claim(uow_factory)
         with uow_factory() as uow:
             uow.deliveries.fail(delivery.id, error="poison", retry_at=None)
             uow.commit()
         with uow_factory() as uow:
-            assert not uow.deliveries.owed(message.destination, "a", key), "dead: nothing owed"
+            assert uow.deliveries.owed(message.destination, "a", asked) == set(), "dead"
+            assert uow.deliveries.owed(message.destination, "a", []) == set()
 
     def test_deliveries_are_counted_by_status(self, uow_factory: UowFactory) -> None:
         unordered = [replace(b.message(), ordering_key=None) for _ in range(2)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,6 +66,9 @@ class InMemoryInbox:
             return True
         with self.tx.db.lock:
             return (consumer, message_id) in self.tx.db.inbox
+
+    def seen_among(self, consumer: str, message_ids: Collection[str]) -> set[str]:
+        return {message_id for message_id in message_ids if self.seen(consumer, message_id)}
 
     def claim(self, consumer: str, message_id: str, at: datetime) -> bool:
         if self.seen(consumer, message_id):
@@ -158,22 +162,25 @@ class InMemoryDeliveryStore:
         }
         self.tx.put("deliveries", delivery_id, changed)
 
-    def owed(self, destination: str, subscriber: str, ordering_key: str) -> bool:
+    def owed(self, destination: str, subscriber: str, ordering_keys: Collection[str]) -> set[str]:
+        wanted = set(ordering_keys)
         with self.tx.db.lock:
             committed = [
                 m for mid, m in self.tx.db.outbox.items() if mid not in self.tx.db.dispatched
             ]
-        if any(
-            m.destination == destination and m.ordering_key == ordering_key
+        unrelayed = {
+            m.ordering_key
             for m in [*committed, *self.tx.outbox]
-        ):
-            return True
-        return any(
-            r["subscriber"] == subscriber
-            and r["ordering_key"] == ordering_key
-            and r["status"] is DeliveryStatus.PENDING
+            if m.destination == destination and m.ordering_key in wanted
+        }
+        pending = {
+            r["ordering_key"]
             for r in self.tx.scan("deliveries")
-        )
+            if r["subscriber"] == subscriber
+            and r["ordering_key"] in wanted
+            and r["status"] is DeliveryStatus.PENDING
+        }
+        return {key for key in unrelayed | pending if key is not None}
 
     def dead_letters(self, *, limit: int, tenant_id: str | None = None) -> list[Delivery]:
         rows = sorted(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,13 +19,14 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    union,
     update,
 )
 
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.rows import must_utc, utc
-from cbp.adapters.sql.statements import Prefixed, insert_if_absent
+from cbp.adapters.sql.statements import Prefixed, batched, insert_if_absent
 from cbp.domain.errors import IllegalTransition, NotFound
 from cbp.ports.messages import Backlog, Delivery, DeliveryStatus, Message, delivery_id, stamped
 
@@ -35,6 +37,24 @@ _PENDING: ColumnElement[str] = literal_column(f"'{DeliveryStatus.PENDING.value}'
 # NOTE: the statements each delivery runs, built once: building one cost more than running it
 _SEEN = select(literal(1)).where(
     t.inbox.c.consumer == bindparam("consumer"), t.inbox.c.message_id == bindparam("message_id")
+)
+_SEEN_AMONG = select(t.inbox.c.message_id).where(
+    t.inbox.c.consumer == bindparam("consumer"),
+    t.inbox.c.message_id.in_(bindparam("message_ids", expanding=True)),
+)
+# NOTE: each side reads its own index: pending deliveries by (subscriber, key), and the
+# unrelayed outbox rows once for every key, where a read per key walked them each time
+_OWED = union(
+    select(t.deliveries.c.ordering_key).where(
+        t.deliveries.c.subscriber == bindparam("subscriber"),
+        t.deliveries.c.status == _PENDING,
+        t.deliveries.c.ordering_key.in_(bindparam("keys", expanding=True)),
+    ),
+    select(t.outbox.c.ordering_key).where(
+        t.outbox.c.dispatched_at.is_(None),
+        t.outbox.c.destination == bindparam("destination"),
+        t.outbox.c.ordering_key.in_(bindparam("keys", expanding=True)),
+    ),
 )
 _WITH_MESSAGE = select(
     t.deliveries,
@@ -117,6 +137,13 @@ class SqlInbox:
     def seen(self, consumer: str, message_id: str) -> bool:
         given = {"consumer": consumer, "message_id": message_id}
         return self.conn.execute(_SEEN, given).first() is not None
+
+    def seen_among(self, consumer: str, message_ids: Collection[str]) -> set[str]:
+        found: set[str] = set()
+        for batch in batched(sorted(set(message_ids)), 1000):
+            given = {"consumer": consumer, "message_ids": batch}
+            found.update(self.conn.execute(_SEEN_AMONG, given).scalars())
+        return found
 
     def claim(self, consumer: str, message_id: str, at: datetime) -> bool:
         values = {"consumer": consumer, "message_id": message_id, "handled_at": at}
@@ -213,15 +240,12 @@ class SqlDeliveryStore:
             attempts=case((d.attempts > 0, d.attempts - 1), else_=0),
         )
 
-    def owed(self, destination: str, subscriber: str, ordering_key: str) -> bool:
-        d, o = t.deliveries.c, t.outbox.c
-        pending = select(literal(1)).where(
-            d.subscriber == subscriber, d.ordering_key == ordering_key, d.status == _PENDING
-        )
-        unrelayed = select(literal(1)).where(
-            o.dispatched_at.is_(None), o.destination == destination, o.ordering_key == ordering_key
-        )
-        return bool(self.conn.execute(select(or_(pending.exists(), unrelayed.exists()))).scalar())
+    def owed(self, destination: str, subscriber: str, ordering_keys: Collection[str]) -> set[str]:
+        found: set[str] = set()
+        for batch in batched(sorted(set(ordering_keys)), 1000):
+            given = {"destination": destination, "subscriber": subscriber, "keys": batch}
+            found.update(self.conn.execute(_OWED, given).scalars())
+        return found
 
     def dead_letters(self, *, limit: int, tenant_id: str | None = None) -> list[Delivery]:
         d = t.deliveries.c
