@@ -194,7 +194,6 @@ class Delivery:
     subscriber: str
     status: DeliveryStatus
     attempts: int
-    #: When it may next be claimed: at once, after a retry's backoff, or when its lease ends.
     available_at: datetime
     leased_until: datetime | None = None
     last_error: str | None = None

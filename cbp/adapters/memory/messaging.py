@@ -120,12 +120,10 @@ class InMemoryDeliveryStore:
             free = row["leased_until"] is None or row["leased_until"] <= now
             if row["available_at"] > now or not free or len(claimed) >= limit:
                 continue
-            lease_ends = now + timedelta(seconds=lease_seconds)
             leased = {
                 **row,
                 "attempts": row["attempts"] + 1,
-                "leased_until": lease_ends,
-                "available_at": lease_ends,  # NOTE: as in SQL: due again when the lease ends
+                "leased_until": now + timedelta(seconds=lease_seconds),
                 "version": row["version"] + 1,
             }
             self.tx.put("deliveries", row["id"], leased, expect_version=row["version"])

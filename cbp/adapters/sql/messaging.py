@@ -211,13 +211,10 @@ class SqlDeliveryStore:
         seqs = [row.seq for row in self.conn.execute(due)]
         if not seqs:
             return []
-        # NOTE: a leased delivery is next available when its lease ends, so the claim's
-        # index range (pending, available by now) leaves out every one in flight
-        lease_ends = now + timedelta(seconds=lease_seconds)
         self.conn.execute(
             update(t.deliveries)
             .where(d.seq.in_(seqs))
-            .values(attempts=d.attempts + 1, leased_until=lease_ends, available_at=lease_ends)
+            .values(attempts=d.attempts + 1, leased_until=now + timedelta(seconds=lease_seconds))
         )
         return self._load(d.seq.in_(seqs))
 
