@@ -70,10 +70,25 @@ def start_processing_job(
         send_now=command.send_now,
     )
     uow.jobs.add(job)
-    hold_for_queueing(uow, payments)
-    for payment in payments:
+    # NOTE: the job counts every payment it names; one already on its way (queued when
+    # it was made, or by the sweep) is left to that delivery rather than sent twice
+    on_their_way = _on_their_way(uow, payments)
+    to_queue = [payment for payment in payments if payment.id not in on_their_way]
+    hold_for_queueing(uow, to_queue)
+    for payment in to_queue:
         queue_processing(uow, payment, ids=ids, at=now, job_id=job.id)
     return job.id
+
+
+def _on_their_way(uow: UnitOfWork, payments: list[Payment]) -> set[str]:
+    """The ids of those of ``payments`` queued already whose processing is still owed.
+
+    Two reads however many payments: which were queued, and which of those
+    still have a processing message or delivery pending. A payment whose
+    delivery was dead-lettered is no longer on its way, and may go again.
+    """
+    queued = uow.inbox.seen_among(QUEUED, [payment.id for payment in payments])
+    return uow.deliveries.owed(m.PAYMENT_PROCESSING, PAYMENT_PROCESSOR, queued)
 
 
 #: How many due payments one read takes.
@@ -107,10 +122,9 @@ def queue_due_payments(
     local_today: dict[str, date] = {}
     to_queue = []
     due = uow.payments.due(horizon, limit=command.limit)
-    queued = uow.inbox.seen_among(QUEUED, [payment.id for payment in due])
-    on_its_way = uow.deliveries.owed(m.PAYMENT_PROCESSING, PAYMENT_PROCESSOR, queued)
+    on_their_way = _on_their_way(uow, due)
     for payment in due:
-        if payment.id in on_its_way:
+        if payment.id in on_their_way:
             continue
         if command.on is None and payment.tenant_id not in local_today:
             policy = uow.tenants.get(payment.tenant_id).policy

@@ -161,6 +161,27 @@ class TestProcessingJobs:
         _, progress = world.app.queries.job_progress(world.tenant_id, job_id)
         assert (progress.status, progress.completed) == (JobStatus.COMPLETED, 2)
 
+    def test_a_job_leaves_a_payment_already_queued_to_its_delivery(self, world: World) -> None:
+        queued, later = world.pay("10.00"), world.pay("10.00", send_on=date(2026, 3, 10))
+
+        def processing_tasks() -> list[str | None]:
+            with world.app.deps.unit_of_work() as uow:
+                pending = uow.outbox.pending(100)
+            return sorted(
+                str(t.ordering_key) for t in pending if t.destination == m.PAYMENT_PROCESSING
+            )
+
+        assert processing_tasks() == [queued], "due today: queued as it was made"
+        job_id = world.app.handle(
+            c.StartProcessingJob(
+                tenant_id=world.tenant_id, payment_ids=(queued, later), send_now=True
+            )
+        )
+        assert processing_tasks() == sorted([queued, later]), "the job sent only the other"
+        world.app.run_until_idle()
+        job, progress = world.app.queries.job_progress(world.tenant_id, job_id)
+        assert (job.payment_ids, progress.completed) == ((queued, later), 2)
+
     def test_a_job_for_a_date_takes_every_payment_due_then(self, world: World, clock) -> None:  # type: ignore[no-untyped-def]
         due = world.pay(send_on=date(2026, 3, 3))
         world.pay(send_on=date(2026, 3, 4))
