@@ -430,7 +430,13 @@ outbox = Table(
     Column("headers", Json, nullable=False),
     Column("created_at", Moment, nullable=False),
     Column("dispatched_at", Moment),
-    Index(None, "dispatched_at", "position"),
+    # NOTE: the relay reads what waits in position order; relayed rows are not in it
+    Index(
+        "ix_outbox_unrelayed",
+        "position",
+        postgresql_where=text("dispatched_at IS NULL"),
+        sqlite_where=text("dispatched_at IS NULL"),
+    ),
     implicit_returning=False,
 )
 

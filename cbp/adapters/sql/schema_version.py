@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, inspect, text
 
 #: The newest migration's revision id.
-HEAD = "0022"
+HEAD = "0023"
 
 
 def current_revision(engine: Engine) -> str | None:
