@@ -326,7 +326,9 @@ def postgres_and_redis_env() -> Iterator[dict[str, str]]:
 
 
 #: Each API test module runs on the embedded default and on PostgreSQL with Redis.
-DATABASES = ["sqlite", pytest.param("postgresql+redis", marks=pytest.mark.services)]
+#: Where a server keeps its state: the embedded default, and production's pair.
+DATABASE_NAMES = ("sqlite", "postgresql+redis")
+DATABASES = [DATABASE_NAMES[0], pytest.param(DATABASE_NAMES[1], marks=pytest.mark.services)]
 
 
 @contextmanager

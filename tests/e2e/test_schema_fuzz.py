@@ -12,6 +12,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from tests.e2e.server import DATABASES, Server, server_on
+from tests.e2e.server import DATABASE_NAMES, DATABASES, Server, server_on
 
 ROOT = Path(__file__).parents[2]
 schema = schemathesis.openapi.from_path(ROOT / "api.json")
@@ -67,29 +68,48 @@ def test_every_operation_keeps_its_documented_contract(
 @pytest.mark.slow
 @pytest.mark.timeout(900)  # every phase at its default size: minutes on a loaded machine
 def test_schemathesis_in_its_default_configuration_finds_only_the_listed_rules(
-    fuzz_server: Server,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """What an outside user runs: every phase, every check, the default number of examples.
 
     The only options are where the server is and the key to use; the
     schema-valid requests it may refuse are the rules in ``schemathesis.toml``.
+    Both databases are fuzzed at once, each by a run of its own against a
+    server of its own: most of a run is waiting on the other side.
     """
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "schemathesis"),
-            "run",
-            str(ROOT / "api.json"),
-            "--url",
-            fuzz_server.base_url,
-            "--header",
-            f"Authorization: Bearer {fuzz_server.key}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-8000:]
-    for phase in ("Coverage", "Fuzzing", "Stateful"):
-        assert f"✅ {phase}" in result.stdout, result.stdout[-3000:]
+    with ExitStack() as servers:
+        running: dict[str, Server] = {}
+        for database in DATABASE_NAMES:
+            try:
+                running[database] = servers.enter_context(
+                    server_on(database, tmp_path_factory.mktemp("cli"), UNLIMITED)
+                )
+            except pytest.skip.Exception:  # NOTE: no PostgreSQL here: SQLite's run still goes
+                continue
+        runs = {
+            database: subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "schemathesis"),
+                    "run",
+                    str(ROOT / "api.json"),
+                    "--url",
+                    server.base_url,
+                    "--header",
+                    f"Authorization: Bearer {server.key}",
+                ],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for database, server in running.items()
+        }
+        try:
+            outputs = {database: run.communicate(timeout=880)[0] for database, run in runs.items()}
+        finally:
+            for run in runs.values():
+                run.kill()
+    for database, output in outputs.items():
+        assert runs[database].returncode == 0, f"{database}:\n{output[-8000:]}"
+        for phase in ("Coverage", "Fuzzing", "Stateful"):
+            assert f"✅ {phase}" in output, f"{database}:\n{output[-3000:]}"
