@@ -114,5 +114,6 @@ def deployment(
                 finally:
                     running.stop_all()
         finally:
-            namespace = prefix if kind == "rabbitmq" else prefix + "dramatiq"
-            remove_queues(url, namespace, QUEUES)
+            # NOTE: on Redis every key of the run starts with the prefix (queues, heartbeats,
+            # the directory's generation, breakers), whatever cbp puts after it
+            remove_queues(url, prefix, QUEUES)
