@@ -224,15 +224,20 @@ def main() -> None:
         try:
             wait_until_up(port, "/")
             body = {"customer_id": "cus_bench", "amount": "42.00"}
+            root = psutil.Process(bare.pid)
             rows.append(
                 (
                     "bare Falcon + insert",
-                    *load(
-                        port,
+                    *load_counting_cpu(
+                        [root, *root.children()],
+                        lambda: load(
+                            port,
+                            args.requests,
+                            args.clients,
+                            body,
+                            {"Content-Type": "application/json"},
+                        ),
                         args.requests,
-                        args.clients,
-                        body,
-                        {"Content-Type": "application/json"},
                     ),
                 )
             )
@@ -267,7 +272,16 @@ def main() -> None:
             with serving(env, home) as port:
                 body = {**world, "amount": "42.00"}
                 headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
-                rows.append(("cbp serve", *load(port, args.requests, args.clients, body, headers)))
+                rows.append(
+                    (
+                        "cbp serve",
+                        *load_counting_cpu(
+                            serving_processes(port),
+                            lambda: load(port, args.requests, args.clients, body, headers),
+                            args.requests,
+                        ),
+                    )
+                )
                 largest = largest_serving_process_mib(port)
         finally:
             forget_prefix(env["CBP_BROKER_URL"], env["CBP_REDIS_PREFIX"])
@@ -281,26 +295,48 @@ def main() -> None:
     print(f"\ncbp serve's largest process after the load: {largest:.1f} MiB resident")
 
 
-def largest_serving_process_mib(port: int) -> float:
-    """Resident memory of the largest process of the `cbp serve` on ``port`` (MiB)."""
+def serving_processes(port: int) -> list[psutil.Process]:
+    """The `cbp serve` on ``port``: its master and its workers."""
     master = next(
         p
         for p in psutil.process_iter(["cmdline"])
         if "serve" in (p.info["cmdline"] or []) and str(port) in (p.info["cmdline"] or [])
     )
-    return max(p.memory_info().rss for p in [master, *master.children()]) / 2**20
+    return [master, *master.children()]
 
 
-def print_table(rows: list[tuple[str, float, list[float]]]) -> None:
+def largest_serving_process_mib(port: int) -> float:
+    """Resident memory of the largest process of the `cbp serve` on ``port`` (MiB)."""
+    return max(p.memory_info().rss for p in serving_processes(port)) / 2**20
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    """CPU seconds the processes have spent so far, user and system."""
+    return sum(sum(p.cpu_times()[:2]) for p in processes)
+
+
+def load_counting_cpu(
+    processes: list[psutil.Process], run: Callable[[], tuple[float, list[float]]], requests: int
+) -> tuple[float, list[float], float]:
+    """``run``'s rate and latencies, and the servers' CPU ms a request meanwhile."""
+    before = cpu_seconds(processes)
+    rate, latencies = run()
+    return rate, latencies, (cpu_seconds(processes) - before) * 1000 / requests
+
+
+def print_table(rows: list[tuple[str, float, list[float], float]]) -> None:
     """One Markdown row per server, its rate against the first row's."""
     baseline = rows[0][1]
-    print("| server | requests/s | p50 ms | p99 ms | vs baseline |")
-    print("|---|---|---|---|---|")
-    for label, rate, latencies in rows:
+    print("| server | requests/s | p50 ms | p99 ms | server CPU ms a request | vs baseline |")
+    print("|---|---|---|---|---|---|")
+    for label, rate, latencies, cpu_ms in rows:
         ordered = sorted(latencies)
         p50 = statistics.median(ordered)
         p99 = ordered[int(len(ordered) * 0.99) - 1]
-        print(f"| {label} | {rate:.0f} | {p50:.1f} | {p99:.1f} | {rate / baseline:.2f} |")
+        print(
+            f"| {label} | {rate:.0f} | {p50:.1f} | {p99:.1f} | {cpu_ms:.2f} "
+            f"| {rate / baseline:.2f} |"
+        )
 
 
 if __name__ == "__main__":

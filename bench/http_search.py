@@ -22,6 +22,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import psutil
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -33,9 +34,11 @@ from http_payments import (
     POSTGRES_ADMIN,
     Send,
     free_port,
+    load_counting_cpu,
     load_with,
     print_table,
     serving,
+    serving_processes,
     stop,
     wait_until_up,
 )
@@ -90,8 +93,16 @@ def main() -> None:
         try:
             wait_until_up(port, "/payee/global-payee/name/x")
             load(port, 200, args.clients, {})  # NOTE: warm up
+            root = psutil.Process(bare.pid)
             rows.append(
-                ("bare Falcon, page from memory", *load(port, args.requests, args.clients, {}))
+                (
+                    "bare Falcon, page from memory",
+                    *load_counting_cpu(
+                        [root, *root.children()],
+                        lambda: load(port, args.requests, args.clients, {}),
+                        args.requests,
+                    ),
+                )
             )
         finally:
             stop(bare)
@@ -117,7 +128,14 @@ def main() -> None:
                 headers = {"Authorization": f"Bearer {key}"}
                 load(port, 200, args.clients, headers)  # NOTE: fills the cache
                 rows.append(
-                    ("cbp serve, cached", *load(port, args.requests, args.clients, headers))
+                    (
+                        "cbp serve, cached",
+                        *load_counting_cpu(
+                            serving_processes(port),
+                            lambda: load(port, args.requests, args.clients, headers),
+                            args.requests,
+                        ),
+                    )
                 )
         finally:
             forget_prefix(env["CBP_BROKER_URL"], env["CBP_REDIS_PREFIX"])

@@ -133,7 +133,7 @@ def cbp_pipeline(
         )
         cleanup.callback(app.close)
         tenant = app.handle(c.CreateTenant(name="Bench Bank"))
-        worlds = [_world(app, tenant, n) for n in range(creators)]
+        worlds = [world_of(app, tenant, n) for n in range(creators)]
         for command in (["relay"], ["worker"], ["serve", "--port", str(_free_port())]):
             processes.append(
                 subprocess.Popen(
@@ -259,7 +259,7 @@ def _rss_mib(pid: int) -> float:
     return max(p.memory_info().rss for p in tree) / 2**20
 
 
-def _world(app: Cbp, tenant: str, n: int) -> dict[str, str]:
+def world_of(app: Cbp, tenant: str, n: int) -> dict[str, str]:
     """The tenant's ``n``-th customer, with a verified payee and funding account."""
     customer = app.handle(
         c.CreateCustomer(

@@ -22,6 +22,10 @@ QUICK_RUNS = {
     "replay": (["--payments", "50"], ["SQLite", "PostgreSQL"]),
     "http_payments": (["--requests", "40", "--clients", "2"], ["bare Falcon", "cbp serve"]),
     "http_search": (["--requests", "40", "--clients", "2"], ["bare Falcon", "cbp serve, cached"]),
+    "stack_floor": (
+        ["--payments", "8", "--transactions", "40"],
+        ["creating a payment (a POST)", "| SQLAlchemy Core |", "| psycopg |"],
+    ),
     "pipeline_throughput": (["--payments", "10", "--broker", "redis"], ["| redis | 10 |"]),
     "memory": (
         ["--broker", "redis", "--settle", "2"],
