@@ -114,10 +114,18 @@ class DeliverNotificationTask(Contract):
 
 @dataclass(frozen=True, kw_only=True)
 class PaymentStatusChanged(Contract):
-    """A payment event was recorded; ``status`` is where the payment stands after it."""
+    """A payment's events were recorded in one transaction; ``status`` is where it stands after.
+
+    ``event_types`` names every event the transaction recorded, oldest first
+    (their versions run up to ``version``); ``event_type``, ``event_id`` and
+    ``version`` are the newest one's. A payment is created, or submitted and
+    settled, in one message, not one a step. Version 1 carried one event a
+    message and no ``event_types``; ``changes`` reads both.
+    """
 
     TYPE = "payment.status.changed"
     DESTINATION = m.PAYMENT_EVENTS
+    VERSION = 2
 
     payment_id: str
     tenant_id: str
@@ -129,6 +137,17 @@ class PaymentStatusChanged(Contract):
     failure_code: str | None = None
     #: The bill the payment pays, if it pays one.
     bill_id: str | None = None
+    event_types: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # NOTE: a decoded payload holds a JSON list
+        object.__setattr__(self, "event_types", tuple(self.event_types))
+
+    def changes(self) -> list[tuple[str, int]]:
+        """Each event recorded, as its type and the payment's version after it, oldest first."""
+        types = self.event_types or (self.event_type,)
+        first = self.version - len(types) + 1
+        return [(event_type, first + n) for n, event_type in enumerate(types)]
 
 
 @dataclass(frozen=True, kw_only=True)

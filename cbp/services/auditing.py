@@ -184,55 +184,70 @@ def check_checkpoint(deps: Dependencies, checkpoint: str) -> str | None:
 PUBLISHED_BY = "audit-log"
 
 
-def published_activity(contract: ct.Contract) -> RecordPaymentActivity | RecordPayeeActivity | None:
+def published_activities(
+    contract: ct.Contract,
+) -> list[RecordPaymentActivity] | list[RecordPayeeActivity]:
     """What the audit log records of a published payment, exception or payee event.
 
-    None for every other message: tasks, bills, and system events have
-    audit entries of their own, or none.
+    One entry for each payment event a status message carries, so the log
+    holds every event whether it left alone or with others. Nothing for
+    every other message: tasks, bills, and system events have audit entries
+    of their own, or none.
     """
     if isinstance(contract, ct.PaymentStatusChanged):
-        facts: dict[str, Any] = {
-            "status": contract.status,
-            "version": contract.version,
-            "failure_code": contract.failure_code,
-        }
-        return RecordPaymentActivity(
-            tenant_id=contract.tenant_id,
-            payment_id=contract.payment_id,
-            event_type=contract.event_type,
-            data={k: v for k, v in facts.items() if v is not None},
-            actor=PUBLISHED_BY,
-        )
+        return [
+            RecordPaymentActivity(
+                tenant_id=contract.tenant_id,
+                payment_id=contract.payment_id,
+                event_type=event_type,
+                data={
+                    k: v
+                    for k, v in (
+                        ("status", contract.status),
+                        ("version", version),
+                        ("failure_code", contract.failure_code),
+                    )
+                    if v is not None
+                },
+                actor=PUBLISHED_BY,
+            )
+            for event_type, version in contract.changes()
+        ]
     if isinstance(contract, ct.ExceptionCreated):
-        return RecordPaymentActivity(
-            tenant_id=contract.tenant_id,
-            payment_id=contract.payment_id,
-            event_type=contract.TYPE,
-            data={"exception_id": contract.exception_id, "kind": contract.kind},
-            actor=PUBLISHED_BY,
-        )
+        return [
+            RecordPaymentActivity(
+                tenant_id=contract.tenant_id,
+                payment_id=contract.payment_id,
+                event_type=contract.TYPE,
+                data={"exception_id": contract.exception_id, "kind": contract.kind},
+                actor=PUBLISHED_BY,
+            )
+        ]
     if isinstance(contract, ct.PayeeEvent):
         left_out = ("subject_id", "tenant_id", ct.SCHEMA_VERSION)
-        return RecordPayeeActivity(
-            tenant_id=getattr(contract, "tenant_id", None),
-            subject_id=contract.subject_id,
-            event_type=contract.TYPE,
-            data={
-                k: v for k, v in contract.encode().items() if k not in left_out and v is not None
-            },
-            actor=PUBLISHED_BY,
-        )
-    return None
+        return [
+            RecordPayeeActivity(
+                tenant_id=getattr(contract, "tenant_id", None),
+                subject_id=contract.subject_id,
+                event_type=contract.TYPE,
+                data={
+                    k: v
+                    for k, v in contract.encode().items()
+                    if k not in left_out and v is not None
+                },
+                actor=PUBLISHED_BY,
+            )
+        ]
+    return []
 
 
 def record_published(uow: UnitOfWork, contract: ct.Contract, *, at: datetime) -> None:
     """Record a payment, exception or payee event in the audit log as it is published.
 
-    The entry commits with the event and its outbox message, so every event
-    is recorded exactly once, with no delivery of its own.
+    The entries commit with the events and their outbox message, so every
+    event is recorded exactly once, with no delivery of its own.
     """
-    activity = published_activity(contract)
-    if activity is not None:
+    for activity in published_activities(contract):
         _record_activity(uow, activity, at=at)
 
 

@@ -126,12 +126,14 @@ def apply_payment_to_bill(command: c.ApplyPaymentToBill, *, uow: UnitOfWork, clo
     if payment.bill_id is None:
         return
     bill = uow.bills.get(payment.tenant_id, payment.bill_id)
-    if command.event_type == PaymentChanged.__name__:
-        changed = bill.change_payment(payment.id, amount=payment.amount, at=now)
-    elif command.event_type == PaymentCompleted.__name__:
-        changed = bill.settle_payment(payment.id, amount=payment.amount, at=now)
-    else:
-        changed = bill.drop_payment(payment.id, reason=command.event_type, at=now)
+    changed = False
+    for event_type in command.event_types:
+        if event_type == PaymentChanged.__name__:
+            changed |= bill.change_payment(payment.id, amount=payment.amount, at=now)
+        elif event_type == PaymentCompleted.__name__:
+            changed |= bill.settle_payment(payment.id, amount=payment.amount, at=now)
+        else:
+            changed |= bill.drop_payment(payment.id, reason=event_type, at=now)
     if changed:
         uow.bills.save(bill)
 

@@ -101,28 +101,31 @@ class EventPublisher:
     def _payment_changed(
         self, uow: UnitOfWork, payment: PaymentSnapshot, events: list[DomainEvent]
     ) -> None:
-        """One payment.status.changed per event, with the payment's state after them."""
-        for event in events:
-            changed = PaymentStatusChanged(
-                payment_id=payment.id,
-                tenant_id=payment.tenant_id,
-                customer_id=payment.customer_id,
-                event_type=event.type,
-                event_id=event.event_id,
-                status=payment.status.value,
-                version=event.version,
-                failure_code=payment.failure_code,
-                bill_id=payment.bill_id,
-            )
-            send(
-                uow,
-                changed,
-                tenant_id=payment.tenant_id,
-                ids=self.ids,
-                at=self.clock.now(),
-                ordering_key=payment.id,
-                causation_id=event.event_id,
-            )
+        """One payment.status.changed for the events saved together, with the state after them."""
+        if not events:
+            return
+        newest = events[-1]
+        changed = PaymentStatusChanged(
+            payment_id=payment.id,
+            tenant_id=payment.tenant_id,
+            customer_id=payment.customer_id,
+            event_type=newest.type,
+            event_id=newest.event_id,
+            status=payment.status.value,
+            version=newest.version,
+            failure_code=payment.failure_code,
+            bill_id=payment.bill_id,
+            event_types=tuple(event.type for event in events),
+        )
+        send(
+            uow,
+            changed,
+            tenant_id=payment.tenant_id,
+            ids=self.ids,
+            at=self.clock.now(),
+            ordering_key=payment.id,
+            causation_id=newest.event_id,
+        )
 
     def _bill_changed(
         self, uow: UnitOfWork, bill: dict[str, Any], events: list[DomainEvent]

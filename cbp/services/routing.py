@@ -137,8 +137,7 @@ def _notify_payment_status(
             tenant_id=event.tenant_id,
             customer_id=event.customer_id,
             payment_id=event.payment_id,
-            event_type=event.event_type,
-            event_id=event.event_id,
+            event_types=tuple(event_type for event_type, _ in event.changes()),
             failure_code=event.failure_code,
             **caused_by(message, actor="status-notifier"),
         ),
@@ -153,20 +152,28 @@ def _opted_into(
     """Selects the changes whose customer asked to be told of them: one read per batch."""
 
     def select(uow: UnitOfWork, messages: list[m.Message]) -> set[str]:
-        changes = [ct.decode(msg) for msg in messages]
-        alerts = {
-            msg.message_id: (change.customer_id, alert_of_event[change.event_type])
-            for msg, change in zip(messages, changes, strict=True)
-            if isinstance(change, contract) and change.event_type in alert_of_event
-        }
+        alerts: dict[str, tuple[str, set[StatusAlert]]] = {}
+        for msg in messages:
+            change = ct.decode(msg)
+            if isinstance(change, contract):
+                told = {alert_of_event[t] for t in _event_types(change) if t in alert_of_event}
+                if told:
+                    alerts[msg.message_id] = (change.customer_id, told)
         chosen = uow.customers.notify_on_of({customer for customer, _ in alerts.values()})
         return {
             message_id
-            for message_id, (customer, alert) in alerts.items()
-            if alert in chosen.get(customer, ())
+            for message_id, (customer, told) in alerts.items()
+            if told & set(chosen.get(customer, ()))
         }
 
     return select
+
+
+def _event_types(change: ct.PaymentStatusChanged | ct.BillChanged) -> list[str]:
+    """The events a change message carries: a payment's saved together, a bill's one."""
+    if isinstance(change, ct.PaymentStatusChanged):
+        return [event_type for event_type, _ in change.changes()]
+    return [change.event_type]
 
 
 def _verify_account(
@@ -228,8 +235,7 @@ def _record_left_over_activity(
     event: ct.Contract, message: m.Message, bus: CommandBus, uow: UnitOfWork | None
 ) -> None:
     """Record an event relayed to the audit log before events were recorded as published."""
-    activity = auditing.published_activity(event)
-    if activity is not None:
+    for activity in auditing.published_activities(event):
         bus.handle(replace(activity, **caused_by(message, actor=auditing.PUBLISHED_BY)), uow=uow)
 
 
@@ -279,11 +285,18 @@ def _apply_payment_to_bill(
         c.ApplyPaymentToBill(
             tenant_id=event.tenant_id,
             payment_id=event.payment_id,
-            event_type=event.event_type,
+            event_types=tuple(_bill_payment_events(event)),
             **caused_by(message, actor="bill-payments"),
         ),
         uow=uow,
     )
+
+
+def _bill_payment_events(change: ct.PaymentStatusChanged) -> list[str]:
+    """The events of a change that the bill its payment pays follows, oldest first."""
+    if change.bill_id is None:
+        return []
+    return [t for t in _event_types(change) if t in bills.BILL_PAYMENT_EVENTS]
 
 
 def _moves_a_bill_payment(uow: UnitOfWork, messages: list[m.Message]) -> set[str]:
@@ -291,11 +304,7 @@ def _moves_a_bill_payment(uow: UnitOfWork, messages: list[m.Message]) -> set[str
     selected = set()
     for msg in messages:
         change = ct.decode(msg)
-        if (
-            isinstance(change, ct.PaymentStatusChanged)
-            and change.bill_id is not None
-            and change.event_type in bills.BILL_PAYMENT_EVENTS
-        ):
+        if isinstance(change, ct.PaymentStatusChanged) and _bill_payment_events(change):
             selected.add(msg.message_id)
     return selected
 

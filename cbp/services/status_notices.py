@@ -38,24 +38,27 @@ def notify_payment_status(
     clock: Clock,
     ids: IdGenerator,
 ) -> list[str]:
-    """Queue a notice of the change on each of the customer's channels, if they opted in.
+    """Queue a notice of each change on each of the customer's channels, if they opted in.
 
     A held payment's release counts as ``scheduled``: that is when it
     starts to wait for its date. Returns the notifications' ids.
     """
-    alert = ALERT_OF_EVENT.get(command.event_type)
-    if alert is None:
+    told = (ALERT_OF_EVENT[t] for t in command.event_types if t in ALERT_OF_EVENT)
+    alerts = list(dict.fromkeys(told))  # NOTE: each once, in the order they happened
+    if not alerts:
         return []
     now = clock.now()
     if already_consumed(uow, "notify_payment_status", command.message_id, at=now):
         return []
     customer = uow.customers.get(command.tenant_id, command.customer_id)
     created: list[str] = []
-    if alert in customer.notify_on:
+    for alert in alerts:
+        if alert not in customer.notify_on:
+            continue
         payload = {"payment_id": command.payment_id, "status": alert.value}
         if alert in (StatusAlert.FAILED, StatusAlert.RETURNED) and command.failure_code:
             payload["failure_code"] = command.failure_code
-        created = notify_customer(
+        created += notify_customer(
             uow,
             customer,
             channels=customer.notification_channels,

@@ -104,7 +104,8 @@ class ApplyPaymentToBill(Command):
 
     tenant_id: str
     payment_id: str
-    event_type: str
+    #: The payment's events recorded together that its bill follows, oldest first.
+    event_types: tuple[str, ...]
     message_id: str | None = None
 
 

@@ -37,13 +37,13 @@ class SetNotificationPreferences(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class NotifyPaymentStatus(Command):
-    """Tell a customer of a payment's status change, if they opted into it."""
+    """Tell a customer of a payment's status changes, each they opted into."""
 
     tenant_id: str
     customer_id: str
     payment_id: str
-    event_type: str
-    event_id: str
+    #: The events recorded together, oldest first.
+    event_types: tuple[str, ...]
     failure_code: str | None = None
     message_id: str | None = None
 

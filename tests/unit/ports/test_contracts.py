@@ -51,6 +51,28 @@ def test_a_newer_version_is_refused_and_unknown_fields_are_ignored() -> None:
         ct.ProcessPaymentTask.decode({**task.encode(), ct.SCHEMA_VERSION: 2})
 
 
+def test_a_status_message_carries_every_event_saved_together_and_reads_the_old_ones() -> None:
+    common = {
+        "payment_id": "pmt_1",
+        "tenant_id": "ten_1",
+        "customer_id": "cus_1",
+        "event_id": "evt_4",
+        "status": "completed",
+        "version": 4,
+    }
+    together = ct.PaymentStatusChanged.decode(
+        {
+            ct.SCHEMA_VERSION: 2,
+            **common,
+            "event_type": "PaymentCompleted",
+            "event_types": ["PaymentProcessed", "PaymentCompleted"],
+        }
+    )
+    assert together.changes() == [("PaymentProcessed", 3), ("PaymentCompleted", 4)]
+    one_a_message = {ct.SCHEMA_VERSION: 1, **common, "event_type": "PaymentCompleted"}
+    assert ct.PaymentStatusChanged.decode(one_a_message).changes() == [("PaymentCompleted", 4)]
+
+
 def test_an_unknown_message_type_is_refused() -> None:
     message = Message(
         message_id="msg_1",

@@ -74,7 +74,9 @@ def test_a_customer_who_opted_into_nothing_hears_only_of_exceptions(
     assert [n.template for n in notifier.sent] == ["payment_exception"]
 
 
-def status_changed(world: World, event_type: str) -> Message:
+def status_changed(world: World, *event_types: str) -> Message:
+    """A status message of the events saved together, oldest first."""
+    event_type = event_types[-1]
     change = PaymentStatusChanged(
         payment_id="pmt_1",
         tenant_id=world.tenant_id,
@@ -82,7 +84,8 @@ def status_changed(world: World, event_type: str) -> Message:
         event_type=event_type,
         event_id=f"evt_{event_type.lower()}",
         status="scheduled",
-        version=1,
+        version=len(event_types),
+        event_types=event_types,
     )
     return Message(
         message_id=f"msg_{event_type.lower()}",
@@ -103,6 +106,21 @@ def test_a_payment_status_change_fans_out_to_each_of_its_subscribers(world: Worl
     with world.app.deps.unit_of_work() as uow:
         routes = world.app.router.route(uow, messages)
     assert [routes[m.message_id] for m in messages] == [[], [], [], ["status-notifier"]]
+
+
+def test_events_saved_together_are_one_message_and_each_opted_into_is_told(
+    world: World, notifier: InMemoryNotifier
+) -> None:
+    opt_in(world, "sent", "completed")
+    together = status_changed(world, "PaymentProcessed", "PaymentCompleted")
+    created = status_changed(world, "PaymentCreated", "PaymentValidated")
+    with world.app.deps.unit_of_work() as uow:
+        routes = world.app.router.route(uow, [together, created])
+    assert routes == {together.message_id: ["status-notifier"], created.message_id: []}
+    world.app.router.consume(together, "status-notifier")
+    world.app.router.consume(together, "status-notifier")  # NOTE: a duplicate tells no one
+    world.app.run_until_idle()
+    assert status_notices(notifier) == [("pmt_1", "completed", None), ("pmt_1", "sent", None)]
 
 
 def test_every_status_change_is_audited_and_the_chosen_one_delivered(
