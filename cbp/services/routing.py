@@ -137,7 +137,7 @@ def _notify_payment_status(
             tenant_id=event.tenant_id,
             customer_id=event.customer_id,
             payment_id=event.payment_id,
-            event_types=tuple(event_type for event_type, _ in event.changes()),
+            changes=tuple(event.changes()),
             failure_code=event.failure_code,
             **caused_by(message, actor="status-notifier"),
         ),

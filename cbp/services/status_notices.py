@@ -41,21 +41,29 @@ def notify_payment_status(
     """Queue a notice of each change on each of the customer's channels, if they opted in.
 
     A held payment's release counts as ``scheduled``: that is when it
-    starts to wait for its date. Returns the notifications' ids.
+    starts to wait for its date. Each notice carries the payment's version
+    after its change, so a receiver can put notices that arrive out of
+    order (a retried webhook) back in order. Returns the notifications' ids.
     """
-    told = (ALERT_OF_EVENT[t] for t in command.event_types if t in ALERT_OF_EVENT)
-    alerts = list(dict.fromkeys(told))  # NOTE: each once, in the order they happened
-    if not alerts:
+    versions: dict[StatusAlert, int] = {}
+    for event_type, version in command.changes:
+        if event_type in ALERT_OF_EVENT:
+            versions[ALERT_OF_EVENT[event_type]] = version
+    if not versions:
         return []
     now = clock.now()
     if already_consumed(uow, "notify_payment_status", command.message_id, at=now):
         return []
     customer = uow.customers.get(command.tenant_id, command.customer_id)
     created: list[str] = []
-    for alert in alerts:
+    for alert, version in versions.items():
         if alert not in customer.notify_on:
             continue
-        payload = {"payment_id": command.payment_id, "status": alert.value}
+        payload: dict[str, object] = {
+            "payment_id": command.payment_id,
+            "status": alert.value,
+            "version": version,
+        }
         if alert in (StatusAlert.FAILED, StatusAlert.RETURNED) and command.failure_code:
             payload["failure_code"] = command.failure_code
         created += notify_customer(

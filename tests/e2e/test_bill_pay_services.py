@@ -27,13 +27,22 @@ def created(running: Deployment, path: str, body: dict[str, Any], **headers: str
     return dict(response.body)
 
 
+def holds(value: Any, wanted: Any) -> bool:
+    """Whether ``value`` is ``wanted``, or holds its every key with such a value."""
+    if isinstance(wanted, dict):
+        return isinstance(value, dict) and all(holds(value.get(k), v) for k, v in wanted.items())
+    return bool(value == wanted)
+
+
 def wait_for_log(
     running: Deployment, process: str, match: dict[str, Any], timeout: float = 60
-) -> None:
+) -> dict[str, Any]:
+    """The first record ``process`` logged that holds ``match``, waiting for it."""
     deadline = time.monotonic() + timeout
-    while not any(
-        all(record.get(k) == v for k, v in match.items()) for record in running.log_records(process)
-    ):
+    while True:
+        for record in running.log_records(process):
+            if holds(record, match):
+                return record
         assert time.monotonic() < deadline, f"{process} never logged {match}"
         time.sleep(0.2)
 
@@ -114,7 +123,7 @@ def test_a_held_payment_is_released_by_the_validation_worker_and_the_customer_is
                 assert job.status == 202, job.body
             server.wait_for(f"/payment/{payment_id}", "status", "completed", timeout=60)
         for payment_id in (held["id"], first["id"]):
-            for status in ("scheduled", "completed"):
+            versions = [
                 wait_for_log(
                     running,
                     "worker-notifications",
@@ -122,7 +131,10 @@ def test_a_held_payment_is_released_by_the_validation_worker_and_the_customer_is
                         "template": "payment_status",
                         "payload": {"payment_id": payment_id, "status": status},
                     },
-                )
+                )["payload"]["version"]
+                for status in ("scheduled", "completed")
+            ]
+            assert versions[0] < versions[1], versions  # NOTE: the later news, the larger
         history = server.call("GET", f"/payment/{held['id']}/events").body["items"]
         assert [e["type"] for e in history][:3] == [
             "PaymentCreated",

@@ -42,8 +42,9 @@ class NotifyPaymentStatus(Command):
     tenant_id: str
     customer_id: str
     payment_id: str
-    #: The events recorded together, oldest first.
-    event_types: tuple[str, ...]
+    #: The events recorded together, oldest first: each one's type and the payment's version
+    #: after it.
+    changes: tuple[tuple[str, int], ...]
     failure_code: str | None = None
     message_id: str | None = None
 

@@ -121,6 +121,8 @@ def test_events_saved_together_are_one_message_and_each_opted_into_is_told(
     world.app.router.consume(together, "status-notifier")  # NOTE: a duplicate tells no one
     world.app.run_until_idle()
     assert status_notices(notifier) == [("pmt_1", "completed", None), ("pmt_1", "sent", None)]
+    versions = {n.payload["status"]: n.payload["version"] for n in notifier.sent}
+    assert versions == {"sent": 1, "completed": 2}  # NOTE: a receiver can order them
 
 
 def test_every_status_change_is_audited_and_the_chosen_one_delivered(
