@@ -29,12 +29,10 @@ from pathlib import Path
 
 import psutil
 from redis_keys import forget_prefix
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from scratch_database import create_database, drop_database
 
 from cbp.adapters.sql.crypto import FieldCipher
 
-POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 HERE = Path(__file__).parent
 
 
@@ -189,11 +187,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--http-workers", type=int, default=1, help="gunicorn workers of each")
     args = parser.parse_args()
-    name = f"cbp_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    database = make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False)
+    database = create_database()
     folder = tempfile.TemporaryDirectory()
     home = Path(folder.name)
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("CBP_", "BENCH_"))}
@@ -286,9 +280,7 @@ def main() -> None:
         finally:
             forget_prefix(env["CBP_BROKER_URL"], env["CBP_REDIS_PREFIX"])
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(database)
         folder.cleanup()
 
     print_table(rows)
@@ -311,8 +303,14 @@ def largest_serving_process_mib(port: int) -> float:
 
 
 def cpu_seconds(processes: list[psutil.Process]) -> float:
-    """CPU seconds the processes have spent so far, user and system."""
-    return sum(sum(p.cpu_times()[:2]) for p in processes)
+    """CPU seconds the processes have spent so far, user and system (none for one gone)."""
+    spent = 0.0
+    for process in processes:
+        try:
+            spent += sum(process.cpu_times()[:2])
+        except psutil.Error:
+            continue
+    return spent
 
 
 def load_counting_cpu(

@@ -23,15 +23,12 @@ import uuid
 from pathlib import Path
 
 import psutil
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from cbp.adapters.sql.crypto import FieldCipher
 
 sys.path.insert(0, str(Path(__file__).parent))
 from http_payments import (
     HERE,
-    POSTGRES_ADMIN,
     Send,
     free_port,
     load_counting_cpu,
@@ -43,6 +40,7 @@ from http_payments import (
     wait_until_up,
 )
 from redis_keys import forget_prefix
+from scratch_database import create_database, drop_database
 
 QUERIES = ("pacific", "water", "gas", "electric", "city")
 
@@ -70,11 +68,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
-    name = f"cbp_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    database = make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False)
+    database = create_database()
     folder = tempfile.TemporaryDirectory()
     home = Path(folder.name)
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("CBP_", "BENCH_"))}
@@ -140,9 +134,7 @@ def main() -> None:
         finally:
             forget_prefix(env["CBP_BROKER_URL"], env["CBP_REDIS_PREFIX"])
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(database)
         folder.cleanup()
     print_table(rows)
 

@@ -31,8 +31,8 @@ from pathlib import Path
 import dramatiq
 import psutil
 from redis_keys import forget_prefix
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from scratch_database import fresh_database
+from sqlalchemy import create_engine, text
 
 from cbp.adapters.dramatiq.brokers import open_broker
 from cbp.adapters.sql.crypto import FieldCipher
@@ -40,7 +40,6 @@ from cbp.bootstrap import Cbp, bootstrap
 from cbp.services import commands as c
 from cbp.settings import Settings
 
-POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BROKERS = {
     "amqp": "amqp://guest:guest@127.0.0.1:5672/%2F",
     "redis": "redis://127.0.0.1:6379/0",
@@ -98,14 +97,9 @@ def cbp_pipeline(
     Whatever happens, the processes are stopped and the database and folder
     removed.
     """
-    name = f"cbp_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    database = make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False)
     processes: list[subprocess.Popen[bytes]] = []
     with ExitStack() as cleanup:
-        cleanup.callback(_drop_database, admin, name)
+        database = cleanup.enter_context(fresh_database())
         home = Path(cleanup.enter_context(tempfile.TemporaryDirectory()))
         env = {k: v for k, v in os.environ.items() if not k.startswith("CBP_")} | {
             "CBP_DATABASE_URL": database,
@@ -208,12 +202,6 @@ def _stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def _drop_database(admin: Engine, name: str) -> None:
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _free_port() -> int:

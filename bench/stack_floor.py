@@ -29,16 +29,16 @@ import argparse
 import statistics
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import falcon.testing
 import psutil
 import psycopg
-from pipeline_throughput import POSTGRES_ADMIN, world_of
+from http_payments import cpu_seconds
+from pipeline_throughput import world_of
+from scratch_database import POSTGRES_ADMIN, fresh_database
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -91,21 +91,6 @@ class Cost:
         """The client's and PostgreSQL's CPU for ``sent``."""
         server = sent.statements * self.server_statement
         return self.client(sent) + server + sent.transactions * self.server_transaction
-
-
-@contextmanager
-def fresh_database() -> Iterator[str]:
-    """A new, empty PostgreSQL database's URL, dropped at the end."""
-    name = f"cbp_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def transactions_so_far(database: str) -> int:
@@ -188,27 +173,21 @@ def what_a_payment_sends(database: str, payments: int) -> tuple[Sent, Sent]:
     return creation, life
 
 
-def cpu_seconds() -> tuple[float, float]:
+def here_and_in_postgresql() -> tuple[float, float]:
     """CPU seconds so far of this process, and of PostgreSQL's processes."""
-    own = psutil.Process().cpu_times()
-    server = 0.0
-    for process in psutil.process_iter(["name"]):
-        if (process.info["name"] or "").startswith("postgres"):
-            try:
-                times = process.cpu_times()
-            except psutil.Error:
-                continue
-            server += times.user + times.system
-    return own.user + own.system, server
+    postgresql = [
+        p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("postgres")
+    ]
+    return cpu_seconds([psutil.Process()]), cpu_seconds(postgresql)
 
 
 def per_transaction(
     pool: ThreadPoolExecutor, run: Callable[[int], None], count: int
 ) -> tuple[float, float]:
     """CPU ms of this process and PostgreSQL's per call of ``run``, on ``pool``'s threads."""
-    client, server = cpu_seconds()
+    client, server = here_and_in_postgresql()
     list(pool.map(run, range(count)))
-    client_after, server_after = cpu_seconds()
+    client_after, server_after = here_and_in_postgresql()
     return (client_after - client) * 1000 / count, (server_after - server) * 1000 / count
 
 

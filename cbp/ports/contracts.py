@@ -184,6 +184,10 @@ class BillChanged(Contract):
     status: str
     version: int
 
+    def changes(self) -> list[tuple[str, int]]:
+        """The event, as its type and the bill's version after it (one a message)."""
+        return [(self.event_type, self.version)]
+
 
 # -- payee.events (the payee and directory domain events, as they were recorded) --
 

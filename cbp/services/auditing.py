@@ -195,20 +195,13 @@ def published_activities(
     of their own, or none.
     """
     if isinstance(contract, ct.PaymentStatusChanged):
+        failure = {} if contract.failure_code is None else {"failure_code": contract.failure_code}
         return [
             RecordPaymentActivity(
                 tenant_id=contract.tenant_id,
                 payment_id=contract.payment_id,
                 event_type=event_type,
-                data={
-                    k: v
-                    for k, v in (
-                        ("status", contract.status),
-                        ("version", version),
-                        ("failure_code", contract.failure_code),
-                    )
-                    if v is not None
-                },
+                data={"status": contract.status, "version": version, **failure},
                 actor=PUBLISHED_BY,
             )
             for event_type, version in contract.changes()

@@ -156,7 +156,7 @@ def _opted_into(
         for msg in messages:
             change = ct.decode(msg)
             if isinstance(change, contract):
-                told = {alert_of_event[t] for t in _event_types(change) if t in alert_of_event}
+                told = {alert_of_event[t] for t, _ in change.changes() if t in alert_of_event}
                 if told:
                     alerts[msg.message_id] = (change.customer_id, told)
         chosen = uow.customers.notify_on_of({customer for customer, _ in alerts.values()})
@@ -167,13 +167,6 @@ def _opted_into(
         }
 
     return select
-
-
-def _event_types(change: ct.PaymentStatusChanged | ct.BillChanged) -> list[str]:
-    """The events a change message carries: a payment's saved together, a bill's one."""
-    if isinstance(change, ct.PaymentStatusChanged):
-        return [event_type for event_type, _ in change.changes()]
-    return [change.event_type]
 
 
 def _verify_account(
@@ -296,7 +289,7 @@ def _bill_payment_events(change: ct.PaymentStatusChanged) -> list[str]:
     """The events of a change that the bill its payment pays follows, oldest first."""
     if change.bill_id is None:
         return []
-    return [t for t in _event_types(change) if t in bills.BILL_PAYMENT_EVENTS]
+    return [t for t, _ in change.changes() if t in bills.BILL_PAYMENT_EVENTS]
 
 
 def _moves_a_bill_payment(uow: UnitOfWork, messages: list[m.Message]) -> set[str]:

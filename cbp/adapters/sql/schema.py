@@ -8,6 +8,8 @@ table on SQLite (both created by the migration, see ``NOT_COMPARED``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -61,6 +63,12 @@ def versioned() -> list[Column[object]]:
         Column("version", Integer, nullable=False),
         Column("created_at", Moment, nullable=False),
     ]
+
+
+def only_where(predicate: str) -> dict[str, Any]:
+    """A partial index's condition, the same on PostgreSQL and SQLite."""
+    condition = text(predicate)
+    return {"postgresql_where": condition, "sqlite_where": condition}
 
 
 def audited() -> list[Column[object]]:
@@ -431,12 +439,7 @@ outbox = Table(
     Column("created_at", Moment, nullable=False),
     Column("dispatched_at", Moment),
     # NOTE: the relay reads what waits in position order; relayed rows are not in it
-    Index(
-        "ix_outbox_unrelayed",
-        "position",
-        postgresql_where=text("dispatched_at IS NULL"),
-        sqlite_where=text("dispatched_at IS NULL"),
-    ),
+    Index("ix_outbox_unrelayed", "position", **only_where("dispatched_at IS NULL")),
     implicit_returning=False,
 )
 
@@ -472,8 +475,7 @@ deliveries = Table(
         "subscriber",
         "ordering_key",
         "seq",
-        postgresql_where=text("status = 'pending'"),
-        sqlite_where=text("status = 'pending'"),
+        **only_where("status = 'pending'"),
     ),
 )
 
