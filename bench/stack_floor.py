@@ -7,8 +7,8 @@ Two measurements on one fresh PostgreSQL database, multiplied:
 1. What a payment sends to PostgreSQL. Payments are created by POST
    /payment/one-time through the API app, then carried to their end in
    this process (the in-memory broker, with the same use cases,
-   subscribers and SQL adapters as a deployment), while the engine's events
-   count the statements cbp executes and PostgreSQL counts the
+   subscribers and SQL adapters as a deployment), while psycopg's cursors
+   count the statements cbp executes (an executemany as one) and PostgreSQL counts the
    transactions. The creation alone is what a POST sends.
 2. What a statement and a transaction cost on this stack: transactions of
    one and of nine statements, built once (a primary-key read and a row's
@@ -29,9 +29,11 @@ import argparse
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import falcon.testing
 import psutil
@@ -48,7 +50,6 @@ from sqlalchemy import (
     Table,
     bindparam,
     create_engine,
-    event,
     insert,
     select,
     text,
@@ -93,6 +94,32 @@ class Cost:
         return self.client(sent) + server + sent.transactions * self.server_transaction
 
 
+@contextmanager
+def statements_counted(cursor_type: type[Any]) -> Iterator[list[int]]:
+    """A count, in its first item, of the statements sent through cursors of ``cursor_type``.
+
+    Counted at the driver, so that statements SQLAlchemy runs and those cbp
+    runs on psycopg's cursor directly count alike (an executemany as one).
+    """
+    count = [0]
+    originals = {name: getattr(cursor_type, name) for name in ("execute", "executemany")}
+
+    def counting(run: Callable[..., Any]) -> Callable[..., Any]:
+        def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+            count[0] += 1
+            return run(self, *args, **kwargs)
+
+        return counted
+
+    for name, run in originals.items():
+        setattr(cursor_type, name, counting(run))
+    try:
+        yield count
+    finally:
+        for name, run in originals.items():
+            setattr(cursor_type, name, run)
+
+
 def transactions_so_far(database: str) -> int:
     """Transactions PostgreSQL counted in ``database`` (committed and rolled back)."""
     name = make_url(database).database
@@ -128,36 +155,31 @@ def what_a_payment_sends(database: str, payments: int) -> tuple[Sent, Sent]:
     body = {k: v for k, v in world.items() if k != "tenant_id"}
     api.simulate_get("/payee/global-payee/name/bench", headers=headers)  # NOTE: key now known
     app.run_until_idle()
-    statements = [0]
+    with statements_counted(psycopg.Cursor) as statements:
 
-    def count(*_: object) -> None:
-        statements[0] += 1
+        def counted() -> tuple[int, int]:
+            # NOTE: closing the pool's connections makes their backends report their transactions
+            engine.dispose()
+            time.sleep(0.5)
+            return statements[0], transactions_so_far(database)
 
-    event.listen(engine, "before_cursor_execute", count)
-
-    def counted() -> tuple[int, int]:
-        # NOTE: closing the pool's connections makes their backends report their transactions
-        engine.dispose()
-        time.sleep(0.5)
-        return statements[0], transactions_so_far(database)
-
-    first = counted()
-    created = []
-    for n in range(payments):
-        cents = (0, 13, 14, 15)[n % 4]  # NOTE: completed, nsf, returned, account closed
-        answer = api.simulate_post(
-            "/payment/one-time",
-            json={**body, "amount": f"{10 + n % 50}.{cents:02d}"},
-            headers={**headers, "Idempotency-Key": f"floor-{n}"},
-        )
-        if answer.status_code != 201:
-            raise SystemExit(f"POST /payment/one-time: {answer.status} {answer.text}")
-        created.append(answer.json["id"])
-    after_creation = counted()
-    send_on = app.queries.get_payment(tenant, created[0]).send_on
-    app.handle(c.StartProcessingJob(tenant_id=tenant, due_on=send_on, send_now=True))
-    app.run_until_idle()
-    after_life = counted()
+        first = counted()
+        created = []
+        for n in range(payments):
+            cents = (0, 13, 14, 15)[n % 4]  # NOTE: completed, nsf, returned, account closed
+            answer = api.simulate_post(
+                "/payment/one-time",
+                json={**body, "amount": f"{10 + n % 50}.{cents:02d}"},
+                headers={**headers, "Idempotency-Key": f"floor-{n}"},
+            )
+            if answer.status_code != 201:
+                raise SystemExit(f"POST /payment/one-time: {answer.status} {answer.text}")
+            created.append(answer.json["id"])
+        after_creation = counted()
+        send_on = app.queries.get_payment(tenant, created[0]).send_on
+        app.handle(c.StartProcessingJob(tenant_id=tenant, due_on=send_on, send_now=True))
+        app.run_until_idle()
+        after_life = counted()
     ended = {app.queries.get_payment(tenant, p).status.value for p in created}
     app.close()
     if not ended <= {"completed", "failed", "returned"}:

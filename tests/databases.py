@@ -72,3 +72,18 @@ def sqlite_engine(sqlite_template: Path, tmp_path: Path) -> Iterator[Engine]:
     engine = build_engine(f"sqlite:///{path}")
     yield engine
     engine.dispose()
+
+
+def drop_every_connection(engine: Engine) -> None:
+    """What a database restart (or a proxy's idle timeout) does to the pool's connections."""
+    database = engine.url.database
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": database},
+        )
+    admin.dispose()

@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
 from cbp.ports.errors import DependencyUnavailable
-from tests.databases import POSTGRES_ADMIN_URL
+from tests.databases import drop_every_connection
 
 pytestmark = pytest.mark.services
 
 CIPHER = FieldCipher([FieldCipher.generate_key()])
-
-
-def drop_every_connection(engine: Engine) -> None:
-    """What a database restart (or a proxy's idle timeout) does to the pool's connections."""
-    database = engine.url.database
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": database},
-        )
-    admin.dispose()
 
 
 def count_tenants(engine: Engine) -> int:

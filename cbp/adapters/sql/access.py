@@ -16,6 +16,7 @@ from sqlalchemy import (
 
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
+from cbp.adapters.sql.prepared import Prepared
 from cbp.adapters.sql.statements import (
     insert_if_absent,
     insert_row,
@@ -67,9 +68,11 @@ class SqlApiKeyRepository:
 
 
 #: Built once: every command with a key stores its answer with this statement.
-_SAVE_ANSWER = update(t.idempotency_records).where(
-    t.idempotency_records.c.tenant_id == bindparam("record_tenant_id"),
-    t.idempotency_records.c.key == bindparam("record_key"),
+_SAVE_ANSWER = Prepared(
+    update(t.idempotency_records).where(
+        t.idempotency_records.c.tenant_id == bindparam("record_tenant_id"),
+        t.idempotency_records.c.key == bindparam("record_key"),
+    )
 )
 
 
@@ -89,8 +92,7 @@ class SqlIdempotencyStore:
         """Write the answers saved so far."""
         if self.staged:
             answers, self.staged = self.staged, []
-            for answer in answers:
-                self.conn.execute(_SAVE_ANSWER, answer)
+            _SAVE_ANSWER.run_many(self.conn, answers)
 
     def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         self.flush()

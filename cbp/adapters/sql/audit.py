@@ -6,7 +6,11 @@ from sqlalchemy import Connection, delete, func, insert, select, text
 
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
+from cbp.adapters.sql.prepared import Prepared
 from cbp.domain.audit import AuditDraft, AuditEntry
+
+#: Built once: a unit of work's audit drafts go in with this statement.
+_ADD_DRAFTS = Prepared(insert(t.audit_drafts))
 
 
 class SqlAuditLog:
@@ -31,7 +35,7 @@ class SqlAuditLog:
         if self.staged:
             rows = [codecs.audit_draft_values(draft) for draft in self.staged]
             self.staged = []
-            self.conn.execute(insert(t.audit_drafts), rows)
+            _ADD_DRAFTS.run_many(self.conn, rows)
 
     def chain_pending(self, key: bytes, *, limit: int = 1000) -> int:
         self.flush()

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
+from cbp.adapters.sql.prepared import Prepared
 from cbp.adapters.sql.rows import utc
 from cbp.adapters.sql.statements import (
     batched,
@@ -42,8 +43,9 @@ from cbp.ports.storage.events import StoredEvent
 from cbp.ports.storage.pages import Page
 from cbp.ports.storage.payments import DueKey, PaymentFilter, ScheduleFilter
 
-# NOTE: read on every command, built once: building a statement cost more than running it
-_STREAM = (
+# NOTE: run on every command, built once: building a statement cost more than running it
+_APPEND = Prepared(insert(t.events))
+_STREAM = Prepared(
     select(t.events)
     .where(t.events.c.stream_id == bindparam("stream_id"))
     .order_by(t.events.c.version)
@@ -105,14 +107,14 @@ class SqlEventStore:
         rows = [row | {"headers": row["headers"].as_dict()} for row in self.staged]
         self.staged = []
         try:
-            self.conn.execute(insert(t.events), rows)
+            _APPEND.run_many(self.conn, rows)
         except IntegrityError:
             streams = ", ".join(sorted({row["stream_id"] for row in rows}))
             raise ConcurrencyConflict(f"stream {streams} was appended to concurrently") from None
 
     def load(self, stream_id: str) -> list[DomainEvent]:
         self.flush()
-        rows = self.conn.execute(_STREAM, {"stream_id": stream_id})
+        rows = _STREAM.all(self.conn, {"stream_id": stream_id})
         return [codecs.event_from_row(row) for row in rows]
 
     def last_position(self) -> int:

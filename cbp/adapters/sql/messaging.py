@@ -25,6 +25,7 @@ from sqlalchemy import (
 
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
+from cbp.adapters.sql.prepared import Prepared
 from cbp.adapters.sql.rows import must_utc, utc
 from cbp.adapters.sql.statements import Prefixed, batched, insert_if_absent
 from cbp.domain.errors import IllegalTransition, NotFound
@@ -34,9 +35,15 @@ from cbp.ports.messages import Backlog, Delivery, DeliveryStatus, Message, deliv
 #: index of pending deliveries, whose condition a bound value could not be shown to meet.
 _PENDING: ColumnElement[str] = literal_column(f"'{DeliveryStatus.PENDING.value}'")
 
-# NOTE: the statements each delivery runs, built once: building one cost more than running it
-_SEEN = select(literal(1)).where(
-    t.inbox.c.consumer == bindparam("consumer"), t.inbox.c.message_id == bindparam("message_id")
+# NOTE: the statements each message and delivery runs, built once: building one cost more
+# than running it
+_ADD_MESSAGES = Prepared(insert(t.outbox))
+_ADD_DELIVERIES = Prepared(insert(t.deliveries))
+_SEEN = Prepared(
+    select(literal(1)).where(
+        t.inbox.c.consumer == bindparam("consumer"),
+        t.inbox.c.message_id == bindparam("message_id"),
+    )
 )
 _SEEN_AMONG = select(t.inbox.c.message_id).where(
     t.inbox.c.consumer == bindparam("consumer"),
@@ -60,8 +67,8 @@ _WITH_MESSAGE = select(
     t.deliveries,
     *(c.label(f"m_{c.name}") for c in t.outbox.c if c.name != "position"),
 ).join(t.outbox, t.outbox.c.message_id == t.deliveries.c.message_id)
-_DELIVERY_BY_ID = _WITH_MESSAGE.where(t.deliveries.c.id == bindparam("delivery_id"))
-_COMPLETE = (
+_DELIVERY_BY_ID = Prepared(_WITH_MESSAGE.where(t.deliveries.c.id == bindparam("delivery_id")))
+_COMPLETE = Prepared(
     update(t.deliveries)
     .where(t.deliveries.c.id == bindparam("delivery_id"))
     .values(status=DeliveryStatus.DONE.value)
@@ -90,7 +97,7 @@ class SqlOutbox:
         if self.staged:
             rows = [codecs.message_values(message) for message in self.staged]
             self.staged = []
-            self.conn.execute(insert(t.outbox), rows)
+            _ADD_MESSAGES.run_many(self.conn, rows)
 
     def pending(self, limit: int) -> list[Message]:
         self.flush()
@@ -136,7 +143,7 @@ class SqlInbox:
 
     def seen(self, consumer: str, message_id: str) -> bool:
         given = {"consumer": consumer, "message_id": message_id}
-        return self.conn.execute(_SEEN, given).first() is not None
+        return _SEEN.first(self.conn, given) is not None
 
     def seen_among(self, consumer: str, message_ids: Collection[str]) -> set[str]:
         found: set[str] = set()
@@ -159,8 +166,8 @@ class SqlDeliveryStore:
     def schedule(self, message: Message, subscribers: list[str], *, at: datetime) -> None:
         if not subscribers:
             return
-        self.conn.execute(
-            insert(t.deliveries),
+        _ADD_DELIVERIES.run_many(
+            self.conn,
             [
                 {
                     "id": delivery_id(message.message_id, subscriber),
@@ -177,7 +184,7 @@ class SqlDeliveryStore:
         )
 
     def get(self, delivery_id: str) -> Delivery:
-        row = self.conn.execute(_DELIVERY_BY_ID, {"delivery_id": delivery_id}).first()
+        row = _DELIVERY_BY_ID.first(self.conn, {"delivery_id": delivery_id})
         if row is None:
             raise NotFound("delivery", delivery_id)
         return _delivery_from_row(row)
@@ -221,7 +228,7 @@ class SqlDeliveryStore:
         return self._load(d.seq.in_(seqs))
 
     def complete(self, delivery_id: str, *, at: datetime) -> None:
-        if self.conn.execute(_COMPLETE, {"delivery_id": delivery_id}).rowcount == 0:
+        if _COMPLETE.run(self.conn, {"delivery_id": delivery_id}) == 0:
             raise NotFound("delivery", delivery_id)
 
     def fail(self, delivery_id: str, *, error: str, retry_at: datetime | None) -> None:

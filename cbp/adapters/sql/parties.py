@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Select, Table, and_, bindparam, select
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.crypto import FieldCipher
+from cbp.adapters.sql.prepared import Prepared
 from cbp.adapters.sql.statements import Prefixed
 from cbp.domain.errors import NotFound
 from cbp.ports.storage.payments import PaymentParties
@@ -49,7 +50,7 @@ def _parties_query() -> Select[Any]:
 
 
 #: Built once: a payment's every look-up is this one statement.
-_PARTIES = _parties_query()
+_PARTIES = Prepared(_parties_query())
 
 
 class SqlPartyLookup:
@@ -62,15 +63,15 @@ class SqlPartyLookup:
     def for_payment(
         self, tenant_id: str, customer_id: str, payee_id: str, funding_account_id: str
     ) -> PaymentParties:
-        row = self.conn.execute(
-            _PARTIES,
+        row = _PARTIES.first(
+            self.conn,
             {
                 "tenant_id": tenant_id,
                 "customer_id": customer_id,
                 "payee_id": payee_id,
                 "account_id": funding_account_id,
             },
-        ).first()
+        )
         if row is None:
             raise NotFound("tenant", tenant_id)
         for prefix, kind, record_id in (

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from cbp.adapters.sql.prepared import Prepared
 from cbp.domain.errors import (
     AlreadyExists,
     InvalidInput,
@@ -49,7 +50,10 @@ def insert_row(
     goes on after AlreadyExists, and the unit of work rolls back on exit.
     """
     try:
-        conn.execute(insert(table), values)  # NOTE: values given apart: no statement built per row
+        if isinstance(values, list):
+            _insert(table).run_many(conn, values)
+        else:
+            _insert(table).run(conn, values)
     except IntegrityError:
         raise AlreadyExists(f"{what} already exists") from None
 
@@ -68,7 +72,7 @@ def row_by_id(conn: Connection, table: Table, kind: str, record_id: str, **also:
     The statement is built once per table and set of columns and then only
     given values, as every lookup on a hot path should be.
     """
-    row = conn.execute(_select_by_id(table, tuple(also)), {"id": record_id, **also}).first()
+    row = _select_by_id(table, tuple(also)).first(conn, {"id": record_id, **also})
     if row is None:
         raise NotFound(kind, record_id)
     return row
@@ -88,23 +92,30 @@ def update_by_id(
     """
     statement = _update_by_id(table, tuple(also), tuple(values))
     given = {**values, "where_id": record_id, **{"where_" + k: v for k, v in also.items()}}
-    if conn.execute(statement, given).rowcount == 0:
+    if statement.run(conn, given) == 0:
         raise NotFound(kind, record_id)
 
 
 @cache
-def _select_by_id(table: Table, also: tuple[str, ...]) -> Select[Any]:
-    return select(table).where(
-        and_(table.c.id == bindparam("id"), *(table.c[k] == bindparam(k) for k in also))
+def _insert(table: Table) -> Prepared:
+    return Prepared(insert(table))
+
+
+@cache
+def _select_by_id(table: Table, also: tuple[str, ...]) -> Prepared:
+    return Prepared(
+        select(table).where(
+            and_(table.c.id == bindparam("id"), *(table.c[k] == bindparam(k) for k in also))
+        )
     )
 
 
 @cache
-def _update_by_id(table: Table, also: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+def _update_by_id(table: Table, also: tuple[str, ...], columns: tuple[str, ...]) -> Prepared:
     # NOTE: a column's own name is the SET clause's; the WHERE clause's are prefixed
     where = [table.c.id == bindparam("where_id")]
     where += [table.c[k] == bindparam("where_" + k) for k in also]
-    return update(table).where(and_(*where)).values({c: bindparam(c) for c in columns})
+    return Prepared(update(table).where(and_(*where)).values({c: bindparam(c) for c in columns}))
 
 
 def keyset_page(
@@ -156,7 +167,7 @@ def upsert_row(
     The statement is built once per table and set of columns and then only
     given values: building one per call cost more than running it.
     """
-    conn.execute(_upsert(conn.dialect.name, table, keys, tuple(values)), values)
+    _upsert(conn.dialect.name, table, keys, tuple(values)).run(conn, values)
 
 
 def insert_if_absent(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
@@ -165,20 +176,22 @@ def insert_if_absent(conn: Connection, table: Table, values: dict[str, Any]) -> 
     One atomic statement (a claim two writers can race for), built once per
     table.
     """
-    return conn.execute(_insert_if_absent(conn.dialect.name, table), values).first() is not None
+    return _insert_if_absent(conn.dialect.name, table).first(conn, values) is not None
 
 
 @cache
-def _upsert(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+def _upsert(
+    dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]
+) -> Prepared:
     statement = (sqlite_insert if dialect == "sqlite" else pg_insert)(table)
     changed = {name: statement.excluded[name] for name in columns if name not in keys}
-    return statement.on_conflict_do_update(index_elements=list(keys), set_=changed)
+    return Prepared(statement.on_conflict_do_update(index_elements=list(keys), set_=changed))
 
 
 @cache
-def _insert_if_absent(dialect: str, table: Table) -> Any:
+def _insert_if_absent(dialect: str, table: Table) -> Prepared:
     statement = (sqlite_insert if dialect == "sqlite" else pg_insert)(table)
-    return statement.on_conflict_do_nothing().returning(*table.primary_key.columns)
+    return Prepared(statement.on_conflict_do_nothing().returning(*table.primary_key.columns))
 
 
 def escape_glob(value: str) -> str:
