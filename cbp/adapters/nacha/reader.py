@@ -166,6 +166,8 @@ def check(text: str, *, received: bool = False) -> Totals:
             batch_header, batch_entries, batch_addenda = line, [], 0
             batches += 1
             _check_dates(line[69:75], number, _effective_date, "effective entry date")
+            if not line[87:94].isdigit():
+                raise NachaError("a batch header's batch number is 7 digits", number)
         elif kind == "6":
             if not line[1:3].isdigit() or not line[29:39].isdigit():
                 raise NachaError("an entry's transaction code and amount are digits", number)

@@ -101,6 +101,7 @@ def corrupt(text: str, line: int, column: int, replacement: str) -> str:
         (lambda t: corrupt(t, 5, 1, "000002"), "batch count"),
         (lambda t: corrupt(t, 0, 34, "095"), "record size"),
         (lambda t: corrupt(t, 7, 0, "1"), "only filler"),
+        (lambda t: corrupt(corrupt(t, 1, 87, " " * 7), 4, 87, " " * 7), "batch number is 7"),
     ],
 )
 def test_a_broken_file_is_refused_with_the_fault_named(damage, message: str) -> None:  # type: ignore[no-untyped-def]
