@@ -155,6 +155,15 @@ class Inbox(Protocol):
         """
         ...
 
+    def note(self, consumer: str, message_id: str, at: datetime) -> None:
+        """Note the message as handled by ``consumer``, whether or not it was before.
+
+        For a mark that guards nothing in this transaction (a payment queued
+        once, say): no answer is waited for, so a store may write it with
+        the transaction's commit. What ``seen`` answers afterwards is the same.
+        """
+        ...
+
 
 class DeliveryPostponed(Exception):
     """The subscriber keeps its own schedule: run this delivery again at ``until``.

@@ -262,6 +262,6 @@ def queue_processing(
     The first queueing of a payment is noted in the inbox (as consumer
     ``QUEUED``), so the periodic sweep queues each payment at most once.
     """
-    uow.inbox.claim(QUEUED, payment.id, at)
+    uow.inbox.note(QUEUED, payment.id, at)
     task = ProcessPaymentTask(tenant_id=payment.tenant_id, payment_id=payment.id, job_id=job_id)
     send(uow, task, tenant_id=payment.tenant_id, ids=ids, at=at, ordering_key=payment.id)

@@ -363,6 +363,27 @@ class PaymentRepositoryContract:
             with pytest.raises(NotFound):
                 uow.payments.view("ten_1", payment.id)
 
+    def test_payments_saved_are_found_by_every_read_of_their_own_unit_of_work(
+        self, uow_factory: UowFactory
+    ) -> None:
+        day = date(2026, 3, 2)
+        first, second = b.payment("ten_1", send_on=day), b.payment("ten_1", send_on=day)
+        with uow_factory() as uow:
+            uow.payments.save(first)
+            uow.payments.save(second)
+            second.cancel(reason="customer", at=b.NOW)
+            uow.payments.save(second)
+            found = uow.payments.find(PaymentFilter(tenant_id="ten_1"), cursor=None, limit=5)
+            statuses = uow.payments.statuses("ten_1", [first.id, second.id])
+            total = uow.payments.total_sent_on("ten_1", "cus_1", day)
+            uow.commit()
+        with uow_factory() as uow:
+            cancelled = uow.payments.view("ten_1", second.id)
+        assert {p.id for p in found.items} == {first.id, second.id}
+        assert set(statuses) == {first.status, PaymentStatus.CANCELLED}
+        assert total == first.amount.amount
+        assert cancelled.status is PaymentStatus.CANCELLED
+
     def test_rebuilding_the_views_from_events_restores_them(self, uow_factory: UowFactory) -> None:
         payment = b.payment("ten_1")
         payment.cancel(reason="x", at=b.NOW)
@@ -973,6 +994,25 @@ class OutboxInboxContract:
             assert uow.inbox.seen("consumer", "msg_1")
             assert not uow.inbox.claim("consumer", "msg_1", b.NOW)
             assert not uow.inbox.seen("other-consumer", "msg_1")
+
+    def test_a_note_is_seen_once_committed_and_may_repeat(self, uow_factory: UowFactory) -> None:
+        with uow_factory() as uow:
+            uow.inbox.note("queued", "msg_1", b.NOW)
+            assert uow.inbox.seen("queued", "msg_1")
+        with uow_factory() as uow:
+            assert not uow.inbox.seen("queued", "msg_1")
+            uow.inbox.note("queued", "msg_1", b.NOW)
+            uow.inbox.note("queued", "msg_2", b.NOW)
+            uow.commit()
+        with uow_factory() as uow:
+            uow.inbox.note("queued", "msg_1", b.NOW)  # NOTE: noted before: left as it is
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.inbox.seen_among("queued", ["msg_1", "msg_2", "msg_3"]) == {
+                "msg_1",
+                "msg_2",
+            }
+            assert not uow.inbox.claim("queued", "msg_2", b.NOW)
 
     def test_the_inbox_tells_which_of_many_were_seen(self, uow_factory: UowFactory) -> None:
         with uow_factory() as uow:

@@ -27,7 +27,12 @@ from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.prepared import Prepared
 from cbp.adapters.sql.rows import must_utc, utc
-from cbp.adapters.sql.statements import Prefixed, batched, insert_if_absent
+from cbp.adapters.sql.statements import (
+    Prefixed,
+    batched,
+    insert_all_if_absent,
+    insert_if_absent,
+)
 from cbp.domain.errors import IllegalTransition, NotFound
 from cbp.ports.messages import Backlog, Delivery, DeliveryStatus, Message, delivery_id, stamped
 
@@ -136,16 +141,23 @@ class SqlOutbox:
 
 
 class SqlInbox:
-    """Handled message ids; one insert-if-absent claims a message, once."""
+    """Handled message ids; one insert-if-absent claims a message, once.
+
+    A note (a mark nothing waits on) is written with the unit of work's
+    commit, or before this inbox next reads or claims.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.staged: list[dict[str, Any]] = []
 
     def seen(self, consumer: str, message_id: str) -> bool:
+        self.flush()
         given = {"consumer": consumer, "message_id": message_id}
         return _SEEN.first(self.conn, given) is not None
 
     def seen_among(self, consumer: str, message_ids: Collection[str]) -> set[str]:
+        self.flush()
         found: set[str] = set()
         for batch in batched(sorted(set(message_ids)), 1000):
             given = {"consumer": consumer, "message_ids": batch}
@@ -153,8 +165,18 @@ class SqlInbox:
         return found
 
     def claim(self, consumer: str, message_id: str, at: datetime) -> bool:
+        self.flush()
         values = {"consumer": consumer, "message_id": message_id, "handled_at": at}
         return insert_if_absent(self.conn, t.inbox, values)
+
+    def note(self, consumer: str, message_id: str, at: datetime) -> None:
+        self.staged.append({"consumer": consumer, "message_id": message_id, "handled_at": at})
+
+    def flush(self) -> None:
+        """Write the notes staged; one already there is left as it is."""
+        if self.staged:
+            rows, self.staged = self.staged, []
+            insert_all_if_absent(self.conn, t.inbox, rows)
 
 
 class SqlDeliveryStore:

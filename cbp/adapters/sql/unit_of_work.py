@@ -106,7 +106,7 @@ class SqlAlchemyUnitOfWork:
         return self._conn
 
     def commit(self) -> None:
-        """Write the staged events, messages, audit drafts and answers; commit it all at once."""
+        """Write what was staged (events, views, notes, messages, audit drafts, answers); commit."""
         if self.read_only:
             raise ReadOnly("this unit of work was opened only to read")
         conn = self.connection
@@ -115,6 +115,8 @@ class SqlAlchemyUnitOfWork:
         try:
             with _one_round_trip(conn):
                 self.events.flush()
+                self._views.flush()
+                self.inbox.flush()
                 self.outbox.flush()
                 self.audit.flush()
                 self.idempotency.flush()
@@ -138,7 +140,8 @@ class SqlAlchemyUnitOfWork:
         self.outbox.staged.clear()
         self.audit.staged.clear()
         self.idempotency.staged.clear()
-        self._views.written.clear()
+        self.inbox.staged.clear()
+        self._views.clear()
         self._changes.clear()
 
     def collect_new_events(self) -> list[Recorded]:
