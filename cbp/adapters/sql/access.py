@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    bindparam,
     delete,
     select,
     tuple_,
@@ -16,12 +15,12 @@ from sqlalchemy import (
 
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
-from cbp.adapters.sql.prepared import Prepared
 from cbp.adapters.sql.statements import (
     insert_if_absent,
     insert_row,
     row_by_id,
 )
+from cbp.adapters.sql.writes import Staged, Updated, write_together
 from cbp.domain.access import ApiKey
 from cbp.domain.errors import (
     NotFound,
@@ -68,12 +67,7 @@ class SqlApiKeyRepository:
 
 
 #: Built once: every command with a key stores its answer with this statement.
-_SAVE_ANSWER = Prepared(
-    update(t.idempotency_records).where(
-        t.idempotency_records.c.tenant_id == bindparam("record_tenant_id"),
-        t.idempotency_records.c.key == bindparam("record_key"),
-    )
-)
+_SAVE_ANSWER = Updated(t.idempotency_records, keys=("tenant_id", "key"))
 
 
 class SqlIdempotencyStore:
@@ -88,11 +82,14 @@ class SqlIdempotencyStore:
         self.conn = conn
         self.staged: list[dict[str, Any]] = []
 
+    def take_staged(self) -> list[Staged]:
+        """The answers saved so far, to write now."""
+        answers, self.staged = self.staged, []
+        return [(_SAVE_ANSWER, answers)]
+
     def flush(self) -> None:
         """Write the answers saved so far."""
-        if self.staged:
-            answers, self.staged = self.staged, []
-            _SAVE_ANSWER.run_many(self.conn, answers)
+        write_together(self.conn, self.take_staged())
 
     def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         self.flush()
@@ -117,8 +114,8 @@ class SqlIdempotencyStore:
     def save(self, record: IdempotencyRecord) -> None:
         self.staged.append(
             {
-                "record_tenant_id": record.tenant_id,
-                "record_key": record.key,
+                "tenant_id": record.tenant_id,
+                "key": record.key,
                 "state": record.state.value,
                 "response_status": record.response_status,
                 "response_body": record.response_body,

@@ -6,11 +6,11 @@ from sqlalchemy import Connection, delete, func, insert, select, text
 
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
-from cbp.adapters.sql.prepared import Prepared
+from cbp.adapters.sql.writes import Inserted, Staged, write_together
 from cbp.domain.audit import AuditDraft, AuditEntry
 
 #: Built once: a unit of work's audit drafts go in with this statement.
-_ADD_DRAFTS = Prepared(insert(t.audit_drafts))
+_ADD_DRAFTS = Inserted(t.audit_drafts)
 
 
 class SqlAuditLog:
@@ -30,12 +30,15 @@ class SqlAuditLog:
     def record(self, draft: AuditDraft) -> None:
         self.staged.append(draft)
 
+    def take_staged(self) -> list[Staged]:
+        """The staged drafts, in the order they were recorded, to write now."""
+        rows = [codecs.audit_draft_values(draft) for draft in self.staged]
+        self.staged = []
+        return [(_ADD_DRAFTS, rows)]
+
     def flush(self) -> None:
-        """Write the staged drafts (called by the unit of work at commit)."""
-        if self.staged:
-            rows = [codecs.audit_draft_values(draft) for draft in self.staged]
-            self.staged = []
-            _ADD_DRAFTS.run_many(self.conn, rows)
+        """Write the staged drafts, in the order they were recorded."""
+        write_together(self.conn, self.take_staged())
 
     def chain_pending(self, key: bytes, *, limit: int = 1000) -> int:
         self.flush()

@@ -28,8 +28,8 @@ from cbp.adapters.sql.statements import (
     sortable,
     state_page,
     upsert_row,
-    upsert_rows,
 )
+from cbp.adapters.sql.writes import Inserted, Staged, write_together
 from cbp.domain.directory import PayeeStatus
 from cbp.domain.errors import (
     ConcurrencyConflict,
@@ -45,7 +45,8 @@ from cbp.ports.storage.pages import Page
 from cbp.ports.storage.payments import DueKey, PaymentFilter, ScheduleFilter
 
 # NOTE: run on every command, built once: building a statement cost more than running it
-_APPEND = Prepared(insert(t.events))
+_APPEND = Inserted(t.events)
+_VIEW = Inserted(t.payment_views, replace_on=("id",))
 _STREAM = Prepared(
     select(t.events)
     .where(t.events.c.stream_id == bindparam("stream_id"))
@@ -101,16 +102,19 @@ class SqlEventStore:
             if not row["headers"].has_cause:
                 row["headers"] = row["headers"].caused_by(correlation_id, traceparent)
 
-    def flush(self) -> None:
-        """Write the staged events, in the order they were appended."""
-        if not self.staged:
-            return
+    def take_staged(self) -> list[Staged]:
+        """The staged events, in the order they were appended, to write now."""
         rows = [row | {"headers": row["headers"].as_dict()} for row in self.staged]
         self.staged = []
+        return [(_APPEND, rows)]
+
+    def flush(self) -> None:
+        """Write the staged events, in the order they were appended."""
+        staged = self.take_staged()
         try:
-            _APPEND.run_many(self.conn, rows)
+            write_together(self.conn, staged)
         except IntegrityError:
-            streams = ", ".join(sorted({row["stream_id"] for row in rows}))
+            streams = ", ".join(sorted({row["stream_id"] for _, rows in staged for row in rows}))
             raise ConcurrencyConflict(f"stream {streams} was appended to concurrently") from None
 
     def load(self, stream_id: str) -> list[DomainEvent]:
@@ -155,11 +159,14 @@ class SqlPaymentViews:
         self.written[payment.id] = snapshot
         self.staged[payment.id] = codecs.payment_view_values(snapshot)
 
+    def take_staged(self) -> list[Staged]:
+        """The snapshots staged, each payment's last, to write now."""
+        rows, self.staged = list(self.staged.values()), {}
+        return [(_VIEW, rows)]
+
     def flush(self) -> None:
         """Write the snapshots staged, each payment's last."""
-        if self.staged:
-            rows, self.staged = list(self.staged.values()), {}
-            upsert_rows(self.conn, t.payment_views, rows)
+        write_together(self.conn, self.take_staged())
 
     def clear(self) -> None:
         """Forget what this unit of work wrote or staged (it rolled back)."""

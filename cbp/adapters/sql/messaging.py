@@ -30,9 +30,9 @@ from cbp.adapters.sql.rows import must_utc, utc
 from cbp.adapters.sql.statements import (
     Prefixed,
     batched,
-    insert_all_if_absent,
     insert_if_absent,
 )
+from cbp.adapters.sql.writes import Inserted, Staged, write_together
 from cbp.domain.errors import IllegalTransition, NotFound
 from cbp.ports.messages import Backlog, Delivery, DeliveryStatus, Message, delivery_id, stamped
 
@@ -42,7 +42,8 @@ _PENDING: ColumnElement[str] = literal_column(f"'{DeliveryStatus.PENDING.value}'
 
 # NOTE: the statements each message and delivery runs, built once: building one cost more
 # than running it
-_ADD_MESSAGES = Prepared(insert(t.outbox))
+_ADD_MESSAGES = Inserted(t.outbox)
+_NOTE = Inserted(t.inbox, keep_existing=True)
 _ADD_DELIVERIES = Prepared(insert(t.deliveries))
 _SEEN = Prepared(
     select(literal(1)).where(
@@ -97,12 +98,15 @@ class SqlOutbox:
     def stamp_cause(self, correlation_id: str | None, traceparent: str | None) -> None:
         self.staged = stamped(self.staged, correlation_id, traceparent)
 
+    def take_staged(self) -> list[Staged]:
+        """The staged messages, in the order they were added, to write now."""
+        rows = [codecs.message_values(message) for message in self.staged]
+        self.staged = []
+        return [(_ADD_MESSAGES, rows)]
+
     def flush(self) -> None:
         """Write the staged messages, in the order they were added."""
-        if self.staged:
-            rows = [codecs.message_values(message) for message in self.staged]
-            self.staged = []
-            _ADD_MESSAGES.run_many(self.conn, rows)
+        write_together(self.conn, self.take_staged())
 
     def pending(self, limit: int) -> list[Message]:
         self.flush()
@@ -172,11 +176,14 @@ class SqlInbox:
     def note(self, consumer: str, message_id: str, at: datetime) -> None:
         self.staged.append({"consumer": consumer, "message_id": message_id, "handled_at": at})
 
+    def take_staged(self) -> list[Staged]:
+        """The notes staged, to write now; one already there is left as it is."""
+        rows, self.staged = self.staged, []
+        return [(_NOTE, rows)]
+
     def flush(self) -> None:
         """Write the notes staged; one already there is left as it is."""
-        if self.staged:
-            rows, self.staged = self.staged, []
-            insert_all_if_absent(self.conn, t.inbox, rows)
+        write_together(self.conn, self.take_staged())
 
 
 class SqlDeliveryStore:

@@ -19,9 +19,11 @@ computes before an insert), the statement runs through SQLAlchemy as usual.
 
 from __future__ import annotations
 
+import copy
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Connection, Dialect
@@ -33,34 +35,36 @@ Values = Mapping[str, Any]
 
 
 class _Compiled:
-    """One compilation: its SQL, the values it converts first, the type of its rows."""
+    """One compilation: its SQL, its values in order, the type of its rows."""
 
-    __slots__ = ("convert", "error", "fixed", "make_row", "sql")
+    __slots__ = ("cursor_type", "error", "make_row", "order", "sql", "text")
 
     def __init__(self, compiled: SQLCompiler, dialect: Dialect, given: Sequence[str]) -> None:
-        self.sql = compiled.string
+        self.text = compiled.string
+        #: Sent as it is: PostgreSQL's own $1 placeholders, which psycopg's raw cursor
+        #: passes without parsing the SQL for its placeholders on every run
+        self.sql = compiled.string.encode()
         #: The driver's base error, which SQLAlchemy's own handling takes
         self.error: type[Exception] = dialect.loaded_dbapi.Error
-        self.convert: dict[str, Callable[[Any], Any]] = {}
-        for name, bind in compiled.binds.items():
+        self.cursor_type: Callable[[Any], Any] = dialect.loaded_dbapi.RawCursor
+        fixed = compiled.params  # NOTE: values the statement holds itself (a literal, a status)
+        #: Each placeholder's value: the given one's name, or the statement's own value
+        self.order: list[tuple[str, Any, Callable[[Any], Any] | None]] = []
+        for name in compiled.positiontup or ():
+            bind = compiled.binds[name]
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if process is not None:
-                self.convert[name] = process  # NOTE: JSON and bytes, wrapped for psycopg
-        #: Values the statement holds itself (a literal, a status it sets)
-        self.fixed = {
-            name: self.convert[name](value) if name in self.convert else value
-            for name, value in compiled.params.items()
-            if name not in given
-        }
+            if name in given:
+                self.order.append((name, None, process))  # NOTE: JSON and bytes are wrapped
+            else:
+                value = fixed[name]
+                self.order.append(("", value if process is None else process(value), None))
         self.make_row: Callable[[Sequence[Any]], Any] | None = None
 
-    def values(self, given: Values) -> Values:
-        if self.convert:
-            given = {
-                name: self.convert[name](value) if name in self.convert else value
-                for name, value in given.items()
-            }
-        return {**self.fixed, **given} if self.fixed else given
+    def values(self, given: Values) -> list[Any]:
+        return [
+            (given[name] if process is None else process(given[name])) if name else value
+            for name, value, process in self.order
+        ]
 
     def rows_of(self, cursor: Any) -> Callable[[Sequence[Any]], Any]:
         if self.make_row is None:  # NOTE: the SQL is fixed, and so are its columns
@@ -129,7 +133,7 @@ class Prepared:
         found = None
         if dialect.driver == "psycopg":
             compiled = cast(ClauseElement, self.statement).compile(
-                dialect=dialect, column_keys=list(values), for_executemany=many
+                dialect=_numbered(dialect), column_keys=list(values), for_executemany=many
             )
             assert isinstance(compiled, SQLCompiler)
             # NOTE: values SQLAlchemy would compute, or lists it would expand, stay its job
@@ -151,7 +155,7 @@ def _executed(
     """The driver's cursor, having run the statement in ``conn``'s transaction."""
     if not conn.in_transaction():
         conn.begin()  # NOTE: SQLAlchemy's commit and rollback then cover this statement
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = compiled.cursor_type(conn.connection.driver_connection)
     try:
         try:
             if many:
@@ -163,8 +167,17 @@ def _executed(
         except compiled.error as error:
             # NOTE: SQLAlchemy's own handling: a lost connection is discarded and
             # reported, and the error raised is the one its execution would raise
-            conn._handle_dbapi_exception(error, compiled.sql, values, None, None)
+            conn._handle_dbapi_exception(error, compiled.text, values, None, None)
             raise
         yield cursor
     finally:
         cursor.close()
+
+
+@cache
+def _numbered(dialect: Dialect) -> Dialect:
+    """``dialect``, compiling placeholders as PostgreSQL's own: $1, $2 and on."""
+    numbered = copy.copy(dialect)
+    numbered.paramstyle = "numeric_dollar"
+    numbered.positional = True
+    return numbered

@@ -170,19 +170,6 @@ def upsert_row(
     _upsert(conn.dialect.name, table, keys, tuple(values)).run(conn, values)
 
 
-def upsert_rows(
-    conn: Connection, table: Table, rows: list[dict[str, Any]], *, keys: tuple[str, ...] = ("id",)
-) -> None:
-    """``upsert_row`` for each of ``rows``, which all have the same columns, in one call."""
-    if rows:
-        _upsert(conn.dialect.name, table, keys, tuple(rows[0])).run_many(conn, rows)
-
-
-def insert_all_if_absent(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert each of ``rows`` unless one with its key exists, asking nothing back."""
-    _insert_ignoring(conn.dialect.name, table).run_many(conn, rows)
-
-
 def insert_if_absent(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
     """Insert a row unless one with its key exists; whether this call inserted it.
 
@@ -205,12 +192,6 @@ def _upsert(
 def _insert_if_absent(dialect: str, table: Table) -> Prepared:
     statement = (sqlite_insert if dialect == "sqlite" else pg_insert)(table)
     return Prepared(statement.on_conflict_do_nothing().returning(*table.primary_key.columns))
-
-
-@cache
-def _insert_ignoring(dialect: str, table: Table) -> Prepared:
-    statement = (sqlite_insert if dialect == "sqlite" else pg_insert)(table)
-    return Prepared(statement.on_conflict_do_nothing())
 
 
 def escape_glob(value: str) -> str:

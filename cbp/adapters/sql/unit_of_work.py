@@ -29,6 +29,7 @@ from cbp.adapters.sql.payees import (
     SqlFundingAccountRepository,
     SqlPayeeRepository,
 )
+from cbp.adapters.sql.writes import write_together
 from cbp.domain.errors import ConcurrencyConflict
 from cbp.ports.storage.events import Changes, Recorded
 from cbp.ports.storage.unit_of_work import BeforeCommit, ReadOnly, UnitOfWork
@@ -114,12 +115,17 @@ class SqlAlchemyUnitOfWork:
             self.before_commit(cast(UnitOfWork, self))
         try:
             with _one_round_trip(conn):
-                self.events.flush()
-                self._views.flush()
-                self.inbox.flush()
-                self.outbox.flush()
-                self.audit.flush()
-                self.idempotency.flush()
+                write_together(
+                    conn,
+                    [
+                        *self.events.take_staged(),
+                        *self._views.take_staged(),
+                        *self.inbox.take_staged(),
+                        *self.outbox.take_staged(),
+                        *self.audit.take_staged(),
+                        *self.idempotency.take_staged(),
+                    ],
+                )
                 conn.commit()
         except ConcurrencyConflict:
             conn.rollback()
