@@ -62,29 +62,45 @@ Send = Callable[[http.client.HTTPConnection, int, int], None]
 
 
 def load(
-    port: int, requests: int, clients: int, body: dict[str, str], headers: dict[str, str]
+    port: int,
+    requests: int,
+    clients: int,
+    body: dict[str, str],
+    headers: dict[str, str],
+    *,
+    pace: float | None = None,
 ) -> tuple[float, list[float]]:
-    """POST /payment/one-time from ``clients`` threads, each with its own Idempotency-Key."""
+    """POST /payment/one-time from ``clients`` threads, each with its own Idempotency-Key.
+
+    With a ``pace``, the requests are sent at that many a second in all.
+    """
 
     def send(connection: http.client.HTTPConnection, n: int, i: int) -> None:
         sent = {**headers, "Idempotency-Key": f"bench-{n}-{i}-{uuid.uuid4().hex[:6]}"}
         connection.request("POST", "/payment/one-time", json.dumps(body), sent)
 
-    return load_with(port, requests, clients, send, expect=201)
+    return load_with(port, requests, clients, send, expect=201, pace=pace)
 
 
 def load_with(
-    port: int, requests: int, clients: int, send: Send, *, expect: int
+    port: int, requests: int, clients: int, send: Send, *, expect: int, pace: float | None = None
 ) -> tuple[float, list[float]]:
-    """Requests per second and each request's latency (ms), from ``clients`` threads."""
+    """Requests per second and each request's latency (ms), from ``clients`` threads.
+
+    With a ``pace`` (requests a second, in all), each request waits for its
+    turn in an even schedule, and its latency counts from when it is sent.
+    """
     latencies: list[float] = []
     lock = threading.Lock()
     per_client = requests // clients
+    start = time.perf_counter()
 
     def client(n: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine = []
         for i in range(per_client):
+            if pace is not None:
+                time.sleep(max(0.0, start + (i * clients + n) / pace - time.perf_counter()))
             began = time.perf_counter()
             send(connection, n, i)
             reply = connection.getresponse()
@@ -96,7 +112,6 @@ def load_with(
             latencies.extend(mine)
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    start = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -272,6 +287,19 @@ def main() -> None:
                         *load_counting_cpu(
                             serving_processes(port),
                             lambda: load(port, args.requests, args.clients, body, headers),
+                            args.requests,
+                        ),
+                    )
+                )
+                rate = rows[-1][1]
+                rows.append(
+                    (
+                        f"cbp serve at half its rate ({rate / 2:.0f}/s)",
+                        *load_counting_cpu(
+                            serving_processes(port),
+                            lambda: load(
+                                port, args.requests, args.clients, body, headers, pace=rate / 2
+                            ),
                             args.requests,
                         ),
                     )

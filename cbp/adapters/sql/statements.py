@@ -205,14 +205,17 @@ def escape_like(value: str) -> str:
 
 
 class Prefixed:
-    """A view of a row's columns that share a prefix, without it."""
+    """The columns of a row that share a prefix, as attributes named without it."""
 
     def __init__(self, row: Any, prefix: str) -> None:
-        self._row = row
-        self._prefix = prefix
+        names, positions = _with_prefix(tuple(row._fields), prefix)
+        self.__dict__.update(zip(names, [row[i] for i in positions], strict=True))
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._row, self._prefix + name)
+
+@cache
+def _with_prefix(fields: tuple[str, ...], prefix: str) -> tuple[list[str], list[int]]:
+    at = [(i, name) for i, name in enumerate(fields) if name.startswith(prefix)]
+    return [name[len(prefix) :] for _, name in at], [i for i, _ in at]
 
 
 def state_page(
