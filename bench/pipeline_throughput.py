@@ -316,8 +316,8 @@ def main() -> None:
             f"| {name} | {args.payments} | {run.rate:.1f} | {run.deliveries} | {raw:.0f} | "
             f"{run.rate / raw:.3f} | {sum(cpu[p] for p in parts):.1f} "
             f"({' / '.join(f'{cpu[p]:.1f}' for p in parts)}) | "
-            f"{run.memory['relay']:.0f} / {run.memory['worker']:.0f} / "
-            f"{run.memory['serve']:.0f} |"
+            f"{run.memory['relay']:.1f} / {run.memory['worker']:.1f} / "
+            f"{run.memory['serve']:.1f} |"
         )
 
 
