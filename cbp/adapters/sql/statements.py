@@ -211,6 +211,10 @@ class Prefixed:
         names, positions = _with_prefix(tuple(row._fields), prefix)
         self.__dict__.update(zip(names, [row[i] for i in positions], strict=True))
 
+    def __getattr__(self, name: str) -> Any:
+        """Only a column the row lacks gets here (its columns are set as attributes)."""
+        raise AttributeError(f"the row has no column {name!r} under its prefix")
+
 
 @cache
 def _with_prefix(fields: tuple[str, ...], prefix: str) -> tuple[list[str], list[int]]:
