@@ -1,9 +1,10 @@
 """The API's HTTP server: an event loop reads every request whole, threads run the app.
 
 gunicorn manages the processes; each runs uvicorn's event loop, which
-parses headers and reads bodies without a thread, however slowly a client
-sends them. Only a complete request reaches the thread pool that runs the
-WSGI app, so a thousand stalled clients cost sockets, not threads. A client
+parses headers (with httptools' C parser) and reads bodies without a
+thread, however slowly a client sends them. Only a complete request
+reaches the thread pool that runs the WSGI app, so a thousand stalled
+clients cost sockets, not threads. A client
 stalled in its headers is cut off after ``header_timeout``, one stalled in
 its body gets 408 after ``body_timeout``, and a body over the limit gets 413
 before it is read, chunked or not. Errors the server answers itself are
@@ -22,8 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+import httptools
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn_worker import UvicornWorker  # type: ignore[import-untyped]
 
 from cbp.adapters.falcon.problems import problem_body
@@ -34,7 +35,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-#: The most a request line and headers may take (h11 refuses more).
+#: The most a request line and headers may take.
 MAX_HEADER_BYTES = 16 * 1024
 
 
@@ -60,8 +61,13 @@ def problem_response(
     return body, headers
 
 
-class GuardedH11Protocol(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol, with a deadline for headers and problem+json errors."""
+class GuardedProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol on httptools' C parser, with bounded, timed headers.
+
+    A request's line and headers may take ``MAX_HEADER_BYTES`` and must
+    arrive within ``header_timeout``; every error the server answers
+    itself is a problem.
+    """
 
     header_timeout: float = 10.0
 
@@ -69,17 +75,50 @@ class GuardedH11Protocol(H11Protocol):
         """Start the clock on the first request's headers."""
         super().connection_made(transport)
         self._header_deadline: asyncio.TimerHandle | None = None
+        self._headers_pending = False
+        self._header_bytes = 0  # NOTE: bytes received while the headers are incomplete
+        self._header_size = 0  # NOTE: the target's and headers' own, as the parser reads them
         self._watch_headers()
 
     def data_received(self, data: bytes) -> None:
-        """Take the bytes; the header clock runs while a request's headers are incomplete."""
+        """Take the bytes; headers that run on past their bound are refused."""
         super().data_received(data)
+        if self.transport.is_closing():
+            return
+        if self._awaiting_headers():
+            self._header_bytes += len(data)
+            if self._header_bytes > MAX_HEADER_BYTES:
+                self.send_400_response("the request's headers are too large")
+                return
         self._watch_headers()
+
+    def on_message_begin(self) -> None:
+        """A request's first bytes: its headers are awaited, and counted."""
+        super().on_message_begin()
+        self._headers_pending = True
+        self._header_bytes = self._header_size = 0
+
+    def on_url(self, url: bytes) -> None:
+        """Count the target toward the headers' bound."""
+        self._count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        """Count the header toward the headers' bound."""
+        self._count(len(name) + len(value) + 4)  # NOTE: with its ": " and line end
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        """The headers are whole: the request goes on to its body and the app."""
+        self._headers_pending = False
+        self._header_bytes = self._header_size = 0
+        self._stop_header_clock()
+        super().on_headers_complete()
 
     def on_response_complete(self) -> None:
         """An idle connection waits on the keep-alive timeout, not the header clock."""
         super().on_response_complete()
-        self._stop_header_clock()
+        self._watch_headers()
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Forget the clock with the connection."""
@@ -89,23 +128,22 @@ class GuardedH11Protocol(H11Protocol):
     def send_400_response(self, msg: str) -> None:
         """A malformed or oversized request, answered as a problem."""
         body, headers = problem_response(400, "bad_request", "the request is not valid HTTP/1.1")
-        for event in (
-            h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
-            h11.Data(data=body),
-            h11.EndOfMessage(),
-        ):
-            try:
-                self.transport.write(self.conn.send(event))
-            except h11.LocalProtocolError:
-                break
+        lines = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+        self.transport.write(b"HTTP/1.1 400 Bad Request\r\n" + lines + b"\r\n" + body)
         self.transport.close()
 
+    def _count(self, size: int) -> None:
+        self._header_size += size
+        if self._header_size > MAX_HEADER_BYTES:
+            raise httptools.HttpParserError("the request's headers are too large")
+
+    def _awaiting_headers(self) -> bool:
+        return self._headers_pending or self.cycle is None
+
     def _watch_headers(self) -> None:
-        waiting = self.conn.their_state is h11.IDLE and bool(self.conn.trailing_data[0])
-        fresh = self.cycle is None and self.conn.their_state is h11.IDLE
-        if (waiting or fresh) and self._header_deadline is None:
+        if self._awaiting_headers() and self._header_deadline is None:
             self._header_deadline = self.loop.call_later(self.header_timeout, self._headers_late)
-        elif not (waiting or fresh):
+        elif not self._awaiting_headers():
             self._stop_header_clock()
 
     def _stop_header_clock(self) -> None:
@@ -116,7 +154,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def _headers_late(self) -> None:
         self._header_deadline = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+        if self._awaiting_headers() and not self.transport.is_closing():
             self.transport.close()  # NOTE: nothing was asked: nothing to answer
 
 
@@ -288,7 +326,7 @@ def _run(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, list[tuple[bytes, 
 
 def worker_class(*, header_timeout: float) -> type[UvicornWorker]:
     """A gunicorn worker running uvicorn with the guarded protocol and these limits."""
-    protocol = type("Protocol", (GuardedH11Protocol,), {"header_timeout": header_timeout})
+    protocol = type("Protocol", (GuardedProtocol,), {"header_timeout": header_timeout})
     return type(
         "CbpWorker",
         (UvicornWorker,),
@@ -299,7 +337,6 @@ def worker_class(*, header_timeout: float) -> type[UvicornWorker]:
                 "lifespan": "on",
                 "access_log": False,
                 "server_header": False,
-                "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
             }
         },
     )

@@ -155,6 +155,8 @@ def test_a_413_says_close_and_closes(server: Server) -> None:
         b"NOT HTTP AT ALL\r\n\r\n",
         b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
         b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000,  # NOTE: headers never end
+        b"GET /" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",  # NOTE: whole, too long
+        b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Many: b\r\n" * 2_000 + b"\r\n",
     ],
 )
 def test_requests_the_server_refuses_itself_are_problems_too(
@@ -167,6 +169,31 @@ def test_requests_the_server_refuses_itself_are_problems_too(
     assert status == 400
     assert headers["content-type"] == "application/problem+json"
     assert json.loads(body)["status"] == 400
+
+
+def test_a_body_that_arrives_with_its_headers_is_not_taken_for_them(server: Server) -> None:
+    body = json.dumps({"padding": "x" * 40_000}).encode()
+    head = (
+        b"POST /payment/one-time HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+    )
+    sock = connect(server)
+    sock.sendall(head + body)  # NOTE: one write: the server reads headers and body together
+    status, headers, _ = read_response(sock)
+    sock.close()
+    assert status == 401  # NOTE: the app answered: no key was given
+    assert headers["content-type"] == "application/problem+json"
+
+
+def test_requests_sent_back_to_back_on_one_connection_are_answered_in_order(
+    server: Server,
+) -> None:
+    one = b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n"
+    sock = connect(server)
+    sock.sendall(one * 3)
+    statuses = [read_response(sock)[0] for _ in range(3)]
+    sock.close()
+    assert statuses == [200, 200, 200]
 
 
 #: Polls two seconds apart: 36 s, past the 2 s header and body clocks many times
