@@ -271,7 +271,7 @@ class DeliveryStore(Protocol):
         ...
 
     def complete(self, delivery_id: str, *, at: datetime) -> None:
-        """Mark a delivery done (in the consumer's own unit of work)."""
+        """Mark a delivery done, in the consumer's own unit of work (written as it commits)."""
         ...
 
     def fail(self, delivery_id: str, *, error: str, retry_at: datetime | None) -> None:

@@ -32,7 +32,7 @@ from cbp.adapters.sql.statements import (
     batched,
     insert_if_absent,
 )
-from cbp.adapters.sql.writes import Inserted, Staged, write_together
+from cbp.adapters.sql.writes import Inserted, Staged, Updated, write_together
 from cbp.domain.errors import IllegalTransition, NotFound
 from cbp.ports.messages import Backlog, Delivery, DeliveryStatus, Message, delivery_id, stamped
 
@@ -74,11 +74,7 @@ _WITH_MESSAGE = select(
     *(c.label(f"m_{c.name}") for c in t.outbox.c if c.name != "position"),
 ).join(t.outbox, t.outbox.c.message_id == t.deliveries.c.message_id)
 _DELIVERY_BY_ID = Prepared(_WITH_MESSAGE.where(t.deliveries.c.id == bindparam("delivery_id")))
-_COMPLETE = Prepared(
-    update(t.deliveries)
-    .where(t.deliveries.c.id == bindparam("delivery_id"))
-    .values(status=DeliveryStatus.DONE.value)
-)
+_COMPLETE = Updated(t.deliveries, keys=("id",))
 
 
 class SqlOutbox:
@@ -187,12 +183,28 @@ class SqlInbox:
 
 
 class SqlDeliveryStore:
-    """Deliveries in SQL; concurrent claimers skip each other's rows."""
+    """Deliveries in SQL; concurrent claimers skip each other's rows.
+
+    A completion is written with the unit of work's commit (with the
+    subscriber's effect, when they share a unit), or before this store next
+    reads or changes a row.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.staged: list[dict[str, Any]] = []
+
+    def take_staged(self) -> list[Staged]:
+        """The completions staged, to write now."""
+        rows, self.staged = self.staged, []
+        return [(_COMPLETE, rows)]
+
+    def flush(self) -> None:
+        """Write the completions staged."""
+        write_together(self.conn, self.take_staged())
 
     def schedule(self, message: Message, subscribers: list[str], *, at: datetime) -> None:
+        self.flush()
         if not subscribers:
             return
         _ADD_DELIVERIES.run_many(
@@ -213,12 +225,14 @@ class SqlDeliveryStore:
         )
 
     def get(self, delivery_id: str) -> Delivery:
+        self.flush()
         row = _DELIVERY_BY_ID.first(self.conn, {"delivery_id": delivery_id})
         if row is None:
             raise NotFound("delivery", delivery_id)
         return _delivery_from_row(row)
 
     def claim_due(self, now: datetime, *, lease_seconds: float, limit: int) -> list[Delivery]:
+        self.flush()
         d = t.deliveries.c
         earlier = t.deliveries.alias("earlier")
         # NOTE: a scalar subquery per candidate, which the planner cannot turn into a join:
@@ -257,8 +271,7 @@ class SqlDeliveryStore:
         return self._load(d.seq.in_(seqs))
 
     def complete(self, delivery_id: str, *, at: datetime) -> None:
-        if _COMPLETE.run(self.conn, {"delivery_id": delivery_id}) == 0:
-            raise NotFound("delivery", delivery_id)
+        self.staged.append({"id": delivery_id, "status": DeliveryStatus.DONE.value})
 
     def fail(self, delivery_id: str, *, error: str, retry_at: datetime | None) -> None:
         values: dict[str, Any] = {"leased_until": None, "last_error": error}
@@ -279,6 +292,7 @@ class SqlDeliveryStore:
         )
 
     def owed(self, destination: str, subscriber: str, ordering_keys: Collection[str]) -> set[str]:
+        self.flush()
         found: set[str] = set()
         for batch in batched(sorted(set(ordering_keys)), 1000):
             given = {"destination": destination, "subscriber": subscriber, "keys": batch}
@@ -286,6 +300,7 @@ class SqlDeliveryStore:
         return found
 
     def dead_letters(self, *, limit: int, tenant_id: str | None = None) -> list[Delivery]:
+        self.flush()
         d = t.deliveries.c
         where = d.status == DeliveryStatus.DEAD.value
         if tenant_id is not None:
@@ -293,6 +308,7 @@ class SqlDeliveryStore:
         return self._load(where, limit)
 
     def revive(self, delivery_id: str, *, at: datetime) -> None:
+        self.flush()
         d = t.deliveries.c
         status = self.conn.execute(select(d.status).where(d.id == delivery_id)).scalar()
         if status is None:
@@ -308,6 +324,7 @@ class SqlDeliveryStore:
         )
 
     def purge_done(self, before: datetime, *, limit: int) -> int:
+        self.flush()
         d = t.deliveries.c
         old = (
             select(d.seq)
@@ -319,12 +336,14 @@ class SqlDeliveryStore:
         return int(result.rowcount)
 
     def counts(self) -> dict[DeliveryStatus, int]:
+        self.flush()
         d = t.deliveries.c
         rows = self.conn.execute(select(d.status, func.count()).group_by(d.status))
         counted = {DeliveryStatus(status): count for status, count in rows}
         return {status: counted.get(status, 0) for status in DeliveryStatus}
 
     def _change(self, delivery_id: str, **values: Any) -> None:
+        self.flush()
         result = self.conn.execute(
             update(t.deliveries).where(t.deliveries.c.id == delivery_id).values(**values)
         )

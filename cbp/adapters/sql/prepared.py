@@ -116,6 +116,9 @@ class Prepared:
         """Run the statement once for each of ``rows``, which all have the same keys."""
         if not rows:
             return
+        if len(rows) == 1:  # NOTE: psycopg sends several in a pipeline, a round trip more
+            self.run(conn, rows[0])
+            return
         compiled = self._compiled_for(conn, rows[0], many=True)
         if compiled is None:
             conn.execute(self.statement, list(rows))

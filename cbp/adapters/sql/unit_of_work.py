@@ -107,7 +107,7 @@ class SqlAlchemyUnitOfWork:
         return self._conn
 
     def commit(self) -> None:
-        """Write what was staged (events, views, notes, messages, audit drafts, answers); commit."""
+        """Write what was staged (events, views, notes, messages, audit, answers, completions)."""
         if self.read_only:
             raise ReadOnly("this unit of work was opened only to read")
         conn = self.connection
@@ -124,6 +124,7 @@ class SqlAlchemyUnitOfWork:
                         *self.outbox.take_staged(),
                         *self.audit.take_staged(),
                         *self.idempotency.take_staged(),
+                        *self.deliveries.take_staged(),
                     ],
                 )
                 conn.commit()
@@ -147,6 +148,7 @@ class SqlAlchemyUnitOfWork:
         self.audit.staged.clear()
         self.idempotency.staged.clear()
         self.inbox.staged.clear()
+        self.deliveries.staged.clear()
         self._views.clear()
         self._changes.clear()
 

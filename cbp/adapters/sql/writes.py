@@ -130,8 +130,10 @@ def write_together(conn: Connection, staged: Sequence[Staged]) -> None:
     staged = [(write, rows) for write, rows in staged if rows]
     if not staged:
         return
-    together = conn.dialect.driver == "psycopg" and len(staged) > 1
-    if not together or sum(len(rows) for _, rows in staged) > _MOST_ROWS_TOGETHER:
+    # NOTE: one table's rows too: psycopg sends several as a pipeline of its own,
+    # which costs a round trip more than one statement
+    rows_staged = sum(len(rows) for _, rows in staged)
+    if conn.dialect.driver != "psycopg" or rows_staged > _MOST_ROWS_TOGETHER:
         _in_turn(conn, staged)
         return
     shape = tuple((write, len(rows), *rows[0]) for write, rows in staged)
