@@ -51,9 +51,9 @@ def insert_row(
     """
     try:
         if isinstance(values, list):
-            _insert(table).run_many(conn, values)
+            prepared_insert(conn.dialect.name, table, ()).run_many(conn, values)
         else:
-            _insert(table).run(conn, values)
+            prepared_insert(conn.dialect.name, table, ()).run(conn, values)
     except IntegrityError:
         raise AlreadyExists(f"{what} already exists") from None
 
@@ -94,11 +94,6 @@ def update_by_id(
     given = {**values, "where_id": record_id, **{"where_" + k: v for k, v in also.items()}}
     if statement.run(conn, given) == 0:
         raise NotFound(kind, record_id)
-
-
-@cache
-def _insert(table: Table) -> Prepared:
-    return Prepared(insert(table))
 
 
 @cache
@@ -167,7 +162,7 @@ def upsert_row(
     The statement is built once per table and set of columns and then only
     given values: building one per call cost more than running it.
     """
-    _upsert(conn.dialect.name, table, keys, tuple(values)).run(conn, values)
+    prepared_insert(conn.dialect.name, table, tuple(values), replace_on=keys).run(conn, values)
 
 
 def insert_if_absent(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
@@ -179,19 +174,54 @@ def insert_if_absent(conn: Connection, table: Table, values: dict[str, Any]) -> 
     return _insert_if_absent(conn.dialect.name, table).first(conn, values) is not None
 
 
-@cache
-def _upsert(
-    dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]
-) -> Prepared:
+def insert_statement(
+    dialect: str,
+    table: Table,
+    columns: tuple[str, ...],
+    *,
+    replace_on: tuple[str, ...] = (),
+    keep_existing: bool = False,
+    rows: list[dict[str, Any]] | None = None,
+) -> Any:
+    """An INSERT into ``table`` (of ``rows``, when given, else of the values it runs with).
+
+    On a row already there with the same ``replace_on`` columns, its other
+    ``columns`` are replaced; with ``keep_existing``, it is left as it is;
+    with neither, the insert fails.
+    """
+    if not (replace_on or keep_existing):
+        plain = insert(table)
+        return plain if rows is None else plain.values(rows)
     statement = (sqlite_insert if dialect == "sqlite" else pg_insert)(table)
-    changed = {name: statement.excluded[name] for name in columns if name not in keys}
-    return Prepared(statement.on_conflict_do_update(index_elements=list(keys), set_=changed))
+    if rows is not None:
+        statement = statement.values(rows)
+    if keep_existing:
+        return statement.on_conflict_do_nothing()
+    changed = {name: statement.excluded[name] for name in columns if name not in replace_on}
+    return statement.on_conflict_do_update(index_elements=list(replace_on), set_=changed)
+
+
+@cache
+def prepared_insert(
+    dialect: str,
+    table: Table,
+    columns: tuple[str, ...],
+    *,
+    replace_on: tuple[str, ...] = (),
+    keep_existing: bool = False,
+) -> Prepared:
+    """``insert_statement`` built once per database, table, columns and conflict rule."""
+    return Prepared(
+        insert_statement(
+            dialect, table, columns, replace_on=replace_on, keep_existing=keep_existing
+        )
+    )
 
 
 @cache
 def _insert_if_absent(dialect: str, table: Table) -> Prepared:
-    statement = (sqlite_insert if dialect == "sqlite" else pg_insert)(table)
-    return Prepared(statement.on_conflict_do_nothing().returning(*table.primary_key.columns))
+    statement = insert_statement(dialect, table, (), keep_existing=True)
+    return Prepared(statement.returning(*table.primary_key.columns))
 
 
 def escape_glob(value: str) -> str:

@@ -19,12 +19,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, insert, literal_column, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, Table, and_, bindparam, literal_column, select, update
 from sqlalchemy.sql.selectable import CTE
 
 from cbp.adapters.sql.prepared import Prepared
+from cbp.adapters.sql.statements import insert_statement, prepared_insert
 
 Row = Mapping[str, Any]
 
@@ -53,15 +52,16 @@ class Inserted(Write):
         self.table = table
         self.replace_on = replace_on
         self.keep_existing = keep_existing
-        self._now: dict[tuple[str, tuple[str, ...]], Prepared] = {}
 
     def run(self, conn: Connection, rows: Sequence[Row]) -> None:
-        """Insert ``rows`` now, in one statement."""
-        columns = tuple(rows[0])
-        key = (conn.dialect.name, columns)
-        if key not in self._now:
-            self._now[key] = Prepared(self._insert(conn.dialect.name, None, columns))
-        self._now[key].run_many(conn, rows)
+        """Insert ``rows`` now, in one call."""
+        prepared_insert(
+            conn.dialect.name,
+            self.table,
+            tuple(rows[0]),
+            replace_on=self.replace_on,
+            keep_existing=self.keep_existing,
+        ).run_many(conn, rows)
 
     def parts(self, name: str, count: int, columns: Sequence[str]) -> list[CTE]:
         """One multi-row insert (on PostgreSQL, the only database that takes them together)."""
@@ -69,21 +69,15 @@ class Inserted(Write):
             {c: bindparam(f"{name}_{i}_{c}", type_=self.table.c[c].type) for c in columns}
             for i in range(count)
         ]
-        return [self._insert("postgresql", rows, tuple(columns)).cte(name)]
-
-    def _insert(
-        self, dialect: str, rows: list[dict[str, Any]] | None, columns: tuple[str, ...]
-    ) -> Any:
-        if not (self.replace_on or self.keep_existing):
-            statement = insert(self.table)
-            return statement if rows is None else statement.values(rows)
-        statement = (sqlite_insert if dialect == "sqlite" else pg_insert)(self.table)
-        if rows is not None:
-            statement = statement.values(rows)
-        if self.keep_existing:
-            return statement.on_conflict_do_nothing()
-        changed = {c: statement.excluded[c] for c in columns if c not in self.replace_on}
-        return statement.on_conflict_do_update(index_elements=list(self.replace_on), set_=changed)
+        statement = insert_statement(
+            "postgresql",
+            self.table,
+            tuple(columns),
+            replace_on=self.replace_on,
+            keep_existing=self.keep_existing,
+            rows=rows,
+        )
+        return [statement.cte(name)]
 
 
 class Updated(Write):
