@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, func, insert, select, text
+from sqlalchemy import Connection, bindparam, delete, func, select
 
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
+from cbp.adapters.sql.prepared import Prepared
 from cbp.adapters.sql.writes import Inserted, Staged, write_together
 from cbp.domain.audit import AuditDraft, AuditEntry
 
-#: Built once: a unit of work's audit drafts go in with this statement.
+# NOTE: built once, as the relay chains a batch every round
+#: A unit of work's audit drafts go in with this statement.
 _ADD_DRAFTS = Inserted(t.audit_drafts)
+_ADD_ENTRIES = Inserted(t.audit_log)
+_LOCK_CHAIN = Prepared(select(func.pg_advisory_xact_lock(bindparam("key"))))
+_OLDEST_DRAFTS = Prepared(
+    select(t.audit_drafts).order_by(t.audit_drafts.c.id).limit(bindparam("limit"))
+)
+_HEAD = Prepared(select(t.audit_log).order_by(t.audit_log.c.sequence.desc()).limit(1))
 
 
 class SqlAuditLog:
@@ -43,9 +51,8 @@ class SqlAuditLog:
     def chain_pending(self, key: bytes, *, limit: int = 1000) -> int:
         self.flush()
         if self.conn.dialect.name == "postgresql":
-            self.conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK})
-        d = t.audit_drafts.c
-        drafts = self.conn.execute(select(t.audit_drafts).order_by(d.id).limit(limit)).all()
+            _LOCK_CHAIN.first(self.conn, {"key": _AUDIT_LOCK})
+        drafts = _OLDEST_DRAFTS.all(self.conn, {"limit": limit})
         if not drafts:
             return 0
         head = self.last()
@@ -53,17 +60,16 @@ class SqlAuditLog:
         for row in drafts:
             head = AuditEntry.following(head, codecs.audit_draft_from_row(row), key)
             rows.append(codecs.audit_values(head))
-        self.conn.execute(insert(t.audit_log), rows)
-        self.conn.execute(delete(t.audit_drafts).where(d.id.in_([row.id for row in drafts])))
+        _ADD_ENTRIES.run(self.conn, rows)
+        chained = [row.id for row in drafts]
+        self.conn.execute(delete(t.audit_drafts).where(t.audit_drafts.c.id.in_(chained)))
         return len(rows)
 
     def pending(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(t.audit_drafts)).scalar_one())
 
     def last(self) -> AuditEntry | None:
-        row = self.conn.execute(
-            select(t.audit_log).order_by(t.audit_log.c.sequence.desc()).limit(1)
-        ).first()
+        row = _HEAD.first(self.conn, {})
         return None if row is None else codecs.audit_from_row(row)
 
     def entries(self, *, after_sequence: int = 0, limit: int = 1000) -> list[AuditEntry]:

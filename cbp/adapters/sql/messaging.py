@@ -73,6 +73,40 @@ _WITH_MESSAGE = select(
     t.deliveries,
     *(c.label(f"m_{c.name}") for c in t.outbox.c if c.name != "position"),
 ).join(t.outbox, t.outbox.c.message_id == t.deliveries.c.message_id)
+# NOTE: concurrent relays split the rows (FOR UPDATE SKIP LOCKED; SQLite has one writer)
+_UNRELAYED = Prepared(
+    select(t.outbox)
+    .where(t.outbox.c.dispatched_at.is_(None))
+    .order_by(t.outbox.c.position)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+_EARLIER = t.deliveries.alias("earlier")
+# NOTE: a scalar subquery per candidate, which the planner cannot turn into a join: with
+# the statistics of a table that grew fast, the anti-join it chose for NOT EXISTS scanned
+# every pending delivery once per candidate
+_FIRST_OF_ITS_LANE = (
+    select(func.min(_EARLIER.c.seq))
+    .where(
+        _EARLIER.c.subscriber == t.deliveries.c.subscriber,
+        _EARLIER.c.ordering_key == t.deliveries.c.ordering_key,
+        _EARLIER.c.status == _PENDING,
+    )
+    .scalar_subquery()
+)
+#: The deliveries that may go now, each lane's first only; claimers skip each other's rows.
+_DUE = Prepared(
+    select(t.deliveries.c.seq)
+    .where(
+        t.deliveries.c.status == _PENDING,
+        t.deliveries.c.available_at <= bindparam("now"),
+        or_(t.deliveries.c.leased_until.is_(None), t.deliveries.c.leased_until <= bindparam("now")),
+        or_(t.deliveries.c.ordering_key.is_(None), t.deliveries.c.seq == _FIRST_OF_ITS_LANE),
+    )
+    .order_by(t.deliveries.c.seq)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True, of=t.deliveries)
+)
 _DELIVERY_BY_ID = Prepared(_WITH_MESSAGE.where(t.deliveries.c.id == bindparam("delivery_id")))
 _COMPLETE = Updated(t.deliveries, keys=("id",))
 
@@ -106,11 +140,7 @@ class SqlOutbox:
 
     def pending(self, limit: int) -> list[Message]:
         self.flush()
-        o = t.outbox.c
-        query = select(t.outbox).where(o.dispatched_at.is_(None)).order_by(o.position).limit(limit)
-        if self.conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)  # NOTE: concurrent relays split rows
-        return [codecs.message_from_row(row) for row in self.conn.execute(query)]
+        return [codecs.message_from_row(row) for row in _UNRELAYED.all(self.conn, {"limit": limit})]
 
     def mark_dispatched(self, message_ids: list[str], at: datetime) -> None:
         self.flush()
@@ -234,33 +264,7 @@ class SqlDeliveryStore:
     def claim_due(self, now: datetime, *, lease_seconds: float, limit: int) -> list[Delivery]:
         self.flush()
         d = t.deliveries.c
-        earlier = t.deliveries.alias("earlier")
-        # NOTE: a scalar subquery per candidate, which the planner cannot turn into a join:
-        # with the statistics of a table that grew fast, the anti-join it chose for NOT
-        # EXISTS scanned every pending delivery once per candidate
-        first_of_its_lane = (
-            select(func.min(earlier.c.seq))
-            .where(
-                earlier.c.subscriber == d.subscriber,
-                earlier.c.ordering_key == d.ordering_key,
-                earlier.c.status == _PENDING,
-            )
-            .scalar_subquery()
-        )
-        due = (
-            select(d.seq)
-            .where(
-                d.status == _PENDING,
-                d.available_at <= now,
-                or_(d.leased_until.is_(None), d.leased_until <= now),
-                or_(d.ordering_key.is_(None), d.seq == first_of_its_lane),
-            )
-            .order_by(d.seq)
-            .limit(limit)
-        )
-        if self.conn.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True, of=t.deliveries)
-        seqs = [row.seq for row in self.conn.execute(due)]
+        seqs = [row.seq for row in _DUE.all(self.conn, {"now": now, "limit": limit})]
         if not seqs:
             return []
         self.conn.execute(
