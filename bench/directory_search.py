@@ -16,12 +16,11 @@ import argparse
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from scratch_database import create_database, drop_database
+from sqlalchemy import Engine, text
 
 from cbp.adapters.directory_files.synthetic import generate_billers
 from cbp.adapters.sql.crypto import FieldCipher
@@ -39,7 +38,6 @@ ORDER BY rank, -popularity, name_folded, id LIMIT 21
 """
 QUERIES = ("pacific", "water", "gas & el", "springfield electric", "zz-nothing", "co")
 ONE_CHARACTER = tuple("abcdefghijklmnopqrstuvwxyz0123456789")
-POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def timed(action: Callable[[], object], repeat: int) -> list[float]:
@@ -164,24 +162,19 @@ def main() -> None:
         for run in range(args.runs):
             table += measure(f"SQLite{label(run, args.runs)}", engine, args.repeat)
         engine.dispose()
-    name = f"cbp_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = create_database()
     except Exception as error:
         print(f"PostgreSQL skipped: {error}")
     else:
         try:
             print("PostgreSQL")
-            url = make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False)
             engine = load(url, args.billers)
             for run in range(args.runs):
                 table += measure(f"PostgreSQL{label(run, args.runs)}", engine, args.repeat)
             engine.dispose()
         finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            drop_database(url)
     print("\n".join(table))
 
 

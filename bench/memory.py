@@ -34,14 +34,13 @@ from typing import Any
 
 import psutil
 from redis_keys import forget_prefix
+from scratch_database import fresh_database
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from cbp.adapters.sql.crypto import FieldCipher
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BROKERS = {
     "amqp": "amqp://guest:guest@127.0.0.1:5672/%2F",
     "redis": "redis://127.0.0.1:6379/0",
@@ -252,12 +251,7 @@ def main() -> None:
     rows = []
     for broker in args.broker or ["redis"]:
         url = BROKERS[broker]
-        name = f"cbp_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        database = make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False)
-        try:
+        with fresh_database() as database:
             baseline = bare_worker(url, args.settle)
             rows.append((broker, "bare Dramatiq worker", *baseline, baseline[0]))
             with tempfile.TemporaryDirectory() as home:
@@ -265,10 +259,6 @@ def main() -> None:
                     url, database, Path(home), args.settle
                 ).items():
                     rows.append((broker, process, rss, uss, baseline[0]))
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
     print("| broker | process | RSS MiB | USS MiB | RSS vs bare Dramatiq |")
     print("|---|---|---|---|---|")
     for broker, process, rss, uss, base in rows:

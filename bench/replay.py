@@ -14,12 +14,11 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from scratch_database import create_database, drop_database
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from cbp.adapters.sql.crypto import FieldCipher
@@ -31,7 +30,6 @@ from cbp.domain.payment import Payment
 from cbp.services.replay import rebuild_payment_views
 from cbp.settings import Settings
 
-POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 KEY = FieldCipher.generate_key()
 AT = datetime(2026, 3, 2, 14, tzinfo=UTC)
 
@@ -88,21 +86,15 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         rows = [("SQLite", *measure(f"sqlite:///{Path(folder)}/replay.db", args.payments))]
-    name = f"cbp_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = create_database()
     except OperationalError as error:
         print(f"PostgreSQL skipped: {error}")
     else:
         try:
-            url = make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False)
             rows.append(("PostgreSQL", *measure(url, args.payments)))
         finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+            drop_database(url)
     print("| database | events | replay events/s | raw read events/s | ratio |")
     print("|---|---|---|---|---|")
     for label, events, replay, raw in rows:
