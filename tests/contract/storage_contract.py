@@ -1304,6 +1304,15 @@ class DeliveryStoreContract:
         (next_for_a,) = self.claim(uow_factory, b.NOW + timedelta(seconds=1))
         assert (next_for_a.subscriber, next_for_a.message) == ("a", second)
 
+    def test_a_completion_is_part_of_the_unit_of_work(self, uow_factory: UowFactory) -> None:
+        self.schedule(uow_factory, b.message(), subscribers=("a",))
+        (delivery,) = self.claim(uow_factory)
+        with uow_factory() as uow:
+            uow.deliveries.complete(delivery.id, at=b.NOW)
+            assert uow.deliveries.get(delivery.id).status is DeliveryStatus.DONE
+        with uow_factory() as uow:
+            assert uow.deliveries.get(delivery.id).status is DeliveryStatus.PENDING
+
     def test_scheduling_is_part_of_the_unit_of_work(self, uow_factory: UowFactory) -> None:
         with uow_factory() as uow:
             uow.deliveries.schedule(b.message(), ["a"], at=b.NOW)

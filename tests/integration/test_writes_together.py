@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
@@ -99,3 +102,28 @@ def test_the_same_writes_go_to_each_database_in_its_own_way(
             conn.commit()
         with engine.connect() as conn:
             assert conn.execute(select(t.inbox.c.message_id)).scalars().all() == ["msg_1"]
+
+
+def test_one_tables_rows_are_one_statement_on_postgresql(
+    postgres_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str] = []
+
+    def counted(name: str, run: Callable[..., Any]) -> Callable[..., Any]:
+        def counting(cursor: Any, *args: Any, **kwargs: Any) -> Any:
+            sent.append(name)
+            return run(cursor, *args, **kwargs)
+
+        return counting
+
+    cursor = psycopg.RawCursor
+    for name in ("execute", "executemany"):
+        monkeypatch.setattr(cursor, name, counted(name, getattr(cursor, name)))
+    rows = [event("pay_1", 1), event("pay_1", 2), event("pay_2", 1)]
+    with postgres_engine.connect() as conn:
+        write_together(conn, [(EVENTS, rows)])
+        conn.commit()
+    assert sent == ["execute"]
+    with postgres_engine.connect() as conn:
+        written = conn.execute(select(t.events.c.event_id).order_by(t.events.c.position))
+        assert written.scalars().all() == ["pay_1-1", "pay_1-2", "pay_2-1"]
