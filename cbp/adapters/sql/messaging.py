@@ -7,9 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Connection,
     and_,
+    any_,
     bindparam,
     case,
     delete,
@@ -32,7 +34,7 @@ from cbp.adapters.sql.statements import (
     batched,
     insert_if_absent,
 )
-from cbp.adapters.sql.writes import Inserted, Staged, Updated, write_together
+from cbp.adapters.sql.writes import Inserted, Staged, write_together
 from cbp.domain.errors import IllegalTransition, NotFound
 from cbp.ports.messages import Backlog, Delivery, DeliveryStatus, Message, delivery_id, stamped
 
@@ -108,7 +110,16 @@ _DUE = Prepared(
     .with_for_update(skip_locked=True, of=t.deliveries)
 )
 _DELIVERY_BY_ID = Prepared(_WITH_MESSAGE.where(t.deliveries.c.id == bindparam("delivery_id")))
-_COMPLETE = Updated(t.deliveries, keys=("id",))
+# NOTE: one statement however many were staged, so a batch's count adds no new statement
+_COMPLETE = update(t.deliveries).values(status=DeliveryStatus.DONE.value)
+_COMPLETE_ON_POSTGRESQL = Prepared(
+    _COMPLETE.where(
+        t.deliveries.c.id == any_(bindparam("ids", type_=ARRAY(t.deliveries.c.id.type)))
+    )
+)
+_COMPLETE_ELSEWHERE = Prepared(
+    _COMPLETE.where(t.deliveries.c.id.in_(bindparam("ids", expanding=True)))
+)
 
 
 class SqlOutbox:
@@ -215,23 +226,24 @@ class SqlInbox:
 class SqlDeliveryStore:
     """Deliveries in SQL; concurrent claimers skip each other's rows.
 
-    A completion is written with the unit of work's commit (with the
-    subscriber's effect, when they share a unit), or before this store next
-    reads or changes a row.
+    A completion is staged, and written in one statement with every other
+    one when the unit of work commits (with the subscriber's effect, when
+    they share a unit), or before this store next reads or changes a row.
     """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.staged: list[dict[str, Any]] = []
-
-    def take_staged(self) -> list[Staged]:
-        """The completions staged, to write now."""
-        rows, self.staged = self.staged, []
-        return [(_COMPLETE, rows)]
+        self.staged: list[str] = []
 
     def flush(self) -> None:
-        """Write the completions staged."""
-        write_together(self.conn, self.take_staged())
+        """Write the completions staged, in one statement."""
+        if not self.staged:
+            return
+        ids, self.staged = self.staged, []
+        on_postgresql = self.conn.dialect.name == "postgresql"
+        (_COMPLETE_ON_POSTGRESQL if on_postgresql else _COMPLETE_ELSEWHERE).run(
+            self.conn, {"ids": ids}
+        )
 
     def schedule(self, message: Message, subscribers: list[str], *, at: datetime) -> None:
         self.flush()
@@ -275,7 +287,7 @@ class SqlDeliveryStore:
         return self._load(d.seq.in_(seqs))
 
     def complete(self, delivery_id: str, *, at: datetime) -> None:
-        self.staged.append({"id": delivery_id, "status": DeliveryStatus.DONE.value})
+        self.staged.append(delivery_id)
 
     def fail(self, delivery_id: str, *, error: str, retry_at: datetime | None) -> None:
         values: dict[str, Any] = {"leased_until": None, "last_error": error}

@@ -115,6 +115,7 @@ class SqlAlchemyUnitOfWork:
             self.before_commit(cast(UnitOfWork, self))
         try:
             with _one_round_trip(conn):
+                self.deliveries.flush()
                 write_together(
                     conn,
                     [
@@ -124,7 +125,6 @@ class SqlAlchemyUnitOfWork:
                         *self.outbox.take_staged(),
                         *self.audit.take_staged(),
                         *self.idempotency.take_staged(),
-                        *self.deliveries.take_staged(),
                     ],
                 )
                 conn.commit()
