@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 
 from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.prepared import Prepared
-from cbp.adapters.sql.statements import any_of
 from cbp.ports.errors import DependencyUnavailable
 from tests.databases import drop_every_connection
 
@@ -133,19 +132,3 @@ def test_values_the_statement_holds_itself_are_sent_with_the_given_ones(
     assert found is not None and tuple(found) == (1,)
     assert absent is None
     assert sorted(row.version for row in among) == [1, 3]
-
-
-@pytest.mark.parametrize("listed", [[], [2], [1, 3, 4]])
-def test_any_of_finds_the_rows_listed_whatever_their_number(
-    either_engine: Engine, listed: list[int]
-) -> None:
-    dialect = either_engine.dialect.name
-    among = Prepared(
-        select(t.events.c.version)
-        .where(any_of(t.events.c.version, "versions", dialect))
-        .order_by(t.events.c.version)
-    )
-    with either_engine.connect() as conn:
-        ADD_EVENTS.run_many(conn, [event_row(version) for version in range(1, 6)])
-        found = among.all(conn, {"versions": listed})
-    assert [row.version for row in found] == listed

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from sqlalchemy import Connection, bindparam, delete, func, select
 
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
 from cbp.adapters.sql.prepared import Prepared
-from cbp.adapters.sql.statements import any_of
 from cbp.adapters.sql.writes import Inserted, Staged, write_together
 from cbp.domain.audit import AuditDraft, AuditEntry
 
@@ -65,7 +62,7 @@ class SqlAuditLog:
             rows.append(codecs.audit_values(head))
         _ADD_ENTRIES.run(self.conn, rows)
         chained = [row.id for row in drafts]
-        _remove_drafts(self.conn.dialect.name).run(self.conn, {"ids": chained})
+        self.conn.execute(delete(t.audit_drafts).where(t.audit_drafts.c.id.in_(chained)))
         return len(rows)
 
     def pending(self) -> int:
@@ -91,12 +88,6 @@ class SqlAuditLog:
             query = query.where(a.tenant_id == tenant_id)
         rows = self.conn.execute(query.order_by(a.sequence).limit(limit))
         return [codecs.audit_from_row(row) for row in rows]
-
-
-@cache
-def _remove_drafts(dialect: str) -> Prepared:
-    """Deletes the drafts listed, once chained."""
-    return Prepared(delete(t.audit_drafts).where(any_of(t.audit_drafts.c.id, "ids", dialect)))
 
 
 #: The advisory lock id that keeps a single chainer on PostgreSQL.

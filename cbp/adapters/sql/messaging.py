@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Connection,
     and_,
+    any_,
     bindparam,
     case,
     delete,
@@ -30,7 +31,6 @@ from cbp.adapters.sql.prepared import Prepared
 from cbp.adapters.sql.rows import must_utc, utc
 from cbp.adapters.sql.statements import (
     Prefixed,
-    any_of,
     batched,
     insert_if_absent,
 )
@@ -110,43 +110,16 @@ _DUE = Prepared(
     .with_for_update(skip_locked=True, of=t.deliveries)
 )
 _DELIVERY_BY_ID = Prepared(_WITH_MESSAGE.where(t.deliveries.c.id == bindparam("delivery_id")))
-
-
-@cache
-def _complete(dialect: str) -> Prepared:
-    """Marks done every delivery listed: one statement however many were staged."""
-    d = t.deliveries.c
-    done = DeliveryStatus.DONE.value
-    return Prepared(update(t.deliveries).where(any_of(d.id, "ids", dialect)).values(status=done))
-
-
-@cache
-def _lease(dialect: str) -> Prepared:
-    """Leases the deliveries listed until ``until``, counting the attempt."""
-    d = t.deliveries.c
-    return Prepared(
-        update(t.deliveries)
-        .where(any_of(d.seq, "seqs", dialect))
-        .values(attempts=d.attempts + 1, leased_until=bindparam("until"))
+# NOTE: one statement however many were staged, so a batch's count adds no new statement
+_COMPLETE = update(t.deliveries).values(status=DeliveryStatus.DONE.value)
+_COMPLETE_ON_POSTGRESQL = Prepared(
+    _COMPLETE.where(
+        t.deliveries.c.id == any_(bindparam("ids", type_=ARRAY(t.deliveries.c.id.type)))
     )
-
-
-@cache
-def _claimed(dialect: str) -> Prepared:
-    """The deliveries listed, with their messages, in order."""
-    d = t.deliveries.c
-    return Prepared(_WITH_MESSAGE.where(any_of(d.seq, "seqs", dialect)).order_by(d.seq))
-
-
-@cache
-def _dispatched(dialect: str) -> Prepared:
-    """Marks the outbox messages listed relayed at ``at``."""
-    o = t.outbox.c
-    return Prepared(
-        update(t.outbox)
-        .where(any_of(o.message_id, "message_ids", dialect))
-        .values(dispatched_at=bindparam("at"))
-    )
+)
+_COMPLETE_ELSEWHERE = Prepared(
+    _COMPLETE.where(t.deliveries.c.id.in_(bindparam("ids", expanding=True)))
+)
 
 
 class SqlOutbox:
@@ -182,8 +155,9 @@ class SqlOutbox:
 
     def mark_dispatched(self, message_ids: list[str], at: datetime) -> None:
         self.flush()
-        for batch in batched(message_ids, 1000):
-            _dispatched(self.conn.dialect.name).run(self.conn, {"message_ids": batch, "at": at})
+        self.conn.execute(
+            update(t.outbox).where(t.outbox.c.message_id.in_(message_ids)).values(dispatched_at=at)
+        )
 
     def backlog(self) -> Backlog:
         self.flush()
@@ -266,7 +240,10 @@ class SqlDeliveryStore:
         if not self.staged:
             return
         ids, self.staged = self.staged, []
-        _complete(self.conn.dialect.name).run(self.conn, {"ids": ids})
+        on_postgresql = self.conn.dialect.name == "postgresql"
+        (_COMPLETE_ON_POSTGRESQL if on_postgresql else _COMPLETE_ELSEWHERE).run(
+            self.conn, {"ids": ids}
+        )
 
     def schedule(self, message: Message, subscribers: list[str], *, at: datetime) -> None:
         self.flush()
@@ -298,13 +275,16 @@ class SqlDeliveryStore:
 
     def claim_due(self, now: datetime, *, lease_seconds: float, limit: int) -> list[Delivery]:
         self.flush()
+        d = t.deliveries.c
         seqs = [row.seq for row in _DUE.all(self.conn, {"now": now, "limit": limit})]
         if not seqs:
             return []
-        dialect = self.conn.dialect.name
-        until = now + timedelta(seconds=lease_seconds)
-        _lease(dialect).run(self.conn, {"seqs": seqs, "until": until})
-        return [_delivery_from_row(row) for row in _claimed(dialect).all(self.conn, {"seqs": seqs})]
+        self.conn.execute(
+            update(t.deliveries)
+            .where(d.seq.in_(seqs))
+            .values(attempts=d.attempts + 1, leased_until=now + timedelta(seconds=lease_seconds))
+        )
+        return self._load(d.seq.in_(seqs))
 
     def complete(self, delivery_id: str, *, at: datetime) -> None:
         self.staged.append(delivery_id)

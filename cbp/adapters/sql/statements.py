@@ -8,13 +8,10 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
     Connection,
     Select,
     Table,
     and_,
-    any_,
     bindparam,
     insert,
     select,
@@ -59,18 +56,6 @@ def insert_row(
             prepared_insert(conn.dialect.name, table, ()).run(conn, values)
     except IntegrityError:
         raise AlreadyExists(f"{what} already exists") from None
-
-
-def any_of(column: ColumnElement[Any], name: str, dialect: str) -> ColumnElement[bool]:
-    """``column`` is one of the list bound as ``name``.
-
-    On PostgreSQL the list is one array value, so the statement is the same
-    whatever the list's length and is built and compiled once; elsewhere
-    the list is expanded into the statement as it runs.
-    """
-    if dialect == "postgresql":
-        return column == any_(bindparam(name, type_=ARRAY(column.type)))
-    return column.in_(bindparam(name, expanding=True))
 
 
 def one_row(conn: Connection, query: Select[Any], kind: str, record_id: str) -> Any:
