@@ -151,7 +151,11 @@ TRIGRAM = 3
 
 def dialect_insert(conn: Connection) -> Callable[[Any], Any]:
     """The INSERT construct with ON CONFLICT support for this connection's dialect."""
-    return sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+    return _insert_with_conflicts(conn.dialect.name)
+
+
+def _insert_with_conflicts(dialect: str) -> Callable[[Any], Any]:
+    return sqlite_insert if dialect == "sqlite" else pg_insert
 
 
 def upsert_row(
@@ -192,7 +196,7 @@ def insert_statement(
     if not (replace_on or keep_existing):
         plain = insert(table)
         return plain if rows is None else plain.values(rows)
-    statement = (sqlite_insert if dialect == "sqlite" else pg_insert)(table)
+    statement = _insert_with_conflicts(dialect)(table)
     if rows is not None:
         statement = statement.values(rows)
     if keep_existing:
