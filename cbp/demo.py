@@ -114,7 +114,7 @@ def run_demo(app: Cbp, say: Callable[[str], None] = print) -> dict[str, str]:
 
 def _earliest_send_on(app: Cbp, tenant_id: str) -> date:
     """The tenant's earliest allowed send-on date (after cut-off and holidays)."""
-    with app.deps.unit_of_work() as uow:
+    with app.deps.unit_of_work(read_only=True) as uow:
         tenant = uow.tenants.get(tenant_id)
     return tenant.policy.earliest_send_on(app.deps.clock.now(), app.deps.calendar.is_business_day)
 

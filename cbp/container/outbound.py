@@ -17,7 +17,7 @@ from cbp.ports.ach_ledger import AchLedger
 from cbp.ports.discovery import ServiceRegistry
 from cbp.ports.notifiers import Notifier
 from cbp.ports.resilience import BreakerState, BreakerStore
-from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitsOfWork
 from cbp.ports.system import BusinessCalendar, Clock
 from cbp.settings import Settings
 
@@ -212,7 +212,7 @@ def nacha_processor(
 
 
 def paid_by_method(
-    settings: Settings, electronic: Any, clock: Clock, unit_of_work: UnitOfWorkFactory
+    settings: Settings, electronic: Any, clock: Clock, unit_of_work: UnitsOfWork
 ) -> Any:
     """The processor: ``electronic``, with checks printed by cbp beside it if settings say so."""
     if settings.checks != "printed":

@@ -167,7 +167,7 @@ class Authenticator:
         key = self.verified_keys.get(key_id)
         verified_before = key is not None
         if key is None:
-            with self.unit_of_work() as uow:
+            with self.unit_of_work(read_only=True) as uow:
                 try:
                     key = uow.api_keys.get(key_id)
                 except NotFound:

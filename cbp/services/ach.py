@@ -14,7 +14,7 @@ from cbp.domain.funding import AccountType
 from cbp.ports.ach_originator import AchChange, AchOriginator, AchReturn
 from cbp.ports.contracts import AchFileHandedOff
 from cbp.ports.processor import PaymentProcessor
-from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitsOfWork
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import ApplyProcessorEvent, ReadAchReturns, RunAchCutOff
 from cbp.services.inbox import already_consumed
@@ -95,7 +95,7 @@ def run_ach_cut_off(
 def read_ach_returns(
     command: ReadAchReturns,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    unit_of_work: UnitsOfWork,
     clock: Clock,
     ids: IdGenerator,
     processor: PaymentProcessor,
@@ -165,7 +165,7 @@ def _once(
     key: str,
     apply: Callable[[UnitOfWork, datetime], None],
     *,
-    unit_of_work: UnitOfWorkFactory,
+    unit_of_work: UnitsOfWork,
     clock: Clock,
 ) -> bool:
     """Run ``apply`` in a transaction of its own unless ``consumer`` already did for ``key``."""

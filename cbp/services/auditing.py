@@ -149,7 +149,7 @@ def verify_audit_log(deps: Dependencies, *, batch: int = 1000) -> tuple[int, int
     """Chain what waits, then walk the chain; return how many were checked and the first bad one."""
     chain_audit_log(deps)
     verifier = ChainVerifier(deps.options.audit_key)
-    with deps.unit_of_work() as uow:
+    with deps.unit_of_work(read_only=True) as uow:
         while entries := uow.audit.entries(after_sequence=verifier.sequence, limit=batch):
             for entry in entries:
                 if not verifier.accept(entry):
@@ -160,7 +160,7 @@ def verify_audit_log(deps: Dependencies, *, batch: int = 1000) -> tuple[int, int
 def audit_checkpoint(deps: Dependencies) -> str | None:
     """The chain's head as ``sequence:hash``, to keep somewhere the database is not."""
     chain_audit_log(deps)
-    with deps.unit_of_work() as uow:
+    with deps.unit_of_work(read_only=True) as uow:
         head = uow.audit.last()
     return None if head is None else f"{head.sequence}:{head.entry_hash}"
 
@@ -171,7 +171,7 @@ def check_checkpoint(deps: Dependencies, checkpoint: str) -> str | None:
     if not sequence_text.isdigit() or len(entry_hash) != 64:
         raise InvalidInput("a checkpoint is SEQUENCE:HASH, as `cbp audit checkpoint` prints it")
     sequence = int(sequence_text)
-    with deps.unit_of_work() as uow:
+    with deps.unit_of_work(read_only=True) as uow:
         found = uow.audit.entries(after_sequence=sequence - 1, limit=1)
     if not found or found[0].sequence != sequence:
         return f"the chain ends before entry {sequence}: its tail was cut off"

@@ -31,7 +31,7 @@ from cbp.domain.payment import (
     PaymentFailed,
     PaymentReturned,
 )
-from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitsOfWork
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services import commands as c
 from cbp.services.inbox import already_consumed
@@ -172,7 +172,7 @@ def notify_bill_status(
 
 
 def mark_bills_past_due(
-    command: c.MarkBillsPastDue, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+    command: c.MarkBillsPastDue, *, unit_of_work: UnitsOfWork, clock: Clock
 ) -> int:
     """Mark the bills whose due date passed unpaid, a page per transaction; return how many.
 
@@ -180,7 +180,7 @@ def mark_bills_past_due(
     """
     now = clock.now()
     marked = 0
-    with unit_of_work() as uow:
+    with unit_of_work(read_only=True) as uow:
         # NOTE: a day past UTC's: a tenant east of it may be a day ahead; each bill is
         # then judged by its own tenant's date
         candidates = uow.bills.unpaid_due_before(

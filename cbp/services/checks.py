@@ -20,7 +20,7 @@ from cbp.domain.payment import Payment, PaymentStatus
 from cbp.domain.payment_exception import ExceptionKind
 from cbp.ports.check_printer import PrintRun, PrintsChecks
 from cbp.ports.processor import PaymentProcessor
-from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitsOfWork
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
 from cbp.services import commands as c
 from cbp.services.exceptions import fail_with_exception, return_with_exception
@@ -52,7 +52,7 @@ def print_checks(command: c.PrintChecks, *, processor: PaymentProcessor) -> Prin
 def sweep_checks(
     command: c.SweepChecks,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    unit_of_work: UnitsOfWork,
     clock: Clock,
     ids: IdGenerator,
     calendar: BusinessCalendar,
@@ -76,7 +76,7 @@ def sweep_checks(
             moved += 1
         uow.commit()
     expired_by = today - timedelta(days=CHECK_LIFETIME_DAYS)
-    with unit_of_work() as uow:
+    with unit_of_work(read_only=True) as uow:
         stale = uow.checks.mailed_by(expired_by, limit=command.limit)
     for found in stale:
         with unit_of_work() as uow:

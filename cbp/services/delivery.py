@@ -88,13 +88,14 @@ class Deliveries:
         """Turn up to ``batch`` committed messages into deliveries; return how many."""
         with self.unit_of_work() as uow:
             pending = uow.outbox.pending(batch)
-            if not pending:
-                return 0
-            now = self.clock.now()
-            routes = subscribers(uow, pending)
-            for message in pending:
-                uow.deliveries.schedule(message, routes[message.message_id], at=now)
-            uow.outbox.mark_dispatched([m.message_id for m in pending], now)
+            if pending:
+                now = self.clock.now()
+                routes = subscribers(uow, pending)
+                for message in pending:
+                    uow.deliveries.schedule(message, routes[message.message_id], at=now)
+                uow.outbox.mark_dispatched([m.message_id for m in pending], now)
+            # NOTE: committed even when it found nothing: a rollback would cost the connection
+            # its prepared statements on PostgreSQL
             uow.commit()
         return len(pending)
 

@@ -10,7 +10,7 @@ from cbp.domain.funding import AccountType, FundingAccount
 from cbp.domain.micro_deposits import VerificationMethod
 from cbp.domain.verification import VerificationStatus
 from cbp.ports.errors import DependencyError
-from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitsOfWork
 from cbp.ports.system import Clock, IdGenerator
 from cbp.ports.verifier import AccountVerifier
 from cbp.services.choices import one_of
@@ -68,7 +68,7 @@ def add_funding_account(
 def verify_funding_account(
     command: VerifyFundingAccount,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    unit_of_work: UnitsOfWork,
     clock: Clock,
     verifier: AccountVerifier,
 ) -> None:
@@ -77,7 +77,7 @@ def verify_funding_account(
     The answer is recorded only for the numbers it was asked about: a bank's
     correction made meanwhile is verified by its own message.
     """
-    with unit_of_work() as uow:
+    with unit_of_work(read_only=True) as uow:
         account = uow.funding_accounts.get(command.tenant_id, command.account_id)
     if account.verification_status is not VerificationStatus.PENDING:
         return  # NOTE: a repeated message: verified already

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from cbp.ports.storage.unit_of_work import UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitsOfWork
 from cbp.ports.system import Clock
 from cbp.services.commands import PurgeExpiredIdempotencyKeys
 
@@ -12,7 +12,7 @@ logger = logging.getLogger("cbp.idempotency")
 
 
 def purge_expired_idempotency_keys(
-    command: PurgeExpiredIdempotencyKeys, *, unit_of_work: UnitOfWorkFactory, clock: Clock
+    command: PurgeExpiredIdempotencyKeys, *, unit_of_work: UnitsOfWork, clock: Clock
 ) -> int:
     """Forget every key past its retention, one batch per transaction; return how many.
 

@@ -8,7 +8,7 @@ from cbp.domain.errors import InvalidInput, MicroDepositsNotConfirmed
 from cbp.domain.micro_deposits import Confirmation
 from cbp.domain.money import Money
 from cbp.ports.processor import Credit, PaymentProcessor
-from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitsOfWork
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import ConfirmMicroDeposits, ExpireMicroDeposits, SendMicroDeposits
 from cbp.services.inbox import already_consumed
@@ -30,7 +30,7 @@ def micro_deposit_amounts() -> tuple[Money, Money]:
 def send_micro_deposits(
     command: SendMicroDeposits,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    unit_of_work: UnitsOfWork,
     clock: Clock,
     processor: PaymentProcessor,
 ) -> None:
@@ -39,7 +39,7 @@ def send_micro_deposits(
     The references are the account's id with ``.1`` and ``.2``: the
     processor takes each once, so a repeated message credits nothing more.
     """
-    with unit_of_work() as uow:
+    with unit_of_work(read_only=True) as uow:
         account = uow.funding_accounts.get(command.tenant_id, command.account_id)
     if account.micro_deposits is None:
         return

@@ -20,7 +20,7 @@ from cbp.ports.errors import (
 )
 from cbp.ports.messages import DeliveryPostponed, Undeliverable
 from cbp.ports.notifiers import Notifier, WebhookSender
-from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitsOfWork
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import DeliverNotification
 from cbp.services.outbox import send
@@ -149,7 +149,7 @@ def outcome_of(notification: Notification) -> DeliveryOutcome:
 def deliver_notification(
     command: DeliverNotification,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    unit_of_work: UnitsOfWork,
     clock: Clock,
     ids: IdGenerator,
     notifier: Notifier,
@@ -172,7 +172,7 @@ def deliver_notification(
     A notification whose attempts are spent is dead, and its delivery a
     dead letter that operators are told of.
     """
-    with unit_of_work() as uow:
+    with unit_of_work(read_only=True) as uow:
         notification = uow.notifications.get_any(command.notification_id)
     if notification.is_settled:
         return DeliveryOutcome.ALREADY_SETTLED
@@ -230,7 +230,7 @@ def _record_sent(uow: UnitOfWork, notification: Notification, *, at: datetime) -
 def _deliver_webhook(
     notification: Notification,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    unit_of_work: UnitsOfWork,
     clock: Clock,
     ids: IdGenerator,
     webhooks: WebhookSender,
@@ -243,7 +243,7 @@ def _deliver_webhook(
     ``webhook_pause_after`` is paused and the tenant told. Nothing is sent
     to a paused endpoint or a tenant without one; resuming sends it again.
     """
-    with unit_of_work() as uow:
+    with unit_of_work(read_only=True) as uow:
         endpoint = uow.webhook_endpoints.for_tenant(notification.tenant_id)
     now = clock.now()
     error: str | None = None

@@ -10,7 +10,7 @@ from cbp.domain.directory import GlobalPayee, PayeeStatus
 from cbp.domain.errors import InvalidInput, PayeeNotPayable
 from cbp.domain.payee import Payee
 from cbp.domain.verification import VerificationStatus
-from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitsOfWork
 from cbp.ports.system import Clock, IdGenerator
 from cbp.ports.verifier import AccountVerifier
 from cbp.services.choices import one_of
@@ -99,7 +99,7 @@ def update_payee(command: UpdatePayee, *, uow: UnitOfWork, clock: Clock) -> None
 def follow_biller(
     command: FollowBiller,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    unit_of_work: UnitsOfWork,
     clock: Clock,
     ids: IdGenerator,
     check_mailing_days: int,
@@ -167,7 +167,7 @@ def _follow(
 def verify_payee_account(
     command: VerifyPayeeAccount,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    unit_of_work: UnitsOfWork,
     clock: Clock,
     verifier: AccountVerifier,
 ) -> None:
@@ -178,7 +178,7 @@ def verify_payee_account(
     asked about: if the customer changed it meanwhile, the change's own
     verification will answer for the new one.
     """
-    with unit_of_work() as uow:
+    with unit_of_work(read_only=True) as uow:
         payee = uow.payees.get(command.tenant_id, command.payee_id)
         masks = (
             uow.directory.get(payee.global_payee_id).account_masks if payee.global_payee_id else ()

@@ -33,7 +33,7 @@ from cbp.ports.processor import (
     Submission,
     TransactionalProcessor,
 )
-from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory, UnitsOfWork
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitsOfWork
 from cbp.ports.system import Clock, IdGenerator
 from cbp.services.commands import (
     ApplyProcessorEvent,
@@ -101,7 +101,7 @@ def process_payment(
 def _process_in_one_transaction(
     command: ProcessPayment,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    unit_of_work: UnitsOfWork,
     clock: Clock,
     ids: IdGenerator,
     processor: TransactionalProcessor,
@@ -193,7 +193,7 @@ class ReconcilePass:
 def reconcile_payments(
     command: ReconcilePayments,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    unit_of_work: UnitsOfWork,
     clock: Clock,
     ids: IdGenerator,
     processor: PaymentProcessor,
@@ -210,7 +210,7 @@ def reconcile_payments(
     cannot keep the reconciler from the ones after them.
     """
     moved = 0
-    with unit_of_work() as uow:
+    with unit_of_work(read_only=True) as uow:
         processing = uow.payments.in_status(
             PaymentStatus.PROCESSING, limit=command.limit, after=command.after
         )
@@ -219,7 +219,7 @@ def reconcile_payments(
         try:
             result = processor.outcome(stale.processor_reference or stale.id)
             if result.status is ProcessorStatus.UNKNOWN:
-                with unit_of_work() as uow:
+                with unit_of_work(read_only=True) as uow:
                     parties = uow.parties.for_payment(
                         stale.tenant_id, stale.customer_id, stale.payee_id, stale.funding_account_id
                     )
@@ -245,7 +245,7 @@ def reconcile_payments(
 def _record_outcome(
     stale: Payment,
     result: ProcessorResult,
-    unit_of_work: UnitOfWorkFactory,
+    unit_of_work: UnitsOfWork,
     *,
     clock: Clock,
     ids: IdGenerator,

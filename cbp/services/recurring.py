@@ -11,7 +11,7 @@ from cbp.domain.money import Money
 from cbp.domain.policy import PaymentPolicy
 from cbp.domain.recurring import RecurringSchedule, ScheduleStatus
 from cbp.domain.schedule_rules import Frequency
-from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitsOfWork
 from cbp.ports.system import BusinessCalendar, Clock, IdGenerator
 from cbp.services.choices import one_of
 from cbp.services.commands import (
@@ -152,7 +152,7 @@ def skip_next_occurrence(
 def make_due_occurrences(
     command: MakeDueOccurrences,
     *,
-    unit_of_work: UnitOfWorkFactory,
+    unit_of_work: UnitsOfWork,
     clock: Clock,
     occurrences: OccurrenceMaker,
 ) -> int:
@@ -165,7 +165,7 @@ def make_due_occurrences(
     schedule that fails for any other reason is logged and tried again on
     the next run; the schedules after it are made meanwhile.
     """
-    with unit_of_work() as uow:
+    with unit_of_work(read_only=True) as uow:
         due = uow.schedules.due(occurrences.due_by(clock.now()), limit=command.limit)
     made = 0
     for tenant_id, schedule_id in due:

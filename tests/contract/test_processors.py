@@ -59,7 +59,7 @@ class TestCheckProcessorInMemory(ProcessorContract):
         db = InMemoryDatabase()
         return CheckProcessor(
             InMemoryClock(),
-            lambda: InMemoryUnitOfWork(db),
+            lambda **how: InMemoryUnitOfWork(db, **how),
             first_number=1001,
             outbound_dir=str(tmp_path / "checks"),
         )
@@ -78,7 +78,7 @@ class TestCheckProcessorOnSql(ProcessorContract):
         cipher = FieldCipher([FieldCipher.generate_key()])
         return CheckProcessor(
             InMemoryClock(),
-            lambda: SqlAlchemyUnitOfWork(engine, cipher),
+            lambda **how: SqlAlchemyUnitOfWork(engine, cipher, **how),
             first_number=1001,
             outbound_dir=str(tmp_path / "checks"),
         )

@@ -37,7 +37,7 @@ from cbp.ports.processor import (
     TransactionalProcessor,
 )
 from cbp.ports.storage.checks import CheckFile
-from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitsOfWork
 from cbp.ports.system import Clock
 
 #: What each status of a check tells the payment that it pays.
@@ -57,7 +57,7 @@ class CheckProcessor:
     def __init__(
         self,
         clock: Clock,
-        unit_of_work: UnitOfWorkFactory,
+        unit_of_work: UnitsOfWork,
         *,
         first_number: int,
         outbound_dir: str,
@@ -101,7 +101,7 @@ class CheckProcessor:
 
     def outcome(self, reference: str) -> ProcessorResult:
         """Accepted until mailed, settled from then, or failed or returned (UNKNOWN: no check)."""
-        with self.unit_of_work() as uow:
+        with self.unit_of_work(read_only=True) as uow:
             check = uow.checks.get(reference)
         if check is None:
             return ProcessorResult(reference=reference, status=ProcessorStatus.UNKNOWN)

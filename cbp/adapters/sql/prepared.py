@@ -166,7 +166,7 @@ def _executed(
                 cursor.executemany(compiled.sql, [compiled.values(row) for row in values])
             else:
                 assert isinstance(values, Mapping)
-                cursor.execute(compiled.sql, compiled.values(values))
+                cursor.execute(compiled.sql, compiled.values(values), prepare=True)
         except compiled.error as error:
             # NOTE: SQLAlchemy's own handling: a lost connection is discarded and
             # reported, and the error raised is the one its execution would raise

@@ -45,6 +45,12 @@ class SqlAlchemyUnitOfWork:
 
     State, events, outbox messages, inbox records and audit entries commit
     together or not at all; leaving the block without ``commit`` rolls back.
+
+    On PostgreSQL a rollback also costs the connection every statement it
+    prepared (psycopg forgets them, so the next ones are parsed and planned
+    again): a unit of work that only reads is opened ``read_only``, which
+    runs no transaction there, and one that may find nothing to do commits
+    all the same.
     """
 
     def __init__(

@@ -83,9 +83,6 @@ class UnitOfWork(Protocol):
         ...
 
 
-#: Opens a new unit of work: what a handler of several transactions is given.
-UnitOfWorkFactory = Callable[[], UnitOfWork]
-
 #: Runs just before a unit of work commits: where its aggregates' events are published.
 BeforeCommit = Callable[[UnitOfWork], object]
 

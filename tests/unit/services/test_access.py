@@ -123,7 +123,9 @@ def test_a_verified_key_costs_no_database_round_trip_until_it_is_revoked(app: Cb
     app.authenticate(issued.token)
     opened: list[object] = []
     factory = app.deps.unit_of_work
-    counting = replace(app.authenticate, unit_of_work=lambda: opened.append(1) or factory())
+    counting = replace(
+        app.authenticate, unit_of_work=lambda **how: opened.append(1) or factory(**how)
+    )
     for _ in range(3):
         assert counting(issued.token).key_id == issued.key_id
     assert opened == []
@@ -168,7 +170,9 @@ def test_a_key_in_use_is_still_read_again_when_its_time_is_up(app: Cbp) -> None:
     kept.forget(None)
     opened: list[object] = []
     factory = app.deps.unit_of_work
-    counting = replace(app.authenticate, unit_of_work=lambda: opened.append(1) or factory())
+    counting = replace(
+        app.authenticate, unit_of_work=lambda **how: opened.append(1) or factory(**how)
+    )
     for moment in (0.0, 0.5, 0.9, 1.0, 1.5):
         now[0] = moment
         counting(issued.token)

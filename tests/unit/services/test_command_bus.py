@@ -9,7 +9,7 @@ import pytest
 
 from cbp.bootstrap import Cbp
 from cbp.domain.errors import NotFound
-from cbp.ports.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from cbp.ports.storage.unit_of_work import UnitOfWork, UnitsOfWork
 from cbp.ports.system import Clock
 from cbp.services import commands as c
 from cbp.services.auditing import chain_audit_log
@@ -51,7 +51,7 @@ def test_a_handler_gets_exactly_the_ports_it_names_and_the_bus_its_transaction(
 
 
 def test_a_handler_of_several_transactions_says_so(app: Cbp) -> None:
-    def handler(command: c.Command, *, unit_of_work: UnitOfWorkFactory) -> None:
+    def handler(command: c.Command, *, unit_of_work: UnitsOfWork) -> None:
         del command, unit_of_work
 
     assert inject(handler, app.deps).transactions == OWN_TRANSACTIONS
