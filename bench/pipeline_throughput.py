@@ -89,6 +89,18 @@ class PipelineRun:
     cpu_ms: dict[str, float]
 
 
+#: How many payments ended, and whether all they caused was done too: every
+#: message relayed and delivered, every audit entry chained.
+_ENDED = text(
+    "SELECT count(*),"
+    " count(*) >= :payments"
+    " AND NOT EXISTS (SELECT 1 FROM outbox WHERE dispatched_at IS NULL)"
+    " AND NOT EXISTS (SELECT 1 FROM deliveries WHERE status = 'pending')"
+    " AND NOT EXISTS (SELECT 1 FROM audit_drafts)"
+    " FROM payment_views WHERE status IN ('completed', 'failed', 'returned')"
+)
+
+
 def cbp_pipeline(
     url: str, payments: int, worker_processes: int = 1, creators: int = 8
 ) -> PipelineRun:
@@ -155,18 +167,17 @@ def cbp_pipeline(
         app.handle(c.StartProcessingJob(tenant_id=tenant_id, due_on=send_on, send_now=True))
         engine = create_engine(database)
         cleanup.callback(engine.dispose)
-        terminal = "('completed', 'failed', 'returned')"
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             with engine.connect() as conn:
-                ended = conn.execute(
-                    text(f"SELECT count(*) FROM payment_views WHERE status IN {terminal}")
-                ).scalar_one()
-            if ended >= payments:
+                ended, settled = conn.execute(_ENDED, {"payments": payments}).one()
+            if ended >= payments and settled:
                 break
             time.sleep(0.1)
         else:
-            raise SystemExit(f"cbp: {ended} of {payments} payments ended in 10 minutes")
+            raise SystemExit(
+                f"cbp: {ended} of {payments} payments ended in 10 minutes, or not all they caused"
+            )
         elapsed = time.perf_counter() - start
         cpu_after = _cpu_seconds(processes)
         with engine.connect() as conn:
