@@ -78,7 +78,7 @@ class Cbp:
         raise RuntimeError(f"messages still flowing after {max_rounds} rounds")
 
     def dispatch(self, transport: DeliveryTransport) -> int:
-        """Lease the deliveries due now and send them; local subscribers' go together."""
+        """Lease the deliveries due now and send them, several of a subscriber to a message."""
         return self.deliveries.dispatch_due(transport, together=self.router.is_local)
 
     def consume(self, delivery_id: str) -> DeliveryStatus:
@@ -91,13 +91,8 @@ class Cbp:
 
     def consume_sent(self, *delivery_ids: str) -> None:
         """Run the deliveries of one broker message in this process, as a worker does."""
-        if len(delivery_ids) == 1:
-            self.consume(delivery_ids[0])
-            return
-        self.deliveries.consume_together(
-            self.router.consume,
-            list(delivery_ids),
-            in_one_transaction=self.router.is_local,
+        self.deliveries.consume_sent(
+            self.router.consume, list(delivery_ids), in_one_transaction=self.router.is_local
         )
 
     def start_pump(

@@ -5,8 +5,9 @@ Three steps, each safe to crash in:
 1. ``Deliveries.relay`` fans each committed outbox message out into one delivery
    row per subscriber, in one transaction with marking it relayed.
 2. ``Deliveries.dispatch_due`` leases the deliveries that may go now and hands them to
-   the broker. A delivery the broker loses, or whose worker dies, is leased
-   again when its lease runs out.
+   the broker, several of one subscriber to a broker message when many are
+   due at once. A delivery the broker loses, or whose worker dies, is
+   leased again when its lease runs out.
 3. ``Deliveries.consume`` (in a worker) runs the subscriber, whose effect
    commits with an inbox record of the message id, then marks the delivery
    done; a failure backs off exponentially with full jitter, and the last
@@ -50,6 +51,8 @@ Subscribers = Callable[[UnitOfWork, list[Message]], dict[str, list[str]]]
 
 #: How many deliveries of one local subscriber travel in one broker message.
 TOGETHER = 50
+#: How many of one subscriber that calls out travel in one, to be run one after another.
+IN_TURN = 8
 
 
 class Consumer(Protocol):
@@ -110,9 +113,12 @@ class Deliveries:
 
         Deliveries of a subscriber for which ``together`` is true (one that
         only records) go in broker messages of up to ``TOGETHER``, to be
-        consumed in one transaction. A send that fails leaves the lease to
-        run out, after which the delivery is due again: the database, not
-        the broker, is the record of what is owed.
+        consumed in one transaction; those of any other subscriber in
+        messages of up to ``IN_TURN``, to be consumed one after another.
+        When little is due, each goes alone, as soon as it is due; under
+        load, a broker message carries several. A send that fails leaves
+        the lease to run out, after which the delivery is due again: the
+        database, not the broker, is the record of what is owed.
         """
         with self.unit_of_work() as uow:
             claimed = uow.deliveries.claim_due(
@@ -120,14 +126,12 @@ class Deliveries:
             )
             uow.commit()
         groups: dict[str, list[Delivery]] = {}
-        batches: list[list[Delivery]] = []
         for delivery in claimed:
-            if together(delivery.subscriber):
-                groups.setdefault(delivery.subscriber, []).append(delivery)
-            else:
-                batches.append([delivery])
-        for group in groups.values():
-            batches.extend(group[n : n + TOGETHER] for n in range(0, len(group), TOGETHER))
+            groups.setdefault(delivery.subscriber, []).append(delivery)
+        batches: list[list[Delivery]] = []
+        for subscriber, group in groups.items():
+            size = TOGETHER if together(subscriber) else IN_TURN
+            batches.extend(group[n : n + size] for n in range(0, len(group), size))
         sent = 0
         for batch in batches:
             try:
@@ -193,6 +197,40 @@ class Deliveries:
             },
         )
         return DeliveryStatus.DONE
+
+    def consume_sent(
+        self,
+        consume: Consumer,
+        delivery_ids: list[str],
+        *,
+        in_one_transaction: Callable[[str], bool] = lambda subscriber: False,
+    ) -> None:
+        """Run the deliveries of one broker message: together, in turn, or the one alone."""
+        if len(delivery_ids) == 1:
+            self.consume(consume, delivery_ids[0], in_one_transaction=in_one_transaction)
+        elif in_one_transaction(subscriber_of(delivery_ids[0])):
+            self.consume_together(consume, delivery_ids, in_one_transaction=in_one_transaction)
+        else:
+            self.consume_in_turn(consume, delivery_ids)
+
+    def consume_in_turn(self, consume: Consumer, delivery_ids: list[str]) -> None:
+        """Run deliveries sent together, each on its own, one after another.
+
+        Each has its own transactions, retries and dead letter, as if it had
+        come alone. One not begun before half its lease has passed (those
+        before it were slow: a dependency timing out) is left to its lease,
+        and sent again when that ends, rather than run so late that it
+        could be leased twice.
+        """
+        deadline = self.clock.now() + timedelta(seconds=self.policy.lease_seconds / 2)
+        for n, delivery_id in enumerate(delivery_ids):
+            if self.clock.now() > deadline:
+                logger.warning(
+                    "deliveries sent together left to their leases",
+                    extra={"delivery_ids": delivery_ids[n:]},
+                )
+                return
+            self.consume(consume, delivery_id)
 
     def consume_together(
         self,

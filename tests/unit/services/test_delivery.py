@@ -10,10 +10,11 @@ from cbp.adapters.memory.clock import InMemoryClock
 from cbp.adapters.memory.notifiers import InMemoryNotifier
 from cbp.ports import contracts as ct
 from cbp.ports.errors import DependencyDeferred
-from cbp.ports.messages import DeliveryStatus, Message
+from cbp.ports.messages import DeliveryStatus, Message, subscriber_of
 from cbp.ports.storage.unit_of_work import UnitOfWork
 from cbp.services import commands as c
-from cbp.services.delivery import RetryPolicy
+from cbp.services.delivery import Consumer, RetryPolicy
+from cbp.services.payments import PAYMENT_PROCESSOR
 from tests.unit.services.conftest import World
 from tests.unit.services.test_status_notices import opt_in, status_notices
 
@@ -264,3 +265,65 @@ def test_deliveries_sent_together_run_in_one_go_and_a_failure_runs_each_alone(
         poisoned: DeliveryStatus.PENDING,  # NOTE: its attempt failed alone; it backs off
         payments[2]: DeliveryStatus.DONE,
     }
+
+
+def processing_sent_together(
+    world: World, consume: Consumer, amounts: tuple[str, ...]
+) -> tuple[list[str], list[tuple[str, ...]]]:
+    """Payments made at once, their processing deliveries sent and consumed as the worker would."""
+    app = world.app
+    payments = [world.pay(amount) for amount in amounts]
+    app.deliveries.relay(app.router.route)
+    broker = app.container.adapters.broker()
+    app.deliveries.dispatch_due(broker, together=app.router.is_local)
+    sent: list[tuple[str, ...]] = []
+
+    def worker(*delivery_ids: str) -> None:
+        sent.append(delivery_ids)
+        app.deliveries.consume_sent(
+            consume, list(delivery_ids), in_one_transaction=app.router.is_local
+        )
+
+    broker.drain(worker)
+    return payments, [ids for ids in sent if subscriber_of(ids[0]) == PAYMENT_PROCESSOR]
+
+
+def test_deliveries_of_a_subscriber_that_calls_out_go_together_and_run_each_on_its_own(
+    world: World,
+) -> None:
+    app = world.app
+    poisoned: list[str] = []
+
+    def process_but_one(message: Message, subscriber: str, uow: UnitOfWork | None = None) -> None:
+        if message.payload.get("payment_id") in poisoned:
+            raise RuntimeError("this one is broken")
+        app.router.consume(message, subscriber, uow)
+
+    first = world.pay("10.00")
+    poisoned.append(first)
+    payments, sent = processing_sent_together(world, process_but_one, ("11.00", "12.00"))
+
+    assert [len(ids) for ids in sent] == [3], "due at once: one broker message"
+    assert [world.status(p) for p in [first, *payments]] == ["scheduled", "completed", "completed"]
+
+
+def test_deliveries_sent_together_not_begun_by_half_their_lease_are_left_to_it(
+    world: World, clock: InMemoryClock
+) -> None:
+    app = world.app
+    lease = app.deliveries.policy.lease_seconds
+
+    def slow(message: Message, subscriber: str, uow: UnitOfWork | None = None) -> None:
+        app.router.consume(message, subscriber, uow)
+        clock.advance(seconds=lease / 2 + 1)  # NOTE: a dependency that took its time
+
+    payments, sent = processing_sent_together(world, slow, ("11.00", "12.00", "13.00"))
+
+    assert [len(ids) for ids in sent] == [3]
+    assert [world.status(p) for p in payments] == ["completed", "scheduled", "scheduled"]
+    with app.deps.unit_of_work() as uow:
+        left = [uow.deliveries.get(d) for d in sent[0][1:]]
+    assert all(d.status is DeliveryStatus.PENDING and d.leased_until for d in left)
+    clock.advance(seconds=lease)
+    app.run_until_idle()
+    assert [world.status(p) for p in payments] == ["completed"] * 3
