@@ -5,8 +5,9 @@ SQLAlchemy still builds an execution context, a result's metadata (a column
 object per column, from the cursor's description) and a row proxy for each
 run, which cost as much again as psycopg's own work. A ``Prepared``
 statement is compiled by SQLAlchemy once per database and set of values,
-then run on psycopg's cursor, which prepares it on the server after a few
-runs. Its rows are plain named tuples.
+then run on psycopg's cursor, prepared on the server from its first run (it
+is run again, and a statement prepared costs no parse nor plan after).
+Its rows are plain named tuples.
 
 The connection stays SQLAlchemy's: the statement joins its transaction (and
 begins it, so that its commit and rollback cover the statement), and a
