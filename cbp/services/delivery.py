@@ -158,6 +158,21 @@ class Deliveries:
         but the database: reading the delivery, its effect, its inbox record
         and marking it done then commit as one transaction.
         """
+        status, ran = self._run(consume, delivery_id, in_one_transaction=in_one_transaction)
+        if ran is not None:
+            self._complete([ran])
+        return status
+
+    def _run(
+        self, consume: Consumer, delivery_id: str, *, in_one_transaction: Callable[[str], bool]
+    ) -> tuple[DeliveryStatus, Delivery | None]:
+        """``consume`` but for marking done a delivery whose subscriber ran on its own.
+
+        Returns the delivery's new status, and the delivery if it is still
+        to be marked done (its subscriber committed in transactions of its
+        own): until it is, a crash sends it again, which its subscriber
+        answers as a duplicate.
+        """
         failure: Exception | None = None
         local = in_one_transaction(subscriber_of(delivery_id))
         with self.unit_of_work(read_only=not local) as uow:
@@ -172,18 +187,14 @@ class Deliveries:
                 except Exception as error:  # NOTE: all of it rolled back; kept below
                     failure = error
         if not pending:
-            return delivery.status  # NOTE: a duplicate from the broker; already settled
+            return delivery.status, None  # NOTE: a duplicate from the broker; already settled
         if not atomic:
             try:
                 consume(delivery.message, delivery.subscriber)
             except Exception as error:
                 failure = error
-            else:
-                with self.unit_of_work() as uow:
-                    self._complete_in(uow, [delivery])
-                    uow.commit()
         if failure is not None:
-            return self._settle_failure(delivery, failure)
+            return self._settle_failure(delivery, failure), None
         logger.info(
             "delivered",
             extra={
@@ -196,7 +207,7 @@ class Deliveries:
                 "correlation_id": delivery.message.headers.correlation_id,
             },
         )
-        return DeliveryStatus.DONE
+        return DeliveryStatus.DONE, None if atomic else delivery
 
     def consume_sent(
         self,
@@ -217,20 +228,29 @@ class Deliveries:
         """Run deliveries sent together, each on its own, one after another.
 
         Each has its own transactions, retries and dead letter, as if it had
-        come alone. One not begun before half its lease has passed (those
-        before it were slow: a dependency timing out) is left to its lease,
-        and sent again when that ends, rather than run so late that it
-        could be leased twice.
+        come alone; those that ran are marked done together at the end, in
+        one transaction (a crash before it sends them again, and their
+        subscribers answer a duplicate as such). One not begun before half
+        its lease has passed (those before it were slow: a dependency timing
+        out) is left to its lease, and sent again when that ends, rather
+        than run so late that it could be leased twice.
         """
         deadline = self.clock.now() + timedelta(seconds=self.policy.lease_seconds / 2)
-        for n, delivery_id in enumerate(delivery_ids):
-            if self.clock.now() > deadline:
-                logger.warning(
-                    "deliveries sent together left to their leases",
-                    extra={"delivery_ids": delivery_ids[n:]},
-                )
-                return
-            self.consume(consume, delivery_id)
+        ran: list[Delivery] = []
+        try:
+            for n, delivery_id in enumerate(delivery_ids):
+                if self.clock.now() > deadline:
+                    logger.warning(
+                        "deliveries sent together left to their leases",
+                        extra={"delivery_ids": delivery_ids[n:]},
+                    )
+                    return
+                _, done = self._run(consume, delivery_id, in_one_transaction=lambda _: False)
+                if done is not None:
+                    ran.append(done)
+        finally:
+            if ran:
+                self._complete(ran)
 
     def consume_together(
         self,
@@ -260,6 +280,12 @@ class Deliveries:
                 self.consume(consume, delivery_id, in_one_transaction=in_one_transaction)
             return
         logger.info("delivered together", extra={"deliveries": len(pending)})
+
+    def _complete(self, deliveries: list[Delivery]) -> None:
+        """Mark done, in one transaction, deliveries whose subscribers committed on their own."""
+        with self.unit_of_work() as uow:
+            self._complete_in(uow, deliveries)
+            uow.commit()
 
     def _complete_in(self, uow: UnitOfWork, deliveries: list[Delivery]) -> None:
         """Mark deliveries done in ``uow``, which commits them with the subscriber's effect."""

@@ -267,44 +267,39 @@ def test_deliveries_sent_together_run_in_one_go_and_a_failure_runs_each_alone(
     }
 
 
-def processing_sent_together(
-    world: World, consume: Consumer, amounts: tuple[str, ...]
-) -> tuple[list[str], list[tuple[str, ...]]]:
-    """Payments made at once, their processing deliveries sent and consumed as the worker would."""
+def process_as_a_worker(world: World, consume: Consumer, sent: list[tuple[str, ...]]) -> None:
+    """Relay, send and run what the payments made so far caused; note each processing message."""
     app = world.app
-    payments = [world.pay(amount) for amount in amounts]
     app.deliveries.relay(app.router.route)
     broker = app.container.adapters.broker()
     app.deliveries.dispatch_due(broker, together=app.router.is_local)
-    sent: list[tuple[str, ...]] = []
 
     def worker(*delivery_ids: str) -> None:
-        sent.append(delivery_ids)
+        if subscriber_of(delivery_ids[0]) == PAYMENT_PROCESSOR:
+            sent.append(delivery_ids)
         app.deliveries.consume_sent(
             consume, list(delivery_ids), in_one_transaction=app.router.is_local
         )
 
     broker.drain(worker)
-    return payments, [ids for ids in sent if subscriber_of(ids[0]) == PAYMENT_PROCESSOR]
 
 
 def test_deliveries_of_a_subscriber_that_calls_out_go_together_and_run_each_on_its_own(
     world: World,
 ) -> None:
     app = world.app
-    poisoned: list[str] = []
+    payments = [world.pay(amount) for amount in ("10.00", "11.00", "12.00")]
 
     def process_but_one(message: Message, subscriber: str, uow: UnitOfWork | None = None) -> None:
-        if message.payload.get("payment_id") in poisoned:
+        if message.payload.get("payment_id") == payments[0]:
             raise RuntimeError("this one is broken")
         app.router.consume(message, subscriber, uow)
 
-    first = world.pay("10.00")
-    poisoned.append(first)
-    payments, sent = processing_sent_together(world, process_but_one, ("11.00", "12.00"))
+    sent: list[tuple[str, ...]] = []
+    process_as_a_worker(world, process_but_one, sent)
 
     assert [len(ids) for ids in sent] == [3], "due at once: one broker message"
-    assert [world.status(p) for p in [first, *payments]] == ["scheduled", "completed", "completed"]
+    assert [world.status(p) for p in payments] == ["scheduled", "completed", "completed"]
 
 
 def test_deliveries_sent_together_not_begun_by_half_their_lease_are_left_to_it(
@@ -312,18 +307,47 @@ def test_deliveries_sent_together_not_begun_by_half_their_lease_are_left_to_it(
 ) -> None:
     app = world.app
     lease = app.deliveries.policy.lease_seconds
+    payments = [world.pay(amount) for amount in ("11.00", "12.00", "13.00")]
 
     def slow(message: Message, subscriber: str, uow: UnitOfWork | None = None) -> None:
         app.router.consume(message, subscriber, uow)
         clock.advance(seconds=lease / 2 + 1)  # NOTE: a dependency that took its time
 
-    payments, sent = processing_sent_together(world, slow, ("11.00", "12.00", "13.00"))
+    sent: list[tuple[str, ...]] = []
+    process_as_a_worker(world, slow, sent)
 
     assert [len(ids) for ids in sent] == [3]
     assert [world.status(p) for p in payments] == ["completed", "scheduled", "scheduled"]
     with app.deps.unit_of_work() as uow:
-        left = [uow.deliveries.get(d) for d in sent[0][1:]]
-    assert all(d.status is DeliveryStatus.PENDING and d.leased_until for d in left)
+        statuses = [uow.deliveries.get(d).status for d in sent[0]]
+        left = [uow.deliveries.get(d).leased_until for d in sent[0][1:]]
+    assert statuses == [DeliveryStatus.DONE, DeliveryStatus.PENDING, DeliveryStatus.PENDING]
+    assert all(left), "still leased: sent again when the lease ends"
     clock.advance(seconds=lease)
     app.run_until_idle()
     assert [world.status(p) for p in payments] == ["completed"] * 3
+
+
+def test_deliveries_run_in_turn_are_marked_done_even_when_the_worker_is_stopped_among_them(
+    world: World,
+) -> None:
+    app = world.app
+    payments = [world.pay(amount) for amount in ("11.00", "12.00", "13.00")]
+    runs: list[str] = []
+
+    def stopped_on_the_second(
+        message: Message, subscriber: str, uow: UnitOfWork | None = None
+    ) -> None:
+        runs.append(message.payload["payment_id"])
+        if len(runs) == 2:
+            raise SystemExit("the worker's time limit")  # NOTE: not an Exception: it escapes
+        app.router.consume(message, subscriber, uow)
+
+    sent: list[tuple[str, ...]] = []
+    with pytest.raises(SystemExit):
+        process_as_a_worker(world, stopped_on_the_second, sent)
+
+    with app.deps.unit_of_work() as uow:
+        statuses = [uow.deliveries.get(d).status for d in sent[0]]
+    assert statuses == [DeliveryStatus.DONE, DeliveryStatus.PENDING, DeliveryStatus.PENDING]
+    assert [world.status(p) for p in payments] == ["completed", "scheduled", "scheduled"]
