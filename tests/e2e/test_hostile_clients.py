@@ -33,18 +33,29 @@ def connect(server: Server) -> socket.socket:
 
 
 def read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    """One whole response from a raw socket."""
+    """One whole response from a raw socket, and not a byte of the one after it.
+
+    Responses to requests sent back to back may arrive in one segment: the
+    head is peeked at and only its own bytes taken, then only its body's.
+    """
     data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
+    while True:
+        peeked = sock.recv(65536, socket.MSG_PEEK)
+        if not peeked:
             raise ConnectionError(f"closed after {data!r}")
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
+        end = (data + peeked).find(b"\r\n\r\n")
+        if end >= 0:
+            data += sock.recv(end + 4 - len(data))
+            break
+        data += sock.recv(len(peeked))
+    lines = data[:-4].decode("latin-1").split("\r\n")
     headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    body = b""
     while len(body) < int(headers.get("content-length", "0")):
-        body += sock.recv(65536)
+        chunk = sock.recv(int(headers["content-length"]) - len(body))
+        if not chunk:
+            raise ConnectionError(f"closed in the body, after {body!r}")
+        body += chunk
     return int(lines[0].split()[1]), headers, body
 
 
