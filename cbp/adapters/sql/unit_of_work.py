@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
-from typing import Self, cast
+from collections.abc import Callable
+from typing import Any, Self, cast
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -120,20 +120,7 @@ class SqlAlchemyUnitOfWork:
         if self.before_commit is not None:
             self.before_commit(cast(UnitOfWork, self))
         try:
-            with _one_round_trip(conn):
-                self.deliveries.flush()
-                write_together(
-                    conn,
-                    [
-                        *self.events.take_staged(),
-                        *self._views.take_staged(),
-                        *self.inbox.take_staged(),
-                        *self.outbox.take_staged(),
-                        *self.audit.take_staged(),
-                        *self.idempotency.take_staged(),
-                    ],
-                )
-                conn.commit()
+            _commit_in_one_round_trip(conn, self._write_staged)
         except ConcurrencyConflict:
             conn.rollback()
             raise
@@ -145,6 +132,21 @@ class SqlAlchemyUnitOfWork:
             if _is_serialization_failure(error):
                 raise ConcurrencyConflict("the database asked to retry the transaction") from None
             raise
+
+    def _write_staged(self) -> None:
+        conn = self.connection
+        self.deliveries.flush()
+        write_together(
+            conn,
+            [
+                *self.events.take_staged(),
+                *self._views.take_staged(),
+                *self.inbox.take_staged(),
+                *self.outbox.take_staged(),
+                *self.audit.take_staged(),
+                *self.idempotency.take_staged(),
+            ],
+        )
 
     def rollback(self) -> None:
         """Discard every change since the last commit."""
@@ -163,16 +165,31 @@ class SqlAlchemyUnitOfWork:
         return self._changes.collect()
 
 
-def _one_round_trip(conn: Connection) -> AbstractContextManager[object]:
-    """On PostgreSQL, psycopg's pipeline: the writes and the COMMIT go out together.
+def _commit_in_one_round_trip(conn: Connection, write: Callable[[], None]) -> None:
+    """Run ``write`` and commit: on PostgreSQL, the writes and the COMMIT in one round trip.
 
     Nothing written at commit is read back, so no statement waits for the
-    one before it; a failure (a stream appended to concurrently) is raised
-    by the COMMIT, which the caller answers as for any other statement.
+    one before it. In psycopg's pipeline the COMMIT is sent as a statement,
+    and the pipeline's closing sync sends them all and reads every answer:
+    one round trip, where committing inside the pipeline would sync once
+    for the COMMIT and once more to close. A failure (a stream appended to
+    concurrently) goes through SQLAlchemy's own handling, as from any
+    statement, and the caller rolls back; SQLAlchemy's commit then only
+    records what the server already did.
     """
-    driver = conn.connection.driver_connection
-    pipeline = getattr(driver, "pipeline", None)
-    return nullcontext() if pipeline is None else cast(AbstractContextManager[object], pipeline())
+    driver: Any = conn.connection.driver_connection
+    if getattr(driver, "pipeline", None) is None:
+        write()
+        conn.commit()
+        return
+    try:
+        with driver.pipeline():
+            write()
+            driver.execute(b"COMMIT")
+    except conn.dialect.loaded_dbapi.Error as error:
+        conn._handle_dbapi_exception(error, "COMMIT", {}, None, None)
+        raise
+    conn.commit()
 
 
 def _is_serialization_failure(error: DBAPIError) -> bool:
