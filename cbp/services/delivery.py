@@ -164,7 +164,11 @@ class Deliveries:
         return status
 
     def _run(
-        self, consume: Consumer, delivery_id: str, *, in_one_transaction: Callable[[str], bool]
+        self,
+        consume: Consumer,
+        delivery_id: str,
+        *,
+        in_one_transaction: Callable[[str], bool] = lambda subscriber: False,
     ) -> tuple[DeliveryStatus, Delivery | None]:
         """``consume`` but for marking done a delivery whose subscriber ran on its own.
 
@@ -245,7 +249,7 @@ class Deliveries:
                         extra={"delivery_ids": delivery_ids[n:]},
                     )
                     return
-                _, done = self._run(consume, delivery_id, in_one_transaction=lambda _: False)
+                _, done = self._run(consume, delivery_id)
                 if done is not None:
                     ran.append(done)
         finally:
