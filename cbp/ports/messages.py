@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -260,6 +260,10 @@ class DeliveryStore(Protocol):
 
     def get(self, delivery_id: str) -> Delivery:
         """One delivery, whatever its status; ``NotFound`` if there is none."""
+        ...
+
+    def get_many(self, delivery_ids: Sequence[str]) -> list[Delivery]:
+        """Several deliveries read at once, in the order asked; ``NotFound`` if one is missing."""
         ...
 
     def claim_due(self, now: datetime, *, lease_seconds: float, limit: int) -> list[Delivery]:

@@ -177,41 +177,38 @@ class Deliveries:
         own): until it is, a crash sends it again, which its subscriber
         answers as a duplicate.
         """
+        if not in_one_transaction(subscriber_of(delivery_id)):
+            with self.unit_of_work(read_only=True) as uow:
+                delivery = uow.deliveries.get(delivery_id)
+            return self._run_on_its_own(consume, delivery)
         failure: Exception | None = None
-        local = in_one_transaction(subscriber_of(delivery_id))
-        with self.unit_of_work(read_only=not local) as uow:
+        with self.unit_of_work() as uow:
             delivery = uow.deliveries.get(delivery_id)
-            pending = delivery.status is DeliveryStatus.PENDING
-            atomic = pending and local
-            if atomic:
-                try:
-                    consume(delivery.message, delivery.subscriber, uow)
-                    self._complete_in(uow, [delivery])
-                    uow.commit()
-                except Exception as error:  # NOTE: all of it rolled back; kept below
-                    failure = error
-        if not pending:
-            return delivery.status, None  # NOTE: a duplicate from the broker; already settled
-        if not atomic:
+            if delivery.status is not DeliveryStatus.PENDING:
+                return delivery.status, None  # NOTE: a duplicate from the broker; already settled
             try:
-                consume(delivery.message, delivery.subscriber)
-            except Exception as error:
+                consume(delivery.message, delivery.subscriber, uow)
+                self._complete_in(uow, [delivery])
+                uow.commit()
+            except Exception as error:  # NOTE: all of it rolled back; kept below
                 failure = error
         if failure is not None:
             return self._settle_failure(delivery, failure), None
-        logger.info(
-            "delivered",
-            extra={
-                "delivery_id": delivery.id,
-                "subscriber": delivery.subscriber,
-                "message_type": delivery.message.type,
-                "attempts": delivery.attempts,
-                # NOTE: the cause's trace, wherever the worker runs (a span says the same)
-                "trace_id": delivery.message.headers.trace_id,
-                "correlation_id": delivery.message.headers.correlation_id,
-            },
-        )
-        return DeliveryStatus.DONE, None if atomic else delivery
+        _log_delivered(delivery)
+        return DeliveryStatus.DONE, None
+
+    def _run_on_its_own(
+        self, consume: Consumer, delivery: Delivery
+    ) -> tuple[DeliveryStatus, Delivery | None]:
+        """``_run`` for a delivery read beforehand, whose subscriber commits on its own."""
+        if delivery.status is not DeliveryStatus.PENDING:
+            return delivery.status, None  # NOTE: a duplicate from the broker; already settled
+        try:
+            consume(delivery.message, delivery.subscriber)
+        except Exception as error:
+            return self._settle_failure(delivery, error), None
+        _log_delivered(delivery)
+        return DeliveryStatus.DONE, delivery
 
     def consume_sent(
         self,
@@ -231,8 +228,9 @@ class Deliveries:
     def consume_in_turn(self, consume: Consumer, delivery_ids: list[str]) -> None:
         """Run deliveries sent together, each on its own, one after another.
 
-        Each has its own transactions, retries and dead letter, as if it had
-        come alone; those that ran are marked done together at the end, in
+        They are read in one statement; each then has its own transactions,
+        retries and dead letter, as if it had come alone (its subscriber, not
+        that read, answers a duplicate); those that ran are marked done together at the end, in
         one transaction (a crash before it sends them again, and their
         subscribers answer a duplicate as such). One not begun before half
         its lease has passed (those before it were slow: a dependency timing
@@ -240,16 +238,18 @@ class Deliveries:
         than run so late that it could be leased twice.
         """
         deadline = self.clock.now() + timedelta(seconds=self.policy.lease_seconds / 2)
+        with self.unit_of_work(read_only=True) as uow:
+            deliveries = uow.deliveries.get_many(delivery_ids)
         ran: list[Delivery] = []
         try:
-            for n, delivery_id in enumerate(delivery_ids):
+            for n, delivery in enumerate(deliveries):
                 if self.clock.now() > deadline:
                     logger.warning(
                         "deliveries sent together left to their leases",
                         extra={"delivery_ids": delivery_ids[n:]},
                     )
                     return
-                _, done = self._run(consume, delivery_id)
+                _, done = self._run_on_its_own(consume, delivery)
                 if done is not None:
                     ran.append(done)
         finally:
@@ -272,7 +272,7 @@ class Deliveries:
         """
         try:
             with self.unit_of_work() as uow:
-                deliveries = [uow.deliveries.get(delivery_id) for delivery_id in delivery_ids]
+                deliveries = uow.deliveries.get_many(delivery_ids)
                 pending = [d for d in deliveries if d.status is DeliveryStatus.PENDING]
                 for delivery in pending:
                     consume(delivery.message, delivery.subscriber, uow)
@@ -377,6 +377,21 @@ class Deliveries:
         uow.outbox.stamp_cause(
             headers.correlation_id, None
         )  # NOTE: caused by the message that died
+
+
+def _log_delivered(delivery: Delivery) -> None:
+    logger.info(
+        "delivered",
+        extra={
+            "delivery_id": delivery.id,
+            "subscriber": delivery.subscriber,
+            "message_type": delivery.message.type,
+            "attempts": delivery.attempts,
+            # NOTE: the cause's trace, wherever the worker runs (a span says the same)
+            "trace_id": delivery.message.headers.trace_id,
+            "correlation_id": delivery.message.headers.correlation_id,
+        },
+    )
 
 
 def retry_dead_letter(command: RetryDeadLetter, *, uow: UnitOfWork, clock: Clock) -> None:

@@ -1129,6 +1129,32 @@ class DeliveryStoreContract:
             with pytest.raises(NotFound):
                 uow.deliveries.get("msg_missing.a")
 
+    def test_several_deliveries_are_read_at_once_in_the_order_asked(
+        self, uow_factory: UowFactory
+    ) -> None:
+        first, second = b.message(), b.message()
+        self.schedule(uow_factory, first, subscribers=("a", "b"))
+        self.schedule(uow_factory, second, subscribers=("a",))
+        asked = [
+            delivery_id(second.message_id, "a"),
+            delivery_id(first.message_id, "b"),
+            delivery_id(first.message_id, "a"),
+        ]
+        with uow_factory() as uow:
+            uow.deliveries.complete(asked[1], at=b.NOW)
+            uow.commit()
+        with uow_factory() as uow:
+            found = uow.deliveries.get_many(asked)
+            assert [d.id for d in found] == asked
+            assert [d.message for d in found] == [second, first, first]
+            assert [d.status for d in found] == [
+                DeliveryStatus.PENDING,
+                DeliveryStatus.DONE,
+                DeliveryStatus.PENDING,
+            ]
+            with pytest.raises(NotFound):
+                uow.deliveries.get_many([asked[0], "msg_missing.a"])
+
     def test_a_completed_delivery_never_comes_back(self, uow_factory: UowFactory) -> None:
         self.schedule(uow_factory, b.message(), subscribers=("a",))
         (delivery,) = self.claim(uow_factory)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -107,6 +107,9 @@ class InMemoryDeliveryStore:
 
     def get(self, delivery_id: str) -> Delivery:
         return _delivery(self._row(delivery_id))
+
+    def get_many(self, delivery_ids: Sequence[str]) -> list[Delivery]:
+        return [self.get(delivery_id) for delivery_id in delivery_ids]
 
     def claim_due(self, now: datetime, *, lease_seconds: float, limit: int) -> list[Delivery]:
         rows = sorted(self.tx.scan("deliveries"), key=lambda r: r["seq"])

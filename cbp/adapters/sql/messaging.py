@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -110,6 +110,15 @@ _DUE = Prepared(
     .with_for_update(skip_locked=True, of=t.deliveries)
 )
 _DELIVERY_BY_ID = Prepared(_WITH_MESSAGE.where(t.deliveries.c.id == bindparam("delivery_id")))
+# NOTE: one statement however many are asked for (an array on PostgreSQL: prepared once)
+_DELIVERIES_BY_IDS_ON_POSTGRESQL = Prepared(
+    _WITH_MESSAGE.where(
+        t.deliveries.c.id == any_(bindparam("ids", type_=ARRAY(t.deliveries.c.id.type)))
+    )
+)
+_DELIVERIES_BY_IDS_ELSEWHERE = Prepared(
+    _WITH_MESSAGE.where(t.deliveries.c.id.in_(bindparam("ids", expanding=True)))
+)
 # NOTE: one statement however many were staged, so a batch's count adds no new statement
 _COMPLETE = update(t.deliveries).values(status=DeliveryStatus.DONE.value)
 _COMPLETE_ON_POSTGRESQL = Prepared(
@@ -272,6 +281,18 @@ class SqlDeliveryStore:
         if row is None:
             raise NotFound("delivery", delivery_id)
         return _delivery_from_row(row)
+
+    def get_many(self, delivery_ids: Sequence[str]) -> list[Delivery]:
+        self.flush()
+        on_postgresql = self.conn.dialect.name == "postgresql"
+        rows = (
+            _DELIVERIES_BY_IDS_ON_POSTGRESQL if on_postgresql else _DELIVERIES_BY_IDS_ELSEWHERE
+        ).all(self.conn, {"ids": list(delivery_ids)})
+        found = {row.id: _delivery_from_row(row) for row in rows}
+        try:
+            return [found[delivery_id] for delivery_id in delivery_ids]
+        except KeyError as missing:
+            raise NotFound("delivery", str(missing.args[0])) from None
 
     def claim_due(self, now: datetime, *, lease_seconds: float, limit: int) -> list[Delivery]:
         self.flush()
