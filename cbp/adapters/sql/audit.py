@@ -6,7 +6,7 @@ from sqlalchemy import Connection, bindparam, delete, func, select
 
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
-from cbp.adapters.sql.prepared import Prepared
+from cbp.adapters.sql.prepared import OverList, Prepared
 from cbp.adapters.sql.writes import Inserted, Staged, write_together
 from cbp.domain.audit import AuditDraft, AuditEntry
 
@@ -18,6 +18,7 @@ _LOCK_CHAIN = Prepared(select(func.pg_advisory_xact_lock(bindparam("key"))))
 _OLDEST_DRAFTS = Prepared(
     select(t.audit_drafts).order_by(t.audit_drafts.c.id).limit(bindparam("limit"))
 )
+_DELETE_DRAFTS = OverList(delete(t.audit_drafts).where, t.audit_drafts.c.id, "ids")
 _HEAD = Prepared(select(t.audit_log).order_by(t.audit_log.c.sequence.desc()).limit(1))
 
 
@@ -62,7 +63,7 @@ class SqlAuditLog:
             rows.append(codecs.audit_values(head))
         _ADD_ENTRIES.run(self.conn, rows)
         chained = [row.id for row in drafts]
-        self.conn.execute(delete(t.audit_drafts).where(t.audit_drafts.c.id.in_(chained)))
+        _DELETE_DRAFTS.on(self.conn).run(self.conn, {"ids": chained})
         return len(rows)
 
     def pending(self) -> int:

@@ -7,11 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     ColumnElement,
     Connection,
     and_,
-    any_,
     bindparam,
     case,
     delete,
@@ -27,7 +25,7 @@ from sqlalchemy import (
 
 from cbp.adapters.sql import codecs
 from cbp.adapters.sql import schema as t
-from cbp.adapters.sql.prepared import Prepared
+from cbp.adapters.sql.prepared import OverList, Prepared
 from cbp.adapters.sql.rows import must_utc, utc
 from cbp.adapters.sql.statements import (
     Prefixed,
@@ -110,24 +108,27 @@ _DUE = Prepared(
     .with_for_update(skip_locked=True, of=t.deliveries)
 )
 _DELIVERY_BY_ID = Prepared(_WITH_MESSAGE.where(t.deliveries.c.id == bindparam("delivery_id")))
-# NOTE: one statement however many are asked for (an array on PostgreSQL: prepared once)
-_DELIVERIES_BY_IDS_ON_POSTGRESQL = Prepared(
-    _WITH_MESSAGE.where(
-        t.deliveries.c.id == any_(bindparam("ids", type_=ARRAY(t.deliveries.c.id.type)))
-    )
+_DELIVERIES_BY_IDS = OverList(_WITH_MESSAGE.where, t.deliveries.c.id, "ids")
+_DELIVERIES_BY_SEQS = OverList(
+    lambda where: _WITH_MESSAGE.where(where).order_by(t.deliveries.c.seq),
+    t.deliveries.c.seq,
+    "seqs",
 )
-_DELIVERIES_BY_IDS_ELSEWHERE = Prepared(
-    _WITH_MESSAGE.where(t.deliveries.c.id.in_(bindparam("ids", expanding=True)))
+_LEASE = OverList(
+    lambda where: (
+        update(t.deliveries)
+        .where(where)
+        .values(attempts=t.deliveries.c.attempts + 1, leased_until=bindparam("leased_until"))
+    ),
+    t.deliveries.c.seq,
+    "seqs",
 )
 # NOTE: one statement however many were staged, so a batch's count adds no new statement
-_COMPLETE = update(t.deliveries).values(status=DeliveryStatus.DONE.value)
-_COMPLETE_ON_POSTGRESQL = Prepared(
-    _COMPLETE.where(
-        t.deliveries.c.id == any_(bindparam("ids", type_=ARRAY(t.deliveries.c.id.type)))
-    )
+_COMPLETE = OverList(
+    update(t.deliveries).values(status=DeliveryStatus.DONE.value).where, t.deliveries.c.id, "ids"
 )
-_COMPLETE_ELSEWHERE = Prepared(
-    _COMPLETE.where(t.deliveries.c.id.in_(bindparam("ids", expanding=True)))
+_MARK_DISPATCHED = OverList(
+    update(t.outbox).values(dispatched_at=bindparam("at")).where, t.outbox.c.message_id, "ids"
 )
 
 
@@ -164,9 +165,7 @@ class SqlOutbox:
 
     def mark_dispatched(self, message_ids: list[str], at: datetime) -> None:
         self.flush()
-        self.conn.execute(
-            update(t.outbox).where(t.outbox.c.message_id.in_(message_ids)).values(dispatched_at=at)
-        )
+        _MARK_DISPATCHED.on(self.conn).run(self.conn, {"ids": message_ids, "at": at})
 
     def backlog(self) -> Backlog:
         self.flush()
@@ -249,10 +248,7 @@ class SqlDeliveryStore:
         if not self.staged:
             return
         ids, self.staged = self.staged, []
-        on_postgresql = self.conn.dialect.name == "postgresql"
-        (_COMPLETE_ON_POSTGRESQL if on_postgresql else _COMPLETE_ELSEWHERE).run(
-            self.conn, {"ids": ids}
-        )
+        _COMPLETE.on(self.conn).run(self.conn, {"ids": ids})
 
     def schedule(self, message: Message, subscribers: list[str], *, at: datetime) -> None:
         self.flush()
@@ -284,10 +280,7 @@ class SqlDeliveryStore:
 
     def get_many(self, delivery_ids: Sequence[str]) -> list[Delivery]:
         self.flush()
-        on_postgresql = self.conn.dialect.name == "postgresql"
-        rows = (
-            _DELIVERIES_BY_IDS_ON_POSTGRESQL if on_postgresql else _DELIVERIES_BY_IDS_ELSEWHERE
-        ).all(self.conn, {"ids": list(delivery_ids)})
+        rows = _DELIVERIES_BY_IDS.on(self.conn).all(self.conn, {"ids": list(delivery_ids)})
         found = {row.id: _delivery_from_row(row) for row in rows}
         try:
             return [found[delivery_id] for delivery_id in delivery_ids]
@@ -296,16 +289,13 @@ class SqlDeliveryStore:
 
     def claim_due(self, now: datetime, *, lease_seconds: float, limit: int) -> list[Delivery]:
         self.flush()
-        d = t.deliveries.c
         seqs = [row.seq for row in _DUE.all(self.conn, {"now": now, "limit": limit})]
         if not seqs:
             return []
-        self.conn.execute(
-            update(t.deliveries)
-            .where(d.seq.in_(seqs))
-            .values(attempts=d.attempts + 1, leased_until=now + timedelta(seconds=lease_seconds))
-        )
-        return self._load(d.seq.in_(seqs))
+        until = now + timedelta(seconds=lease_seconds)
+        _LEASE.on(self.conn).run(self.conn, {"seqs": seqs, "leased_until": until})
+        rows = _DELIVERIES_BY_SEQS.on(self.conn).all(self.conn, {"seqs": seqs})
+        return [_delivery_from_row(row) for row in rows]
 
     def complete(self, delivery_id: str, *, at: datetime) -> None:
         self.staged.append(delivery_id)

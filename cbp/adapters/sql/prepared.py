@@ -27,10 +27,10 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect
+from sqlalchemy import ARRAY, Connection, Dialect, any_, bindparam
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 
 Values = Mapping[str, Any]
 
@@ -146,6 +146,32 @@ class Prepared:
                 found = _Compiled(compiled, dialect, list(values))
         self._compiled[key] = found
         return found
+
+
+class OverList:
+    """A statement over a list of values in one column, prepared once however long the list.
+
+    On PostgreSQL the list is one array value (``column = ANY(:name)``), so
+    every length runs the one prepared statement; elsewhere it is an
+    expanding ``IN``, which SQLAlchemy renders for each length.
+    """
+
+    __slots__ = ("_elsewhere", "_on_postgresql")
+
+    def __init__(
+        self,
+        build: Callable[[ColumnElement[bool]], Executable],
+        column: ColumnElement[Any],
+        name: str,
+    ) -> None:
+        self._on_postgresql = Prepared(
+            build(column == any_(bindparam(name, type_=ARRAY(column.type))))
+        )
+        self._elsewhere = Prepared(build(column.in_(bindparam(name, expanding=True))))
+
+    def on(self, conn: Connection) -> Prepared:
+        """The statement for ``conn``'s database."""
+        return self._on_postgresql if conn.dialect.name == "postgresql" else self._elsewhere
 
 
 @contextmanager
