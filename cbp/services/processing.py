@@ -69,7 +69,9 @@ def process_payment(
     A processor whose books are the payments' own database takes the
     submission in the transaction that records it; any other is called
     between a read (made only to read) and the transaction that records it,
-    never holding the payment's row.
+    never holding the payment's row. What it said is recorded on the
+    payment as that read found it; a change made in between makes the
+    record conflict, and the retry finds the payment no longer scheduled.
     """
     if isinstance(processor, TransactionalProcessor):
         return _process_in_one_transaction(
@@ -89,13 +91,14 @@ def process_payment(
             result = _submit(processor, due.submission)
     with unit_of_work() as uow:
         now = clock.now()
-        payment = uow.payments.get(command.tenant_id, command.payment_id)
-        consumed = already_consumed(uow, _CONSUMER, command.message_id, at=now)
-        if consumed or payment.status is not PaymentStatus.SCHEDULED:
-            return payment.status  # NOTE: another delivery or worker got here first
-        _record_submission(uow, payment, due.problem, result, ids=ids, at=now)
+        if already_consumed(uow, _CONSUMER, command.message_id, at=now):
+            return uow.payments.get(command.tenant_id, command.payment_id).status
+        # NOTE: recorded on the payment as read: its events append at the version read, so
+        # a change made meanwhile (a cancellation, another worker) fails the commit, and
+        # the bus's retry reads the payment again and finds it no longer scheduled
+        _record_submission(uow, due.payment, due.problem, result, ids=ids, at=now)
         uow.commit()
-    return payment.status
+    return due.payment.status
 
 
 def _process_in_one_transaction(

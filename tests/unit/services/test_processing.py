@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -255,6 +256,37 @@ class TestProcessingJobs:
         future = world.pay(send_on=date(2026, 3, 10))
         with pytest.raises(InvalidInput, match=future):
             world.app.handle(c.StartProcessingJob(tenant_id=world.tenant_id, payment_ids=(future,)))
+
+
+class CancellingProcessor(SimulatedPaymentProcessor):
+    """Takes each submission while the customer cancels its payment, as a race would have it."""
+
+    def __init__(self, clock: InMemoryClock) -> None:
+        super().__init__(clock)
+        self.cancel: Callable[[str], object] = lambda payment_id: None
+
+    def submit(self, submission: Submission) -> ProcessorResult:
+        self.cancel(submission.reference)
+        return super().submit(submission)
+
+
+def test_a_payment_cancelled_while_it_was_submitted_stays_cancelled() -> None:
+    clock = InMemoryClock()
+    processor = CancellingProcessor(clock)
+    app = memory_core(clock, processor=processor)
+    world = make_world(app)
+    processor.cancel = lambda payment_id: app.handle(
+        c.CancelPayment(tenant_id=world.tenant_id, payment_id=payment_id)
+    )
+    payment_id = world.pay()
+    app.run_until_idle()
+    assert processor.submissions[payment_id] == 1
+    assert world.status(payment_id) == "cancelled"
+    events = app.queries.payment_events(world.tenant_id, payment_id)
+    assert "PaymentProcessed" not in [e.type for e in events]
+    with app.deps.unit_of_work() as uow:
+        assert uow.deliveries.counts()[m.DeliveryStatus.DEAD] == 0
+    app.close()
 
 
 class RefusingProcessor(SimulatedPaymentProcessor):
