@@ -81,14 +81,24 @@ def start_processing_job(
 
 
 def _on_their_way(uow: UnitOfWork, payments: list[Payment]) -> set[str]:
-    """The ids of those of ``payments`` queued already whose processing is still owed.
+    """The ids of those of ``payments`` queued already, whose processing is owed or done.
 
     Two reads however many payments: which were queued, and which of those
-    still have a processing message or delivery pending. A payment whose
-    delivery was dead-lettered is no longer on its way, and may go again.
+    still have a processing message or delivery pending. One queued whose
+    processing is no longer owed was either dead-lettered (no longer on its
+    way: it may go again) or processed after ``payments`` were read, its
+    delivery done since: those few are read again, and one no longer
+    scheduled is left out, so that it is not sent twice.
     """
     queued = uow.inbox.seen_among(QUEUED, [payment.id for payment in payments])
-    return uow.deliveries.owed(m.PAYMENT_PROCESSING, PAYMENT_PROCESSOR, queued)
+    owed = uow.deliveries.owed(m.PAYMENT_PROCESSING, PAYMENT_PROCESSOR, queued)
+    moved_on = {
+        payment.id
+        for payment in payments
+        if payment.id in queued - owed
+        and uow.payments.view(payment.tenant_id, payment.id).status is not PaymentStatus.SCHEDULED
+    }
+    return owed | moved_on
 
 
 #: How many due payments one read takes.

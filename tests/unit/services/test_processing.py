@@ -183,6 +183,23 @@ class TestProcessingJobs:
         job, progress = world.app.queries.job_progress(world.tenant_id, job_id)
         assert (job.payment_ids, progress.completed) == ((queued, later), 2)
 
+    def test_a_job_leaves_out_a_payment_processed_since_it_read_it(
+        self, world: World, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        payment_id = world.pay("10.00")
+        with world.app.deps.unit_of_work(read_only=True) as uow:
+            as_read = uow.payments.get(world.tenant_id, payment_id)
+        world.app.run_until_idle()  # NOTE: processed, its delivery done, after the job's read
+        monkeypatch.setattr(queueing, "_every_due", lambda uow, on, tenant_id: [as_read])
+        world.app.handle(
+            c.StartProcessingJob(tenant_id=world.tenant_id, due_on=as_read.send_on, send_now=True)
+        )
+        with world.app.deps.unit_of_work(read_only=True) as uow:
+            pending = uow.outbox.pending(100)
+        assert [t for t in pending if t.destination == m.PAYMENT_PROCESSING] == []
+        world.app.run_until_idle()
+        assert world.app.container.adapters.processor().submissions[payment_id] == 1
+
     def test_a_job_for_a_date_takes_every_payment_due_then(self, world: World, clock) -> None:  # type: ignore[no-untyped-def]
         due = world.pay(send_on=date(2026, 3, 3))
         world.pay(send_on=date(2026, 3, 4))
