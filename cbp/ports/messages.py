@@ -155,6 +155,17 @@ class Inbox(Protocol):
         """
         ...
 
+    def claim_on_commit(self, consumer: str, message_id: str, at: datetime) -> None:
+        """Claim the message for ``consumer`` as its transaction commits.
+
+        For a consumer that has already seen, in what it read, that the
+        message's effect is not there yet: the claim waits for no answer,
+        and a store may write it with the commit, which is refused as a
+        conflict if the message was handled already (a duplicate that
+        raced this one). The consumer's retry then finds the effect.
+        """
+        ...
+
     def note(self, consumer: str, message_id: str, at: datetime) -> None:
         """Note the message as handled by ``consumer``, whether or not it was before.
 

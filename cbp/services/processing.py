@@ -77,9 +77,9 @@ def process_payment(
         return _process_in_one_transaction(
             command, unit_of_work=unit_of_work, clock=clock, ids=ids, processor=processor
         )
+    # NOTE: a message processed before needs no look in the inbox here: its record moved the
+    # payment past scheduled in the same commit
     with unit_of_work(read_only=True) as uow:
-        if command.message_id and uow.inbox.seen(_CONSUMER, command.message_id):
-            return uow.payments.get(command.tenant_id, command.payment_id).status
         due = _due_for_processing(uow, command)
     if isinstance(due, PaymentStatus):
         return due
@@ -91,11 +91,11 @@ def process_payment(
             result = _submit(processor, due.submission)
     with unit_of_work() as uow:
         now = clock.now()
-        if already_consumed(uow, _CONSUMER, command.message_id, at=now):
-            return uow.payments.get(command.tenant_id, command.payment_id).status
-        # NOTE: recorded on the payment as read: its events append at the version read, so
-        # a change made meanwhile (a cancellation, another worker) fails the commit, and
-        # the bus's retry reads the payment again and finds it no longer scheduled
+        # NOTE: recorded on the payment as read, the message claimed with the commit: a
+        # change made meanwhile (a cancellation, another worker, this message again) makes
+        # the commit conflict, and the bus's retry finds the payment no longer scheduled
+        if command.message_id is not None:
+            uow.inbox.claim_on_commit(_CONSUMER, command.message_id, now)
         _record_submission(uow, due.payment, due.problem, result, ids=ids, at=now)
         uow.commit()
     return due.payment.status

@@ -1129,6 +1129,19 @@ class DeliveryStoreContract:
             with pytest.raises(NotFound):
                 uow.deliveries.get("msg_missing.a")
 
+    def test_a_claim_on_commit_commits_once_and_refuses_the_message_again(
+        self, uow_factory: UowFactory
+    ) -> None:
+        with uow_factory() as uow:
+            uow.inbox.claim_on_commit("consumer", "msg_1", b.NOW)
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.inbox.seen("consumer", "msg_1")
+            assert not uow.inbox.seen("other", "msg_1")
+        with uow_factory() as uow, pytest.raises(ConcurrencyConflict):
+            uow.inbox.claim_on_commit("consumer", "msg_1", b.NOW)
+            uow.commit()
+
     def test_several_deliveries_are_read_at_once_in_the_order_asked(
         self, uow_factory: UowFactory
     ) -> None:

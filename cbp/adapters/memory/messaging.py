@@ -76,6 +76,9 @@ class InMemoryInbox:
         self.tx.inbox.add((consumer, message_id))  # NOTE: a concurrent claim fails at commit
         return True
 
+    def claim_on_commit(self, consumer: str, message_id: str, at: datetime) -> None:
+        self.tx.inbox.add((consumer, message_id))  # NOTE: one handled already fails at commit
+
     def note(self, consumer: str, message_id: str, at: datetime) -> None:
         self.claim(consumer, message_id, at)
 

@@ -44,6 +44,7 @@ _PENDING: ColumnElement[str] = literal_column(f"'{DeliveryStatus.PENDING.value}'
 # than running it
 _ADD_MESSAGES = Inserted(t.outbox)
 _NOTE = Inserted(t.inbox, keep_existing=True)
+_CLAIM = Inserted(t.inbox)
 _ADD_DELIVERIES = Prepared(insert(t.deliveries))
 _SEEN = Prepared(
     select(literal(1)).where(
@@ -192,13 +193,16 @@ class SqlOutbox:
 class SqlInbox:
     """Handled message ids; one insert-if-absent claims a message, once.
 
-    A note (a mark nothing waits on) is written with the unit of work's
-    commit, or before this inbox next reads or claims.
+    A note (a mark nothing waits on) and a claim on commit are written
+    with the unit of work's commit, or before this inbox next reads or
+    claims; a claim on commit of a message already there fails that
+    write, and so the commit.
     """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.staged: list[dict[str, Any]] = []
+        self.claims: list[dict[str, Any]] = []
 
     def seen(self, consumer: str, message_id: str) -> bool:
         self.flush()
@@ -218,16 +222,20 @@ class SqlInbox:
         values = {"consumer": consumer, "message_id": message_id, "handled_at": at}
         return insert_if_absent(self.conn, t.inbox, values)
 
+    def claim_on_commit(self, consumer: str, message_id: str, at: datetime) -> None:
+        self.claims.append({"consumer": consumer, "message_id": message_id, "handled_at": at})
+
     def note(self, consumer: str, message_id: str, at: datetime) -> None:
         self.staged.append({"consumer": consumer, "message_id": message_id, "handled_at": at})
 
     def take_staged(self) -> list[Staged]:
-        """The notes staged, to write now; one already there is left as it is."""
-        rows, self.staged = self.staged, []
-        return [(_NOTE, rows)]
+        """The notes and claims staged, to write now; a note already there is left as it is."""
+        notes, self.staged = self.staged, []
+        claims, self.claims = self.claims, []
+        return [(_NOTE, notes), (_CLAIM, claims)]
 
     def flush(self) -> None:
-        """Write the notes staged; one already there is left as it is."""
+        """Write the notes and claims staged."""
         write_together(self.conn, self.take_staged())
 
 

@@ -156,6 +156,7 @@ class SqlAlchemyUnitOfWork:
         self.audit.staged.clear()
         self.idempotency.staged.clear()
         self.inbox.staged.clear()
+        self.inbox.claims.clear()
         self.deliveries.staged.clear()
         self._views.clear()
         self._changes.clear()
