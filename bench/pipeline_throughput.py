@@ -35,6 +35,7 @@ from scratch_database import fresh_database
 from sqlalchemy import create_engine, text
 
 from cbp.adapters.dramatiq.brokers import open_broker
+from cbp.adapters.dramatiq.queues import remove_queues
 from cbp.adapters.sql.crypto import FieldCipher
 from cbp.bootstrap import Cbp, bootstrap
 from cbp.services import commands as c
@@ -71,6 +72,7 @@ def raw_dramatiq(url: str, messages: int) -> float:
     worker.stop()
     broker.flush_all()
     broker.close()
+    remove_queues(url, prefix, [f"{prefix}.raw"])  # NOTE: RabbitMQ keeps a queue once declared
     forget_prefix(url, prefix)
     return messages / elapsed
 
