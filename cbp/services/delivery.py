@@ -164,11 +164,7 @@ class Deliveries:
         return status
 
     def _run(
-        self,
-        consume: Consumer,
-        delivery_id: str,
-        *,
-        in_one_transaction: Callable[[str], bool] = lambda subscriber: False,
+        self, consume: Consumer, delivery_id: str, *, in_one_transaction: Callable[[str], bool]
     ) -> tuple[DeliveryStatus, Delivery | None]:
         """``consume`` but for marking done a delivery whose subscriber ran on its own.
 
@@ -230,12 +226,13 @@ class Deliveries:
 
         They are read in one statement; each then has its own transactions,
         retries and dead letter, as if it had come alone (its subscriber, not
-        that read, answers a duplicate); those that ran are marked done together at the end, in
-        one transaction (a crash before it sends them again, and their
-        subscribers answer a duplicate as such). One not begun before half
-        its lease has passed (those before it were slow: a dependency timing
-        out) is left to its lease, and sent again when that ends, rather
-        than run so late that it could be leased twice.
+        that read, answers a duplicate); those that ran are marked done
+        together at the end, in one transaction (a crash before it sends
+        them again, and their subscribers answer a duplicate as such). One
+        not begun before half its lease has passed (those before it were
+        slow: a dependency timing out) is left to its lease, and sent again
+        when that ends, rather than run so late that it could be leased
+        twice.
         """
         deadline = self.clock.now() + timedelta(seconds=self.policy.lease_seconds / 2)
         with self.unit_of_work(read_only=True) as uow:

@@ -92,10 +92,11 @@ def _on_their_way(uow: UnitOfWork, payments: list[Payment]) -> set[str]:
     """
     queued = uow.inbox.seen_among(QUEUED, [payment.id for payment in payments])
     owed = uow.deliveries.owed(m.PAYMENT_PROCESSING, PAYMENT_PROCESSOR, queued)
+    no_longer_owed = queued - owed
     moved_on = {
         payment.id
         for payment in payments
-        if payment.id in queued - owed
+        if payment.id in no_longer_owed
         and uow.payments.view(payment.tenant_id, payment.id).status is not PaymentStatus.SCHEDULED
     }
     return owed | moved_on
